@@ -1,0 +1,1 @@
+//! treecast's email adapter (being built; see its issue).

@@ -1,0 +1,1 @@
+//! treecast's matrix adapter (being built; see its issue).

@@ -1,0 +1,1 @@
+//! treecast's telegram adapter (being built; see its issue).

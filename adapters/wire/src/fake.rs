@@ -1,0 +1,219 @@
+//! A recording adapter for fast tests: it keeps what it was asked to deliver,
+//! de-duplicates by delivery id (as Matrix transaction ids and Message-IDs
+//! do), fails on demand, and lets a test inject inbound events.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::mpsc;
+
+use crate::{
+    shutdown_signalled, Adapter, AdapterError, Address, Delivered, DeliveryError, Inbound,
+    InboundEnvelope, Outbound, Platform, Shutdown,
+};
+
+/// Decides, per attempt, whether a delivery fails (for fault tests).
+pub type FaultFn = dyn Fn(&Outbound, u64) -> Option<DeliveryError> + Send + Sync;
+
+#[derive(Default)]
+struct State {
+    /// Every distinct delivery, in order (bodies kept unless `light`).
+    delivered: Vec<Outbound>,
+    /// Delivery id -> what the platform answered the first time.
+    by_id: HashMap<String, Delivered>,
+    /// Errors to return for the next attempts, in order.
+    script: VecDeque<DeliveryError>,
+    attempts: u64,
+    duplicates: u64,
+}
+
+/// See the module docs.
+pub struct RecordingAdapter {
+    platform: Platform,
+    light: bool,
+    state: Mutex<State>,
+    faults: Option<Box<FaultFn>>,
+    next_message: AtomicU64,
+    inbound: Mutex<Option<mpsc::Sender<InboundEnvelope>>>,
+}
+
+impl RecordingAdapter {
+    pub fn new(platform: Platform) -> Self {
+        RecordingAdapter {
+            platform,
+            light: false,
+            state: Mutex::default(),
+            faults: None,
+            next_message: AtomicU64::new(1),
+            inbound: Mutex::new(None),
+        }
+    }
+
+    /// Keeps only ids and addresses, not bodies (for large benchmarks).
+    pub fn light(mut self) -> Self {
+        self.light = true;
+        self
+    }
+
+    /// Fails attempts as `f(msg, attempt_number)` decides.
+    pub fn with_faults(mut self, f: impl Fn(&Outbound, u64) -> Option<DeliveryError> + Send + Sync + 'static) -> Self {
+        self.faults = Some(Box::new(f));
+        self
+    }
+
+    /// The next attempt (whatever its message) fails with `err`.
+    pub fn fail_next(&self, err: DeliveryError) {
+        self.state.lock().unwrap().script.push_back(err);
+    }
+
+    /// Distinct deliveries made, in order.
+    pub fn delivered(&self) -> Vec<Outbound> {
+        self.state.lock().unwrap().delivered.clone()
+    }
+
+    pub fn delivered_count(&self) -> usize {
+        self.state.lock().unwrap().delivered.len()
+    }
+
+    /// Deliveries made to `to`.
+    pub fn delivered_to(&self, to: &Address) -> Vec<Outbound> {
+        let st = self.state.lock().unwrap();
+        st.delivered.iter().filter(|m| &m.to == to).cloned().collect()
+    }
+
+    /// Attempts that repeated an already delivered id (and were absorbed).
+    pub fn duplicates(&self) -> u64 {
+        self.state.lock().unwrap().duplicates
+    }
+
+    pub fn attempts(&self) -> u64 {
+        self.state.lock().unwrap().attempts
+    }
+
+    /// The platform message ids a delivery produced.
+    pub fn message_ids(&self, delivery_id: &str) -> Option<Vec<String>> {
+        let st = self.state.lock().unwrap();
+        st.by_id.get(delivery_id).map(|d| d.message_ids.clone())
+    }
+
+    /// Sends `event` to the core as if it came from the platform; false when
+    /// the adapter is not running.
+    pub async fn inject(&self, event: Inbound) -> bool {
+        let tx = self.inbound.lock().unwrap().clone();
+        match tx {
+            Some(tx) => tx.send(InboundEnvelope::new(event)).await.is_ok(),
+            None => false,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for RecordingAdapter {
+    fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        let mut st = self.state.lock().unwrap();
+        st.attempts += 1;
+        let attempt = st.attempts;
+        if let Some(err) = st.script.pop_front() {
+            return Err(err);
+        }
+        if let Some(err) = self.faults.as_ref().and_then(|f| f(msg, attempt)) {
+            return Err(err);
+        }
+        if let Some(done) = st.by_id.get(&msg.id) {
+            let done = done.clone();
+            st.duplicates += 1;
+            return Ok(done);
+        }
+        let n = self.next_message.fetch_add(1, Ordering::Relaxed);
+        let done = Delivered { message_ids: vec![format!("{}-m{n}", self.platform)] };
+        st.by_id.insert(msg.id.clone(), done.clone());
+        let kept = if self.light {
+            Outbound { body: Arc::from(""), title: None, footer: None, ..msg.clone() }
+        } else {
+            msg.clone()
+        };
+        st.delivered.push(kept);
+        Ok(done)
+    }
+
+    async fn run(
+        &self,
+        inbound: mpsc::Sender<InboundEnvelope>,
+        mut shutdown: Shutdown,
+    ) -> Result<(), AdapterError> {
+        *self.inbound.lock().unwrap() = Some(inbound);
+        shutdown_signalled(&mut shutdown).await;
+        *self.inbound.lock().unwrap() = None;
+        Ok(())
+    }
+}
+
+/// The conformance harness for the recording adapter: what the "platform"
+/// shows is what was delivered, and a user's words are injected.
+pub struct FakeHarness {
+    pub adapter: Arc<RecordingAdapter>,
+}
+
+impl FakeHarness {
+    pub fn new(platform: Platform) -> Self {
+        FakeHarness { adapter: Arc::new(RecordingAdapter::new(platform)) }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::conformance::Harness for FakeHarness {
+    fn adapter(&self) -> Arc<dyn Adapter> {
+        self.adapter.clone()
+    }
+
+    async fn group(&self) -> Address {
+        Address::group(self.adapter.platform, "fake-group")
+    }
+
+    async fn direct(&self) -> Address {
+        Address::direct(self.adapter.platform, "fake-user")
+    }
+
+    async fn seen_in(&self, chat: &Address) -> Vec<String> {
+        self.adapter.delivered_to(chat).iter().map(Outbound::plain_text).collect()
+    }
+
+    async fn user_says(&self, chat: &Address, text: &str, reply_to: Option<&str>) {
+        let mut event = Inbound::text(chat.clone(), "fake-user", text);
+        event.in_reply_to = reply_to.map(str::to_owned);
+        assert!(self.adapter.inject(event).await, "fake adapter is not running");
+    }
+
+    fn dedupes(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance;
+
+    #[tokio::test]
+    async fn recording_adapter_passes_conformance() {
+        let h = FakeHarness::new(Platform::Console);
+        conformance::run_all(&h).await;
+        assert_eq!(h.adapter.duplicates(), 1, "the dedupe check retried once");
+    }
+
+    #[tokio::test]
+    async fn scripted_failure_comes_first_then_success() {
+        let a = RecordingAdapter::new(Platform::Telegram);
+        a.fail_next(DeliveryError::Transient { retry_after: Some(std::time::Duration::from_secs(2)), reason: "429".into() });
+        let msg = Outbound::reply("d1", Address::group(Platform::Telegram, "-100"), "hi");
+        assert!(a.deliver(&msg).await.unwrap_err().is_transient());
+        assert!(a.deliver(&msg).await.is_ok());
+        assert_eq!(a.delivered_count(), 1);
+        assert_eq!(a.attempts(), 2);
+    }
+}

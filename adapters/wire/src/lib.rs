@@ -1,0 +1,376 @@
+//! The contract between treecast's core and every platform adapter.
+//!
+//! Adapters know only this crate: they turn platform events into [`Inbound`]
+//! values and deliver [`Outbound`] values, sorting failures into
+//! [`DeliveryError::Transient`] and [`DeliveryError::Permanent`]. Rendering
+//! (HTML, Telegram markup, MIME) happens inside adapters, never in the core.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
+
+#[cfg(feature = "fake")]
+pub mod conformance;
+#[cfg(feature = "fake")]
+pub mod fake;
+
+/// A messaging platform treecast speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Platform {
+    Console,
+    Email,
+    Matrix,
+    Telegram,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 4] = [
+        Platform::Console,
+        Platform::Email,
+        Platform::Matrix,
+        Platform::Telegram,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::Console => "console",
+            Platform::Email => "email",
+            Platform::Matrix => "matrix",
+            Platform::Telegram => "telegram",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Platform> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What kind of place a chat is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatKind {
+    /// A private conversation between the bot and one person.
+    Direct,
+    /// A group chat or room with several people.
+    Group,
+    /// A mailing list: `Address::members` (or the list address itself).
+    List,
+}
+
+/// A place messages go to or come from on one platform.
+///
+/// `id` is the platform's own id: a Telegram chat id, a Matrix room id (or,
+/// for `Direct`, the user id to open a DM with), an email address or list
+/// address, a console user or group name. For `List`, `members` holds the
+/// recipients; when it is empty the message goes to `id` itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Address {
+    pub platform: Platform,
+    pub kind: ChatKind,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<String>,
+}
+
+impl Address {
+    pub fn direct(platform: Platform, user: impl Into<String>) -> Self {
+        Address { platform, kind: ChatKind::Direct, id: user.into(), members: Vec::new() }
+    }
+
+    pub fn group(platform: Platform, chat: impl Into<String>) -> Self {
+        Address { platform, kind: ChatKind::Group, id: chat.into(), members: Vec::new() }
+    }
+
+    pub fn list(id: impl Into<String>, members: Vec<String>) -> Self {
+        Address { platform: Platform::Email, kind: ChatKind::List, id: id.into(), members }
+    }
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.kind {
+            ChatKind::Direct => "dm",
+            ChatKind::Group => "group",
+            ChatKind::List => "list",
+        };
+        write!(f, "{}:{}:{}", self.platform, kind, self.id)
+    }
+}
+
+/// The person who sent an inbound message, as the platform names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sender {
+    /// The platform's user id: email address, `@user:server`, Telegram user id.
+    pub id: String,
+    pub display_name: Option<String>,
+    /// The adapter has proven the sender is who `id` says (DKIM/SPF for email;
+    /// always true where the platform authenticates its users).
+    pub verified: bool,
+}
+
+/// A file carried with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// What happened, as an adapter reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InboundKind {
+    /// A text message (a command, an answer, a reply).
+    Message,
+    /// A reaction (emoji key) on `Inbound::in_reply_to`.
+    Reaction { key: String },
+    /// A button press carrying the button's `data`.
+    Button { data: String },
+    /// The bot was removed from `Inbound::chat` or can no longer post there.
+    Removed,
+    /// The chat moved to a new id (Telegram group upgraded to supergroup).
+    Migrated { new_id: String },
+}
+
+/// One event from a platform, in the core's terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbound {
+    pub kind: InboundKind,
+    /// Where it happened.
+    pub chat: Address,
+    pub sender: Sender,
+    /// The platform's id of this event (for de-duplication and threading).
+    pub message_id: String,
+    /// Text with quoted history already stripped by the adapter.
+    pub text: String,
+    /// Platform message id this answers or reacts to, when there is one.
+    pub in_reply_to: Option<String>,
+    /// Email: the Subject line (decoded); empty elsewhere.
+    #[serde(default)]
+    pub subject: String,
+    /// Email: the bot address the mail was sent to, e.g.
+    /// `notice+4143010533@bot.example` (posting by email). None elsewhere.
+    #[serde(default)]
+    pub sent_to: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+impl Inbound {
+    /// A plain text message, the common case in tests and the console.
+    pub fn text(chat: Address, sender: &str, text: impl Into<String>) -> Self {
+        Inbound {
+            kind: InboundKind::Message,
+            chat,
+            sender: Sender { id: sender.to_owned(), display_name: None, verified: true },
+            message_id: String::new(),
+            text: text.into(),
+            in_reply_to: None,
+            subject: String::new(),
+            sent_to: None,
+            attachments: Vec::new(),
+        }
+    }
+}
+
+/// What a button does when pressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ButtonAction {
+    /// Comes back as `InboundKind::Button { data }`.
+    Callback(String),
+    /// Opens a link.
+    Url(String),
+    /// Starts a private conversation with the bot carrying `payload`: a
+    /// Telegram deep link `https://t.me/<bot>?start=<payload>`; elsewhere the
+    /// adapter writes "send `/start <payload>` to <bot>". The private chat
+    /// then sends `/start <payload>` as an ordinary message.
+    StartPrivate(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Button {
+    pub label: String,
+    pub action: ButtonAction,
+}
+
+/// Why a message is sent; adapters may render kinds differently
+/// (`m.notice` for notices in Matrix, List-Id headers on list mail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OutboundKind {
+    Notice,
+    Reminder,
+    /// A private message between people, relayed by the bot.
+    Private,
+    /// The bot's own answer to a command or conversation step.
+    Reply,
+}
+
+/// One message for an adapter to deliver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outbound {
+    /// Stable delivery id: the same message retried keeps it, so adapters use
+    /// it for idempotency (Matrix transaction id, email Message-ID).
+    pub id: String,
+    pub kind: OutboundKind,
+    pub to: Address,
+    /// Text fields are shared: one notice fans out to many channels.
+    pub title: Option<Arc<str>>,
+    pub body: Arc<str>,
+    /// Appended by the adapter below the body, set apart (the unified slogan).
+    pub footer: Option<Arc<str>>,
+    pub buttons: Vec<Button>,
+    pub attachments: Arc<[Attachment]>,
+    /// Platform message id to thread under, when there is one.
+    pub in_reply_to: Option<String>,
+}
+
+impl Outbound {
+    /// A plain reply with no title, footer or buttons.
+    pub fn reply(id: impl Into<String>, to: Address, body: impl Into<Arc<str>>) -> Self {
+        Outbound {
+            id: id.into(),
+            kind: OutboundKind::Reply,
+            to,
+            title: None,
+            body: body.into(),
+            footer: None,
+            buttons: Vec::new(),
+            attachments: Arc::from(Vec::new()),
+            in_reply_to: None,
+        }
+    }
+
+    /// Title, body and footer as plain text, the way text-only platforms show it.
+    pub fn plain_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(t) = &self.title {
+            out.push_str(t);
+            out.push_str("\n\n");
+        }
+        out.push_str(&self.body);
+        if let Some(f) = &self.footer {
+            out.push_str("\n\n");
+            out.push_str(f);
+        }
+        out
+    }
+}
+
+/// A successful delivery: the platform's ids of what was posted (several when
+/// a long message was split), so replies to any of them can be routed back.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Delivered {
+    pub message_ids: Vec<String>,
+}
+
+/// A delivery that did not happen, sorted at the adapter boundary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Try again later: rate limited (429, `M_LIMIT_EXCEEDED`), 5xx, 4xx SMTP,
+    /// network trouble. `retry_after` is the platform's own hint, if it gave one.
+    #[error("temporary failure: {reason}")]
+    Transient { retry_after: Option<Duration>, reason: String },
+    /// Will never succeed as sent: bot removed, chat gone, 5xx SMTP, forbidden.
+    #[error("permanent failure: {reason}")]
+    Permanent { reason: String },
+}
+
+impl DeliveryError {
+    pub fn transient(reason: impl Into<String>) -> Self {
+        DeliveryError::Transient { retry_after: None, reason: reason.into() }
+    }
+
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        DeliveryError::Permanent { reason: reason.into() }
+    }
+
+    pub fn is_transient(&self) -> bool {
+        matches!(self, DeliveryError::Transient { .. })
+    }
+}
+
+/// An adapter failed to start or lost its platform for good.
+#[derive(Debug, thiserror::Error)]
+#[error("{platform} adapter: {message}")]
+pub struct AdapterError {
+    pub platform: Platform,
+    pub message: String,
+}
+
+impl AdapterError {
+    pub fn new(platform: Platform, message: impl Into<String>) -> Self {
+        AdapterError { platform, message: message.into() }
+    }
+}
+
+/// Fires once when the process shuts down.
+pub type Shutdown = watch::Receiver<bool>;
+
+/// Waits until `shutdown` fires (or its sender is dropped).
+pub async fn shutdown_signalled(shutdown: &mut Shutdown) {
+    while !*shutdown.borrow() {
+        if shutdown.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// One platform, as the core sees it.
+#[async_trait::async_trait]
+pub trait Adapter: Send + Sync + 'static {
+    fn platform(&self) -> Platform;
+
+    /// Delivers one message. Called again with the same `Outbound::id` after a
+    /// transient failure or a restart; the adapter must not post it twice
+    /// where the platform can de-duplicate.
+    async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError>;
+
+    /// Receives events until `shutdown` fires, sending each to `inbound`.
+    /// Events sent with [`InboundEnvelope::with_commit`] learn their
+    /// [`Outcome`] once the core has committed their effects.
+    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown)
+        -> Result<(), AdapterError>;
+}
+
+/// What the core made of an inbound event, once its effects are durable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled (including a polite answer to an unknown command).
+    Done,
+    /// Could not be acted on; the core has already answered the sender with
+    /// `reason`. Email moves such mail to its quarantine folder.
+    Rejected { reason: String },
+}
+
+/// An inbound event plus a way to learn its outcome once committed.
+#[derive(Debug)]
+pub struct InboundEnvelope {
+    pub event: Inbound,
+    pub committed: Option<tokio::sync::oneshot::Sender<Outcome>>,
+}
+
+impl InboundEnvelope {
+    pub fn new(event: Inbound) -> Self {
+        InboundEnvelope { event, committed: None }
+    }
+
+    /// An event whose adapter waits for the core's commit before moving on
+    /// (email checkpoints its IMAP UID only after this fires). If the
+    /// receiver sees the sender dropped, the core did not commit: process
+    /// the event again later.
+    pub fn with_commit(event: Inbound) -> (Self, tokio::sync::oneshot::Receiver<Outcome>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (InboundEnvelope { event, committed: Some(tx) }, rx)
+    }
+}
