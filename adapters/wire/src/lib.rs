@@ -284,6 +284,10 @@ pub enum DeliveryError {
     /// Will never succeed as sent: bot removed, chat gone, 5xx SMTP, forbidden.
     #[error("permanent failure: {reason}")]
     Permanent { reason: String },
+    /// The chat now lives at `new_id` (a Telegram group upgraded to a
+    /// supergroup): the core moves the channel and delivers there.
+    #[error("chat moved to {new_id}")]
+    Moved { new_id: String },
 }
 
 impl DeliveryError {
