@@ -1,1 +1,17 @@
-//! treecast core.
+//! treecast: notices fan out down a very large org tree to group chats and
+//! mailing lists; replies, acknowledgements and surveys come back up.
+//!
+//! A tour: `store` owns sled and all key encoding; `tree` holds orgs (keyed
+//! by path, so a subtree is one key range), people, roles, channels and the
+//! one permission check; `notice` plans fan-out, acknowledgements and status
+//! roll-ups; `outbox` is the durable delivery worker with rate limits and
+//! retries; `survey` runs micro-surveys as conversations; `commands` parses
+//! chat commands into one enum; `gateway` routes every adapter's inbound
+//! events. Platforms are reached only through `treecast_wire::Adapter`.
+
+pub mod config;
+pub mod error;
+pub mod store;
+pub mod tree;
+
+pub use error::{Error, Result};

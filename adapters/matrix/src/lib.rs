@@ -1,1 +1,2 @@
-//! treecast's matrix adapter (being built; see its issue).
+//! treecast's matrix adapter (being built).
+pub use matrix_sdk;

@@ -80,7 +80,9 @@ pub struct Address {
     pub platform: Platform,
     pub kind: ChatKind,
     pub id: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // No skip_serializing_if: the core stores addresses with a
+    // non-self-describing encoding.
+    #[serde(default)]
     pub members: Vec<String>,
 }
 

@@ -1,0 +1,104 @@
+//! Delivering an [`Outbound`]: finding the room, rendering, sending with a
+//! transaction id derived from the delivery id.
+
+use matrix_sdk::ruma::events::relation::InReplyTo;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::{EventId, OwnedTransactionId, RoomId, UserId};
+use matrix_sdk::{Room, RoomState};
+use treecast_wire::{Address, ChatKind, Delivered, DeliveryError, Outbound, Platform};
+
+use crate::errors::classify;
+use crate::render::{render, txn_id};
+use crate::MatrixAdapter;
+
+impl MatrixAdapter {
+    pub(crate) async fn deliver_inner(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        let room = self.room_for(&msg.to).await?;
+        let room_name = room.room_id().to_string();
+        let reply_to = match &msg.in_reply_to {
+            Some(id) => Some(EventId::parse(id).map_err(|_| {
+                DeliveryError::permanent(format!("in_reply_to `{id}` is not a Matrix event id"))
+            })?),
+            None => None,
+        };
+        let mut ids = Vec::new();
+        for (i, part) in render(msg, self.user_id.as_str()).into_iter().enumerate() {
+            let mut content = if part.notice {
+                RoomMessageEventContent::notice_html(part.plain, part.html)
+            } else {
+                RoomMessageEventContent::text_html(part.plain, part.html)
+            };
+            if let (0, Some(event_id)) = (i, &reply_to) {
+                content.relates_to = Some(Relation::Reply { in_reply_to: InReplyTo::new(event_id.clone()) });
+            }
+            let txn = OwnedTransactionId::from(txn_id(&msg.id, i));
+            let sent = room.send(content).with_transaction_id(txn).await.map_err(|e| classify(&e, &room_name))?;
+            ids.push(sent.response.event_id.to_string());
+        }
+        Ok(Delivered { message_ids: ids })
+    }
+
+    /// The joined room an address names; for `Direct`, the DM with that
+    /// user, created (encrypted) when there is none.
+    async fn room_for(&self, to: &Address) -> Result<Room, DeliveryError> {
+        if to.platform != Platform::Matrix {
+            return Err(DeliveryError::permanent(format!("{to} is not a Matrix address")));
+        }
+        match to.kind {
+            ChatKind::Group => self.group_room(&to.id),
+            ChatKind::Direct => self.direct_room(&to.id).await,
+            ChatKind::List => Err(DeliveryError::permanent(format!("{to}: Matrix has no mailing lists"))),
+        }
+    }
+
+    fn group_room(&self, id: &str) -> Result<Room, DeliveryError> {
+        let room_id = RoomId::parse(id)
+            .map_err(|_| DeliveryError::permanent(format!("`{id}` is not a Matrix room id like !abc:server")))?;
+        let Some(room) = self.client.get_room(&room_id) else {
+            return Err(DeliveryError::permanent(format!("the bot is not in room {id}")));
+        };
+        match room.state() {
+            RoomState::Joined => Ok(room),
+            RoomState::Invited => Err(DeliveryError::permanent(format!(
+                "the bot is invited to {id} but has not joined (invite not allowed by matrix.invite_from?)"
+            ))),
+            RoomState::Banned => Err(DeliveryError::permanent(format!("the bot was banned from room {id}"))),
+            _ => Err(DeliveryError::permanent(format!("the bot has left or was removed from room {id}"))),
+        }
+    }
+
+    async fn direct_room(&self, id: &str) -> Result<Room, DeliveryError> {
+        let user = UserId::parse(id)
+            .map_err(|_| DeliveryError::permanent(format!("`{id}` is not a Matrix user id like @name:server")))?;
+        if user == self.user_id {
+            return Err(DeliveryError::permanent("the bot cannot send a direct message to itself"));
+        }
+        // One DM per person, even when several deliveries race to create it.
+        let mut created = self.dms.lock().await;
+        if let Some(room) = created.get(&user).and_then(|r| self.client.get_room(r)) {
+            if room.state() == RoomState::Joined && member_is_present(&room, &user).await {
+                return Ok(room);
+            }
+        }
+        for room in self.client.get_dm_rooms(&user) {
+            if member_is_present(&room, &user).await {
+                created.insert(user.clone(), room.room_id().to_owned());
+                return Ok(room);
+            }
+        }
+        let room = self.client.create_dm(&user).await.map_err(|e| classify(&e, id))?;
+        created.insert(user.clone(), room.room_id().to_owned());
+        Ok(room)
+    }
+}
+
+/// Whether `user` is joined or invited in `room` (as far as the store knows;
+/// unknown counts as present).
+async fn member_is_present(room: &Room, user: &UserId) -> bool {
+    match room.get_member_no_sync(user).await {
+        Ok(Some(m)) => matches!(m.membership(), MembershipState::Join | MembershipState::Invite),
+        Ok(None) => true,
+        Err(_) => true,
+    }
+}

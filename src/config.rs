@@ -1,0 +1,262 @@
+//! Configuration: a raw serde struct read from TOML, validated into `Config`.
+//! Secrets never live here: adapters read them from the environment.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use treecast_wire::Platform;
+
+use crate::error::{Error, Result};
+use crate::tree::{LevelSpec, Levels};
+
+pub const DEFAULT_FOOTER: &str = "精彩微博团，青春心连心";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: Option<PathBuf>,
+    footer: Option<String>,
+    levels: Option<Vec<LevelSpec>>,
+    #[serde(default)]
+    notices: RawNotices,
+    #[serde(default)]
+    outbox: RawOutbox,
+    #[serde(default)]
+    surveys: RawSurveys,
+    console: Option<toml::Table>,
+    email: Option<toml::Table>,
+    matrix: Option<toml::Table>,
+    telegram: Option<toml::Table>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotices {
+    max_attachment_bytes: Option<u64>,
+    remind_before_hours: Option<u64>,
+    bind_code_hours: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutbox {
+    retry_base_ms: Option<u64>,
+    retry_max_secs: Option<u64>,
+    #[serde(default)]
+    limits: BTreeMap<String, Limits>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSurveys {
+    dir: Option<PathBuf>,
+}
+
+/// Rate limits for one platform; 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Messages per second across the whole platform (per bot).
+    #[serde(default)]
+    pub per_second: f64,
+    /// Messages per second into any one chat.
+    #[serde(default)]
+    pub per_chat_per_second: f64,
+    /// Messages per minute into any one group chat.
+    #[serde(default)]
+    pub per_group_per_minute: f64,
+    /// Deliveries in flight at once.
+    #[serde(default = "default_in_flight")]
+    pub max_in_flight: usize,
+}
+
+fn default_in_flight() -> usize {
+    32
+}
+
+impl Limits {
+    pub const OFF: Limits =
+        Limits { per_second: 0.0, per_chat_per_second: 0.0, per_group_per_minute: 0.0, max_in_flight: 256 };
+
+    /// Real defaults: Telegram's published bot limits; Synapse's default
+    /// `rc_message` for a bot without an override is far lower, so Matrix
+    /// leans on the server's 429s; SMTP is paced gently.
+    pub fn default_for(p: Platform) -> Limits {
+        match p {
+            Platform::Telegram => Limits {
+                per_second: 30.0,
+                per_chat_per_second: 1.0,
+                per_group_per_minute: 20.0,
+                max_in_flight: 30,
+            },
+            Platform::Matrix => Limits {
+                per_second: 10.0,
+                per_chat_per_second: 1.0,
+                per_group_per_minute: 0.0,
+                max_in_flight: 8,
+            },
+            Platform::Email => Limits {
+                per_second: 20.0,
+                per_chat_per_second: 0.0,
+                per_group_per_minute: 0.0,
+                max_in_flight: 4,
+            },
+            Platform::Console => Limits::OFF,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub footer: String,
+    pub levels: Vec<LevelSpec>,
+    pub max_attachment_bytes: u64,
+    /// Automatic reminder this long before an acknowledgement deadline (0: off).
+    pub remind_before: Duration,
+    pub bind_code_ttl: Duration,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub limits: BTreeMap<Platform, Limits>,
+    pub surveys_dir: PathBuf,
+    /// Raw adapter tables, handed to each adapter's own settings type.
+    pub adapters: BTreeMap<Platform, toml::Table>,
+    /// Where the config came from, for messages.
+    pub source: PathBuf,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::from_raw(RawConfig::default(), Path::new("<defaults>")).expect("defaults are valid")
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file; `TREECAST_DATA_DIR` overrides `data_dir`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            message: format!("cannot read the file ({e})"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_owned(),
+            message: one_line(&e.to_string()),
+        })?;
+        Self::from_raw(raw, path)
+    }
+
+    fn from_raw(raw: RawConfig, path: &Path) -> Result<Config> {
+        let bad = |key: &str, msg: &str| Error::Config { path: path.to_owned(), message: format!("{key}: {msg}") };
+        let levels = raw.levels.unwrap_or_else(Levels::default_specs);
+        Levels::from_specs(&levels).map_err(|e| Error::Config { path: path.to_owned(), message: e.to_string() })?;
+        let mut limits: BTreeMap<Platform, Limits> =
+            Platform::ALL.into_iter().map(|p| (p, Limits::default_for(p))).collect();
+        for (name, l) in raw.outbox.limits {
+            let p = Platform::parse(&name)
+                .ok_or_else(|| bad(&format!("outbox.limits.{name}"), "not a platform (console, email, matrix, telegram)"))?;
+            if l.per_second < 0.0 || l.per_chat_per_second < 0.0 || l.per_group_per_minute < 0.0 {
+                return Err(bad(&format!("outbox.limits.{name}"), "limits cannot be negative"));
+            }
+            if l.max_in_flight == 0 {
+                return Err(bad(&format!("outbox.limits.{name}.max_in_flight"), "must be at least 1"));
+            }
+            limits.insert(p, l);
+        }
+        let footer = raw.footer.unwrap_or_else(|| DEFAULT_FOOTER.to_owned());
+        let data_dir = std::env::var_os("TREECAST_DATA_DIR")
+            .map(PathBuf::from)
+            .or(raw.data_dir)
+            .unwrap_or_else(|| PathBuf::from("treecast-data"));
+        let mut adapters = BTreeMap::new();
+        for (p, t) in [
+            (Platform::Console, raw.console),
+            (Platform::Email, raw.email),
+            (Platform::Matrix, raw.matrix),
+            (Platform::Telegram, raw.telegram),
+        ] {
+            if let Some(t) = t {
+                for secret in ["password", "token", "access_token", "secret"] {
+                    if t.contains_key(secret) {
+                        return Err(bad(
+                            &format!("{p}.{secret}"),
+                            "secrets must not be written in the config; set the environment variable instead (see config/treecast.example.toml)",
+                        ));
+                    }
+                }
+                adapters.insert(p, t);
+            }
+        }
+        Ok(Config {
+            data_dir,
+            footer,
+            levels,
+            max_attachment_bytes: raw.notices.max_attachment_bytes.unwrap_or(10 * 1024 * 1024),
+            remind_before: Duration::from_secs(3600 * raw.notices.remind_before_hours.unwrap_or(24)),
+            bind_code_ttl: Duration::from_secs(3600 * raw.notices.bind_code_hours.unwrap_or(72)),
+            retry_base: Duration::from_millis(raw.outbox.retry_base_ms.unwrap_or(2_000)),
+            retry_max: Duration::from_secs(raw.outbox.retry_max_secs.unwrap_or(3_600)),
+            limits,
+            surveys_dir: raw.surveys.dir.unwrap_or_else(|| PathBuf::from("config/surveys")),
+            adapters,
+            source: path.to_owned(),
+        })
+    }
+
+    pub fn levels(&self) -> Levels {
+        Levels::from_specs(&self.levels).expect("validated at load")
+    }
+
+    /// Whether a platform's section is present (and not `enabled = false`).
+    pub fn enabled(&self, p: Platform) -> bool {
+        self.adapters
+            .get(&p)
+            .map(|t| t.get("enabled").and_then(|v| v.as_bool()).unwrap_or(true))
+            .unwrap_or(false)
+    }
+
+    /// A platform's table without the core's own `enabled` key.
+    pub fn adapter_table(&self, p: Platform) -> toml::Table {
+        let mut t = self.adapters.get(&p).cloned().unwrap_or_default();
+        t.remove("enabled");
+        t
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/treecast.example.toml");
+        let c = Config::load(&path).unwrap();
+        assert_eq!(c.footer, DEFAULT_FOOTER);
+        assert_eq!(c.limits[&Platform::Telegram].per_second, 30.0);
+        assert_eq!(c.levels.len(), 4);
+    }
+
+    #[test]
+    fn errors_name_the_key_and_the_file() {
+        let p = Path::new("bad.toml");
+        let e = Config::parse("[outbox.limits.fax]\nper_second = 1\n", p).unwrap_err().to_string();
+        assert!(e.starts_with("bad.toml: outbox.limits.fax: not a platform"), "{e}");
+        let e = Config::parse("foter = 'x'\n", p).unwrap_err().to_string();
+        assert!(e.starts_with("bad.toml: ") && e.contains("foter"), "{e}");
+        let e = Config::parse("[telegram]\ntoken = 'abc'\n", p).unwrap_err().to_string();
+        assert!(e.contains("telegram.token") && e.contains("environment"), "{e}");
+        assert!(!e.contains("abc"), "a secret must not be echoed: {e}");
+        let e = Config::parse("[[levels]]\nkey='a'\nname='A'\nnaming='('\n", p).unwrap_err().to_string();
+        assert!(e.contains("levels[0].naming"), "{e}");
+    }
+}

@@ -1,0 +1,260 @@
+//! Key encoding: big-endian ids, fixed-width path segments, one-byte tags.
+//! Org keys are path-ordered so that a subtree is one contiguous range.
+
+use treecast_wire::{Address, ChatKind, Platform};
+
+/// Bytes of one path segment (an org id).
+pub const SEG: usize = 4;
+/// Separates an org path from a channel id in `orgpath_channel` keys; org
+/// ids start at 1, so a zero segment can never be a child.
+pub const PATH_END: [u8; SEG] = [0; SEG];
+
+pub fn org_id(id: u32) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
+pub fn read_u32(b: &[u8]) -> u32 {
+    u32::from_be_bytes(b[..4].try_into().expect("4 bytes"))
+}
+
+pub fn read_u64(b: &[u8]) -> u64 {
+    u64::from_be_bytes(b[..8].try_into().expect("8 bytes"))
+}
+
+/// An org's path (ids from the root down to it) as a key.
+pub fn path(ids: &[u32]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(ids.len() * SEG);
+    for id in ids {
+        k.extend_from_slice(&id.to_be_bytes());
+    }
+    k
+}
+
+/// Org ids along a path key.
+pub fn path_ids(key: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    key.chunks_exact(SEG).map(read_u32)
+}
+
+/// Tags of the `orgs` tree.
+pub mod org {
+    /// org id -> Org
+    pub const BY_ID: u8 = b'i';
+    /// code -> org id
+    pub const BY_CODE: u8 = b'c';
+    /// path -> org id (a subtree is a prefix)
+    pub const BY_PATH: u8 = b'p';
+    /// parent id ++ child id -> ()
+    pub const CHILD: u8 = b'h';
+}
+
+/// Tags of the `channels` tree.
+pub mod chan {
+    /// org path ++ 0000 ++ channel id -> Channel
+    pub const BY_PATH: u8 = b'p';
+    /// channel id -> its BY_PATH key
+    pub const BY_ID: u8 = b'i';
+    /// address -> channel id
+    pub const BY_ADDRESS: u8 = b'a';
+}
+
+/// Tags of the `people` tree.
+pub mod people {
+    /// person id -> Person
+    pub const PERSON: u8 = b'p';
+    /// platform ++ user id -> person id
+    pub const IDENTITY: u8 = b'i';
+    /// person id ++ org id -> Role
+    pub const ROLE_BY_PERSON: u8 = b'r';
+    /// org id ++ person id -> Role
+    pub const ROLE_BY_ORG: u8 = b'o';
+}
+
+/// A tag byte followed by `rest`.
+pub fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + rest.len());
+    k.push(tag);
+    k.extend_from_slice(rest);
+    k
+}
+
+/// Channel key by path: the org's path, the separator, the channel id.
+pub fn channel_key(org_path: &[u8], channel: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + org_path.len() + SEG + 8);
+    k.push(chan::BY_PATH);
+    k.extend_from_slice(org_path);
+    k.extend_from_slice(&PATH_END);
+    k.extend_from_slice(&channel.to_be_bytes());
+    k
+}
+
+/// The prefix of every channel key in the subtree at `org_path`.
+pub fn channel_prefix(org_path: &[u8]) -> Vec<u8> {
+    tagged(chan::BY_PATH, org_path)
+}
+
+/// Splits a channel path key into (org path, channel id).
+pub fn split_channel_key(key: &[u8]) -> (&[u8], u64) {
+    let n = key.len();
+    (&key[1..n - 8 - SEG], read_u64(&key[n - 8..]))
+}
+
+pub fn pair_u32(a: u32, b: u32) -> [u8; 8] {
+    let mut k = [0u8; 8];
+    k[..4].copy_from_slice(&a.to_be_bytes());
+    k[4..].copy_from_slice(&b.to_be_bytes());
+    k
+}
+
+pub fn person_org(person: u64, org: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&person.to_be_bytes());
+    k[8..].copy_from_slice(&org.to_be_bytes());
+    k
+}
+
+pub fn org_person(org: u32, person: u64) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..4].copy_from_slice(&org.to_be_bytes());
+    k[4..].copy_from_slice(&person.to_be_bytes());
+    k
+}
+
+pub fn platform_byte(p: Platform) -> u8 {
+    match p {
+        Platform::Console => b'c',
+        Platform::Email => b'e',
+        Platform::Matrix => b'm',
+        Platform::Telegram => b't',
+    }
+}
+
+/// `identity_personid` key: platform and the user id as the platform spells it
+/// (email addresses are compared lowercased).
+pub fn identity(platform: Platform, user: &str) -> Vec<u8> {
+    let mut k = vec![platform_byte(platform)];
+    if platform == Platform::Email {
+        k.extend_from_slice(user.trim().to_lowercase().as_bytes());
+    } else {
+        k.extend_from_slice(user.trim().as_bytes());
+    }
+    k
+}
+
+/// `address_channelid` key.
+pub fn address(a: &Address) -> Vec<u8> {
+    let kind = match a.kind {
+        ChatKind::Direct => b'd',
+        ChatKind::Group => b'g',
+        ChatKind::List => b'l',
+    };
+    let mut k = vec![platform_byte(a.platform), kind];
+    k.extend_from_slice(a.id.as_bytes());
+    k
+}
+
+/// `msgref` key: platform and the platform's message id.
+pub fn msgref(platform: Platform, message_id: &str) -> Vec<u8> {
+    let mut k = vec![platform_byte(platform)];
+    k.extend_from_slice(message_id.as_bytes());
+    k
+}
+
+/// `orgid_counts` key: org id and the level of the orgs counted.
+pub fn counts(org: u32, level: u8) -> [u8; 5] {
+    let mut k = [0u8; 5];
+    k[..4].copy_from_slice(&org.to_be_bytes());
+    k[4] = level;
+    k
+}
+
+/// Tags inside the `fanout` tree, after the notice id.
+pub mod fan {
+    /// the walk cursor (last channel key resolved in order)
+    pub const CURSOR: u8 = b'c';
+    /// channel id -> delivery row
+    pub const DELIVERY: u8 = b'd';
+    /// channel id -> () while a retry is scheduled
+    pub const RETRY: u8 = b'r';
+    /// org id -> delivered/failed counters for its subtree
+    pub const COUNTS: u8 = b'k';
+    /// org id -> acknowledgement
+    pub const ACK: u8 = b'a';
+    /// org id -> acknowledged-org counter for its subtree
+    pub const ACK_COUNT: u8 = b'x';
+}
+
+pub fn fan(notice: u64, tag: u8) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[..8].copy_from_slice(&notice.to_be_bytes());
+    k[8] = tag;
+    k
+}
+
+pub fn fan_u64(notice: u64, tag: u8, id: u64) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[..9].copy_from_slice(&fan(notice, tag));
+    k[9..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+pub fn fan_u32(notice: u64, tag: u8, id: u32) -> [u8; 13] {
+    let mut k = [0u8; 13];
+    k[..9].copy_from_slice(&fan(notice, tag));
+    k[9..].copy_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// Two signed counters packed as 16 bytes; `add_counts` merges deltas.
+pub fn counts_value(a: i64, b: i64) -> [u8; 16] {
+    let mut v = [0u8; 16];
+    v[..8].copy_from_slice(&a.to_be_bytes());
+    v[8..].copy_from_slice(&b.to_be_bytes());
+    v
+}
+
+pub fn read_counts(v: &[u8]) -> (i64, i64) {
+    if v.len() < 16 {
+        return (0, 0);
+    }
+    (
+        i64::from_be_bytes(v[..8].try_into().expect("8")),
+        i64::from_be_bytes(v[8..16].try_into().expect("8")),
+    )
+}
+
+/// sled merge operator: adds a (a, b) delta to the stored pair.
+pub fn add_counts(_key: &[u8], old: Option<&[u8]>, delta: &[u8]) -> Option<Vec<u8>> {
+    let (a, b) = old.map(read_counts).unwrap_or((0, 0));
+    let (da, db) = read_counts(delta);
+    Some(counts_value(a + da, b + db).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subtree_channels_are_one_contiguous_prefix() {
+        let school = path(&[1, 7, 300]);
+        let branch = path(&[1, 7, 300, 4000]);
+        let other = path(&[1, 7, 301]);
+        let mut keys = [
+            channel_key(&other, 9),
+            channel_key(&branch, 2),
+            channel_key(&school, 5),
+        ];
+        keys.sort();
+        let pre = channel_prefix(&school);
+        assert!(keys[0].starts_with(&pre) && keys[1].starts_with(&pre));
+        assert!(!keys[2].starts_with(&pre));
+        let (p, c) = split_channel_key(&keys[1]);
+        assert_eq!((p, c), (&branch[..], 2));
+    }
+
+    #[test]
+    fn counts_merge_adds_deltas() {
+        let once = add_counts(b"", None, &counts_value(1, 1)).unwrap();
+        let twice = add_counts(b"", Some(&once), &counts_value(2, -1)).unwrap();
+        assert_eq!(read_counts(&twice), (3, 0));
+    }
+}

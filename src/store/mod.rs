@@ -1,0 +1,175 @@
+//! The sled store: one module per keyspace; key encoding lives here alone.
+
+mod codec;
+mod ops;
+pub mod keys;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+pub use codec::{decode, encode};
+pub use ops::Ops;
+
+/// Bumped when the on-disk layout changes incompatibly.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// A cheap handle on the open database and its trees.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: sled::Db,
+    pub(crate) meta: sled::Tree,
+    /// Orgs, one tree so an import is one atomic batch (`keys::org`).
+    pub(crate) orgs: sled::Tree,
+    /// org id ++ level -> channels and channelled orgs of that level below it
+    pub(crate) counts: sled::Tree,
+    /// Channels (`keys::chan`): by subtree path, by id, by address.
+    pub(crate) channels: sled::Tree,
+    /// People, identities and roles (`keys::people`).
+    pub(crate) people: sled::Tree,
+    /// one-time code -> what it grants
+    pub(crate) codes: sled::Tree,
+    /// notice id -> Notice
+    pub(crate) notices: sled::Tree,
+    /// notice id -> () while its fan-out is unfinished
+    pub(crate) active: sled::Tree,
+    /// per-notice fan-out state (`keys::fan`): cursor, deliveries, counters, acks
+    pub(crate) fanout: sled::Tree,
+    /// platform ++ platform message id -> what that message was
+    pub(crate) msgref: sled::Tree,
+    /// sequence -> queued private message or command reply
+    pub(crate) outbox: sled::Tree,
+    /// thread id -> private reply thread
+    pub(crate) threads: sled::Tree,
+    /// survey definitions, conversations and answers
+    pub(crate) surveys: sled::Tree,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed, mode 0700) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        create_private_dir(dir)?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(256 * 1024 * 1024)
+            .flush_every_ms(Some(500))
+            .open()?;
+        Self::from_db(db, dir.to_owned())
+    }
+
+    /// A throwaway store for tests and the demo.
+    pub fn temporary() -> Result<Store> {
+        let db = sled::Config::new().temporary(true).open()?;
+        Self::from_db(db, PathBuf::from("<temporary>"))
+    }
+
+    fn from_db(db: sled::Db, path: PathBuf) -> Result<Store> {
+        let meta = db.open_tree("meta")?;
+        check_schema(&meta, &path)?;
+        let t = |name: &str| db.open_tree(name);
+        let store = Store {
+            orgs: t("orgs")?,
+            counts: t("counts")?,
+            channels: t("channels")?,
+            people: t("people")?,
+            codes: t("codes")?,
+            notices: t("notices")?,
+            active: t("active")?,
+            fanout: t("fanout")?,
+            msgref: t("msgref")?,
+            outbox: t("outbox")?,
+            threads: t("threads")?,
+            surveys: t("surveys")?,
+            meta,
+            db,
+            path,
+        };
+        store.counts.set_merge_operator(keys::add_counts);
+        store.fanout.set_merge_operator(keys::add_counts);
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub async fn flush_async(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// A new id, unique in this store and never reused (sled keeps the
+    /// counter across restarts). Starts at 1.
+    pub fn next_id(&self) -> Result<u64> {
+        Ok(self.db.generate_id()? + 1)
+    }
+}
+
+fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
+    match meta.get(SCHEMA_KEY)? {
+        None => {
+            meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+            Ok(())
+        }
+        Some(v) => {
+            let found = u32::from_be_bytes(
+                v.as_ref().try_into().map_err(|_| Error::Corrupt("schema version".into()))?,
+            );
+            if found > SCHEMA_VERSION {
+                return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if !dir.exists() {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_schema_refuses_to_open_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = Store::open(dir.path()).unwrap();
+            s.meta.insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
+            s.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().expect("must refuse").to_string();
+        assert!(err.contains("newer than this treecast understands"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn data_dir_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        Store::open(&data).unwrap();
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+    }
+}

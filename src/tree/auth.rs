@@ -1,0 +1,83 @@
+//! The one permission check every action goes through.
+
+use super::people::Role;
+use super::{Org, Tree};
+use crate::error::{Error, Result};
+
+/// Something a person may or may not do to an org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Post a notice to the org's subtree.
+    PostNotice,
+    /// See delivery and acknowledgement status, send reminders.
+    ViewStatus,
+    /// Create bind codes and bind chats to the org.
+    BindChannel,
+    /// Launch a micro-survey to the org's subtree and read its results.
+    RunSurvey,
+    /// Acknowledge a notice on behalf of the org.
+    Acknowledge,
+    /// Answer a survey whose audience includes the org.
+    AnswerSurvey,
+}
+
+impl Action {
+    fn label(self) -> &'static str {
+        match self {
+            Action::PostNotice => "post notices to",
+            Action::ViewStatus => "see the status of",
+            Action::BindChannel => "bind chats to",
+            Action::RunSurvey => "run surveys for",
+            Action::Acknowledge => "acknowledge for",
+            Action::AnswerSurvey => "answer surveys for",
+        }
+    }
+
+    /// Actions an official may take on their org's whole subtree.
+    fn for_officials(self) -> bool {
+        !matches!(self, Action::AnswerSurvey)
+    }
+
+    /// Actions a member may take for their own branch (or anything above it,
+    /// for answering surveys aimed at a larger audience).
+    fn for_members(self) -> bool {
+        matches!(self, Action::Acknowledge | Action::AnswerSurvey)
+    }
+}
+
+impl Tree {
+    /// Whether `person` may take `action` on `org`: officials act on their
+    /// org's subtree; members acknowledge for their branch and answer surveys
+    /// whose audience (an org at or above their branch) contains them.
+    pub fn allowed(&self, person: u64, action: Action, org: &Org) -> Result<bool> {
+        for (held, role) in self.roles_of(person)? {
+            let ok = match role {
+                Role::Official => action.for_officials() && org.is_within(&held),
+                Role::Member => {
+                    action.for_members()
+                        && match action {
+                            Action::Acknowledge => held.id == org.id,
+                            _ => held.is_within(org),
+                        }
+                }
+            };
+            if ok {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `allowed`, or a refusal in one sentence.
+    pub fn check(&self, person: u64, action: Action, org: &Org) -> Result<()> {
+        if self.allowed(person, action, org)? {
+            return Ok(());
+        }
+        Err(Error::denied(format!(
+            "you may not {} {} {}: only its officials or those of an org above it may",
+            action.label(),
+            org.code,
+            org.name
+        )))
+    }
+}

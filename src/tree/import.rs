@@ -1,0 +1,305 @@
+//! `tree import`: a CSV of (code, name, level, parent_code), validated whole
+//! (every bad row reported as `FILE:LINE: what is wrong`), then applied as one
+//! atomic write. Re-importing the same file changes nothing.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use indicatif::ProgressBar;
+
+use super::{Org, Tree};
+use crate::error::{Error, Result};
+use crate::store::Ops;
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub moved: usize,
+    pub unchanged: usize,
+}
+
+impl std::fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} created, {} updated, {} moved, {} unchanged",
+            self.created, self.updated, self.moved, self.unchanged
+        )
+    }
+}
+
+struct Row {
+    line: u64,
+    code: String,
+    name: String,
+    level: u8,
+    parent: String,
+}
+
+pub fn import_file(tree: &Tree, path: &Path, progress: Option<&ProgressBar>) -> Result<ImportReport> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Error::invalid(format!("{}: cannot read ({e})", path.display())))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::invalid(format!(
+            "{}: not UTF-8 (byte {}); save the file as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    import_str(tree, &path.display().to_string(), &text, progress)
+}
+
+/// Imports CSV text; `file` names it in error messages.
+pub fn import_str(tree: &Tree, file: &str, text: &str, progress: Option<&ProgressBar>) -> Result<ImportReport> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rows = parse(tree, file, text)?;
+    let _g = tree.lock();
+    let plan = plan(tree, file, &rows)?;
+    if let Some(pb) = progress {
+        pb.set_length(rows.len() as u64);
+    }
+    apply(tree, &rows, plan, progress)
+}
+
+fn parse(tree: &Tree, file: &str, text: &str) -> Result<Vec<Row>> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::invalid(format!("{file}:1: cannot read the header ({e})")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(c_code), Some(c_name), Some(c_level), Some(c_parent)) =
+        (col("code"), col("name"), col("level"), col("parent_code"))
+    else {
+        return Err(Error::invalid(format!(
+            "{file}:1: the header must name the columns code, name, level, parent_code"
+        )));
+    };
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                errors.push(format!("{file}:{line}: not a valid CSV row ({e})"));
+                continue;
+            }
+        };
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let field = |i: usize| rec.get(i).unwrap_or("").to_owned();
+        let (code, name, level, parent) = (field(c_code), field(c_name), field(c_level), field(c_parent));
+        if rec.len() < headers.len() {
+            errors.push(format!("{file}:{line}: expected {} columns, found {}", headers.len(), rec.len()));
+            continue;
+        }
+        if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c == ',') {
+            errors.push(format!("{file}:{line}: the code {code:?} must be 1-64 characters with no spaces or commas"));
+            continue;
+        }
+        let Some(level) = tree.levels.find(&level) else {
+            let known: Vec<&str> = tree.levels.iter().map(|(_, l)| l.key.as_str()).collect();
+            errors.push(format!("{file}:{line}: unknown level {level:?} (known: {})", known.join(", ")));
+            continue;
+        };
+        if let Err(e) = tree.levels.check_name(level, &name) {
+            errors.push(format!("{file}:{line}: {e}"));
+            continue;
+        }
+        rows.push(Row { line, code, name, level, parent });
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(Error::invalid(errors.join("\n")))
+    }
+}
+
+/// Per row: the existing org, if any. Checks parents and duplicates.
+fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Org>>> {
+    let mut errors = Vec::new();
+    let mut first_line: HashMap<&str, (u64, u8)> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        if let Some((line, _)) = first_line.get(r.code.as_str()) {
+            errors.push(format!("{file}:{}: the code {} already appears on line {line}", r.line, r.code));
+        } else {
+            first_line.insert(&r.code, (r.line, r.level));
+        }
+    }
+    let mut existing = Vec::with_capacity(rows.len());
+    for r in rows {
+        let old = tree.by_code(&r.code)?;
+        if let Some(o) = &old {
+            if o.level != r.level {
+                errors.push(format!(
+                    "{file}:{}: {} is a {} in the store and cannot become a {}",
+                    r.line,
+                    r.code,
+                    tree.levels.key(o.level),
+                    tree.levels.key(r.level)
+                ));
+            }
+        }
+        existing.push(old);
+        if r.parent.is_empty() {
+            if r.level != 0 {
+                errors.push(format!("{file}:{}: only a {} may have no parent_code", r.line, tree.levels.key(0)));
+            }
+            continue;
+        }
+        let parent_level = match first_line.get(r.parent.as_str()) {
+            Some((_, lvl)) => Some(*lvl),
+            None => tree.by_code(&r.parent)?.map(|o| o.level),
+        };
+        match parent_level {
+            None => errors.push(format!("{file}:{}: the parent {} is neither in this file nor in the tree", r.line, r.parent)),
+            Some(pl) if pl >= r.level => errors.push(format!(
+                "{file}:{}: a {} cannot sit under a {} ({})",
+                r.line,
+                tree.levels.key(r.level),
+                tree.levels.key(pl),
+                r.parent
+            )),
+            Some(_) => {}
+        }
+    }
+    if errors.is_empty() {
+        Ok(existing)
+    } else {
+        Err(Error::invalid(errors.join("\n")))
+    }
+}
+
+fn apply(tree: &Tree, rows: &[Row], existing: Vec<Option<Org>>, progress: Option<&ProgressBar>) -> Result<ImportReport> {
+    let mut report = ImportReport::default();
+    let mut ops = Ops::default();
+    let new_count = existing.iter().filter(|o| o.is_none()).count() as u32;
+    let mut next_id = tree.reserve_ids(new_count, &mut ops)?;
+    // Parents come before children: sort row indices by level (stable).
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].level);
+    let mut placed: HashMap<&str, Org> = HashMap::with_capacity(rows.len());
+    for i in order {
+        let r = &rows[i];
+        let parent = if r.parent.is_empty() {
+            None
+        } else {
+            match placed.get(r.parent.as_str()) {
+                Some(p) => Some(p.clone()),
+                None => Some(tree.require(&r.parent)?),
+            }
+        };
+        let mut path = parent.as_ref().map(|p| p.path.clone()).unwrap_or_default();
+        let org = match &existing[i] {
+            Some(old) => {
+                path.push(old.id);
+                let moved = old.path != path;
+                let org = Org { name: r.name.clone(), path, parent: parent.as_ref().map(|p| p.id), ..old.clone() };
+                if moved {
+                    tree.relocate_ops(old, parent.as_ref(), &mut ops)?;
+                    report.moved += 1;
+                    Tree::put_ops(&org, &mut ops);
+                } else if org.name != old.name {
+                    report.updated += 1;
+                    Tree::put_ops(&org, &mut ops);
+                } else {
+                    report.unchanged += 1;
+                }
+                org
+            }
+            None => {
+                let id = next_id;
+                next_id += 1;
+                path.push(id);
+                let org = Org {
+                    id,
+                    code: r.code.clone(),
+                    name: r.name.clone(),
+                    level: r.level,
+                    parent: parent.as_ref().map(|p| p.id),
+                    path,
+                };
+                Tree::put_ops(&org, &mut ops);
+                report.created += 1;
+                org
+            }
+        };
+        placed.insert(&r.code, org);
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+    }
+    if report.created == 0 {
+        // Nothing new: do not bump the id counter either.
+        ops.orgs.retain(|(k, _)| k.as_slice() != b"#seq");
+    }
+    if !ops.is_empty() {
+        tree.store.apply(ops)?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::small_tree;
+    use super::*;
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line_and_nothing_changes() {
+        let tree = small_tree();
+        let before = tree.stats().unwrap();
+        let csv = "\u{feff}code,name,level,parent_code\n\
+            4143010533-003,数学2023级1班团支部,branch,4143010533\n\
+            4143010533-004,数学2023级2班,branch,4143010533\n\
+            4143010533-005,物理2023级1班团支部,class,4143010533\n\
+            4143010533-006,化学2023级1班团支部,branch,NOPE\n\
+            4143010533-003,数学2023级9班团支部,branch,4143010533\n\
+            4143010599,某某大学团委,school,4143010533-001\n";
+        let err = import_str(&tree, "bad.csv", csv, None).unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(lines[0].starts_with("bad.csv:3: ") && lines[0].contains("团支部"), "{err}");
+        assert!(lines[1].starts_with("bad.csv:4: unknown level \"class\""), "{err}");
+        assert_eq!(lines.len(), 2, "parse errors stop before the parent checks: {err}");
+        // Fix the parse errors; the plan errors then all show at once.
+        let csv = csv.replace("数学2023级2班,", "数学2023级2班团支部,").replace(",class,", ",branch,");
+        let err = import_str(&tree, "bad.csv", &csv, None).unwrap_err().to_string();
+        assert!(err.contains("bad.csv:5: the parent NOPE is neither in this file nor in the tree"), "{err}");
+        assert!(err.contains("bad.csv:6: the code 4143010533-003 already appears on line 2"), "{err}");
+        assert!(err.contains("bad.csv:7: a school cannot sit under a branch"), "{err}");
+        assert_eq!(tree.stats().unwrap(), before, "a failed import changes nothing");
+        assert!(tree.by_code("4143010533-003").unwrap().is_none());
+    }
+
+    #[test]
+    fn reimport_is_idempotent_and_updates_names() {
+        let tree = small_tree();
+        let csv = "code,name,level,parent_code\n4143010533-003,数学2023级1班团支部,branch,4143010533\n";
+        let first = import_str(&tree, "a.csv", csv, None).unwrap();
+        assert_eq!(first.created, 1);
+        let org = tree.require("4143010533-003").unwrap();
+        let again = import_str(&tree, "a.csv", csv, None).unwrap();
+        assert_eq!(again, ImportReport { unchanged: 1, ..Default::default() });
+        assert_eq!(tree.require("4143010533-003").unwrap(), org);
+        let renamed = csv.replace("1班", "5班");
+        assert_eq!(import_str(&tree, "a.csv", &renamed, None).unwrap().updated, 1);
+        assert_eq!(tree.require("4143010533-003").unwrap().id, org.id);
+    }
+
+    #[test]
+    fn reimport_with_a_new_parent_moves() {
+        let tree = small_tree();
+        let csv = "code,name,level,parent_code\n4143010533,湖南大学团委,school,42\n";
+        assert_eq!(import_str(&tree, "m.csv", csv, None).unwrap().moved, 1);
+        let b = tree.require("4143010533-002").unwrap();
+        assert!(b.is_within(&tree.require("42").unwrap()));
+    }
+
+    #[test]
+    fn a_header_without_the_columns_is_refused() {
+        let tree = small_tree();
+        let err = import_str(&tree, "h.csv", "id,title\n1,x\n", None).unwrap_err().to_string();
+        assert!(err.starts_with("h.csv:1: the header must name"), "{err}");
+    }
+}

@@ -1,0 +1,304 @@
+//! The org tree: orgs keyed by path so a subtree is one key range, plus
+//! people, channels and the one permission check.
+
+pub mod auth;
+pub mod channels;
+pub mod generate;
+pub mod import;
+pub mod level;
+pub mod people;
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::store::keys::{self, org as tag};
+use crate::store::{decode, encode, Ops, Store};
+pub use level::{LevelSpec, Levels};
+
+/// Any node of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub id: u32,
+    /// Stable code from the organisation's own lists (a school's ministry code).
+    pub code: String,
+    pub name: String,
+    /// Index into `Levels`.
+    pub level: u8,
+    pub parent: Option<u32>,
+    /// Ids from the root down to this org, inclusive.
+    pub path: Vec<u32>,
+}
+
+impl Org {
+    pub fn path_key(&self) -> Vec<u8> {
+        keys::path(&self.path)
+    }
+
+    /// Whether `self` is `other` or lies below it.
+    pub fn is_within(&self, other: &Org) -> bool {
+        self.path.starts_with(&other.path)
+    }
+}
+
+/// A cheap handle on the tree in the store.
+#[derive(Clone)]
+pub struct Tree {
+    pub store: Store,
+    pub levels: Arc<Levels>,
+    /// Org writes are rare and must not interleave (ids, moves).
+    write_lock: Arc<Mutex<()>>,
+}
+
+const SEQ_KEY: &[u8] = b"#seq";
+
+impl Tree {
+    pub fn new(store: Store, levels: Levels) -> Tree {
+        Tree { store, levels: Arc::new(levels), write_lock: Arc::new(Mutex::new(())) }
+    }
+
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The org stored at a path key.
+    fn at_path(&self, path: &[u8]) -> Result<Option<Org>> {
+        match self.store.orgs.get(keys::tagged(tag::BY_PATH, path))? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn get(&self, id: u32) -> Result<Option<Org>> {
+        match self.store.orgs.get(keys::tagged(tag::BY_ID, &keys::org_id(id)))? {
+            Some(path) => self.at_path(&path),
+            None => Ok(None),
+        }
+    }
+
+    pub fn by_code(&self, code: &str) -> Result<Option<Org>> {
+        match self.store.orgs.get(keys::tagged(tag::BY_CODE, code.trim().as_bytes()))? {
+            Some(path) => self.at_path(&path),
+            None => Ok(None),
+        }
+    }
+
+    /// The org with `code`, or an error naming the code.
+    pub fn require(&self, code: &str) -> Result<Org> {
+        self.by_code(code)?.ok_or_else(|| Error::UnknownOrg(code.trim().to_owned()))
+    }
+
+    pub fn require_id(&self, id: u32) -> Result<Org> {
+        self.get(id)?.ok_or_else(|| Error::not_found(format!("org #{id} is gone")))
+    }
+
+    /// Direct children, ordered by code.
+    pub fn children(&self, id: u32) -> Result<Vec<Org>> {
+        let prefix = keys::tagged(tag::CHILD, &keys::org_id(id));
+        let mut out = Vec::new();
+        for kv in self.store.orgs.scan_prefix(&prefix) {
+            let (k, _) = kv?;
+            if let Some(o) = self.get(keys::read_u32(&k[prefix.len()..]))? {
+                out.push(o);
+            }
+        }
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(out)
+    }
+
+    /// Every org in the subtree of `org` (itself first), in path order,
+    /// streamed from one key range: nothing else is loaded.
+    pub fn subtree(&self, org: &Org) -> impl Iterator<Item = Result<Org>> {
+        self.store
+            .orgs
+            .scan_prefix(keys::tagged(tag::BY_PATH, &org.path_key()))
+            .map(|kv| decode(&kv?.1))
+    }
+
+    /// The roots (orgs with no parent).
+    pub fn roots(&self) -> Result<Vec<Org>> {
+        let mut out = Vec::new();
+        for kv in self.store.orgs.scan_prefix([tag::BY_PATH]) {
+            let (k, v) = kv?;
+            if k.len() == 1 + keys::SEG {
+                out.push(decode(&v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Parents from the root down to the org's parent.
+    pub fn ancestors(&self, org: &Org) -> Result<Vec<Org>> {
+        let mut out = Vec::new();
+        for id in &org.path[..org.path.len() - 1] {
+            out.push(self.require_id(*id)?);
+        }
+        Ok(out)
+    }
+
+    /// Number of orgs per level (a full walk of the BY_PATH range).
+    pub fn stats(&self) -> Result<Vec<(u8, u64)>> {
+        let mut counts = vec![0u64; self.levels.len()];
+        for kv in self.store.orgs.scan_prefix([tag::BY_PATH]) {
+            let (_, v) = kv?;
+            let org: Org = decode(&v)?;
+            if let Some(c) = counts.get_mut(org.level as usize) {
+                *c += 1;
+            }
+        }
+        Ok(counts.into_iter().enumerate().map(|(i, c)| (i as u8, c)).collect())
+    }
+
+    /// A fresh org id, written back with the ops that use it.
+    pub(crate) fn reserve_ids(&self, n: u32, ops: &mut Ops) -> Result<u32> {
+        let next = match self.store.orgs.get(SEQ_KEY)? {
+            Some(v) => keys::read_u32(&v),
+            None => 1,
+        };
+        ops.org_put(SEQ_KEY.to_vec(), (next + n).to_be_bytes().to_vec());
+        Ok(next)
+    }
+
+    /// Ops that write `org` under all its keys.
+    pub(crate) fn put_ops(org: &Org, ops: &mut Ops) {
+        let path = org.path_key();
+        ops.org_put(keys::tagged(tag::BY_PATH, &path), encode(org));
+        ops.org_put(keys::tagged(tag::BY_ID, &keys::org_id(org.id)), path.clone());
+        ops.org_put(keys::tagged(tag::BY_CODE, org.code.as_bytes()), path);
+        if let Some(p) = org.parent {
+            ops.org_put(keys::tagged(tag::CHILD, &keys::pair_u32(p, org.id)), Vec::new());
+        }
+    }
+
+    /// Ops that remove every key of `org`.
+    pub(crate) fn del_ops(org: &Org, ops: &mut Ops) {
+        ops.org_del(keys::tagged(tag::BY_PATH, &org.path_key()));
+        ops.org_del(keys::tagged(tag::BY_ID, &keys::org_id(org.id)));
+        ops.org_del(keys::tagged(tag::BY_CODE, org.code.as_bytes()));
+        if let Some(p) = org.parent {
+            ops.org_del(keys::tagged(tag::CHILD, &keys::pair_u32(p, org.id)));
+        }
+    }
+
+    /// Renames an org, checking its level's naming rule.
+    pub fn rename(&self, code: &str, name: &str) -> Result<Org> {
+        let _g = self.lock();
+        let mut org = self.require(code)?;
+        self.levels.check_name(org.level, name)?;
+        org.name = name.trim().to_owned();
+        let mut ops = Ops::default();
+        ops.org_put(keys::tagged(tag::BY_PATH, &org.path_key()), encode(&org));
+        self.store.apply(ops)?;
+        Ok(org)
+    }
+
+    /// Moves an org (and its whole subtree, channels and counts) under a new parent.
+    pub fn move_org(&self, code: &str, new_parent: &str) -> Result<Org> {
+        let _g = self.lock();
+        let org = self.require(code)?;
+        let parent = self.require(new_parent)?;
+        if parent.is_within(&org) {
+            return Err(Error::invalid(format!("{} cannot move under its own subtree", org.code)));
+        }
+        if parent.level >= org.level {
+            return Err(Error::invalid(format!(
+                "{} ({}) cannot sit under {} ({}): a parent must be of a higher level",
+                org.code,
+                self.levels.key(org.level),
+                parent.code,
+                self.levels.key(parent.level)
+            )));
+        }
+        let mut ops = Ops::default();
+        self.relocate_ops(&org, Some(&parent), &mut ops)?;
+        self.store.apply(ops)?;
+        self.require(code)
+    }
+
+    /// Ops that move `org`'s subtree under `parent` (None: becomes a root).
+    pub(crate) fn relocate_ops(&self, org: &Org, parent: Option<&Org>, ops: &mut Ops) -> Result<()> {
+        let old_prefix = org.path.clone();
+        let mut new_prefix = parent.map(|p| p.path.clone()).unwrap_or_default();
+        new_prefix.push(org.id);
+        let old_ancestors = &org.path[..org.path.len() - 1];
+        let new_ancestors = &new_prefix[..new_prefix.len() - 1];
+        for o in self.subtree(org) {
+            let mut o = o?;
+            Self::del_ops(&o, ops);
+            let rest = o.path[old_prefix.len()..].to_vec();
+            o.path = new_prefix.iter().copied().chain(rest).collect();
+            if o.id == org.id {
+                o.parent = parent.map(|p| p.id);
+            }
+            Self::put_ops(&o, ops);
+        }
+        // Channels follow their orgs; counts move from old ancestors to new.
+        let moved = self.channels_in(org)?;
+        let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
+        for (key, ch) in &moved {
+            ops.chan_del(key.clone());
+            let owner = self.require_id(ch.org)?;
+            let rest = owner.path[old_prefix.len()..].to_vec();
+            let new_path: Vec<u32> = new_prefix.iter().copied().chain(rest).collect();
+            let new_key = keys::channel_key(&keys::path(&new_path), ch.id);
+            ops.chan_put(new_key.clone(), encode(ch));
+            ops.chan_put(keys::tagged(keys::chan::BY_ID, &ch.id.to_be_bytes()), new_key);
+            per_level.entry(owner.level).or_default().0 += 1;
+        }
+        for (level, orgs) in self.channelled_orgs_by_level(org)? {
+            per_level.entry(level).or_default().1 += orgs;
+        }
+        for (level, (chans, orgs)) in per_level {
+            for a in old_ancestors {
+                ops.count(keys::counts(*a, level).to_vec(), (-chans, -orgs));
+            }
+            for a in new_ancestors {
+                ops.count(keys::counts(*a, level).to_vec(), (chans, orgs));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes an org; with children it is refused unless `cascade`.
+    pub fn delete(&self, code: &str, cascade: bool) -> Result<usize> {
+        let _g = self.lock();
+        let org = self.require(code)?;
+        let kids = self.children(org.id)?;
+        if !kids.is_empty() && !cascade {
+            return Err(Error::invalid(format!(
+                "{} {} has {} child orgs; delete them first or pass --cascade",
+                org.code,
+                org.name,
+                kids.len()
+            )));
+        }
+        let mut ops = Ops::default();
+        let mut n = 0;
+        for o in self.subtree(&org) {
+            Self::del_ops(&o?, &mut ops);
+            n += 1;
+        }
+        let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
+        for (key, ch) in self.channels_in(&org)? {
+            ops.chan_del(key);
+            ops.chan_del(keys::tagged(keys::chan::BY_ID, &ch.id.to_be_bytes()));
+            ops.chan_del(keys::tagged(keys::chan::BY_ADDRESS, &keys::address(&ch.address)));
+            let owner = self.require_id(ch.org)?;
+            per_level.entry(owner.level).or_default().0 += 1;
+        }
+        for (level, orgs) in self.channelled_orgs_by_level(&org)? {
+            per_level.entry(level).or_default().1 += orgs;
+        }
+        for (level, (chans, orgs)) in per_level {
+            for a in &org.path[..org.path.len() - 1] {
+                ops.count(keys::counts(*a, level).to_vec(), (-chans, -orgs));
+            }
+        }
+        self.store.apply(ops)?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,156 @@
+//! Tree, channel, people and permission tests on a small tree.
+
+use treecast_wire::{Address, Platform};
+
+use super::auth::Action;
+use super::people::{Grant, Role};
+use super::*;
+
+/// 全国 -> 湖南/湖北 -> 两所学校 -> 每校两个支部.
+pub(crate) fn small_tree() -> Tree {
+    let tree = Tree::new(Store::temporary().unwrap(), Levels::default_levels());
+    let csv = "code,name,level,parent_code\n\
+        CN,共青团中央学校部,national,\n\
+        43,共青团湖南省委学校部,province,CN\n\
+        42,共青团湖北省委学校部,province,CN\n\
+        4143010533,湖南大学团委,school,43\n\
+        4143010534,中南大学团委,school,43\n\
+        4142010486,武汉大学团委,school,42\n\
+        4143010533-001,计算机科学与技术2023级1班团支部,branch,4143010533\n\
+        4143010533-002,软件工程2023级1班团支部,branch,4143010533\n\
+        4143010534-001,临床医学2022级2班团支部,branch,4143010534\n\
+        4142010486-001,法学2024级1班团支部,branch,4142010486\n";
+    import::import_str(&tree, "small.csv", csv, None).unwrap();
+    tree
+}
+
+#[test]
+fn subtree_walk_is_path_ordered_and_complete() {
+    let tree = small_tree();
+    let hunan = tree.require("43").unwrap();
+    let codes: Vec<String> = tree.subtree(&hunan).map(|o| o.unwrap().code).collect();
+    assert_eq!(codes.len(), 6);
+    assert_eq!(codes[0], "43");
+    assert!(!codes.iter().any(|c| c.starts_with("4142")), "{codes:?}");
+    let kids: Vec<String> = tree.children(hunan.id).unwrap().into_iter().map(|o| o.code).collect();
+    assert_eq!(kids, ["4143010533", "4143010534"]);
+}
+
+#[test]
+fn move_rewrites_the_subtree_and_its_channels() {
+    let tree = small_tree();
+    let branch = tree.require("4143010533-001").unwrap();
+    let addr = Address::group(Platform::Telegram, "-1001");
+    tree.bind(&branch, addr.clone()).unwrap();
+    let hunan = tree.require("43").unwrap();
+    assert_eq!(tree.channel_counts(hunan.id, 3).unwrap(), (1, 1));
+
+    tree.move_org("4143010533", "42").unwrap();
+    let hubei = tree.require("42").unwrap();
+    let moved = tree.require("4143010533-001").unwrap();
+    assert!(moved.is_within(&hubei));
+    assert_eq!(tree.channel_counts(hunan.id, 3).unwrap(), (0, 0));
+    assert_eq!(tree.channel_counts(hubei.id, 3).unwrap(), (1, 1));
+    let in_hubei = tree.channels_in(&hubei).unwrap();
+    assert_eq!(in_hubei.len(), 1);
+    assert_eq!(tree.channel_by_address(&addr).unwrap().unwrap().org, moved.id);
+    assert_eq!(tree.subtree(&tree.require("43").unwrap()).count(), 3);
+}
+
+#[test]
+fn delete_is_refused_with_children_unless_cascading() {
+    let tree = small_tree();
+    let err = tree.delete("4143010533", false).unwrap_err().to_string();
+    assert!(err.contains("has 2 child orgs"), "{err}");
+    assert_eq!(tree.delete("4143010533", true).unwrap(), 3);
+    assert!(tree.by_code("4143010533-002").unwrap().is_none());
+    assert!(tree.children(tree.require("43").unwrap().id).unwrap().len() == 1);
+}
+
+#[test]
+fn rename_checks_the_naming_rule() {
+    let tree = small_tree();
+    let err = tree.rename("4143010533-001", "计算机一班").unwrap_err().to_string();
+    assert!(err.contains("团支部"), "{err}");
+    assert_eq!(tree.rename("4143010533-001", "计算机科学与技术2023级3班团支部").unwrap().name, "计算机科学与技术2023级3班团支部");
+}
+
+#[test]
+fn identities_are_unique_and_codes_work_once() {
+    let tree = small_tree();
+    let a = tree.add_person("张三").unwrap();
+    let b = tree.add_person("李四").unwrap();
+    tree.add_identity(a.id, Platform::Email, "Zhang@Example.test").unwrap();
+    let err = tree.add_identity(b.id, Platform::Email, "zhang@example.test").unwrap_err().to_string();
+    assert!(err.contains("already belongs"), "{err}");
+    assert_eq!(tree.person_by_identity(Platform::Email, "ZHANG@example.test").unwrap().unwrap().id, a.id);
+
+    let code = tree.issue_code(Grant::Link { person: a.id }, 600).unwrap();
+    assert_eq!(tree.redeem_code(&code.to_lowercase()).unwrap(), Grant::Link { person: a.id });
+    assert!(tree.redeem_code(&code).unwrap_err().to_string().contains("already used"));
+    let stale = tree.issue_code(Grant::Link { person: a.id }, 0).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(tree.redeem_code(&stale).unwrap_err().to_string().contains("expired"));
+}
+
+/// Role x action x position in the tree.
+#[test]
+fn permission_table() {
+    let tree = small_tree();
+    // The actor holds a role at 湖南大学 (school) or its branch 001.
+    let school = tree.require("4143010533").unwrap();
+    let own_branch = tree.require("4143010533-001").unwrap();
+    let positions = [
+        ("own", "4143010533"),
+        ("descendant", "4143010533-002"),
+        ("ancestor", "43"),
+        ("sibling", "4143010534"),
+        ("elsewhere", "4142010486-001"),
+    ];
+    let official = tree.add_person("校团委书记").unwrap();
+    tree.grant(official.id, &school, Role::Official).unwrap();
+    let member = tree.add_person("学生").unwrap();
+    tree.grant(member.id, &own_branch, Role::Member).unwrap();
+    let nobody = tree.add_person("路人").unwrap();
+
+    use Action::*;
+    let actions = [PostNotice, ViewStatus, BindChannel, RunSurvey, Acknowledge, AnswerSurvey];
+    // Expected for the official, per position: own, descendant, ancestor, sibling, elsewhere.
+    let official_rows = [
+        (PostNotice, [true, true, false, false, false]),
+        (ViewStatus, [true, true, false, false, false]),
+        (BindChannel, [true, true, false, false, false]),
+        (RunSurvey, [true, true, false, false, false]),
+        (Acknowledge, [true, true, false, false, false]),
+        (AnswerSurvey, [false, false, false, false, false]),
+    ];
+    for (action, row) in official_rows {
+        for ((pos, code), want) in positions.iter().zip(row) {
+            let org = tree.require(code).unwrap();
+            assert_eq!(tree.allowed(official.id, action, &org).unwrap(), want, "official {action:?} on {pos}");
+        }
+    }
+    // The member's positions are relative to their branch.
+    let member_positions = [
+        ("own", "4143010533-001", [false, false, false, false, true, true]),
+        ("descendant-less sibling", "4143010533-002", [false; 6]),
+        ("ancestor", "4143010533", [false, false, false, false, false, true]),
+        ("ancestor 2", "CN", [false, false, false, false, false, true]),
+        ("elsewhere", "4142010486-001", [false; 6]),
+    ];
+    for (pos, code, row) in member_positions {
+        let org = tree.require(code).unwrap();
+        for (action, want) in actions.iter().zip(row) {
+            assert_eq!(tree.allowed(member.id, *action, &org).unwrap(), want, "member {action:?} on {pos}");
+        }
+    }
+    for (_, code) in positions {
+        let org = tree.require(code).unwrap();
+        for action in actions {
+            assert!(!tree.allowed(nobody.id, action, &org).unwrap(), "nobody {action:?}");
+        }
+    }
+    let err = tree.check(official.id, PostNotice, &tree.require("4143010534").unwrap()).unwrap_err();
+    assert!(err.to_string().contains("may not post notices to 4143010534"), "{err}");
+}
+
