@@ -63,7 +63,7 @@ running() { # profile
 
 wait_up() { # port
     for _ in $(seq 1 120); do
-        if curl -fsS "http://127.0.0.1:$1/_matrix/client/versions" >/dev/null 2>&1; then return 0; fi
+        if python3 -c "import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)" "http://127.0.0.1:$1/_matrix/client/versions" 2>/dev/null; then return 0; fi
         sleep 0.5
     done
     log "synapse on port $1 did not answer within 60 s; see $BASE/*/homeserver.log"

@@ -169,7 +169,7 @@ async fn message_inbound(ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Opti
     }
     let in_reply_to = match &ev.content.relates_to {
         Some(Relation::Replacement(_)) => return None, // an edit; the original already came
-        Some(Relation::Reply { in_reply_to }) => Some(in_reply_to.event_id.to_string()),
+        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
         Some(Relation::Thread(t)) => {
             Some(t.in_reply_to.as_ref().map(|r| &r.event_id).unwrap_or(&t.event_id).to_string())
         }

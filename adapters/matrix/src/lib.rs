@@ -1,2 +1,88 @@
-//! treecast's matrix adapter (being built).
+//! treecast's Matrix adapter: delivers notices and replies into rooms and
+//! DMs through matrix-sdk, and turns room messages, reactions, invites and
+//! removals into [`treecast_wire::Inbound`] events.
+//!
+//! The session, the sync token, the room state and the end-to-end crypto
+//! keys live in [`Settings::store_dir`]; a restart restores them (same
+//! device, no new login) and resumes syncing where it stopped.
+
+mod errors;
+mod inbound;
+mod outbound;
+pub mod render;
+mod session;
+mod settings;
+
+use std::collections::HashMap;
+
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
+use matrix_sdk::Client;
+use tokio::sync::{mpsc, Mutex};
+use treecast_wire::{Adapter, AdapterError, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown};
+
+pub use errors::{classify, classify_api};
+pub use inbound::strip_quotes;
 pub use matrix_sdk;
+pub use settings::{InvitePolicy, Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
+
+/// The Matrix adapter. Cheap to share behind an `Arc`; `deliver` may run
+/// concurrently with itself and with `run`.
+pub struct MatrixAdapter {
+    client: Client,
+    settings: Settings,
+    user_id: OwnedUserId,
+    policy: InvitePolicy,
+    /// DMs found or created by this process, one per person.
+    dms: Mutex<HashMap<OwnedUserId, OwnedRoomId>>,
+}
+
+impl MatrixAdapter {
+    /// Opens the store in `settings.store_dir`, restores the saved session
+    /// or logs in (password or token from the environment), and on a new
+    /// session runs a first sync whose history is not reported.
+    pub async fn connect(settings: Settings) -> Result<Self, AdapterError> {
+        let client = session::open(&settings).await?;
+        let user_id = client
+            .user_id()
+            .ok_or_else(|| AdapterError::new(Platform::Matrix, "logged in but the client has no user id"))?
+            .to_owned();
+        Ok(MatrixAdapter {
+            policy: settings.invite_policy(),
+            client,
+            settings,
+            user_id,
+            dms: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The bot's user id.
+    pub fn user_id(&self) -> &str {
+        self.user_id.as_str()
+    }
+
+    /// The bot's device id (stable across restarts).
+    pub fn device_id(&self) -> Option<String> {
+        self.client.device_id().map(|d| d.to_string())
+    }
+
+    /// The underlying matrix-sdk client (for tests and tools: creating
+    /// rooms, admin calls).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for MatrixAdapter {
+    fn platform(&self) -> Platform {
+        Platform::Matrix
+    }
+
+    async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        self.deliver_inner(msg).await
+    }
+
+    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown) -> Result<(), AdapterError> {
+        self.run_inner(inbound, shutdown).await
+    }
+}

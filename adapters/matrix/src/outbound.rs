@@ -1,7 +1,7 @@
 //! Delivering an [`Outbound`]: finding the room, rendering, sending with a
 //! transaction id derived from the delivery id.
 
-use matrix_sdk::ruma::events::relation::InReplyTo;
+use matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
 use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{EventId, OwnedTransactionId, RoomId, UserId};
@@ -30,7 +30,7 @@ impl MatrixAdapter {
                 RoomMessageEventContent::text_html(part.plain, part.html)
             };
             if let (0, Some(event_id)) = (i, &reply_to) {
-                content.relates_to = Some(Relation::Reply { in_reply_to: InReplyTo::new(event_id.clone()) });
+                content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(event_id.clone()))));
             }
             let txn = OwnedTransactionId::from(txn_id(&msg.id, i));
             let sent = room.send(content).with_transaction_id(txn).await.map_err(|e| classify(&e, &room_name))?;

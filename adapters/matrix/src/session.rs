@@ -136,7 +136,8 @@ async fn whoami_device(settings: &Settings, token: &str) -> Result<OwnedDeviceId
     if !resp.status().is_success() {
         return Err(fail(format!("the homeserver rejected the token in {ENV_ACCESS_TOKEN} ({})", resp.status())));
     }
-    let who: WhoAmI = resp.json().await.map_err(|e| fail(format!("unexpected whoami answer: {e}")))?;
+    let bytes = resp.bytes().await.map_err(|e| fail(format!("cannot read the whoami answer: {e}")))?;
+    let who: WhoAmI = serde_json::from_slice(&bytes).map_err(|e| fail(format!("unexpected whoami answer: {e}")))?;
     who.device_id.ok_or_else(|| fail(format!("the token in {ENV_ACCESS_TOKEN} has no device; make one with a password login")))
 }
 
