@@ -1,1 +1,180 @@
-//! treecast's telegram adapter (being built; see its issue).
+//! treecast's Telegram adapter: delivers `Outbound` messages with teloxide and
+//! turns updates (long polling or a webhook) into `Inbound` events.
+//!
+//! Message ids on the wire are `"<chat_id>:<message_id>"`. Telegram cannot
+//! de-duplicate sends, so the adapter remembers, per process, what each
+//! delivery id already posted. See `docs/adapters/telegram.md`.
+
+mod errors;
+mod inbound;
+mod receive;
+mod render;
+mod sent;
+mod settings;
+
+use std::fmt;
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode as TgParseMode, ReplyParameters};
+use tokio::sync::mpsc;
+use treecast_wire::{
+    Adapter, AdapterError, ChatKind, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
+};
+
+pub use errors::{classify, redact};
+pub use inbound::{message_ref, parse_message_ref, strip_bot_mention, to_inbound, BotIdentity};
+pub use render::{deep_link, escape_html, keyboard, render, utf16_len, KeyboardButton, MAX_UTF16};
+pub use settings::{Mode, ParseMode, Settings, TOKEN_ENV};
+
+/// The Telegram adapter. Cheap to share behind an `Arc`.
+pub struct TelegramAdapter {
+    bot: Bot,
+    token: String,
+    settings: Settings,
+    me: BotIdentity,
+    sent: sent::SentLog,
+}
+
+impl fmt::Debug for TelegramAdapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelegramAdapter").field("bot", &self.me.username).field("settings", &self.settings).finish()
+    }
+}
+
+fn adapter_error(message: impl Into<String>) -> AdapterError {
+    AdapterError::new(Platform::Telegram, message)
+}
+
+impl TelegramAdapter {
+    /// Connects with the token in `TREECAST_TELEGRAM_TOKEN` and learns the
+    /// bot's username with `getMe`.
+    pub async fn new(settings: Settings) -> Result<Self, AdapterError> {
+        let token = std::env::var(TOKEN_ENV).unwrap_or_default();
+        if token.trim().is_empty() {
+            return Err(adapter_error(format!(
+                "{TOKEN_ENV} is not set: put the bot token from @BotFather in the environment"
+            )));
+        }
+        Self::with_token(settings, token.trim()).await
+    }
+
+    /// As [`TelegramAdapter::new`] with the token given (tests, embedding).
+    pub async fn with_token(settings: Settings, token: impl Into<String>) -> Result<Self, AdapterError> {
+        let token = token.into();
+        let mut bot = Bot::new(token.clone());
+        if let Some(url) = settings.api_url().map_err(adapter_error)? {
+            bot = bot.set_api_url(url);
+        }
+        if settings.mode == Mode::Webhook {
+            settings.webhook().map_err(adapter_error)?;
+        }
+        let me = bot.get_me().await.map_err(|e| match e {
+            teloxide::RequestError::Api(teloxide::ApiError::InvalidToken) => {
+                adapter_error(format!("Telegram rejected the bot token in {TOKEN_ENV}"))
+            }
+            other => adapter_error(redact(&format!("could not reach the Telegram Bot API to check the bot (getMe: {other})"), &token)),
+        })?;
+        let me = BotIdentity { id: me.user.id.0, username: me.username().to_owned() };
+        tracing::info!(bot = %me.username, "telegram adapter ready");
+        Ok(TelegramAdapter { bot, token, settings, me, sent: sent::SentLog::default() })
+    }
+
+    /// The bot's username, as learnt from `getMe` (no `@`).
+    pub fn username(&self) -> &str {
+        &self.me.username
+    }
+
+    /// The bot's id and username.
+    pub fn identity(&self) -> &BotIdentity {
+        &self.me
+    }
+
+    async fn post(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        let chat = target_chat(msg)?;
+        let parts = render(msg, self.settings.parse_mode);
+        if parts.is_empty() {
+            return Err(DeliveryError::permanent("the message is empty"));
+        }
+        let markup = keyboard(&msg.buttons, &self.me.username).map_err(DeliveryError::permanent)?;
+        let reply_to = msg.in_reply_to.as_deref().and_then(parse_message_ref).filter(|(c, _)| *c == chat.0);
+        let mut ids = self.sent.progress(&msg.id);
+        for (i, text) in parts.iter().enumerate().skip(ids.len()) {
+            let mut req = self.bot.send_message(chat, text.clone());
+            if self.settings.parse_mode == ParseMode::Html {
+                req = req.parse_mode(TgParseMode::Html);
+            }
+            if let (0, Some((_, id))) = (i, reply_to) {
+                req = req.reply_parameters(ReplyParameters { allow_sending_without_reply: Some(true), ..ReplyParameters::new(MessageId(id)) });
+            }
+            if i + 1 == parts.len() && !markup.is_empty() {
+                req = req.reply_markup(inline_keyboard(&markup));
+            }
+            let posted = req.await.map_err(|e| classify(&e, &self.token))?;
+            ids.push(message_ref(posted.chat.id.0, posted.id.0));
+            self.sent.record_progress(&msg.id, &ids);
+        }
+        let done = Delivered { message_ids: ids };
+        self.sent.finish(&msg.id, &done);
+        Ok(done)
+    }
+}
+
+fn target_chat(msg: &Outbound) -> Result<ChatId, DeliveryError> {
+    if msg.to.platform != Platform::Telegram {
+        return Err(DeliveryError::permanent(format!("{} is not a Telegram address", msg.to)));
+    }
+    if msg.to.kind == ChatKind::List {
+        return Err(DeliveryError::permanent("Telegram has no mailing lists"));
+    }
+    let id: i64 = msg
+        .to
+        .id
+        .trim()
+        .parse()
+        .map_err(|_| DeliveryError::permanent(format!("`{}` is not a Telegram chat id", msg.to.id)))?;
+    Ok(ChatId(id))
+}
+
+fn inline_keyboard(buttons: &[KeyboardButton]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(buttons.iter().map(|b| {
+        [match b {
+            KeyboardButton::Callback { label, data } => InlineKeyboardButton::callback(label.clone(), data.clone()),
+            KeyboardButton::Url { label, url } => InlineKeyboardButton::url(label.clone(), url.clone()),
+        }]
+    }))
+}
+
+#[async_trait::async_trait]
+impl Adapter for TelegramAdapter {
+    fn platform(&self) -> Platform {
+        Platform::Telegram
+    }
+
+    async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        if let Some(done) = self.sent.done(&msg.id) {
+            return Ok(done);
+        }
+        let result = self.post(msg).await;
+        if let Err(e) = &result {
+            tracing::debug!(delivery = %msg.id, to = %msg.to, error = %e, "telegram delivery failed");
+        }
+        result
+    }
+
+    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown) -> Result<(), AdapterError> {
+        let ctx = Arc::new(receive::Context {
+            bot: self.bot.clone(),
+            token: self.token.clone(),
+            me: self.me.clone(),
+            answer: self.settings.callback_answer.clone(),
+        });
+        match self.settings.mode {
+            Mode::Polling => receive::poll(ctx, self.settings.poll_timeout_secs, inbound, shutdown).await,
+            Mode::Webhook => {
+                let (listen, url) = self.settings.webhook().map_err(adapter_error)?;
+                receive::webhook(ctx, listen, url, inbound, shutdown).await
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Receiving updates: a `getUpdates` long-polling loop, or teloxide's axum
+//! webhook listener; both hand each update to [`handle`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use teloxide::prelude::*;
+use teloxide::types::{AllowedUpdate, Update, UpdateKind};
+use teloxide::update_listeners::{webhooks, AsUpdateStream, UpdateListener};
+use tokio::sync::mpsc;
+use treecast_wire::{shutdown_signalled, AdapterError, InboundEnvelope, InboundKind, Outcome, Platform, Shutdown};
+
+use crate::errors::redact;
+use crate::inbound::{to_inbound, BotIdentity};
+
+/// What the receiving side needs.
+pub(crate) struct Context {
+    pub bot: Bot,
+    pub token: String,
+    pub me: BotIdentity,
+    pub answer: String,
+}
+
+const ALLOWED: [AllowedUpdate; 3] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember];
+
+/// How long a button press waits for the core before being answered anyway
+/// (Telegram shows a spinner until then and drops answers after ~15 s).
+const ANSWER_WAIT: Duration = Duration::from_secs(8);
+
+/// Whether the core still listens.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+pub(crate) async fn poll(
+    ctx: Arc<Context>,
+    timeout_secs: u32,
+    inbound: mpsc::Sender<InboundEnvelope>,
+    mut shutdown: Shutdown,
+) -> Result<(), AdapterError> {
+    let mut offset: i32 = 0;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let req = ctx.bot.get_updates().offset(offset).timeout(timeout_secs).allowed_updates(ALLOWED);
+        let result = tokio::select! {
+            _ = shutdown_signalled(&mut shutdown) => break,
+            r = req.send() => r,
+        };
+        let pause = match result {
+            Ok(updates) => {
+                backoff = Duration::from_secs(1);
+                let mut stop = false;
+                for update in updates {
+                    offset = offset.max(update.id.0 as i32 + 1);
+                    if let Flow::Stop = handle(&ctx, update, &inbound).await {
+                        stop = true;
+                        break;
+                    }
+                }
+                if stop {
+                    break;
+                }
+                continue;
+            }
+            Err(teloxide::RequestError::RetryAfter(s)) => s.duration(),
+            Err(e) => {
+                tracing::warn!(error = %redact(&e.to_string(), &ctx.token), "telegram getUpdates failed; retrying");
+                let pause = backoff;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                pause
+            }
+        };
+        tokio::select! {
+            _ = shutdown_signalled(&mut shutdown) => break,
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+    confirm(&ctx.bot, offset).await;
+    Ok(())
+}
+
+/// Tells Telegram the updates before `offset` are handled, so a restart
+/// does not see them again.
+async fn confirm(bot: &Bot, offset: i32) {
+    if offset == 0 {
+        return;
+    }
+    let req = bot.get_updates().offset(offset).timeout(0).limit(1).allowed_updates(ALLOWED);
+    let _ = tokio::time::timeout(Duration::from_secs(5), req.send()).await;
+}
+
+pub(crate) async fn webhook(
+    ctx: Arc<Context>,
+    listen: SocketAddr,
+    url: url::Url,
+    inbound: mpsc::Sender<InboundEnvelope>,
+    mut shutdown: Shutdown,
+) -> Result<(), AdapterError> {
+    let error = |m: String| AdapterError::new(Platform::Telegram, m);
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| error(format!("cannot listen for the webhook on {listen}: {e}")))?;
+    let options = webhooks::Options::new(listen, url.clone());
+    let (mut listener, stopped, router) = webhooks::axum_to_router(ctx.bot.clone(), options)
+        .await
+        .map_err(|e| error(redact(&format!("Telegram refused the webhook {url}: {e}"), &ctx.token)))?;
+    let stop = listener.stop_token();
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(tcp, router).with_graceful_shutdown(stopped).await {
+            tracing::error!(error = %e, "telegram webhook server failed");
+        }
+    });
+    {
+        let stream = listener.as_stream();
+        tokio::pin!(stream);
+        loop {
+            let next = tokio::select! {
+                _ = shutdown_signalled(&mut shutdown) => break,
+                n = stream.next() => n,
+            };
+            let Some(Ok(update)) = next else { break };
+            if let Flow::Stop = handle(&ctx, update, &inbound).await {
+                break;
+            }
+        }
+    }
+    stop.stop();
+    let _ = server.await;
+    Ok(())
+}
+
+/// Sends the update's event (if any) to the core; answers button presses.
+async fn handle(ctx: &Arc<Context>, update: Update, inbound: &mpsc::Sender<InboundEnvelope>) -> Flow {
+    if let UpdateKind::Error(raw) = &update.kind {
+        tracing::warn!(update = update.id.0, raw = %raw, "telegram update teloxide could not parse; skipped");
+        return Flow::Continue;
+    }
+    let Some(event) = to_inbound(&update, &ctx.me) else { return Flow::Continue };
+    let callback = match (&update.kind, &event.kind) {
+        (UpdateKind::CallbackQuery(q), InboundKind::Button { .. }) => Some(q.id.clone()),
+        _ => None,
+    };
+    let Some(query) = callback else {
+        return match inbound.send(InboundEnvelope::new(event)).await {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        };
+    };
+    let (envelope, outcome) = InboundEnvelope::with_commit(event);
+    if inbound.send(envelope).await.is_err() {
+        return Flow::Stop;
+    }
+    let ctx = ctx.clone();
+    tokio::spawn(async move {
+        let text = match tokio::time::timeout(ANSWER_WAIT, outcome).await {
+            Ok(Ok(Outcome::Rejected { reason })) => reason.chars().take(190).collect(),
+            _ => ctx.answer.clone(),
+        };
+        if let Err(e) = ctx.bot.answer_callback_query(query).text(text).await {
+            tracing::debug!(error = %redact(&e.to_string(), &ctx.token), "telegram answerCallbackQuery failed");
+        }
+    });
+    Flow::Continue
+}
