@@ -524,6 +524,30 @@ const methods = {
 const app = express();
 app.use(express.json({ limit: '10mb' }));
 app.use(express.urlencoded({ extended: true }));
+app.use(express.raw({ type: 'multipart/form-data', limit: '50mb' }));
+app.use((req, _res, next) => {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/.exec(req.headers['content-type'] || '');
+  if (m && Buffer.isBuffer(req.body)) req.body = parseMultipart(req.body, m[1] || m[2]);
+  next();
+});
+
+// Text fields of a multipart/form-data body (teloxide sends setWebhook and
+// uploads this way); file parts are kept as { filename, size }.
+function parseMultipart(buf, boundary) {
+  const out = {};
+  const parts = buf.toString('latin1').split(`--${boundary}`);
+  for (const part of parts) {
+    const sep = part.indexOf('\r\n\r\n');
+    if (sep < 0) continue;
+    const head = part.slice(0, sep);
+    const name = /name="([^"]*)"/.exec(head);
+    if (!name) continue;
+    const raw = part.slice(sep + 4).replace(/\r\n$/, '');
+    const file = /filename="([^"]*)"/.exec(head);
+    out[name[1]] = file ? { filename: file[1], size: raw.length } : Buffer.from(raw, 'latin1').toString('utf8');
+  }
+  return out;
+}
 
 function sendError(res, e) {
   const code = e instanceof ApiError ? e.code : 500;

@@ -316,3 +316,37 @@ async fn kicked_and_migrated_updates_map_to_removed_and_migrated() {
     let _ = stop.send(true);
     task.await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
+async fn webhook_mode_receives_updates() {
+    let peer = Peer::new("webhook");
+    let group = peer.group(-2011).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let settings = Settings {
+        api_url: Some(peer.base.clone()),
+        mode: treecast_telegram::Mode::Webhook,
+        webhook_listen: Some(format!("127.0.0.1:{port}").parse().unwrap()),
+        webhook_url: Some(format!("http://127.0.0.1:{port}/telegram")),
+        ..Settings::default()
+    };
+    let adapter = Arc::new(TelegramAdapter::with_token(settings, peer.token.clone()).await.unwrap());
+    let (mut rx, stop, task) = run(&adapter);
+    let mut info = Value::Null;
+    for _ in 0..50 {
+        let r: Value = peer.http.post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token)).send().await.unwrap().json().await.unwrap();
+        info = r["result"].clone();
+        if info["url"] != json!("") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(info["url"], json!(format!("http://127.0.0.1:{port}/telegram")));
+    peer.say(Some(&group), "/bind ABC123", None).await;
+    let got = next_event(&mut rx, |e| e.text.starts_with("/bind")).await.event;
+    assert_eq!(got.chat, group);
+    let _ = stop.send(true);
+    task.await.unwrap();
+    let r: Value = peer.http.post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(r["result"]["url"], json!(""), "the webhook is removed on shutdown");
+}
