@@ -1,7 +1,7 @@
 //! Rendering an `Outbound` as one MIME message plus its envelope recipients.
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart};
 use treecast_wire::{ButtonAction, ChatKind, DeliveryError, Outbound};
 
 use crate::settings::Settings;

@@ -1,6 +1,6 @@
 //! Reading one raw mail into an `Inbound`, or saying in one sentence why not.
 
-use mail_parser::{DecodeProblems, Message, MessageParser, MessagePart, PartFlags};
+use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use treecast_wire::{Address, Attachment, Inbound, InboundKind, Platform, Sender};
 
 use crate::auth;
@@ -47,36 +47,30 @@ pub struct Reading {
 
 /// Reads `raw` as the bot configured by `settings` sees it.
 pub fn read(raw: &[u8], settings: &Settings) -> Reading {
-    let Some(msg) = MessageParser::new().parse(raw) else {
+    let Some(msg) = MessageParser::default().parse(raw) else {
         return Reading { event: Err(Unreadable::BrokenMime), from: None, message_id: None, automatic: false };
     };
-    let from_box = msg.from().and_then(|l| l.first());
-    let from = from_box.and_then(|m| m.address()).map(|a| a.trim().to_lowercase());
+    let from_addr = msg.from().and_then(|a| a.first());
+    let from = from_addr.and_then(|m| m.address()).map(|a| a.trim().to_lowercase()).filter(|a| a.contains('@'));
     let message_id = msg.message_id().map(str::to_owned);
     let automatic = is_automatic(&msg, from.as_deref());
-    let event = from
-        .clone()
-        .ok_or(Unreadable::BrokenMime)
-        .and_then(|from| build(&msg, settings, from, from_box.and_then(|m| m.name()).map(str::to_owned)));
+    let name = from_addr.and_then(|m| m.name()).map(str::to_owned);
+    let event = match from.clone() {
+        Some(from) => build(&msg, raw, settings, from, name),
+        None => Err(Unreadable::BrokenMime),
+    };
     Reading { event, from, message_id, automatic }
 }
 
-fn build(msg: &Message<'_>, settings: &Settings, from: String, name: Option<String>) -> Result<Inbound, Unreadable> {
-    if msg.parts().any(|p| broken(&p)) {
+fn build(msg: &Message<'_>, raw: &[u8], settings: &Settings, from: String, name: Option<String>) -> Result<Inbound, Unreadable> {
+    if broken(msg, raw) {
         return Err(Unreadable::BrokenMime);
     }
     let text = body_text(msg)?;
     let attachments = attachments(msg, settings.max_attachment_bytes)?;
-    let auth_values: Vec<String> = msg
-        .headers()
-        .all("Authentication-Results")
-        .map(|h| String::from_utf8_lossy(h.raw_value()).into_owned())
-        .collect();
+    let auth_values = raw_headers(msg, "Authentication-Results");
     let verified = auth::verified(auth_values.iter().map(String::as_str), &from, &settings.trusted_authserv_ids);
-    let in_reply_to = msg
-        .in_reply_to()
-        .and_then(|l| l.first().map(str::to_owned))
-        .or_else(|| msg.references().and_then(|l| l.last().map(str::to_owned)));
+    let in_reply_to = ids(msg.in_reply_to()).into_iter().next().or_else(|| ids(msg.references()).pop());
     Ok(Inbound {
         kind: InboundKind::Message,
         chat: Address::direct(Platform::Email, from.clone()),
@@ -90,23 +84,52 @@ fn build(msg: &Message<'_>, settings: &Settings, from: String, name: Option<Stri
     })
 }
 
-fn broken(p: &MessagePart<'_>) -> bool {
-    let f = p.flags();
-    f.intersects(PartFlags::UNTERMINATED | PartFlags::MISSING_DELIMITER | PartFlags::NO_BLANK_LINE)
-        || (p.is_text()
-            && p.text_checked().is_some_and(|(_, problems)| {
-                problems.intersects(DecodeProblems::MALFORMED_TRANSFER_ENCODING | DecodeProblems::UNKNOWN_TRANSFER_ENCODING)
-            }))
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    if let Some(list) = v.as_text_list() {
+        return list.iter().map(|s| s.trim_matches(['<', '>', ' ']).to_owned()).collect();
+    }
+    v.as_text().map(|t| vec![t.trim_matches(['<', '>', ' ']).to_owned()]).unwrap_or_default()
+}
+
+/// Every raw value of header `name`, unfolded.
+fn raw_headers(msg: &Message<'_>, name: &str) -> Vec<String> {
+    msg.headers_raw()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.replace(['\r', '\n'], " ").trim().to_owned())
+        .collect()
+}
+
+/// Damaged structure: a part the parser flagged, or a multipart whose
+/// closing delimiter never comes.
+fn broken(msg: &Message<'_>, raw: &[u8]) -> bool {
+    msg.parts.iter().any(|p| {
+        if p.is_encoding_problem {
+            return true;
+        }
+        if !matches!(p.body, PartType::Multipart(_)) {
+            return false;
+        }
+        let Some(boundary) = p.content_type().and_then(|c| c.attribute("boundary")) else {
+            return true;
+        };
+        let close = format!("--{boundary}--");
+        !raw.windows(close.len()).any(|w| w == close.as_bytes())
+    })
 }
 
 /// text/plain if there is one, else the HTML part as readable text.
 fn body_text(msg: &Message<'_>) -> Result<String, Unreadable> {
-    let root = msg.root();
-    let plain = root.text_body().find(|p| p.is_content_type("text", "plain") || p.content_type().is_none());
-    if let Some(t) = plain.and_then(|p| p.text()) {
+    let parts = || msg.text_body.iter().chain(&msg.html_body).filter_map(|id| msg.parts.get(*id as usize));
+    if let Some(t) = parts().find_map(|p| match &p.body {
+        PartType::Text(t) => Some(t.clone()),
+        _ => None,
+    }) {
         return Ok(normalize(&t));
     }
-    if let Some(h) = root.html_body().find(|p| p.is_content_type("text", "html")).and_then(|p| p.text()) {
+    if let Some(h) = parts().find_map(|p| match &p.body {
+        PartType::Html(h) => Some(h.clone()),
+        _ => None,
+    }) {
         return Ok(normalize(&html_to_text(&h)));
     }
     Err(Unreadable::NoText)
@@ -114,11 +137,10 @@ fn body_text(msg: &Message<'_>) -> Result<String, Unreadable> {
 
 /// HTML as plain text: paragraphs and breaks kept, tags and entities resolved.
 pub fn html_to_text(html: &str) -> String {
-    let text = mail_parser::html_to_text(html);
-    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let text = mail_parser::decoders::html::html_to_text(html);
     let mut out = String::new();
     let mut blank = 0;
-    for l in lines {
+    for l in text.lines().map(str::trim_end) {
         if l.trim().is_empty() {
             blank += 1;
             if blank > 1 {
@@ -139,37 +161,39 @@ fn normalize(t: &str) -> String {
 
 fn attachments(msg: &Message<'_>, limit: usize) -> Result<Vec<Attachment>, Unreadable> {
     let mut out = Vec::new();
-    for part in msg.root().attachments() {
-        if part.is_multipart() {
-            continue;
-        }
+    for part in msg.attachments() {
         let name = part.attachment_name().unwrap_or("attachment").to_owned();
-        let bytes = part.decoded_len();
-        if bytes > limit {
-            return Err(Unreadable::TooLarge { name, bytes, limit });
+        let data = part.contents();
+        if data.len() > limit {
+            return Err(Unreadable::TooLarge { name, bytes: data.len(), limit });
         }
         let content_type = part
             .content_type()
             .map(|c| format!("{}/{}", c.ctype(), c.subtype().unwrap_or("octet-stream")))
             .unwrap_or_else(|| "application/octet-stream".to_owned());
-        out.push(Attachment { name, content_type, data: part.decoded().into_owned() });
+        out.push(Attachment { name, content_type, data: data.to_vec() });
     }
     Ok(out)
 }
 
-/// The bot address the mail reached: Delivered-To, X-Original-To, then To/Cc,
+/// The bot address the mail reached: Delivered-To, X-Original-To, the
+/// envelope recipient in Received headers, then To/Cc,
 /// the first one in the bot's domain.
 fn sent_to(msg: &Message<'_>, settings: &Settings) -> Option<String> {
     let domain = settings.domain().to_ascii_lowercase();
-    let headers = msg.headers();
     let mut candidates: Vec<String> = Vec::new();
     for name in ["Delivered-To", "X-Original-To"] {
-        for h in headers.all(name) {
-            candidates.push(String::from_utf8_lossy(h.raw_value()).trim().trim_matches(['<', '>']).to_owned());
+        candidates.extend(raw_headers(msg, name).into_iter().map(|v| v.trim_matches(['<', '>', ' ']).to_owned()));
+    }
+    // Dovecot's LMTP and Postfix write the envelope recipient into
+    // `Received: ... for <notice+4143010533@example.test>`.
+    for received in raw_headers(msg, "Received") {
+        if let Some((_, rest)) = received.rsplit_once(" for <") {
+            candidates.extend(rest.split_once('>').map(|(a, _)| a.trim().to_owned()));
         }
     }
     for list in msg.to().into_iter().chain(msg.cc()) {
-        candidates.extend(list.mailboxes().filter_map(|m| m.address().map(str::to_owned)));
+        candidates.extend(list.iter().filter_map(|m| m.address().map(str::to_owned)));
     }
     candidates
         .into_iter()
@@ -178,19 +202,13 @@ fn sent_to(msg: &Message<'_>, settings: &Settings) -> Option<String> {
 }
 
 fn is_automatic(msg: &Message<'_>, from: Option<&str>) -> bool {
-    let headers = msg.headers();
-    let auto_submitted = headers
-        .get("Auto-Submitted")
-        .map(|h| String::from_utf8_lossy(h.raw_value()).trim().to_ascii_lowercase())
-        .is_some_and(|v| v != "no");
-    let precedence = headers
-        .get("Precedence")
-        .map(|h| String::from_utf8_lossy(h.raw_value()).trim().to_ascii_lowercase())
-        .is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list"));
+    let first = |name: &str| raw_headers(msg, name).into_iter().next().map(|v| v.to_ascii_lowercase());
+    let auto_submitted = first("Auto-Submitted").is_some_and(|v| v != "no");
+    let precedence = first("Precedence").is_some_and(|v| matches!(v.as_str(), "bulk" | "junk" | "list"));
     let daemon = from.is_none_or(|f| {
         let local = f.split('@').next().unwrap_or_default();
         matches!(local, "mailer-daemon" | "postmaster" | "noreply" | "no-reply")
     });
-    let null_path = msg.return_path().and_then(|p| p.first().map(str::trim)).is_some_and(|p| p.is_empty() || p == "<>");
+    let null_path = first("Return-Path").is_some_and(|p| p.trim() == "<>");
     auto_submitted || precedence || daemon || null_path
 }

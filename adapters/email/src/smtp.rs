@@ -1,0 +1,145 @@
+//! SMTP out: a pooled lettre transport, envelopes chunked for lists, a sent
+//! log so a retried delivery skips what already went, and error sorting.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use treecast_wire::{AdapterError, DeliveryError, Platform};
+
+use crate::compose::{chunks, Composed};
+use crate::settings::{Security, Settings};
+
+pub(crate) struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    max_recipients: usize,
+    sent: SentLog,
+}
+
+impl Smtp {
+    pub(crate) fn new(settings: &Settings, password: Option<String>) -> Result<Self, AdapterError> {
+        let err = |m: String| AdapterError::new(Platform::Email, m);
+        let host = settings.smtp_host.trim().trim_start_matches('[').trim_end_matches(']');
+        let builder = match settings.security {
+            Security::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            Security::Starttls | Security::Tls => {
+                let tls = TlsParameters::new(host.to_owned())
+                    .map_err(|e| err(format!("email.smtp_host {host:?}: cannot set up TLS: {e}")))?;
+                let tls = if settings.security == Security::Tls { Tls::Wrapper(tls) } else { Tls::Required(tls) };
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(tls)
+            }
+        };
+        let mut builder = builder
+            .port(settings.smtp_port())
+            .hello_name(ClientId::Domain(settings.domain().to_owned()))
+            .timeout(Some(Duration::from_secs(60)))
+            .pool_config(PoolConfig::new().max_size(4));
+        if let (Some(user), Some(pass)) = (settings.smtp_user(), password) {
+            builder = builder.credentials(Credentials::new(user.to_owned(), pass));
+        }
+        Ok(Smtp {
+            transport: builder.build(),
+            max_recipients: settings.max_recipients,
+            sent: SentLog::open(settings.state_dir.join("sent.log"))?,
+        })
+    }
+
+    /// Sends `m` in envelopes of at most `max_recipients`, skipping envelopes
+    /// a previous attempt already handed to the server.
+    pub(crate) async fn send(&self, m: &Composed) -> Result<(), DeliveryError> {
+        for chunk in chunks(&m.recipients, self.max_recipients) {
+            let key = format!("{} {:016x}", m.message_id, fnv(chunk.iter().map(|a| a.as_ref())));
+            if self.sent.contains(&key) {
+                continue;
+            }
+            let envelope = Envelope::new(Some(m.from.clone()), chunk.to_vec())
+                .map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
+            self.transport.send_raw(&envelope, &m.bytes).await.map_err(|e| map_error(&e))?;
+            self.sent.record(&key);
+        }
+        Ok(())
+    }
+
+    /// Sends one message to one address without logging it (quarantine notices).
+    pub(crate) async fn send_once(&self, from: lettre::Address, to: lettre::Address, bytes: &[u8]) -> Result<(), DeliveryError> {
+        let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
+        self.transport.send_raw(&envelope, bytes).await.map(|_| ()).map_err(|e| map_error(&e))
+    }
+}
+
+/// 5xx replies are permanent; 4xx replies, timeouts, TLS and connection
+/// trouble are transient.
+pub fn map_error(e: &lettre::transport::smtp::Error) -> DeliveryError {
+    let code = e.status().map(|c| c.to_string());
+    classify(code.as_deref(), e.is_permanent(), &e.to_string())
+}
+
+/// The sorting rule on its own: a reply code (like "452"), whether lettre
+/// called it permanent, and the text.
+pub fn classify(code: Option<&str>, permanent: bool, text: &str) -> DeliveryError {
+    let class = code.and_then(|c| c.chars().next());
+    if permanent || class == Some('5') {
+        return DeliveryError::permanent(format!("SMTP server refused the message: {text}"));
+    }
+    DeliveryError::transient(format!("SMTP: {text}"))
+}
+
+/// FNV-1a over the recipients, stable across builds and platforms.
+fn fnv<'a>(items: impl Iterator<Item = &'a str>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for s in items {
+        for b in s.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Envelopes already accepted by the server: `<message-id> <recipients hash>`
+/// per line in `state_dir/sent.log`.
+struct SentLog {
+    path: PathBuf,
+    done: Mutex<HashSet<String>>,
+}
+
+impl SentLog {
+    fn open(path: PathBuf) -> Result<Self, AdapterError> {
+        let err = |m: String| AdapterError::new(Platform::Email, m);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| err(format!("email.state_dir {}: {e}", dir.display())))?;
+        }
+        let done = match std::fs::read_to_string(&path) {
+            Ok(s) => s.lines().map(str::to_owned).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+            Err(e) => return Err(err(format!("cannot read {}: {e}", path.display()))),
+        };
+        Ok(SentLog { path, done: Mutex::new(done) })
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.done.lock().unwrap_or_else(|p| p.into_inner()).contains(key)
+    }
+
+    fn record(&self, key: &str) {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        done.insert(key.to_owned());
+        let line = format!("{key}\n");
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            tracing::warn!(path = %self.path.display(), "email: cannot record a sent message: {e}");
+        }
+    }
+}
