@@ -62,7 +62,12 @@ impl TelegramAdapter {
     /// As [`TelegramAdapter::new`] with the token given (tests, embedding).
     pub async fn with_token(settings: Settings, token: impl Into<String>) -> Result<Self, AdapterError> {
         let token = token.into();
-        let mut bot = Bot::new(token.clone());
+        // Long polls must outlive their own timeout; teloxide's default client gives up at 17 s.
+        let client = teloxide::net::default_reqwest_settings()
+            .timeout(std::time::Duration::from_secs(u64::from(settings.poll_timeout_secs) + 10))
+            .build()
+            .map_err(|e| adapter_error(format!("could not set up an HTTP client: {e}")))?;
+        let mut bot = Bot::with_client(token.clone(), client);
         if let Some(url) = settings.api_url().map_err(adapter_error)? {
             bot = bot.set_api_url(url);
         }
@@ -176,5 +181,42 @@ impl Adapter for TelegramAdapter {
                 receive::webhook(ctx, listen, url, inbound, shutdown).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn bad_api_url_is_one_clear_sentence() {
+        let settings = Settings { api_url: Some("not a url".into()), ..Settings::default() };
+        let err = TelegramAdapter::with_token(settings, "1:x").await.unwrap_err().to_string();
+        assert_eq!(err, "telegram adapter: telegram.api_url `not a url` is not a valid URL (relative URL without a base)");
+    }
+
+    #[tokio::test]
+    async fn unreachable_api_names_the_problem_without_the_token() {
+        let settings = Settings { api_url: Some("http://127.0.0.1:9".into()), ..Settings::default() };
+        let err = TelegramAdapter::with_token(settings, "123:SECRET").await.unwrap_err().to_string();
+        assert!(err.starts_with("telegram adapter: could not reach the Telegram Bot API"), "{err}");
+        assert!(!err.contains("SECRET"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn webhook_mode_needs_its_settings() {
+        let settings = Settings { mode: Mode::Webhook, ..Settings::default() };
+        let err = TelegramAdapter::with_token(settings, "1:x").await.unwrap_err().to_string();
+        assert!(err.contains("webhook_listen is not set"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn wrong_platform_and_bad_ids_are_permanent() {
+        let m = Outbound::reply("d", treecast_wire::Address::group(Platform::Matrix, "!r"), "x");
+        assert!(matches!(target_chat(&m), Err(DeliveryError::Permanent { .. })));
+        let m = Outbound::reply("d", treecast_wire::Address::group(Platform::Telegram, "abc"), "x");
+        assert!(matches!(target_chat(&m), Err(DeliveryError::Permanent { .. })));
+        let m = Outbound::reply("d", treecast_wire::Address::group(Platform::Telegram, "-100123"), "x");
+        assert_eq!(target_chat(&m).unwrap(), ChatId(-100123));
     }
 }
