@@ -336,6 +336,10 @@ function takeFault(method, token, params) {
     && (f.chat_id === undefined || String(f.chat_id) === String(params.chat_id)));
   if (i < 0) return null;
   const f = faults[i];
+  if (f.skip > 0) {
+    f.skip -= 1;
+    return null;
+  }
   f.count -= 1;
   if (f.count <= 0) faults.splice(i, 1);
   return new ApiError(f.status, f.description, f.parameters);
@@ -707,7 +711,7 @@ const controls = {
     await userMessage(bot, { chat: sg.chat, from, extra: { migrate_from_chat_id: Number(b.chat_id) } });
     return { new_chat_id: newId };
   },
-  // Fails the next calls: { method, count?, status?, retry_after?, description?, migrate_to_chat_id?, token?, chat_id? }
+  // Fails calls (after letting `skip` pass): { method, count?, skip?, status?, retry_after?, description?, migrate_to_chat_id?, token?, chat_id? }
   'POST /fail': (b) => {
     if (!b.method) throw badRequest('control: method is required');
     const status = Number(b.status || 429);
@@ -717,6 +721,7 @@ const controls = {
     if (b.migrate_to_chat_id !== undefined) parameters.migrate_to_chat_id = Number(b.migrate_to_chat_id);
     const f = {
       method: String(b.method), token: b.token, chat_id: b.chat_id, count: Number(b.count || 1), status,
+      skip: Number(b.skip || 0),
       description: b.description || defaultDescription(status, parameters.retry_after),
       parameters: Object.keys(parameters).length ? parameters : undefined,
     };

@@ -350,3 +350,58 @@ async fn webhook_mode_receives_updates() {
     let r: Value = peer.http.post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token)).send().await.unwrap().json().await.unwrap();
     assert_eq!(r["result"]["url"], json!(""), "the webhook is removed on shutdown");
 }
+
+#[tokio::test]
+#[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
+async fn privacy_mode_still_shows_commands_and_replies_to_notices() {
+    let peer = Peer::new("privacy");
+    peer.post("bot", json!({"privacy": true})).await;
+    let group = peer.group(-2012).await;
+    let adapter = peer.adapter().await;
+    let (mut rx, stop, task) = run(&adapter);
+    let done = adapter.deliver(&notice("pv-1", &group, "周五团日活动。")).await.unwrap();
+    peer.say(Some(&group), "闲聊，机器人看不到", None).await;
+    peer.say(Some(&group), "收到，我们班参加", Some(&done.message_ids[0])).await;
+    peer.say(Some(&group), "/bind ABC123", None).await;
+    let reply = next_event(&mut rx, |_| true).await.event;
+    assert_eq!(reply.text, "收到，我们班参加", "the chatter must not arrive");
+    assert_eq!(reply.in_reply_to.as_deref(), Some(done.message_ids[0].as_str()));
+    assert_eq!(next_event(&mut rx, |_| true).await.event.text, "/bind ABC123");
+    let _ = stop.send(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
+async fn blocked_bot_is_removed_and_permanent() {
+    let peer = Peer::new("blocked");
+    let dm = peer.direct().await;
+    let adapter = peer.adapter().await;
+    adapter.deliver(&Outbound::reply("b-1", dm.clone(), "问卷第一题")).await.expect("started chat works");
+    let (mut rx, stop, task) = run(&adapter);
+    peer.post("block", json!({"user_id": STUDENT})).await;
+    let removed = next_event(&mut rx, |e| e.kind == InboundKind::Removed).await.event;
+    assert_eq!(removed.chat, dm);
+    let err = adapter.deliver(&Outbound::reply("b-2", dm, "问卷第二题")).await.unwrap_err();
+    assert!(matches!(&err, DeliveryError::Permanent { reason } if reason.contains("blocked")), "{err:?}");
+    let _ = stop.send(true);
+    task.await.unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
+async fn retry_after_a_failed_part_posts_only_the_rest() {
+    let peer = Peer::new("partial");
+    let group = peer.group(-2013).await;
+    let adapter = peer.adapter().await;
+    let body = "青年志愿服务活动安排。".repeat(1000);
+    let msg = notice("part-1", &group, &body);
+    peer.post("fail", json!({"method": "sendMessage", "token": peer.token, "skip": 1, "status": 429, "retry_after": 1})).await;
+    assert!(adapter.deliver(&msg).await.unwrap_err().is_transient());
+    assert_eq!(peer.sent(&group).await.len(), 1, "the first part went out");
+    let done = adapter.deliver(&msg).await.expect("the retry finishes");
+    let sent = peer.sent(&group).await;
+    assert_eq!(sent.len(), 3, "no part posted twice");
+    let ids: Vec<String> = sent.iter().map(|m| format!("-2013:{}", m["message_id"])).collect();
+    assert_eq!(done.message_ids, ids);
+}
