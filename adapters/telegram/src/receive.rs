@@ -29,6 +29,11 @@ const ALLOWED: [AllowedUpdate; 3] = [AllowedUpdate::Message, AllowedUpdate::Call
 /// (Telegram shows a spinner until then and drops answers after ~15 s).
 const ANSWER_WAIT: Duration = Duration::from_secs(8);
 
+/// The answer when the core dropped the press without committing it.
+const NOT_TAKEN: &str = "未能处理，请稍后再试 / Not processed, please try again";
+/// The answer when the core has not committed within [`ANSWER_WAIT`].
+const STILL_WORKING: &str = "已收到，正在处理 / Received, processing";
+
 /// Whether the core still listens.
 enum Flow {
     Continue,
@@ -156,8 +161,10 @@ async fn handle(ctx: &Arc<Context>, update: Update, inbound: &mpsc::Sender<Inbou
     let ctx = ctx.clone();
     tokio::spawn(async move {
         let text = match tokio::time::timeout(ANSWER_WAIT, outcome).await {
+            Ok(Ok(Outcome::Done)) => ctx.answer.clone(),
             Ok(Ok(Outcome::Rejected { reason })) => reason.chars().take(190).collect(),
-            _ => ctx.answer.clone(),
+            Ok(Err(_)) => NOT_TAKEN.to_owned(),
+            Err(_) => STILL_WORKING.to_owned(),
         };
         if let Err(e) = ctx.bot.answer_callback_query(query).text(text).await {
             tracing::debug!(error = %redact(&e.to_string(), &ctx.token), "telegram answerCallbackQuery failed");
