@@ -15,3 +15,8 @@ pub mod store;
 pub mod tree;
 
 pub use error::{Error, Result};
+pub mod notice;
+pub mod outbox;
+pub mod commands;
+pub mod gateway;
+pub mod survey;

@@ -181,6 +181,8 @@ pub mod fan {
     pub const ACK: u8 = b'a';
     /// org id -> acknowledged-org counter for its subtree
     pub const ACK_COUNT: u8 = b'x';
+    /// channel id -> () for each permanently failed delivery
+    pub const FAILED: u8 = b'f';
 }
 
 pub fn fan(notice: u64, tag: u8) -> [u8; 9] {

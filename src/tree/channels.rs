@@ -13,6 +13,8 @@ use crate::store::{decode, encode, Ops};
 pub struct Channel {
     pub id: u64,
     pub org: u32,
+    /// The org's level, kept here so a fan-out can filter without reading orgs.
+    pub level: u8,
     pub address: Address,
     /// False once the platform said the bot can no longer post there.
     pub alive: bool,
@@ -41,7 +43,7 @@ impl Tree {
         }
         let first_for_org = self.channels_of(org)?.is_empty();
         let id = self.store.next_id()?;
-        let ch = Channel { id, org: org.id, address, alive: true, note: String::new() };
+        let ch = Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new() };
         let mut ops = Ops::default();
         Self::chan_ops(org, &ch, &mut ops);
         for a in &org.path {

@@ -302,3 +302,33 @@ impl Tree {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+/// An org, its parent chain and (up to `limit`) children, as text.
+pub fn describe(tree: &Tree, org: &Org, limit: usize) -> Result<String> {
+    let level = |o: &Org| tree.levels.get(o.level).map(|l| l.name.clone()).unwrap_or_default();
+    let mut s = format!("{} {} [{}]\n", org.code, org.name, level(org));
+    let chain = tree.ancestors(org)?;
+    if !chain.is_empty() {
+        let names: Vec<String> = chain.iter().map(|o| o.name.clone()).collect();
+        s.push_str(&format!("Parents / 上级: {}\n", names.join(" > ")));
+    }
+    let kids = tree.children(org.id)?;
+    if !kids.is_empty() {
+        s.push_str(&format!("Children / 下级 ({}):\n", kids.len()));
+        for k in kids.iter().take(limit) {
+            s.push_str(&format!("  {} {}\n", k.code, k.name));
+        }
+        if kids.len() > limit {
+            s.push_str(&format!("  … and {} more\n", kids.len() - limit));
+        }
+    }
+    let chans = tree.channels_of(org)?;
+    if !chans.is_empty() {
+        s.push_str("Channels / 渠道:\n");
+        for c in chans {
+            let state = if c.alive { String::new() } else { format!(" (dead: {})", c.note) };
+            s.push_str(&format!("  #{} {}{state}\n", c.id, c.address));
+        }
+    }
+    Ok(s.trim_end().to_owned())
+}

@@ -54,6 +54,9 @@ pub enum Grant {
     Bind { org: u32, by: u64 },
     /// `/link CODE` from another platform adds that identity to this person.
     Link { person: u64 },
+    /// A notice posted by mail whose sender was not proven: posted when the
+    /// sender answers the bot's confirmation mail.
+    ConfirmPost { person: u64, draft: crate::notice::Draft },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,0 +1,108 @@
+//! Acknowledgements: one per org (the first from any of its channels or
+//! members counts), with who and when, and acknowledged-org counters on
+//! every ancestor, all in one transaction.
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, Transactional};
+use treecast_wire::Platform;
+
+use super::Notice;
+use crate::error::{Error, Result};
+use crate::store::keys::{self, fan};
+use crate::store::{decode, encode};
+use crate::tree::{Org, Tree};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckRow {
+    /// The person, when known.
+    pub person: Option<u64>,
+    /// How they were named on the platform.
+    pub by: String,
+    pub via: Platform,
+    pub at: u64,
+}
+
+/// Whether the notice targets `org`.
+pub(crate) fn targets(tree: &Tree, notice: &Notice, org: &Org) -> Result<bool> {
+    for root in &notice.target.roots {
+        let r = tree.require_id(*root)?;
+        if org.is_within(&r) && notice.target.admits(r.id, &org.path, org.level) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+impl Tree {
+    /// Records `org`'s acknowledgement of notice `id` (or of the notice a
+    /// reminder `id` points to). Returns false if it had already acknowledged.
+    pub fn acknowledge(&self, id: u64, org: &Org, by: AckRow) -> Result<(Notice, bool)> {
+        let notice = self.require_notice(id)?;
+        let root = self.require_notice(notice.root_id())?;
+        if !targets(self, &root, org)? {
+            return Err(Error::invalid(format!("notice #{} was not sent to {}", root.id, org.name)));
+        }
+        let key = keys::fan_u32(root.id, fan::ACK, org.id);
+        let row = encode(&by);
+        let fresh = (&self.store.fanout,)
+            .transaction(|(t,)| {
+                if t.get(key)?.is_some() {
+                    return Ok(false);
+                }
+                t.insert(&key[..], row.as_slice())?;
+                for a in &org.path {
+                    let k = keys::fan_u32(root.id, fan::ACK_COUNT, *a);
+                    let n = t.get(k)?.map(|v| keys::read_counts(&v).0).unwrap_or(0);
+                    t.insert(&k[..], &keys::counts_value(n + 1, 0)[..])?;
+                }
+                Ok::<bool, ConflictableTransactionError<Error>>(true)
+            })
+            .map_err(Error::from)?;
+        Ok((root, fresh))
+    }
+
+    pub fn ack_of(&self, notice: u64, org: u32) -> Result<Option<AckRow>> {
+        match self.store.fanout.get(keys::fan_u32(notice, fan::ACK, org))? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Orgs in `org`'s subtree that have acknowledged `notice`.
+    pub fn acked_count(&self, notice: u64, org: u32) -> Result<i64> {
+        Ok(self
+            .store
+            .fanout
+            .get(keys::fan_u32(notice, fan::ACK_COUNT, org))?
+            .map(|v| keys::read_counts(&v).0)
+            .unwrap_or(0))
+    }
+}
+
+/// Whether a reply's text means "received" (收到 and friends).
+pub fn is_ack_text(text: &str) -> bool {
+    let t: String = text
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_punctuation() || "！。，~～ ".contains(c))
+        .to_lowercase();
+    const WORDS: &[&str] = &[
+        "收到", "已收到", "收到了", "已阅", "已读", "好的收到", "收到谢谢", "/ack", "!ack", "ack",
+        "received", "acknowledged", "ok", "确认", "确认收到",
+    ];
+    WORDS.contains(&t.as_str()) || t == "✅" || t == "👍"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_ack_text;
+
+    #[test]
+    fn ack_words_in_both_languages() {
+        for t in ["收到", "收到！", " 已收到。", "Received", "ok", "✅", "/ack"] {
+            assert!(is_ack_text(t), "{t}");
+        }
+        for t in ["收到了吗？我们班还没通知", "请问截止时间是什么时候", ""] {
+            assert!(!is_ack_text(t), "{t}");
+        }
+    }
+}

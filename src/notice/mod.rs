@@ -1,0 +1,375 @@
+//! Notices: what an official posts, whom it targets, and how one copy looks.
+//! Posting is one small durable write; the outbox worker walks the target's
+//! channels afterwards (see `fanout`).
+
+pub mod ack;
+pub mod fanout;
+pub mod reply;
+pub mod status;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, Transactional};
+use treecast_wire::{Attachment, Button, ButtonAction, Outbound, OutboundKind};
+
+use crate::error::{Error, Result};
+use crate::store::{decode, encode, keys};
+use crate::tree::auth::Action;
+use crate::tree::channels::Channel;
+use crate::tree::people::now_unix;
+use crate::tree::{Org, Tree};
+
+/// Which channels a notice reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Org ids whose subtrees are targeted: the issuer, or chosen children.
+    pub roots: Vec<u32>,
+    /// Whether channels of the roots themselves get a copy (not the issuer's own).
+    pub include_roots: bool,
+    /// Only channels of orgs at these levels (None: every level).
+    pub levels: Option<Vec<u8>>,
+    /// Org ids whose subtrees are left out.
+    pub exclude: Vec<u32>,
+}
+
+impl Target {
+    /// Whether the channel at `path` (org ids root..org) of `level` is targeted,
+    /// given that it lies under `root`.
+    pub fn admits(&self, root: u32, org_path: &[u32], level: u8) -> bool {
+        if !self.include_roots && org_path.last() == Some(&root) {
+            return false;
+        }
+        if let Some(levels) = &self.levels {
+            if !levels.contains(&level) {
+                return false;
+            }
+        }
+        !self.exclude.iter().any(|x| org_path.contains(x))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoticeKind {
+    Notice,
+    /// A reminder of notice `of`, only to orgs that have not acknowledged it.
+    Reminder { of: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: u64,
+    pub kind: NoticeKind,
+    pub issuer: u32,
+    pub author: u64,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub target: Target,
+    pub ack_required: bool,
+    /// Unix seconds by which acknowledgements are due.
+    pub ack_deadline: Option<u64>,
+    pub created: u64,
+    /// The automatic pre-deadline reminder has gone out.
+    pub auto_reminded: bool,
+    /// Buttons added to every copy (a survey's "answer privately" link).
+    pub buttons: Vec<Button>,
+}
+
+impl Notice {
+    /// The notice acknowledgements count against (a reminder's original).
+    pub fn root_id(&self) -> u64 {
+        match self.kind {
+            NoticeKind::Notice => self.id,
+            NoticeKind::Reminder { of } => of,
+        }
+    }
+}
+
+/// What an official asks for; `post` checks and stores it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub issuer_code: String,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    /// Level keys to reach (empty: all).
+    pub levels: Vec<String>,
+    /// Codes of chosen child orgs (empty: the whole subtree).
+    pub only: Vec<String>,
+    /// Codes of orgs left out with their subtrees.
+    pub exclude: Vec<String>,
+    pub ack_required: bool,
+    pub ack_deadline: Option<u64>,
+    pub buttons: Vec<Button>,
+}
+
+/// Post-time settings from the config.
+#[derive(Debug, Clone)]
+pub struct NoticeRules {
+    pub footer: Arc<str>,
+    pub max_attachment_bytes: u64,
+}
+
+/// Stable id of one copy of a notice in one channel: the adapters' idempotency key.
+pub fn delivery_id(notice: u64, channel: u64) -> String {
+    format!("n{notice}-c{channel}")
+}
+
+/// The button data for acknowledging a notice.
+pub fn ack_data(notice: u64) -> String {
+    format!("ack:{notice}")
+}
+
+impl Tree {
+    pub fn notice(&self, id: u64) -> Result<Option<Notice>> {
+        match self.store.notices.get(id.to_be_bytes())? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn require_notice(&self, id: u64) -> Result<Notice> {
+        self.notice(id)?.ok_or_else(|| Error::not_found(format!("there is no notice #{id}")))
+    }
+
+    /// Checks the draft and the author's right to post, then makes the notice
+    /// and its target durable in one small write. The fan-out happens later.
+    pub fn post(&self, author: u64, draft: Draft, rules: &NoticeRules) -> Result<Notice> {
+        let issuer = self.require(&draft.issuer_code)?;
+        self.check(author, Action::PostNotice, &issuer)?;
+        let title = draft.title.trim().to_owned();
+        if title.is_empty() {
+            return Err(Error::invalid("a notice needs a title (the first line)"));
+        }
+        if title.chars().count() > 200 {
+            return Err(Error::invalid("the title is longer than 200 characters; put the rest in the body"));
+        }
+        let size: usize = draft.attachments.iter().map(|a| a.data.len()).sum();
+        if size as u64 > rules.max_attachment_bytes {
+            return Err(Error::invalid(format!(
+                "the attachments come to {} KB, over the limit of {} KB",
+                size / 1024,
+                rules.max_attachment_bytes / 1024
+            )));
+        }
+        let target = self.resolve_target(&issuer, &draft)?;
+        let notice = Notice {
+            id: self.store.next_id()?,
+            kind: NoticeKind::Notice,
+            issuer: issuer.id,
+            author,
+            title,
+            body: draft.body.trim().to_owned(),
+            attachments: draft.attachments,
+            target,
+            ack_required: draft.ack_required,
+            ack_deadline: draft.ack_deadline,
+            created: now_unix(),
+            auto_reminded: false,
+            buttons: draft.buttons,
+        };
+        self.store_notice(&notice)?;
+        Ok(notice)
+    }
+
+    /// Queues a reminder of `of` to every targeted org that has not acknowledged.
+    pub fn remind(&self, by: u64, of: u64) -> Result<Notice> {
+        let original = self.require_notice(of)?;
+        let issuer = self.require_id(original.issuer)?;
+        self.check(by, Action::ViewStatus, &issuer)?;
+        self.queue_reminder(&original, by)
+    }
+
+    pub(crate) fn queue_reminder(&self, original: &Notice, by: u64) -> Result<Notice> {
+        let notice = Notice {
+            id: self.store.next_id()?,
+            kind: NoticeKind::Reminder { of: original.root_id() },
+            author: by,
+            created: now_unix(),
+            ..original.clone()
+        };
+        self.store_notice(&notice)?;
+        Ok(notice)
+    }
+
+    /// The notice record and its place in the active set, together.
+    fn store_notice(&self, n: &Notice) -> Result<()> {
+        let key = n.id.to_be_bytes();
+        let value = encode(n);
+        (&self.store.notices, &self.store.active)
+            .transaction(|(notices, active)| {
+                notices.insert(&key, value.as_slice())?;
+                active.insert(&key, &[])?;
+                Ok::<(), ConflictableTransactionError<Error>>(())
+            })
+            .map_err(Error::from)
+    }
+
+    pub(crate) fn update_notice(&self, n: &Notice) -> Result<()> {
+        self.store.notices.insert(n.id.to_be_bytes(), encode(n))?;
+        Ok(())
+    }
+
+    fn resolve_target(&self, issuer: &Org, d: &Draft) -> Result<Target> {
+        let mut levels = Vec::new();
+        for l in &d.levels {
+            let lv = self.levels.find(l).ok_or_else(|| Error::invalid(format!("there is no level {l:?}")))?;
+            if lv <= issuer.level {
+                return Err(Error::invalid(format!("{l} is not below {}", issuer.name)));
+            }
+            levels.push(lv);
+        }
+        let below = |code: &str| -> Result<Org> {
+            let o = self.require(code)?;
+            if o.id == issuer.id || !o.is_within(issuer) {
+                return Err(Error::invalid(format!("{} {} is not below {}", o.code, o.name, issuer.name)));
+            }
+            Ok(o)
+        };
+        let (roots, include_roots) = if d.only.is_empty() {
+            (vec![issuer.id], false)
+        } else {
+            let mut roots = Vec::new();
+            for c in &d.only {
+                roots.push(below(c)?);
+            }
+            // Nested choices would walk a subtree twice.
+            roots.sort_by(|a, b| a.path.cmp(&b.path));
+            roots.dedup_by(|b, a| b.is_within(a));
+            (roots.into_iter().map(|o| o.id).collect(), true)
+        };
+        let mut exclude = Vec::new();
+        for c in &d.exclude {
+            exclude.push(below(c)?.id);
+        }
+        Ok(Target { roots, include_roots, levels: (!levels.is_empty()).then_some(levels), exclude })
+    }
+
+    /// How many channels and channelled orgs below `org` the target reaches.
+    pub fn expected(&self, target: &Target, org: &Org) -> Result<(i64, i64)> {
+        let levels: Vec<u8> = match &target.levels {
+            Some(l) => l.clone(),
+            None => (0..self.levels.len() as u8).collect(),
+        };
+        let count = |o: &Org| -> Result<(i64, i64)> {
+            let mut sum = (0, 0);
+            for l in &levels {
+                let (c, n) = self.channel_counts(o.id, *l)?;
+                sum = (sum.0 + c, sum.1 + n);
+            }
+            Ok(sum)
+        };
+        // The part of subtree(a) that is also in subtree(b).
+        let overlap = |a: &Org, b: &Org| -> Option<Org> {
+            if a.is_within(b) {
+                Some(a.clone())
+            } else if b.is_within(a) {
+                Some(b.clone())
+            } else {
+                None
+            }
+        };
+        let mut total = (0, 0);
+        for r in &target.roots {
+            let root = self.require_id(*r)?;
+            let Some(part) = overlap(&root, org) else { continue };
+            let c = count(&part)?;
+            total = (total.0 + c.0, total.1 + c.1);
+            if !target.include_roots && part.id == root.id {
+                let own = self.channels_of(&root)?;
+                if levels.contains(&root.level) && !own.is_empty() {
+                    total = (total.0 - own.len() as i64, total.1 - 1);
+                }
+            }
+            for x in &target.exclude {
+                let ex = self.require_id(*x)?;
+                if let Some(gone) = overlap(&ex, &part) {
+                    let c = count(&gone)?;
+                    total = (total.0 - c.0, total.1 - c.1);
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// One copy of a notice for one channel.
+pub fn render(notice: &Notice, shared: &Rendered, channel: &Channel) -> Outbound {
+    Outbound {
+        id: delivery_id(notice.id, channel.id),
+        kind: match notice.kind {
+            NoticeKind::Notice => OutboundKind::Notice,
+            NoticeKind::Reminder { .. } => OutboundKind::Reminder,
+        },
+        to: channel.address.clone(),
+        title: Some(shared.title.clone()),
+        body: shared.body.clone(),
+        footer: Some(shared.footer.clone()),
+        buttons: shared.buttons.clone(),
+        attachments: shared.attachments.clone(),
+        in_reply_to: None,
+    }
+}
+
+/// The parts of a notice shared by every copy (rendered once per fan-out).
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub title: Arc<str>,
+    pub body: Arc<str>,
+    pub footer: Arc<str>,
+    pub buttons: Vec<Button>,
+    pub attachments: Arc<[Attachment]>,
+}
+
+impl Rendered {
+    pub fn new(n: &Notice, footer: &Arc<str>) -> Rendered {
+        let title = match n.kind {
+            NoticeKind::Notice => n.title.clone(),
+            NoticeKind::Reminder { .. } => format!("【提醒 Reminder】{}", n.title),
+        };
+        let mut body = n.body.clone();
+        if let Some(d) = n.ack_deadline {
+            body.push_str(&format!("\n\n请于 {} 前确认收到。", format_time(d)));
+        }
+        body.push_str(&format!("\n\n(通知编号 #{})", n.root_id()));
+        let mut buttons = n.buttons.clone();
+        if n.ack_required {
+            buttons.push(Button { label: "收到 / Acknowledge".into(), action: ButtonAction::Callback(ack_data(n.root_id())) });
+        }
+        Rendered {
+            title: title.into(),
+            body: body.into(),
+            footer: footer.clone(),
+            buttons,
+            attachments: n.attachments.clone().into(),
+        }
+    }
+}
+
+/// Unix seconds as `YYYY-MM-DD HH:MM` (UTC+8, the organisation's clock).
+pub fn format_time(unix: u64) -> String {
+    let t = unix as i64 + 8 * 3600;
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm): no date crate for one format.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+}
+
+/// The key range of the channels in `root`'s subtree.
+pub fn channel_range(tree: &Tree, root: u32) -> Result<Vec<u8>> {
+    let org = tree.require_id(root)?;
+    Ok(keys::channel_prefix(&org.path_key()))
+}
+
+#[cfg(test)]
+mod tests;

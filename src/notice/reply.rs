@@ -1,0 +1,163 @@
+//! Replies come back privately: a reply to a notice copy opens a thread
+//! between the replier and the notice's author; each side's answer to the
+//! bot's relayed message goes to the other side privately.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use treecast_wire::{Address, Inbound, Outbound, OutboundKind, Platform};
+
+use crate::error::{Error, Result};
+use crate::outbox::queue::{Fallback, Queued};
+use crate::store::{decode, encode, keys};
+use crate::tree::{Org, Tree};
+
+/// What a platform message the bot sent was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MsgRef {
+    /// A copy of a notice in a channel.
+    Delivery { notice: u64, channel: u64 },
+    /// A relayed message in a reply thread; `to_author` says who received it.
+    Thread { thread: u64, to_author: bool },
+    /// A "reply to confirm" mail for a post awaiting its sender's proof.
+    Confirm { code: String },
+}
+
+/// Someone who replied, as their platform names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replier {
+    pub platform: Platform,
+    pub user: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    pub id: u64,
+    pub notice: u64,
+    pub org: u32,
+    pub author: u64,
+    pub replier: Replier,
+    /// The chat the reply was posted in, and the reply itself, for the
+    /// fallback when the replier cannot be reached privately.
+    pub origin: Address,
+    pub origin_message: String,
+}
+
+impl Tree {
+    pub fn record_msgref(&self, platform: Platform, ids: &[String], r: &MsgRef) -> Result<()> {
+        let v = encode(r);
+        for id in ids {
+            self.store.msgref.insert(keys::msgref(platform, id), v.clone())?;
+        }
+        Ok(())
+    }
+
+    pub fn msgref(&self, platform: Platform, id: &str) -> Result<Option<MsgRef>> {
+        match self.store.msgref.get(keys::msgref(platform, id))? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn thread(&self, id: u64) -> Result<Thread> {
+        match self.store.threads.get(id.to_be_bytes())? {
+            Some(v) => decode(&v),
+            None => Err(Error::not_found(format!("reply thread #{id} is gone"))),
+        }
+    }
+
+    /// A reply to notice `notice` from channel `channel`: opens a thread and
+    /// queues the relay to the author's preferred identity.
+    pub fn relay_reply(&self, ev: &Inbound, notice: u64, channel: u64) -> Result<Queued> {
+        let n = self.require_notice(notice)?;
+        let root = self.require_notice(n.root_id())?;
+        let ch = self.channel(channel)?.ok_or_else(|| Error::not_found("that channel is gone"))?;
+        let org = self.require_id(ch.org)?;
+        let author = self.person(root.author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
+        let to = author
+            .preferred_identity()
+            .map(|i| Address::direct(i.platform, i.user.clone()))
+            .ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+        let name = ev.sender.display_name.clone().unwrap_or_else(|| ev.sender.id.clone());
+        let thread = Thread {
+            id: self.store.next_id()?,
+            notice: root.id,
+            org: org.id,
+            author: author.id,
+            replier: Replier { platform: ev.chat.platform, user: ev.sender.id.clone(), name: name.clone() },
+            origin: ev.chat.clone(),
+            origin_message: ev.message_id.clone(),
+        };
+        self.store.threads.insert(thread.id.to_be_bytes(), encode(&thread))?;
+        let body = format!(
+            "{} · {} ({}) 回复了通知《{}》:\n\n{}\n\n直接回复这条消息即可私下答复对方。 Reply to this message to answer privately.",
+            org.name, name, ev.chat.platform, root.title, ev.text.trim()
+        );
+        let mut msg = private(format!("t{}-a", thread.id), to, body);
+        msg.title = Some(format!("回复 Re: {}", root.title).into());
+        Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: true }))
+    }
+
+    /// An answer within a thread: to the replier if it came from the author,
+    /// to the author otherwise. `seq` makes each answer's delivery id unique.
+    pub fn relay_answer(&self, ev: &Inbound, thread: &Thread, from_author: bool) -> Result<Queued> {
+        let root = self.require_notice(thread.notice)?;
+        let org: Org = self.require_id(thread.org)?;
+        let seq = self.store.next_id()?;
+        if from_author {
+            let author = self.person(thread.author)?.map(|p| p.name).unwrap_or_default();
+            let body = format!("{author} 就通知《{}》答复您:\n\n{}", root.title, ev.text.trim());
+            let to = Address::direct(thread.replier.platform, thread.replier.user.clone());
+            let msg = private(format!("t{}-r{seq}", thread.id), to, body.clone());
+            let fallback = Fallback {
+                to: thread.origin.clone(),
+                in_reply_to: Some(thread.origin_message.clone()).filter(|m| !m.is_empty()),
+                body: format!("@{} {body}", thread.replier.name),
+                tell: ev_sender_address(ev).map(|a| {
+                    (
+                        a,
+                        format!(
+                            "{} 尚未与机器人私聊，答复已发到其所在群并提及对方。 {} has not started a private chat with the bot, so the answer was posted in their group, addressed to them.",
+                            thread.replier.name, thread.replier.name
+                        ),
+                    )
+                }),
+            };
+            Ok(Queued::new(msg)
+                .on_sent(MsgRef::Thread { thread: thread.id, to_author: false })
+                .with_fallback(fallback))
+        } else {
+            let author = self.person(thread.author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
+            let to = author
+                .preferred_identity()
+                .map(|i| Address::direct(i.platform, i.user.clone()))
+                .ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+            let body = format!(
+                "{} · {} 继续回复《{}》:\n\n{}",
+                org.name, thread.replier.name, root.title, ev.text.trim()
+            );
+            let mut msg = private(format!("t{}-a{seq}", thread.id), to, body);
+            msg.title = Some(format!("回复 Re: {}", root.title).into());
+            Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: true }))
+        }
+    }
+}
+
+fn ev_sender_address(ev: &Inbound) -> Option<Address> {
+    (ev.chat.kind == treecast_wire::ChatKind::Direct).then(|| ev.chat.clone())
+}
+
+fn private(id: String, to: Address, body: String) -> Outbound {
+    Outbound {
+        id,
+        kind: OutboundKind::Private,
+        to,
+        title: None,
+        body: body.into(),
+        footer: None,
+        buttons: Vec::new(),
+        attachments: Arc::from(Vec::new()),
+        in_reply_to: None,
+    }
+}

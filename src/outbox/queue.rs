@@ -1,0 +1,80 @@
+//! The durable queue of private messages and command replies: written with
+//! the state that caused them, delivered ahead of notice fan-outs.
+
+use serde::{Deserialize, Serialize};
+use treecast_wire::{Address, Outbound};
+
+use crate::error::Result;
+use crate::notice::reply::MsgRef;
+use crate::store::{decode, encode, keys, Store};
+
+/// Where a private message goes when the person cannot be reached privately
+/// (a Telegram user who never started the bot), and whom to tell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fallback {
+    pub to: Address,
+    pub in_reply_to: Option<String>,
+    pub body: String,
+    pub tell: Option<(Address, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Queued {
+    pub msg: Outbound,
+    pub tries: u32,
+    pub next_at_ms: u64,
+    /// Recorded against the platform message ids once delivered.
+    pub on_sent: Option<MsgRef>,
+    pub fallback: Option<Fallback>,
+}
+
+impl Queued {
+    pub fn new(msg: Outbound) -> Queued {
+        Queued { msg, tries: 0, next_at_ms: 0, on_sent: None, fallback: None }
+    }
+
+    pub fn on_sent(mut self, r: MsgRef) -> Queued {
+        self.on_sent = Some(r);
+        self
+    }
+
+    pub fn with_fallback(mut self, f: Fallback) -> Queued {
+        self.fallback = Some(f);
+        self
+    }
+}
+
+impl Store {
+    /// Adds messages to the queue (one batch); returns their sequence keys.
+    pub fn enqueue(&self, items: Vec<Queued>) -> Result<Vec<u64>> {
+        let mut batch = sled::Batch::default();
+        let mut seqs = Vec::with_capacity(items.len());
+        for q in items {
+            let seq = self.next_id()?;
+            batch.insert(&seq.to_be_bytes()[..], encode(&q));
+            seqs.push(seq);
+        }
+        self.outbox.apply_batch(batch)?;
+        Ok(seqs)
+    }
+
+    pub fn queued(&self) -> Result<Vec<(u64, Queued)>> {
+        self.outbox
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((keys::read_u64(&k), decode(&v)?))
+            })
+            .collect()
+    }
+
+    pub fn update_queued(&self, seq: u64, q: &Queued) -> Result<()> {
+        self.outbox.insert(seq.to_be_bytes(), encode(q))?;
+        Ok(())
+    }
+
+    pub fn dequeue(&self, seq: u64) -> Result<()> {
+        self.outbox.remove(seq.to_be_bytes())?;
+        Ok(())
+    }
+}

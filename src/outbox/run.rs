@@ -1,0 +1,335 @@
+//! One notice's fan-out in the worker: a walker over the target's channel
+//! ranges in key order, the in-order window that moves the durable cursor,
+//! and delivered/failed counters for every ancestor org.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use treecast_wire::{Outbound, Platform};
+
+use super::queue::Queued;
+use crate::error::Result;
+use crate::notice::fanout::{Counts, Cursor, DeliveryRow, DeliveryState, FanBatch};
+use crate::notice::{render, Notice, NoticeKind, Rendered};
+use crate::store::{decode, keys};
+use crate::tree::channels::Channel;
+use crate::tree::Tree;
+
+pub(super) enum JobKind {
+    Notice {
+        notice: u64,
+        channel: Channel,
+        tries: u32,
+        /// Position in the run's in-order window (None for retries).
+        pos: Option<u64>,
+        /// Ancestor org ids that count this delivery.
+        counted: Vec<u32>,
+    },
+    Private { seq: u64, q: Queued },
+}
+
+pub(super) struct Job {
+    pub platform: Platform,
+    pub out: Outbound,
+    pub kind: JobKind,
+}
+
+pub(super) struct Run {
+    notice: Notice,
+    rendered: Rendered,
+    prefixes: Vec<Vec<u8>>,
+    cursor: Cursor,
+    walk_root: usize,
+    iter: Option<sled::Iter>,
+    walked: bool,
+    /// Planned channels not yet passed by the cursor: (root, key, resolved).
+    order: VecDeque<(u32, Vec<u8>, bool)>,
+    order_base: u64,
+    counts: HashMap<u32, Counts>,
+    dirty: HashSet<u32>,
+    cursor_dirty: bool,
+    outstanding: usize,
+    leaf: u8,
+    pub held: Option<Job>,
+}
+
+pub(super) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+pub(super) fn instant_from_unix_ms(ms: u64) -> Instant {
+    Instant::now() + Duration::from_millis(ms.saturating_sub(unix_ms()))
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+impl Run {
+    pub fn resume(tree: &Tree, notice: Notice, footer: &Arc<str>) -> Result<Run> {
+        let mut prefixes = Vec::new();
+        for r in &notice.target.roots {
+            prefixes.push(keys::channel_prefix(&tree.require_id(*r)?.path_key()));
+        }
+        let cursor = tree.store.cursor(notice.id)?;
+        let retries = tree.store.retries(notice.id)?.len();
+        Ok(Run {
+            rendered: Rendered::new(&notice, footer),
+            walk_root: cursor.root as usize,
+            walked: cursor.walked,
+            prefixes,
+            cursor,
+            iter: None,
+            order: VecDeque::new(),
+            order_base: 0,
+            counts: HashMap::new(),
+            dirty: HashSet::new(),
+            cursor_dirty: false,
+            outstanding: retries,
+            leaf: (tree.levels.len() - 1) as u8,
+            held: None,
+            notice,
+        })
+    }
+
+    /// Channels with a retry pending after a restart: (channel, (when, tries)).
+    pub fn retry_channels(&self, tree: &Tree) -> Result<Vec<(Channel, (Instant, u32))>> {
+        let mut out = Vec::new();
+        for ch in tree.store.retries(self.notice.id)? {
+            let (Some(row), Some(channel)) = (tree.store.delivery(self.notice.id, ch)?, tree.channel(ch)?) else {
+                continue;
+            };
+            let at = match row.state {
+                DeliveryState::Retry { next_at_ms, .. } => instant_from_unix_ms(next_at_ms),
+                _ => Instant::now(),
+            };
+            out.push((channel, (at, row.tries)));
+        }
+        Ok(out)
+    }
+
+    pub fn job_for(&self, channel: Channel, tries: u32) -> Job {
+        self.make_job(channel, tries, None, Vec::new())
+    }
+
+    fn make_job(&self, channel: Channel, tries: u32, pos: Option<u64>, counted: Vec<u32>) -> Job {
+        let out = render(&self.notice, &self.rendered, &channel);
+        Job {
+            platform: channel.address.platform,
+            out,
+            kind: JobKind::Notice { notice: self.notice.id, channel, tries, pos, counted },
+        }
+    }
+
+    fn open_iter(&mut self, tree: &Tree) -> bool {
+        let Some(prefix) = self.prefixes.get(self.walk_root) else { return false };
+        let start = if self.cursor.root as usize == self.walk_root && !self.cursor.key.is_empty() {
+            Bound::Excluded(self.cursor.key.clone())
+        } else {
+            Bound::Included(prefix.clone())
+        };
+        let end = match prefix_end(prefix) {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        self.iter = Some(tree.store.channels.range::<Vec<u8>, _>((start, end)));
+        true
+    }
+
+    /// The next channel to deliver to, in key order, skipping those the
+    /// target leaves out and those already resolved before a restart.
+    pub fn next_job(&mut self, tree: &Tree, batch: &mut FanBatch) -> Result<Option<Job>> {
+        if self.walked {
+            return Ok(None);
+        }
+        loop {
+            if self.iter.is_none() && !self.open_iter(tree) {
+                self.walked = true;
+                self.cursor_dirty = true;
+                return Ok(None);
+            }
+            let Some(kv) = self.iter.as_mut().expect("opened").next() else {
+                self.iter = None;
+                self.walk_root += 1;
+                if self.order.is_empty() && self.walk_root < self.prefixes.len() {
+                    self.cursor = Cursor { root: self.walk_root as u32, key: Vec::new(), walked: false };
+                    self.cursor_dirty = true;
+                }
+                continue;
+            };
+            let (k, v) = kv?;
+            let channel: Channel = decode(&v)?;
+            let (path, _) = keys::split_channel_key(&k);
+            let path: Vec<u32> = keys::path_ids(path).collect();
+            let root = self.notice.target.roots[self.walk_root];
+            let wanted = self.notice.target.admits(root, &path, channel.level)
+                && !self.already_acked(tree, channel.org)?
+                && !tree.store.has_delivery(self.notice.id, channel.id)?;
+            if !wanted {
+                self.skip_past(&k);
+                continue;
+            }
+            let counted: Vec<u32> = if channel.level == self.leaf { path[..path.len() - 1].to_vec() } else { path };
+            let pos = self.order_base + self.order.len() as u64;
+            self.order.push_back((self.walk_root as u32, k.to_vec(), false));
+            self.outstanding += 1;
+            if !channel.alive {
+                let reason = format!("the bot can no longer post there ({})", channel.note);
+                let job = self.make_job(channel, 0, Some(pos), counted);
+                self.resolve_failed(tree, batch, &job, reason)?;
+                continue;
+            }
+            return Ok(Some(self.make_job(channel, 0, Some(pos), counted)));
+        }
+    }
+
+    fn already_acked(&self, tree: &Tree, org: u32) -> Result<bool> {
+        match self.notice.kind {
+            NoticeKind::Reminder { of } => Ok(tree.ack_of(of, org)?.is_some()),
+            NoticeKind::Notice => Ok(false),
+        }
+    }
+
+    fn skip_past(&mut self, key: &[u8]) {
+        if self.order.is_empty() {
+            self.cursor = Cursor { root: self.walk_root as u32, key: key.to_vec(), walked: false };
+            self.cursor_dirty = true;
+        }
+    }
+
+    fn mark_resolved(&mut self, pos: Option<u64>) {
+        let Some(pos) = pos else { return };
+        if let Some(e) = self.order.get_mut((pos - self.order_base) as usize) {
+            e.2 = true;
+        }
+        while self.order.front().is_some_and(|e| e.2) {
+            let (root, key, _) = self.order.pop_front().expect("non-empty");
+            self.order_base += 1;
+            self.cursor = Cursor { root, key, walked: false };
+            self.cursor_dirty = true;
+        }
+    }
+
+    fn bump(&mut self, tree: &Tree, orgs: &[u32], delivered: i64, failed: i64) -> Result<()> {
+        for org in orgs {
+            if !self.counts.contains_key(org) {
+                let c = tree.store.counts(self.notice.id, *org)?;
+                self.counts.insert(*org, c);
+            }
+            let c = self.counts.get_mut(org).expect("inserted");
+            c.delivered += delivered;
+            c.failed += failed;
+            self.dirty.insert(*org);
+        }
+        Ok(())
+    }
+
+    fn parts(job: &Job) -> (&Channel, u32, Option<u64>, &[u32]) {
+        match &job.kind {
+            JobKind::Notice { channel, tries, pos, counted, .. } => (channel, *tries, *pos, counted),
+            JobKind::Private { .. } => unreachable!("a run only gets its own jobs"),
+        }
+    }
+
+    /// Counted orgs for a job that came from a retry (no walk context).
+    fn counted_for(tree: &Tree, leaf: u8, ch: &Channel, counted: &[u32]) -> Result<Vec<u32>> {
+        if !counted.is_empty() {
+            return Ok(counted.to_vec());
+        }
+        let org = tree.require_id(ch.org)?;
+        let mut path = org.path.clone();
+        if ch.level == leaf {
+            path.pop();
+        }
+        Ok(path)
+    }
+
+    pub fn resolve_sent(&mut self, tree: &Tree, batch: &mut FanBatch, job: &Job, ids: Vec<String>) -> Result<()> {
+        let (ch, tries, pos, counted) = Self::parts(job);
+        let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
+        let row = DeliveryRow {
+            state: DeliveryState::Sent { at: crate::tree::people::now_unix(), message_ids: ids },
+            tries: tries + 1,
+            org: ch.org,
+        };
+        batch.row(self.notice.id, ch.id, &row);
+        self.bump(tree, &counted, 1, 0)?;
+        self.outstanding -= 1;
+        self.mark_resolved(pos);
+        Ok(())
+    }
+
+    pub fn resolve_failed(&mut self, tree: &Tree, batch: &mut FanBatch, job: &Job, reason: String) -> Result<()> {
+        let (ch, tries, pos, counted) = Self::parts(job);
+        let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
+        let row = DeliveryRow { state: DeliveryState::Failed { reason }, tries: tries + 1, org: ch.org };
+        batch.row(self.notice.id, ch.id, &row);
+        self.bump(tree, &counted, 0, 1)?;
+        self.outstanding -= 1;
+        self.mark_resolved(pos);
+        Ok(())
+    }
+
+    pub fn resolve_retry(&mut self, batch: &mut FanBatch, job: &Job, next_at_ms: u64, reason: String) -> Result<()> {
+        let (ch, tries, pos, _) = Self::parts(job);
+        let row = DeliveryRow { state: DeliveryState::Retry { next_at_ms, reason }, tries: tries + 1, org: ch.org };
+        batch.row(self.notice.id, ch.id, &row);
+        self.mark_resolved(pos);
+        Ok(())
+    }
+
+    /// Adds dirty counters and the cursor to the batch.
+    pub fn write_progress(&mut self, batch: &mut FanBatch) {
+        for org in self.dirty.drain() {
+            batch.counts(self.notice.id, org, self.counts[&org]);
+        }
+        if self.cursor_dirty {
+            let mut c = self.cursor.clone();
+            c.walked = self.walked && self.order.is_empty();
+            batch.cursor(self.notice.id, &c);
+            self.cursor_dirty = false;
+        }
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.walked && self.outstanding == 0 && self.held.is_none() && self.order.is_empty()
+    }
+
+    /// The author's end-of-fan-out summary.
+    pub fn summary(&self, tree: &Tree) -> Result<Option<Queued>> {
+        let Some(author) = tree.person(self.notice.author)? else { return Ok(None) };
+        let Some(ident) = author.preferred_identity() else { return Ok(None) };
+        let c = tree.store.counts(self.notice.id, self.notice.issuer)?;
+        let mut text = format!(
+            "通知 #{} 《{}》发送完毕 / sent: {} 个渠道已送达 delivered, {} 个失败 failed.",
+            self.notice.id, self.notice.title, c.delivered, c.failed
+        );
+        let failed = tree.store.failed_channels(self.notice.id)?;
+        for ch in failed.iter().take(20) {
+            if let (Some(row), Some(channel)) = (tree.store.delivery(self.notice.id, *ch)?, tree.channel(*ch)?) {
+                let org = tree.require_id(row.org)?;
+                if let DeliveryState::Failed { reason } = row.state {
+                    text.push_str(&format!("\n - {} ({}): {reason}", org.name, channel.address));
+                }
+            }
+        }
+        if failed.len() > 20 {
+            text.push_str(&format!("\n … and {} more", failed.len() - 20));
+        }
+        let to = treecast_wire::Address::direct(ident.platform, ident.user.clone());
+        Ok(Some(Queued::new(Outbound::reply(format!("n{}-summary", self.notice.id), to, text))))
+    }
+}
