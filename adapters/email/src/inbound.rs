@@ -135,25 +135,7 @@ fn body_text(msg: &Message<'_>) -> Result<String, Unreadable> {
     Err(Unreadable::NoText)
 }
 
-/// HTML as plain text: paragraphs and breaks kept, tags and entities resolved.
-pub fn html_to_text(html: &str) -> String {
-    let text = mail_parser::decoders::html::html_to_text(html);
-    let mut out = String::new();
-    let mut blank = 0;
-    for l in text.lines().map(str::trim_end) {
-        if l.trim().is_empty() {
-            blank += 1;
-            if blank > 1 {
-                continue;
-            }
-        } else {
-            blank = 0;
-        }
-        out.push_str(l);
-        out.push('\n');
-    }
-    out.trim().to_owned()
-}
+pub use crate::html::html_to_text;
 
 fn normalize(t: &str) -> String {
     t.replace("\r\n", "\n").trim_end().to_owned()
@@ -188,6 +170,7 @@ fn sent_to(msg: &Message<'_>, settings: &Settings) -> Option<String> {
     // Dovecot's LMTP and Postfix write the envelope recipient into
     // `Received: ... for <notice+4143010533@example.test>`.
     for received in raw_headers(msg, "Received") {
+        let received = received.split_whitespace().collect::<Vec<_>>().join(" ");
         if let Some((_, rest)) = received.rsplit_once(" for <") {
             candidates.extend(rest.split_once('>').map(|(a, _)| a.trim().to_owned()));
         }

@@ -10,6 +10,7 @@
 mod auth;
 mod checkpoint;
 mod compose;
+mod html;
 mod imap;
 mod inbound;
 mod notice;
