@@ -32,8 +32,9 @@ struct Peer {
 impl Peer {
     fn new(name: &str) -> Peer {
         static N: AtomicU64 = AtomicU64::new(0);
-        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 1_000_000;
-        let id = 7_000_000_000 + secs * 100 + N.fetch_add(1, Ordering::Relaxed);
+        // A fresh bot per test and per run: the peer keeps state between runs.
+        let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let id = (millis % 10_000_000_000) * 100 + N.fetch_add(1, Ordering::Relaxed);
         Peer { http: reqwest::Client::new(), base: api_url(), token: format!("{id}:test-{name}") }
     }
 
