@@ -84,25 +84,38 @@ impl Gateway {
 
     /// Handles one event: state and answers are durable when this returns.
     pub async fn handle(&self, ev: &Inbound) -> Outcome {
-        let handled = match self.route(ev) {
-            Ok(h) => h,
-            // Every error is one sentence for the sender.
-            Err(e) => match e {
-                Error::Store(_) | Error::Corrupt(_) | Error::Io(_) => {
-                    tracing::error!(error = %e, "could not handle an event");
-                    Handled::say(ev, "Sorry, something went wrong on our side; please try again later. 系统繁忙，请稍后再试。")
-                }
-                e => Handled::reject(ev, e.to_string()),
-            },
-        };
-        let outcome = match &handled.rejected {
-            Some(reason) => Outcome::Rejected { reason: reason.clone() },
-            None => Outcome::Done,
-        };
-        if let Err(e) = self.commit(handled.replies).await {
-            tracing::error!(error = %e, "could not queue replies");
+        self.handle_batch(std::slice::from_ref(ev)).await.remove(0)
+    }
+
+    /// Handles events in order and commits them as a group: one flush makes
+    /// every event's state and answers durable before any outcome is told.
+    pub async fn handle_batch(&self, events: &[Inbound]) -> Vec<Outcome> {
+        let mut outcomes = Vec::with_capacity(events.len());
+        let mut replies = Vec::new();
+        for ev in events {
+            let handled = self.decide(ev);
+            outcomes.push(match &handled.rejected {
+                Some(reason) => Outcome::Rejected { reason: reason.clone() },
+                None => Outcome::Done,
+            });
+            replies.extend(handled.replies);
         }
-        outcome
+        if let Err(e) = self.commit(replies).await {
+            tracing::error!(error = %e, "could not commit a batch of events");
+        }
+        outcomes
+    }
+
+    /// Routes one event; every error becomes one sentence for the sender.
+    fn decide(&self, ev: &Inbound) -> Handled {
+        match self.route(ev) {
+            Ok(h) => h,
+            Err(e @ (Error::Store(_) | Error::Corrupt(_) | Error::Io(_))) => {
+                tracing::error!(error = %e, "could not handle an event");
+                Handled::say(ev, "Sorry, something went wrong on our side; please try again later. 系统繁忙，请稍后再试。")
+            }
+            Err(e) => Handled::reject(ev, e.to_string()),
+        }
     }
 
     async fn commit(&self, replies: Vec<Queued>) -> Result<()> {
@@ -114,16 +127,23 @@ impl Gateway {
         Ok(())
     }
 
-    /// Receives from every adapter until shutdown.
+    /// Receives from every adapter until shutdown, committing whatever has
+    /// arrived together (group commit).
     pub async fn serve(self: Arc<Self>, mut rx: mpsc::Receiver<InboundEnvelope>, mut shutdown: Shutdown) {
+        const GROUP: usize = 512;
+        let mut buf = Vec::with_capacity(GROUP);
         loop {
-            let env = tokio::select! {
+            buf.clear();
+            tokio::select! {
                 _ = shutdown_signalled(&mut shutdown) => return,
-                env = rx.recv() => match env { Some(e) => e, None => return },
-            };
-            let outcome = self.handle(&env.event).await;
-            if let Some(c) = env.committed {
-                let _ = c.send(outcome);
+                n = rx.recv_many(&mut buf, GROUP) => if n == 0 { return },
+            }
+            let (events, acks): (Vec<Inbound>, Vec<_>) = buf.drain(..).map(|e| (e.event, e.committed)).unzip();
+            let outcomes = self.handle_batch(&events).await;
+            for (ack, outcome) in acks.into_iter().zip(outcomes) {
+                if let Some(c) = ack {
+                    let _ = c.send(outcome);
+                }
             }
         }
     }

@@ -109,8 +109,8 @@ impl Command {
             Some("skip") => Command::Skip,
             Some("cancel") => Command::Cancel,
             _ => Command::Unknown(format!(
-                "Sorry, I do not know the command {}. Send /help for the list. 未知命令，发送 /帮助 查看可用命令。",
-                head
+                "Sorry, I do not know the command /{}. Send /help for the list. 未知命令，发送 /帮助 查看可用命令。",
+                name
             )),
         };
         Some(cmd)

@@ -1,1 +1,432 @@
+//! Notices end to end through the gateway, the outbox worker and the
+//! recording adapter: targeting, footer, permissions, acks and roll-up,
+//! reminders, reply relay both ways, faults.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use treecast_wire::fake::RecordingAdapter;
+use treecast_wire::{Address, DeliveryError, Inbound, InboundKind, Outbound, OutboundKind, Platform};
+
+use super::*;
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::outbox::{Outbox, Stats};
+use crate::tree::people::Role;
+use crate::tree::tests::small_tree;
+
+pub(crate) struct Bed {
+    pub tree: Tree,
+    pub gw: Gateway,
+    pub chat: Arc<RecordingAdapter>,
+    pub stats: Arc<Stats>,
+    stop: watch::Sender<bool>,
+    worker: tokio::task::JoinHandle<crate::Result<()>>,
+    /// person name -> id
+    pub people: HashMap<&'static str, u64>,
+}
+
+pub(crate) fn test_config() -> Config {
+    Config::parse("[outbox]\nretry_base_ms = 5\nretry_max_secs = 1\n", std::path::Path::new("test.toml")).unwrap()
+}
+
+/// Every org of the small tree gets a console group named by its code;
+/// 湖南省 has an official (on email), 湖南大学 an official (console), two
+/// students are members of 4143010533-001.
+pub(crate) async fn bed_with(adapter: RecordingAdapter) -> Bed {
+    let tree = small_tree();
+    let cfg = test_config();
+    for code in ["43", "4143010533", "4143010534", "4143010533-001", "4143010533-002", "4143010534-001", "4142010486", "4142010486-001"] {
+        let org = tree.require(code).unwrap();
+        tree.bind(&org, Address::group(Platform::Console, code)).unwrap();
+    }
+    let mut people = HashMap::new();
+    let add = |name: &'static str, user: &str, platform: Platform, role: Role, org: &str, people: &mut HashMap<_, _>| {
+        let p = tree.add_person(name).unwrap();
+        tree.add_identity(p.id, platform, user).unwrap();
+        tree.grant(p.id, &tree.require(org).unwrap(), role).unwrap();
+        people.insert(name, p.id);
+    };
+    add("hunan", "hunan@tw.example", Platform::Email, Role::Official, "43", &mut people);
+    add("hnu", "hnu", Platform::Console, Role::Official, "4143010533", &mut people);
+    add("branch_sec", "sec", Platform::Console, Role::Official, "4143010533-001", &mut people);
+    add("li", "li", Platform::Console, Role::Member, "4143010533-001", &mut people);
+    add("wang", "wang", Platform::Console, Role::Member, "4143010533-001", &mut people);
+    let chat = Arc::new(adapter);
+    let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
+    adapters.insert(Platform::Console, chat.clone());
+    adapters.insert(Platform::Email, chat.clone());
+    let outbox = Outbox::new(tree.clone(), &cfg, adapters);
+    let gw = Gateway::new(tree.clone(), &cfg, outbox.waker());
+    let stats = outbox.stats();
+    let (stop, rx) = watch::channel(false);
+    let worker = tokio::spawn(outbox.run(rx));
+    Bed { tree, gw, chat, stats, stop, worker, people }
+}
+
+pub(crate) async fn bed() -> Bed {
+    bed_with(RecordingAdapter::new(Platform::Console)).await
+}
+
+impl Bed {
+    /// Waits until nothing is active or queued (or panics after 10 s).
+    pub async fn settle(&self) {
+        for _ in 0..1000 {
+            let idle = self.tree.store.active_notices().unwrap().is_empty() && self.tree.store.queued().unwrap().is_empty();
+            if idle {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the outbox did not settle");
+    }
+
+    pub async fn stop(self) -> Tree {
+        self.stop.send(true).unwrap();
+        self.worker.await.unwrap().unwrap();
+        self.tree
+    }
+
+    pub fn to(&self, to: &Address) -> Vec<Outbound> {
+        self.chat.delivered_to(to)
+    }
+
+    pub fn group(code: &str) -> Address {
+        Address::group(Platform::Console, code)
+    }
+
+    pub fn dm(user: &str) -> Address {
+        Address::direct(Platform::Console, user)
+    }
+
+    pub async fn say(&self, ev: Inbound) -> treecast_wire::Outcome {
+        self.gw.handle(&ev).await
+    }
+
+    pub fn post(&self, who: &str, draft: Draft) -> crate::Result<Notice> {
+        let n = self.tree.post(self.people[who], draft, &self.gw.rules);
+        self.gw.waker.wake();
+        n
+    }
+
+    /// The platform message id of notice `n`'s copy in group `code`.
+    pub fn copy_id(&self, n: u64, code: &str) -> String {
+        let ch = self.tree.channel_by_address(&Self::group(code)).unwrap().unwrap();
+        self.chat.message_ids(&delivery_id(n, ch.id)).unwrap()[0].clone()
+    }
+}
+
+fn draft(org: &str, title: &str) -> Draft {
+    Draft { issuer_code: org.into(), title: title.into(), body: "请各团支部认真组织。".into(), ack_required: true, ..Draft::default() }
+}
+
+fn delivered_groups(b: &Bed, notice: u64) -> Vec<String> {
+    let mut v: Vec<String> = b
+        .chat
+        .delivered()
+        .into_iter()
+        .filter(|m| m.id.starts_with(&format!("n{notice}-c")))
+        .map(|m| m.to.id)
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn a_province_notice_reaches_its_subtree_only_with_the_footer() {
+    let b = bed().await;
+    let n = b.post("hunan", draft("43", "关于开展主题团日活动的通知")).unwrap();
+    b.settle().await;
+    assert_eq!(
+        delivered_groups(&b, n.id),
+        ["4143010533", "4143010533-001", "4143010533-002", "4143010534", "4143010534-001"],
+        "the issuer's own group and 湖北 are left out"
+    );
+    for m in b.chat.delivered().iter().filter(|m| m.kind == OutboundKind::Notice) {
+        assert_eq!(m.footer.as_deref(), Some("精彩微博团，青春心连心"));
+        assert_eq!(m.title.as_deref(), Some("关于开展主题团日活动的通知"));
+        assert!(m.buttons.iter().any(|b| b.label.contains("收到")));
+    }
+    let summary = b.to(&Address::direct(Platform::Email, "hunan@tw.example"));
+    assert!(summary.iter().any(|m| m.body.contains("5 个渠道已送达")), "{summary:?}");
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn targeting_by_level_children_and_exclusions() {
+    let b = bed().await;
+    let only_branches = Draft { levels: vec!["branch".into()], ..draft("43", "支部专项") };
+    let n1 = b.post("hunan", only_branches).unwrap();
+    let excluding = Draft { exclude: vec!["4143010534".into()], ..draft("43", "除中南大学外") };
+    let n2 = b.post("hunan", excluding).unwrap();
+    let chosen = Draft { only: vec!["4143010534".into()], levels: vec!["branch".into()], ..draft("43", "只发中南") };
+    let n3 = b.post("hunan", chosen).unwrap();
+    b.settle().await;
+    assert_eq!(delivered_groups(&b, n1.id), ["4143010533-001", "4143010533-002", "4143010534-001"]);
+    assert_eq!(delivered_groups(&b, n2.id), ["4143010533", "4143010533-001", "4143010533-002"]);
+    assert_eq!(delivered_groups(&b, n3.id), ["4143010534-001"]);
+    // Expected counts agree with what was delivered.
+    let hunan = b.tree.require("43").unwrap();
+    for n in [&n1, &n2, &n3] {
+        let (channels, _) = b.tree.expected(&n.target, &hunan).unwrap();
+        assert_eq!(channels as usize, delivered_groups(&b, n.id).len(), "notice {}", n.title);
+    }
+    let bad = Draft { exclude: vec!["4142010486".into()], ..draft("43", "x") };
+    assert!(b.post("hunan", bad).unwrap_err().to_string().contains("is not below"));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn only_officials_of_the_org_or_above_may_post() {
+    let b = bed().await;
+    let err = b.post("hnu", draft("4143010534", "越权")).unwrap_err().to_string();
+    assert!(err.contains("may not post notices to 4143010534"), "{err}");
+    assert!(b.post("li", draft("4143010533-001", "学生发通知")).is_err());
+    // A student trying /notice in a private chat gets one clear sentence.
+    let out = b.say(Inbound::text(Bed::dm("li"), "li", "/notice 标题\n正文")).await;
+    assert!(matches!(out, treecast_wire::Outcome::Rejected { .. }));
+    b.settle().await;
+    let answer = b.to(&Bed::dm("li"));
+    assert!(answer.last().unwrap().body.contains("only League officials"), "{answer:?}");
+    // An official's /notice works and says how far it goes.
+    b.say(Inbound::text(Bed::dm("hnu"), "hnu", "/notice 湖南大学通知\n正文")).await;
+    b.settle().await;
+    assert!(b.to(&Bed::dm("hnu")).iter().any(|m| m.body.contains("going out to 2 channels")));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn acks_by_reply_button_and_reaction_roll_up_per_level() {
+    let b = bed().await;
+    let n = b.post("hunan", Draft { levels: vec!["branch".into()], ..draft("43", "请确认") }).unwrap();
+    b.settle().await;
+    // Branch 001: a member replies 收到 to the copy in the group.
+    let mut ev = Inbound::text(Bed::group("4143010533-001"), "li", "收到！");
+    ev.in_reply_to = Some(b.copy_id(n.id, "4143010533-001"));
+    b.say(ev).await;
+    // Branch 002: the button.
+    let mut press = Inbound::text(Bed::group("4143010533-002"), "zhao", "");
+    press.kind = InboundKind::Button { data: ack_data(n.id) };
+    b.say(press).await;
+    // Pressing again does not count twice.
+    let mut again = Inbound::text(Bed::group("4143010533-002"), "qian", "");
+    again.kind = InboundKind::Button { data: ack_data(n.id) };
+    b.say(again).await;
+    let st = b.tree.status(Some(b.people["hunan"]), n.id, None, 10).unwrap();
+    let top = &st.rows[0];
+    assert_eq!((top.channels, top.delivered, top.acked, top.orgs, top.failed), (3, 3, 2, 3, 0));
+    let hnu = st.rows.iter().find(|r| r.org.code == "4143010533").unwrap();
+    let csu = st.rows.iter().find(|r| r.org.code == "4143010534").unwrap();
+    assert_eq!((hnu.acked, hnu.orgs), (2, 2));
+    assert_eq!((csu.acked, csu.orgs), (0, 1));
+    assert_eq!(st.missing.iter().map(|o| o.code.as_str()).collect::<Vec<_>>(), ["4143010534-001"]);
+    // A reaction acknowledges the last one.
+    let mut react = Inbound::text(Bed::group("4143010534-001"), "zhou", "");
+    react.kind = InboundKind::Reaction { key: "👍".into() };
+    react.in_reply_to = Some(b.copy_id(n.id, "4143010534-001"));
+    b.say(react).await;
+    let st = b.tree.status(None, n.id, None, 10).unwrap();
+    assert_eq!(st.rows[0].acked, 3);
+    assert!(st.missing.is_empty());
+    let ack = b.tree.ack_of(n.id, b.tree.require("4143010533-001").unwrap().id).unwrap().unwrap();
+    assert_eq!((ack.by.as_str(), ack.via), ("li", Platform::Console));
+    // Drill-down by school, and the text form.
+    let school = b.tree.status(Some(b.people["hunan"]), n.id, Some("4143010533"), 10).unwrap();
+    assert_eq!(school.rows.len(), 3, "the school and its two branches");
+    assert!(st.to_text(&b.tree).contains("acknowledged 3/3"));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn status_is_refused_outside_ones_subtree() {
+    let b = bed().await;
+    let n = b.post("hunan", draft("43", "省级通知")).unwrap();
+    b.settle().await;
+    assert!(b.tree.status(Some(b.people["li"]), n.id, None, 5).is_err());
+    // The school official sees their own part.
+    let st = b.tree.status(Some(b.people["hnu"]), n.id, Some("4143010533"), 5).unwrap();
+    assert_eq!(st.rows[0].org.code, "4143010533");
+    assert!(b.tree.status(Some(b.people["hnu"]), n.id, Some("4143010534"), 5).is_err());
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn reminders_go_only_to_those_who_have_not_acknowledged() {
+    let b = bed().await;
+    let n = b.post("hunan", Draft { levels: vec!["branch".into()], ..draft("43", "需回执") }).unwrap();
+    b.settle().await;
+    let mut ev = Inbound::text(Bed::group("4143010533-001"), "li", "/ack");
+    ev.text = format!("/ack {}", n.id);
+    b.say(ev).await;
+    b.say(Inbound::text(Bed::dm("hunan@tw.example"), "hunan@tw.example", &format!("/remind {}", n.id)).tap_platform(Platform::Email)).await;
+    b.settle().await;
+    let reminders: Vec<String> =
+        b.chat.delivered().into_iter().filter(|m| m.kind == OutboundKind::Reminder).map(|m| m.to.id).collect();
+    let mut reminders = reminders;
+    reminders.sort();
+    assert_eq!(reminders, ["4143010533-002", "4143010534-001"]);
+    // Acknowledging the reminder counts for the original notice.
+    let reminder_copy = b.chat.delivered().into_iter().find(|m| m.kind == OutboundKind::Reminder && m.to.id == "4143010534-001").unwrap();
+    let mut ev = Inbound::text(Bed::group("4143010534-001"), "zhou", "收到");
+    ev.in_reply_to = Some(b.chat.message_ids(&reminder_copy.id).unwrap()[0].clone());
+    b.say(ev).await;
+    assert_eq!(b.tree.status(None, n.id, None, 5).unwrap().rows[0].acked, 2);
+    b.stop().await;
+}
+
+trait TapPlatform {
+    fn tap_platform(self, p: Platform) -> Self;
+}
+
+impl TapPlatform for Inbound {
+    fn tap_platform(mut self, p: Platform) -> Self {
+        self.chat.platform = p;
+        self
+    }
+}
+
+#[tokio::test]
+async fn a_group_reply_reaches_the_author_privately_and_the_answer_comes_back() {
+    let b = bed().await;
+    let n = b.post("hunan", draft("43", "征集意见")).unwrap();
+    b.settle().await;
+    let mut ev = Inbound::text(Bed::group("4143010533-001"), "li", "我们支部周五可以参加吗？");
+    ev.sender.display_name = Some("李同学".into());
+    ev.message_id = "m-li-1".into();
+    ev.in_reply_to = Some(b.copy_id(n.id, "4143010533-001"));
+    b.say(ev).await;
+    b.settle().await;
+    let official = Address::direct(Platform::Email, "hunan@tw.example");
+    let relayed = b.to(&official).into_iter().find(|m| m.kind == OutboundKind::Private).expect("relayed to the author");
+    assert!(relayed.body.contains("计算机科学与技术2023级1班团支部") && relayed.body.contains("李同学"));
+    assert!(relayed.body.contains("我们支部周五可以参加吗？"));
+    assert!(b.chat.delivered_to(&Bed::group("4143010533-001")).iter().all(|m| m.kind != OutboundKind::Private), "acks and relays stay private");
+
+    // The author answers by replying to the relayed message.
+    let mut answer = Inbound::text(official.clone(), "hunan@tw.example", "可以，请准时。");
+    answer.in_reply_to = Some(b.chat.message_ids(&relayed.id).unwrap()[0].clone());
+    b.say(answer).await;
+    b.settle().await;
+    let back = b.to(&Bed::dm("li"));
+    assert!(back.iter().any(|m| m.body.contains("可以，请准时。")), "{back:?}");
+
+    // The student answers again; it reaches the author again.
+    let last = back.last().unwrap();
+    let mut again = Inbound::text(Bed::dm("li"), "li", "好的，谢谢！");
+    again.in_reply_to = Some(b.chat.message_ids(&last.id).unwrap()[0].clone());
+    b.say(again).await;
+    b.settle().await;
+    assert!(b.to(&official).iter().any(|m| m.body.contains("好的，谢谢！")));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_replier_is_answered_in_the_group_and_the_author_told() {
+    // Private chats with "li" fail for good (a Telegram user who never started the bot).
+    let adapter = RecordingAdapter::new(Platform::Console).with_faults(|m, _| {
+        (m.to == Address::direct(Platform::Console, "li")).then(|| DeliveryError::permanent("bot can't initiate conversation with a user"))
+    });
+    let b = bed_with(adapter).await;
+    let n = b.post("hunan", draft("43", "征集意见")).unwrap();
+    b.settle().await;
+    let mut ev = Inbound::text(Bed::group("4143010533-001"), "li", "有问题想问");
+    ev.message_id = "m-q".into();
+    ev.in_reply_to = Some(b.copy_id(n.id, "4143010533-001"));
+    b.say(ev).await;
+    b.settle().await;
+    let official = Address::direct(Platform::Email, "hunan@tw.example");
+    let relayed = b.to(&official).into_iter().find(|m| m.kind == OutboundKind::Private).unwrap();
+    let mut answer = Inbound::text(official.clone(), "hunan@tw.example", "请讲");
+    answer.in_reply_to = Some(b.chat.message_ids(&relayed.id).unwrap()[0].clone());
+    b.say(answer).await;
+    b.settle().await;
+    let in_group = b.to(&Bed::group("4143010533-001"));
+    let fb = in_group.iter().find(|m| m.body.contains("请讲")).expect("answer posted in the group");
+    assert!(fb.body.starts_with("@li"), "{}", fb.body);
+    assert_eq!(fb.in_reply_to.as_deref(), Some("m-q"));
+    assert!(b.to(&official).iter().any(|m| m.body.contains("has not started a private chat")));
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn faults_are_retried_until_delivered_and_permanent_failures_reach_the_poster() {
+    use rand::Rng;
+    let adapter = RecordingAdapter::new(Platform::Console).with_faults(|m, _| {
+        if m.to.id == "4143010534-001" && m.kind == OutboundKind::Notice {
+            return Some(DeliveryError::permanent("chat not found"));
+        }
+        match rand::rng().random_range(0..10) {
+            0 => Some(DeliveryError::Transient { retry_after: Some(Duration::from_millis(20)), reason: "429 Too Many Requests".into() }),
+            1 => Some(DeliveryError::transient("500 Internal Server Error")),
+            2 => Some(DeliveryError::transient("timed out")),
+            _ => None,
+        }
+    });
+    let b = bed_with(adapter).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        ids.push(b.post("hunan", draft("43", &format!("第{i}号通知"))).unwrap().id);
+    }
+    b.settle().await;
+    for id in &ids {
+        let mut got = delivered_groups(&b, *id);
+        got.dedup();
+        assert_eq!(got, ["4143010533", "4143010533-001", "4143010533-002", "4143010534"], "notice {id}");
+        let st = b.tree.status(None, *id, None, 5).unwrap();
+        assert_eq!((st.rows[0].delivered, st.rows[0].failed), (4, 1));
+        assert_eq!(st.failures[0].1, "chat not found");
+    }
+    assert_eq!(b.chat.duplicates(), 0, "a retry after a failure is not a duplicate");
+    let summaries: Vec<_> = b.to(&Address::direct(Platform::Email, "hunan@tw.example"));
+    assert_eq!(summaries.iter().filter(|m| m.body.contains("chat not found") && m.body.contains("1 个失败")).count(), 20);
+    assert!(b.stats.retried.load(std::sync::atomic::Ordering::Relaxed) > 0, "faults were injected");
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_restarted_worker_resumes_where_it_stopped() {
+    let b = bed().await;
+    let tree = b.tree.clone();
+    let n = b.post("hunan", draft("43", "重启测试")).unwrap();
+    b.settle().await;
+    let first = delivered_groups(&b, n.id);
+    let chat = b.chat.clone();
+    b.stop().await;
+    // A new worker over the same store finds nothing left to do.
+    let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
+    adapters.insert(Platform::Console, chat.clone());
+    adapters.insert(Platform::Email, chat.clone());
+    let ob = Outbox::new(tree.clone(), &test_config(), adapters);
+    let (stop, rx) = watch::channel(false);
+    let h = tokio::spawn(ob.run(rx));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    assert_eq!(delivered_groups_of(&chat, n.id), first);
+    assert_eq!(chat.duplicates(), 0);
+}
+
+fn delivered_groups_of(chat: &RecordingAdapter, notice: u64) -> Vec<String> {
+    let mut v: Vec<String> = chat.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{notice}-c"))).map(|m| m.to.id).collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn bind_codes_bind_a_group_once() {
+    let b = bed().await;
+    b.say(Inbound::text(Bed::dm("sec"), "sec", "/invite")).await;
+    b.settle().await;
+    let msg = b.to(&Bed::dm("sec")).pop().unwrap();
+    let code = msg.body.split("/bind ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    let new_group = Address::group(Platform::Telegram, "-100777");
+    b.say(Inbound::text(new_group.clone(), "u1", &format!("/bind {code}"))).await;
+    let ch = b.tree.channel_by_address(&new_group).unwrap().unwrap();
+    assert_eq!(ch.org, b.tree.require("4143010533-001").unwrap().id);
+    let other = Address::group(Platform::Telegram, "-100888");
+    let out = b.say(Inbound::text(other.clone(), "u1", &format!("/bind {code}"))).await;
+    assert!(matches!(out, treecast_wire::Outcome::Rejected { reason } if reason.contains("already used")));
+    b.stop().await;
+}
