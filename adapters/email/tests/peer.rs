@@ -174,3 +174,22 @@ async fn rejected_mail_moves_to_quarantine() {
     assert!(messages("bot", "INBOX").await.is_empty());
     assert!(messages("bot", "Processed").await.is_empty());
 }
+
+#[tokio::test]
+#[ignore = "needs the email peer: scripts/peers/email.sh start"]
+async fn submission_port_logs_in_and_bad_password_is_permanent() {
+    use treecast_wire::{Address, DeliveryError, Outbound, Platform};
+    reset("student2", &["INBOX"]).await;
+    let port: u16 = std::env::var("TREECAST_TEST_SUBMISSION_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(2587);
+    let state = tempfile::tempdir().unwrap();
+    let settings = Settings { smtp_port: Some(port), smtp_user: Some("bot".into()), ..bot_settings(state.path()) };
+    let to = Address::direct(Platform::Email, "student2@example.test");
+    let good = EmailAdapter::with_passwords(settings.clone(), None, Some("botpass".into())).unwrap();
+    let marker = unique("认证");
+    good.deliver(&Outbound::reply(unique("auth-ok"), to.clone(), marker.clone())).await.expect("AUTH PLAIN on 2587");
+    let got = wait_count("student2", "INBOX", 1, PATIENCE).await;
+    assert!(got.iter().any(|m| readable(m).contains(&marker)));
+    let bad = EmailAdapter::with_passwords(settings, None, Some("wrong".into())).unwrap();
+    let e = bad.deliver(&Outbound::reply(unique("auth-bad"), to, "x")).await.unwrap_err();
+    assert!(matches!(e, DeliveryError::Permanent { .. }), "535 is permanent: {e}");
+}
