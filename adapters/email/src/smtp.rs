@@ -60,10 +60,47 @@ impl Smtp {
             if self.sent.contains(&key) {
                 continue;
             }
-            let envelope = Envelope::new(Some(m.from.clone()), chunk.to_vec())
-                .map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
-            self.transport.send_raw(&envelope, &m.bytes).await.map_err(|e| map_error(&e))?;
-            self.sent.record(&key);
+            match self.envelope(m, chunk).await {
+                Ok(()) => self.sent.record(&key),
+                Err(DeliveryError::Permanent { reason }) if chunk.len() > 1 => {
+                    self.one_by_one(m, chunk, &reason).await?;
+                    self.sent.record(&key);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn envelope(&self, m: &Composed, to: &[lettre::Address]) -> Result<(), DeliveryError> {
+        let envelope = Envelope::new(Some(m.from.clone()), to.to_vec())
+            .map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
+        self.transport.send_raw(&envelope, &m.bytes).await.map(|_| ()).map_err(|e| map_error(&e))
+    }
+
+    /// A permanent refusal of a multi-recipient envelope may be one bad
+    /// member: send to each member alone, so the others still get the mail.
+    /// Refused members are logged (the wire contract has no per-member result);
+    /// when the first two members are refused alone too, the message itself is.
+    async fn one_by_one(&self, m: &Composed, chunk: &[lettre::Address], reason: &str) -> Result<(), DeliveryError> {
+        let mut refused = Vec::new();
+        for (i, to) in chunk.iter().enumerate() {
+            let key = format!("{} {:016x}", m.message_id, fnv(std::iter::once(to.as_ref())));
+            if self.sent.contains(&key) {
+                continue;
+            }
+            match self.envelope(m, std::slice::from_ref(to)).await {
+                Ok(()) => self.sent.record(&key),
+                Err(DeliveryError::Permanent { reason: r }) => refused.push(format!("{to}: {r}")),
+                Err(e) => return Err(e),
+            }
+            // The first two members both refused: blame the message, not them.
+            if i == 1 && refused.len() == 2 {
+                return Err(DeliveryError::permanent(reason.to_owned()));
+            }
+        }
+        if !refused.is_empty() {
+            tracing::warn!(message_id = %m.message_id, "email: {} list member(s) refused: {}", refused.len(), refused.join("; "));
         }
         Ok(())
     }

@@ -193,3 +193,24 @@ async fn submission_port_logs_in_and_bad_password_is_permanent() {
     let e = bad.deliver(&Outbound::reply(unique("auth-bad"), to, "x")).await.unwrap_err();
     assert!(matches!(e, DeliveryError::Permanent { .. }), "535 is permanent: {e}");
 }
+
+#[tokio::test]
+#[ignore = "needs the email peer: scripts/peers/email.sh start"]
+async fn list_with_one_unknown_member_still_reaches_the_others() {
+    use treecast_wire::{Address, Outbound};
+    reset("branch-b1", &["INBOX"]).await;
+    reset("student2", &["INBOX"]).await;
+    let state = tempfile::tempdir().unwrap();
+    let adapter = EmailAdapter::with_passwords(bot_settings(state.path()), None, None).unwrap();
+    let members = vec!["branch-b1@example.test".into(), "nobody@example.test".into(), "student2@example.test".into()];
+    let marker = unique("名单");
+    let done = adapter
+        .deliver(&Outbound::reply(unique("list-partial"), Address::list("branch-b@example.test", members), marker.clone()))
+        .await
+        .expect("the known members are served");
+    assert_eq!(done.message_ids.len(), 1);
+    for user in ["branch-b1", "student2"] {
+        let got = wait_count(user, "INBOX", 1, PATIENCE).await;
+        assert_eq!(got.iter().filter(|m| readable(m).contains(&marker)).count(), 1, "{user}");
+    }
+}
