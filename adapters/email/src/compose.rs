@@ -148,7 +148,7 @@ fn button_line(label: &str, action: &ButtonAction) -> String {
 pub fn render_text(msg: &Outbound) -> String {
     let mut out = msg.body.trim_end().to_owned();
     if !msg.buttons.is_empty() {
-        out.push_str("\n");
+        out.push('\n');
         for b in &msg.buttons {
             out.push_str("\n* ");
             out.push_str(&button_line(&b.label, &b.action));
