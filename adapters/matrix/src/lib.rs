@@ -65,6 +65,15 @@ impl MatrixAdapter {
         self.client.device_id().map(|d| d.to_string())
     }
 
+    /// The DM room this adapter uses for `user_id`, if it has one.
+    pub async fn direct_room_id(&self, user_id: &str) -> Option<String> {
+        let user = matrix_sdk::ruma::UserId::parse(user_id).ok()?;
+        if let Some(room) = self.dms.lock().await.get(&user) {
+            return Some(room.to_string());
+        }
+        self.client.get_dm_room(&user).map(|r| r.room_id().to_string())
+    }
+
     /// The underlying matrix-sdk client (for tests and tools: creating
     /// rooms, admin calls).
     pub fn client(&self) -> &Client {

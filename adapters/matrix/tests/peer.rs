@@ -1,0 +1,278 @@
+//! The matrix adapter against a real Synapse (scripts/peers/matrix.sh start).
+//! Run with `cargo test -p treecast-matrix -- --include-ignored`.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use matrix_sdk::ruma::api::client::message::get_message_events;
+use matrix_sdk::ruma::api::client::room::get_room_event;
+use matrix_sdk::ruma::{EventId, RoomId};
+use tokio::sync::OnceCell;
+use treecast_wire::conformance::{self, Harness};
+use treecast_wire::{Adapter, Address, DeliveryError, InboundKind, Outbound, OutboundKind, Platform};
+
+fn notice(to: Address, body: &str) -> Outbound {
+    Outbound {
+        kind: OutboundKind::Notice,
+        title: Some("关于开展团日活动的通知".into()),
+        footer: Some("精彩微博团，青春心连心".into()),
+        ..Outbound::reply(unique("t"), to, body)
+    }
+}
+
+// ---- (a) the conformance suite -------------------------------------------
+
+struct MatrixHarness {
+    adapter: Arc<MatrixAdapter>,
+    user: User,
+    group: OnceCell<String>,
+}
+
+#[async_trait::async_trait]
+impl Harness for MatrixHarness {
+    fn adapter(&self) -> Arc<dyn Adapter> {
+        self.adapter.clone()
+    }
+
+    async fn group(&self) -> Address {
+        let id = self
+            .group
+            .get_or_init(|| async {
+                let room = create_room(self.adapter.client(), &[uid("student1")], false).await;
+                self.user.joined(room.room_id().as_str()).await;
+                room.room_id().to_string()
+            })
+            .await;
+        Address::group(Platform::Matrix, id.clone())
+    }
+
+    async fn direct(&self) -> Address {
+        Address::direct(Platform::Matrix, "@student1:localhost")
+    }
+
+    async fn seen_in(&self, chat: &Address) -> Vec<String> {
+        match chat.kind {
+            treecast_wire::ChatKind::Direct => match self.adapter.direct_room_id(&chat.id).await {
+                Some(room) => self.user.bodies(&room),
+                None => Vec::new(),
+            },
+            _ => self.user.bodies(&chat.id),
+        }
+    }
+
+    async fn user_says(&self, chat: &Address, text: &str, reply_to: Option<&str>) {
+        let room = match chat.kind {
+            treecast_wire::ChatKind::Direct => self.adapter.direct_room_id(&chat.id).await.expect("a DM exists"),
+            _ => chat.id.clone(),
+        };
+        self.user.say(&room, text, reply_to).await;
+    }
+
+    fn dedupes(&self) -> bool {
+        true
+    }
+
+    fn patience(&self) -> Duration {
+        Duration::from_secs(20)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let user = User::login(&url(), "student1").await;
+    let h = MatrixHarness { adapter, user, group: OnceCell::new() };
+    tokio::time::timeout(Duration::from_secs(180), conformance::run_all(&h)).await.expect("suite finishes in time");
+}
+
+// ---- (b) invites and binding ---------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn invite_from_known_user_is_joined_and_bind_arrives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = bot_settings(&url(), &dir);
+    settings.invite_from = vec!["@official:localhost".to_owned()];
+    let adapter = Arc::new(MatrixAdapter::connect(settings).await.unwrap());
+    let mut running = run(adapter.clone());
+    let official = User::login(&url(), "official").await;
+    let stranger = User::login(&url(), "student2").await;
+
+    let room = create_room(&official.client, &[uid("bot")], false).await;
+    let refused = create_room(&stranger.client, &[uid("bot")], false).await;
+    assert!(bot_joined(&adapter, room.room_id(), 20).await, "the bot should join the official's room");
+
+    official.say(room.room_id().as_str(), "!bind ABC123", None).await;
+    let got = running.wait_for(20, |e| e.text == "!bind ABC123").await;
+    assert_eq!(got.kind, InboundKind::Message);
+    assert_eq!(got.chat, Address::group(Platform::Matrix, room.room_id().as_str()));
+    assert_eq!(got.sender.id, "@official:localhost");
+    assert!(got.sender.verified);
+    assert!(got.message_id.starts_with('$'), "message id is the event id: {}", got.message_id);
+
+    // The stranger's invite is declined, so the bot never joins.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let state = adapter.client().get_room(refused.room_id()).map(|r| r.state());
+    assert_ne!(state, Some(matrix_sdk::RoomState::Joined), "invite from student2 must not be accepted");
+    running.stop().await;
+}
+
+// ---- (c) reactions ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn reaction_to_a_notice_arrives_as_reaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let user = User::login(&url(), "student1").await;
+    let room = create_room(adapter.client(), &[uid("student1")], false).await;
+    let room_id = room.room_id().to_string();
+    user.joined(&room_id).await;
+    let mut running = run(adapter.clone());
+
+    let done = adapter.deliver(&notice(Address::group(Platform::Matrix, &room_id), &unique("请确认"))).await.unwrap();
+    let notice_id = done.message_ids[0].clone();
+    user.react(&room_id, &notice_id, "✅").await;
+    let got = running.wait_for(20, |e| matches!(e.kind, InboundKind::Reaction { .. })).await;
+    assert_eq!(got.kind, InboundKind::Reaction { key: "✅".into() });
+    assert_eq!(got.in_reply_to.as_deref(), Some(notice_id.as_str()));
+    assert_eq!(got.sender.id, "@student1:localhost");
+    assert_eq!(got.chat, Address::group(Platform::Matrix, &room_id));
+
+    // A reply to the notice names it too, without the quoted fallback.
+    let reply = "> <@bot:localhost> 关于开展团日活动的通知\n\n收到";
+    user.say(&room_id, reply, Some(&notice_id)).await;
+    let got = running.wait_for(20, |e| e.kind == InboundKind::Message).await;
+    assert_eq!(got.text, "收到");
+    assert_eq!(got.in_reply_to.as_deref(), Some(notice_id.as_str()));
+    running.stop().await;
+}
+
+// ---- (d) encryption --------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn encrypted_room_notice_is_readable_by_a_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let user = User::login(&url(), "student1").await;
+    let room = create_room(adapter.client(), &[uid("student1")], true).await;
+    let room_id = room.room_id().to_string();
+    user.joined(&room_id).await;
+    let mut running = run(adapter.clone());
+
+    let marker = unique("加密通知");
+    let done = adapter.deliver(&notice(Address::group(Platform::Matrix, &room_id), &marker)).await.unwrap();
+    let seen = user.wait_for_text(&room_id, &marker, 30).await;
+    assert_eq!(seen.event_id.as_str(), done.message_ids[0]);
+    assert!(seen.body.contains("精彩微博团，青春心连心"));
+
+    // On the wire the event is m.room.encrypted.
+    let raw = user
+        .client
+        .send(get_room_event::v3::Request::new(
+            RoomId::parse(&room_id).unwrap(),
+            EventId::parse(&done.message_ids[0]).unwrap(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(raw.event.get_field::<String>("type").unwrap().as_deref(), Some("m.room.encrypted"));
+
+    // And the bot reads the member's encrypted answer.
+    user.say(&room_id, "收到，已转达", Some(&done.message_ids[0])).await;
+    let got = running.wait_for(30, |e| e.text == "收到，已转达").await;
+    assert_eq!(got.in_reply_to.as_deref(), Some(done.message_ids[0].as_str()));
+    running.stop().await;
+}
+
+// ---- (e) restart -------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn restart_resumes_without_replay_or_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let user = User::login(&url(), "student1").await;
+    let (room_id, device) = {
+        let adapter = Arc::new(bot(&url(), &dir).await);
+        let room = create_room(adapter.client(), &[uid("student1")], false).await;
+        let room_id = room.room_id().to_string();
+        user.joined(&room_id).await;
+        let mut running = run(adapter.clone());
+        user.say(&room_id, "before-restart", None).await;
+        running.wait_for(20, |e| e.text == "before-restart").await;
+        running.stop().await;
+        (room_id, adapter.device_id())
+    };
+    let session_before = std::fs::read(dir.path().join("matrix/session.json")).unwrap();
+    user.say(&room_id, "while-down-1", None).await;
+    user.say(&room_id, "while-down-2", None).await;
+
+    let adapter = Arc::new(MatrixAdapter::connect(bot_settings_without_password(&dir)).await.expect("restores"));
+    assert_eq!(adapter.device_id(), device, "a restart keeps the device");
+    assert_eq!(std::fs::read(dir.path().join("matrix/session.json")).unwrap(), session_before, "no new login");
+    let mut running = run(adapter.clone());
+    let events = running.drain(8).await;
+    let texts: Vec<&str> = events.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts.iter().filter(|t| **t == "while-down-1").count(), 1, "{texts:?}");
+    assert_eq!(texts.iter().filter(|t| **t == "while-down-2").count(), 1, "{texts:?}");
+    assert!(!texts.contains(&"before-restart"), "old message replayed: {texts:?}");
+    running.stop().await;
+}
+
+fn bot_settings_without_password(dir: &tempfile::TempDir) -> treecast_matrix::Settings {
+    let mut s = treecast_matrix::Settings::new(url(), "@bot:localhost");
+    s.store_dir = dir.path().join("matrix");
+    s.sync_timeout_secs = 5;
+    s
+}
+
+// ---- (f) Synapse's default rc_message --------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn default_rate_limit_is_honoured_and_nothing_is_posted_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&default_limits_url(), &dir).await);
+    let room = create_room(adapter.client(), &[], false).await;
+    let room_id = room.room_id().to_string();
+    let to = Address::group(Platform::Matrix, &room_id);
+    let run_tag = unique("限速");
+    let mut transients = 0;
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        let msg = Outbound { id: format!("{run_tag}-{i}"), ..notice(to.clone(), &format!("{run_tag} 第{i}条")) };
+        loop {
+            match adapter.deliver(&msg).await {
+                Ok(_) => break,
+                Err(DeliveryError::Transient { retry_after, reason }) => {
+                    transients += 1;
+                    let wait = retry_after.expect("Synapse sends retry_after_ms");
+                    assert!(wait <= Duration::from_secs(60), "{reason}: {wait:?}");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => panic!("unexpected failure: {e}"),
+            }
+        }
+    }
+    eprintln!("20 deliveries in {:?} with {transients} rate-limit answers", started.elapsed());
+    assert!(transients > 0, "the default limit (burst 10) must have answered M_LIMIT_EXCEEDED");
+
+    let mut req = get_message_events::v3::Request::backward(RoomId::parse(&room_id).unwrap());
+    req.limit = 100u32.into();
+    let resp = adapter.client().send(req).await.unwrap();
+    let bodies: Vec<String> = resp
+        .chunk
+        .iter()
+        .filter_map(|e| e.get_field::<serde_json::Value>("content").ok().flatten())
+        .filter_map(|c| c.get("body").and_then(|b| b.as_str()).map(str::to_owned))
+        .collect();
+    for i in 0..20 {
+        let needle = format!("{run_tag} 第{i}条");
+        assert_eq!(bodies.iter().filter(|b| b.contains(&needle)).count(), 1, "message {i} not exactly once");
+    }
+}
