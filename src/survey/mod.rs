@@ -1,51 +1,364 @@
-//! Micro-surveys (微调查) as bot conversations. Placeholder until the survey
-//! engine lands: every entry point answers that surveys are not available.
+//! Micro-surveys (微调查) as bot conversations: definitions from TOML files,
+//! launch as a notice with an "answer privately" button, one question at a
+//! time in a private chat, results rolled up branch -> school -> province.
 
-use treecast_wire::Inbound;
+pub mod answer;
+pub mod clock;
+pub mod def;
+mod engine;
+pub mod keys;
+mod launch;
+mod remind;
+pub mod results;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_results;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use treecast_wire::{ChatKind, Inbound, InboundKind};
 
 use crate::commands::Command;
 use crate::error::{Error, Result};
-use crate::gateway::Handled;
-use crate::tree::people::Person;
+use crate::gateway::{reply_to, Handled};
+use crate::notice::NoticeRules;
+use crate::store::{decode, encode};
+use crate::tree::people::{now_unix, Person};
 use crate::tree::Tree;
+pub use answer::Answer;
+pub use def::{Definition, Kind, Question};
+pub use launch::Launched;
+pub use results::Results;
 
-#[derive(Clone)]
-pub struct Surveys {
-    #[allow(dead_code)]
-    tree: Tree,
+/// A launched survey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Survey {
+    pub id: u64,
+    /// File stem of the definition (`/survey launch NAME`).
+    pub name: String,
+    pub def: Definition,
+    /// The audience: members of branches in this org's subtree.
+    pub org: u32,
+    pub launched_by: u64,
+    pub opens: u64,
+    pub closes: u64,
+    /// The announcement notice.
+    pub notice: Option<u64>,
+    /// The pre-close reminder has been handed out.
+    pub reminded: bool,
+    /// Salt of the anonymous "has answered" markers.
+    salt: [u8; 16],
 }
 
-fn unavailable() -> Error {
-    Error::invalid("micro-surveys are not available yet on this server")
+impl Survey {
+    /// The deep-link payload that opens this survey in a private chat.
+    pub fn payload(&self) -> String {
+        format!("s{}", self.id)
+    }
+}
+
+/// One person's way through one survey, kept until they finish or cancel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Conversation {
+    branch: u32,
+    /// Index of the question being asked.
+    at: u16,
+    answers: Vec<Option<Answer>>,
+    /// Questions answered on the way here, for /back.
+    trail: Vec<u16>,
+    /// Choices pressed so far on a multiple-choice question.
+    picked: Vec<u8>,
+    /// Changing an earlier response.
+    editing: bool,
+}
+
+/// A finished response. Anonymous ones carry neither person nor time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub person: Option<u64>,
+    pub branch: u32,
+    pub answers: Vec<Option<Answer>>,
+    pub at: Option<u64>,
+}
+
+/// A survey with its text patterns compiled, cached in memory.
+pub(crate) struct Loaded {
+    survey: Survey,
+    patterns: Vec<Option<Regex>>,
+}
+
+impl Loaded {
+    fn new(survey: Survey) -> Loaded {
+        let patterns = survey
+            .def
+            .questions
+            .iter()
+            .map(|q| match &q.kind {
+                Kind::Text { pattern: Some(p), .. } => Regex::new(&def::anchored(p)).ok(),
+                _ => None,
+            })
+            .collect();
+        Loaded { survey, patterns }
+    }
+
+    fn def(&self) -> &Definition {
+        &self.survey.def
+    }
+}
+
+/// Settings and caches shared by every clone.
+struct Inner {
+    dir: RwLock<PathBuf>,
+    rules: RwLock<NoticeRules>,
+    cache: RwLock<HashMap<u64, Arc<Loaded>>>,
+    /// Fixed "now" for tests; 0 means the system clock.
+    clock: AtomicU64,
+}
+
+/// The survey engine: a cheap handle over the tree and the `surveys` sled tree.
+#[derive(Clone)]
+pub struct Surveys {
+    tree: Tree,
+    inner: Arc<Inner>,
 }
 
 impl Surveys {
     pub fn new(tree: Tree) -> Surveys {
-        Surveys { tree }
+        let rules = NoticeRules { footer: crate::config::DEFAULT_FOOTER.into(), max_attachment_bytes: 0 };
+        Surveys {
+            tree,
+            inner: Arc::new(Inner {
+                dir: RwLock::new(PathBuf::from("config/surveys")),
+                rules: RwLock::new(rules),
+                cache: RwLock::new(HashMap::new()),
+                clock: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Where `/survey launch NAME` finds `NAME.toml` (config `[surveys] dir`).
+    pub fn set_dir(&self, dir: impl Into<PathBuf>) {
+        *self.inner.dir.write().unwrap_or_else(|e| e.into_inner()) = dir.into();
+    }
+
+    /// Footer and limits for announcement notices (the gateway's rules).
+    pub fn set_rules(&self, rules: NoticeRules) {
+        *self.inner.rules.write().unwrap_or_else(|e| e.into_inner()) = rules;
+    }
+
+    /// Fixes the clock (unix seconds) for tests; None returns to the system clock.
+    pub fn set_clock(&self, now: Option<u64>) {
+        self.inner.clock.store(now.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    pub fn now(&self) -> u64 {
+        match self.inner.clock.load(Ordering::Relaxed) {
+            0 => now_unix(),
+            t => t,
+        }
     }
 
     /// A free-text message in a private chat, if it answers a survey question.
-    pub fn answer_text(&self, _ev: &Inbound, _person: &Option<Person>) -> Result<Option<Handled>> {
-        Ok(None)
+    pub fn answer_text(&self, ev: &Inbound, person: &Option<Person>) -> Result<Option<Handled>> {
+        let Some(p) = person else { return Ok(None) };
+        if ev.chat.kind != ChatKind::Direct {
+            return Ok(None);
+        }
+        let Some(id) = self.active(p.id)? else { return Ok(None) };
+        let Some(c) = self.conversation(id, p.id)? else {
+            self.tree.store.surveys.remove(keys::active(p.id))?;
+            return Ok(None);
+        };
+        let s = self.load(id)?;
+        self.step(ev, p, &s, c, engine::Input::Text(&ev.text)).map(Some)
     }
 
-    /// A button press, if it answers a survey question.
-    pub fn answer_button(&self, _ev: &Inbound, _person: &Option<Person>, _data: &str) -> Result<Option<Handled>> {
-        Ok(None)
+    /// A button press, if it answers a survey question (data `sv:ID:Q:CHOICE`).
+    pub fn answer_button(&self, ev: &Inbound, person: &Option<Person>, data: &str) -> Result<Option<Handled>> {
+        let Some((id, q, pick)) = engine::parse_button(data) else { return Ok(None) };
+        let Some(p) = person else { return Err(unknown_person()) };
+        let s = self.load(id)?;
+        let Some(c) = self.conversation(id, p.id)? else {
+            return Ok(Some(say(ev, format!(
+                "你没有正在作答的《{}》。发送 /start {} 开始。 You are not answering this survey now; send /start {} to begin.",
+                s.def().title, s.survey.payload(), s.survey.payload()
+            ))));
+        };
+        self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
+        self.step(ev, p, &s, c, engine::Input::Pick { q, pick }).map(Some)
     }
 
-    /// `/start PAYLOAD` from a deep link.
-    pub fn start(&self, _ev: &Inbound, _person: &Option<Person>, _payload: &str) -> Result<Handled> {
-        Err(unavailable())
+    /// `/start PAYLOAD` from a deep link: `s<ID>` begins or resumes survey ID.
+    pub fn start(&self, ev: &Inbound, person: &Option<Person>, payload: &str) -> Result<Handled> {
+        let id = parse_survey_id(payload)
+            .ok_or_else(|| Error::invalid(format!("链接无效。 The link {payload} is not one this bot knows.")))?;
+        self.begin(ev, person, id)
     }
 
-    /// `/survey …`.
-    pub fn command(&self, _ev: &Inbound, _person: &Option<Person>, _args: &[String]) -> Result<Handled> {
-        Err(unavailable())
+    /// `/survey …`: list, launch NAME [ORG], results ID [ORG], close ID, or an ID to answer.
+    pub fn command(&self, ev: &Inbound, person: &Option<Person>, args: &[String]) -> Result<Handled> {
+        let sub = args.first().map(|s| s.to_lowercase()).unwrap_or_default();
+        let arg = |i: usize| args.get(i).map(String::as_str);
+        match sub.as_str() {
+            "" | "list" | "列表" => self.list(ev, person),
+            "launch" | "发布" => {
+                let p = person.as_ref().ok_or_else(unknown_person)?;
+                let name = arg(1).ok_or_else(|| Error::invalid("name the survey file: /survey launch NAME [ORG]"))?;
+                let l = self.launch_named(p.id, name, arg(2))?;
+                Ok(say(ev, l.to_text()))
+            }
+            "results" | "结果" => {
+                let p = person.as_ref().ok_or_else(unknown_person)?;
+                let id = arg(1).and_then(parse_survey_id).ok_or_else(|| Error::invalid("give the survey number: /survey results 12"))?;
+                let r = self.results_in(Some(p.id), id, arg(2))?;
+                Ok(say(ev, r.to_text(12)))
+            }
+            "close" | "结束" => {
+                let p = person.as_ref().ok_or_else(unknown_person)?;
+                let id = arg(1).and_then(parse_survey_id).ok_or_else(|| Error::invalid("give the survey number: /survey close 12"))?;
+                let s = self.close(Some(p.id), id)?;
+                Ok(say(ev, format!("微调查 #{} 《{}》已结束收集。 Survey #{} is closed.", s.id, s.def.title, s.id)))
+            }
+            _ => match parse_survey_id(&sub) {
+                Some(id) => self.begin(ev, person, id),
+                None => Err(Error::invalid(
+                    "用法 Usage: /survey [list] · /survey ID · /survey launch NAME [ORG] · /survey results ID [ORG] · /survey close ID",
+                )),
+            },
+        }
     }
 
     /// `/back`, `/skip`, `/cancel`.
-    pub fn control(&self, _ev: &Inbound, _person: &Option<Person>, _cmd: &Command) -> Result<Handled> {
-        Err(unavailable())
+    pub fn control(&self, ev: &Inbound, person: &Option<Person>, cmd: &Command) -> Result<Handled> {
+        let p = person.as_ref().ok_or_else(unknown_person)?;
+        let active = self.active(p.id)?;
+        let conv = match active {
+            Some(id) => self.conversation(id, p.id)?.map(|c| (id, c)),
+            None => None,
+        };
+        let Some((id, c)) = conv else {
+            return Ok(say(ev, "你当前没有正在作答的调查。 You are not answering a survey right now; /survey lists the open ones."));
+        };
+        let s = self.load(id)?;
+        match cmd {
+            Command::Back => self.step(ev, p, &s, c, engine::Input::Back),
+            Command::Skip => self.step(ev, p, &s, c, engine::Input::Skip),
+            _ => self.cancel(ev, p, &s),
+        }
     }
+
+    /// Handles a batch of private-chat events (answers, button presses,
+    /// /start, /back, /skip, /cancel) and makes all their state durable with
+    /// one flush before returning the replies: the group commit the gateway
+    /// does per event batch, for callers outside the gateway and the bench.
+    pub fn answer_batch(&self, events: &[(Inbound, Option<Person>)]) -> Result<Vec<Handled>> {
+        let mut out = Vec::with_capacity(events.len());
+        for (ev, person) in events {
+            let h = match self.route(ev, person) {
+                Ok(h) => h,
+                Err(e @ (Error::Store(_) | Error::Corrupt(_) | Error::Io(_))) => return Err(e),
+                Err(e) => Handled { replies: vec![reply_to(ev, e.to_string())], rejected: Some(e.to_string()) },
+            };
+            out.push(h);
+        }
+        self.tree.store.flush()?;
+        Ok(out)
+    }
+
+    fn route(&self, ev: &Inbound, person: &Option<Person>) -> Result<Handled> {
+        if let InboundKind::Button { data } = &ev.kind {
+            return Ok(self.answer_button(ev, person, data)?.unwrap_or_default());
+        }
+        match Command::parse(&ev.text) {
+            Some(Command::Start(Some(p))) => self.start(ev, person, &p),
+            Some(Command::Survey(args)) => self.command(ev, person, &args),
+            Some(cmd @ (Command::Back | Command::Skip | Command::Cancel)) => self.control(ev, person, &cmd),
+            Some(_) => Ok(Handled::default()),
+            None => Ok(self.answer_text(ev, person)?.unwrap_or_default()),
+        }
+    }
+
+    /// A launched survey by id.
+    pub fn survey(&self, id: u64) -> Result<Survey> {
+        Ok(self.load(id)?.survey.clone())
+    }
+
+    /// Every launched survey, oldest first.
+    pub fn all(&self) -> Result<Vec<Survey>> {
+        let mut out = Vec::new();
+        for kv in self.tree.store.surveys.scan_prefix([keys::SURVEY]) {
+            out.push(decode(&kv?.1)?);
+        }
+        Ok(out)
+    }
+
+    fn load(&self, id: u64) -> Result<Arc<Loaded>> {
+        if let Some(l) = self.inner.cache.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
+            return Ok(l.clone());
+        }
+        let v = self.tree.store.surveys.get(keys::survey(id))?.ok_or_else(|| Error::not_found(format!("没有编号为 {id} 的调查。 There is no survey #{id}.")))?;
+        let l = Arc::new(Loaded::new(decode(&v)?));
+        self.inner.cache.write().unwrap_or_else(|e| e.into_inner()).insert(id, l.clone());
+        Ok(l)
+    }
+
+    fn put_survey(&self, s: &Survey) -> Result<()> {
+        self.tree.store.surveys.insert(keys::survey(s.id), encode(s))?;
+        self.inner.cache.write().unwrap_or_else(|e| e.into_inner()).remove(&s.id);
+        Ok(())
+    }
+
+    fn active(&self, person: u64) -> Result<Option<u64>> {
+        Ok(self.tree.store.surveys.get(keys::active(person))?.map(|v| keys::read_u64(&v)))
+    }
+
+    fn conversation(&self, survey: u64, person: u64) -> Result<Option<Conversation>> {
+        match self.tree.store.surveys.get(keys::survey_person(keys::CONVERSATION, survey, person))? {
+            Some(v) => Ok(Some(decode(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `person` has a finished response to `s`.
+    fn has_answered(&self, s: &Survey, person: u64) -> Result<bool> {
+        let key = if s.def.anonymous {
+            keys::survey_opaque(keys::ANSWERED, s.id, &keys::marker(&s.salt, s.id, person)).to_vec()
+        } else {
+            keys::survey_person(keys::RESPONSE, s.id, person).to_vec()
+        };
+        Ok(self.tree.store.surveys.contains_key(key)?)
+    }
+
+    /// Ends collection now (by an official of the audience, or the CLI with None).
+    pub fn close(&self, by: Option<u64>, id: u64) -> Result<Survey> {
+        let mut s = self.survey(id)?;
+        if let Some(by) = by {
+            self.tree.check(by, crate::tree::auth::Action::RunSurvey, &self.tree.require_id(s.org)?)?;
+        }
+        s.closes = s.closes.min(self.now());
+        self.put_survey(&s)?;
+        Ok(s)
+    }
+}
+
+fn say(ev: &Inbound, text: impl Into<String>) -> Handled {
+    Handled { replies: vec![reply_to(ev, text)], rejected: None }
+}
+
+fn unknown_person() -> Error {
+    Error::denied("我还不认识你：请联系团支部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.")
+}
+
+/// `s12`, `S12`, `#12` or `12`.
+pub fn parse_survey_id(s: &str) -> Option<u64> {
+    let s = answer::normalize(s);
+    let s = s.trim_start_matches(['s', 'S', '#']);
+    s.parse().ok().filter(|n| *n > 0)
 }

@@ -1,0 +1,169 @@
+//! Launching a survey: read and check the definition, check the launcher's
+//! right, store the survey, announce it as a notice with an "answer
+//! privately" button to the audience's group chats.
+
+use std::path::Path;
+
+use treecast_wire::{Button, ButtonAction};
+
+use super::def::{self, Closes, Definition};
+use super::{clock, Survey, Surveys};
+use crate::error::{Error, Result};
+use crate::notice::Draft;
+use crate::tree::auth::Action;
+
+/// What a launch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launched {
+    pub id: u64,
+    pub title: String,
+    pub org_code: String,
+    pub org_name: String,
+    /// The announcement notice (its fan-out is under way).
+    pub notice: u64,
+    /// `/start` payload of the private-chat link.
+    pub payload: String,
+    pub opens: u64,
+    pub closes: u64,
+}
+
+impl Launched {
+    pub fn to_text(&self) -> String {
+        format!(
+            "微调查 #{} 《{}》已发布到 {} {}，通知 #{}，截止 {}。\nSurvey #{} is launched to {}; announcement notice #{}; open until {} (China time).\n查看结果 Results: /survey results {}",
+            self.id, self.title, self.org_code, self.org_name, self.notice, clock::show(self.closes),
+            self.id, self.org_name, self.notice, clock::show(self.closes), self.id
+        )
+    }
+}
+
+impl Surveys {
+    /// Reads and checks a definition file without launching it; errors read
+    /// `FILE:LINE: what is wrong`, one per line.
+    pub fn check_file(path: &Path) -> Result<Definition> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("{}: cannot read the survey file: {e}", path.display())))?;
+        Ok(def::parse(&path.display().to_string(), &text)?)
+    }
+
+    /// `treecast survey launch FILE --org CODE`: launches the definition in
+    /// `path` to `org_code`'s subtree (None: the file's `[audience] org`).
+    pub fn launch_file(&self, by: u64, path: &Path, org_code: Option<&str>) -> Result<Launched> {
+        let def = Self::check_file(path)?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        self.launch_def(by, &name, def, org_code)
+    }
+
+    /// `/survey launch NAME [ORG]`: launches `NAME.toml` from the surveys dir.
+    pub fn launch_named(&self, by: u64, name: &str, org_code: Option<&str>) -> Result<Launched> {
+        let name = name.trim().trim_end_matches(".toml");
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(Error::invalid(format!("{name:?} is not a survey name; use the file name without .toml")));
+        }
+        let dir = self.inner.dir.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let path = dir.join(format!("{name}.toml"));
+        if !path.exists() {
+            return Err(Error::not_found(format!("没有名为 {name} 的调查定义。 There is no survey definition {name} ({}).", path.display())));
+        }
+        self.launch_file(by, &path, org_code)
+    }
+
+    /// Launches a definition given as text (`file` names it in errors).
+    pub fn launch_text(&self, by: u64, file: &str, text: &str, org_code: Option<&str>) -> Result<Launched> {
+        let def = def::parse(file, text)?;
+        let name = Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        self.launch_def(by, &name, def, org_code)
+    }
+
+    fn launch_def(&self, by: u64, name: &str, def: Definition, org_code: Option<&str>) -> Result<Launched> {
+        let code = org_code
+            .or(def.org.as_deref())
+            .ok_or_else(|| Error::invalid("name the audience org: --org CODE, /survey launch NAME ORG, or [audience] org in the file"))?;
+        let org = self.tree.require(code)?;
+        self.tree.check(by, Action::RunSurvey, &org)?;
+        let levels = match &def.level {
+            Some(l) => {
+                let lv = self.tree.levels.find(l).ok_or_else(|| Error::invalid(format!("[audience] level: there is no level {l:?}")))?;
+                if lv <= org.level {
+                    return Err(Error::invalid(format!("[audience] level: {l} is not below {} {}", org.code, org.name)));
+                }
+                vec![l.clone()]
+            }
+            None => Vec::new(),
+        };
+        let now = self.now();
+        let opens = def.opens.unwrap_or(now);
+        let closes = match def.closes {
+            Closes::At(t) => t,
+            Closes::After(days) => opens.max(now) + days as u64 * 86400,
+        };
+        if closes <= now {
+            return Err(Error::invalid(format!("the survey's closing time {} has already passed", clock::show(closes))));
+        }
+        let survey = Survey {
+            id: self.tree.store.next_id()?,
+            name: name.to_owned(),
+            org: org.id,
+            launched_by: by,
+            opens,
+            closes,
+            notice: None,
+            reminded: false,
+            salt: rand::random(),
+            def,
+        };
+        self.put_survey(&survey)?;
+        let draft = Draft {
+            issuer_code: org.code.clone(),
+            title: format!("【微调查】{}", survey.def.title),
+            body: announcement(&survey, now),
+            levels,
+            ack_required: false,
+            buttons: vec![Button { label: "私聊作答 Answer privately".into(), action: ButtonAction::StartPrivate(survey.payload()) }],
+            ..Draft::default()
+        };
+        let rules = self.inner.rules.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let notice = match self.tree.post(by, draft, &rules) {
+            Ok(n) => n,
+            Err(e) => {
+                self.tree.store.surveys.remove(super::keys::survey(survey.id))?;
+                return Err(e);
+            }
+        };
+        let mut survey = survey;
+        survey.notice = Some(notice.id);
+        self.put_survey(&survey)?;
+        Ok(Launched {
+            id: survey.id,
+            title: survey.def.title.clone(),
+            org_code: org.code,
+            org_name: org.name,
+            notice: notice.id,
+            payload: survey.payload(),
+            opens: survey.opens,
+            closes: survey.closes,
+        })
+    }
+}
+
+fn announcement(s: &Survey, now: u64) -> String {
+    let mut b = String::new();
+    if !s.def.intro.is_empty() {
+        b.push_str(&s.def.intro);
+        b.push_str("\n\n");
+    }
+    let n = s.def.questions.len();
+    b.push_str(&format!("共 {n} 题，请于 {} 前作答", clock::show(s.closes)));
+    if s.opens > now {
+        b.push_str(&format!("（{} 开始）", clock::show(s.opens)));
+    }
+    b.push_str(if s.def.anonymous { "；匿名调查。" } else { "；实名调查。" });
+    b.push_str(&format!(
+        "\n请点击下方按钮与机器人私聊作答，或私聊机器人发送 /start {}。\n{n} questions, open until {} (China time){}. Answer in a private chat with the bot: press the button, or send /start {} to the bot.",
+        s.payload(),
+        clock::show(s.closes),
+        if s.def.anonymous { ", anonymous" } else { "" },
+        s.payload()
+    ));
+    b
+}
