@@ -82,7 +82,9 @@ pub fn choice_index(choices: &[String], s: &str) -> Option<u8> {
     if let (Some(c), None) = (cs.next(), cs.next()) {
         if c.is_ascii_alphabetic() {
             let i = c.to_ascii_uppercase() as u8 - b'A';
-            return ((i as usize) < choices.len()).then_some(i);
+            if (i as usize) < choices.len() {
+                return Some(i);
+            }
         }
     }
     if let Ok(n) = s.parse::<usize>() {
