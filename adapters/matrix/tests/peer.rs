@@ -1,6 +1,8 @@
 //! The matrix adapter against a real Synapse (scripts/peers/matrix.sh start).
 //! Run with `cargo test -p treecast-matrix -- --include-ignored`.
 
+#![recursion_limit = "256"]
+
 mod common;
 
 use std::sync::Arc;

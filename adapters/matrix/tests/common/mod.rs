@@ -18,7 +18,7 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tempfile::TempDir;
 use tokio::sync::mpsc;
-use treecast_matrix::{MatrixAdapter, Settings};
+pub use treecast_matrix::{MatrixAdapter, Settings};
 use treecast_wire::{Inbound, InboundEnvelope};
 
 pub const IGNORE: &str = "needs the matrix peer: scripts/peers/matrix.sh start";
