@@ -278,3 +278,37 @@ async fn default_rate_limit_is_honoured_and_nothing_is_posted_twice() {
         assert_eq!(bodies.iter().filter(|b| b.contains(&needle)).count(), 1, "message {i} not exactly once");
     }
 }
+
+// ---- direct messages in, and removal -----------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn student_dm_is_direct_and_kick_is_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let mut running = run(adapter.clone());
+    let student = User::login(&url(), "student2").await;
+
+    // The student opens an encrypted DM with the bot and starts a survey.
+    let dm = student.client.create_dm(&uid("bot")).await.unwrap();
+    assert!(bot_joined(&adapter, dm.room_id(), 20).await, "the bot joins the student's DM");
+    student.say(dm.room_id().as_str(), "/start survey-1", None).await;
+    let got = running.wait_for(30, |e| e.text == "/start survey-1").await;
+    assert_eq!(got.chat, Address::direct(Platform::Matrix, "@student2:localhost"));
+    assert_eq!(got.sender.id, "@student2:localhost");
+
+    // The answer to that address lands in the same room.
+    let answer = unique("第1题");
+    adapter.deliver(&Outbound::reply(unique("r"), got.chat.clone(), answer.as_str())).await.unwrap();
+    student.wait_for_text(dm.room_id().as_str(), &answer, 30).await;
+
+    // Kicked from a room: Removed.
+    let room = create_room(&student.client, &[uid("bot")], false).await;
+    assert!(bot_joined(&adapter, room.room_id(), 20).await);
+    let r = student.joined(room.room_id().as_str()).await;
+    r.kick_user(&uid("bot"), Some("团支部已撤销")).await.unwrap();
+    let got = running.wait_for(20, |e| e.kind == InboundKind::Removed).await;
+    assert_eq!(got.chat, Address::group(Platform::Matrix, room.room_id().as_str()));
+    assert!(got.text.contains("团支部已撤销"), "{}", got.text);
+    running.stop().await;
+}
