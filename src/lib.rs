@@ -20,3 +20,5 @@ pub mod outbox;
 pub mod commands;
 pub mod gateway;
 pub mod survey;
+pub mod cli;
+pub mod demo;

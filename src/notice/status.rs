@@ -67,7 +67,21 @@ impl Tree {
 
     fn status_row(&self, n: &Notice, org: &Org) -> Result<StatusRow> {
         let (channels, orgs) = self.expected(&n.target, org)?;
-        let c = self.store.counts(n.id, org.id)?;
+        let c = if org.level as usize + 1 == self.levels.len() {
+            // The worker keeps counters for orgs with children; a leaf
+            // reads its own few delivery rows.
+            let mut c = crate::notice::fanout::Counts::default();
+            for ch in self.channels_of(org)? {
+                match self.store.delivery(n.id, ch.id)?.map(|r| r.state) {
+                    Some(DeliveryState::Sent { .. }) => c.delivered += 1,
+                    Some(DeliveryState::Failed { .. }) => c.failed += 1,
+                    _ => {}
+                }
+            }
+            c
+        } else {
+            self.store.counts(n.id, org.id)?
+        };
         Ok(StatusRow {
             org: org.clone(),
             channels,
@@ -126,13 +140,17 @@ impl Status {
             s.push_str(" (still being sent / 发送中)");
         }
         s.push('\n');
-        for (i, r) in self.rows.iter().enumerate() {
+        const SHOWN_ROWS: usize = 40;
+        for (i, r) in self.rows.iter().enumerate().take(SHOWN_ROWS + 1) {
             let level = tree.levels.get(r.org.level).map(|l| l.name.as_str()).unwrap_or("");
             let indent = if i == 0 { "" } else { "  " };
             s.push_str(&format!(
                 "{indent}{} [{level}] delivered {}/{} · acknowledged {}/{} · failed {}\n",
                 r.org.name, r.delivered, r.channels, r.acked, r.orgs, r.failed
             ));
+        }
+        if self.rows.len() > SHOWN_ROWS + 1 {
+            s.push_str(&format!("  … and {} more; /status {} CODE shows one of them\n", self.rows.len() - SHOWN_ROWS - 1, n.id));
         }
         let top = &self.rows[0];
         let missing_total = (top.orgs - top.acked).max(0);

@@ -54,7 +54,7 @@ impl Store {
         create_private_dir(dir)?;
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(64 * 1024 * 1024)
             .flush_every_ms(Some(500))
             .open()?;
         Self::from_db(db, dir.to_owned())

@@ -170,3 +170,62 @@ impl Tree {
             .unwrap_or((0, 0)))
     }
 }
+
+impl Tree {
+    /// Binds many (org, address) pairs in one batch, skipping addresses
+    /// already bound, then recounts. For initial set-up of large trees.
+    pub fn bind_bulk(&self, pairs: Vec<(Org, Address)>) -> Result<usize> {
+        let _g = self.lock();
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        let mut seen = std::collections::HashSet::new();
+        for (org, address) in pairs {
+            let akey = keys::address(&address);
+            if !seen.insert(akey.clone()) || self.store.channels.contains_key(keys::tagged(tag::BY_ADDRESS, &akey))? {
+                continue;
+            }
+            let ch = Channel { id: self.store.next_id()?, org: org.id, level: org.level, address, alive: true, note: String::new() };
+            let key = keys::channel_key(&org.path_key(), ch.id);
+            batch.insert(key.clone(), encode(&ch));
+            batch.insert(keys::tagged(tag::BY_ID, &ch.id.to_be_bytes()), key);
+            batch.insert(keys::tagged(tag::BY_ADDRESS, &akey), ch.id.to_be_bytes().to_vec());
+            n += 1;
+            // Whole channels per batch, in modest batches (see tree::import).
+            if n % 1000 == 0 {
+                self.store.channels.apply_batch(std::mem::take(&mut batch))?;
+            }
+        }
+        self.store.channels.apply_batch(batch)?;
+        drop(_g);
+        self.recount()?;
+        Ok(n)
+    }
+
+    /// Rebuilds every channel counter from the channels themselves.
+    pub fn recount(&self) -> Result<()> {
+        let _g = self.lock();
+        let mut counts = std::collections::HashMap::<(u32, u8), (i64, i64)>::new();
+        let mut last_org = 0u32;
+        for kv in self.store.channels.scan_prefix([tag::BY_PATH]) {
+            let (k, v) = kv?;
+            let ch: Channel = decode(&v)?;
+            let (path, _) = keys::split_channel_key(&k);
+            let first = ch.org != last_org;
+            last_org = ch.org;
+            for a in keys::path_ids(path) {
+                let e = counts.entry((a, ch.level)).or_default();
+                e.0 += 1;
+                e.1 += i64::from(first);
+            }
+        }
+        let mut batch = sled::Batch::default();
+        for k in self.store.counts.iter().keys() {
+            batch.remove(k?);
+        }
+        for ((org, level), (c, o)) in counts {
+            batch.insert(&keys::counts(org, level)[..], &keys::counts_value(c, o)[..]);
+        }
+        self.store.counts.apply_batch(batch)?;
+        Ok(())
+    }
+}

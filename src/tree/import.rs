@@ -155,6 +155,14 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Org>>> {
         };
         match parent_level {
             None => errors.push(format!("{file}:{}: the parent {} is neither in this file nor in the tree", r.line, r.parent)),
+            Some(pl) if tree.is_leaf(r.level) && pl + 1 != r.level => errors.push(format!(
+                "{file}:{}: a {} must sit directly under a {} ({} is a {})",
+                r.line,
+                tree.levels.key(r.level),
+                tree.levels.key(r.level - 1),
+                r.parent,
+                tree.levels.key(pl)
+            )),
             Some(pl) if pl >= r.level => errors.push(format!(
                 "{file}:{}: a {} cannot sit under a {} ({})",
                 r.line,
@@ -172,15 +180,22 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Org>>> {
     }
 }
 
+/// Orgs per atomic write. sled builds oversized nodes from very large
+/// batches (slow walks, gigabytes of memory), so a big import is written as
+/// a sequence of batches of whole orgs, parents first: a crash leaves a
+/// valid tree holding a prefix of the file, and importing it again completes
+/// it. Imports that move existing orgs are applied as one transaction.
+const ORGS_PER_BATCH: usize = 1000;
+
 fn apply(tree: &Tree, rows: &[Row], existing: Vec<Option<Org>>, progress: Option<&ProgressBar>) -> Result<ImportReport> {
     let mut report = ImportReport::default();
+    let moves = has_moves(tree, rows, &existing)?;
     let mut ops = Ops::default();
-    let new_count = existing.iter().filter(|o| o.is_none()).count() as u32;
-    let mut next_id = tree.reserve_ids(new_count, &mut ops)?;
-    // Parents come before children: sort row indices by level (stable).
-    let mut order: Vec<usize> = (0..rows.len()).collect();
-    order.sort_by_key(|&i| rows[i].level);
+    let mut next_id = tree.next_org_id()?;
+    let order = depth_first(rows);
     let mut placed: HashMap<&str, Org> = HashMap::with_capacity(rows.len());
+    let mut in_batch = 0;
+    let mut batches = 0u32;
     for i in order {
         let r = &rows[i];
         let parent = if r.parent.is_empty() {
@@ -195,15 +210,14 @@ fn apply(tree: &Tree, rows: &[Row], existing: Vec<Option<Org>>, progress: Option
         let org = match &existing[i] {
             Some(old) => {
                 path.push(old.id);
-                let moved = old.path != path;
                 let org = Org { name: r.name.clone(), path, parent: parent.as_ref().map(|p| p.id), ..old.clone() };
-                if moved {
+                if old.path != org.path {
                     tree.relocate_ops(old, parent.as_ref(), &mut ops)?;
+                    tree.put_ops(&org, &mut ops);
                     report.moved += 1;
-                    Tree::put_ops(&org, &mut ops);
                 } else if org.name != old.name {
+                    tree.put_ops(&org, &mut ops);
                     report.updated += 1;
-                    Tree::put_ops(&org, &mut ops);
                 } else {
                     report.unchanged += 1;
                 }
@@ -221,24 +235,74 @@ fn apply(tree: &Tree, rows: &[Row], existing: Vec<Option<Org>>, progress: Option
                     parent: parent.as_ref().map(|p| p.id),
                     path,
                 };
-                Tree::put_ops(&org, &mut ops);
+                tree.put_ops(&org, &mut ops);
                 report.created += 1;
                 org
             }
         };
         placed.insert(&r.code, org);
+        in_batch += 1;
+        if !moves && in_batch >= ORGS_PER_BATCH {
+            tree.store.apply(std::mem::take(&mut ops))?;
+            in_batch = 0;
+            batches += 1;
+            // Flushing as we go keeps sled's write buffers from piling up.
+            if batches % 20 == 0 {
+                tree.store.flush()?;
+            }
+        }
         if let Some(pb) = progress {
             pb.inc(1);
         }
     }
-    if report.created == 0 {
-        // Nothing new: do not bump the id counter either.
-        ops.orgs.retain(|(k, _)| k.as_slice() != b"#seq");
-    }
     if !ops.is_empty() {
+        tree.seq_op(next_id, &mut ops);
         tree.store.apply(ops)?;
     }
     Ok(report)
+}
+
+/// Row indices parents first, depth first, children by code: new ids then
+/// follow key order, so every keyspace is written as an append (sled's
+/// memory and speed suffer badly from scattered inserts).
+fn depth_first(rows: &[Row]) -> Vec<usize> {
+    let in_file: HashMap<&str, usize> = rows.iter().enumerate().map(|(i, r)| (r.code.as_str(), i)).collect();
+    let mut kids: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut roots = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        if in_file.contains_key(r.parent.as_str()) {
+            kids.entry(r.parent.as_str()).or_default().push(i);
+        } else {
+            roots.push(i);
+        }
+    }
+    let by_code = |v: &mut Vec<usize>| v.sort_by(|a, b| rows[*a].code.cmp(&rows[*b].code));
+    by_code(&mut roots);
+    let mut order = Vec::with_capacity(rows.len());
+    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        if let Some(mut k) = kids.remove(rows[i].code.as_str()) {
+            by_code(&mut k);
+            stack.extend(k.into_iter().rev());
+        }
+    }
+    order
+}
+
+/// Whether any row gives an existing org a new parent.
+fn has_moves(tree: &Tree, rows: &[Row], existing: &[Option<Org>]) -> Result<bool> {
+    for (r, old) in rows.iter().zip(existing) {
+        let Some(old) = old else { continue };
+        let wanted = if r.parent.is_empty() { None } else { tree.by_code(&r.parent)?.map(|p| p.id) };
+        if wanted.is_none() && !r.parent.is_empty() {
+            return Ok(true); // its new parent is new in this file
+        }
+        if wanted != old.parent {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 #[cfg(test)]
@@ -303,3 +367,4 @@ mod tests {
         assert!(err.starts_with("h.csv:1: the header must name"), "{err}");
     }
 }
+

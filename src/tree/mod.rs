@@ -93,14 +93,28 @@ impl Tree {
         self.get(id)?.ok_or_else(|| Error::not_found(format!("org #{id} is gone")))
     }
 
-    /// Direct children, ordered by code.
+    /// Whether orgs of `level` are leaves (class branches).
+    pub fn is_leaf(&self, level: u8) -> bool {
+        level as usize + 1 == self.levels.len()
+    }
+
+    /// Direct children, ordered by code. Leaves have no index entry (the
+    /// largest level would double the import's writes): a leaf's parent is
+    /// always of the level just above, whose subtree is only its children.
     pub fn children(&self, id: u32) -> Result<Vec<Org>> {
-        let prefix = keys::tagged(tag::CHILD, &keys::org_id(id));
+        let Some(org) = self.get(id)? else { return Ok(Vec::new()) };
         let mut out = Vec::new();
-        for kv in self.store.orgs.scan_prefix(&prefix) {
-            let (k, _) = kv?;
-            if let Some(o) = self.get(keys::read_u32(&k[prefix.len()..]))? {
-                out.push(o);
+        if self.is_leaf(org.level + 1) {
+            for o in self.subtree(&org).skip(1) {
+                out.push(o?);
+            }
+        } else {
+            let prefix = keys::tagged(tag::CHILD, &keys::org_id(id));
+            for kv in self.store.orgs.scan_prefix(&prefix) {
+                let (k, _) = kv?;
+                if let Some(o) = self.get(keys::read_u32(&k[prefix.len()..]))? {
+                    out.push(o);
+                }
             }
         }
         out.sort_by(|a, b| a.code.cmp(&b.code));
@@ -150,33 +164,36 @@ impl Tree {
         Ok(counts.into_iter().enumerate().map(|(i, c)| (i as u8, c)).collect())
     }
 
-    /// A fresh org id, written back with the ops that use it.
-    pub(crate) fn reserve_ids(&self, n: u32, ops: &mut Ops) -> Result<u32> {
-        let next = match self.store.orgs.get(SEQ_KEY)? {
+    /// The next unused org id.
+    pub(crate) fn next_org_id(&self) -> Result<u32> {
+        Ok(match self.store.orgs.get(SEQ_KEY)? {
             Some(v) => keys::read_u32(&v),
             None => 1,
-        };
-        ops.org_put(SEQ_KEY.to_vec(), (next + n).to_be_bytes().to_vec());
-        Ok(next)
+        })
+    }
+
+    /// Records that ids below `next` are used, with the ops that use them.
+    pub(crate) fn seq_op(&self, next: u32, ops: &mut Ops) {
+        ops.org_put(SEQ_KEY.to_vec(), next.to_be_bytes().to_vec());
     }
 
     /// Ops that write `org` under all its keys.
-    pub(crate) fn put_ops(org: &Org, ops: &mut Ops) {
+    pub(crate) fn put_ops(&self, org: &Org, ops: &mut Ops) {
         let path = org.path_key();
         ops.org_put(keys::tagged(tag::BY_PATH, &path), encode(org));
         ops.org_put(keys::tagged(tag::BY_ID, &keys::org_id(org.id)), path.clone());
         ops.org_put(keys::tagged(tag::BY_CODE, org.code.as_bytes()), path);
-        if let Some(p) = org.parent {
+        if let (Some(p), false) = (org.parent, self.is_leaf(org.level)) {
             ops.org_put(keys::tagged(tag::CHILD, &keys::pair_u32(p, org.id)), Vec::new());
         }
     }
 
     /// Ops that remove every key of `org`.
-    pub(crate) fn del_ops(org: &Org, ops: &mut Ops) {
+    pub(crate) fn del_ops(&self, org: &Org, ops: &mut Ops) {
         ops.org_del(keys::tagged(tag::BY_PATH, &org.path_key()));
         ops.org_del(keys::tagged(tag::BY_ID, &keys::org_id(org.id)));
         ops.org_del(keys::tagged(tag::BY_CODE, org.code.as_bytes()));
-        if let Some(p) = org.parent {
+        if let (Some(p), false) = (org.parent, self.is_leaf(org.level)) {
             ops.org_del(keys::tagged(tag::CHILD, &keys::pair_u32(p, org.id)));
         }
     }
@@ -201,7 +218,7 @@ impl Tree {
         if parent.is_within(&org) {
             return Err(Error::invalid(format!("{} cannot move under its own subtree", org.code)));
         }
-        if parent.level >= org.level {
+        if parent.level >= org.level || (self.is_leaf(org.level) && parent.level + 1 != org.level) {
             return Err(Error::invalid(format!(
                 "{} ({}) cannot sit under {} ({}): a parent must be of a higher level",
                 org.code,
@@ -225,13 +242,13 @@ impl Tree {
         let new_ancestors = &new_prefix[..new_prefix.len() - 1];
         for o in self.subtree(org) {
             let mut o = o?;
-            Self::del_ops(&o, ops);
+            self.del_ops(&o, ops);
             let rest = o.path[old_prefix.len()..].to_vec();
             o.path = new_prefix.iter().copied().chain(rest).collect();
             if o.id == org.id {
                 o.parent = parent.map(|p| p.id);
             }
-            Self::put_ops(&o, ops);
+            self.put_ops(&o, ops);
         }
         // Channels follow their orgs; counts move from old ancestors to new.
         let moved = self.channels_in(org)?;
@@ -276,7 +293,7 @@ impl Tree {
         let mut ops = Ops::default();
         let mut n = 0;
         for o in self.subtree(&org) {
-            Self::del_ops(&o?, &mut ops);
+            self.del_ops(&o?, &mut ops);
             n += 1;
         }
         let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();

@@ -1,0 +1,219 @@
+//! The command-line subcommands' bodies (main.rs parses and dispatches).
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use treecast_wire::{Address, Platform};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::notice::{Draft, NoticeRules};
+use crate::store::Store;
+use crate::tree::people::{Person, Role};
+use crate::tree::{describe, generate, import, Tree};
+
+pub fn open_tree(cfg: &Config) -> Result<Tree> {
+    let store = Store::open(&cfg.data_dir).map_err(|e| match e {
+        Error::Store(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
+            Error::invalid(format!(
+                "the store at {} is in use (is `treecast serve` running with it?); stop it or use the chat commands",
+                cfg.data_dir.display()
+            ))
+        }
+        e => e,
+    })?;
+    Ok(Tree::new(store, cfg.levels()))
+}
+
+/// A progress bar on a terminal; hidden otherwise (CI logs stay short).
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    let pb = if std::io::stderr().is_terminal() { ProgressBar::new(len) } else { ProgressBar::hidden() };
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    pb
+}
+
+pub fn tree_import(tree: &Tree, file: &Path) -> Result<String> {
+    let pb = progress(0, "importing");
+    let report = import::import_file(tree, file, Some(&pb))?;
+    pb.finish_and_clear();
+    tree.store.flush()?;
+    Ok(format!("{}: {report}", file.display()))
+}
+
+pub fn tree_generate(tree: &Tree, schools: &Path, branches: usize, csv_out: Option<&Path>) -> Result<String> {
+    let list = generate::read_schools(schools)?;
+    let csv = generate::national_csv(&list, branches);
+    if let Some(out) = csv_out {
+        std::fs::write(out, &csv)?;
+        return Ok(format!("wrote {} ({} schools, {branches} branches each)", out.display(), list.len()));
+    }
+    let pb = progress(0, "generating");
+    let report = import::import_str(tree, &schools.display().to_string(), &csv, Some(&pb))?;
+    pb.finish_and_clear();
+    tree.store.flush()?;
+    Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))
+}
+
+pub fn tree_stats(tree: &Tree) -> Result<String> {
+    let mut s = String::new();
+    let mut total = 0;
+    for (level, n) in tree.stats()? {
+        let l = tree.levels.get(level).expect("level from the store");
+        s.push_str(&format!("{:<10} {:<8} {n:>8}\n", l.key, l.name));
+        total += n;
+    }
+    s.push_str(&format!("{:<19} {total:>8}", "total"));
+    Ok(s)
+}
+
+pub fn tree_show(tree: &Tree, code: &str) -> Result<String> {
+    describe(tree, &tree.require(code)?, 50)
+}
+
+/// `platform:user`, e.g. `email:li@example.edu.cn` or `telegram:123456`.
+pub fn parse_identity(s: &str) -> Result<(Platform, String)> {
+    let (p, u) = s
+        .split_once(':')
+        .ok_or_else(|| Error::invalid(format!("{s:?}: write an identity as platform:user, e.g. email:li@example.edu.cn")))?;
+    let p = Platform::parse(p).ok_or_else(|| Error::invalid(format!("{p:?} is not a platform (console, email, matrix, telegram)")))?;
+    Ok((p, u.to_owned()))
+}
+
+pub fn person_by(tree: &Tree, identity: &str) -> Result<Person> {
+    let (p, u) = parse_identity(identity)?;
+    tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(format!("nobody has the identity {identity}")))
+}
+
+#[derive(Debug, Default)]
+pub struct NewPerson {
+    pub name: String,
+    pub identities: Vec<String>,
+    pub official: Vec<String>,
+    pub member: Vec<String>,
+    pub prefer: Option<String>,
+}
+
+pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
+    let idents: Vec<(Platform, String)> = np.identities.iter().map(|i| parse_identity(i)).collect::<Result<_>>()?;
+    let p = match idents.iter().find_map(|(pl, u)| tree.person_by_identity(*pl, u).ok().flatten()) {
+        Some(p) => p,
+        None => tree.add_person(&np.name)?,
+    };
+    for (pl, u) in &idents {
+        tree.add_identity(p.id, *pl, u)?;
+    }
+    for code in &np.official {
+        tree.grant(p.id, &tree.require(code)?, Role::Official)?;
+    }
+    for code in &np.member {
+        tree.grant(p.id, &tree.require(code)?, Role::Member)?;
+    }
+    if let Some(pref) = &np.prefer {
+        let pl = Platform::parse(pref).ok_or_else(|| Error::invalid(format!("{pref:?} is not a platform")))?;
+        tree.set_preferred(p.id, pl)?;
+    }
+    tree.store.flush()?;
+    Ok(format!("{} (#{}) saved", np.name, p.id))
+}
+
+pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
+    let org = tree.require(code)?;
+    // The local operator acts with the server's authority.
+    let grant = crate::tree::people::Grant::Bind { org: org.id, by: 0 };
+    let c = tree.issue_code(grant, cfg.bind_code_ttl.as_secs())?;
+    tree.store.flush()?;
+    Ok(format!("bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it", org.code, org.name))
+}
+
+pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) -> Result<String> {
+    let org = tree.require(code)?;
+    let ch = tree.bind(&org, Address::list(list, members.to_vec()))?;
+    tree.store.flush()?;
+    Ok(format!("mailing list {list} ({} addresses) bound to {} as channel #{}", members.len(), org.name, ch.id))
+}
+
+pub struct PostArgs {
+    pub org: String,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub levels: Vec<String>,
+    pub only: Vec<String>,
+    pub exclude: Vec<String>,
+    pub no_ack: bool,
+    pub deadline: Option<String>,
+    pub attachments: Vec<std::path::PathBuf>,
+}
+
+/// `YYYY-MM-DD HH:MM` in UTC+8 -> unix seconds.
+pub fn parse_deadline(s: &str) -> Result<u64> {
+    let bad = || Error::invalid(format!("{s:?}: write the deadline as YYYY-MM-DD HH:MM (Beijing time)"));
+    let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), "23:59"));
+    let d: Vec<i64> = date.split('-').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
+    let t: Vec<i64> = time.split(':').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
+    if d.len() != 3 || t.len() != 2 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) || t[0] > 23 || t[1] > 59 {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant), the inverse of notice::format_time.
+    let (y, m, dd) = (d[0] - i64::from(d[1] <= 2), d[1], d[2]);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + dd - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok((days * 86_400 + t[0] * 3600 + t[1] * 60 - 8 * 3600) as u64)
+}
+
+pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
+    let author = person_by(tree, &a.author)?;
+    let mut attachments = Vec::new();
+    for p in &a.attachments {
+        let data = std::fs::read(p).map_err(|e| Error::invalid(format!("{}: {e}", p.display())))?;
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        attachments.push(treecast_wire::Attachment { name, content_type: "application/octet-stream".into(), data });
+    }
+    let draft = Draft {
+        issuer_code: a.org,
+        title: a.title,
+        body: a.body,
+        attachments,
+        levels: a.levels,
+        only: a.only,
+        exclude: a.exclude,
+        ack_required: !a.no_ack,
+        ack_deadline: a.deadline.as_deref().map(parse_deadline).transpose()?,
+        buttons: Vec::new(),
+    };
+    let rules = NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes };
+    let n = tree.post(author.id, draft, &rules)?;
+    tree.store.flush()?;
+    let issuer = tree.require_id(n.issuer)?;
+    let (channels, orgs) = tree.expected(&n.target, &issuer)?;
+    Ok(format!(
+        "notice #{} posted by {} for {}: {channels} channels in {orgs} orgs; `treecast serve` delivers it",
+        n.id, author.name, issuer.name
+    ))
+}
+
+pub fn notice_status(tree: &Tree, id: u64, org: Option<&str>) -> Result<String> {
+    Ok(tree.status(None, id, org, 20)?.to_text(tree))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_trip_through_beijing_time() {
+        let t = parse_deadline("2026-12-01 18:30").unwrap();
+        assert_eq!(crate::notice::format_time(t), "2026-12-01 18:30");
+        assert!(parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
+    }
+}
