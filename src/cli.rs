@@ -131,6 +131,23 @@ pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
     Ok(format!("bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it", org.code, org.name))
 }
 
+pub fn org_bind_console(tree: &Tree, level: &str) -> Result<String> {
+    let lv = tree.levels.find(level).ok_or_else(|| Error::invalid(format!("there is no level {level:?}")))?;
+    let mut pairs = Vec::new();
+    for root in tree.roots()? {
+        for o in tree.subtree(&root) {
+            let o = o?;
+            if o.level == lv {
+                let a = Address::group(Platform::Console, o.code.clone());
+                pairs.push((o, a));
+            }
+        }
+    }
+    let n = tree.bind_bulk(pairs)?;
+    tree.store.flush()?;
+    Ok(format!("{n} console group chats bound"))
+}
+
 pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) -> Result<String> {
     let org = tree.require(code)?;
     let ch = tree.bind(&org, Address::list(list, members.to_vec()))?;

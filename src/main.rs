@@ -81,6 +81,11 @@ enum TreeCmd {
 
 #[derive(Subcommand)]
 enum OrgCmd {
+    /// Give every org of a level a console group chat (trials, tests, demos).
+    BindConsole {
+        #[arg(long, default_value = "branch")]
+        level: String,
+    },
     /// A one-time code; `/bind CODE` in a group binds it to the org.
     Invite { code: String },
     /// Bind a mailing list (addresses) to an org.
@@ -195,6 +200,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let tree = cli::open_tree(&cfg)?;
             match o {
                 OrgCmd::Invite { code } => cli::org_invite(&tree, &cfg, &code)?,
+                OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
                 OrgCmd::BindList { code, list, members } => cli::org_bind_list(&tree, &code, &list, &members)?,
             }
         }
@@ -249,6 +255,8 @@ async fn adapters(cfg: &Config) -> anyhow::Result<HashMap<Platform, Arc<dyn Adap
             Platform::Console => Arc::new(treecast_console::ConsoleAdapter::new(table.try_into().map_err(bad)?)?),
             #[cfg(feature = "telegram")]
             Platform::Telegram => Arc::new(treecast_telegram::TelegramAdapter::new(table.try_into().map_err(bad)?).await?),
+            #[cfg(feature = "email")]
+            Platform::Email => Arc::new(treecast_email::EmailAdapter::new(table.try_into().map_err(bad)?)?),
             _ => bail!("{}: [{p}] is enabled but this build lacks the {p} adapter; rebuild with --features {p}", cfg.source.display()),
         };
         out.insert(p, adapter);
