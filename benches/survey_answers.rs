@@ -69,6 +69,12 @@ fn status_mb(field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Bytes this process has caused to be written to storage so far.
+fn io_written() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    io.lines().find_map(|l| l.strip_prefix("write_bytes:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
 fn uid(i: usize) -> String {
     format!("{}", 700_000_000 + i)
 }
@@ -153,15 +159,23 @@ fn main() {
         sv.answer_batch(&lookup(chunk.iter().map(|i| ev(*i, &format!("/start {}", l2.payload))).collect())).unwrap();
     }
     let t = Instant::now();
+    let (mut in_flush, written) = (Duration::ZERO, io_written());
     for chunk in (0..n).collect::<Vec<_>>().chunks(batch) {
         let mut replies = Vec::new();
         for (e, p) in lookup(chunk.iter().map(|i| ev(*i, ANSWERS[0])).collect()) {
             replies.extend(sv.answer_text(&e, &p).unwrap().unwrap().replies);
         }
         tree.store.enqueue(replies).unwrap();
+        let f = Instant::now();
         tree.store.flush().unwrap();
+        in_flush += f.elapsed();
     }
-    println!("answers with replies enqueued in the outbox, one flush per {batch}: {}", rate(n, t.elapsed()));
+    println!(
+        "answers with replies enqueued in the outbox, one flush per {batch}: {} ({:.2} s of it in flush; {:.0} bytes written to disk per answer)",
+        rate(n, t.elapsed()),
+        in_flush.as_secs_f64(),
+        (io_written() - written) as f64 / n as f64
+    );
 
     let t = Instant::now();
     let r = sv.results(None, l.id).unwrap();

@@ -68,7 +68,9 @@ impl Surveys {
         }
         let active = keys::active(p.id);
         if let Some(c) = self.conversation(id, p.id)? {
-            self.tree.store.surveys.insert(active, &id.to_be_bytes())?;
+            if self.active(p.id)? != Some(id) {
+                self.tree.store.surveys.insert(active, &id.to_be_bytes())?;
+            }
             return Ok(self.ask(ev, &s, &c, Some("继续上次的作答。 Picking up where you left off.".into())));
         }
         let answered = self.has_answered(sv, p.id)?;
@@ -91,8 +93,9 @@ impl Surveys {
             trail: Vec::new(),
             picked: Vec::new(),
             editing: previous.is_some(),
+            slot: sv.def.anonymous.then(rand::random),
         };
-        self.save(id, p.id, &c)?;
+        self.open(id, p.id, &c)?;
         let mut intro = format!("【微调查】{}\n", sv.def.title);
         if !sv.def.intro.is_empty() {
             intro.push_str(&format!("{}\n", sv.def.intro));
@@ -114,11 +117,17 @@ impl Surveys {
         }
     }
 
+    /// Stores a conversation step (the active pointer is already set).
     pub(super) fn save(&self, survey: u64, person: u64, c: &Conversation) -> Result<()> {
-        let mut b = sled::Batch::default();
-        b.insert(&keys::survey_person(keys::CONVERSATION, survey, person)[..], encode(c));
-        b.insert(&keys::active(person)[..], &survey.to_be_bytes()[..]);
-        self.tree.store.surveys.apply_batch(b)?;
+        self.tree.store.surveys.insert(keys::survey_person(keys::CONVERSATION, survey, person), encode(c))?;
+        Ok(())
+    }
+
+    /// A new conversation, then the pointer that routes free text to it (a
+    /// conversation without the pointer is resumed by `/start`).
+    fn open(&self, survey: u64, person: u64, c: &Conversation) -> Result<()> {
+        self.save(survey, person, c)?;
+        self.tree.store.surveys.insert(keys::active(person), &survey.to_be_bytes())?;
         Ok(())
     }
 
@@ -210,21 +219,21 @@ impl Surveys {
                 *a = None;
             }
         }
-        let mut b = sled::Batch::default();
-        b.remove(&keys::survey_person(keys::CONVERSATION, sv.id, p.id)[..]);
-        if self.active(p.id)? == Some(sv.id) {
-            b.remove(&keys::active(p.id)[..]);
-        }
+        // Plain writes in an order that makes a retry harmless (sled keeps
+        // them in order; a batch costs several times more): the response,
+        // under a key fixed when the conversation began, then the end of the
+        // conversation.
+        let db = &self.tree.store.surveys;
         if sv.def.anonymous {
             let row = Response { person: None, branch: c.branch, answers: c.answers.clone(), at: None };
-            let slot: [u8; 16] = rand::random();
-            b.insert(&keys::survey_opaque(keys::ANONYMOUS, sv.id, &slot)[..], encode(&row));
-            b.insert(&keys::survey_opaque(keys::ANSWERED, sv.id, &keys::marker(&sv.salt, sv.id, p.id))[..], &[][..]);
+            let slot = c.slot.unwrap_or_else(rand::random);
+            db.insert(keys::survey_opaque(keys::ANONYMOUS, sv.id, &slot), encode(&row))?;
+            db.insert(keys::survey_opaque(keys::ANSWERED, sv.id, &keys::marker(&sv.salt, sv.id, p.id)), &[])?;
         } else {
             let row = Response { person: Some(p.id), branch: c.branch, answers: c.answers.clone(), at: Some(self.now()) };
-            b.insert(&keys::survey_person(keys::RESPONSE, sv.id, p.id)[..], encode(&row));
+            db.insert(keys::survey_person(keys::RESPONSE, sv.id, p.id), encode(&row))?;
         }
-        self.tree.store.surveys.apply_batch(b)?;
+        self.forget(sv.id, p.id)?;
         let mut text = format!("✅ 已提交《{}》，感谢参与！ Thank you, your answers are saved.\n", sv.def.title);
         for (i, q) in s.def().questions.iter().enumerate() {
             if let Some(a) = &c.answers[i] {
@@ -255,12 +264,11 @@ impl Surveys {
 
     /// Drops a conversation and, if it is the active one, the pointer to it.
     fn forget(&self, survey: u64, person: u64) -> Result<()> {
-        let mut b = sled::Batch::default();
-        b.remove(&keys::survey_person(keys::CONVERSATION, survey, person)[..]);
+        let db = &self.tree.store.surveys;
+        db.remove(keys::survey_person(keys::CONVERSATION, survey, person))?;
         if self.active(person)? == Some(survey) {
-            b.remove(&keys::active(person)[..]);
+            db.remove(keys::active(person))?;
         }
-        self.tree.store.surveys.apply_batch(b)?;
         Ok(())
     }
 

@@ -77,6 +77,10 @@ pub(crate) struct Conversation {
     picked: Vec<u8>,
     /// Changing an earlier response.
     editing: bool,
+    /// Anonymous surveys: the random key the response will be stored under,
+    /// so a finish repeated after a crash writes the same row. Deleted with
+    /// the conversation, after which nothing links the person to it.
+    slot: Option<[u8; 16]>,
 }
 
 /// A finished response. Anonymous ones carry neither person nor time.
@@ -191,7 +195,9 @@ impl Surveys {
                 s.def().title, s.survey.payload(), s.survey.payload()
             ))));
         };
-        self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
+        if self.active(p.id)? != Some(id) {
+            self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
+        }
         self.step(ev, p, &s, c, engine::Input::Pick { q, pick }).map(Some)
     }
 
