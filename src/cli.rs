@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::notice::{Draft, NoticeRules};
 use crate::store::Store;
+use crate::survey::Surveys;
 use crate::tree::people::{Person, Role};
 use crate::tree::{describe, generate, import, Tree};
 
@@ -28,7 +29,11 @@ pub fn open_tree(cfg: &Config) -> Result<Tree> {
 
 /// A progress bar on a terminal; hidden otherwise (CI logs stay short).
 pub fn progress(len: u64, what: &str) -> ProgressBar {
-    let pb = if std::io::stderr().is_terminal() { ProgressBar::new(len) } else { ProgressBar::hidden() };
+    let pb = if std::io::stderr().is_terminal() {
+        ProgressBar::new(len)
+    } else {
+        ProgressBar::hidden()
+    };
     pb.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
             .expect("valid template")
@@ -46,18 +51,30 @@ pub fn tree_import(tree: &Tree, file: &Path) -> Result<String> {
     Ok(format!("{}: {report}", file.display()))
 }
 
-pub fn tree_generate(tree: &Tree, schools: &Path, branches: usize, csv_out: Option<&Path>) -> Result<String> {
+pub fn tree_generate(
+    tree: &Tree,
+    schools: &Path,
+    branches: usize,
+    csv_out: Option<&Path>,
+) -> Result<String> {
     let list = generate::read_schools(schools)?;
     let csv = generate::national_csv(&list, branches);
     if let Some(out) = csv_out {
         std::fs::write(out, &csv)?;
-        return Ok(format!("wrote {} ({} schools, {branches} branches each)", out.display(), list.len()));
+        return Ok(format!(
+            "wrote {} ({} schools, {branches} branches each)",
+            out.display(),
+            list.len()
+        ));
     }
     let pb = progress(0, "generating");
     let report = import::import_str(tree, &schools.display().to_string(), &csv, Some(&pb))?;
     pb.finish_and_clear();
     tree.store.flush()?;
-    Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))
+    Ok(format!(
+        "national tree from {} schools, {branches} branches each: {report}",
+        list.len()
+    ))
 }
 
 pub fn tree_stats(tree: &Tree) -> Result<String> {
@@ -78,16 +95,23 @@ pub fn tree_show(tree: &Tree, code: &str) -> Result<String> {
 
 /// `platform:user`, e.g. `email:li@example.edu.cn` or `telegram:123456`.
 pub fn parse_identity(s: &str) -> Result<(Platform, String)> {
-    let (p, u) = s
-        .split_once(':')
-        .ok_or_else(|| Error::invalid(format!("{s:?}: write an identity as platform:user, e.g. email:li@example.edu.cn")))?;
-    let p = Platform::parse(p).ok_or_else(|| Error::invalid(format!("{p:?} is not a platform (console, email, matrix, telegram)")))?;
+    let (p, u) = s.split_once(':').ok_or_else(|| {
+        Error::invalid(format!(
+            "{s:?}: write an identity as platform:user, e.g. email:li@example.edu.cn"
+        ))
+    })?;
+    let p = Platform::parse(p).ok_or_else(|| {
+        Error::invalid(format!(
+            "{p:?} is not a platform (console, email, matrix, telegram)"
+        ))
+    })?;
     Ok((p, u.to_owned()))
 }
 
 pub fn person_by(tree: &Tree, identity: &str) -> Result<Person> {
     let (p, u) = parse_identity(identity)?;
-    tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(format!("nobody has the identity {identity}")))
+    tree.person_by_identity(p, &u)?
+        .ok_or_else(|| Error::not_found(format!("nobody has the identity {identity}")))
 }
 
 #[derive(Debug, Default)]
@@ -100,8 +124,15 @@ pub struct NewPerson {
 }
 
 pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
-    let idents: Vec<(Platform, String)> = np.identities.iter().map(|i| parse_identity(i)).collect::<Result<_>>()?;
-    let p = match idents.iter().find_map(|(pl, u)| tree.person_by_identity(*pl, u).ok().flatten()) {
+    let idents: Vec<(Platform, String)> = np
+        .identities
+        .iter()
+        .map(|i| parse_identity(i))
+        .collect::<Result<_>>()?;
+    let p = match idents
+        .iter()
+        .find_map(|(pl, u)| tree.person_by_identity(*pl, u).ok().flatten())
+    {
         Some(p) => p,
         None => tree.add_person(&np.name)?,
     };
@@ -115,7 +146,8 @@ pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
         tree.grant(p.id, &tree.require(code)?, Role::Member)?;
     }
     if let Some(pref) = &np.prefer {
-        let pl = Platform::parse(pref).ok_or_else(|| Error::invalid(format!("{pref:?} is not a platform")))?;
+        let pl = Platform::parse(pref)
+            .ok_or_else(|| Error::invalid(format!("{pref:?} is not a platform")))?;
         tree.set_preferred(p.id, pl)?;
     }
     tree.store.flush()?;
@@ -128,11 +160,17 @@ pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
     let grant = crate::tree::people::Grant::Bind { org: org.id, by: 0 };
     let c = tree.issue_code(grant, cfg.bind_code_ttl.as_secs())?;
     tree.store.flush()?;
-    Ok(format!("bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it", org.code, org.name))
+    Ok(format!(
+        "bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it",
+        org.code, org.name
+    ))
 }
 
 pub fn org_bind_console(tree: &Tree, level: &str) -> Result<String> {
-    let lv = tree.levels.find(level).ok_or_else(|| Error::invalid(format!("there is no level {level:?}")))?;
+    let lv = tree
+        .levels
+        .find(level)
+        .ok_or_else(|| Error::invalid(format!("there is no level {level:?}")))?;
     let mut pairs = Vec::new();
     for root in tree.roots()? {
         for o in tree.subtree(&root) {
@@ -152,7 +190,12 @@ pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) ->
     let org = tree.require(code)?;
     let ch = tree.bind(&org, Address::list(list, members.to_vec()))?;
     tree.store.flush()?;
-    Ok(format!("mailing list {list} ({} addresses) bound to {} as channel #{}", members.len(), org.name, ch.id))
+    Ok(format!(
+        "mailing list {list} ({} addresses) bound to {} as channel #{}",
+        members.len(),
+        org.name,
+        ch.id
+    ))
 }
 
 pub struct PostArgs {
@@ -170,11 +213,27 @@ pub struct PostArgs {
 
 /// `YYYY-MM-DD HH:MM` in UTC+8 -> unix seconds.
 pub fn parse_deadline(s: &str) -> Result<u64> {
-    let bad = || Error::invalid(format!("{s:?}: write the deadline as YYYY-MM-DD HH:MM (Beijing time)"));
+    let bad = || {
+        Error::invalid(format!(
+            "{s:?}: write the deadline as YYYY-MM-DD HH:MM (Beijing time)"
+        ))
+    };
     let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), "23:59"));
-    let d: Vec<i64> = date.split('-').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
-    let t: Vec<i64> = time.split(':').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
-    if d.len() != 3 || t.len() != 2 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) || t[0] > 23 || t[1] > 59 {
+    let d: Vec<i64> = date
+        .split('-')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
+    let t: Vec<i64> = time
+        .split(':')
+        .map(|x| x.parse().map_err(|_| bad()))
+        .collect::<Result<_>>()?;
+    if d.len() != 3
+        || t.len() != 2
+        || !(1..=12).contains(&d[1])
+        || !(1..=31).contains(&d[2])
+        || t[0] > 23
+        || t[1] > 59
+    {
         return Err(bad());
     }
     // Days from civil (Howard Hinnant), the inverse of notice::format_time.
@@ -193,8 +252,15 @@ pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
     let mut attachments = Vec::new();
     for p in &a.attachments {
         let data = std::fs::read(p).map_err(|e| Error::invalid(format!("{}: {e}", p.display())))?;
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        attachments.push(treecast_wire::Attachment { name, content_type: "application/octet-stream".into(), data });
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        attachments.push(treecast_wire::Attachment {
+            name,
+            content_type: "application/octet-stream".into(),
+            data,
+        });
     }
     let draft = Draft {
         issuer_code: a.org,
@@ -208,7 +274,10 @@ pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
         ack_deadline: a.deadline.as_deref().map(parse_deadline).transpose()?,
         buttons: Vec::new(),
     };
-    let rules = NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes };
+    let rules = NoticeRules {
+        footer: cfg.footer.as_str().into(),
+        max_attachment_bytes: cfg.max_attachment_bytes,
+    };
     let n = tree.post(author.id, draft, &rules)?;
     tree.store.flush()?;
     let issuer = tree.require_id(n.issuer)?;
@@ -223,6 +292,97 @@ pub fn notice_status(tree: &Tree, id: u64, org: Option<&str>) -> Result<String> 
     Ok(tree.status(None, id, org, 20)?.to_text(tree))
 }
 
+/// The survey engine with the config's surveys dir and notice rules.
+pub fn surveys(tree: &Tree, cfg: &Config) -> Surveys {
+    let s = Surveys::new(tree.clone());
+    s.set_dir(cfg.surveys_dir.clone());
+    s.set_rules(NoticeRules {
+        footer: cfg.footer.as_str().into(),
+        max_attachment_bytes: cfg.max_attachment_bytes,
+    });
+    s
+}
+
+pub fn survey_check(file: &Path) -> Result<String> {
+    let def = Surveys::check_file(file)?;
+    Ok(format!(
+        "{}: 《{}》, {} questions, no problems",
+        file.display(),
+        def.title,
+        def.questions.len()
+    ))
+}
+
+pub fn survey_launch(
+    tree: &Tree,
+    surveys: &Surveys,
+    file: &Path,
+    org: Option<&str>,
+    by: &str,
+) -> Result<String> {
+    let by = person_by(tree, by)?;
+    let launched = surveys.launch_file(by.id, file, org)?;
+    tree.store.flush()?;
+    Ok(format!(
+        "{}
+`treecast serve` delivers the announcement.",
+        launched.to_text()
+    ))
+}
+
+pub fn survey_list(tree: &Tree, surveys: &Surveys) -> Result<String> {
+    let mut out = String::new();
+    for s in surveys.all()? {
+        let org = tree.require_id(s.org)?;
+        out.push_str(&format!(
+            "#{} 《{}》 {} {}, {} – {}{}\n",
+            s.id,
+            s.def.title,
+            org.code,
+            org.name,
+            crate::survey::clock::show(s.opens),
+            crate::survey::clock::show(s.closes),
+            if s.def.anonymous { ", anonymous" } else { "" }
+        ));
+    }
+    Ok(if out.is_empty() {
+        "no surveys yet".into()
+    } else {
+        out.trim_end().to_owned()
+    })
+}
+
+pub fn survey_results(
+    surveys: &Surveys,
+    id: u64,
+    org: Option<&str>,
+    csv: Option<&Path>,
+    xlsx: Option<&Path>,
+) -> Result<String> {
+    let r = surveys.results_in(None, id, org)?;
+    let mut out = r.to_text(40);
+    if let Some(p) = csv {
+        r.write_csv(p)?;
+        out.push_str(&format!("\nwritten: {}", p.display()));
+    }
+    if let Some(p) = xlsx {
+        r.write_xlsx(p)?;
+        out.push_str(&format!("\nwritten: {}", p.display()));
+    }
+    Ok(out)
+}
+
+pub fn survey_close(tree: &Tree, surveys: &Surveys, id: u64) -> Result<String> {
+    let s = surveys.close(None, id)?;
+    tree.store.flush()?;
+    Ok(format!(
+        "survey #{} 《{}》 closed at {}",
+        s.id,
+        s.def.title,
+        crate::survey::clock::show(s.closes)
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +391,9 @@ mod tests {
     fn deadlines_round_trip_through_beijing_time() {
         let t = parse_deadline("2026-12-01 18:30").unwrap();
         assert_eq!(crate::notice::format_time(t), "2026-12-01 18:30");
-        assert!(parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
+        assert!(parse_deadline("2026-13-01 10:00")
+            .unwrap_err()
+            .to_string()
+            .contains("YYYY-MM-DD"));
     }
 }

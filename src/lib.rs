@@ -19,6 +19,7 @@ pub mod notice;
 pub mod outbox;
 pub mod commands;
 pub mod gateway;
+pub mod server;
 pub mod survey;
 pub mod cli;
 pub mod demo;

@@ -7,13 +7,17 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use treecast::config::Config;
 use treecast::{cli, demo};
 use treecast_wire::{Adapter, Platform};
 
 #[derive(Parser)]
-#[command(name = "treecast", version, about = "Notices down the League tree; replies, acks and surveys back up")]
+#[command(
+    name = "treecast",
+    version,
+    about = "Notices down the League tree; replies, acks and surveys back up"
+)]
 struct Args {
     /// Config file (default: treecast.toml if present, else built-in defaults).
     #[arg(long, global = true, env = "TREECAST_CONFIG")]
@@ -47,6 +51,9 @@ enum Cmd {
     /// Notices.
     #[command(subcommand)]
     Notice(NoticeCmd),
+    /// Micro-surveys (微调查).
+    #[command(subcommand)]
+    Survey(SurveyCmd),
 }
 
 #[derive(Subcommand)]
@@ -159,10 +166,43 @@ enum NoticeCmd {
     },
 }
 
+#[derive(Subcommand)]
+enum SurveyCmd {
+    /// Check a definition file and print every problem as FILE:LINE.
+    Check { file: PathBuf },
+    /// Launch a survey to an org's subtree (announced by `treecast serve`).
+    Launch {
+        file: PathBuf,
+        /// Audience org code (default: the file's `[audience] org`).
+        #[arg(long)]
+        org: Option<String>,
+        /// The launching official, as platform:user.
+        #[arg(long)]
+        by: String,
+    },
+    /// Launched surveys, newest last.
+    List,
+    /// Results rolled up the tree; optionally exported.
+    Results {
+        id: u64,
+        /// Only this org's subtree.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+    },
+    /// Close a survey now.
+    Close { id: u64 },
+}
+
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     match path {
         Some(p) => Ok(Config::load(p)?),
-        None if Path::new("treecast.toml").exists() => Ok(Config::load(Path::new("treecast.toml"))?),
+        None if Path::new("treecast.toml").exists() => {
+            Ok(Config::load(Path::new("treecast.toml"))?)
+        }
         None => Ok(Config::default()),
     }
 }
@@ -170,7 +210,10 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = run(Args::parse()).await {
@@ -188,12 +231,23 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let tree = cli::open_tree(&cfg)?;
             match t {
                 TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
-                TreeCmd::Generate { schools, branches, csv } => cli::tree_generate(&tree, &schools, branches, csv.as_deref())?,
+                TreeCmd::Generate {
+                    schools,
+                    branches,
+                    csv,
+                } => cli::tree_generate(&tree, &schools, branches, csv.as_deref())?,
                 TreeCmd::Stats => cli::tree_stats(&tree)?,
                 TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
-                TreeCmd::Move { code, parent } => format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?),
-                TreeCmd::Rename { code, name } => format!("renamed: {}", tree.rename(&code, &name)?.name),
-                TreeCmd::Delete { code, cascade } => format!("deleted {} orgs", tree.delete(&code, cascade)?),
+                TreeCmd::Move { code, parent } => format!(
+                    "moved: {}",
+                    cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?
+                ),
+                TreeCmd::Rename { code, name } => {
+                    format!("renamed: {}", tree.rename(&code, &name)?.name)
+                }
+                TreeCmd::Delete { code, cascade } => {
+                    format!("deleted {} orgs", tree.delete(&code, cascade)?)
+                }
             }
         }
         Cmd::Org(o) => {
@@ -201,22 +255,87 @@ async fn run(args: Args) -> anyhow::Result<()> {
             match o {
                 OrgCmd::Invite { code } => cli::org_invite(&tree, &cfg, &code)?,
                 OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
-                OrgCmd::BindList { code, list, members } => cli::org_bind_list(&tree, &code, &list, &members)?,
+                OrgCmd::BindList {
+                    code,
+                    list,
+                    members,
+                } => cli::org_bind_list(&tree, &code, &list, &members)?,
             }
         }
-        Cmd::Person(PersonCmd::Add { name, identities, official, member, prefer }) => {
+        Cmd::Person(PersonCmd::Add {
+            name,
+            identities,
+            official,
+            member,
+            prefer,
+        }) => {
             let tree = cli::open_tree(&cfg)?;
-            cli::person_add(&tree, &cli::NewPerson { name, identities, official, member, prefer })?
+            cli::person_add(
+                &tree,
+                &cli::NewPerson {
+                    name,
+                    identities,
+                    official,
+                    member,
+                    prefer,
+                },
+            )?
         }
         Cmd::Notice(n) => {
             let tree = cli::open_tree(&cfg)?;
             match n {
-                NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
-                    let body = std::fs::read_to_string(&body_file)
-                        .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
-                    cli::notice_post(&tree, &cfg, cli::PostArgs { org, title, body, author, levels, only, exclude, no_ack, deadline, attachments: attach })?
+                NoticeCmd::Post {
+                    org,
+                    title,
+                    body_file,
+                    author,
+                    levels,
+                    only,
+                    exclude,
+                    no_ack,
+                    deadline,
+                    attach,
+                } => {
+                    let body = std::fs::read_to_string(&body_file).with_context(|| {
+                        format!("cannot read the body file {}", body_file.display())
+                    })?;
+                    cli::notice_post(
+                        &tree,
+                        &cfg,
+                        cli::PostArgs {
+                            org,
+                            title,
+                            body,
+                            author,
+                            levels,
+                            only,
+                            exclude,
+                            no_ack,
+                            deadline,
+                            attachments: attach,
+                        },
+                    )?
                 }
                 NoticeCmd::Status { id, org } => cli::notice_status(&tree, id, org.as_deref())?,
+            }
+        }
+        Cmd::Survey(c) => {
+            let tree = cli::open_tree(&cfg)?;
+            let surveys = cli::surveys(&tree, &cfg);
+            match c {
+                SurveyCmd::Check { file } => cli::survey_check(&file)?,
+                SurveyCmd::Launch { file, org, by } => {
+                    cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?
+                }
+                SurveyCmd::List => cli::survey_list(&tree, &surveys)?,
+                SurveyCmd::Results { id, org, csv, xlsx } => cli::survey_results(
+                    &surveys,
+                    id,
+                    org.as_deref(),
+                    csv.as_deref(),
+                    xlsx.as_deref(),
+                )?,
+                SurveyCmd::Close { id } => cli::survey_close(&tree, &surveys, id)?,
             }
         }
     };
@@ -249,7 +368,8 @@ async fn adapters(cfg: &Config) -> anyhow::Result<HashMap<Platform, Arc<dyn Adap
             continue;
         }
         let table = cfg.adapter_table(p);
-        let bad = |e: toml::de::Error| anyhow::anyhow!("{}: [{p}] {}", cfg.source.display(), e.message());
+        let bad =
+            |e: toml::de::Error| anyhow::anyhow!("{}: [{p}] {}", cfg.source.display(), e.message());
         let adapter: Arc<dyn Adapter> = match p {
             #[cfg(feature = "console")]
             Platform::Console => Arc::new(treecast_console::ConsoleAdapter::new(table.try_into().map_err(bad)?)?),
@@ -257,12 +377,18 @@ async fn adapters(cfg: &Config) -> anyhow::Result<HashMap<Platform, Arc<dyn Adap
             Platform::Telegram => Arc::new(treecast_telegram::TelegramAdapter::new(table.try_into().map_err(bad)?).await?),
             #[cfg(feature = "email")]
             Platform::Email => Arc::new(treecast_email::EmailAdapter::new(table.try_into().map_err(bad)?)?),
+            #[cfg(feature = "matrix")]
+            Platform::Matrix => Arc::new(treecast_matrix::MatrixAdapter::connect(table.try_into().map_err(bad)?).await?),
+            #[allow(unreachable_patterns)]
             _ => bail!("{}: [{p}] is enabled but this build lacks the {p} adapter; rebuild with --features {p}", cfg.source.display()),
         };
         out.insert(p, adapter);
     }
     if out.is_empty() {
-        bail!("{}: no adapter is enabled; add a [console], [email], [matrix] or [telegram] section", cfg.source.display());
+        bail!(
+            "{}: no adapter is enabled; add a [console], [email], [matrix] or [telegram] section",
+            cfg.source.display()
+        );
     }
     Ok(out)
 }
@@ -270,37 +396,24 @@ async fn adapters(cfg: &Config) -> anyhow::Result<HashMap<Platform, Arc<dyn Adap
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let tree = cli::open_tree(&cfg)?;
     let adapters = adapters(&cfg).await?;
-    let outbox = treecast::outbox::Outbox::new(tree.clone(), &cfg, adapters.clone());
-    let gateway = Arc::new(treecast::gateway::Gateway::new(tree.clone(), &cfg, outbox.waker()));
     let (stop, shutdown) = watch::channel(false);
-    let (tx, rx) = mpsc::channel(1024);
-    let mut tasks = tokio::task::JoinSet::new();
-    for (p, a) in adapters {
-        let (tx, sd) = (tx.clone(), shutdown.clone());
-        tasks.spawn(async move {
-            if let Err(e) = a.run(tx, sd).await {
-                tracing::error!(platform = %p, error = %e, "adapter stopped");
-            }
-        });
-    }
-    drop(tx);
-    let worker = tokio::spawn(outbox.run(shutdown.clone()));
-    let gw = tokio::spawn(gateway.serve(rx, shutdown.clone()));
-    eprintln!("treecast: serving from {} (Ctrl-C to stop)", cfg.data_dir.display());
+    let server = treecast::server::Server::start(tree, &cfg, adapters, shutdown);
+    eprintln!(
+        "treecast: serving from {} (Ctrl-C to stop)",
+        cfg.data_dir.display()
+    );
     wait_for_signal().await;
     eprintln!("treecast: stopping");
     stop.send(true).ok();
-    worker.await.context("outbox worker")??;
-    gw.await.ok();
-    while tasks.join_next().await.is_some() {}
-    tree.store.flush()?;
+    server.join().await.context("stopping")?;
     Ok(())
 }
 
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("signal handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

@@ -155,7 +155,7 @@ impl Tree {
         }
         let target = self.resolve_target(&issuer, &draft)?;
         let notice = Notice {
-            id: self.store.next_id()?,
+            id: self.store.next_number("notice")?,
             kind: NoticeKind::Notice,
             issuer: issuer.id,
             author,
@@ -183,7 +183,7 @@ impl Tree {
 
     pub(crate) fn queue_reminder(&self, original: &Notice, by: u64) -> Result<Notice> {
         let notice = Notice {
-            id: self.store.next_id()?,
+            id: self.store.next_number("notice")?,
             kind: NoticeKind::Reminder { of: original.root_id() },
             author: by,
             created: now_unix(),

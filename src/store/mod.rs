@@ -1,8 +1,8 @@
 //! The sled store: one module per keyspace; key encoding lives here alone.
 
 mod codec;
-mod ops;
 pub mod keys;
+mod ops;
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,6 @@ const SCHEMA_KEY: &[u8] = b"schema_version";
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: sled::Db,
-    pub(crate) meta: sled::Tree,
     /// Orgs, one tree so an import is one atomic batch (`keys::org`).
     pub(crate) orgs: sled::Tree,
     /// org id ++ level -> channels and channelled orgs of that level below it
@@ -83,7 +82,6 @@ impl Store {
             outbox: t("outbox")?,
             threads: t("threads")?,
             surveys: t("surveys")?,
-            meta,
             db,
             path,
         };
@@ -112,6 +110,17 @@ impl Store {
     pub fn next_id(&self) -> Result<u64> {
         Ok(self.db.generate_id()? + 1)
     }
+
+    /// The next number of a user-facing sequence (`notice`, `survey`):
+    /// 1, 2, 3… so officials type `/status 12`, not an internal id.
+    pub fn next_number(&self, sequence: &str) -> Result<u64> {
+        let key = [b"seq:".as_slice(), sequence.as_bytes()].concat();
+        let next = self.db.open_tree("meta")?.update_and_fetch(key, |old| {
+            let n = old.map(keys::read_u64).unwrap_or(0) + 1;
+            Some(n.to_be_bytes().to_vec())
+        })?;
+        Ok(next.map(|v| keys::read_u64(&v)).unwrap_or(1))
+    }
 }
 
 fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
@@ -122,10 +131,16 @@ fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
         }
         Some(v) => {
             let found = u32::from_be_bytes(
-                v.as_ref().try_into().map_err(|_| Error::Corrupt("schema version".into()))?,
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| Error::Corrupt("schema version".into()))?,
             );
             if found > SCHEMA_VERSION {
-                return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
+                return Err(Error::SchemaTooNew {
+                    path: path.to_owned(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
             }
             Ok(())
         }
@@ -137,7 +152,10 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         if !dir.exists() {
-            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
         }
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
@@ -155,11 +173,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            s.meta.insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
+            s.db.open_tree("meta")
+                .unwrap()
+                .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+                .unwrap();
             s.flush().unwrap();
         }
-        let err = Store::open(dir.path()).err().expect("must refuse").to_string();
-        assert!(err.contains("newer than this treecast understands"), "{err}");
+        let err = Store::open(dir.path())
+            .err()
+            .expect("must refuse")
+            .to_string();
+        assert!(
+            err.contains("newer than this treecast understands"),
+            "{err}"
+        );
     }
 
     #[cfg(unix)]

@@ -101,7 +101,7 @@ impl Surveys {
             return Err(Error::invalid(format!("the survey's closing time {} has already passed", clock::show(closes))));
         }
         let survey = Survey {
-            id: self.tree.store.next_id()?,
+            id: self.tree.store.next_number("survey")?,
             name: name.to_owned(),
             org: org.id,
             launched_by: by,

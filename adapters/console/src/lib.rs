@@ -34,6 +34,9 @@ pub struct Settings {
     /// read it back at start so a restarted process still de-duplicates.
     #[serde(default)]
     pub record: Option<PathBuf>,
+    /// Print only these chats (by id); every chat when absent.
+    #[serde(default)]
+    pub show_only: Option<Vec<String>>,
 }
 
 pub struct ConsoleAdapter {
@@ -131,7 +134,8 @@ impl Adapter for ConsoleAdapter {
         }
         let done = Delivered { message_ids: vec![mid.clone()] };
         st.delivered.insert(msg.id.clone(), done.clone());
-        if !self.settings.quiet {
+        let shown = self.settings.show_only.as_ref().is_none_or(|ids| ids.iter().any(|i| *i == msg.to.id));
+        if !self.settings.quiet && shown {
             let text = render(msg, &mid);
             println!("{text}");
             st.printed.push(text);
@@ -197,7 +201,7 @@ mod tests {
     #[tokio::test]
     async fn the_delivery_log_survives_a_restart_and_dedupes() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings { quiet: true, stdin: false, record: Some(dir.path().join("log.tsv")) };
+        let settings = Settings { quiet: true, record: Some(dir.path().join("log.tsv")), ..Default::default() };
         let msg = Outbound::reply("n1-c2", Address::group(Platform::Console, "g"), "hi");
         let first = ConsoleAdapter::new(settings.clone()).unwrap().deliver(&msg).await.unwrap();
         let again = ConsoleAdapter::new(settings.clone()).unwrap();

@@ -140,6 +140,7 @@ impl Drop for User {
 
 impl User {
     pub async fn login(homeserver: &str, name: &str) -> User {
+        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
         let dir = tempfile::tempdir().unwrap();
         let client = Client::builder()
             .homeserver_url(homeserver)
@@ -163,6 +164,9 @@ impl User {
                 let s = Seen { event_id: ev.event_id.clone(), sender: ev.sender.clone(), body: ev.content.body().to_owned() };
                 log.lock().unwrap().entry(room.room_id().to_owned()).or_default().push(s);
             }
+        });
+        client.add_event_handler(|ev: matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent| async move {
+            tracing::warn!(event = %ev.event_id, "test user could not decrypt");
         });
         client.add_event_handler(|ev: StrippedRoomMemberEvent, room: Room, client: Client| async move {
             if Some(ev.state_key.as_ref()) == client.user_id() && ev.content.membership == MembershipState::Invite {
