@@ -422,3 +422,40 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await.ok();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every adapter section of the example config is what that adapter reads.
+    #[test]
+    fn the_example_config_parses_for_every_adapter_built() {
+        let cfg = Config::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/treecast.example.toml")).unwrap();
+        let mut checked = 0;
+        #[cfg(feature = "console")]
+        {
+            let _: treecast_console::Settings = cfg.adapter_table(Platform::Console).try_into().unwrap();
+            checked += 1;
+        }
+        #[cfg(feature = "email")]
+        {
+            let s: treecast_email::Settings = cfg.adapter_table(Platform::Email).try_into().unwrap();
+            assert_eq!(s.max_recipients, 500);
+            checked += 1;
+        }
+        #[cfg(feature = "telegram")]
+        {
+            let s: treecast_telegram::Settings = cfg.adapter_table(Platform::Telegram).try_into().unwrap();
+            assert_eq!(s.poll_timeout_secs, 10);
+            checked += 1;
+        }
+        #[cfg(feature = "matrix")]
+        {
+            let s: treecast_matrix::Settings = cfg.adapter_table(Platform::Matrix).try_into().unwrap();
+            assert_eq!(s.user_id, "@treecast:example.edu.cn");
+            checked += 1;
+        }
+        assert!(checked >= 1, "at least the console adapter is built by default");
+        assert!(cfg.enabled(Platform::Console) && !cfg.enabled(Platform::Email) && !cfg.enabled(Platform::Matrix));
+    }
+}

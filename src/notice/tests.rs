@@ -430,3 +430,25 @@ async fn bind_codes_bind_a_group_once() {
     assert!(matches!(out, treecast_wire::Outcome::Rejected { reason } if reason.contains("already used")));
     b.stop().await;
 }
+
+#[tokio::test]
+async fn survey_reminders_from_the_gateway_reach_each_member_privately_once() {
+    let b = bed().await;
+    let def = "title = \"团日活动调查\"\ndays = 2\nremind_before_hours = 24\n\n[[questions]]\ntype = \"single\"\ntext = \"参加过吗？\"\nchoices = [\"是\", \"否\"]\n";
+    let l = b.gw.surveys.launch_text(b.people["hunan"], "t.toml", def, Some("43")).unwrap();
+    b.settle().await;
+    // Two days before closing nothing is due; an hour before, li and wang are.
+    assert_eq!(b.gw.send_survey_reminders(l.closes - 2 * 86_400 + 60).await.unwrap(), 0);
+    assert_eq!(b.gw.send_survey_reminders(l.closes - 3600).await.unwrap(), 2);
+    assert_eq!(b.gw.send_survey_reminders(l.closes - 1800).await.unwrap(), 0, "once only");
+    b.settle().await;
+    let mut to: Vec<String> = b
+        .chat
+        .delivered()
+        .into_iter()
+        .filter(|m| m.kind == OutboundKind::Private && m.body.contains(&format!("/start {}", l.payload)))
+        .map(|m| m.to.id)
+        .collect();
+    to.sort();
+    assert_eq!(to, ["li", "wang"]);
+}
