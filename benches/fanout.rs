@@ -4,7 +4,8 @@
 //! limits off (state recorded) vs raw sled writes of the same state;
 //! (d) Telegram's default limits: achieved rate as a share of the limit and
 //! violations; (e) `notice status` mid-fan-out.
-//! Run: `cargo bench --bench fanout [-- BRANCHES [TELEGRAM_GROUPS]]`.
+//! Run: `cargo bench --bench fanout [-- BRANCHES [TELEGRAM_GROUPS]]`
+//! (defaults 100 and 2000; BRANCHES = 0 runs (d) alone).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,8 +19,7 @@ use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Levels, Tree};
 use treecast_wire::{
-    Adapter, AdapterError, Address, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform,
-    Shutdown,
+    Adapter, AdapterError, Address, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
 };
 
 /// Records when each delivery left, per chat; answers at once.
@@ -36,36 +36,20 @@ impl Adapter for Clock {
     async fn deliver(&self, m: &Outbound) -> Result<Delivered, DeliveryError> {
         let mut s = self.sent.lock().unwrap();
         s.push((Instant::now(), m.to.id.clone()));
-        Ok(Delivered {
-            message_ids: vec![format!("m{}", s.len())],
-        })
+        Ok(Delivered { message_ids: vec![format!("m{}", s.len())] })
     }
-    async fn run(
-        &self,
-        _: tokio::sync::mpsc::Sender<InboundEnvelope>,
-        mut sd: Shutdown,
-    ) -> Result<(), AdapterError> {
+    async fn run(&self, _: tokio::sync::mpsc::Sender<InboundEnvelope>, mut sd: Shutdown) -> Result<(), AdapterError> {
         treecast_wire::shutdown_signalled(&mut sd).await;
         Ok(())
     }
 }
 
 fn national(dir: &std::path::Path, branches: usize) -> Tree {
-    let tree = Tree::new(
-        Store::open(&dir.join("db")).unwrap(),
-        Levels::default_levels(),
-    );
-    let schools = generate::read_schools(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv"),
-    )
-    .unwrap();
-    import::import_str(
-        &tree,
-        "national",
-        &generate::national_csv(&schools, branches),
-        None,
-    )
-    .unwrap();
+    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels());
+    let schools =
+        generate::read_schools(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv"))
+            .unwrap();
+    import::import_str(&tree, "national", &generate::national_csv(&schools, branches), None).unwrap();
     tree
 }
 
@@ -77,11 +61,7 @@ fn bind(tree: &Tree, platform: Platform, level: u8, limit: usize) -> usize {
         .filter(|o| o.level == level)
         .take(limit)
         .map(|o| {
-            let id = if platform == Platform::Telegram {
-                format!("-100{}", o.id)
-            } else {
-                o.code.clone()
-            };
+            let id = if platform == Platform::Telegram { format!("-100{}", o.id) } else { o.code.clone() };
             (o, Address::group(platform, id))
         })
         .collect();
@@ -104,174 +84,129 @@ fn ms(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let branches = args.first().copied().unwrap_or(100);
     let tg_groups = args.get(1).copied().unwrap_or(2000);
     let dir = tempfile::tempdir().unwrap();
-    let tree = national(dir.path(), branches);
-    let channels = bind(&tree, Platform::Console, 3, usize::MAX);
-    let admin = tree.add_person("admin").unwrap();
-    tree.add_identity(admin.id, Platform::Console, "admin")
-        .unwrap();
-    tree.grant(admin.id, &tree.require("CN").unwrap(), Role::Official)
-        .unwrap();
-    tree.store.flush().unwrap();
-    let rules = NoticeRules {
-        footer: "精彩微博团，青春心连心".into(),
-        max_attachment_bytes: 1 << 20,
-    };
-    println!("national tree: 2756 schools x {branches} branches, {channels} channels");
+    let rules = NoticeRules { footer: "精彩微博团，青春心连心".into(), max_attachment_bytes: 1 << 20 };
+    // BRANCHES = 0 runs (d) alone.
+    if branches > 0 {
+        let tree = national(dir.path(), branches);
+        let channels = bind(&tree, Platform::Console, 3, usize::MAX);
+        let admin = tree.add_person("admin").unwrap();
+        tree.add_identity(admin.id, Platform::Console, "admin").unwrap();
+        tree.grant(admin.id, &tree.require("CN").unwrap(), Role::Official).unwrap();
+        tree.store.flush().unwrap();
+        println!("national tree: 2756 schools x {branches} branches, {channels} channels");
 
-    // (a) durable post vs a raw sled batch of one row per channel.
-    let t = Instant::now();
-    let n = tree.post(admin.id, draft("CN"), &rules).unwrap();
-    tree.store.flush().unwrap();
-    let post = t.elapsed();
-    let raw_db = sled::open(dir.path().join("raw")).unwrap();
-    let raw = raw_db.open_tree("rows").unwrap();
-    let t = Instant::now();
-    let mut batch = sled::Batch::default();
-    for c in 0..channels as u64 {
-        let mut k = n.id.to_be_bytes().to_vec();
-        k.extend_from_slice(&c.to_be_bytes());
-        batch.insert(k, &[0u8; 24][..]);
-    }
-    raw.apply_batch(batch).unwrap();
-    raw_db.flush().unwrap();
-    let raw_rows = t.elapsed();
-    println!("(a) post national notice until durable: {}   yardstick raw sled batch of {channels} rows + flush: {}", ms(post), ms(raw_rows));
-
-    // (b), (c), (e): the worker with limits off.
-    let mut cfg = Config::default();
-    for p in Platform::ALL {
-        cfg.limits.insert(
-            p,
-            Limits {
-                max_in_flight: 512,
-                ..Limits::OFF
-            },
-        );
-    }
-    let clock = Arc::new(Clock {
-        platform: Platform::Console,
-        sent: Mutex::new(Vec::with_capacity(channels)),
-    });
-    let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
-    adapters.insert(Platform::Console, clock.clone());
-    let outbox = Outbox::new(tree.clone(), &cfg, adapters);
-    let stats = outbox.stats();
-    let (stop, rx) = watch::channel(false);
-    let start = Instant::now();
-    let worker = tokio::spawn(outbox.run(rx));
-    let mut status_times = Vec::new();
-    while !tree.store.active_notices().unwrap().is_empty() {
-        let delivered = stats.delivered.load(std::sync::atomic::Ordering::Relaxed) as usize;
-        if delivered > channels / 4 && status_times.len() < 5 {
-            let t = Instant::now();
-            let st = tree.status(None, n.id, None, 20).unwrap();
-            status_times.push((t.elapsed(), st.rows[0].delivered));
+        // (a) durable post vs a raw sled batch of one row per channel.
+        let t = Instant::now();
+        let n = tree.post(admin.id, draft("CN"), &rules).unwrap();
+        tree.store.flush().unwrap();
+        let post = t.elapsed();
+        let raw_db = sled::open(dir.path().join("raw")).unwrap();
+        let raw = raw_db.open_tree("rows").unwrap();
+        let t = Instant::now();
+        let mut batch = sled::Batch::default();
+        for c in 0..channels as u64 {
+            let mut k = n.id.to_be_bytes().to_vec();
+            k.extend_from_slice(&c.to_be_bytes());
+            batch.insert(k, &[0u8; 24][..]);
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let all = start.elapsed();
-    stop.send(true).unwrap();
-    worker.await.unwrap().unwrap();
-    let sent = clock.sent.lock().unwrap();
-    let first = sent
-        .first()
-        .map(|(t, _)| t.duration_since(start))
-        .unwrap_or_default();
-    let last = sent
-        .last()
-        .map(|(t, _)| t.duration_since(start))
-        .unwrap_or_default();
-    println!("(b) worker start to first delivery: {}", ms(first));
-    let st = tree.status(None, n.id, None, 5).unwrap();
-    assert_eq!(
-        st.rows[0].delivered as usize, channels,
-        "every channel recorded"
-    );
-    let rate = channels as f64 / all.as_secs_f64();
-    // Yardstick: raw sled writes of the same state (a row per channel, one
-    // msgref per channel, batches of 1024, flush at the end).
-    let fan = raw_db.open_tree("fan").unwrap();
-    let refs = raw_db.open_tree("refs").unwrap();
-    let t = Instant::now();
-    let (mut b1, mut b2) = (sled::Batch::default(), sled::Batch::default());
-    for c in 0..channels as u64 {
-        let mut k = n.id.to_be_bytes().to_vec();
-        k.push(b'd');
-        k.extend_from_slice(&c.to_be_bytes());
-        b1.insert(k, &[1u8; 40][..]);
-        b2.insert(format!("cm{c}").into_bytes(), &[2u8; 17][..]);
-        if c % 1024 == 1023 {
-            fan.apply_batch(std::mem::take(&mut b1)).unwrap();
-            refs.apply_batch(std::mem::take(&mut b2)).unwrap();
-        }
-    }
-    fan.apply_batch(b1).unwrap();
-    refs.apply_batch(b2).unwrap();
-    raw_db.flush().unwrap();
-    let raw_state = t.elapsed();
-    println!(
-        "(c) worker, limits off: {channels} delivered and recorded in {:.2} s = {:.0}/s (last send at {:.2} s)   yardstick raw sled writes of the same state: {:.2} s = {:.0}/s; ratio {:.2}x",
-        all.as_secs_f64(),
-        rate,
-        last.as_secs_f64(),
-        raw_state.as_secs_f64(),
-        channels as f64 / raw_state.as_secs_f64(),
-        all.as_secs_f64() / raw_state.as_secs_f64()
-    );
-    for (t, d) in &status_times {
+        raw.apply_batch(batch).unwrap();
+        raw_db.flush().unwrap();
+        let raw_rows = t.elapsed();
         println!(
-            "(e) notice status mid-fan-out ({d} delivered so far): {}",
-            ms(*t)
+            "(a) post national notice until durable: {}   yardstick raw sled batch of {channels} rows + flush: {}",
+            ms(post),
+            ms(raw_rows)
         );
+
+        // (b), (c), (e): the worker with limits off.
+        let mut cfg = Config::default();
+        for p in Platform::ALL {
+            cfg.limits.insert(p, Limits { max_in_flight: 512, ..Limits::OFF });
+        }
+        let clock = Arc::new(Clock { platform: Platform::Console, sent: Mutex::new(Vec::with_capacity(channels)) });
+        let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
+        adapters.insert(Platform::Console, clock.clone());
+        let outbox = Outbox::new(tree.clone(), &cfg, adapters);
+        let stats = outbox.stats();
+        let (stop, rx) = watch::channel(false);
+        let start = Instant::now();
+        let worker = tokio::spawn(outbox.run(rx));
+        let mut status_times = Vec::new();
+        while !tree.store.active_notices().unwrap().is_empty() {
+            let delivered = stats.delivered.load(std::sync::atomic::Ordering::Relaxed) as usize;
+            if delivered > channels / 4 && status_times.len() < 5 {
+                let t = Instant::now();
+                let st = tree.status(None, n.id, None, 20).unwrap();
+                status_times.push((t.elapsed(), st.rows[0].delivered));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let all = start.elapsed();
+        stop.send(true).unwrap();
+        worker.await.unwrap().unwrap();
+        let sent = clock.sent.lock().unwrap();
+        let first = sent.first().map(|(t, _)| t.duration_since(start)).unwrap_or_default();
+        let last = sent.last().map(|(t, _)| t.duration_since(start)).unwrap_or_default();
+        println!("(b) worker start to first delivery: {}", ms(first));
+        let st = tree.status(None, n.id, None, 5).unwrap();
+        assert_eq!(st.rows[0].delivered as usize, channels, "every channel recorded");
+        let rate = channels as f64 / all.as_secs_f64();
+        // Yardstick: raw sled writes of the same state (a row per channel, one
+        // msgref per channel, batches of 1024, flush at the end).
+        let fan = raw_db.open_tree("fan").unwrap();
+        let refs = raw_db.open_tree("refs").unwrap();
+        let t = Instant::now();
+        let (mut b1, mut b2) = (sled::Batch::default(), sled::Batch::default());
+        for c in 0..channels as u64 {
+            let mut k = n.id.to_be_bytes().to_vec();
+            k.push(b'd');
+            k.extend_from_slice(&c.to_be_bytes());
+            b1.insert(k, &[1u8; 40][..]);
+            b2.insert(format!("cm{c}").into_bytes(), &[2u8; 17][..]);
+            if c % 1024 == 1023 {
+                fan.apply_batch(std::mem::take(&mut b1)).unwrap();
+                refs.apply_batch(std::mem::take(&mut b2)).unwrap();
+            }
+        }
+        fan.apply_batch(b1).unwrap();
+        refs.apply_batch(b2).unwrap();
+        raw_db.flush().unwrap();
+        let raw_state = t.elapsed();
+        println!(
+            "(c) worker, limits off: {channels} delivered and recorded in {:.2} s = {:.0}/s (last send at {:.2} s)   yardstick raw sled writes of the same state: {:.2} s = {:.0}/s; ratio {:.2}x",
+            all.as_secs_f64(),
+            rate,
+            last.as_secs_f64(),
+            raw_state.as_secs_f64(),
+            channels as f64 / raw_state.as_secs_f64(),
+            all.as_secs_f64() / raw_state.as_secs_f64()
+        );
+        for (t, d) in &status_times {
+            println!("(e) notice status mid-fan-out ({d} delivered so far): {}", ms(*t));
+        }
+        drop(sent);
     }
-    drop(sent);
 
     // (d) Telegram's default limits on a school-notice-sized fan-out to `tg_groups` groups.
     let tree2 = national(&dir.path().join("tg"), 1);
     let groups = bind(&tree2, Platform::Telegram, 2, tg_groups);
     let admin = tree2.add_person("admin").unwrap();
-    tree2
-        .grant(admin.id, &tree2.require("CN").unwrap(), Role::Official)
-        .unwrap();
+    tree2.grant(admin.id, &tree2.require("CN").unwrap(), Role::Official).unwrap();
     let cfg = Config::default();
     let limits = cfg.limits[&Platform::Telegram];
-    let clock = Arc::new(Clock {
-        platform: Platform::Telegram,
-        sent: Mutex::new(Vec::new()),
-    });
+    let clock = Arc::new(Clock { platform: Platform::Telegram, sent: Mutex::new(Vec::new()) });
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
     adapters.insert(Platform::Telegram, clock.clone());
     let outbox = Outbox::new(tree2.clone(), &cfg, adapters);
     let (stop, rx) = watch::channel(false);
     let worker = tokio::spawn(outbox.run(rx));
     // Two notices to the same groups: per-chat limits matter too.
-    let n1 = tree2
-        .post(
-            admin.id,
-            Draft {
-                levels: vec!["school".into()],
-                ..draft("CN")
-            },
-            &rules,
-        )
-        .unwrap();
-    let n2 = tree2
-        .post(
-            admin.id,
-            Draft {
-                levels: vec!["school".into()],
-                ..draft("CN")
-            },
-            &rules,
-        )
-        .unwrap();
+    let n1 = tree2.post(admin.id, Draft { levels: vec!["school".into()], ..draft("CN") }, &rules).unwrap();
+    let n2 = tree2.post(admin.id, Draft { levels: vec!["school".into()], ..draft("CN") }, &rules).unwrap();
     let _ = (n1, n2);
     let t = Instant::now();
     while !tree2.store.active_notices().unwrap().is_empty() {
@@ -309,10 +244,7 @@ async fn main() {
             }
         }
         for (i, t) in ts.iter().enumerate() {
-            let in_min = ts[i..]
-                .iter()
-                .take_while(|u| u.duration_since(*t) < Duration::from_secs(60))
-                .count();
+            let in_min = ts[i..].iter().take_while(|u| u.duration_since(*t) < Duration::from_secs(60)).count();
             if in_min > limits.per_group_per_minute as usize {
                 group_violations += 1;
             }

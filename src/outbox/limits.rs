@@ -58,6 +58,15 @@ impl Window {
 
     /// Takes a slot at `now`, or says how long until one is free.
     pub fn check(&self, now: Instant) -> Result<(), Duration> {
+        self.free_in(now, true)
+    }
+
+    /// How long until a slot is free (None: now), taking nothing.
+    pub fn peek(&self, now: Instant) -> Option<Duration> {
+        self.free_in(now, false).err()
+    }
+
+    fn free_in(&self, now: Instant, take: bool) -> Result<(), Duration> {
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         while sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
             sent.pop_front();
@@ -72,7 +81,9 @@ impl Window {
         if free_at > now {
             return Err(free_at - now);
         }
-        sent.push_back(now);
+        if take {
+            sent.push_back(now);
+        }
         Ok(())
     }
 }
@@ -120,9 +131,19 @@ impl PlatformLimits {
         wait
     }
 
-    /// Whether the platform may send now; otherwise how long to wait.
+    /// Whether the platform may send now; otherwise how long to wait. Takes
+    /// nothing: check this before `chat_wait`, which spends the chat's cell,
+    /// and call `platform_take` when sending.
     pub fn platform_wait(&self) -> Option<Duration> {
-        self.platform.as_ref()?.check(Instant::now()).err()
+        self.platform.as_ref()?.peek(Instant::now())
+    }
+
+    /// Records a send against the platform limit (after `platform_wait`
+    /// said yes; the worker is the only sender, so the slot is still free).
+    pub fn platform_take(&self) {
+        if let Some(w) = &self.platform {
+            let _ = w.check(Instant::now());
+        }
     }
 
     pub fn limited(&self) -> bool {

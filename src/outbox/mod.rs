@@ -3,12 +3,12 @@
 //! round-robin between notices, and records every outcome durably in
 //! groups. Private messages and command replies go first.
 
-pub mod queue;
 pub mod limits;
+pub mod queue;
 mod run;
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -303,16 +303,21 @@ impl Worker {
                     return Ok(());
                 }
             }
+            if self.ready.get(&p).is_none_or(|q| q.is_empty()) {
+                return Ok(());
+            }
+            // The platform first: a chat's cell is spent only when the
+            // message can really go now.
+            if let Some(wait) = lim.platform_wait() {
+                self.platform_ready_at.insert(p, Instant::now() + wait);
+                return Ok(());
+            }
             let Some(job) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) else { return Ok(()) };
             if let Some(wait) = lim.chat_wait(&job.out.to) {
                 self.defer(job, Instant::now() + wait);
                 continue;
             }
-            if let Some(wait) = lim.platform_wait() {
-                self.platform_ready_at.insert(p, Instant::now() + wait);
-                self.ready.get_mut(&p).expect("just popped").push_front(job);
-                return Ok(());
-            }
+            lim.platform_take();
             *self.in_flight_per.entry(p).or_default() += 1;
             let adapter = adapter.clone();
             self.inflight.push(Box::pin(async move {
@@ -404,7 +409,10 @@ impl Worker {
                 q.next_at_ms = run::unix_ms() + wait.as_millis() as u64;
                 tree.store.update_queued(seq, &q)?;
                 let out = q.msg.clone();
-                self.defer(Job { platform: job.platform, out, kind: JobKind::Private { seq, q } }, Instant::now() + wait);
+                self.defer(
+                    Job { platform: job.platform, out, kind: JobKind::Private { seq, q } },
+                    Instant::now() + wait,
+                );
             }
             Err(e) => {
                 tracing::warn!(to = %q.msg.to, error = %e, "private message could not be delivered");
@@ -482,7 +490,8 @@ impl Worker {
         for kv in tree.store.notices.iter() {
             let (_, v) = kv?;
             let mut n: crate::notice::Notice = crate::store::decode(&v)?;
-            let due = n.ack_deadline.is_some_and(|d| d.saturating_sub(self.ob.remind_before.as_secs()) <= now && now < d);
+            let due =
+                n.ack_deadline.is_some_and(|d| d.saturating_sub(self.ob.remind_before.as_secs()) <= now && now < d);
             if n.ack_required && due && !n.auto_reminded && matches!(n.kind, crate::notice::NoticeKind::Notice) {
                 tree.queue_reminder(&n, n.author)?;
                 n.auto_reminded = true;
