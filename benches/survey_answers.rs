@@ -105,7 +105,11 @@ fn main() {
         tree.grant(p.id, &branches[i % branches.len()], Role::Member).unwrap();
     }
     tree.store.flush().unwrap();
-    println!("setup: {people} members registered in {:.2} s; VmHWM {:.0} MB", t.elapsed().as_secs_f64(), status_mb("VmHWM:"));
+    println!(
+        "setup: {people} members registered in {:.2} s; VmHWM {:.0} MB",
+        t.elapsed().as_secs_f64(),
+        status_mb("VmHWM:")
+    );
 
     let sv = Surveys::new(tree.clone());
     let l = sv.launch_text(official.id, "bench.toml", DEF, Some("CN")).unwrap();
@@ -146,7 +150,11 @@ fn main() {
         let what = if q + 1 == ANSWERS.len() { " (finishing: response rows written)" } else { "" };
         println!("question {}{what}: {}", q + 1, rate(people, d));
         if q + 1 == ANSWERS.len() - 1 {
-            println!("after {total} answers, {people} conversations open: VmHWM {:.0} MB, VmRSS {:.0} MB", status_mb("VmHWM:"), status_mb("VmRSS:"));
+            println!(
+                "after {total} answers, {people} conversations open: VmHWM {:.0} MB, VmRSS {:.0} MB",
+                status_mb("VmHWM:"),
+                status_mb("VmRSS:")
+            );
         }
     }
     println!("answers, group commit of {batch}: {}", rate(total, busy));
@@ -179,6 +187,12 @@ fn main() {
 
     let t = Instant::now();
     let r = sv.results(None, l.id).unwrap();
-    println!("results over {} responses: {:.2} s ({}/{} answered)", r.responses.len(), t.elapsed().as_secs_f64(), r.total().responses, r.total().members);
+    println!(
+        "results over {} responses: {:.2} s ({}/{} answered)",
+        r.responses.len(),
+        t.elapsed().as_secs_f64(),
+        r.total().responses,
+        r.total().members
+    );
     println!("peak RSS (VmHWM) overall: {:.0} MB", status_mb("VmHWM:"));
 }

@@ -16,7 +16,9 @@ use crate::tree::{describe, generate, import, Tree};
 
 pub fn open_tree(cfg: &Config) -> Result<Tree> {
     let store = Store::open(&cfg.data_dir).map_err(|e| match e {
-        Error::Store(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") => {
+        Error::Store(sled::Error::Io(io))
+            if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
+        {
             Error::invalid(format!(
                 "the store at {} is in use (is `treecast serve` running with it?); stop it or use the chat commands",
                 cfg.data_dir.display()
@@ -29,11 +31,7 @@ pub fn open_tree(cfg: &Config) -> Result<Tree> {
 
 /// A progress bar on a terminal; hidden otherwise (CI logs stay short).
 pub fn progress(len: u64, what: &str) -> ProgressBar {
-    let pb = if std::io::stderr().is_terminal() {
-        ProgressBar::new(len)
-    } else {
-        ProgressBar::hidden()
-    };
+    let pb = if std::io::stderr().is_terminal() { ProgressBar::new(len) } else { ProgressBar::hidden() };
     pb.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
             .expect("valid template")
@@ -51,30 +49,18 @@ pub fn tree_import(tree: &Tree, file: &Path) -> Result<String> {
     Ok(format!("{}: {report}", file.display()))
 }
 
-pub fn tree_generate(
-    tree: &Tree,
-    schools: &Path,
-    branches: usize,
-    csv_out: Option<&Path>,
-) -> Result<String> {
+pub fn tree_generate(tree: &Tree, schools: &Path, branches: usize, csv_out: Option<&Path>) -> Result<String> {
     let list = generate::read_schools(schools)?;
     let csv = generate::national_csv(&list, branches);
     if let Some(out) = csv_out {
         std::fs::write(out, &csv)?;
-        return Ok(format!(
-            "wrote {} ({} schools, {branches} branches each)",
-            out.display(),
-            list.len()
-        ));
+        return Ok(format!("wrote {} ({} schools, {branches} branches each)", out.display(), list.len()));
     }
     let pb = progress(0, "generating");
     let report = import::import_str(tree, &schools.display().to_string(), &csv, Some(&pb))?;
     pb.finish_and_clear();
     tree.store.flush()?;
-    Ok(format!(
-        "national tree from {} schools, {branches} branches each: {report}",
-        list.len()
-    ))
+    Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))
 }
 
 pub fn tree_stats(tree: &Tree) -> Result<String> {
@@ -96,22 +82,16 @@ pub fn tree_show(tree: &Tree, code: &str) -> Result<String> {
 /// `platform:user`, e.g. `email:li@example.edu.cn` or `telegram:123456`.
 pub fn parse_identity(s: &str) -> Result<(Platform, String)> {
     let (p, u) = s.split_once(':').ok_or_else(|| {
-        Error::invalid(format!(
-            "{s:?}: write an identity as platform:user, e.g. email:li@example.edu.cn"
-        ))
+        Error::invalid(format!("{s:?}: write an identity as platform:user, e.g. email:li@example.edu.cn"))
     })?;
-    let p = Platform::parse(p).ok_or_else(|| {
-        Error::invalid(format!(
-            "{p:?} is not a platform (console, email, matrix, telegram)"
-        ))
-    })?;
+    let p = Platform::parse(p)
+        .ok_or_else(|| Error::invalid(format!("{p:?} is not a platform (console, email, matrix, telegram)")))?;
     Ok((p, u.to_owned()))
 }
 
 pub fn person_by(tree: &Tree, identity: &str) -> Result<Person> {
     let (p, u) = parse_identity(identity)?;
-    tree.person_by_identity(p, &u)?
-        .ok_or_else(|| Error::not_found(format!("nobody has the identity {identity}")))
+    tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(format!("nobody has the identity {identity}")))
 }
 
 #[derive(Debug, Default)]
@@ -124,15 +104,8 @@ pub struct NewPerson {
 }
 
 pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
-    let idents: Vec<(Platform, String)> = np
-        .identities
-        .iter()
-        .map(|i| parse_identity(i))
-        .collect::<Result<_>>()?;
-    let p = match idents
-        .iter()
-        .find_map(|(pl, u)| tree.person_by_identity(*pl, u).ok().flatten())
-    {
+    let idents: Vec<(Platform, String)> = np.identities.iter().map(|i| parse_identity(i)).collect::<Result<_>>()?;
+    let p = match idents.iter().find_map(|(pl, u)| tree.person_by_identity(*pl, u).ok().flatten()) {
         Some(p) => p,
         None => tree.add_person(&np.name)?,
     };
@@ -146,8 +119,7 @@ pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
         tree.grant(p.id, &tree.require(code)?, Role::Member)?;
     }
     if let Some(pref) = &np.prefer {
-        let pl = Platform::parse(pref)
-            .ok_or_else(|| Error::invalid(format!("{pref:?} is not a platform")))?;
+        let pl = Platform::parse(pref).ok_or_else(|| Error::invalid(format!("{pref:?} is not a platform")))?;
         tree.set_preferred(p.id, pl)?;
     }
     tree.store.flush()?;
@@ -160,17 +132,11 @@ pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
     let grant = crate::tree::people::Grant::Bind { org: org.id, by: 0 };
     let c = tree.issue_code(grant, cfg.bind_code_ttl.as_secs())?;
     tree.store.flush()?;
-    Ok(format!(
-        "bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it",
-        org.code, org.name
-    ))
+    Ok(format!("bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it", org.code, org.name))
 }
 
 pub fn org_bind_console(tree: &Tree, level: &str) -> Result<String> {
-    let lv = tree
-        .levels
-        .find(level)
-        .ok_or_else(|| Error::invalid(format!("there is no level {level:?}")))?;
+    let lv = tree.levels.find(level).ok_or_else(|| Error::invalid(format!("there is no level {level:?}")))?;
     let mut pairs = Vec::new();
     for root in tree.roots()? {
         for o in tree.subtree(&root) {
@@ -190,12 +156,7 @@ pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) ->
     let org = tree.require(code)?;
     let ch = tree.bind(&org, Address::list(list, members.to_vec()))?;
     tree.store.flush()?;
-    Ok(format!(
-        "mailing list {list} ({} addresses) bound to {} as channel #{}",
-        members.len(),
-        org.name,
-        ch.id
-    ))
+    Ok(format!("mailing list {list} ({} addresses) bound to {} as channel #{}", members.len(), org.name, ch.id))
 }
 
 pub struct PostArgs {
@@ -213,26 +174,11 @@ pub struct PostArgs {
 
 /// `YYYY-MM-DD HH:MM` in UTC+8 -> unix seconds.
 pub fn parse_deadline(s: &str) -> Result<u64> {
-    let bad = || {
-        Error::invalid(format!(
-            "{s:?}: write the deadline as YYYY-MM-DD HH:MM (Beijing time)"
-        ))
-    };
+    let bad = || Error::invalid(format!("{s:?}: write the deadline as YYYY-MM-DD HH:MM (Beijing time)"));
     let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), "23:59"));
-    let d: Vec<i64> = date
-        .split('-')
-        .map(|x| x.parse().map_err(|_| bad()))
-        .collect::<Result<_>>()?;
-    let t: Vec<i64> = time
-        .split(':')
-        .map(|x| x.parse().map_err(|_| bad()))
-        .collect::<Result<_>>()?;
-    if d.len() != 3
-        || t.len() != 2
-        || !(1..=12).contains(&d[1])
-        || !(1..=31).contains(&d[2])
-        || t[0] > 23
-        || t[1] > 59
+    let d: Vec<i64> = date.split('-').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
+    let t: Vec<i64> = time.split(':').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
+    if d.len() != 3 || t.len() != 2 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) || t[0] > 23 || t[1] > 59
     {
         return Err(bad());
     }
@@ -252,15 +198,8 @@ pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
     let mut attachments = Vec::new();
     for p in &a.attachments {
         let data = std::fs::read(p).map_err(|e| Error::invalid(format!("{}: {e}", p.display())))?;
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        attachments.push(treecast_wire::Attachment {
-            name,
-            content_type: "application/octet-stream".into(),
-            data,
-        });
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        attachments.push(treecast_wire::Attachment { name, content_type: "application/octet-stream".into(), data });
     }
     let draft = Draft {
         issuer_code: a.org,
@@ -274,10 +213,7 @@ pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
         ack_deadline: a.deadline.as_deref().map(parse_deadline).transpose()?,
         buttons: Vec::new(),
     };
-    let rules = NoticeRules {
-        footer: cfg.footer.as_str().into(),
-        max_attachment_bytes: cfg.max_attachment_bytes,
-    };
+    let rules = NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes };
     let n = tree.post(author.id, draft, &rules)?;
     tree.store.flush()?;
     let issuer = tree.require_id(n.issuer)?;
@@ -296,30 +232,16 @@ pub fn notice_status(tree: &Tree, id: u64, org: Option<&str>) -> Result<String> 
 pub fn surveys(tree: &Tree, cfg: &Config) -> Surveys {
     let s = Surveys::new(tree.clone());
     s.set_dir(cfg.surveys_dir.clone());
-    s.set_rules(NoticeRules {
-        footer: cfg.footer.as_str().into(),
-        max_attachment_bytes: cfg.max_attachment_bytes,
-    });
+    s.set_rules(NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes });
     s
 }
 
 pub fn survey_check(file: &Path) -> Result<String> {
     let def = Surveys::check_file(file)?;
-    Ok(format!(
-        "{}: 《{}》, {} questions, no problems",
-        file.display(),
-        def.title,
-        def.questions.len()
-    ))
+    Ok(format!("{}: 《{}》, {} questions, no problems", file.display(), def.title, def.questions.len()))
 }
 
-pub fn survey_launch(
-    tree: &Tree,
-    surveys: &Surveys,
-    file: &Path,
-    org: Option<&str>,
-    by: &str,
-) -> Result<String> {
+pub fn survey_launch(tree: &Tree, surveys: &Surveys, file: &Path, org: Option<&str>, by: &str) -> Result<String> {
     let by = person_by(tree, by)?;
     let launched = surveys.launch_file(by.id, file, org)?;
     tree.store.flush()?;
@@ -345,11 +267,7 @@ pub fn survey_list(tree: &Tree, surveys: &Surveys) -> Result<String> {
             if s.def.anonymous { ", anonymous" } else { "" }
         ));
     }
-    Ok(if out.is_empty() {
-        "no surveys yet".into()
-    } else {
-        out.trim_end().to_owned()
-    })
+    Ok(if out.is_empty() { "no surveys yet".into() } else { out.trim_end().to_owned() })
 }
 
 pub fn survey_results(
@@ -375,12 +293,7 @@ pub fn survey_results(
 pub fn survey_close(tree: &Tree, surveys: &Surveys, id: u64) -> Result<String> {
     let s = surveys.close(None, id)?;
     tree.store.flush()?;
-    Ok(format!(
-        "survey #{} 《{}》 closed at {}",
-        s.id,
-        s.def.title,
-        crate::survey::clock::show(s.closes)
-    ))
+    Ok(format!("survey #{} 《{}》 closed at {}", s.id, s.def.title, crate::survey::clock::show(s.closes)))
 }
 
 #[cfg(test)]
@@ -391,9 +304,6 @@ mod tests {
     fn deadlines_round_trip_through_beijing_time() {
         let t = parse_deadline("2026-12-01 18:30").unwrap();
         assert_eq!(crate::notice::format_time(t), "2026-12-01 18:30");
-        assert!(parse_deadline("2026-13-01 10:00")
-            .unwrap_err()
-            .to_string()
-            .contains("YYYY-MM-DD"));
+        assert!(parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
     }
 }

@@ -85,24 +85,15 @@ impl Limits {
     /// leans on the server's 429s; SMTP is paced gently.
     pub fn default_for(p: Platform) -> Limits {
         match p {
-            Platform::Telegram => Limits {
-                per_second: 30.0,
-                per_chat_per_second: 1.0,
-                per_group_per_minute: 20.0,
-                max_in_flight: 30,
-            },
-            Platform::Matrix => Limits {
-                per_second: 10.0,
-                per_chat_per_second: 1.0,
-                per_group_per_minute: 0.0,
-                max_in_flight: 8,
-            },
-            Platform::Email => Limits {
-                per_second: 20.0,
-                per_chat_per_second: 0.0,
-                per_group_per_minute: 0.0,
-                max_in_flight: 4,
-            },
+            Platform::Telegram => {
+                Limits { per_second: 30.0, per_chat_per_second: 1.0, per_group_per_minute: 20.0, max_in_flight: 30 }
+            }
+            Platform::Matrix => {
+                Limits { per_second: 10.0, per_chat_per_second: 1.0, per_group_per_minute: 0.0, max_in_flight: 8 }
+            }
+            Platform::Email => {
+                Limits { per_second: 20.0, per_chat_per_second: 0.0, per_group_per_minute: 0.0, max_in_flight: 4 }
+            }
             Platform::Console => Limits::OFF,
         }
     }
@@ -137,18 +128,14 @@ impl Default for Config {
 impl Config {
     /// Reads and validates a config file; `TREECAST_DATA_DIR` overrides `data_dir`.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
-            path: path.to_owned(),
-            message: format!("cannot read the file ({e})"),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config { path: path.to_owned(), message: format!("cannot read the file ({e})") })?;
         Self::parse(&text, path)
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
-            path: path.to_owned(),
-            message: one_line(&e.to_string()),
-        })?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| Error::Config { path: path.to_owned(), message: one_line(&e.to_string()) })?;
         Self::from_raw(raw, path)
     }
 
@@ -159,8 +146,9 @@ impl Config {
         let mut limits: BTreeMap<Platform, Limits> =
             Platform::ALL.into_iter().map(|p| (p, Limits::default_for(p))).collect();
         for (name, l) in raw.outbox.limits {
-            let p = Platform::parse(&name)
-                .ok_or_else(|| bad(&format!("outbox.limits.{name}"), "not a platform (console, email, matrix, telegram)"))?;
+            let p = Platform::parse(&name).ok_or_else(|| {
+                bad(&format!("outbox.limits.{name}"), "not a platform (console, email, matrix, telegram)")
+            })?;
             if l.per_second < 0.0 || l.per_chat_per_second < 0.0 || l.per_group_per_minute < 0.0 {
                 return Err(bad(&format!("outbox.limits.{name}"), "limits cannot be negative"));
             }
@@ -215,10 +203,7 @@ impl Config {
 
     /// Whether a platform's section is present (and not `enabled = false`).
     pub fn enabled(&self, p: Platform) -> bool {
-        self.adapters
-            .get(&p)
-            .map(|t| t.get("enabled").and_then(|v| v.as_bool()).unwrap_or(true))
-            .unwrap_or(false)
+        self.adapters.get(&p).map(|t| t.get("enabled").and_then(|v| v.as_bool()).unwrap_or(true)).unwrap_or(false)
     }
 
     /// A platform's table without the core's own `enabled` key.

@@ -79,10 +79,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let bound = tree.bind_bulk(pairs)?;
     let tg = Address::group(Platform::Telegram, "-1001001");
     let mx = Address::group(Platform::Matrix, "!branchB:localhost");
-    let list = Address::list(
-        "branch-c@lists.example.test",
-        vec!["c1@example.test".into(), "c2@example.test".into()],
-    );
+    let list = Address::list("branch-c@lists.example.test", vec!["c1@example.test".into(), "c2@example.test".into()]);
     tree.bind(&a, tg.clone())?;
     tree.bind(&b, mx.clone())?;
     tree.bind(&c, list.clone())?;
@@ -109,10 +106,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let (stop, rx) = watch::channel(false);
     let worker = tokio::spawn(outbox.run(rx));
 
-    step(
-        3,
-        "共青团中央学校部 posts a national notice: it fans out to every branch",
-    );
+    step(3, "共青团中央学校部 posts a national notice: it fans out to every branch");
     let total = tree.channels_in(&tree.require("CN")?)?.len() as u64;
     let national = tree.post(
         people["national"],
@@ -140,17 +134,11 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
         t0.elapsed().as_secs_f64()
     );
 
-    step(
-        4,
-        "The national status roll-up (from counters, cheap at any size)",
-    );
+    step(4, "The national status roll-up (from counters, cheap at any size)");
     let st = tree.status(Some(people["national"]), national.id, None, 5)?;
     println!("{}", st.to_text(&tree));
 
-    step(
-        5,
-        "The 湖南省 official emails a notice to notice+43@bot.example.test",
-    );
+    step(5, "The 湖南省 official emails a notice to notice+43@bot.example.test");
     let mut mail = Inbound::text(
         Address::direct(Platform::Email, "hunan.official@example.test"),
         "hunan.official@example.test",
@@ -166,18 +154,10 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     step(6, "A student replies in the Telegram group; the official gets it privately by email and answers");
     let copy = |addr: &Address| -> Result<String> {
         let ch = tree.channel_by_address(addr)?.expect("bound above");
-        let d = tree
-            .store
-            .delivery(hunan_notice, ch.id)?
-            .expect("delivered");
+        let d = tree.store.delivery(hunan_notice, ch.id)?.expect("delivered");
         Ok(match d.state {
-            crate::notice::fanout::DeliveryState::Sent { message_ids, .. } => {
-                message_ids[0].clone()
-            }
-            other => panic!(
-                "not delivered: {other:?} ({})",
-                delivery_id(hunan_notice, ch.id)
-            ),
+            crate::notice::fanout::DeliveryState::Sent { message_ids, .. } => message_ids[0].clone(),
+            other => panic!("not delivered: {other:?} ({})", delivery_id(hunan_notice, ch.id)),
         })
     };
     let mut reply = Inbound::text(tg.clone(), "5001", "请问评议材料需要纸质版吗？");
@@ -196,34 +176,19 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     gw.handle(&answer).await;
     settle(&tree).await?;
 
-    step(
-        7,
-        "Branch B acknowledges with a ✅ reaction in Matrix; branch C replies 收到 by email",
-    );
+    step(7, "Branch B acknowledges with a ✅ reaction in Matrix; branch C replies 收到 by email");
     let mut react = Inbound::text(mx.clone(), "@student.b:localhost", "");
     react.kind = InboundKind::Reaction { key: "✅".into() };
     react.in_reply_to = Some(copy(&mx)?);
     gw.handle(&react).await;
-    let st = tree.status(
-        Some(people["hunan"]),
-        hunan_notice,
-        Some(&a.parent_code(&tree)?),
-        3,
-    )?;
+    let st = tree.status(Some(people["hunan"]), hunan_notice, Some(&a.parent_code(&tree)?), 3)?;
     println!("{}", st.to_text(&tree));
-    let mut ack = Inbound::text(
-        Address::direct(Platform::Email, "c1@example.test"),
-        "c1@example.test",
-        "收到",
-    );
+    let mut ack = Inbound::text(Address::direct(Platform::Email, "c1@example.test"), "c1@example.test", "收到");
     ack.in_reply_to = Some(copy(&list)?);
     gw.handle(&ack).await;
     settle(&tree).await?;
 
-    step(
-        8,
-        "The official asks for the status of 湖南 by email, then reminds the rest",
-    );
+    step(8, "The official asks for the status of 湖南 by email, then reminds the rest");
     let mut ask = Inbound::text(
         Address::direct(Platform::Email, "hunan.official@example.test"),
         "hunan.official@example.test",
@@ -254,35 +219,14 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     launch.message_id = "<survey-1@example.test>".into();
     gw.handle(&launch).await;
     settle(&tree).await?;
-    let survey = gw
-        .surveys
-        .all()?
-        .pop()
-        .ok_or_else(|| crate::Error::invalid("the survey was not launched"))?;
+    let survey = gw.surveys.all()?.pop().ok_or_else(|| crate::Error::invalid("the survey was not launched"))?;
     let start = format!("/start {}", survey.payload());
     // 李明 in his Telegram private chat; 赵敏 in her Matrix DM. Each answer is
     // typed the way people type: letters, 是/否, 、-separated choices, digits.
     let li = Address::direct(Platform::Telegram, "5001");
     let zhao = Address::direct(Platform::Matrix, "@student.b:localhost");
-    let li_answers = [
-        start.as_str(),
-        "A",
-        "是",
-        "A、C",
-        "4",
-        "3",
-        "/跳过",
-        "多组织志愿服务活动",
-    ];
-    let zhao_answers = [
-        start.as_str(),
-        "2",
-        "否",
-        "B",
-        "0",
-        "/skip",
-        "希望活动时间更灵活",
-    ];
+    let li_answers = [start.as_str(), "A", "是", "A、C", "4", "3", "/跳过", "多组织志愿服务活动"];
+    let zhao_answers = [start.as_str(), "2", "否", "B", "0", "/skip", "希望活动时间更灵活"];
     for (chat, answers) in [(&li, &li_answers[..]), (&zhao, &zhao_answers[..])] {
         for (i, text) in answers.iter().enumerate() {
             let mut ev = Inbound::text(chat.clone(), &chat.id, *text);
@@ -292,30 +236,20 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     }
     settle(&tree).await?;
 
-    step(
-        10,
-        "Results roll up branch -> school -> province; the CSV export",
-    );
+    step(10, "Results roll up branch -> school -> province; the CSV export");
     let results = gw.surveys.results(Some(people["hunan"]), survey.id)?;
     println!("{}", results.to_text(6));
     let csv = std::env::temp_dir().join(format!("treecast-demo-survey-{}.csv", std::process::id()));
     results.write_csv(&csv)?;
     let text = std::fs::read_to_string(&csv)?;
     let _ = std::fs::remove_file(&csv);
-    for line in text
-        .lines()
-        .take(1)
-        .chain(text.lines().filter(|l| l.contains("湖南大学")).take(4))
-    {
+    for line in text.lines().take(1).chain(text.lines().filter(|l| l.contains("湖南大学")).take(4)) {
         println!("  {line}");
     }
 
     stop.send(true).ok();
     worker.await.expect("worker task")?;
-    println!(
-        "\ndemo finished in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\ndemo finished in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -327,18 +261,11 @@ async fn settle(tree: &Tree) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    Err(crate::Error::invalid(
-        "the outbox did not settle within a minute",
-    ))
+    Err(crate::Error::invalid("the outbox did not settle within a minute"))
 }
 
 fn last_notice(tree: &Tree) -> Result<u64> {
-    Ok(tree
-        .store
-        .notices
-        .last()?
-        .map(|(k, _)| crate::store::keys::read_u64(&k))
-        .unwrap_or(0))
+    Ok(tree.store.notices.last()?.map(|(k, _)| crate::store::keys::read_u64(&k)).unwrap_or(0))
 }
 
 /// The newest platform message id recorded as a relay to a notice author.
@@ -347,11 +274,7 @@ fn last_msgref_to(tree: &Tree, platform: Platform) -> Result<String> {
     let mut newest = None;
     for kv in tree.store.msgref.scan_prefix(prefix) {
         let (k, v) = kv?;
-        if let crate::notice::reply::MsgRef::Thread {
-            thread,
-            to_author: true,
-        } = crate::store::decode(&v)?
-        {
+        if let crate::notice::reply::MsgRef::Thread { thread, to_author: true } = crate::store::decode(&v)? {
             if newest.as_ref().is_none_or(|(t, _)| thread > *t) {
                 newest = Some((thread, String::from_utf8_lossy(&k[1..]).into_owned()));
             }
@@ -362,46 +285,17 @@ fn last_msgref_to(tree: &Tree, platform: Platform) -> Result<String> {
 
 fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
     let mut out = HashMap::new();
-    let mut add = |key: &'static str,
-                   name: &str,
-                   ident: (Platform, &str),
-                   role: Role,
-                   org: &str|
-     -> Result<()> {
+    let mut add = |key: &'static str, name: &str, ident: (Platform, &str), role: Role, org: &str| -> Result<()> {
         let p = tree.add_person(name)?;
         tree.add_identity(p.id, ident.0, ident.1)?;
         tree.grant(p.id, &tree.require(org)?, role)?;
         out.insert(key, p.id);
         Ok(())
     };
-    add(
-        "national",
-        "王老师 (团中央学校部)",
-        (Platform::Console, "wang.national"),
-        Role::Official,
-        "CN",
-    )?;
-    add(
-        "hunan",
-        "湖南省团委学校部 张老师",
-        (Platform::Email, "hunan.official@example.test"),
-        Role::Official,
-        "43",
-    )?;
-    add(
-        "li",
-        "李明",
-        (Platform::Telegram, "5001"),
-        Role::Member,
-        "4143010532-001",
-    )?;
-    add(
-        "b",
-        "赵敏",
-        (Platform::Matrix, "@student.b:localhost"),
-        Role::Member,
-        "4143010532-002",
-    )?;
+    add("national", "王老师 (团中央学校部)", (Platform::Console, "wang.national"), Role::Official, "CN")?;
+    add("hunan", "湖南省团委学校部 张老师", (Platform::Email, "hunan.official@example.test"), Role::Official, "43")?;
+    add("li", "李明", (Platform::Telegram, "5001"), Role::Member, "4143010532-001")?;
+    add("b", "赵敏", (Platform::Matrix, "@student.b:localhost"), Role::Member, "4143010532-002")?;
     Ok(out)
 }
 

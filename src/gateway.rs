@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use treecast_wire::{
-    shutdown_signalled, Address, ChatKind, Inbound, InboundEnvelope, InboundKind, Outbound,
-    Outcome, Platform, Shutdown,
+    shutdown_signalled, Address, ChatKind, Inbound, InboundEnvelope, InboundKind, Outbound, Outcome, Platform, Shutdown,
 };
 
 use crate::commands::{help_text, parse_notice_id, Command};
@@ -43,18 +42,12 @@ pub struct Handled {
 
 impl Handled {
     fn say(to: &Inbound, text: impl Into<String>) -> Handled {
-        Handled {
-            replies: vec![reply_to(to, text)],
-            rejected: None,
-        }
+        Handled { replies: vec![reply_to(to, text)], rejected: None }
     }
 
     fn reject(to: &Inbound, text: impl Into<String>) -> Handled {
         let text = text.into();
-        Handled {
-            replies: vec![reply_to(to, text.clone())],
-            rejected: Some(text),
-        }
+        Handled { replies: vec![reply_to(to, text.clone())], rejected: Some(text) }
     }
 
     fn none() -> Handled {
@@ -72,34 +65,18 @@ pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
     out.in_reply_to = Some(ev.message_id.clone()).filter(|m| !m.is_empty());
     if ev.chat.platform == Platform::Email && !ev.subject.is_empty() {
         let s = ev.subject.trim();
-        out.title = Some(
-            if s.starts_with("Re:") {
-                s.to_owned()
-            } else {
-                format!("Re: {s}")
-            }
-            .into(),
-        );
+        out.title = Some(if s.starts_with("Re:") { s.to_owned() } else { format!("Re: {s}") }.into());
     }
     Queued::new(out)
 }
 
 impl Gateway {
     pub fn new(tree: Tree, cfg: &Config, waker: Waker) -> Gateway {
-        let rules = NoticeRules {
-            footer: cfg.footer.as_str().into(),
-            max_attachment_bytes: cfg.max_attachment_bytes,
-        };
+        let rules = NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes };
         let surveys = Surveys::new(tree.clone());
         surveys.set_dir(cfg.surveys_dir.clone());
         surveys.set_rules(rules.clone());
-        Gateway {
-            rules,
-            surveys,
-            tree,
-            waker,
-            bind_code_ttl: cfg.bind_code_ttl.as_secs(),
-        }
+        Gateway { rules, surveys, tree, waker, bind_code_ttl: cfg.bind_code_ttl.as_secs() }
     }
 
     /// Handles one event: state and answers are durable when this returns.
@@ -115,9 +92,7 @@ impl Gateway {
         for ev in events {
             let handled = self.decide(ev);
             outcomes.push(match &handled.rejected {
-                Some(reason) => Outcome::Rejected {
-                    reason: reason.clone(),
-                },
+                Some(reason) => Outcome::Rejected { reason: reason.clone() },
                 None => Outcome::Done,
             });
             replies.extend(handled.replies);
@@ -134,7 +109,10 @@ impl Gateway {
             Ok(h) => h,
             Err(e @ (Error::Store(_) | Error::Corrupt(_) | Error::Io(_))) => {
                 tracing::error!(error = %e, "could not handle an event");
-                Handled::say(ev, "Sorry, something went wrong on our side; please try again later. 系统繁忙，请稍后再试。")
+                Handled::say(
+                    ev,
+                    "Sorry, something went wrong on our side; please try again later. 系统繁忙，请稍后再试。",
+                )
             }
             Err(e) => Handled::reject(ev, e.to_string()),
         }
@@ -160,11 +138,7 @@ impl Gateway {
 
     /// Receives from every adapter until shutdown, committing whatever has
     /// arrived together (group commit).
-    pub async fn serve(
-        self: Arc<Self>,
-        mut rx: mpsc::Receiver<InboundEnvelope>,
-        mut shutdown: Shutdown,
-    ) {
+    pub async fn serve(self: Arc<Self>, mut rx: mpsc::Receiver<InboundEnvelope>, mut shutdown: Shutdown) {
         const GROUP: usize = 512;
         let mut buf = Vec::with_capacity(GROUP);
         loop {
@@ -173,8 +147,7 @@ impl Gateway {
                 _ = shutdown_signalled(&mut shutdown) => return,
                 n = rx.recv_many(&mut buf, GROUP) => if n == 0 { return },
             }
-            let (events, acks): (Vec<Inbound>, Vec<_>) =
-                buf.drain(..).map(|e| (e.event, e.committed)).unzip();
+            let (events, acks): (Vec<Inbound>, Vec<_>) = buf.drain(..).map(|e| (e.event, e.committed)).unzip();
             let outcomes = self.handle_batch(&events).await;
             for (ack, outcome) in acks.into_iter().zip(outcomes) {
                 if let Some(c) = ack {
@@ -185,8 +158,7 @@ impl Gateway {
     }
 
     fn person(&self, ev: &Inbound) -> Result<Option<Person>> {
-        self.tree
-            .person_by_identity(ev.chat.platform, &ev.sender.id)
+        self.tree.person_by_identity(ev.chat.platform, &ev.sender.id)
     }
 
     fn route(&self, ev: &Inbound) -> Result<Handled> {
@@ -234,44 +206,28 @@ impl Gateway {
                     return self.ack_channel(ev, notice, channel, true);
                 }
                 let q = self.tree.relay_reply(ev, notice, channel)?;
-                let mut h = Handled {
-                    replies: vec![q],
-                    rejected: None,
-                };
+                let mut h = Handled { replies: vec![q], rejected: None };
                 if ev.chat.kind != ChatKind::Group {
-                    h.replies.push(reply_to(
-                        ev,
-                        "已转给通知发布人。 Your reply was passed to the notice's author.",
-                    ));
+                    h.replies.push(reply_to(ev, "已转给通知发布人。 Your reply was passed to the notice's author."));
                 }
                 Ok(h)
             }
             MsgRef::Thread { thread, to_author } => {
                 let t = self.tree.thread(thread)?;
                 let q = self.tree.relay_answer(ev, &t, to_author)?;
-                Ok(Handled {
-                    replies: vec![q],
-                    rejected: None,
-                })
+                Ok(Handled { replies: vec![q], rejected: None })
             }
             MsgRef::Confirm { code } => self.confirm_post(ev, &code),
         }
     }
 
     fn ack_channel(&self, ev: &Inbound, notice: u64, channel: u64, say: bool) -> Result<Handled> {
-        let ch = self
-            .tree
-            .channel(channel)?
-            .ok_or_else(|| Error::not_found("that chat is no longer bound"))?;
+        let ch = self.tree.channel(channel)?.ok_or_else(|| Error::not_found("that chat is no longer bound"))?;
         let org = self.tree.require_id(ch.org)?;
         let person = self.person(ev)?;
         let row = AckRow {
             person: person.as_ref().map(|p| p.id),
-            by: ev
-                .sender
-                .display_name
-                .clone()
-                .unwrap_or_else(|| ev.sender.id.clone()),
+            by: ev.sender.display_name.clone().unwrap_or_else(|| ev.sender.id.clone()),
             via: ev.chat.platform,
             at: now_unix(),
         };
@@ -280,15 +236,9 @@ impl Gateway {
             return Ok(Handled::none());
         }
         let text = if fresh {
-            format!(
-                "✅ {} 已确认收到通知 #{}。 Acknowledged.",
-                org.name, root.id
-            )
+            format!("✅ {} 已确认收到通知 #{}。 Acknowledged.", org.name, root.id)
         } else {
-            format!(
-                "{} 已确认过通知 #{}。 Already acknowledged.",
-                org.name, root.id
-            )
+            format!("{} 已确认过通知 #{}。 Already acknowledged.", org.name, root.id)
         };
         Ok(Handled::say(ev, text))
     }
@@ -314,9 +264,7 @@ impl Gateway {
             return Ok(Handled::none());
         };
         match self.tree.msgref(ev.chat.platform, r)? {
-            Some(MsgRef::Delivery { notice, channel })
-                if ack_keys.iter().any(|k| key.starts_with(k)) =>
-            {
+            Some(MsgRef::Delivery { notice, channel }) if ack_keys.iter().any(|k| key.starts_with(k)) => {
                 self.ack_channel(ev, notice, channel, false)
             }
             _ => Ok(Handled::none()),
@@ -327,8 +275,7 @@ impl Gateway {
         let Some(ch) = self.tree.channel_by_address(&ev.chat)? else {
             return Ok(Handled::none());
         };
-        self.tree
-            .mark_dead(ch.id, "the bot was removed from the chat")?;
+        self.tree.mark_dead(ch.id, "the bot was removed from the chat")?;
         let org = self.tree.require_id(ch.org)?;
         Ok(Handled {
             replies: self.tell_officials(&org, &format!(
@@ -360,11 +307,7 @@ impl Gateway {
         for p in self.tree.responsible_officials(org)? {
             if let Some(i) = p.preferred_identity() {
                 let id = format!("o{}-{}", p.id, self.tree.store.next_id()?);
-                out.push(Queued::new(Outbound::reply(
-                    id,
-                    Address::direct(i.platform, i.user.clone()),
-                    text,
-                )));
+                out.push(Queued::new(Outbound::reply(id, Address::direct(i.platform, i.user.clone()), text)));
             }
         }
         Ok(out)
@@ -381,18 +324,19 @@ impl Gateway {
             Command::Help => Ok(Handled::say(ev, help_text())),
             Command::Unknown(msg) => Ok(Handled::say(ev, msg)),
             Command::Start(Some(payload)) => self.surveys.start(ev, &person, &payload),
-            Command::Start(None) => Ok(Handled::say(
-                ev,
-                format!(
-                    "你好！This is treecast, the League's notice bot.\n\n{}",
-                    help_text()
-                ),
-            )),
+            Command::Start(None) => {
+                Ok(Handled::say(ev, format!("你好！This is treecast, the League's notice bot.\n\n{}", help_text())))
+            }
             Command::WhoAmI => Ok(Handled::say(ev, self.whoami(ev, person.as_ref())?)),
             Command::Link(None) => {
                 let p = need_person()?;
                 let code = self.tree.issue_code(Grant::Link { person: p.id }, 3600)?;
-                Ok(Handled::say(ev, format!("Send /link {code} from your other account within an hour. 请在另一账号中发送 /link {code}")))
+                Ok(Handled::say(
+                    ev,
+                    format!(
+                        "Send /link {code} from your other account within an hour. 请在另一账号中发送 /link {code}"
+                    ),
+                ))
             }
             Command::Link(Some(code)) => self.link(ev, person.as_ref(), &code),
             Command::Bind(code) => self.bind(ev, &code),
@@ -400,37 +344,21 @@ impl Gateway {
                 let p = need_person()?;
                 let org = self.official_org(&p, org.as_deref())?;
                 self.tree.check(p.id, Action::BindChannel, &org)?;
-                let code = self.tree.issue_code(
-                    Grant::Bind {
-                        org: org.id,
-                        by: p.id,
-                    },
-                    self.bind_code_ttl,
-                )?;
+                let code = self.tree.issue_code(Grant::Bind { org: org.id, by: p.id }, self.bind_code_ttl)?;
                 Ok(Handled::say(ev, format!(
                     "Bind code for {} {}: {code}\nAdd the bot to the group, room or list and post: /bind {code}\n请在要绑定的群中发送 /bind {code}",
                     org.code, org.name
                 )))
             }
-            Command::Tree(code) => Ok(Handled::say(
-                ev,
-                self.show_tree(person.as_ref(), code.as_deref())?,
-            )),
+            Command::Tree(code) => Ok(Handled::say(ev, self.show_tree(person.as_ref(), code.as_deref())?)),
             Command::Notice { org, title, body } => {
                 let p = need_person()?;
                 if ev.chat.kind == ChatKind::Group {
-                    return Err(Error::invalid(
-                        "post notices in a private chat with the bot, not in a group",
-                    ));
+                    return Err(Error::invalid("post notices in a private chat with the bot, not in a group"));
                 }
                 let org = self.official_org(&p, org.as_deref())?;
-                let draft = Draft {
-                    issuer_code: org.code.clone(),
-                    title,
-                    body,
-                    ack_required: true,
-                    ..Draft::default()
-                };
+                let draft =
+                    Draft { issuer_code: org.code.clone(), title, body, ack_required: true, ..Draft::default() };
                 let n = self.tree.post(p.id, draft, &self.rules)?;
                 let (channels, _) = self.tree.expected(&n.target, &org)?;
                 Ok(Handled::say(ev, format!(
@@ -440,45 +368,33 @@ impl Gateway {
             }
             Command::Status { id, org } => {
                 let p = need_person()?;
-                let id = parse_notice_id(&id)
-                    .ok_or_else(|| Error::invalid(format!("{id} is not a notice number")))?;
+                let id = parse_notice_id(&id).ok_or_else(|| Error::invalid(format!("{id} is not a notice number")))?;
                 let st = self.tree.status(Some(p.id), id, org.as_deref(), 20)?;
                 Ok(Handled::say(ev, st.to_text(&self.tree)))
             }
             Command::Remind(id) => {
                 let p = need_person()?;
-                let id = parse_notice_id(&id)
-                    .ok_or_else(|| Error::invalid(format!("{id} is not a notice number")))?;
+                let id = parse_notice_id(&id).ok_or_else(|| Error::invalid(format!("{id} is not a notice number")))?;
                 let r = self.tree.remind(p.id, id)?;
                 Ok(Handled::say(ev, format!("提醒 #{} 已排队，只发给尚未确认的组织。 Reminder queued for those who have not acknowledged notice #{id}.", r.id)))
             }
             Command::Ack(id) => self.ack_command(ev, person.as_ref(), id.as_deref()),
             Command::Survey(args) => self.surveys.command(ev, &person, &args),
-            Command::Back | Command::Skip | Command::Cancel => {
-                self.surveys.control(ev, &person, &cmd)
-            }
+            Command::Back | Command::Skip | Command::Cancel => self.surveys.control(ev, &person, &cmd),
         }
     }
 
-    fn ack_command(
-        &self,
-        ev: &Inbound,
-        person: Option<&Person>,
-        id: Option<&str>,
-    ) -> Result<Handled> {
+    fn ack_command(&self, ev: &Inbound, person: Option<&Person>, id: Option<&str>) -> Result<Handled> {
         let id = id.and_then(parse_notice_id);
         if let Some(ch) = self.tree.channel_by_address(&ev.chat)? {
             let Some(id) = id else {
-                return Err(Error::invalid(
-                    "reply /ack to the notice, or give its number: /ack 42",
-                ));
+                return Err(Error::invalid("reply /ack to the notice, or give its number: /ack 42"));
             };
             return self.ack_channel(ev, id, ch.id, true);
         }
         // In a private chat: a member acknowledges for their branch.
-        let p = person.ok_or_else(|| {
-            Error::denied("I do not know you yet; acknowledge in your branch's group instead")
-        })?;
+        let p =
+            person.ok_or_else(|| Error::denied("I do not know you yet; acknowledge in your branch's group instead"))?;
         let id = id.ok_or_else(|| Error::invalid("give the notice's number: /ack 42"))?;
         let branch = self
             .tree
@@ -486,16 +402,9 @@ impl Gateway {
             .into_iter()
             .find(|(_, r)| *r == Role::Member)
             .map(|(o, _)| o)
-            .ok_or_else(|| {
-                Error::denied("only a branch member can acknowledge from a private chat")
-            })?;
+            .ok_or_else(|| Error::denied("only a branch member can acknowledge from a private chat"))?;
         self.tree.check(p.id, Action::Acknowledge, &branch)?;
-        let row = AckRow {
-            person: Some(p.id),
-            by: p.name.clone(),
-            via: ev.chat.platform,
-            at: now_unix(),
-        };
+        let row = AckRow { person: Some(p.id), by: p.name.clone(), via: ev.chat.platform, at: now_unix() };
         let (root, fresh) = self.tree.acknowledge(id, &branch, row)?;
         Ok(Handled::say(
             ev,
@@ -512,24 +421,14 @@ impl Gateway {
         if let Some(code) = code {
             return self.tree.require(code);
         }
-        let mut orgs: Vec<Org> = self
-            .tree
-            .roles_of(p.id)?
-            .into_iter()
-            .filter(|(_, r)| *r == Role::Official)
-            .map(|(o, _)| o)
-            .collect();
+        let mut orgs: Vec<Org> =
+            self.tree.roles_of(p.id)?.into_iter().filter(|(_, r)| *r == Role::Official).map(|(o, _)| o).collect();
         match orgs.len() {
-            0 => Err(Error::denied(
-                "only League officials may do this, and you are not registered as one",
-            )),
+            0 => Err(Error::denied("only League officials may do this, and you are not registered as one")),
             1 => Ok(orgs.remove(0)),
             _ => Err(Error::invalid(format!(
                 "you are an official of several orgs ({}); name one, e.g. @{}",
-                orgs.iter()
-                    .map(|o| o.code.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                orgs.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join(", "),
                 orgs[0].code
             ))),
         }
@@ -537,9 +436,7 @@ impl Gateway {
 
     fn bind(&self, ev: &Inbound, code: &str) -> Result<Handled> {
         if ev.chat.kind == ChatKind::Direct {
-            return Err(Error::invalid(
-                "send /bind in the group or room you want to bind, not in a private chat",
-            ));
+            return Err(Error::invalid("send /bind in the group or room you want to bind, not in a private chat"));
         }
         match self.tree.redeem_code(code)? {
             Grant::Bind { org, by } => {
@@ -555,10 +452,7 @@ impl Gateway {
                         h.replies.push(Queued::new(Outbound::reply(
                             id,
                             Address::direct(i.platform, i.user.clone()),
-                            format!(
-                                "{} 的群 ({}) 已完成绑定。 A chat was bound to {}.",
-                                org.name, ev.chat, org.name
-                            ),
+                            format!("{} 的群 ({}) 已完成绑定。 A chat was bound to {}.", org.name, ev.chat, org.name),
                         )));
                     }
                 }
@@ -573,20 +467,13 @@ impl Gateway {
             Grant::Link { person: target } => {
                 if let Some(p) = person {
                     if p.id != target {
-                        return Err(Error::invalid(
-                            "this account already belongs to someone else",
-                        ));
+                        return Err(Error::invalid("this account already belongs to someone else"));
                     }
                 }
-                let p = self
-                    .tree
-                    .add_identity(target, ev.chat.platform, &ev.sender.id)?;
+                let p = self.tree.add_identity(target, ev.chat.platform, &ev.sender.id)?;
                 Ok(Handled::say(
                     ev,
-                    format!(
-                        "已关联。 Linked: {} now also reaches you here ({}).",
-                        p.name, ev.chat.platform
-                    ),
+                    format!("已关联。 Linked: {} now also reaches you here ({}).", p.name, ev.chat.platform),
                 ))
             }
             _ => Err(Error::invalid("that code is not a link code")),
@@ -614,10 +501,7 @@ impl Gateway {
     fn show_tree(&self, p: Option<&Person>, code: Option<&str>) -> Result<String> {
         let org = match code {
             Some(c) => self.tree.require(c)?,
-            None => match p
-                .and_then(|p| self.tree.roles_of(p.id).ok())
-                .and_then(|r| r.into_iter().next())
-            {
+            None => match p.and_then(|p| self.tree.roles_of(p.id).ok()).and_then(|r| r.into_iter().next()) {
                 Some((o, _)) => o,
                 None => return Err(Error::invalid("name an org: /tree CODE")),
             },
@@ -637,12 +521,7 @@ impl Gateway {
         self.tree.check(p.id, Action::PostNotice, &org)?;
         let draft = Draft {
             issuer_code: org.code.clone(),
-            title: ev
-                .subject
-                .trim()
-                .trim_start_matches("Fwd:")
-                .trim()
-                .to_owned(),
+            title: ev.subject.trim().trim_start_matches("Fwd:").trim().to_owned(),
             body: ev.text.clone(),
             attachments: ev.attachments.clone(),
             ack_required: true,
@@ -650,22 +529,13 @@ impl Gateway {
         };
         if !ev.sender.verified {
             // Unproven sender: only the real mailbox owner can confirm.
-            let code = self.tree.issue_code(
-                Grant::ConfirmPost {
-                    person: p.id,
-                    draft,
-                },
-                24 * 3600,
-            )?;
+            let code = self.tree.issue_code(Grant::ConfirmPost { person: p.id, draft }, 24 * 3600)?;
             let mut q = reply_to(ev, format!(
                 "请直接回复本邮件以确认发布通知《{}》到 {}（确认码 {code}）。 To post this notice to {}, reply to this mail (confirmation code {code}). If you did not send it, ignore this mail.",
                 ev.subject.trim(), org.name, org.name
             ));
             q = q.on_sent(MsgRef::Confirm { code });
-            return Ok(Handled {
-                replies: vec![q],
-                rejected: None,
-            });
+            return Ok(Handled { replies: vec![q], rejected: None });
         }
         self.publish(ev, p.id, draft)
     }
@@ -673,13 +543,8 @@ impl Gateway {
     fn confirm_post(&self, ev: &Inbound, code: &str) -> Result<Handled> {
         match self.tree.redeem_code(code)? {
             Grant::ConfirmPost { person, draft } => {
-                let p = self
-                    .tree
-                    .person(person)?
-                    .ok_or_else(|| Error::not_found("the poster is gone"))?;
-                let from = self
-                    .tree
-                    .person_by_identity(ev.chat.platform, &ev.sender.id)?;
+                let p = self.tree.person(person)?.ok_or_else(|| Error::not_found("the poster is gone"))?;
+                let from = self.tree.person_by_identity(ev.chat.platform, &ev.sender.id)?;
                 if from.map(|f| f.id) != Some(p.id) {
                     return Err(Error::denied("only the person who posted can confirm"));
                 }

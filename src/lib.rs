@@ -15,11 +15,11 @@ pub mod store;
 pub mod tree;
 
 pub use error::{Error, Result};
+pub mod cli;
+pub mod commands;
+pub mod demo;
+pub mod gateway;
 pub mod notice;
 pub mod outbox;
-pub mod commands;
-pub mod gateway;
 pub mod server;
 pub mod survey;
-pub mod cli;
-pub mod demo;

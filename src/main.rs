@@ -13,11 +13,7 @@ use treecast::{cli, demo};
 use treecast_wire::{Adapter, Platform};
 
 #[derive(Parser)]
-#[command(
-    name = "treecast",
-    version,
-    about = "Notices down the League tree; replies, acks and surveys back up"
-)]
+#[command(name = "treecast", version, about = "Notices down the League tree; replies, acks and surveys back up")]
 struct Args {
     /// Config file (default: treecast.toml if present, else built-in defaults).
     #[arg(long, global = true, env = "TREECAST_CONFIG")]
@@ -200,9 +196,7 @@ enum SurveyCmd {
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     match path {
         Some(p) => Ok(Config::load(p)?),
-        None if Path::new("treecast.toml").exists() => {
-            Ok(Config::load(Path::new("treecast.toml"))?)
-        }
+        None if Path::new("treecast.toml").exists() => Ok(Config::load(Path::new("treecast.toml"))?),
         None => Ok(Config::default()),
     }
 }
@@ -210,10 +204,7 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     if let Err(e) = run(Args::parse()).await {
@@ -231,17 +222,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let tree = cli::open_tree(&cfg)?;
             match t {
                 TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
-                TreeCmd::Generate {
-                    schools,
-                    branches,
-                    csv,
-                } => cli::tree_generate(&tree, &schools, branches, csv.as_deref())?,
+                TreeCmd::Generate { schools, branches, csv } => {
+                    cli::tree_generate(&tree, &schools, branches, csv.as_deref())?
+                }
                 TreeCmd::Stats => cli::tree_stats(&tree)?,
                 TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
-                TreeCmd::Move { code, parent } => format!(
-                    "moved: {}",
-                    cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?
-                ),
+                TreeCmd::Move { code, parent } => {
+                    format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?)
+                }
                 TreeCmd::Rename { code, name } => {
                     format!("renamed: {}", tree.rename(&code, &name)?.name)
                 }
@@ -255,50 +243,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
             match o {
                 OrgCmd::Invite { code } => cli::org_invite(&tree, &cfg, &code)?,
                 OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
-                OrgCmd::BindList {
-                    code,
-                    list,
-                    members,
-                } => cli::org_bind_list(&tree, &code, &list, &members)?,
+                OrgCmd::BindList { code, list, members } => cli::org_bind_list(&tree, &code, &list, &members)?,
             }
         }
-        Cmd::Person(PersonCmd::Add {
-            name,
-            identities,
-            official,
-            member,
-            prefer,
-        }) => {
+        Cmd::Person(PersonCmd::Add { name, identities, official, member, prefer }) => {
             let tree = cli::open_tree(&cfg)?;
-            cli::person_add(
-                &tree,
-                &cli::NewPerson {
-                    name,
-                    identities,
-                    official,
-                    member,
-                    prefer,
-                },
-            )?
+            cli::person_add(&tree, &cli::NewPerson { name, identities, official, member, prefer })?
         }
         Cmd::Notice(n) => {
             let tree = cli::open_tree(&cfg)?;
             match n {
-                NoticeCmd::Post {
-                    org,
-                    title,
-                    body_file,
-                    author,
-                    levels,
-                    only,
-                    exclude,
-                    no_ack,
-                    deadline,
-                    attach,
-                } => {
-                    let body = std::fs::read_to_string(&body_file).with_context(|| {
-                        format!("cannot read the body file {}", body_file.display())
-                    })?;
+                NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
+                    let body = std::fs::read_to_string(&body_file)
+                        .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
                     cli::notice_post(
                         &tree,
                         &cfg,
@@ -324,17 +281,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
             let surveys = cli::surveys(&tree, &cfg);
             match c {
                 SurveyCmd::Check { file } => cli::survey_check(&file)?,
-                SurveyCmd::Launch { file, org, by } => {
-                    cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?
-                }
+                SurveyCmd::Launch { file, org, by } => cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?,
                 SurveyCmd::List => cli::survey_list(&tree, &surveys)?,
-                SurveyCmd::Results { id, org, csv, xlsx } => cli::survey_results(
-                    &surveys,
-                    id,
-                    org.as_deref(),
-                    csv.as_deref(),
-                    xlsx.as_deref(),
-                )?,
+                SurveyCmd::Results { id, org, csv, xlsx } => {
+                    cli::survey_results(&surveys, id, org.as_deref(), csv.as_deref(), xlsx.as_deref())?
+                }
                 SurveyCmd::Close { id } => cli::survey_close(&tree, &surveys, id)?,
             }
         }
@@ -368,19 +319,25 @@ async fn adapters(cfg: &Config) -> anyhow::Result<HashMap<Platform, Arc<dyn Adap
             continue;
         }
         let table = cfg.adapter_table(p);
-        let bad =
-            |e: toml::de::Error| anyhow::anyhow!("{}: [{p}] {}", cfg.source.display(), e.message());
+        let bad = |e: toml::de::Error| anyhow::anyhow!("{}: [{p}] {}", cfg.source.display(), e.message());
         let adapter: Arc<dyn Adapter> = match p {
             #[cfg(feature = "console")]
             Platform::Console => Arc::new(treecast_console::ConsoleAdapter::new(table.try_into().map_err(bad)?)?),
             #[cfg(feature = "telegram")]
-            Platform::Telegram => Arc::new(treecast_telegram::TelegramAdapter::new(table.try_into().map_err(bad)?).await?),
+            Platform::Telegram => {
+                Arc::new(treecast_telegram::TelegramAdapter::new(table.try_into().map_err(bad)?).await?)
+            }
             #[cfg(feature = "email")]
             Platform::Email => Arc::new(treecast_email::EmailAdapter::new(table.try_into().map_err(bad)?)?),
             #[cfg(feature = "matrix")]
-            Platform::Matrix => Arc::new(treecast_matrix::MatrixAdapter::connect(table.try_into().map_err(bad)?).await?),
+            Platform::Matrix => {
+                Arc::new(treecast_matrix::MatrixAdapter::connect(table.try_into().map_err(bad)?).await?)
+            }
             #[allow(unreachable_patterns)]
-            _ => bail!("{}: [{p}] is enabled but this build lacks the {p} adapter; rebuild with --features {p}", cfg.source.display()),
+            _ => bail!(
+                "{}: [{p}] is enabled but this build lacks the {p} adapter; rebuild with --features {p}",
+                cfg.source.display()
+            ),
         };
         out.insert(p, adapter);
     }
@@ -398,10 +355,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let adapters = adapters(&cfg).await?;
     let (stop, shutdown) = watch::channel(false);
     let server = treecast::server::Server::start(tree, &cfg, adapters, shutdown);
-    eprintln!(
-        "treecast: serving from {} (Ctrl-C to stop)",
-        cfg.data_dir.display()
-    );
+    eprintln!("treecast: serving from {} (Ctrl-C to stop)", cfg.data_dir.display());
     wait_for_signal().await;
     eprintln!("treecast: stopping");
     stop.send(true).ok();
@@ -412,8 +366,8 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("signal handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}

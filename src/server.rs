@@ -53,20 +53,12 @@ impl Server {
         let worker = tokio::spawn(outbox.run(shutdown.clone()));
         tasks.spawn(gateway.clone().serve(rx, shutdown.clone()));
         tasks.spawn(survey_reminders(gateway.clone(), shutdown));
-        Server {
-            gateway,
-            tasks,
-            worker,
-            tree,
-        }
+        Server { gateway, tasks, worker, tree }
     }
 
     /// Waits for everything to stop (after the shutdown signal) and flushes.
     pub async fn join(mut self) -> Result<()> {
-        let worked = self
-            .worker
-            .await
-            .map_err(|e| crate::Error::invalid(format!("outbox worker: {e}")))?;
+        let worked = self.worker.await.map_err(|e| crate::Error::invalid(format!("outbox worker: {e}")))?;
         while self.tasks.join_next().await.is_some() {}
         self.tree.store.flush()?;
         worked

@@ -49,11 +49,7 @@ fn sigkill_during_a_large_fan_out_loses_nothing_and_sends_nothing_twice() {
     let cfg = dir.path().join("treecast.toml");
     std::fs::write(
         &cfg,
-        format!(
-            "data_dir = {:?}\n[console]\nquiet = true\nrecord = {:?}\n",
-            dir.path().join("data"),
-            log
-        ),
+        format!("data_dir = {:?}\n[console]\nquiet = true\nrecord = {:?}\n", dir.path().join("data"), log),
     )
     .unwrap();
     treecast(&cfg, &["tree", "generate", "--branches", "40"]);
@@ -61,7 +57,21 @@ fn sigkill_during_a_large_fan_out_loses_nothing_and_sends_nothing_twice() {
     treecast(&cfg, &["person", "add", "王老师", "--id", "console:admin", "--official", "CN"]);
     let body = dir.path().join("body.txt");
     std::fs::write(&body, "各高校团委：请组织各团支部开展主题团日活动。").unwrap();
-    let posted = treecast(&cfg, &["notice", "post", "--org", "CN", "--title", "崩溃测试通知", "--body-file", body.to_str().unwrap(), "--author", "console:admin"]);
+    let posted = treecast(
+        &cfg,
+        &[
+            "notice",
+            "post",
+            "--org",
+            "CN",
+            "--title",
+            "崩溃测试通知",
+            "--body-file",
+            body.to_str().unwrap(),
+            "--author",
+            "console:admin",
+        ],
+    );
     let expected = 2756 * 40;
     assert!(posted.contains(&format!("{expected} channels")), "{posted}");
 
@@ -96,7 +106,8 @@ fn sigkill_during_a_large_fan_out_loses_nothing_and_sends_nothing_twice() {
     child.wait().unwrap();
 
     let all = lines(&log);
-    let (copies, others): (Vec<&String>, Vec<&String>) = all.iter().partition(|l| l.contains("-c") && l.starts_with('n'));
+    let (copies, others): (Vec<&String>, Vec<&String>) =
+        all.iter().partition(|l| l.contains("-c") && l.starts_with('n'));
     let ids: HashSet<&str> = copies.iter().map(|l| l.split('\t').next().unwrap()).collect();
     assert_eq!(copies.len(), expected, "every channel exactly once (kills after: {progress:?})");
     assert_eq!(ids.len(), expected, "no delivery id twice");

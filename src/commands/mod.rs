@@ -24,9 +24,16 @@ pub enum Command {
     /// /tree [ORG] (/组织): an org, its parents and children.
     Tree(Option<String>),
     /// /notice [ORG] TITLE, body on the next lines (/通知): officials post a notice.
-    Notice { org: Option<String>, title: String, body: String },
+    Notice {
+        org: Option<String>,
+        title: String,
+        body: String,
+    },
     /// /status ID [ORG] (/状态): delivered / acknowledged / failed per level.
-    Status { id: String, org: Option<String> },
+    Status {
+        id: String,
+        org: Option<String>,
+    },
     /// /remind ID (/提醒): remind every org that has not acknowledged.
     Remind(String),
     /// /ack [ID] (/收到): acknowledge a notice for your branch.
@@ -62,10 +69,7 @@ pub const NAMES: &[(&str, &[&str])] = &[
 
 fn canonical(word: &str) -> Option<&'static str> {
     let w = word.to_lowercase();
-    NAMES
-        .iter()
-        .find(|(name, aliases)| *name == w || aliases.contains(&w.as_str()))
-        .map(|(name, _)| *name)
+    NAMES.iter().find(|(name, aliases)| *name == w || aliases.contains(&w.as_str())).map(|(name, _)| *name)
 }
 
 impl Command {
@@ -142,7 +146,11 @@ mod tests {
         let c = Command::parse("/notice 关于开展主题团日活动的通知\n各团支部：\n请于本周内完成。").unwrap();
         assert_eq!(
             c,
-            Command::Notice { org: None, title: "关于开展主题团日活动的通知".into(), body: "各团支部：\n请于本周内完成。".into() }
+            Command::Notice {
+                org: None,
+                title: "关于开展主题团日活动的通知".into(),
+                body: "各团支部：\n请于本周内完成。".into()
+            }
         );
         let c = Command::parse("/通知 @43 标题").unwrap();
         assert_eq!(c, Command::Notice { org: Some("43".into()), title: "标题".into(), body: String::new() });

@@ -81,13 +81,24 @@ impl Tree {
 
 /// Whether a reply's text means "received" (收到 and friends).
 pub fn is_ack_text(text: &str) -> bool {
-    let t: String = text
-        .trim()
-        .trim_end_matches(|c: char| c.is_ascii_punctuation() || "！。，~～ ".contains(c))
-        .to_lowercase();
+    let t: String =
+        text.trim().trim_end_matches(|c: char| c.is_ascii_punctuation() || "！。，~～ ".contains(c)).to_lowercase();
     const WORDS: &[&str] = &[
-        "收到", "已收到", "收到了", "已阅", "已读", "好的收到", "收到谢谢", "/ack", "!ack", "ack",
-        "received", "acknowledged", "ok", "确认", "确认收到",
+        "收到",
+        "已收到",
+        "收到了",
+        "已阅",
+        "已读",
+        "好的收到",
+        "收到谢谢",
+        "/ack",
+        "!ack",
+        "ack",
+        "received",
+        "acknowledged",
+        "ok",
+        "确认",
+        "确认收到",
     ];
     WORDS.contains(&t.as_str()) || t == "✅" || t == "👍"
 }

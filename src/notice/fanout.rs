@@ -75,20 +75,12 @@ impl Store {
     /// Channels with a retry pending, for a restart.
     pub fn retries(&self, notice: u64) -> Result<Vec<u64>> {
         let prefix = keys::fan(notice, fan::RETRY);
-        self.fanout
-            .scan_prefix(prefix)
-            .keys()
-            .map(|k| Ok(keys::read_u64(&k?[9..])))
-            .collect()
+        self.fanout.scan_prefix(prefix).keys().map(|k| Ok(keys::read_u64(&k?[9..]))).collect()
     }
 
     /// Channels whose delivery failed for good.
     pub fn failed_channels(&self, notice: u64) -> Result<Vec<u64>> {
-        self.fanout
-            .scan_prefix(keys::fan(notice, fan::FAILED))
-            .keys()
-            .map(|k| Ok(keys::read_u64(&k?[9..])))
-            .collect()
+        self.fanout.scan_prefix(keys::fan(notice, fan::FAILED)).keys().map(|k| Ok(keys::read_u64(&k?[9..]))).collect()
     }
 
     /// Every delivery row of a notice (channel id, row), in channel id order.

@@ -53,7 +53,9 @@ impl Target {
 pub enum NoticeKind {
     Notice,
     /// A reminder of notice `of`, only to orgs that have not acknowledged it.
-    Reminder { of: u64 },
+    Reminder {
+        of: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -335,7 +337,10 @@ impl Rendered {
         body.push_str(&format!("\n\n(通知编号 #{})", n.root_id()));
         let mut buttons = n.buttons.clone();
         if n.ack_required {
-            buttons.push(Button { label: "收到 / Acknowledge".into(), action: ButtonAction::Callback(ack_data(n.root_id())) });
+            buttons.push(Button {
+                label: "收到 / Acknowledge".into(),
+                action: ButtonAction::Callback(ack_data(n.root_id())),
+            });
         }
         Rendered {
             title: title.into(),

@@ -124,19 +124,15 @@ impl Tree {
                     )
                 }),
             };
-            Ok(Queued::new(msg)
-                .on_sent(MsgRef::Thread { thread: thread.id, to_author: false })
-                .with_fallback(fallback))
+            Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: false }).with_fallback(fallback))
         } else {
             let author = self.person(thread.author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
             let to = author
                 .preferred_identity()
                 .map(|i| Address::direct(i.platform, i.user.clone()))
                 .ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
-            let body = format!(
-                "{} · {} 继续回复《{}》:\n\n{}",
-                org.name, thread.replier.name, root.title, ev.text.trim()
-            );
+            let body =
+                format!("{} · {} 继续回复《{}》:\n\n{}", org.name, thread.replier.name, root.title, ev.text.trim());
             let mut msg = private(format!("t{}-a{seq}", thread.id), to, body);
             msg.title = Some(format!("回复 Re: {}", root.title).into());
             Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: true }))

@@ -150,7 +150,11 @@ impl Status {
             ));
         }
         if self.rows.len() > SHOWN_ROWS + 1 {
-            s.push_str(&format!("  … and {} more; /status {} CODE shows one of them\n", self.rows.len() - SHOWN_ROWS - 1, n.id));
+            s.push_str(&format!(
+                "  … and {} more; /status {} CODE shows one of them\n",
+                self.rows.len() - SHOWN_ROWS - 1,
+                n.id
+            ));
         }
         let top = &self.rows[0];
         let missing_total = (top.orgs - top.acked).max(0);

@@ -38,17 +38,27 @@ pub(crate) fn test_config() -> Config {
 pub(crate) async fn bed_with(adapter: RecordingAdapter) -> Bed {
     let tree = small_tree();
     let cfg = test_config();
-    for code in ["43", "4143010533", "4143010534", "4143010533-001", "4143010533-002", "4143010534-001", "4142010486", "4142010486-001"] {
+    for code in [
+        "43",
+        "4143010533",
+        "4143010534",
+        "4143010533-001",
+        "4143010533-002",
+        "4143010534-001",
+        "4142010486",
+        "4142010486-001",
+    ] {
         let org = tree.require(code).unwrap();
         tree.bind(&org, Address::group(Platform::Console, code)).unwrap();
     }
     let mut people = HashMap::new();
-    let add = |name: &'static str, user: &str, platform: Platform, role: Role, org: &str, people: &mut HashMap<_, _>| {
-        let p = tree.add_person(name).unwrap();
-        tree.add_identity(p.id, platform, user).unwrap();
-        tree.grant(p.id, &tree.require(org).unwrap(), role).unwrap();
-        people.insert(name, p.id);
-    };
+    let add =
+        |name: &'static str, user: &str, platform: Platform, role: Role, org: &str, people: &mut HashMap<_, _>| {
+            let p = tree.add_person(name).unwrap();
+            tree.add_identity(p.id, platform, user).unwrap();
+            tree.grant(p.id, &tree.require(org).unwrap(), role).unwrap();
+            people.insert(name, p.id);
+        };
     add("hunan", "hunan@tw.example", Platform::Email, Role::Official, "43", &mut people);
     add("hnu", "hnu", Platform::Console, Role::Official, "4143010533", &mut people);
     add("branch_sec", "sec", Platform::Console, Role::Official, "4143010533-001", &mut people);
@@ -74,7 +84,8 @@ impl Bed {
     /// Waits until nothing is active or queued (or panics after 10 s).
     pub async fn settle(&self) {
         for _ in 0..1000 {
-            let idle = self.tree.store.active_notices().unwrap().is_empty() && self.tree.store.queued().unwrap().is_empty();
+            let idle =
+                self.tree.store.active_notices().unwrap().is_empty() && self.tree.store.queued().unwrap().is_empty();
             if idle {
                 return;
             }
@@ -119,17 +130,18 @@ impl Bed {
 }
 
 fn draft(org: &str, title: &str) -> Draft {
-    Draft { issuer_code: org.into(), title: title.into(), body: "请各团支部认真组织。".into(), ack_required: true, ..Draft::default() }
+    Draft {
+        issuer_code: org.into(),
+        title: title.into(),
+        body: "请各团支部认真组织。".into(),
+        ack_required: true,
+        ..Draft::default()
+    }
 }
 
 fn delivered_groups(b: &Bed, notice: u64) -> Vec<String> {
-    let mut v: Vec<String> = b
-        .chat
-        .delivered()
-        .into_iter()
-        .filter(|m| m.id.starts_with(&format!("n{notice}-c")))
-        .map(|m| m.to.id)
-        .collect();
+    let mut v: Vec<String> =
+        b.chat.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{notice}-c"))).map(|m| m.to.id).collect();
     v.sort();
     v
 }
@@ -161,7 +173,8 @@ async fn targeting_by_level_children_and_exclusions() {
     let n1 = b.post("hunan", only_branches).unwrap();
     let excluding = Draft { exclude: vec!["4143010534".into()], ..draft("43", "除中南大学外") };
     let n2 = b.post("hunan", excluding).unwrap();
-    let chosen = Draft { only: vec!["4143010534".into()], levels: vec!["branch".into()], ..draft("43", "只发中南") };
+    let chosen =
+        Draft { only: vec!["4143010534".into()], levels: vec!["branch".into()], ..draft("43", "只发中南") };
     let n3 = b.post("hunan", chosen).unwrap();
     b.settle().await;
     assert_eq!(delivered_groups(&b, n1.id), ["4143010533-001", "4143010533-002", "4143010534-001"]);
@@ -260,7 +273,11 @@ async fn reminders_go_only_to_those_who_have_not_acknowledged() {
     let mut ev = Inbound::text(Bed::group("4143010533-001"), "li", "/ack");
     ev.text = format!("/ack {}", n.id);
     b.say(ev).await;
-    b.say(Inbound::text(Bed::dm("hunan@tw.example"), "hunan@tw.example", &format!("/remind {}", n.id)).tap_platform(Platform::Email)).await;
+    b.say(
+        Inbound::text(Bed::dm("hunan@tw.example"), "hunan@tw.example", &format!("/remind {}", n.id))
+            .tap_platform(Platform::Email),
+    )
+    .await;
     b.settle().await;
     let reminders: Vec<String> =
         b.chat.delivered().into_iter().filter(|m| m.kind == OutboundKind::Reminder).map(|m| m.to.id).collect();
@@ -268,7 +285,12 @@ async fn reminders_go_only_to_those_who_have_not_acknowledged() {
     reminders.sort();
     assert_eq!(reminders, ["4143010533-002", "4143010534-001"]);
     // Acknowledging the reminder counts for the original notice.
-    let reminder_copy = b.chat.delivered().into_iter().find(|m| m.kind == OutboundKind::Reminder && m.to.id == "4143010534-001").unwrap();
+    let reminder_copy = b
+        .chat
+        .delivered()
+        .into_iter()
+        .find(|m| m.kind == OutboundKind::Reminder && m.to.id == "4143010534-001")
+        .unwrap();
     let mut ev = Inbound::text(Bed::group("4143010534-001"), "zhou", "收到");
     ev.in_reply_to = Some(b.chat.message_ids(&reminder_copy.id).unwrap()[0].clone());
     b.say(ev).await;
@@ -302,7 +324,10 @@ async fn a_group_reply_reaches_the_author_privately_and_the_answer_comes_back() 
     let relayed = b.to(&official).into_iter().find(|m| m.kind == OutboundKind::Private).expect("relayed to the author");
     assert!(relayed.body.contains("计算机科学与技术2023级1班团支部") && relayed.body.contains("李同学"));
     assert!(relayed.body.contains("我们支部周五可以参加吗？"));
-    assert!(b.chat.delivered_to(&Bed::group("4143010533-001")).iter().all(|m| m.kind != OutboundKind::Private), "acks and relays stay private");
+    assert!(
+        b.chat.delivered_to(&Bed::group("4143010533-001")).iter().all(|m| m.kind != OutboundKind::Private),
+        "acks and relays stay private"
+    );
 
     // The author answers by replying to the relayed message.
     let mut answer = Inbound::text(official.clone(), "hunan@tw.example", "可以，请准时。");
@@ -326,7 +351,8 @@ async fn a_group_reply_reaches_the_author_privately_and_the_answer_comes_back() 
 async fn an_unreachable_replier_is_answered_in_the_group_and_the_author_told() {
     // Private chats with "li" fail for good (a Telegram user who never started the bot).
     let adapter = RecordingAdapter::new(Platform::Console).with_faults(|m, _| {
-        (m.to == Address::direct(Platform::Console, "li")).then(|| DeliveryError::permanent("bot can't initiate conversation with a user"))
+        (m.to == Address::direct(Platform::Console, "li"))
+            .then(|| DeliveryError::permanent("bot can't initiate conversation with a user"))
     });
     let b = bed_with(adapter).await;
     let n = b.post("hunan", draft("43", "征集意见")).unwrap();
@@ -358,7 +384,10 @@ async fn faults_are_retried_until_delivered_and_permanent_failures_reach_the_pos
             return Some(DeliveryError::permanent("chat not found"));
         }
         match rand::rng().random_range(0..10) {
-            0 => Some(DeliveryError::Transient { retry_after: Some(Duration::from_millis(20)), reason: "429 Too Many Requests".into() }),
+            0 => Some(DeliveryError::Transient {
+                retry_after: Some(Duration::from_millis(20)),
+                reason: "429 Too Many Requests".into(),
+            }),
             1 => Some(DeliveryError::transient("500 Internal Server Error")),
             2 => Some(DeliveryError::transient("timed out")),
             _ => None,
@@ -380,7 +409,10 @@ async fn faults_are_retried_until_delivered_and_permanent_failures_reach_the_pos
     }
     assert_eq!(b.chat.duplicates(), 0, "a retry after a failure is not a duplicate");
     let summaries: Vec<_> = b.to(&Address::direct(Platform::Email, "hunan@tw.example"));
-    assert_eq!(summaries.iter().filter(|m| m.body.contains("chat not found") && m.body.contains("1 个失败")).count(), 20);
+    assert_eq!(
+        summaries.iter().filter(|m| m.body.contains("chat not found") && m.body.contains("1 个失败")).count(),
+        20
+    );
     assert!(b.stats.retried.load(std::sync::atomic::Ordering::Relaxed) > 0, "faults were injected");
     b.stop().await;
 }
@@ -409,7 +441,8 @@ async fn a_restarted_worker_resumes_where_it_stopped() {
 }
 
 fn delivered_groups_of(chat: &RecordingAdapter, notice: u64) -> Vec<String> {
-    let mut v: Vec<String> = chat.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{notice}-c"))).map(|m| m.to.id).collect();
+    let mut v: Vec<String> =
+        chat.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{notice}-c"))).map(|m| m.to.id).collect();
     v.sort();
     v
 }

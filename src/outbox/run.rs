@@ -27,7 +27,10 @@ pub(super) enum JobKind {
         /// Ancestor org ids that count this delivery.
         counted: Vec<u32>,
     },
-    Private { seq: u64, q: Queued },
+    Private {
+        seq: u64,
+        q: Queued,
+    },
 }
 
 pub(super) struct Job {
@@ -56,10 +59,7 @@ pub(super) struct Run {
 }
 
 pub(super) fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 pub(super) fn instant_from_unix_ms(ms: u64) -> Instant {

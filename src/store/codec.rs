@@ -5,8 +5,7 @@ use serde::{de::DeserializeOwned, Serialize};
 use crate::error::{Error, Result};
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    bincode::serde::encode_to_vec(value, bincode::config::standard())
-        .expect("encoding an in-memory value cannot fail")
+    bincode::serde::encode_to_vec(value, bincode::config::standard()).expect("encoding an in-memory value cannot fail")
 }
 
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {

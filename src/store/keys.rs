@@ -218,10 +218,7 @@ pub fn read_counts(v: &[u8]) -> (i64, i64) {
     if v.len() < 16 {
         return (0, 0);
     }
-    (
-        i64::from_be_bytes(v[..8].try_into().expect("8")),
-        i64::from_be_bytes(v[8..16].try_into().expect("8")),
-    )
+    (i64::from_be_bytes(v[..8].try_into().expect("8")), i64::from_be_bytes(v[8..16].try_into().expect("8")))
 }
 
 /// sled merge operator: adds a (a, b) delta to the stored pair.
@@ -240,11 +237,7 @@ mod tests {
         let school = path(&[1, 7, 300]);
         let branch = path(&[1, 7, 300, 4000]);
         let other = path(&[1, 7, 301]);
-        let mut keys = [
-            channel_key(&other, 9),
-            channel_key(&branch, 2),
-            channel_key(&school, 5),
-        ];
+        let mut keys = [channel_key(&other, 9), channel_key(&branch, 2), channel_key(&school, 5)];
         keys.sort();
         let pre = channel_prefix(&school);
         assert!(keys[0].starts_with(&pre) && keys[1].starts_with(&pre));

@@ -51,11 +51,7 @@ impl Store {
     /// Opens (creating if needed, mode 0700) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
         create_private_dir(dir)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(64 * 1024 * 1024)
-            .flush_every_ms(Some(500))
-            .open()?;
+        let db = sled::Config::new().path(dir).cache_capacity(64 * 1024 * 1024).flush_every_ms(Some(500)).open()?;
         Self::from_db(db, dir.to_owned())
     }
 
@@ -130,17 +126,9 @@ fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
             Ok(())
         }
         Some(v) => {
-            let found = u32::from_be_bytes(
-                v.as_ref()
-                    .try_into()
-                    .map_err(|_| Error::Corrupt("schema version".into()))?,
-            );
+            let found = u32::from_be_bytes(v.as_ref().try_into().map_err(|_| Error::Corrupt("schema version".into()))?);
             if found > SCHEMA_VERSION {
-                return Err(Error::SchemaTooNew {
-                    path: path.to_owned(),
-                    found,
-                    supported: SCHEMA_VERSION,
-                });
+                return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
             }
             Ok(())
         }
@@ -152,10 +140,7 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     {
         use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         if !dir.exists() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
         }
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
@@ -173,20 +158,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let s = Store::open(dir.path()).unwrap();
-            s.db.open_tree("meta")
-                .unwrap()
-                .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
-                .unwrap();
+            s.db.open_tree("meta").unwrap().insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
             s.flush().unwrap();
         }
-        let err = Store::open(dir.path())
-            .err()
-            .expect("must refuse")
-            .to_string();
-        assert!(
-            err.contains("newer than this treecast understands"),
-            "{err}"
-        );
+        let err = Store::open(dir.path()).err().expect("must refuse").to_string();
+        assert!(err.contains("newer than this treecast understands"), "{err}");
     }
 
     #[cfg(unix)]

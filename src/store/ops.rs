@@ -59,8 +59,8 @@ impl Store {
             self.orgs.apply_batch(batch)?;
             return Ok(());
         }
-        let res: Result<(), TransactionError<Error>> = (&self.orgs, &self.channels, &self.counts)
-            .transaction(|(o, c, n)| {
+        let res: Result<(), TransactionError<Error>> =
+            (&self.orgs, &self.channels, &self.counts).transaction(|(o, c, n)| {
                 for (k, v) in &ops.orgs {
                     match v {
                         Some(v) => o.insert(k.as_slice(), v.as_slice())?,
@@ -74,10 +74,7 @@ impl Store {
                     };
                 }
                 for (k, (da, db)) in &ops.counts {
-                    let (a, b) = n
-                        .get(k.as_slice())?
-                        .map(|v| read_counts(&v))
-                        .unwrap_or((0, 0));
+                    let (a, b) = n.get(k.as_slice())?.map(|v| read_counts(&v)).unwrap_or((0, 0));
                     n.insert(k.as_slice(), &counts_value(a + da, b + db)[..])?;
                 }
                 Ok::<(), ConflictableTransactionError<Error>>(())

@@ -30,7 +30,9 @@ impl Answer {
         let choice = |i: &u8| q.kind.choices().get(*i as usize).cloned().unwrap_or_default();
         match self {
             Answer::Choice(i) => format!("{}. {}", letter(*i), choice(i)),
-            Answer::Choices(v) => v.iter().map(|i| format!("{}. {}", letter(*i), choice(i))).collect::<Vec<_>>().join("；"),
+            Answer::Choices(v) => {
+                v.iter().map(|i| format!("{}. {}", letter(*i), choice(i))).collect::<Vec<_>>().join("；")
+            }
             Answer::Text(t) => t.clone(),
             Answer::Number(n) => number(*n),
             Answer::Rating(r) => format!("{r}"),
@@ -94,10 +96,7 @@ pub fn choice_index(choices: &[String], s: &str) -> Option<u8> {
         if !words.contains(&lower.as_str()) {
             return None;
         }
-        choices
-            .iter()
-            .position(|c| first.iter().any(|f| c.to_lowercase().starts_with(f)))
-            .map(|i| i as u8)
+        choices.iter().position(|c| first.iter().any(|f| c.to_lowercase().starts_with(f))).map(|i| i as u8)
     };
     yes_no(YES, &["是", "yes", "有", "对"]).or_else(|| yes_no(NO, &["否", "no", "不", "没有", "无"]))
 }
@@ -136,11 +135,12 @@ pub fn choice_list(choices: &[String], s: &str) -> Option<Vec<u8>> {
             continue;
         }
         // Run together: "AC", "ac" or "13".
-        let run: Option<Vec<u8>> = if p.chars().all(|c| c.is_ascii_alphabetic()) || p.chars().all(|c| c.is_ascii_digit()) {
-            p.chars().map(|c| choice_index(choices, &c.to_string())).collect()
-        } else {
-            None
-        };
+        let run: Option<Vec<u8>> =
+            if p.chars().all(|c| c.is_ascii_alphabetic()) || p.chars().all(|c| c.is_ascii_digit()) {
+                p.chars().map(|c| choice_index(choices, &c.to_string())).collect()
+            } else {
+                None
+            };
         out.extend(run?);
     }
     out.sort_unstable();
@@ -156,7 +156,10 @@ pub fn read(q: &Question, pattern: Option<&Regex>, input: &str) -> Result<Answer
     }
     match &q.kind {
         Kind::Single { choices } => choice_index(choices, &s).map(Answer::Choice).ok_or_else(|| {
-            format!("请回复选项字母或序号，如 A 或 1（共 {} 项）。 Reply with one letter or number, e.g. A or 1.", choices.len())
+            format!(
+                "请回复选项字母或序号，如 A 或 1（共 {} 项）。 Reply with one letter or number, e.g. A or 1.",
+                choices.len()
+            )
         }),
         Kind::Multi { choices, min, max } => {
             let picked = choice_list(choices, &s).ok_or_else(|| {
@@ -168,19 +171,26 @@ pub fn read(q: &Question, pattern: Option<&Regex>, input: &str) -> Result<Answer
         Kind::Text { max_len, .. } => {
             let n = s.chars().count();
             if n > *max_len as usize {
-                return Err(format!("回答太长（{n} 字），请不超过 {max_len} 字。 Too long: at most {max_len} characters."));
+                return Err(format!(
+                    "回答太长（{n} 字），请不超过 {max_len} 字。 Too long: at most {max_len} characters."
+                ));
             }
             if let Some(re) = pattern {
                 if !re.is_match(&s) {
-                    return Err("格式不符合要求，请按题目说明填写。 That does not have the expected form; see the question.".into());
+                    return Err(
+                        "格式不符合要求，请按题目说明填写。 That does not have the expected form; see the question."
+                            .into(),
+                    );
                 }
             }
             Ok(Answer::Text(s))
         }
         Kind::Number { min, max, integer } => {
-            let n: f64 = s.replace([',', '，'], "").trim_end_matches(['。', '.']).parse().map_err(|_| {
-                "请回复一个数字，如 3 或 2.5。 Reply with a number, e.g. 3 or 2.5.".to_owned()
-            })?;
+            let n: f64 = s
+                .replace([',', '，'], "")
+                .trim_end_matches(['。', '.'])
+                .parse()
+                .map_err(|_| "请回复一个数字，如 3 或 2.5。 Reply with a number, e.g. 3 or 2.5.".to_owned())?;
             if !n.is_finite() || (*integer && n.fract() != 0.0) {
                 return Err("请回复一个整数。 Reply with a whole number.".into());
             }

@@ -53,12 +53,28 @@ pub enum Next {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Kind {
-    Single { choices: Vec<String> },
-    Multi { choices: Vec<String>, min: u8, max: u8 },
-    Text { max_len: u32, pattern: Option<String> },
-    Number { min: Option<f64>, max: Option<f64>, integer: bool },
+    Single {
+        choices: Vec<String>,
+    },
+    Multi {
+        choices: Vec<String>,
+        min: u8,
+        max: u8,
+    },
+    Text {
+        max_len: u32,
+        pattern: Option<String>,
+    },
+    Number {
+        min: Option<f64>,
+        max: Option<f64>,
+        integer: bool,
+    },
     /// 1 to 5; the labels name the two ends.
-    Rating { low: String, high: String },
+    Rating {
+        low: String,
+        high: String,
+    },
 }
 
 impl Kind {
@@ -284,7 +300,9 @@ fn question(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut Report
         r.at(q.text.span().start, "`text` is empty");
     }
     let kind_word = q.kind.get_ref().trim();
-    let choices = || -> Vec<String> { q.choices.as_ref().map(|c| c.get_ref().iter().map(|s| s.trim().to_owned()).collect()).unwrap_or_default() };
+    let choices = || -> Vec<String> {
+        q.choices.as_ref().map(|c| c.get_ref().iter().map(|s| s.trim().to_owned()).collect()).unwrap_or_default()
+    };
     let kind = match kind_word {
         "single" | "单选" | "multi" | "多选" => {
             let list = choices();
@@ -300,7 +318,10 @@ fn question(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut Report
                     r.at(m.span().start, format!("`max` is {max} but there are only {n} choices"));
                 }
                 if min > max {
-                    r.at(q.min.as_ref().map(|m| m.span().start).unwrap_or(sq.span().start), format!("`min` ({min}) is more than `max` ({max})"));
+                    r.at(
+                        q.min.as_ref().map(|m| m.span().start).unwrap_or(sq.span().start),
+                        format!("`min` ({min}) is more than `max` ({max})"),
+                    );
                 }
                 Kind::Multi { choices: list, min: min as u8, max: max.min(n) as u8 }
             }
@@ -329,7 +350,10 @@ fn question(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut Report
             let (min, max) = (q.min.as_ref().map(|m| *m.get_ref()), q.max.as_ref().map(|m| *m.get_ref()));
             if let (Some(a), Some(b)) = (min, max) {
                 if a > b {
-                    r.at(q.min.as_ref().map(|m| m.span().start).unwrap_or(0), format!("`min` ({a}) is more than `max` ({b})"));
+                    r.at(
+                        q.min.as_ref().map(|m| m.span().start).unwrap_or(0),
+                        format!("`min` ({a}) is more than `max` ({b})"),
+                    );
                 }
             }
             Kind::Number { min, max, integer: q.integer.unwrap_or(false) }
@@ -425,10 +449,14 @@ fn skip_logic(
             _ => None,
         };
         match next {
-            None => r.at(target.span().start, format!("`goto` target {} is not a question id, a question number or \"end\"", target.get_ref())),
-            Some(Next::Question(i)) if (i as usize) <= at => {
-                r.at(target.span().start, format!("`goto` from {} may only jump forward, not to {}", ids[at], ids[i as usize]))
-            }
+            None => r.at(
+                target.span().start,
+                format!("`goto` target {} is not a question id, a question number or \"end\"", target.get_ref()),
+            ),
+            Some(Next::Question(i)) if (i as usize) <= at => r.at(
+                target.span().start,
+                format!("`goto` from {} may only jump forward, not to {}", ids[at], ids[i as usize]),
+            ),
             Some(n) => out.push((key, n)),
         }
     }

@@ -50,7 +50,12 @@ impl Surveys {
         let sv = &s.survey;
         let now = self.now();
         if now < sv.opens {
-            return Err(Error::invalid(format!("《{}》将于 {} 开始。 This survey opens at {} (China time).", sv.def.title, clock::show(sv.opens), clock::show(sv.opens))));
+            return Err(Error::invalid(format!(
+                "《{}》将于 {} 开始。 This survey opens at {} (China time).",
+                sv.def.title,
+                clock::show(sv.opens),
+                clock::show(sv.opens)
+            )));
         }
         if now >= sv.closes {
             return Err(Error::invalid(closed_text(&s)));
@@ -83,7 +88,12 @@ impl Surveys {
             .into_iter()
             .find(|(o, r)| *r == Role::Member && o.is_within(&org))
             .map(|(o, _)| o.id)
-            .ok_or_else(|| Error::denied(format!("本调查面向 {} 的团支部成员。 This survey is for branch members of {}.", org.name, org.name)))?;
+            .ok_or_else(|| {
+                Error::denied(format!(
+                    "本调查面向 {} 的团支部成员。 This survey is for branch members of {}.",
+                    org.name, org.name
+                ))
+            })?;
         let n = sv.def.questions.len();
         let previous = if answered { self.response(id, p.id)?.map(|r| r.answers) } else { None };
         let c = Conversation {
@@ -100,7 +110,11 @@ impl Surveys {
         if !sv.def.intro.is_empty() {
             intro.push_str(&format!("{}\n", sv.def.intro));
         }
-        intro.push_str(&format!("共 {n} 题，截止 {}。 {n} questions, open until {} (China time).", clock::show(sv.closes), clock::show(sv.closes)));
+        intro.push_str(&format!(
+            "共 {n} 题，截止 {}。 {n} questions, open until {} (China time).",
+            clock::show(sv.closes),
+            clock::show(sv.closes)
+        ));
         if sv.def.anonymous {
             intro.push_str("\n本调查为匿名调查，答案不与你的身份关联。 Anonymous: your answers are not linked to you.");
         }
@@ -132,7 +146,14 @@ impl Surveys {
     }
 
     /// One step of a conversation.
-    pub(super) fn step(&self, ev: &Inbound, p: &Person, s: &Loaded, mut c: Conversation, input: Input) -> Result<Handled> {
+    pub(super) fn step(
+        &self,
+        ev: &Inbound,
+        p: &Person,
+        s: &Loaded,
+        mut c: Conversation,
+        input: Input,
+    ) -> Result<Handled> {
         let id = s.survey.id;
         if self.now() >= s.survey.closes {
             self.forget(id, p.id)?;
@@ -230,7 +251,8 @@ impl Surveys {
             db.insert(keys::survey_opaque(keys::ANONYMOUS, sv.id, &slot), encode(&row))?;
             db.insert(keys::survey_opaque(keys::ANSWERED, sv.id, &keys::marker(&sv.salt, sv.id, p.id)), &[])?;
         } else {
-            let row = Response { person: Some(p.id), branch: c.branch, answers: c.answers.clone(), at: Some(self.now()) };
+            let row =
+                Response { person: Some(p.id), branch: c.branch, answers: c.answers.clone(), at: Some(self.now()) };
             db.insert(keys::survey_person(keys::RESPONSE, sv.id, p.id), encode(&row))?;
         }
         self.forget(sv.id, p.id)?;
@@ -245,7 +267,10 @@ impl Surveys {
         } else {
             text.push_str(&format!(
                 "\n\n截止 {} 前可发送 /start {} 修改答案。 To change your answers before {}, send /start {}.",
-                clock::show(sv.closes), sv.payload(), clock::show(sv.closes), sv.payload()
+                clock::show(sv.closes),
+                sv.payload(),
+                clock::show(sv.closes),
+                sv.payload()
             ));
         }
         Ok(say(ev, text))
@@ -253,11 +278,18 @@ impl Surveys {
 
     pub(super) fn cancel(&self, ev: &Inbound, p: &Person, s: &Loaded) -> Result<Handled> {
         self.forget(s.survey.id, p.id)?;
-        let mut text = format!("已取消《{}》的作答，本次答案未保存。 Cancelled; the answers in progress were discarded.", s.def().title);
+        let mut text = format!(
+            "已取消《{}》的作答，本次答案未保存。 Cancelled; the answers in progress were discarded.",
+            s.def().title
+        );
         if self.has_answered(&s.survey, p.id)? {
             text.push_str(" 你之前提交的答案仍然有效。 Your earlier response still counts.");
         } else if self.now() < s.survey.closes {
-            text.push_str(&format!(" 截止前可发送 /start {} 重新开始。 Send /start {} to start again.", s.survey.payload(), s.survey.payload()));
+            text.push_str(&format!(
+                " 截止前可发送 /start {} 重新开始。 Send /start {} to start again.",
+                s.survey.payload(),
+                s.survey.payload()
+            ));
         }
         Ok(say(ev, text))
     }
@@ -289,13 +321,19 @@ impl Surveys {
         }
         match &q.kind {
             Kind::Single { .. } => t.push_str("\n回复字母或序号。 Reply with a letter or number."),
-            Kind::Multi { min, max, .. } => t.push_str(&format!(
-                "\n可选 {min}-{max} 项，如 A,C 或 AC。 Pick {min} to {max}, e.g. A,C or AC."
-            )),
+            Kind::Multi { min, max, .. } => {
+                t.push_str(&format!("\n可选 {min}-{max} 项，如 A,C 或 AC。 Pick {min} to {max}, e.g. A,C or AC."))
+            }
             Kind::Rating { low, high } => t.push_str(&format!("\n1 = {low} … 5 = {high}。 Reply 1 to 5.")),
             Kind::Number { min, max, .. } => {
                 if let (Some(a), Some(b)) = (min, max) {
-                    t.push_str(&format!("\n请回复 {} 到 {} 之间的数字。 A number from {} to {}.", answer::number(*a), answer::number(*b), answer::number(*a), answer::number(*b)));
+                    t.push_str(&format!(
+                        "\n请回复 {} 到 {} 之间的数字。 A number from {} to {}.",
+                        answer::number(*a),
+                        answer::number(*b),
+                        answer::number(*a),
+                        answer::number(*b)
+                    ));
                 }
             }
             Kind::Text { max_len, .. } => t.push_str(&format!("\n不超过 {max_len} 字。 Up to {max_len} characters.")),
@@ -335,7 +373,14 @@ impl Surveys {
                 continue;
             }
             let done = if answer && self.has_answered(&s, p.id)? { " ✅" } else { "" };
-            lines.push(format!("#{} 《{}》 {} · 截止 {}{done} — /start {}", s.id, s.def.title, org.name, clock::show(s.closes), s.payload()));
+            lines.push(format!(
+                "#{} 《{}》 {} · 截止 {}{done} — /start {}",
+                s.id,
+                s.def.title,
+                org.name,
+                clock::show(s.closes),
+                s.payload()
+            ));
         }
         if lines.is_empty() {
             return Ok(say(ev, "目前没有你可以参与的调查。 There are no open surveys for you."));
@@ -366,14 +411,18 @@ fn buttons(survey: u64, q: u16, kind: &Kind) -> Vec<Button> {
             let mut v: Vec<Button> = choices
                 .iter()
                 .enumerate()
-                .map(|(i, c)| b(format!("{}. {}", letter(i as u8), short(c, 28)), button_data(survey, q, &i.to_string())))
+                .map(|(i, c)| {
+                    b(format!("{}. {}", letter(i as u8), short(c, 28)), button_data(survey, q, &i.to_string()))
+                })
                 .collect();
             if matches!(kind, Kind::Multi { .. }) {
                 v.push(b("✔ 完成 Done".into(), button_data(survey, q, "ok")));
             }
             v
         }
-        Kind::Rating { .. } => (1..=5u8).map(|v| b("★".repeat(v as usize), button_data(survey, q, &v.to_string()))).collect(),
+        Kind::Rating { .. } => {
+            (1..=5u8).map(|v| b("★".repeat(v as usize), button_data(survey, q, &v.to_string()))).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -387,5 +436,8 @@ fn short(s: &str, n: usize) -> String {
 
 pub(super) fn closed_text(s: &Loaded) -> String {
     let t = clock::show(s.survey.closes);
-    format!("《{}》已于 {t} 截止，不再接受回答。 This survey closed at {t} (China time); answers are no longer accepted.", s.def().title)
+    format!(
+        "《{}》已于 {t} 截止，不再接受回答。 This survey closed at {t} (China time); answers are no longer accepted.",
+        s.def().title
+    )
 }

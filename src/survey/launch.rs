@@ -63,7 +63,10 @@ impl Surveys {
         let dir = self.inner.dir.read().unwrap_or_else(|e| e.into_inner()).clone();
         let path = dir.join(format!("{name}.toml"));
         if !path.exists() {
-            return Err(Error::not_found(format!("没有名为 {name} 的调查定义。 There is no survey definition {name} ({}).", path.display())));
+            return Err(Error::not_found(format!(
+                "没有名为 {name} 的调查定义。 There is no survey definition {name} ({}).",
+                path.display()
+            )));
         }
         self.launch_file(by, &path, org_code)
     }
@@ -76,16 +79,23 @@ impl Surveys {
     }
 
     fn launch_def(&self, by: u64, name: &str, def: Definition, org_code: Option<&str>) -> Result<Launched> {
-        let code = org_code
-            .or(def.org.as_deref())
-            .ok_or_else(|| Error::invalid("name the audience org: --org CODE, /survey launch NAME ORG, or [audience] org in the file"))?;
+        let code = org_code.or(def.org.as_deref()).ok_or_else(|| {
+            Error::invalid("name the audience org: --org CODE, /survey launch NAME ORG, or [audience] org in the file")
+        })?;
         let org = self.tree.require(code)?;
         self.tree.check(by, Action::RunSurvey, &org)?;
         let levels = match &def.level {
             Some(l) => {
-                let lv = self.tree.levels.find(l).ok_or_else(|| Error::invalid(format!("[audience] level: there is no level {l:?}")))?;
+                let lv = self
+                    .tree
+                    .levels
+                    .find(l)
+                    .ok_or_else(|| Error::invalid(format!("[audience] level: there is no level {l:?}")))?;
                 if lv <= org.level {
-                    return Err(Error::invalid(format!("[audience] level: {l} is not below {} {}", org.code, org.name)));
+                    return Err(Error::invalid(format!(
+                        "[audience] level: {l} is not below {} {}",
+                        org.code, org.name
+                    )));
                 }
                 vec![l.clone()]
             }
@@ -98,7 +108,10 @@ impl Surveys {
             Closes::After(days) => opens.max(now) + days as u64 * 86400,
         };
         if closes <= now {
-            return Err(Error::invalid(format!("the survey's closing time {} has already passed", clock::show(closes))));
+            return Err(Error::invalid(format!(
+                "the survey's closing time {} has already passed",
+                clock::show(closes)
+            )));
         }
         let survey = Survey {
             id: self.tree.store.next_number("survey")?,
@@ -119,7 +132,10 @@ impl Surveys {
             body: announcement(&survey, now),
             levels,
             ack_required: false,
-            buttons: vec![Button { label: "私聊作答 Answer privately".into(), action: ButtonAction::StartPrivate(survey.payload()) }],
+            buttons: vec![Button {
+                label: "私聊作答 Answer privately".into(),
+                action: ButtonAction::StartPrivate(survey.payload()),
+            }],
             ..Draft::default()
         };
         let rules = self.inner.rules.read().unwrap_or_else(|e| e.into_inner()).clone();

@@ -250,7 +250,10 @@ impl Surveys {
             None => None,
         };
         let Some((id, c)) = conv else {
-            return Ok(say(ev, "你当前没有正在作答的调查。 You are not answering a survey right now; /survey lists the open ones."));
+            return Ok(say(
+                ev,
+                "你当前没有正在作答的调查。 You are not answering a survey right now; /survey lists the open ones.",
+            ));
         };
         let s = self.load(id)?;
         match cmd {
@@ -309,7 +312,12 @@ impl Surveys {
         if let Some(l) = self.inner.cache.read().unwrap_or_else(|e| e.into_inner()).get(&id) {
             return Ok(l.clone());
         }
-        let v = self.tree.store.surveys.get(keys::survey(id))?.ok_or_else(|| Error::not_found(format!("没有编号为 {id} 的调查。 There is no survey #{id}.")))?;
+        let v = self
+            .tree
+            .store
+            .surveys
+            .get(keys::survey(id))?
+            .ok_or_else(|| Error::not_found(format!("没有编号为 {id} 的调查。 There is no survey #{id}.")))?;
         let l = Arc::new(Loaded::new(decode(&v)?));
         self.inner.cache.write().unwrap_or_else(|e| e.into_inner()).insert(id, l.clone());
         Ok(l)

@@ -19,7 +19,12 @@ use crate::tree::{Org, Tree};
 pub enum Tally {
     /// Per choice (single, multi) or per rating value 1..=5 (index 0..5).
     Counts(Vec<u64>),
-    Numbers { count: u64, sum: f64, min: f64, max: f64 },
+    Numbers {
+        count: u64,
+        sum: f64,
+        min: f64,
+        max: f64,
+    },
     Texts(u64),
 }
 
@@ -100,7 +105,10 @@ impl Surveys {
             Some(c) => {
                 let o = self.tree.require(c)?;
                 if !o.is_within(&audience) {
-                    return Err(Error::invalid(format!("{} {} is outside the survey's audience {}", o.code, o.name, audience.name)));
+                    return Err(Error::invalid(format!(
+                        "{} {} is outside the survey's audience {}",
+                        o.code, o.name, audience.name
+                    )));
                 }
                 o
             }
@@ -109,7 +117,9 @@ impl Surveys {
         if let Some(by) = by {
             if org_code.is_none() && !self.tree.allowed(by, Action::RunSurvey, &scope)? {
                 // A school's official reads their own school's part.
-                if let Some((o, _)) = self.tree.roles_of(by)?.into_iter().find(|(o, r)| *r == Role::Official && o.is_within(&audience)) {
+                if let Some((o, _)) =
+                    self.tree.roles_of(by)?.into_iter().find(|(o, r)| *r == Role::Official && o.is_within(&audience))
+                {
                     scope = o;
                 }
             }
@@ -213,13 +223,26 @@ impl Results {
         let state = if self.now >= s.closes { "已截止 closed" } else { "进行中 open" };
         let mut out = format!(
             "微调查 #{} 《{}》 · {} · {state}（截止 {}）\n参与 Participation: {}/{} ({})",
-            s.id, s.def.title, self.scope.name, clock::show(s.closes), t.responses, t.members, pct(t.responses, t.members)
+            s.id,
+            s.def.title,
+            self.scope.name,
+            clock::show(s.closes),
+            t.responses,
+            t.members,
+            pct(t.responses, t.members)
         );
         let kids: Vec<&OrgResult> = self.orgs.iter().filter(|r| r.org.parent == Some(self.scope.id)).collect();
         if !kids.is_empty() {
             out.push_str("\n按下级 By unit:");
             for r in kids.iter().take(limit) {
-                out.push_str(&format!("\n  {} {} {}/{} ({})", r.org.code, r.org.name, r.responses, r.members, pct(r.responses, r.members)));
+                out.push_str(&format!(
+                    "\n  {} {} {}/{} ({})",
+                    r.org.code,
+                    r.org.name,
+                    r.responses,
+                    r.members,
+                    pct(r.responses, r.members)
+                ));
             }
             if kids.len() > limit {
                 out.push_str(&format!("\n  … {} more / 另有 {} 个", kids.len() - limit, kids.len() - limit));
@@ -249,7 +272,12 @@ impl Results {
                     if *count == 0 {
                         out.push_str("\n  0 answers");
                     } else {
-                        out.push_str(&format!("\n  n={count} 平均 mean {:.2} 最小 min {} 最大 max {}", sum / *count as f64, number(*min), number(*max)));
+                        out.push_str(&format!(
+                            "\n  n={count} 平均 mean {:.2} 最小 min {} 最大 max {}",
+                            sum / *count as f64,
+                            number(*min),
+                            number(*max)
+                        ));
                     }
                 }
                 Tally::Texts(n) => out.push_str(&format!("\n  {n} 条文字回答 text answers (see the export)")),
@@ -330,7 +358,10 @@ impl Results {
         for (r, row) in self.rows().iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
                 let numeric = c >= first_answer
-                    && matches!(self.survey.def.questions[c - first_answer].kind, Kind::Number { .. } | Kind::Rating { .. });
+                    && matches!(
+                        self.survey.def.questions[c - first_answer].kind,
+                        Kind::Number { .. } | Kind::Rating { .. }
+                    );
                 match v.parse::<f64>() {
                     Ok(n) if numeric || c == 0 => sheet.write_number(r as u32 + 1, c as u16, n).map_err(x)?,
                     _ => sheet.write_string(r as u32 + 1, c as u16, v).map_err(x)?,
@@ -338,7 +369,8 @@ impl Results {
             }
         }
         let sheet = wb.add_worksheet().set_name("参与率 Participation").map_err(x)?;
-        let mut head = vec!["code".to_owned(), "name".into(), "level".into(), "members".into(), "responses".into(), "rate".into()];
+        let mut head =
+            vec!["code".to_owned(), "name".into(), "level".into(), "members".into(), "responses".into(), "rate".into()];
         for (i, q) in self.survey.def.questions.iter().enumerate() {
             head.extend(tally_heads(i, &q.kind));
         }
@@ -349,7 +381,9 @@ impl Results {
             let r = r as u32 + 1;
             sheet.write_string(r, 0, &o.org.code).map_err(x)?;
             sheet.write_string(r, 1, &o.org.name).map_err(x)?;
-            sheet.write_string(r, 2, self.level_keys.get(o.org.level as usize).map(String::as_str).unwrap_or("")).map_err(x)?;
+            sheet
+                .write_string(r, 2, self.level_keys.get(o.org.level as usize).map(String::as_str).unwrap_or(""))
+                .map_err(x)?;
             sheet.write_number(r, 3, o.members as f64).map_err(x)?;
             sheet.write_number(r, 4, o.responses as f64).map_err(x)?;
             if o.members > 0 {

@@ -28,7 +28,9 @@ fn the_sample_definition_is_valid_and_uses_every_type() {
 
 #[test]
 fn bad_definitions_name_the_file_and_line() {
-    let e = bad(&format!("{HEAD}type = \"single\"\ntext = \"a\"\nchoices = [\"是\", \"否\"]\ngoto = {{ \"否\" = \"q9\" }}\n"));
+    let e = bad(&format!(
+        "{HEAD}type = \"single\"\ntext = \"a\"\nchoices = [\"是\", \"否\"]\ngoto = {{ \"否\" = \"q9\" }}\n"
+    ));
     assert!(e.starts_with("bad.toml:7: `goto` target \"q9\""), "{e}");
     let e = bad(&format!("{HEAD}type = \"multi\"\ntext = \"a\"\nchoices = [\"A\", \"B\", \"C\"]\nmin = 3\nmax = 2\n"));
     assert!(e.starts_with("bad.toml:7: `min` (3) is more than `max` (2)"), "{e}");
@@ -51,20 +53,35 @@ fn bad_definitions_name_the_file_and_line() {
     assert_eq!(lines.len(), 2, "{e}");
     assert!(lines.iter().any(|l| l.starts_with("bad.toml:11: `6` in `goto` is not one of")), "{e}");
     assert!(lines.iter().any(|l| l.starts_with("bad.toml:11: `goto` from b may only jump forward")), "{e}");
-    let e = bad("title = \"x\"\ncloses = 2025-03-01\nopens = 2025-03-02\n[[questions]]\ntype = \"text\"\ntext = \"a\"\n");
+    let e =
+        bad("title = \"x\"\ncloses = 2025-03-01\nopens = 2025-03-02\n[[questions]]\ntype = \"text\"\ntext = \"a\"\n");
     assert!(e.starts_with("bad.toml:2: `closes` must be after `opens`"), "{e}");
 }
 
 #[test]
 fn chinese_english_and_full_width_answer_forms() {
     let yn = ["是".to_owned(), "否".to_owned()];
-    for (s, want) in [("是", 0), ("yes", 0), ("Y", 0), ("对", 0), ("否", 1), ("no", 1), ("不是", 1), ("B", 1), ("ｂ", 1), ("２", 2 - 1), ("A.", 0), ("（A）", 0)] {
+    for (s, want) in [
+        ("是", 0),
+        ("yes", 0),
+        ("Y", 0),
+        ("对", 0),
+        ("否", 1),
+        ("no", 1),
+        ("不是", 1),
+        ("B", 1),
+        ("ｂ", 1),
+        ("２", 2 - 1),
+        ("A.", 0),
+        ("（A）", 0),
+    ] {
         assert_eq!(choice_index(&yn, s), Some(want), "{s}");
     }
     assert_eq!(choice_index(&yn, "C"), None);
     assert_eq!(choice_index(&yn, "3"), None);
     let abc: Vec<String> = ["理论学习", "志愿服务", "社会实践", "其他"].map(String::from).to_vec();
-    for s in ["A,C", "A、C", "A C", "AC", "ac", "a，c", "１、３", "13", "Ａ　Ｃ", "理论学习、社会实践", "A和C"] {
+    for s in ["A,C", "A、C", "A C", "AC", "ac", "a，c", "１、３", "13", "Ａ　Ｃ", "理论学习、社会实践", "A和C"]
+    {
         assert_eq!(choice_list(&abc, s), Some(vec![0, 2]), "{s}");
     }
     assert_eq!(choice_list(&abc, "AX"), None);
@@ -79,9 +96,14 @@ fn chinese_english_and_full_width_answer_forms() {
 fn rollup() -> (Fix, Launched) {
     let f = fixture();
     for (who, branch) in [
-        ("a1", "4143010533-001"), ("a2", "4143010533-001"), ("a3", "4143010533-001"),
-        ("b1", "4143010533-002"), ("c1", "4143010534-001"), ("c2", "4143010534-001"),
-        ("d1", "4142010486-001"), ("d2", "4142010486-001"),
+        ("a1", "4143010533-001"),
+        ("a2", "4143010533-001"),
+        ("a3", "4143010533-001"),
+        ("b1", "4143010533-002"),
+        ("c1", "4143010534-001"),
+        ("c2", "4143010534-001"),
+        ("d1", "4142010486-001"),
+        ("d2", "4142010486-001"),
     ] {
         member(&f.tree, &format!("学生{who}"), who, branch);
     }
@@ -198,7 +220,11 @@ fn anonymous_answers_cannot_be_joined_to_people() {
         let (k, v) = kv.unwrap();
         for p in &people {
             let id = p.id.to_be_bytes();
-            assert!(!k.windows(8).any(|w| w == id) && !v.windows(8).any(|w| w == id), "row {k:?} holds person {}", p.id);
+            assert!(
+                !k.windows(8).any(|w| w == id) && !v.windows(8).any(|w| w == id),
+                "row {k:?} holds person {}",
+                p.id
+            );
         }
         if k[0] == keys::ANONYMOUS {
             let r: Response = crate::store::decode(&v).unwrap();

@@ -162,12 +162,7 @@ impl Tree {
 
     /// (channels, orgs with channels) of `level` in the subtree of `org`.
     pub fn channel_counts(&self, org: u32, level: u8) -> Result<(i64, i64)> {
-        Ok(self
-            .store
-            .counts
-            .get(keys::counts(org, level))?
-            .map(|v| keys::read_counts(&v))
-            .unwrap_or((0, 0)))
+        Ok(self.store.counts.get(keys::counts(org, level))?.map(|v| keys::read_counts(&v)).unwrap_or((0, 0)))
     }
 }
 
@@ -184,7 +179,14 @@ impl Tree {
             if !seen.insert(akey.clone()) || self.store.channels.contains_key(keys::tagged(tag::BY_ADDRESS, &akey))? {
                 continue;
             }
-            let ch = Channel { id: self.store.next_id()?, org: org.id, level: org.level, address, alive: true, note: String::new() };
+            let ch = Channel {
+                id: self.store.next_id()?,
+                org: org.id,
+                level: org.level,
+                address,
+                alive: true,
+                note: String::new(),
+            };
             let key = keys::channel_key(&org.path_key(), ch.id);
             batch.insert(key.clone(), encode(&ch));
             batch.insert(keys::tagged(tag::BY_ID, &ch.id.to_be_bytes()), key);

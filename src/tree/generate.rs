@@ -8,13 +8,40 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 const MAJORS_UNDERGRAD: &[&str] = &[
-    "计算机科学与技术", "软件工程", "电子信息工程", "机械设计制造及其自动化", "土木工程",
-    "汉语言文学", "英语", "数学与应用数学", "物理学", "化学", "生物科学", "临床医学",
-    "法学", "经济学", "金融学", "会计学", "工商管理", "新闻学", "历史学", "思想政治教育",
+    "计算机科学与技术",
+    "软件工程",
+    "电子信息工程",
+    "机械设计制造及其自动化",
+    "土木工程",
+    "汉语言文学",
+    "英语",
+    "数学与应用数学",
+    "物理学",
+    "化学",
+    "生物科学",
+    "临床医学",
+    "法学",
+    "经济学",
+    "金融学",
+    "会计学",
+    "工商管理",
+    "新闻学",
+    "历史学",
+    "思想政治教育",
 ];
 const MAJORS_COLLEGE: &[&str] = &[
-    "计算机应用技术", "软件技术", "电子商务", "会计", "护理", "机电一体化技术",
-    "建筑工程技术", "汽车检测与维修技术", "学前教育", "市场营销", "物流管理", "数控技术",
+    "计算机应用技术",
+    "软件技术",
+    "电子商务",
+    "会计",
+    "护理",
+    "机电一体化技术",
+    "建筑工程技术",
+    "汽车检测与维修技术",
+    "学前教育",
+    "市场营销",
+    "物流管理",
+    "数控技术",
 ];
 
 /// One school from universities.csv.
@@ -34,9 +61,7 @@ pub fn read_schools(path: &Path) -> Result<Vec<School>> {
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let h = rdr.headers().map_err(|e| Error::invalid(format!("{}:1: {e}", path.display())))?.clone();
     let col = |n: &str| {
-        h.iter()
-            .position(|x| x == n)
-            .ok_or_else(|| Error::invalid(format!("{}:1: no column {n}", path.display())))
+        h.iter().position(|x| x == n).ok_or_else(|| Error::invalid(format!("{}:1: no column {n}", path.display())))
     };
     let (c, n, pc, p, l) = (col("code")?, col("name")?, col("province_code")?, col("province")?, col("level")?);
     let mut out = Vec::new();
@@ -76,7 +101,8 @@ pub fn national_csv(schools: &[School], branches: usize) -> String {
     let mut out = String::with_capacity(schools.len() * (branches + 1) * 80);
     out.push_str("code,name,level,parent_code\n");
     out.push_str("CN,共青团中央学校部,national,\n");
-    let mut provinces: Vec<(&str, &str)> = schools.iter().map(|s| (s.province_code.as_str(), s.province.as_str())).collect();
+    let mut provinces: Vec<(&str, &str)> =
+        schools.iter().map(|s| (s.province_code.as_str(), s.province.as_str())).collect();
     provinces.sort();
     provinces.dedup();
     for (code, name) in provinces {

@@ -39,8 +39,7 @@ struct Row {
 }
 
 pub fn import_file(tree: &Tree, path: &Path, progress: Option<&ProgressBar>) -> Result<ImportReport> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("{}: cannot read ({e})", path.display())))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::invalid(format!("{}: cannot read ({e})", path.display())))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::invalid(format!(
             "{}: not UTF-8 (byte {}); save the file as UTF-8",
@@ -65,10 +64,7 @@ pub fn import_str(tree: &Tree, file: &str, text: &str, progress: Option<&Progres
 
 fn parse(tree: &Tree, file: &str, text: &str) -> Result<Vec<Row>> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::invalid(format!("{file}:1: cannot read the header ({e})")))?
-        .clone();
+    let headers = rdr.headers().map_err(|e| Error::invalid(format!("{file}:1: cannot read the header ({e})")))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let (Some(c_code), Some(c_name), Some(c_level), Some(c_parent)) =
         (col("code"), col("name"), col("level"), col("parent_code"))
@@ -154,7 +150,8 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Org>>> {
             None => tree.by_code(&r.parent)?.map(|o| o.level),
         };
         match parent_level {
-            None => errors.push(format!("{file}:{}: the parent {} is neither in this file nor in the tree", r.line, r.parent)),
+            None => errors
+                .push(format!("{file}:{}: the parent {} is neither in this file nor in the tree", r.line, r.parent)),
             Some(pl) if tree.is_leaf(r.level) && pl + 1 != r.level => errors.push(format!(
                 "{file}:{}: a {} must sit directly under a {} ({} is a {})",
                 r.line,
@@ -187,7 +184,12 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Org>>> {
 /// it. Imports that move existing orgs are applied as one transaction.
 const ORGS_PER_BATCH: usize = 1000;
 
-fn apply(tree: &Tree, rows: &[Row], existing: Vec<Option<Org>>, progress: Option<&ProgressBar>) -> Result<ImportReport> {
+fn apply(
+    tree: &Tree,
+    rows: &[Row],
+    existing: Vec<Option<Org>>,
+    progress: Option<&ProgressBar>,
+) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     let moves = has_moves(tree, rows, &existing)?;
     let mut ops = Ops::default();
@@ -367,4 +369,3 @@ mod tests {
         assert!(err.starts_with("h.csv:1: the header must name"), "{err}");
     }
 }
-

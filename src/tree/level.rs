@@ -47,9 +47,10 @@ impl Levels {
                 return Err(Error::invalid(format!("levels[{i}].key: {:?} appears twice", s.key)));
             }
             let naming = match &s.naming {
-                Some(re) => Some(Regex::new(re).map_err(|e| {
-                    Error::invalid(format!("levels[{i}].naming: not a valid regex ({e})"))
-                })?),
+                Some(re) => Some(
+                    Regex::new(re)
+                        .map_err(|e| Error::invalid(format!("levels[{i}].naming: not a valid regex ({e})")))?,
+                ),
                 None => None,
             };
             let hint = s.naming_hint.clone().unwrap_or_else(|| match &s.naming {
@@ -96,10 +97,7 @@ impl Levels {
     /// Finds a level by key or by its Chinese name.
     pub fn find(&self, word: &str) -> Option<u8> {
         let w = word.trim();
-        self.levels
-            .iter()
-            .position(|l| l.key.eq_ignore_ascii_case(w) || l.name == w)
-            .map(|i| i as u8)
+        self.levels.iter().position(|l| l.key.eq_ignore_ascii_case(w) || l.name == w).map(|i| i as u8)
     }
 
     pub fn key(&self, i: u8) -> &str {

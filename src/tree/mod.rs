@@ -124,10 +124,7 @@ impl Tree {
     /// Every org in the subtree of `org` (itself first), in path order,
     /// streamed from one key range: nothing else is loaded.
     pub fn subtree(&self, org: &Org) -> impl Iterator<Item = Result<Org>> {
-        self.store
-            .orgs
-            .scan_prefix(keys::tagged(tag::BY_PATH, &org.path_key()))
-            .map(|kv| decode(&kv?.1))
+        self.store.orgs.scan_prefix(keys::tagged(tag::BY_PATH, &org.path_key())).map(|kv| decode(&kv?.1))
     }
 
     /// The roots (orgs with no parent).

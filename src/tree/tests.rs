@@ -72,7 +72,10 @@ fn rename_checks_the_naming_rule() {
     let tree = small_tree();
     let err = tree.rename("4143010533-001", "计算机一班").unwrap_err().to_string();
     assert!(err.contains("团支部"), "{err}");
-    assert_eq!(tree.rename("4143010533-001", "计算机科学与技术2023级3班团支部").unwrap().name, "计算机科学与技术2023级3班团支部");
+    assert_eq!(
+        tree.rename("4143010533-001", "计算机科学与技术2023级3班团支部").unwrap().name,
+        "计算机科学与技术2023级3班团支部"
+    );
 }
 
 #[test]
@@ -153,4 +156,3 @@ fn permission_table() {
     let err = tree.check(official.id, PostNotice, &tree.require("4143010534").unwrap()).unwrap_err();
     assert!(err.to_string().contains("may not post notices to 4143010534"), "{err}");
 }
-

@@ -162,7 +162,9 @@ impl Adapter for ConsoleAdapter {
                     }
                 }
                 None if line.trim().is_empty() => {}
-                None => eprintln!("console: write `user@group: text`, `user: text`, or `user ^m12: text` to reply to m12"),
+                None => {
+                    eprintln!("console: write `user@group: text`, `user: text`, or `user ^m12: text` to reply to m12")
+                }
             }
         }
     }
@@ -236,7 +238,11 @@ mod tests {
                 ChatKind::Group => format!("群 {}", chat.id),
                 _ => format!("私聊 {}", chat.id),
             };
-            self.adapter.transcript().into_iter().filter(|t| t.lines().next().is_some_and(|l| l.contains(&place))).collect()
+            self.adapter
+                .transcript()
+                .into_iter()
+                .filter(|t| t.lines().next().is_some_and(|l| l.contains(&place)))
+                .collect()
         }
         async fn user_says(&self, chat: &Address, text: &str, reply_to: Option<&str>) {
             let mut ev = Inbound::text(chat.clone(), "student", text);
@@ -263,7 +269,11 @@ mod tests {
         async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
             self.inner.deliver(msg).await
         }
-        async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, mut shutdown: Shutdown) -> Result<(), AdapterError> {
+        async fn run(
+            &self,
+            inbound: mpsc::Sender<InboundEnvelope>,
+            mut shutdown: Shutdown,
+        ) -> Result<(), AdapterError> {
             *self.slot.lock().await = Some(inbound);
             shutdown_signalled(&mut shutdown).await;
             Ok(())

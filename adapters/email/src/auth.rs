@@ -102,7 +102,10 @@ mod tests {
 
     #[test]
     fn forged_from_with_pass_for_another_domain_stays_unverified() {
-        assert!(!check("mx.example.test; dkim=pass header.d=evil.test; spf=pass smtp.mailfrom=x@evil.test", "official@gov.test"));
+        assert!(!check(
+            "mx.example.test; dkim=pass header.d=evil.test; spf=pass smtp.mailfrom=x@evil.test",
+            "official@gov.test"
+        ));
         assert!(!check("mx.example.test; dkim=pass header.d=gov.test.evil.test", "official@gov.test"));
         assert!(!check("mx.example.test; dkim=pass header.d=test", "official@gov.test"));
         assert!(!check("mx.example.test; dkim=pass header.d=sub.gov.test", "official@gov.test"));
@@ -110,7 +113,10 @@ mod tests {
 
     #[test]
     fn failures_and_comments_do_not_verify() {
-        assert!(!check("mx.example.test; dkim=fail header.d=gov.test; spf=softfail smtp.mailfrom=gov.test", "a@gov.test"));
+        assert!(!check(
+            "mx.example.test; dkim=fail header.d=gov.test; spf=softfail smtp.mailfrom=gov.test",
+            "a@gov.test"
+        ));
         assert!(!check("mx.example.test; dkim=none (dkim=pass header.d=gov.test)", "a@gov.test"));
         assert!(!check("mx.example.test; none", "a@gov.test"));
         assert!(!verified(std::iter::empty(), "a@gov.test", &trusted()));

@@ -71,9 +71,14 @@ pub fn compose(msg: &Outbound, settings: &Settings) -> Result<Composed, Delivery
         let mut mixed = MultiPart::mixed().multipart(body);
         for a in msg.attachments.iter() {
             if a.data.len() > settings.max_attachment_bytes {
-                return Err(bad(format!("attachment {:?} is {} bytes, over email.max_attachment_bytes", a.name, a.data.len())));
+                return Err(bad(format!(
+                    "attachment {:?} is {} bytes, over email.max_attachment_bytes",
+                    a.name,
+                    a.data.len()
+                )));
             }
-            let ct = ContentType::parse(&a.content_type).unwrap_or(ContentType::parse("application/octet-stream").expect("valid"));
+            let ct = ContentType::parse(&a.content_type)
+                .unwrap_or(ContentType::parse("application/octet-stream").expect("valid"));
             mixed = mixed.singlepart(MimeAttachment::new(a.name.clone()).body(a.data.clone(), ct));
         }
         b.multipart(mixed)
@@ -91,7 +96,10 @@ fn recipients(msg: &Outbound) -> Result<Vec<lettre::Address>, DeliveryError> {
     };
     let mut out = Vec::with_capacity(raw.len());
     for r in raw {
-        let a = r.trim().parse::<lettre::Address>().map_err(|e| DeliveryError::permanent(format!("bad recipient {r:?}: {e}")))?;
+        let a = r
+            .trim()
+            .parse::<lettre::Address>()
+            .map_err(|e| DeliveryError::permanent(format!("bad recipient {r:?}: {e}")))?;
         if !out.contains(&a) {
             out.push(a);
         }
@@ -118,10 +126,8 @@ fn raw(name: &'static str, value: String) -> HeaderValue {
 
 /// RFC 2919 list id from a list address: `branch@lists.x` -> `branch.lists.x`.
 fn list_id(id: &str) -> String {
-    let cleaned: String = id
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '.' })
-        .collect();
+    let cleaned: String =
+        id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '.' }).collect();
     cleaned.trim_matches('.').to_owned()
 }
 
@@ -139,7 +145,9 @@ fn unsubscribe(settings: &Settings) -> Option<String> {
 fn button_line(label: &str, action: &ButtonAction) -> String {
     match action {
         ButtonAction::Callback(_) => format!("回复「{label}」 (reply with {label})"),
-        ButtonAction::StartPrivate(p) => format!("{label}：回复本邮件 /start {p} (reply to this mail with: /start {p})"),
+        ButtonAction::StartPrivate(p) => {
+            format!("{label}：回复本邮件 /start {p} (reply to this mail with: /start {p})")
+        }
         ButtonAction::Url(u) => format!("{label}: {u}"),
     }
 }

@@ -114,7 +114,11 @@ async fn session(
     let mut cp = file.load().map_err(|e| Failure::Fatal(format!("email checkpoint: {e}")))?;
     if cp.uid_validity != uid_validity {
         if cp.uid_validity != 0 {
-            tracing::warn!("email: UIDVALIDITY of {} changed ({} -> {uid_validity}); reading it again from the start", s.inbox, cp.uid_validity);
+            tracing::warn!(
+                "email: UIDVALIDITY of {} changed ({} -> {uid_validity}); reading it again from the start",
+                s.inbox,
+                cp.uid_validity
+            );
         }
         cp = Checkpoint { uid_validity, last_uid: 0 };
     }
@@ -206,7 +210,8 @@ async fn tls(host: &str, tcp: TcpStream) -> Result<tokio_rustls::client::TlsStre
         .map_err(|e| Failure::Fatal(format!("TLS setup: {e}")))?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let name = ServerName::try_from(host.to_owned()).map_err(|e| Failure::Fatal(format!("email.imap_host {host:?}: {e}")))?;
+    let name =
+        ServerName::try_from(host.to_owned()).map_err(|e| Failure::Fatal(format!("email.imap_host {host:?}: {e}")))?;
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await?)
 }
 

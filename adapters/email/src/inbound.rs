@@ -62,7 +62,13 @@ pub fn read(raw: &[u8], settings: &Settings) -> Reading {
     Reading { event, from, message_id, automatic }
 }
 
-fn build(msg: &Message<'_>, raw: &[u8], settings: &Settings, from: String, name: Option<String>) -> Result<Inbound, Unreadable> {
+fn build(
+    msg: &Message<'_>,
+    raw: &[u8],
+    settings: &Settings,
+    from: String,
+    name: Option<String>,
+) -> Result<Inbound, Unreadable> {
     if broken(msg, raw) {
         return Err(Unreadable::BrokenMime);
     }
@@ -178,10 +184,7 @@ fn sent_to(msg: &Message<'_>, settings: &Settings) -> Option<String> {
     for list in msg.to().into_iter().chain(msg.cc()) {
         candidates.extend(list.iter().filter_map(|m| m.address().map(str::to_owned)));
     }
-    candidates
-        .into_iter()
-        .map(|c| c.to_lowercase())
-        .find(|c| split_address(c).is_some_and(|(_, d)| d == domain))
+    candidates.into_iter().map(|c| c.to_lowercase()).find(|c| split_address(c).is_some_and(|(_, d)| d == domain))
 }
 
 fn is_automatic(msg: &Message<'_>, from: Option<&str>) -> bool {

@@ -30,7 +30,9 @@ fn opens_history(lines: &[&str], i: usize) -> bool {
     let next = lines.get(i + 1).map(|l| l.trim()).unwrap_or_default();
     let stripped: String = line.chars().filter(|c| *c != '-' && *c != ' ').collect();
     // -----原始邮件----- / -----Original Message----- / QQ's "------------------ 原始邮件 ------------------"
-    if line.starts_with("---") && (stripped == "原始邮件" || stripped.eq_ignore_ascii_case("OriginalMessage") || stripped == "回复的原邮件") {
+    if line.starts_with("---")
+        && (stripped == "原始邮件" || stripped.eq_ignore_ascii_case("OriginalMessage") || stripped == "回复的原邮件")
+    {
         return true;
     }
     // Foxmail, QQ and NetEase header blocks: 发件人: / 发件人：
@@ -60,14 +62,10 @@ fn ends_with_wrote_zh(line: &str) -> bool {
 fn is_outlook_from(lines: &[&str], i: usize, line: &str) -> bool {
     let line = line.trim();
     let from = line.starts_with("From:") || line.starts_with("*From:*");
-    from && lines
-        .iter()
-        .skip(i + 1)
-        .take(4)
-        .any(|l| {
-            let l = l.trim().trim_start_matches('*');
-            l.starts_with("Sent:") || l.starts_with("Date:") || l.starts_with("发送时间")
-        })
+    from && lines.iter().skip(i + 1).take(4).any(|l| {
+        let l = l.trim().trim_start_matches('*');
+        l.starts_with("Sent:") || l.starts_with("Date:") || l.starts_with("发送时间")
+    })
 }
 
 #[cfg(test)]

@@ -183,7 +183,9 @@ impl Settings {
             Processed::MoveTo(f) => f,
             Processed::Flag(f) => f,
         };
-        for (key, name) in [("email.inbox", &self.inbox), ("email.quarantine", &self.quarantine), ("email.processed", folder)] {
+        for (key, name) in
+            [("email.inbox", &self.inbox), ("email.quarantine", &self.quarantine), ("email.processed", folder)]
+        {
             if name.trim().is_empty() {
                 return bad(format!("{key} is empty"));
             }

@@ -106,8 +106,14 @@ impl Smtp {
     }
 
     /// Sends one message to one address without logging it (quarantine notices).
-    pub(crate) async fn send_once(&self, from: lettre::Address, to: lettre::Address, bytes: &[u8]) -> Result<(), DeliveryError> {
-        let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
+    pub(crate) async fn send_once(
+        &self,
+        from: lettre::Address,
+        to: lettre::Address,
+        bytes: &[u8],
+    ) -> Result<(), DeliveryError> {
+        let envelope =
+            Envelope::new(Some(from), vec![to]).map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
         self.transport.send_raw(&envelope, bytes).await.map(|_| ()).map_err(|e| map_error(&e))
     }
 }

@@ -136,15 +136,20 @@ fn trusted_header_verifies_forged_does_not() {
     assert!(read_ok(&good).sender.verified);
     let forged = mail("Authentication-Results: evil.test; dkim=pass header.d=gov.test\nFrom: o@gov.test", b"hi");
     assert!(!read_ok(&forged).sender.verified);
-    let other_domain = mail("Authentication-Results: mx.example.test; dkim=pass header.d=evil.test\nFrom: o@gov.test", b"hi");
+    let other_domain =
+        mail("Authentication-Results: mx.example.test; dkim=pass header.d=evil.test\nFrom: o@gov.test", b"hi");
     assert!(!read_ok(&other_domain).sender.verified);
 }
 
 #[test]
 fn unreadable_mail_says_why() {
-    let broken = mail("From: a@example.test\nContent-Type: multipart/mixed; boundary=B", b"--B\r\nContent-Type: text/plain\r\n\r\nhalf a mail");
+    let broken = mail(
+        "From: a@example.test\nContent-Type: multipart/mixed; boundary=B",
+        b"--B\r\nContent-Type: text/plain\r\n\r\nhalf a mail",
+    );
     assert_eq!(read(&broken, &settings()).event.unwrap_err(), Unreadable::BrokenMime);
-    let no_text = mail("From: a@example.test\nContent-Type: image/png\nContent-Transfer-Encoding: base64", b"iVBORw0KGgo=");
+    let no_text =
+        mail("From: a@example.test\nContent-Type: image/png\nContent-Transfer-Encoding: base64", b"iVBORw0KGgo=");
     assert_eq!(read(&no_text, &settings()).event.unwrap_err(), Unreadable::NoText);
     let big = b64(&vec![7u8; 2000]);
     let too_large = mail(
@@ -216,7 +221,10 @@ fn settings_from_toml_reject_unknown_keys() {
     .unwrap();
     assert_eq!(s.processed, Processed::Flag("\\Seen".into()));
     assert_eq!((s.inbox.as_str(), s.quarantine.as_str(), s.max_recipients), ("INBOX", "Quarantine", 500));
-    let e = toml::from_str::<Settings>("address = \"b@x.test\"\nimap_host = \"h\"\nsmtp_host = \"h\"\nimap_pasword = \"x\"").unwrap_err();
+    let e = toml::from_str::<Settings>(
+        "address = \"b@x.test\"\nimap_host = \"h\"\nsmtp_host = \"h\"\nimap_pasword = \"x\"",
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("imap_pasword"), "{e}");
 }
 

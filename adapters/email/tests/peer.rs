@@ -70,7 +70,10 @@ async fn gbk_mail_arrives_intact_and_forged_proof_is_ignored() {
     assert_eq!(ev.sender.display_name.as_deref(), Some("省团委"));
     assert_eq!(ev.sent_to.as_deref(), Some("notice+4143010533@example.test"));
     assert_eq!(ev.message_id, "gbk-1@example.test");
-    assert!(!ev.sender.verified, "a sender-written Authentication-Results header is stripped by Postfix and never trusted");
+    assert!(
+        !ev.sender.verified,
+        "a sender-written Authentication-Results header is stripped by Postfix and never trusted"
+    );
     let processed = wait_count("bot", "Processed", 1, PATIENCE).await;
     run.stop().await;
     assert_eq!(processed.len(), 1, "Done moves the mail to the processed folder");
@@ -205,7 +208,11 @@ async fn list_with_one_unknown_member_still_reaches_the_others() {
     let members = vec!["branch-b1@example.test".into(), "nobody@example.test".into(), "student2@example.test".into()];
     let marker = unique("名单");
     let done = adapter
-        .deliver(&Outbound::reply(unique("list-partial"), Address::list("branch-b@example.test", members), marker.clone()))
+        .deliver(&Outbound::reply(
+            unique("list-partial"),
+            Address::list("branch-b@example.test", members),
+            marker.clone(),
+        ))
         .await
         .expect("the known members are served");
     assert_eq!(done.message_ids.len(), 1);

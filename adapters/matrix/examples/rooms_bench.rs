@@ -47,7 +47,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .collect::<Result<_, _>>()?;
     let created = started.elapsed();
-    println!("created {rooms} rooms in {:.1} s ({:.1} rooms/s)", created.as_secs_f64(), rooms as f64 / created.as_secs_f64());
+    println!(
+        "created {rooms} rooms in {:.1} s ({:.1} rooms/s)",
+        created.as_secs_f64(),
+        rooms as f64 / created.as_secs_f64()
+    );
 
     // As in production, the bot knows its rooms' state from a sync.
     adapter.client().sync_once(matrix_sdk::config::SyncSettings::default().timeout(Duration::ZERO)).await?;
@@ -62,7 +66,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 kind: OutboundKind::Notice,
                 title: Some("关于开展团日活动的通知".into()),
                 footer: Some("精彩微博团，青春心连心".into()),
-                ..Outbound::reply("", Address::group(Platform::Matrix, room.clone()), "请各团支部于本周五前组织团日活动，并在群内回复“收到”。")
+                ..Outbound::reply(
+                    "",
+                    Address::group(Platform::Matrix, room.clone()),
+                    "请各团支部于本周五前组织团日活动，并在群内回复“收到”。",
+                )
             };
             async move {
                 let t = Instant::now();
@@ -76,7 +84,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut latencies: Vec<Duration> = results.iter().filter_map(|r| r.as_ref().ok().copied()).collect();
     let failed = results.len() - latencies.len();
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "delivered {} notices to {rooms} rooms in {:.2} s: {:.1} sends/s, concurrency {concurrency}, {failed} failed, p50 {:?}, p99 {:?}",
         latencies.len(),
@@ -91,7 +104,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// `POST /_synapse/admin/v1/users/<bot>/override_ratelimit` (the bot is an admin).
 async fn exempt_from_rate_limits(adapter: &MatrixAdapter, homeserver: &str) -> Result<(), Box<dyn std::error::Error>> {
     let token = adapter.client().access_token().ok_or("no access token")?;
-    let url = format!("{}/_synapse/admin/v1/users/{}/override_ratelimit", homeserver.trim_end_matches('/'), adapter.user_id());
+    let url = format!(
+        "{}/_synapse/admin/v1/users/{}/override_ratelimit",
+        homeserver.trim_end_matches('/'),
+        adapter.user_id()
+    );
     let resp = matrix_sdk::reqwest::Client::new()
         .post(url)
         .bearer_auth(token)

@@ -42,7 +42,9 @@ pub fn classify_api(status: u16, kind: Option<&ErrorKind>, message: &str, room: 
             return DeliveryError::permanent(format!("the bot may not post in {room} (M_FORBIDDEN: {message})"))
         }
         Some(ErrorKind::NotFound) => {
-            return DeliveryError::permanent(format!("{room} does not exist or the bot is not in it (M_NOT_FOUND: {message})"))
+            return DeliveryError::permanent(format!(
+                "{room} does not exist or the bot is not in it (M_NOT_FOUND: {message})"
+            ))
         }
         Some(ErrorKind::UnknownToken(_)) | Some(ErrorKind::MissingToken) => {
             return DeliveryError::transient(format!(
@@ -94,10 +96,13 @@ mod tests {
         let mut data = LimitExceededErrorData::new();
         data.retry_after = Some(RetryAfter::Delay(Duration::from_millis(4321)));
         let got = classify(&sdk_error(429, ErrorKind::LimitExceeded(data)), "!r");
-        assert_eq!(got, DeliveryError::Transient {
-            retry_after: Some(Duration::from_millis(4321)),
-            reason: "rate limited by the homeserver (M_LIMIT_EXCEEDED)".into()
-        });
+        assert_eq!(
+            got,
+            DeliveryError::Transient {
+                retry_after: Some(Duration::from_millis(4321)),
+                reason: "rate limited by the homeserver (M_LIMIT_EXCEEDED)".into()
+            }
+        );
         let bare = classify(&sdk_error(429, ErrorKind::LimitExceeded(LimitExceededErrorData::new())), "!r");
         assert!(matches!(bare, DeliveryError::Transient { retry_after: None, .. }));
     }

@@ -79,7 +79,8 @@ impl MatrixAdapter {
                 if ev.sender == room.own_user_id() {
                     return;
                 }
-                let mut event = base_inbound(&room, &ev.sender, ev.event_id.as_str(), ev.content.relates_to.key.clone()).await;
+                let mut event =
+                    base_inbound(&room, &ev.sender, ev.event_id.as_str(), ev.content.relates_to.key.clone()).await;
                 event.kind = InboundKind::Reaction { key: ev.content.relates_to.key.clone() };
                 event.in_reply_to = Some(ev.content.relates_to.event_id.to_string());
                 let _ = tx.send(InboundEnvelope::new(event)).await;

@@ -2,8 +2,8 @@
 //! transaction id derived from the delivery id.
 
 use matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
-use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::{EventId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{Room, RoomState};
 use treecast_wire::{Address, ChatKind, Delivered, DeliveryError, Outbound, Platform};
@@ -17,9 +17,10 @@ impl MatrixAdapter {
         let room = self.room_for(&msg.to).await?;
         let room_name = room.room_id().to_string();
         let reply_to = match &msg.in_reply_to {
-            Some(id) => Some(EventId::parse(id).map_err(|_| {
-                DeliveryError::permanent(format!("in_reply_to `{id}` is not a Matrix event id"))
-            })?),
+            Some(id) => Some(
+                EventId::parse(id)
+                    .map_err(|_| DeliveryError::permanent(format!("in_reply_to `{id}` is not a Matrix event id")))?,
+            ),
             None => None,
         };
         let mut ids = Vec::new();

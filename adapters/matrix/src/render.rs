@@ -236,7 +236,11 @@ mod tests {
         assert_eq!(parts.concat(), body);
         for p in &parts {
             assert!(p.chars().map(cost).sum::<usize>() <= PART_BUDGET);
-            assert!(p.ends_with('。') || p.ends_with('\n') || p.ends_with("结尾"), "cut mid-sentence: {}", &p[p.len() - 9..]);
+            assert!(
+                p.ends_with('。') || p.ends_with('\n') || p.ends_with("结尾"),
+                "cut mid-sentence: {}",
+                &p[p.len() - 9..]
+            );
         }
         let mut msg = notice();
         msg.body = body.into();

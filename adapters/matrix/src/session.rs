@@ -36,9 +36,8 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
     let user_id = OwnedUserId::try_from(settings.user_id.as_str()).map_err(|_| {
         fail(format!("matrix.user_id `{}` is not a Matrix user id like @name:server", settings.user_id))
     })?;
-    std::fs::create_dir_all(&settings.store_dir).map_err(|e| {
-        fail(format!("cannot create the store directory {}: {e}", settings.store_dir.display()))
-    })?;
+    std::fs::create_dir_all(&settings.store_dir)
+        .map_err(|e| fail(format!("cannot create the store directory {}: {e}", settings.store_dir.display())))?;
     let passphrase = std::env::var(ENV_STORE_PASSPHRASE).ok();
     // No automatic retries: a 429 must reach the core's outbox, which retries.
     let requests = RequestConfig::new().disable_retry().timeout(Duration::from_secs(60));
@@ -48,7 +47,9 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
         .request_config(requests)
         .build()
         .await
-        .map_err(|e| fail(format!("cannot open the store in {} for {}: {e}", settings.store_dir.display(), settings.homeserver)))?;
+        .map_err(|e| {
+            fail(format!("cannot open the store in {} for {}: {e}", settings.store_dir.display(), settings.homeserver))
+        })?;
 
     let path = session_path(&settings.store_dir);
     let saved = read_saved(&path)?;
@@ -138,7 +139,8 @@ async fn whoami_device(settings: &Settings, token: &str) -> Result<OwnedDeviceId
     }
     let bytes = resp.bytes().await.map_err(|e| fail(format!("cannot read the whoami answer: {e}")))?;
     let who: WhoAmI = serde_json::from_slice(&bytes).map_err(|e| fail(format!("unexpected whoami answer: {e}")))?;
-    who.device_id.ok_or_else(|| fail(format!("the token in {ENV_ACCESS_TOKEN} has no device; make one with a password login")))
+    who.device_id
+        .ok_or_else(|| fail(format!("the token in {ENV_ACCESS_TOKEN} has no device; make one with a password login")))
 }
 
 fn read_saved(path: &Path) -> Result<Option<SavedSession>, AdapterError> {

@@ -128,19 +128,15 @@ mod tests {
 
     #[test]
     fn defaults_fill_in_from_a_minimal_table() {
-        let s: Settings = serde_json::from_str(
-            r#"{"homeserver":"http://127.0.0.1:8008","user_id":"@bot:localhost"}"#,
-        )
-        .unwrap();
+        let s: Settings =
+            serde_json::from_str(r#"{"homeserver":"http://127.0.0.1:8008","user_id":"@bot:localhost"}"#).unwrap();
         assert_eq!(s, Settings::new("http://127.0.0.1:8008", "@bot:localhost"));
         assert_eq!(s.sync_timeout(), Duration::from_secs(30));
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let r: Result<Settings, _> = serde_json::from_str(
-            r#"{"homeserver":"h","user_id":"@b:s","password":"x"}"#,
-        );
+        let r: Result<Settings, _> = serde_json::from_str(r#"{"homeserver":"h","user_id":"@b:s","password":"x"}"#);
         assert!(r.unwrap_err().to_string().contains("unknown field `password`"));
     }
 

@@ -99,7 +99,10 @@ mod tests {
         let e = classify(&RequestError::RetryAfter(Seconds::from_seconds(2)), "t");
         assert_eq!(
             e,
-            DeliveryError::Transient { retry_after: Some(Duration::from_secs(2)), reason: "Telegram rate limit: retry after 2 s".into() }
+            DeliveryError::Transient {
+                retry_after: Some(Duration::from_secs(2)),
+                reason: "Telegram rate limit: retry after 2 s".into()
+            }
         );
     }
 

@@ -44,11 +44,7 @@ fn address(chat: &Chat) -> Option<Address> {
 
 fn sender(user: &User) -> Sender {
     let name = user.full_name();
-    Sender {
-        id: user.id.0.to_string(),
-        display_name: (!name.trim().is_empty()).then_some(name),
-        verified: true,
-    }
+    Sender { id: user.id.0.to_string(), display_name: (!name.trim().is_empty()).then_some(name), verified: true }
 }
 
 fn event(kind: InboundKind, chat: Address, from: Sender, message_id: String, text: String) -> Inbound {
@@ -100,7 +96,8 @@ fn button(q: &CallbackQuery, me: &BotIdentity) -> Option<Inbound> {
     if q.from.id.0 == me.id {
         return None;
     }
-    let mut ev = event(InboundKind::Button { data }, chat, sender(&q.from), format!("callback:{}", q.id.0), String::new());
+    let mut ev =
+        event(InboundKind::Button { data }, chat, sender(&q.from), format!("callback:{}", q.id.0), String::new());
     ev.in_reply_to = Some(message_ref(on.chat().id.0, on.id().0));
     Some(ev)
 }

@@ -48,7 +48,8 @@ fn group_message_with_reply_reference() {
 #[test]
 fn private_message_is_direct() {
     let chat = json!({"id": 42, "type": "private", "first_name": "小明"});
-    let ev = to_inbound(&update(json!({"update_id": 2, "message": msg(chat, student(), "/start survey-7")})), &me()).unwrap();
+    let ev = to_inbound(&update(json!({"update_id": 2, "message": msg(chat, student(), "/start survey-7")})), &me())
+        .unwrap();
     assert_eq!(ev.chat, Address::direct(Platform::Telegram, "42"));
     assert_eq!(ev.text, "/start survey-7");
     assert_eq!(ev.in_reply_to, None);
@@ -61,7 +62,10 @@ fn command_addressed_to_the_bot_loses_the_mention() {
     assert_eq!(strip_bot_mention("/bind ABC123", "treecast_bot").as_deref(), Some("/bind ABC123"));
     assert_eq!(strip_bot_mention("hi @treecast_bot", "treecast_bot").as_deref(), Some("hi @treecast_bot"));
     assert_eq!(strip_bot_mention("/bind@other_bot ABC", "treecast_bot"), None);
-    let ev = to_inbound(&update(json!({"update_id": 3, "message": msg(group(), student(), "/bind@treecast_bot ABC123")})), &me());
+    let ev = to_inbound(
+        &update(json!({"update_id": 3, "message": msg(group(), student(), "/bind@treecast_bot ABC123")})),
+        &me(),
+    );
     assert_eq!(ev.unwrap().text, "/bind ABC123");
 }
 

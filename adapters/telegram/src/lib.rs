@@ -16,7 +16,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode as TgParseMode, ReplyParameters};
+use teloxide::types::{
+    InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode as TgParseMode, ReplyParameters,
+};
 use tokio::sync::mpsc;
 use treecast_wire::{
     Adapter, AdapterError, ChatKind, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
@@ -78,7 +80,10 @@ impl TelegramAdapter {
             teloxide::RequestError::Api(teloxide::ApiError::InvalidToken) => {
                 adapter_error(format!("Telegram rejected the bot token in {TOKEN_ENV}"))
             }
-            other => adapter_error(redact(&format!("could not reach the Telegram Bot API to check the bot (getMe: {other})"), &token)),
+            other => adapter_error(redact(
+                &format!("could not reach the Telegram Bot API to check the bot (getMe: {other})"),
+                &token,
+            )),
         })?;
         let me = BotIdentity { id: me.user.id.0, username: me.username().to_owned() };
         tracing::info!(bot = %me.username, "telegram adapter ready");
@@ -110,7 +115,10 @@ impl TelegramAdapter {
                 req = req.parse_mode(TgParseMode::Html);
             }
             if let (0, Some((_, id))) = (i, reply_to) {
-                req = req.reply_parameters(ReplyParameters { allow_sending_without_reply: Some(true), ..ReplyParameters::new(MessageId(id)) });
+                req = req.reply_parameters(ReplyParameters {
+                    allow_sending_without_reply: Some(true),
+                    ..ReplyParameters::new(MessageId(id))
+                });
             }
             if i + 1 == parts.len() && !markup.is_empty() {
                 req = req.reply_markup(inline_keyboard(&markup));
@@ -192,7 +200,10 @@ mod tests {
     async fn bad_api_url_is_one_clear_sentence() {
         let settings = Settings { api_url: Some("not a url".into()), ..Settings::default() };
         let err = TelegramAdapter::with_token(settings, "1:x").await.unwrap_err().to_string();
-        assert_eq!(err, "telegram adapter: telegram.api_url `not a url` is not a valid URL (relative URL without a base)");
+        assert_eq!(
+            err,
+            "telegram adapter: telegram.api_url `not a url` is not a valid URL (relative URL without a base)"
+        );
     }
 
     #[tokio::test]

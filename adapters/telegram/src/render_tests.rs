@@ -35,10 +35,7 @@ fn escapes_the_three_html_specials_only() {
 fn title_bold_body_escaped_footer_apart() {
     let m = notice(Some("关于<团日>"), "x < y & *bold*_[link]", Some("精彩微博团，青春心连心"));
     let parts = render(&m, ParseMode::Html);
-    assert_eq!(
-        parts,
-        vec!["<b>关于&lt;团日&gt;</b>\n\nx &lt; y &amp; *bold*_[link]\n\n<i>精彩微博团，青春心连心</i>"]
-    );
+    assert_eq!(parts, vec!["<b>关于&lt;团日&gt;</b>\n\nx &lt; y &amp; *bold*_[link]\n\n<i>精彩微博团，青春心连心</i>"]);
     assert_eq!(shown(&parts[0]), "关于<团日>\n\nx < y & *bold*_[link]\n\n精彩微博团，青春心连心");
 }
 
@@ -137,7 +134,9 @@ fn keyboard_maps_each_action() {
     let kb = keyboard(&buttons, "treecast_bot").unwrap();
     assert_eq!(kb[0], KeyboardButton::Callback { label: "确认收到".into(), data: "ack:7".into() });
     assert!(matches!(&kb[1], KeyboardButton::Url { url, .. } if url.as_str() == "https://example.org/n/7"));
-    assert!(matches!(&kb[2], KeyboardButton::Url { url, .. } if url.as_str() == "https://t.me/treecast_bot?start=survey-7"));
+    assert!(
+        matches!(&kb[2], KeyboardButton::Url { url, .. } if url.as_str() == "https://t.me/treecast_bot?start=survey-7")
+    );
     let too_long = vec![Button { label: "x".into(), action: ButtonAction::Callback("x".repeat(65)) }];
     assert!(keyboard(&too_long, "b").is_err());
 }

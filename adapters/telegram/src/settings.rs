@@ -90,15 +90,11 @@ impl Settings {
 
     /// Listen address and public URL, when `mode = "webhook"`.
     pub(crate) fn webhook(&self) -> Result<(SocketAddr, url::Url), String> {
-        let listen = self
-            .webhook_listen
-            .ok_or("telegram.mode is \"webhook\" but telegram.webhook_listen is not set")?;
-        let raw = self
-            .webhook_url
-            .as_deref()
-            .ok_or("telegram.mode is \"webhook\" but telegram.webhook_url is not set")?;
-        let url = url::Url::parse(raw)
-            .map_err(|e| format!("telegram.webhook_url `{raw}` is not a valid URL ({e})"))?;
+        let listen =
+            self.webhook_listen.ok_or("telegram.mode is \"webhook\" but telegram.webhook_listen is not set")?;
+        let raw =
+            self.webhook_url.as_deref().ok_or("telegram.mode is \"webhook\" but telegram.webhook_url is not set")?;
+        let url = url::Url::parse(raw).map_err(|e| format!("telegram.webhook_url `{raw}` is not a valid URL ({e})"))?;
         Ok((listen, url))
     }
 }

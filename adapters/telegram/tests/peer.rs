@@ -40,7 +40,16 @@ impl Peer {
 
     async fn post(&self, route: &str, mut body: Value) -> Value {
         body["token"] = json!(self.token);
-        let r: Value = self.http.post(format!("{}/_control/{route}", self.base)).json(&body).send().await.unwrap().json().await.unwrap();
+        let r: Value = self
+            .http
+            .post(format!("{}/_control/{route}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(r["ok"], json!(true), "control {route} failed: {r}");
         r["result"].clone()
     }
@@ -48,7 +57,16 @@ impl Peer {
     async fn get(&self, route: &str, query: &[(&str, String)]) -> Value {
         let mut q = vec![("token", self.token.clone())];
         q.extend(query.iter().cloned());
-        let r: Value = self.http.get(format!("{}/_control/{route}", self.base)).query(&q).send().await.unwrap().json().await.unwrap();
+        let r: Value = self
+            .http
+            .get(format!("{}/_control/{route}", self.base))
+            .query(&q)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         r["result"].clone()
     }
 
@@ -124,7 +142,9 @@ fn notice(id: &str, to: &Address, body: &str) -> Outbound {
 }
 
 /// Runs the adapter's receiver; returns the event channel and the stop switch.
-fn run(adapter: &Arc<TelegramAdapter>) -> (mpsc::Receiver<InboundEnvelope>, watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+fn run(
+    adapter: &Arc<TelegramAdapter>,
+) -> (mpsc::Receiver<InboundEnvelope>, watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(64);
     let (stop_tx, stop_rx) = watch::channel(false);
     let a = adapter.clone();
@@ -134,7 +154,10 @@ fn run(adapter: &Arc<TelegramAdapter>) -> (mpsc::Receiver<InboundEnvelope>, watc
 
 async fn next_event(rx: &mut mpsc::Receiver<InboundEnvelope>, want: impl Fn(&Inbound) -> bool) -> InboundEnvelope {
     loop {
-        let env = tokio::time::timeout(Duration::from_secs(15), rx.recv()).await.expect("event in time").expect("adapter running");
+        let env = tokio::time::timeout(Duration::from_secs(15), rx.recv())
+            .await
+            .expect("event in time")
+            .expect("adapter running");
         if want(&env.event) {
             return env;
         }
@@ -335,7 +358,15 @@ async fn webhook_mode_receives_updates() {
     let (mut rx, stop, task) = run(&adapter);
     let mut info = Value::Null;
     for _ in 0..50 {
-        let r: Value = peer.http.post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token)).send().await.unwrap().json().await.unwrap();
+        let r: Value = peer
+            .http
+            .post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         info = r["result"].clone();
         if info["url"] != json!("") {
             break;
@@ -348,7 +379,15 @@ async fn webhook_mode_receives_updates() {
     assert_eq!(got.chat, group);
     let _ = stop.send(true);
     task.await.unwrap();
-    let r: Value = peer.http.post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token)).send().await.unwrap().json().await.unwrap();
+    let r: Value = peer
+        .http
+        .post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(r["result"]["url"], json!(""), "the webhook is removed on shutdown");
 }
 
@@ -397,7 +436,11 @@ async fn retry_after_a_failed_part_posts_only_the_rest() {
     let adapter = peer.adapter().await;
     let body = "青年志愿服务活动安排。".repeat(1000);
     let msg = notice("part-1", &group, &body);
-    peer.post("fail", json!({"method": "sendMessage", "token": peer.token, "skip": 1, "status": 429, "retry_after": 1})).await;
+    peer.post(
+        "fail",
+        json!({"method": "sendMessage", "token": peer.token, "skip": 1, "status": 429, "retry_after": 1}),
+    )
+    .await;
     assert!(adapter.deliver(&msg).await.unwrap_err().is_transient());
     assert_eq!(peer.sent(&group).await.len(), 1, "the first part went out");
     let done = adapter.deliver(&msg).await.expect("the retry finishes");

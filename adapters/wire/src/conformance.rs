@@ -55,10 +55,7 @@ async fn wait_for_text(h: &dyn Harness, chat: &Address, needle: &str) -> Vec<Str
 }
 
 fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     format!("{tag}-{nanos}")
 }
 
@@ -148,7 +145,8 @@ pub async fn long_message_arrives_whole(h: &dyn Harness) {
     let joined: String = seen.concat();
     let (a, b) = (joined.find(&head), joined.find(&tail));
     assert!(a.is_some() && b.is_some() && a < b, "long message not whole and in order");
-    let chars: usize = seen.iter().filter(|t| t.contains("青年志愿服务")).map(|t| t.matches("青年志愿服务活动安排").count()).sum();
+    let chars: usize =
+        seen.iter().filter(|t| t.contains("青年志愿服务")).map(|t| t.matches("青年志愿服务活动安排").count()).sum();
     assert_eq!(chars, 900, "every repeated sentence must arrive exactly once");
 }
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use crate::{
-    shutdown_signalled, Adapter, AdapterError, Address, Delivered, DeliveryError, Inbound,
-    InboundEnvelope, Outbound, Platform, Shutdown,
+    shutdown_signalled, Adapter, AdapterError, Address, Delivered, DeliveryError, Inbound, InboundEnvelope, Outbound,
+    Platform, Shutdown,
 };
 
 /// Decides, per attempt, whether a delivery fails (for fault tests).
@@ -141,11 +141,7 @@ impl Adapter for RecordingAdapter {
         Ok(done)
     }
 
-    async fn run(
-        &self,
-        inbound: mpsc::Sender<InboundEnvelope>,
-        mut shutdown: Shutdown,
-    ) -> Result<(), AdapterError> {
+    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, mut shutdown: Shutdown) -> Result<(), AdapterError> {
         *self.inbound.lock().unwrap() = Some(inbound);
         shutdown_signalled(&mut shutdown).await;
         *self.inbound.lock().unwrap() = None;
@@ -209,7 +205,10 @@ mod tests {
     #[tokio::test]
     async fn scripted_failure_comes_first_then_success() {
         let a = RecordingAdapter::new(Platform::Telegram);
-        a.fail_next(DeliveryError::Transient { retry_after: Some(std::time::Duration::from_secs(2)), reason: "429".into() });
+        a.fail_next(DeliveryError::Transient {
+            retry_after: Some(std::time::Duration::from_secs(2)),
+            reason: "429".into(),
+        });
         let msg = Outbound::reply("d1", Address::group(Platform::Telegram, "-100"), "hi");
         assert!(a.deliver(&msg).await.unwrap_err().is_transient());
         assert!(a.deliver(&msg).await.is_ok());

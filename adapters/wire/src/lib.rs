@@ -28,12 +28,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub const ALL: [Platform; 4] = [
-        Platform::Console,
-        Platform::Email,
-        Platform::Matrix,
-        Platform::Telegram,
-    ];
+    pub const ALL: [Platform; 4] = [Platform::Console, Platform::Email, Platform::Matrix, Platform::Telegram];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -45,9 +40,7 @@ impl Platform {
     }
 
     pub fn parse(s: &str) -> Option<Platform> {
-        Platform::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
+        Platform::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s.trim()))
     }
 }
 
@@ -345,8 +338,7 @@ pub trait Adapter: Send + Sync + 'static {
     /// Receives events until `shutdown` fires, sending each to `inbound`.
     /// Events sent with [`InboundEnvelope::with_commit`] learn their
     /// [`Outcome`] once the core has committed their effects.
-    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown)
-        -> Result<(), AdapterError>;
+    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown) -> Result<(), AdapterError>;
 }
 
 /// What the core made of an inbound event, once its effects are durable.

@@ -44,7 +44,9 @@ pub type Session = async_imap::Session<tokio::net::TcpStream>;
 
 /// Logs `user` (local part) in over IMAP; password is `<user>pass`.
 pub async fn imap(user: &str) -> Session {
-    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", imap_port())).await.expect("IMAP port; is the email peer running?");
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", imap_port()))
+        .await
+        .expect("IMAP port; is the email peer running?");
     let mut client = async_imap::Client::new(tcp);
     client.read_response().await.unwrap().expect("greeting");
     client.login(user, format!("{user}pass")).await.map_err(|(e, _)| e).expect("login")
@@ -72,8 +74,7 @@ pub async fn messages(user: &str, folder: &str) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if mbox.exists > 0 {
         let fetches: Vec<_> = s.fetch("1:*", "(UID BODY.PEEK[])").await.unwrap().try_collect().await.unwrap();
-        let mut rows: Vec<(u32, Vec<u8>)> =
-            fetches.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect();
+        let mut rows: Vec<(u32, Vec<u8>)> = fetches.iter().filter_map(|f| Some((f.uid?, f.body()?.to_vec()))).collect();
         rows.sort_by_key(|r| r.0);
         out = rows.into_iter().map(|r| r.1).collect();
     }
@@ -96,11 +97,9 @@ pub async fn wait_count(user: &str, folder: &str, n: usize, patience: Duration) 
 /// Sends raw bytes through the peer's port 2525.
 pub async fn send_raw(from: &str, to: &[&str], raw: &[u8]) {
     let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(smtp_port()).build();
-    let env = lettre::address::Envelope::new(
-        Some(from.parse().unwrap()),
-        to.iter().map(|a| a.parse().unwrap()).collect(),
-    )
-    .unwrap();
+    let env =
+        lettre::address::Envelope::new(Some(from.parse().unwrap()), to.iter().map(|a| a.parse().unwrap()).collect())
+            .unwrap();
     t.send_raw(&env, raw).await.expect("the peer accepts the mail");
 }
 

@@ -140,7 +140,10 @@ impl Drop for User {
 
 impl User {
     pub async fn login(homeserver: &str, name: &str) -> User {
-        let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let client = Client::builder()
             .homeserver_url(homeserver)
@@ -161,13 +164,19 @@ impl User {
         client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
             let log = log.clone();
             async move {
-                let s = Seen { event_id: ev.event_id.clone(), sender: ev.sender.clone(), body: ev.content.body().to_owned() };
+                let s = Seen {
+                    event_id: ev.event_id.clone(),
+                    sender: ev.sender.clone(),
+                    body: ev.content.body().to_owned(),
+                };
                 log.lock().unwrap().entry(room.room_id().to_owned()).or_default().push(s);
             }
         });
-        client.add_event_handler(|ev: matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent| async move {
-            tracing::warn!(event = %ev.event_id, "test user could not decrypt");
-        });
+        client.add_event_handler(
+            |ev: matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent| async move {
+                tracing::warn!(event = %ev.event_id, "test user could not decrypt");
+            },
+        );
         client.add_event_handler(|ev: StrippedRoomMemberEvent, room: Room, client: Client| async move {
             if Some(ev.state_key.as_ref()) == client.user_id() && ev.content.membership == MembershipState::Invite {
                 tokio::spawn(async move {
@@ -255,7 +264,8 @@ pub async fn create_room(creator: &Client, invite: &[OwnedUserId], encrypted: bo
     req.preset = Some(RoomPreset::PrivateChat);
     if encrypted {
         req.initial_state =
-            vec![InitialStateEvent::with_empty_state_key(RoomEncryptionEventContent::with_recommended_defaults()).to_raw_any()];
+            vec![InitialStateEvent::with_empty_state_key(RoomEncryptionEventContent::with_recommended_defaults())
+                .to_raw_any()];
     }
     creator.create_room(req).await.expect("room is created")
 }
