@@ -84,6 +84,7 @@ fn ms(d: Duration) -> String {
 
 #[tokio::main]
 async fn main() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("TREECAST_LOG")).init();
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let branches = args.first().copied().unwrap_or(100);
     let tg_groups = args.get(1).copied().unwrap_or(2000);
@@ -202,12 +203,14 @@ async fn main() {
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
     adapters.insert(Platform::Telegram, clock.clone());
     let outbox = Outbox::new(tree2.clone(), &cfg, adapters);
+    let waker = outbox.waker();
     let (stop, rx) = watch::channel(false);
     let worker = tokio::spawn(outbox.run(rx));
     // Two notices to the same groups: per-chat limits matter too.
     let n1 = tree2.post(admin.id, Draft { levels: vec!["school".into()], ..draft("CN") }, &rules).unwrap();
     let n2 = tree2.post(admin.id, Draft { levels: vec!["school".into()], ..draft("CN") }, &rules).unwrap();
     let _ = (n1, n2);
+    waker.wake();
     let t = Instant::now();
     while !tree2.store.active_notices().unwrap().is_empty() {
         tokio::time::sleep(Duration::from_millis(50)).await;

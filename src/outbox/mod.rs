@@ -102,6 +102,8 @@ impl Outbox {
         let mut last_tick = Instant::now() - Duration::from_secs(3600);
         loop {
             if last_tick.elapsed() >= Duration::from_secs(30) {
+                // A safety net for work queued without a wake-up.
+                w.load_new()?;
                 w.housekeeping()?;
                 last_tick = Instant::now();
             }
@@ -112,6 +114,14 @@ impl Outbox {
                 w.commit()?;
             }
             let timer = w.next_timer();
+            tracing::trace!(
+                ready = w.ready.values().map(|q| q.len()).sum::<usize>(),
+                later = w.later.len(),
+                inflight = w.inflight.len(),
+                runs = w.runs.len(),
+                timer_ms = timer.saturating_duration_since(Instant::now()).as_millis() as u64,
+                "worker loop"
+            );
             let waker = w.ob.waker.0.clone();
             tokio::select! {
                 biased;
