@@ -9,6 +9,8 @@
 #
 # Ports (all 127.0.0.1): SMTP 2525 (no auth, loopback), 2587 (AUTH via Dovecot),
 # IMAP 1143 (plaintext), LMTP 2424. Domains: example.test (mailboxes),
+# scenario.test (the end-to-end scenario's own bot: bot@ and notice+*@ land in
+# the `scenario` mailbox, apart from the adapter tests' `bot`),
 # sink.test (accepts and discards, for benchmarks). Users: see USERS below,
 # password = name + "pass". Mail to any other domain fails: default_transport = error.
 set -euo pipefail
@@ -16,7 +18,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TEMPLATES="$ROOT/peers/email"
 DIR="$ROOT/.peers/email"
-USERS="bot official student1 student2 branch-a1 branch-a2 branch-b1 postmaster"
+USERS="bot official student1 student2 branch-a1 branch-a2 branch-b1 postmaster scenario hunan-official branch-c1 branch-c2"
 
 log() { echo "email peer: $*" >&2; }
 
@@ -47,7 +49,7 @@ configure() {
     render "$TEMPLATES/main.cf.in" "$DIR/postfix/main.cf"
     cp "$TEMPLATES/master.cf" "$DIR/postfix/master.cf"
     render "$TEMPLATES/dovecot.conf.in" "$DIR/dovecot/dovecot.conf"
-    cp "$TEMPLATES/header_checks" "$TEMPLATES/transport" "$DIR/postfix/"
+    cp "$TEMPLATES/header_checks" "$TEMPLATES/transport" "$TEMPLATES/virtual" "$DIR/postfix/"
     : > "$DIR/postfix/vmailbox"
     : > "$DIR/dovecot/users"
     for u in $USERS; do

@@ -1,0 +1,259 @@
+//! The world of the scenario: the national tree with three branches per
+//! school, the people, fresh accounts on every peer, the three real
+//! adapters plus a recording console for every other branch, and the server.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use treecast::config::Config;
+use treecast::server::Server;
+use treecast::store::Store;
+use treecast::tree::people::Role;
+use treecast::tree::{generate, import, Org, Tree};
+use treecast_email::{EmailAdapter, Security};
+use treecast_matrix::matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
+use treecast_matrix::matrix_sdk::RoomState;
+use treecast_matrix::MatrixAdapter;
+use treecast_telegram::TelegramAdapter;
+use treecast_wire::fake::RecordingAdapter;
+use treecast_wire::{Adapter, Address, Platform};
+
+use super::telegram::{Emulator, TgUser};
+use super::{env_port, mail, matrix, poll, unique};
+
+/// The bot's mail address; `notice+CODE@scenario.test` posts to org CODE.
+pub const BOT: &str = "bot@scenario.test";
+pub const POST_TO_HUNAN: &str = "notice+43@scenario.test";
+/// The 湖南省 official's mailbox (user and address).
+pub const OFFICIAL_BOX: &str = "hunan-official";
+pub const OFFICIAL: &str = "hunan-official@example.test";
+/// 湖南大学: its branches -001 (Telegram), -002 (Matrix), -003 (mailing list).
+pub const SCHOOL: &str = "4143010532";
+pub const LIST: &str = "branch-c@lists.example.test";
+pub const LIST_MEMBERS: [&str; 2] = ["branch-c1", "branch-c2"];
+/// Branch A's Telegram group, and 李明, a member who has started the bot.
+pub const GROUP_A: i64 = -1001432010001;
+pub const LI: TgUser = TgUser { id: 5001, name: "李明" };
+pub const SURVEY_NAME: &str = "qingnian-xuexi";
+
+/// Everything the steps act on and look at.
+pub struct Scenario {
+    t0: Instant,
+    /// Milliseconds at the start: names this run's accounts and titles.
+    pub run: u64,
+    _dir: tempfile::TempDir,
+    pub tree: Tree,
+    server: Option<Server>,
+    stop: watch::Sender<bool>,
+    pub console: Arc<RecordingAdapter>,
+    pub tg: Emulator,
+    pub mx: Arc<MatrixAdapter>,
+    pub zhao: matrix::User,
+    pub room_b: OwnedRoomId,
+    pub branches: [Org; 3],
+    pub official: u64,
+    /// Set by the steps as the story goes on.
+    pub notice: u64,
+    pub title: String,
+    pub tg_notice: i64,
+    pub mx_notice: Option<treecast_matrix::matrix_sdk::ruma::OwnedEventId>,
+    pub list_mail: String,
+}
+
+impl Scenario {
+    pub fn step(&self, what: &str) {
+        eprintln!("[{:6.1} s] {what}", self.t0.elapsed().as_secs_f64());
+    }
+
+    pub fn gateway(&self) -> &treecast::gateway::Gateway {
+        &self.server.as_ref().expect("running").gateway
+    }
+
+    pub async fn start() -> Scenario {
+        let t0 = Instant::now();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = config(dir.path());
+        let (tree, branches, official) = national_tree(&cfg);
+        eprintln!(
+            "[{:6.1} s] national tree imported, {} console chats bound",
+            t0.elapsed().as_secs_f64(),
+            console_count(&tree)
+        );
+
+        for user in ["scenario", OFFICIAL_BOX, LIST_MEMBERS[0], LIST_MEMBERS[1]] {
+            mail::reset(user).await;
+        }
+        let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        let tg_api = std::env::var("TREECAST_TEST_TELEGRAM_API")
+            .expect("TREECAST_TEST_TELEGRAM_API (scripts/peers/telegram.sh env)");
+        let tg = Emulator::new(tg_api.clone(), run);
+        tg.group(GROUP_A, &branches[0].name).await;
+        tg.say(LI, None, "/start", None).await; // 李明 opened a private chat with the bot
+        let hs = std::env::var("TREECAST_TEST_MATRIX_URL").unwrap_or_else(|_| "http://127.0.0.1:8008".into());
+        let (bot_pass, zhao_pass) = (unique("pw"), unique("pw"));
+        let bot_uid = matrix::register(&hs, &format!("treecast-{run}"), &bot_pass, "团委通知").await;
+        let zhao_uid = matrix::register(&hs, &format!("zhaomin-{run}"), &zhao_pass, "赵敏").await;
+        let zhao_id = tree.add_person("赵敏").unwrap().id;
+        tree.add_identity(zhao_id, Platform::Matrix, zhao_uid.as_str()).unwrap();
+        tree.grant(zhao_id, &branches[1], Role::Member).unwrap();
+
+        // Secrets reach the adapters through the environment, as in a deployment.
+        std::env::set_var(treecast_telegram::TOKEN_ENV, &tg.token);
+        std::env::set_var(treecast_matrix::ENV_PASSWORD, &bot_pass);
+        std::env::set_var(treecast_email::IMAP_PASSWORD_ENV, "scenariopass");
+        std::env::remove_var(treecast_email::SMTP_PASSWORD_ENV);
+        let email = EmailAdapter::new(email_settings(dir.path())).expect("email adapter");
+        let tg_settings =
+            treecast_telegram::Settings { api_url: Some(tg_api), poll_timeout_secs: 2, ..Default::default() };
+        let telegram = TelegramAdapter::new(tg_settings).await.expect("telegram adapter");
+        let mut mx_settings = treecast_matrix::Settings::new(hs.clone(), bot_uid.as_str());
+        mx_settings.store_dir = dir.path().join("matrix");
+        mx_settings.sync_timeout_secs = 5;
+        let mx = Arc::new(MatrixAdapter::connect(mx_settings).await.expect("matrix adapter"));
+        let console = Arc::new(RecordingAdapter::new(Platform::Console));
+        let adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::from([
+            (Platform::Email, Arc::new(email) as Arc<dyn Adapter>),
+            (Platform::Telegram, Arc::new(telegram) as Arc<dyn Adapter>),
+            (Platform::Matrix, mx.clone() as Arc<dyn Adapter>),
+            (Platform::Console, console.clone() as Arc<dyn Adapter>),
+        ]);
+        let (stop, stop_rx) = watch::channel(false);
+        let server = Server::start(tree.clone(), &cfg, adapters, stop_rx);
+        let hello = |m: &serde_json::Value| super::telegram::text(m).starts_with("你好");
+        tg.wait_for(LI.id, "the bot's greeting in 李明's private chat", hello).await;
+
+        // 赵敏 opens branch B's room and invites the bot, which joins (its own server's invites).
+        let zhao = matrix::User::login(&hs, &zhao_uid, &zhao_pass).await;
+        let room_b = zhao.create_room(&branches[1].name, std::slice::from_ref(&bot_uid)).await;
+        let (mxr, room) = (&mx, &room_b);
+        poll("the bot joins branch B's Matrix room", Duration::from_secs(30), || async move {
+            mxr.client().get_room(room).filter(|r| r.state() == RoomState::Joined)
+        })
+        .await;
+        tree.bind(&branches[0], Address::group(Platform::Telegram, GROUP_A.to_string())).unwrap();
+        tree.bind(&branches[1], Address::group(Platform::Matrix, room_b.as_str())).unwrap();
+        let members = LIST_MEMBERS.iter().map(|u| format!("{u}@{}", mail::DOMAIN)).collect();
+        tree.bind(&branches[2], Address::list(LIST, members)).unwrap();
+
+        let s = Scenario {
+            t0,
+            run,
+            _dir: dir,
+            tree,
+            server: Some(server),
+            stop,
+            console,
+            tg,
+            mx,
+            zhao,
+            room_b,
+            branches,
+            official,
+            notice: 0,
+            title: String::new(),
+            tg_notice: 0,
+            mx_notice: None,
+            list_mail: String::new(),
+        };
+        s.step("peers ready: Telegram group A, Matrix room B and list C bound to 湖南大学's three branches");
+        s
+    }
+
+    /// The Matrix bot's user id.
+    pub fn bot_uid(&self) -> OwnedUserId {
+        OwnedUserId::try_from(self.mx.user_id()).unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        let server = self.server.take().expect("running");
+        tokio::time::timeout(Duration::from_secs(30), server.join())
+            .await
+            .expect("the server stops within 30 s")
+            .expect("the server stops cleanly");
+        self.step("server stopped");
+    }
+}
+
+/// The defaults (real rate limits, the League footer), a surveys dir with
+/// one survey, and quicker retries so a transient error costs little time.
+fn config(dir: &Path) -> Config {
+    let cfg = Config { surveys_dir: dir.join("surveys"), retry_base: Duration::from_millis(500), ..Config::default() };
+    std::fs::create_dir_all(&cfg.surveys_dir).unwrap();
+    std::fs::write(cfg.surveys_dir.join(format!("{SURVEY_NAME}.toml")), SURVEY).unwrap();
+    cfg
+}
+
+/// A small named survey for the branches of the launcher's org.
+const SURVEY: &str = r#"
+title = "青年大学习参与情况微调查"
+intro = "请如实作答，约 1 分钟。"
+days = 7
+anonymous = false
+
+[audience]
+level = "branch"
+
+[[questions]]
+type = "single"
+text = "本月你完成青年大学习了吗？"
+choices = ["已完成", "未完成"]
+
+[[questions]]
+type = "rating"
+text = "请为本期内容打分。"
+low = "很不满意"
+high = "非常满意"
+
+[[questions]]
+type = "text"
+text = "你有什么建议？"
+required = false
+"#;
+
+fn email_settings(dir: &Path) -> treecast_email::Settings {
+    treecast_email::Settings {
+        display_name: Some("团委通知".into()),
+        security: Security::Plain,
+        imap_port: Some(mail::imap_port()),
+        imap_user: Some("scenario".into()),
+        smtp_port: Some(env_port("TREECAST_TEST_SMTP_PORT", 2525)),
+        smtp_user: Some(String::new()),
+        state_dir: dir.join("email"),
+        ..treecast_email::Settings::new(BOT, "127.0.0.1")
+    }
+}
+
+/// CN -> 31 provinces -> 2,756 schools -> 3 branches each; every branch but
+/// 湖南大学's three is a console chat. Returns those three and the official.
+fn national_tree(cfg: &Config) -> (Tree, [Org; 3], u64) {
+    let tree = Tree::new(Store::temporary().unwrap(), cfg.levels());
+    let schools =
+        generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
+    import::import_str(&tree, "national", &generate::national_csv(&schools, 3), None).unwrap();
+    let branches = [1, 2, 3].map(|i| tree.require(&format!("{SCHOOL}-{i:03}")).unwrap());
+    let mut pairs = Vec::new();
+    for o in tree.subtree(&tree.require("CN").unwrap()) {
+        let o = o.unwrap();
+        if o.level == 3 && !branches.iter().any(|b| b.id == o.id) {
+            let addr = Address::group(Platform::Console, o.code.clone());
+            pairs.push((o, addr));
+        }
+    }
+    tree.bind_bulk(pairs).unwrap();
+    let official = tree.add_person("湖南省团委学校部 张老师").unwrap().id;
+    tree.add_identity(official, Platform::Email, OFFICIAL).unwrap();
+    tree.grant(official, &tree.require("43").unwrap(), Role::Official).unwrap();
+    let li = tree.add_person(LI.name).unwrap().id;
+    tree.add_identity(li, Platform::Telegram, &LI.id.to_string()).unwrap();
+    tree.grant(li, &branches[0], Role::Member).unwrap();
+    (tree, branches, official)
+}
+
+fn console_count(tree: &Tree) -> usize {
+    let cn = tree.require("CN").unwrap();
+    tree.channels_in(&cn).unwrap().iter().filter(|(_, c)| c.address.platform == Platform::Console).count()
+}

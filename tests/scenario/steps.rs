@@ -1,0 +1,293 @@
+//! The story, one step per function, each checking what people see on the
+//! real platforms (and the roll-ups the officials read).
+
+use std::time::Duration;
+
+use treecast::config::DEFAULT_FOOTER;
+use treecast::notice::status::Status;
+use treecast_matrix::matrix_sdk::RoomState;
+use treecast_wire::Platform;
+
+use super::mail::{self, Draft};
+use super::poll;
+use super::setup::*;
+use super::telegram::text;
+
+pub use super::setup::Scenario;
+
+const NOTICE_BODY: &str =
+    "各高校团委、各团支部：\n请于11月30日前完成团员教育评议，并回复“收到”。\n\n共青团湖南省委学校部";
+
+/// The number after `marker` in `text` ("通知 #12" -> 12).
+fn number_after(text: &str, marker: &str) -> u64 {
+    let at = text.find(marker).unwrap_or_else(|| panic!("no {marker:?} in {text:?}")) + marker.len();
+    text[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+}
+
+/// A reply as a mail client writes it: the answer above the quoted mail.
+fn reply_text(answer: &str, to: &mail::Mail) -> String {
+    format!("{answer}\n\n{}", to.quoted())
+}
+
+impl Scenario {
+    fn status(&self, focus: &str) -> Status {
+        self.tree.status(Some(self.official), self.notice, Some(focus), 5).expect("status")
+    }
+
+    /// Posting by mail: the sender is not proven (Postfix strips incoming
+    /// Authentication-Results and no DKIM milter runs), so the bot asks the
+    /// mailbox owner to confirm by replying, and the official does.
+    pub async fn official_posts_by_mail(&mut self) {
+        self.step("1. the 湖南省 official mails a notice to notice+43@scenario.test");
+        let title = format!("关于开展团员教育评议的通知（{}）", self.run % 100_000);
+        let post = Draft { from: OFFICIAL, to: POST_TO_HUNAN, subject: &title, text: NOTICE_BODY, in_reply_to: None };
+        let post = mail::send(&post).await;
+        let ask =
+            mail::wait_for(OFFICIAL_BOX, "the bot's request to confirm the post", |m| m.in_reply_to() == post).await;
+        assert!(ask.text.contains("请直接回复本邮件以确认发布"), "{}", ask.text);
+        assert_eq!(ask.subject(), format!("Re: {title}"));
+        assert_eq!(self.console.delivered_count(), 0, "nothing goes out before the confirmation");
+
+        self.step("   the official confirms by replying to the bot's mail");
+        let yes = Draft {
+            from: OFFICIAL,
+            to: BOT,
+            subject: ask.subject(),
+            text: &reply_text("确认发布。", &ask),
+            in_reply_to: Some(&ask.id()),
+        };
+        let yes = mail::send(&yes).await;
+        let done = mail::wait_for(OFFICIAL_BOX, "the bot's 'published' answer", |m| m.in_reply_to() == yes).await;
+        assert!(done.text.contains("已发布") && done.text.contains(&title), "{}", done.text);
+        self.notice = number_after(&done.text, "通知 #");
+        self.title = title;
+    }
+
+    /// The copies in the Telegram group, the Matrix room and the list, with
+    /// the footer; every other 湖南 branch got one, no branch outside did.
+    pub async fn notice_lands_in_hunan_only(&mut self) {
+        self.step("2. the notice reaches 湖南's branches: Telegram group A, Matrix room B, list C, the rest");
+        let hunan = self.tree.require("43").unwrap();
+        let me = &*self;
+        let row = poll("the fan-out to every 湖南 channel", Duration::from_secs(60), || async move {
+            let row = me.status("43").rows.remove(0);
+            (row.delivered == row.channels).then_some(row)
+        })
+        .await;
+        assert_eq!(row.failed, 0);
+
+        let title = self.title.clone();
+        let m = self.tg.wait_for(GROUP_A, "the notice in Telegram group A", |m| text(m).contains(&title)).await;
+        for part in [DEFAULT_FOOTER, "完成团员教育评议", &format!("#{}", self.notice)] {
+            assert!(text(&m).contains(part), "Telegram copy lacks {part:?}: {}", text(&m));
+        }
+        self.tg_notice = m["message_id"].as_i64().expect("a message id");
+
+        let (event, body) =
+            self.zhao.wait_for(&self.room_b, "the notice in Matrix room B", |b| b.contains(&title)).await;
+        assert!(body.contains(DEFAULT_FOOTER) && body.contains("完成团员教育评议"), "Matrix copy: {body}");
+        self.mx_notice = Some(event);
+
+        for (i, member) in LIST_MEMBERS.iter().enumerate() {
+            let m = mail::wait_for(member, "the notice on list C", |m| m.subject() == title).await;
+            assert!(m.text.contains(DEFAULT_FOOTER) && m.text.contains("完成团员教育评议"), "list copy: {}", m.text);
+            assert!(m.header("List-Id").contains("branch-c"), "list mail has a List-Id: {:?}", m.headers);
+            if i == 0 {
+                self.list_mail = m.id();
+            }
+        }
+
+        let copies = self.console.delivered();
+        for c in &copies {
+            let org = self.tree.require(&c.to.id).unwrap();
+            assert!(org.is_within(&hunan), "{} {} is outside 湖南 but got the notice", org.code, org.name);
+            assert_eq!(c.footer.as_deref(), Some(DEFAULT_FOOTER));
+            assert!(c.id.starts_with(&format!("n{}-", self.notice)), "only this notice went out: {}", c.id);
+        }
+        let console_in_hunan = self
+            .tree
+            .channels_in(&hunan)
+            .unwrap()
+            .iter()
+            .filter(|(_, c)| c.address.platform == Platform::Console)
+            .count();
+        let chats: std::collections::HashSet<&str> = copies.iter().map(|c| c.to.id.as_str()).collect();
+        assert_eq!((copies.len(), chats.len()), (console_in_hunan, console_in_hunan), "one copy per other 湖南 branch");
+        assert_eq!(row.channels as usize, console_in_hunan + 3);
+        eprintln!(
+            "           {} 湖南 branches reached (3 real chats + {} console), none outside",
+            row.channels,
+            copies.len()
+        );
+    }
+
+    /// A student's reply in the group reaches the official by mail; the
+    /// official's answer by mail reaches the student in private.
+    pub async fn student_reply_goes_back_and_forth(&mut self) {
+        self.step("3. 李明 replies to the notice in the Telegram group");
+        let question = "请问评议材料需要纸质版吗？";
+        self.tg.say(LI, Some(GROUP_A), question, Some(self.tg_notice)).await;
+        let relayed = mail::wait_for(OFFICIAL_BOX, "李明's reply by mail", |m| m.text.contains(question)).await;
+        assert!(
+            relayed.text.contains(LI.name) && relayed.subject().contains(&self.title),
+            "{}\n{}",
+            relayed.subject(),
+            relayed.text
+        );
+
+        self.step("   the official answers by mail; 李明 gets it in his private chat");
+        let answer = "电子版即可，发到学院团委邮箱。";
+        let subject = format!("Re: {}", relayed.subject());
+        let reply = Draft {
+            from: OFFICIAL,
+            to: BOT,
+            subject: &subject,
+            text: &reply_text(answer, &relayed),
+            in_reply_to: Some(&relayed.id()),
+        };
+        mail::send(&reply).await;
+        let got = self.tg.wait_for(LI.id, "the answer in 李明's private chat", |m| text(m).contains(answer)).await;
+        assert!(text(&got).contains("张老师") && text(&got).contains(&self.title), "{}", text(&got));
+        assert!(!text(&got).contains("写道"), "the quoted history is cut off: {}", text(&got));
+        let group = self.tg.sent(GROUP_A).await;
+        assert!(group.iter().all(|m| !text(m).contains(answer)), "the answer stays private");
+    }
+
+    /// Branch B acknowledges with a reaction, branch C with a mail.
+    pub async fn acknowledgements_roll_up(&mut self) {
+        self.step("4. 赵敏 reacts ✅ to the notice in Matrix room B");
+        let event = self.mx_notice.clone().expect("the Matrix copy");
+        self.zhao.react(&self.room_b, &event, "✅").await;
+        let me = &*self;
+        let st = poll("1 of 3 branches acknowledged", Duration::from_secs(30), || async move {
+            let st = me.status(SCHOOL);
+            (st.rows[0].acked == 1).then_some(st)
+        })
+        .await;
+        assert_eq!((st.rows[0].delivered, st.rows[0].channels, st.rows[0].orgs), (3, 3, 3));
+        let shown = st.to_text(&self.tree);
+        eprintln!("{shown}");
+        assert!(shown.contains("acknowledged 1/3"), "{shown}");
+        let b = self.tree.ack_of(self.notice, self.branches[1].id).unwrap().expect("branch B acknowledged");
+        assert_eq!(b.via, Platform::Matrix);
+
+        self.step("   a member of list C replies 收到 to the list mail");
+        let c1 = format!("{}@{}", LIST_MEMBERS[0], mail::DOMAIN);
+        let copy =
+            mail::inbox(LIST_MEMBERS[0]).await.into_iter().find(|m| m.id() == self.list_mail).expect("the list copy");
+        let ack = Draft {
+            from: &c1,
+            to: BOT,
+            subject: &format!("Re: {}", self.title),
+            text: &reply_text("收到", &copy),
+            in_reply_to: Some(&self.list_mail),
+        };
+        mail::send(&ack).await;
+        let st = poll("2 of 3 branches acknowledged", Duration::from_secs(30), || async move {
+            let st = me.status(SCHOOL);
+            (st.rows[0].acked == 2).then_some(st)
+        })
+        .await;
+        let shown = st.to_text(&self.tree);
+        eprintln!("{shown}");
+        assert!(shown.contains("acknowledged 2/3") && shown.contains(&self.branches[0].code), "{shown}");
+        let c = self.tree.ack_of(self.notice, self.branches[2].id).unwrap().expect("branch C acknowledged");
+        assert_eq!((c.via, c.by.as_str()), (Platform::Email, c1.as_str()));
+        mail::wait_for(LIST_MEMBERS[0], "the bot's thanks for the acknowledgement", |m| m.text.contains("已确认收到"))
+            .await;
+
+        self.step("   the official asks for 湖南大学's status by mail");
+        let ask = format!("/status {} {SCHOOL}", self.notice);
+        let ask = mail::send(&Draft { from: OFFICIAL, to: BOT, subject: "查询", text: &ask, in_reply_to: None }).await;
+        let answer = mail::wait_for(OFFICIAL_BOX, "the status by mail", |m| m.in_reply_to() == ask).await;
+        assert!(answer.text.contains("delivered 3/3 · acknowledged 2/3"), "{}", answer.text);
+    }
+
+    /// A survey launched by mail, answered in a Telegram private chat and a
+    /// Matrix DM question by question, rolled up and exported.
+    pub async fn survey_is_answered_and_exported(&mut self) {
+        self.step("5. the official launches a micro-survey by mail: /survey launch");
+        let cmd = format!("/survey launch {SURVEY_NAME} 43");
+        let launch =
+            mail::send(&Draft { from: OFFICIAL, to: BOT, subject: "微调查", text: &cmd, in_reply_to: None }).await;
+        let launched = mail::wait_for(OFFICIAL_BOX, "the survey launch answer", |m| m.in_reply_to() == launch).await;
+        let id = number_after(&launched.text, "微调查 #");
+        let payload = format!("s{id}");
+
+        // What students see: a deep link on Telegram, a `!start` hint on Matrix.
+        let ann =
+            self.tg.wait_for(GROUP_A, "the survey announcement on Telegram", |m| text(m).contains("【微调查】")).await;
+        let link = ann["reply_markup"]["inline_keyboard"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row.as_array().into_iter().flatten());
+        let url: Vec<String> = link.filter_map(|b| b["url"].as_str().map(str::to_owned)).collect();
+        assert!(url.iter().any(|u| u.ends_with(&format!("?start={payload}"))), "deep link to {payload}: {url:?}");
+        let (_, body) =
+            self.zhao.wait_for(&self.room_b, "the survey announcement on Matrix", |b| b.contains("【微调查】")).await;
+        assert!(body.contains(&format!("!start {payload}")), "{body}");
+
+        self.step("   李明 answers in his Telegram private chat");
+        let start = format!("/start {payload}");
+        for (say, expect) in
+            [(start.as_str(), "第 1/3 题"), ("A", "第 2/3 题"), ("5", "第 3/3 题"), ("希望增加实践内容", "已提交")]
+        {
+            let seen = self.tg.sent(LI.id).await.len();
+            self.tg.say(LI, None, say, None).await;
+            let m = self.tg.next_after(LI.id, seen, &format!("the bot's answer to {say:?} on Telegram")).await;
+            assert!(text(&m).contains(expect), "after {say:?} expected {expect:?}: {}", text(&m));
+        }
+
+        self.step("   赵敏 answers in a Matrix DM");
+        let dm = self.zhao.create_dm(&self.bot_uid()).await;
+        let (mx, dm_id) = (&self.mx, &dm);
+        poll("the bot joins 赵敏's DM", Duration::from_secs(30), || async move {
+            mx.client().get_room(dm_id).filter(|r| r.state() == RoomState::Joined)
+        })
+        .await;
+        let start = format!("!start {payload}");
+        for (i, (say, expect)) in
+            [(start.as_str(), "第 1/3 题"), ("2", "第 2/3 题"), ("4分", "第 3/3 题"), ("!skip", "已提交")]
+                .into_iter()
+                .enumerate()
+        {
+            self.zhao.say(&dm, say).await;
+            let got = self.zhao.nth(&dm, i, &format!("the bot's answer to {say:?} on Matrix")).await;
+            assert!(got.contains(expect), "after {say:?} expected {expect:?}: {got}");
+        }
+
+        self.step("   results roll up under 湖南大学; the CSV export");
+        let results = self.gateway().surveys.results(Some(self.official), id).expect("results");
+        for code in [SCHOOL, "43"] {
+            let r = results.org(code).expect("a row");
+            assert_eq!((r.responses, r.members), (2, 2), "{code}");
+        }
+        let csv_path = std::env::temp_dir().join(format!("{}.csv", super::unique("treecast-scenario-")));
+        results.write_csv(&csv_path).unwrap();
+        let csv = std::fs::read_to_string(&csv_path).unwrap();
+        let _ = std::fs::remove_file(&csv_path);
+        eprintln!("{csv}");
+        check_csv(&csv, &self.branches.iter().map(|b| b.code.clone()).collect::<Vec<_>>());
+    }
+}
+
+/// Two rows, each under 湖南省 / 湖南大学 and its own branch, with its answers.
+fn check_csv(csv: &str, branches: &[String]) {
+    let mut r = ::csv::Reader::from_reader(csv.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}: {head:?}"));
+    let rows: Vec<Vec<String>> = r.records().map(|rec| rec.unwrap().iter().map(str::to_owned).collect()).collect();
+    assert_eq!(rows.len(), 2, "{csv}");
+    let (q1, q2, q3) = (head.len() - 3, head.len() - 2, head.len() - 1);
+    let expect =
+        [("李明", &branches[0], "A. 已完成", "5", "希望增加实践内容"), ("赵敏", &branches[1], "B. 未完成", "4", "")];
+    for (name, branch, a1, a2, a3) in expect {
+        let row = rows.iter().find(|r| r[col("name")] == name).unwrap_or_else(|| panic!("no row for {name}: {csv}"));
+        assert_eq!(row[col("province_code")], "43");
+        assert_eq!(row[col("school_code")], SCHOOL);
+        assert_eq!(row[col("school_name")], "湖南大学团委");
+        assert_eq!(&row[col("branch_code")], branch);
+        assert_eq!((row[q1].as_str(), row[q2].as_str(), row[q3].as_str()), (a1, a2, a3), "{name}'s answers");
+    }
+}
