@@ -183,6 +183,11 @@ impl Gateway {
             }
         }
         if let Some(cmd) = Command::parse(&ev.text) {
+            if ev.chat.platform == Platform::Email && !ev.sender.verified && changes_state(&cmd) {
+                if let Some(p) = self.person(ev)? {
+                    return self.ask_to_confirm(ev, Grant::ConfirmCommand { person: p.id, text: ev.text.clone() });
+                }
+            }
             return self.command(ev, cmd);
         }
         if ev.chat.kind == ChatKind::Direct {
@@ -528,29 +533,61 @@ impl Gateway {
             ..Draft::default()
         };
         if !ev.sender.verified {
-            // Unproven sender: only the real mailbox owner can confirm.
-            let code = self.tree.issue_code(Grant::ConfirmPost { person: p.id, draft }, 24 * 3600)?;
-            let mut q = reply_to(ev, format!(
-                "请直接回复本邮件以确认发布通知《{}》到 {}（确认码 {code}）。 To post this notice to {}, reply to this mail (confirmation code {code}). If you did not send it, ignore this mail.",
-                ev.subject.trim(), org.name, org.name
-            ));
-            q = q.on_sent(MsgRef::Confirm { code });
-            return Ok(Handled { replies: vec![q], rejected: None });
+            return self.ask_to_confirm(ev, Grant::ConfirmPost { person: p.id, draft });
         }
         self.publish(ev, p.id, draft)
     }
 
+    /// An unproven mail sender: the bot answers the From address, so only
+    /// the real mailbox owner sees the request and can confirm by replying.
+    fn ask_to_confirm(&self, ev: &Inbound, grant: Grant) -> Result<Handled> {
+        let what = match &grant {
+            Grant::ConfirmPost { draft, .. } => {
+                let org = self.tree.require(&draft.issuer_code)?;
+                format!(
+                    "发布通知《{}》到 {} / post the notice \"{}\" to {}",
+                    draft.title, org.name, draft.title, org.name
+                )
+            }
+            Grant::ConfirmCommand { text, .. } => {
+                format!("执行命令 / run the command: {}", text.lines().next().unwrap_or_default().trim())
+            }
+            _ => return Err(Error::invalid("nothing to confirm")),
+        };
+        let code = self.tree.issue_code(grant, 24 * 3600)?;
+        let q = reply_to(ev, format!(
+            "请直接回复本邮件以确认{what}（确认码 {code}）。\nReply to this mail to confirm (code {code}). If you did not send it, ignore this mail: nothing happens without your reply."
+        ))
+        .on_sent(MsgRef::Confirm { code });
+        Ok(Handled { replies: vec![q], rejected: None })
+    }
+
     fn confirm_post(&self, ev: &Inbound, code: &str) -> Result<Handled> {
-        match self.tree.redeem_code(code)? {
-            Grant::ConfirmPost { person, draft } => {
-                let p = self.tree.person(person)?.ok_or_else(|| Error::not_found("the poster is gone"))?;
-                let from = self.tree.person_by_identity(ev.chat.platform, &ev.sender.id)?;
-                if from.map(|f| f.id) != Some(p.id) {
-                    return Err(Error::denied("only the person who posted can confirm"));
-                }
-                self.publish(ev, p.id, draft)
+        let from = self.tree.person_by_identity(ev.chat.platform, &ev.sender.id)?.map(|f| f.id);
+        let grant = self.tree.redeem_code_if(code, |g| match g {
+            Grant::ConfirmPost { person, .. } | Grant::ConfirmCommand { person, .. } if from == Some(*person) => Ok(()),
+            Grant::ConfirmPost { .. } | Grant::ConfirmCommand { .. } => {
+                Err(Error::denied("only the person who sent it can confirm"))
             }
             _ => Err(Error::invalid("that is not a confirmation")),
+        })?;
+        let person = match &grant {
+            Grant::ConfirmPost { person, .. } | Grant::ConfirmCommand { person, .. } => *person,
+            _ => unreachable!("accepted above"),
+        };
+        let p = self.tree.person(person)?.ok_or_else(|| Error::not_found("the sender is gone"))?;
+        match grant {
+            Grant::ConfirmPost { draft, .. } => self.publish(ev, p.id, draft),
+            Grant::ConfirmCommand { text, .. } => {
+                // The reply proved the mailbox: run the command as sent.
+                let cmd = Command::parse(&text).ok_or_else(|| Error::invalid("the confirmed mail holds no command"))?;
+                let mut confirmed = ev.clone();
+                confirmed.text = text;
+                confirmed.in_reply_to = None;
+                confirmed.sender.verified = true;
+                self.command(&confirmed, cmd)
+            }
+            _ => unreachable!("checked above"),
         }
     }
 
@@ -559,9 +596,22 @@ impl Gateway {
         let org = self.tree.require_id(n.issuer)?;
         let (channels, _) = self.tree.expected(&n.target, &org)?;
         Ok(Handled::say(ev, format!(
-            "通知 #{} 《{}》已发布，正在发往 {} 个渠道。 Notice #{} is going out to {channels} channels; reply \"status\" … or send /status {} to the bot.",
+            "通知 #{} 《{}》已发布，正在发往 {} 个渠道。 Notice #{} is going out to {channels} channels; send /status {} to the bot for its progress.",
             n.id, n.title, channels, n.id, n.id
         )))
+    }
+}
+
+/// Commands that act with an official's or a member's authority. Mailed by
+/// an unproven sender they run only after a confirmation reply; reading
+/// commands need none, since the answer goes to the real mailbox anyway.
+fn changes_state(cmd: &Command) -> bool {
+    match cmd {
+        Command::Notice { .. } | Command::Remind(_) | Command::Ack(_) | Command::Start(Some(_)) => true,
+        Command::Survey(args) => {
+            !matches!(args.first().map(String::as_str), None | Some("list" | "列表" | "results" | "结果"))
+        }
+        _ => false,
     }
 }
 

@@ -485,3 +485,61 @@ async fn survey_reminders_from_the_gateway_reach_each_member_privately_once() {
     to.sort();
     assert_eq!(to, ["li", "wang"]);
 }
+
+/// A mail as the email adapter hands it over; `verified` says whether the
+/// mail system proved the sender.
+fn mail(from: &str, text: &str, verified: bool) -> Inbound {
+    let mut ev = Inbound::text(Address::direct(Platform::Email, from), from, text);
+    ev.sender.verified = verified;
+    ev.subject = "关于开展团员教育评议的通知".into();
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    ev.message_id = format!("<m{}@mail.test>", SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    ev
+}
+
+#[tokio::test]
+async fn an_unproven_mail_sender_must_confirm_before_posting_or_commanding() {
+    let b = bed().await;
+    let hunan = Address::direct(Platform::Email, "hunan@tw.example");
+    // Someone forges the official's From: on a mail to notice+43@.
+    let mut forged = mail("hunan@tw.example", "请各团支部完成评议。", false);
+    forged.sent_to = Some("notice+43@bot.example".into());
+    b.say(forged).await;
+    // The same as a /notice command, and a /remind of nothing yet.
+    b.say(mail("hunan@tw.example", "/notice 关于开展团员教育评议的通知\n请各团支部完成评议。", false)).await;
+    b.say(mail("hunan@tw.example", "/status 1", false)).await;
+    b.settle().await;
+    assert!(b.tree.store.notices.is_empty(), "nothing is posted without a confirmation");
+    let asks: Vec<Outbound> = b.to(&hunan).into_iter().filter(|m| m.body.contains("请直接回复本邮件以确认")).collect();
+    assert_eq!(asks.len(), 2, "the post and the /notice each ask the real mailbox owner");
+    assert!(asks.iter().any(|m| m.body.contains("run the command: /notice")), "the /notice is named");
+    assert_eq!(b.to(&hunan).len(), 3, "/status needs no confirmation: it is answered at once, to the owner");
+
+    // A reply from another registered sender cannot confirm.
+    let ask_id = |m: &Outbound| b.chat.message_ids(&m.id).unwrap()[0].clone();
+    b.tree.add_identity(b.people["hnu"], Platform::Email, "hnu@tw.example").unwrap();
+    let mut other = mail("hnu@tw.example", "确认", true);
+    other.in_reply_to = Some(ask_id(&asks[0]));
+    b.say(other).await;
+    b.settle().await;
+    assert!(b.tree.store.notices.is_empty(), "only the sender can confirm");
+    let refused = b.to(&Address::direct(Platform::Email, "hnu@tw.example"));
+    assert!(refused.iter().any(|m| m.body.contains("only the person who sent it can confirm")), "{refused:?}");
+
+    // The owner replies to each request: the notice is posted once per request.
+    for ask in &asks {
+        let mut yes = mail("hunan@tw.example", "确认", false);
+        yes.in_reply_to = Some(ask_id(ask));
+        b.say(yes).await;
+    }
+    b.settle().await;
+    assert_eq!(b.tree.store.notices.len(), 2, "both confirmed requests ran");
+    assert!(b.to(&Bed::group("4143010533-001")).iter().filter(|m| m.kind == OutboundKind::Notice).count() == 2);
+
+    // A proven sender posts at once.
+    let mut proven = mail("hunan@tw.example", "第二份通知。", true);
+    proven.sent_to = Some("notice+43@bot.example".into());
+    b.say(proven).await;
+    b.settle().await;
+    assert_eq!(b.tree.store.notices.len(), 3);
+}

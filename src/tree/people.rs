@@ -57,6 +57,9 @@ pub enum Grant {
     /// A notice posted by mail whose sender was not proven: posted when the
     /// sender answers the bot's confirmation mail.
     ConfirmPost { person: u64, draft: crate::notice::Draft },
+    /// A command mailed by a sender the mail system did not prove, run when
+    /// the sender answers the bot's confirmation mail.
+    ConfirmCommand { person: u64, text: String },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -201,14 +204,27 @@ impl Tree {
 
     /// Uses up a code: it works once, and not after it expires.
     pub fn redeem_code(&self, code: &str) -> Result<Grant> {
+        self.redeem_code_if(code, |_| Ok(()))
+    }
+
+    /// Uses up a code only if `accept` approves its grant: an attempt it
+    /// refuses leaves the code for its rightful user.
+    pub fn redeem_code_if(&self, code: &str, accept: impl FnOnce(&Grant) -> Result<()>) -> Result<Grant> {
         let code = code.trim().to_uppercase();
-        let Some(v) = self.store.codes.remove(code.as_bytes())? else {
-            return Err(Error::invalid("that code is unknown or was already used"));
+        let used = || Error::invalid("that code is unknown or was already used");
+        let Some(v) = self.store.codes.get(code.as_bytes())? else {
+            return Err(used());
         };
         let row: CodeRow = decode(&v)?;
         if row.expires_unix < now_unix() {
+            self.store.codes.remove(code.as_bytes())?;
             return Err(Error::invalid("that code has expired; ask for a new one"));
         }
-        Ok(row.grant)
+        accept(&row.grant)?;
+        // Once only, even if two attempts race.
+        match self.store.codes.compare_and_swap(code.as_bytes(), Some(&v), None as Option<&[u8]>)? {
+            Ok(()) => Ok(row.grant),
+            Err(_) => Err(used()),
+        }
     }
 }

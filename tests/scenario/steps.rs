@@ -210,7 +210,21 @@ impl Scenario {
         let cmd = format!("/survey launch {SURVEY_NAME} 43");
         let launch =
             mail::send(&Draft { from: OFFICIAL, to: BOT, subject: "微调查", text: &cmd, in_reply_to: None }).await;
-        let launched = mail::wait_for(OFFICIAL_BOX, "the survey launch answer", |m| m.in_reply_to() == launch).await;
+        // A command mailed by an unproven sender runs only once confirmed.
+        let ask =
+            mail::wait_for(OFFICIAL_BOX, "the bot's request to confirm the launch", |m| m.in_reply_to() == launch)
+                .await;
+        assert!(ask.text.contains("请直接回复本邮件以确认") && ask.text.contains(&cmd), "{}", ask.text);
+        assert!(self.gateway().surveys.all().unwrap().is_empty(), "nothing is launched before the confirmation");
+        let yes = Draft {
+            from: OFFICIAL,
+            to: BOT,
+            subject: ask.subject(),
+            text: &reply_text("确认。", &ask),
+            in_reply_to: Some(&ask.id()),
+        };
+        let yes = mail::send(&yes).await;
+        let launched = mail::wait_for(OFFICIAL_BOX, "the survey launch answer", |m| m.in_reply_to() == yes).await;
         let id = number_after(&launched.text, "微调查 #");
         let payload = format!("s{id}");
 
