@@ -15,7 +15,8 @@ use matrix_sdk::ruma::{OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::mpsc;
 use treecast_wire::{
-    shutdown_signalled, AdapterError, Address, Inbound, InboundEnvelope, InboundKind, Platform, Sender, Shutdown,
+    shutdown_signalled, AdapterError, Address, ChatKind, Inbound, InboundEnvelope, InboundKind, Platform, Sender,
+    Shutdown,
 };
 
 use crate::settings::InvitePolicy;
@@ -64,10 +65,14 @@ impl MatrixAdapter {
     fn install_handlers(&self, inbound: &mpsc::Sender<InboundEnvelope>) -> Vec<EventHandlerDropGuard> {
         let c = &self.client;
         let tx = inbound.clone();
+        let dms = self.dms.clone();
         let messages = c.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
-            let tx = tx.clone();
+            let (tx, dms) = (tx.clone(), dms.clone());
             async move {
                 if let Some(event) = message_inbound(&ev, &room).await {
+                    if event.chat.kind == ChatKind::Direct {
+                        dms.lock().await.insert(ev.sender.clone(), room.room_id().to_owned());
+                    }
                     let _ = tx.send(InboundEnvelope::new(event)).await;
                 }
             }

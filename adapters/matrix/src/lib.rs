@@ -14,6 +14,7 @@ mod session;
 mod settings;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
 use matrix_sdk::Client;
@@ -32,8 +33,10 @@ pub struct MatrixAdapter {
     settings: Settings,
     user_id: OwnedUserId,
     policy: InvitePolicy,
-    /// DMs found or created by this process, one per person.
-    dms: Mutex<HashMap<OwnedUserId, OwnedRoomId>>,
+    /// The DM to use per person: the one they last wrote in, else one found
+    /// or created by this process. (A person may have several DM rooms with
+    /// the bot; answers go where they spoke.)
+    dms: Arc<Mutex<HashMap<OwnedUserId, OwnedRoomId>>>,
 }
 
 impl MatrixAdapter {
@@ -51,7 +54,7 @@ impl MatrixAdapter {
             client,
             settings,
             user_id,
-            dms: Mutex::new(HashMap::new()),
+            dms: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 

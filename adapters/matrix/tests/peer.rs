@@ -58,7 +58,10 @@ impl Harness for MatrixHarness {
     async fn seen_in(&self, chat: &Address) -> Vec<String> {
         match chat.kind {
             treecast_wire::ChatKind::Direct => match self.adapter.direct_room_id(&chat.id).await {
-                Some(room) => self.user.bodies(&room),
+                Some(room) => {
+                    self.user.retry_decryption(&room).await;
+                    self.user.bodies(&room)
+                }
                 None => Vec::new(),
             },
             _ => self.user.bodies(&chat.id),
@@ -86,8 +89,9 @@ impl Harness for MatrixHarness {
 #[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
 async fn conformance_suite() {
     let dir = tempfile::tempdir().unwrap();
-    let adapter = Arc::new(bot(&url(), &dir).await);
+    // The user's new device first, so the bot's first key query sees it.
     let user = User::login(&url(), "student1").await;
+    let adapter = Arc::new(bot(&url(), &dir).await);
     let h = MatrixHarness { adapter, user, group: OnceCell::new() };
     tokio::time::timeout(Duration::from_secs(180), conformance::run_all(&h)).await.expect("suite finishes in time");
 }
@@ -163,10 +167,12 @@ async fn encrypted_room_notice_is_readable_by_a_member() {
     let dir = tempfile::tempdir().unwrap();
     let adapter = Arc::new(bot(&url(), &dir).await);
     let user = User::login(&url(), "student1").await;
-    let room = create_room(adapter.client(), &[uid("student1")], true).await;
-    let room_id = room.room_id().to_string();
-    user.joined(&room_id).await;
+    // As in a deployment: a member creates the branch's encrypted room and
+    // invites the bot, which joins by itself.
     let mut running = run(adapter.clone());
+    let room = create_room(&user.client, &[uid("bot")], true).await;
+    let room_id = room.room_id().to_string();
+    assert!(bot_joined(&adapter, room.room_id(), 30).await, "the bot joins the encrypted room it is invited to");
 
     let marker = unique("加密通知");
     let done = adapter.deliver(&notice(Address::group(Platform::Matrix, &room_id), &marker)).await.unwrap();

@@ -128,6 +128,9 @@ pub struct Seen {
 pub struct User {
     pub client: Client,
     pub seen: Arc<Mutex<HashMap<OwnedRoomId, Vec<Seen>>>>,
+    /// Events that arrived before their room key (the key comes by
+    /// to-device message, possibly in a later sync); retried while waiting.
+    undecrypted: Arc<Mutex<Vec<(OwnedRoomId, OwnedEventId)>>>,
     _dir: TempDir,
     sync: tokio::task::JoinHandle<()>,
 }
@@ -158,7 +161,13 @@ impl User {
             .send()
             .await
             .expect("test user logs in");
-        client.sync_once(SyncSettings::default().timeout(Duration::ZERO)).await.unwrap();
+        // Two rounds: the device keys go up with the requests that follow
+        // the first sync; a bot that looks the user up before that would
+        // not share room keys with this device.
+        for _ in 0..2 {
+            client.sync_once(SyncSettings::default().timeout(Duration::ZERO)).await.unwrap();
+        }
+        tracing::info!(device = ?client.device_id(), user = name, "test user logged in");
         let seen: Arc<Mutex<HashMap<OwnedRoomId, Vec<Seen>>>> = Arc::default();
         let log = seen.clone();
         client.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
@@ -172,9 +181,15 @@ impl User {
                 log.lock().unwrap().entry(room.room_id().to_owned()).or_default().push(s);
             }
         });
+        let undecrypted: Arc<Mutex<Vec<(OwnedRoomId, OwnedEventId)>>> = Arc::default();
+        let late = undecrypted.clone();
         client.add_event_handler(
-            |ev: matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent| async move {
-                tracing::warn!(event = %ev.event_id, "test user could not decrypt");
+            move |ev: matrix_sdk::ruma::events::room::encrypted::OriginalSyncRoomEncryptedEvent, room: Room| {
+                let late = late.clone();
+                async move {
+                    tracing::info!(event = %ev.event_id, "test user has no key yet; will retry");
+                    late.lock().unwrap().push((room.room_id().to_owned(), ev.event_id.clone()));
+                }
             },
         );
         client.add_event_handler(|ev: StrippedRoomMemberEvent, room: Room, client: Client| async move {
@@ -196,7 +211,7 @@ impl User {
         let sync = tokio::spawn(async move {
             let _ = c.sync(SyncSettings::default().timeout(Duration::from_secs(2))).await;
         });
-        User { client, seen, _dir: dir, sync }
+        User { client, seen, undecrypted, _dir: dir, sync }
     }
 
     pub fn bodies(&self, room: &str) -> Vec<String> {
@@ -243,10 +258,34 @@ impl User {
         r.send(ReactionEventContent::new(annotation)).await.expect("reaction is sent").response.event_id
     }
 
+    /// Decrypts, now that their keys may have come, the events of `room`
+    /// that arrived undecryptable, and records the messages among them.
+    pub async fn retry_decryption(&self, room: &str) {
+        let id = RoomId::parse(room).unwrap();
+        let pending: Vec<OwnedEventId> =
+            self.undecrypted.lock().unwrap().iter().filter(|(r, _)| *r == id).map(|(_, e)| e.clone()).collect();
+        let Some(r) = self.client.get_room(&id) else { return };
+        for event_id in pending {
+            let Ok(ev) = r.event(&event_id, None).await else { continue };
+            let Ok(json) = ev.raw().deserialize_as::<serde_json::Value>() else { continue };
+            if json["type"] != "m.room.message" {
+                continue;
+            }
+            let s = Seen {
+                event_id: event_id.clone(),
+                sender: UserId::parse(json["sender"].as_str().unwrap_or_default()).unwrap(),
+                body: json["content"]["body"].as_str().unwrap_or_default().to_owned(),
+            };
+            self.seen.lock().unwrap().entry(id.clone()).or_default().push(s);
+            self.undecrypted.lock().unwrap().retain(|(_, e)| *e != event_id);
+        }
+    }
+
     /// Waits until a message containing `needle` shows up in `room`.
     pub async fn wait_for_text(&self, room: &str, needle: &str, secs: u64) -> Seen {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         loop {
+            self.retry_decryption(room).await;
             if let Some(s) = self.seen_in(room).into_iter().find(|s| s.body.contains(needle)) {
                 return s;
             }
