@@ -45,10 +45,14 @@ impl Window {
         if per_second <= 0.0 {
             return None;
         }
+        // Counted over a window 3% longer than the limit's: the platform
+        // counts arrivals, and network jitter of up to 30 ms between our
+        // send and its receipt must not put one message too many into any
+        // second at its end (seen against the Telegram emulator).
         let (limit, window) = if per_second >= 1.0 {
-            (per_second.floor() as usize, Duration::from_secs(1))
+            (per_second.floor() as usize, Duration::from_millis(1030))
         } else {
-            (1, Duration::from_secs_f64(1.0 / per_second))
+            (1, Duration::from_secs_f64(1.03 / per_second))
         };
         // Spread sends out (no burst of the whole window at once) while
         // leaving room to catch up after a late wake-up.
@@ -199,7 +203,7 @@ mod tests {
             }
             let span = (*times.last().unwrap() - times[0]).as_secs_f64();
             let rate = (times.len() - 1) as f64 / span;
-            assert!(rate > 29.0, "{rate:.2}/s with wake-ups {late:?} late");
+            assert!(rate > 28.5, "{rate:.2}/s with wake-ups {late:?} late");
             assert!(times.windows(2).all(|p| p[1] - p[0] >= Duration::from_millis(26)), "sends are spread out");
         }
     }
@@ -209,8 +213,8 @@ mod tests {
         let w = Window::new(0.5).unwrap();
         let t = Instant::now();
         assert!(w.check(t).is_ok());
-        assert_eq!(w.check(t + Duration::from_secs(1)), Err(Duration::from_secs(1)));
-        assert!(w.check(t + Duration::from_secs(2)).is_ok());
+        assert_eq!(w.check(t + Duration::from_secs(1)), Err(Duration::from_millis(1060)));
+        assert!(w.check(t + Duration::from_millis(2060)).is_ok());
         assert!(Window::new(0.0).is_none());
     }
 }
