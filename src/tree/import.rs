@@ -177,12 +177,14 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Org>>> {
     }
 }
 
-/// Orgs per atomic write. sled builds oversized nodes from very large
-/// batches (slow walks, gigabytes of memory), so a big import is written as
-/// a sequence of batches of whole orgs, parents first: a crash leaves a
+/// Orgs per atomic write. sled 0.34's memory grows steeply with the keys in
+/// one batch: importing the national tree (three or four keys an org) peaked
+/// at 0.9-2.1 GB with 1,000 orgs a batch and about 160 MB with 300 or fewer
+/// (measured with a bare sled program, same keys). So a big import is written
+/// as a sequence of batches of whole orgs, parents first: a crash leaves a
 /// valid tree holding a prefix of the file, and importing it again completes
 /// it. Imports that move existing orgs are applied as one transaction.
-const ORGS_PER_BATCH: usize = 1000;
+const ORGS_PER_BATCH: usize = 100;
 
 fn apply(
     tree: &Tree,
@@ -195,7 +197,9 @@ fn apply(
     let mut ops = Ops::default();
     let mut next_id = tree.next_org_id()?;
     let order = depth_first(rows);
-    let mut placed: HashMap<&str, Org> = HashMap::with_capacity(rows.len());
+    // Orgs written so far that may be parents (leaves never are): a few
+    // thousand entries, not one per row.
+    let mut placed: HashMap<&str, Org> = HashMap::new();
     let mut in_batch = 0;
     let mut batches = 0u32;
     for i in order {
@@ -242,14 +246,16 @@ fn apply(
                 org
             }
         };
-        placed.insert(&r.code, org);
+        if !tree.is_leaf(org.level) {
+            placed.insert(&r.code, org);
+        }
         in_batch += 1;
         if !moves && in_batch >= ORGS_PER_BATCH {
             tree.store.apply(std::mem::take(&mut ops))?;
             in_batch = 0;
             batches += 1;
             // Flushing as we go keeps sled's write buffers from piling up.
-            if batches % 20 == 0 {
+            if batches % 64 == 0 {
                 tree.store.flush()?;
             }
         }
