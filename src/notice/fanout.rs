@@ -115,7 +115,9 @@ impl FanBatch {
         let retry = keys::fan_u64(notice, fan::RETRY, channel);
         if matches!(row.state, DeliveryState::Retry { .. }) {
             self.batch.insert(&retry[..], &[][..]);
-        } else {
+        } else if row.tries > 1 {
+            // Only an earlier try can have left a retry mark; removing an
+            // absent key still costs sled a write.
             self.batch.remove(&retry[..]);
         }
         if matches!(row.state, DeliveryState::Failed { .. }) {

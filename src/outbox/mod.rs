@@ -63,7 +63,9 @@ struct Done {
     result: Result<Delivered, DeliveryError>,
 }
 
-const COMMIT_EVERY: usize = 1024;
+/// Deliveries per commit: sled 0.34 writes batches of a few hundred keys
+/// fastest (275,600 rows + refs: 84k/s in batches of 256, 65k/s in 1,024).
+const COMMIT_EVERY: usize = 256;
 const COMMIT_AFTER: Duration = Duration::from_millis(20);
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Transient failures give up after this many tries (days with backoff).
