@@ -30,10 +30,9 @@ fn main() {
     let list = generate::read_schools(&schools).unwrap();
     let csv = generate::national_csv(&list, branches);
     let gen = t.elapsed();
-    let report = import::import_str(&tree, "national", &csv, None).unwrap();
+    let report = import::import_string(&tree, "national", csv, None).unwrap();
     tree.store.flush().unwrap();
     let total = t.elapsed();
-    drop(csv);
     let import_peak = peak_rss_mb();
 
     let root = tree.require("CN").unwrap();

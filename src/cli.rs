@@ -57,7 +57,7 @@ pub fn tree_generate(tree: &Tree, schools: &Path, branches: usize, csv_out: Opti
         return Ok(format!("wrote {} ({} schools, {branches} branches each)", out.display(), list.len()));
     }
     let pb = progress(0, "generating");
-    let report = import::import_str(tree, &schools.display().to_string(), &csv, Some(&pb))?;
+    let report = import::import_string(tree, &schools.display().to_string(), csv, Some(&pb))?;
     pb.finish_and_clear();
     tree.store.flush()?;
     Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))

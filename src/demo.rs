@@ -57,7 +57,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let csv = generate::national_csv(&schools, opts.branches);
     let t = Instant::now();
     let pb = crate::cli::progress(0, "importing");
-    let report = import::import_str(&tree, "generated", &csv, Some(&pb))?;
+    let report = import::import_string(&tree, "generated", csv, Some(&pb))?;
     pb.finish_and_clear();
     println!("{report}\n{}", crate::cli::tree_stats(&tree)?);
     took(t);
