@@ -79,6 +79,19 @@ fn draft(org: &str) -> Draft {
     }
 }
 
+/// Peak and current RSS of this process so far, in MB.
+fn mem() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |name: &str| {
+        status.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+    };
+    format!(
+        "peak RSS {:.0} MB, now {:.0} MB",
+        kb("VmHWM:").unwrap_or(0.0) / 1024.0,
+        kb("VmRSS:").unwrap_or(0.0) / 1024.0
+    )
+}
+
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
@@ -99,13 +112,14 @@ async fn main() {
         tree.add_identity(admin.id, Platform::Console, "admin").unwrap();
         tree.grant(admin.id, &tree.require("CN").unwrap(), Role::Official).unwrap();
         tree.store.flush().unwrap();
-        println!("national tree: 2756 schools x {branches} branches, {channels} channels");
+        println!("national tree: 2756 schools x {branches} branches, {channels} channels ({})", mem());
 
         // (a) durable post vs a raw sled batch of one row per channel.
         let t = Instant::now();
         let n = tree.post(admin.id, draft("CN"), &rules).unwrap();
         tree.store.flush().unwrap();
         let post = t.elapsed();
+        let mem_post = mem();
         let raw_db = sled::open(dir.path().join("raw")).unwrap();
         let raw = raw_db.open_tree("rows").unwrap();
         let t = Instant::now();
@@ -119,9 +133,10 @@ async fn main() {
         raw_db.flush().unwrap();
         let raw_rows = t.elapsed();
         println!(
-            "(a) post national notice until durable: {}   yardstick raw sled batch of {channels} rows + flush: {}",
+            "(a) post national notice until durable: {} ({mem_post})   yardstick raw sled batch of {channels} rows + flush: {} ({})",
             ms(post),
-            ms(raw_rows)
+            ms(raw_rows),
+            mem()
         );
 
         // (b), (c), (e): the worker with limits off.
@@ -157,8 +172,9 @@ async fn main() {
         let st = tree.status(None, n.id, None, 5).unwrap();
         assert_eq!(st.rows[0].delivered as usize, channels, "every channel recorded");
         let rate = channels as f64 / all.as_secs_f64();
+        let mem_worker = mem();
         // Yardstick: raw sled writes of the same state (a row per channel, one
-        // msgref per channel, batches of 1024, flush at the end).
+        // msgref per channel, batches of 256 like the worker's, flush at the end).
         let fan = raw_db.open_tree("fan").unwrap();
         let refs = raw_db.open_tree("refs").unwrap();
         let t = Instant::now();
@@ -169,7 +185,7 @@ async fn main() {
             k.extend_from_slice(&c.to_be_bytes());
             b1.insert(k, &[1u8; 40][..]);
             b2.insert(format!("cm{c}").into_bytes(), &[2u8; 17][..]);
-            if c % 1024 == 1023 {
+            if c % 256 == 255 {
                 fan.apply_batch(std::mem::take(&mut b1)).unwrap();
                 refs.apply_batch(std::mem::take(&mut b2)).unwrap();
             }
@@ -179,7 +195,7 @@ async fn main() {
         raw_db.flush().unwrap();
         let raw_state = t.elapsed();
         println!(
-            "(c) worker, limits off: {channels} delivered and recorded in {:.2} s = {:.0}/s (last send at {:.2} s)   yardstick raw sled writes of the same state: {:.2} s = {:.0}/s; ratio {:.2}x",
+            "(c) worker, limits off: {channels} delivered and recorded in {:.2} s = {:.0}/s (last send at {:.2} s; {mem_worker})   yardstick raw sled writes of the same state: {:.2} s = {:.0}/s; ratio {:.2}x",
             all.as_secs_f64(),
             rate,
             last.as_secs_f64(),

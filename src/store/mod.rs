@@ -16,6 +16,17 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
+/// Records (an org, a channel: three or four keys each) per batch in bulk
+/// writes. sled 0.34's memory grows steeply with the keys in one batch:
+/// importing the national tree peaked at 0.9-2.1 GB with 1,000 orgs a batch
+/// and about 160 MB with 100 (a bare sled program, same keys), and walks
+/// after large batches were 5-10x slower.
+pub const BULK_BATCH: usize = 100;
+
+/// sled's page cache (its default is 1 GiB): the national tree's hot pages
+/// fit, and a full walk stays near 130 ms (docs/BENCHMARKS.md).
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A cheap handle on the open database and its trees.
 #[derive(Clone)]
 pub struct Store {
@@ -51,13 +62,13 @@ impl Store {
     /// Opens (creating if needed, mode 0700) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
         create_private_dir(dir)?;
-        let db = sled::Config::new().path(dir).cache_capacity(64 * 1024 * 1024).flush_every_ms(Some(500)).open()?;
+        let db = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).flush_every_ms(Some(500)).open()?;
         Self::from_db(db, dir.to_owned())
     }
 
     /// A throwaway store for tests and the demo.
     pub fn temporary() -> Result<Store> {
-        let db = sled::Config::new().temporary(true).open()?;
+        let db = sled::Config::new().temporary(true).cache_capacity(CACHE_BYTES).open()?;
         Self::from_db(db, PathBuf::from("<temporary>"))
     }
 

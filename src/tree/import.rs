@@ -190,15 +190,10 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Box<Org>>>> 
     }
 }
 
-/// Orgs per atomic write. sled 0.34's memory grows steeply with the keys in
-/// one batch: importing the national tree (three or four keys an org) peaked
-/// at 0.9-2.1 GB with 1,000 orgs a batch and about 160 MB with 300 or fewer
-/// (measured with a bare sled program, same keys). So a big import is written
-/// as a sequence of batches of whole orgs, parents first: a crash leaves a
-/// valid tree holding a prefix of the file, and importing it again completes
-/// it. Imports that move existing orgs are applied as one transaction.
-const ORGS_PER_BATCH: usize = 100;
-
+/// A big import is written as a sequence of batches of whole orgs
+/// (`store::BULK_BATCH` each), parents first: a crash leaves a valid tree
+/// holding a prefix of the file, and importing it again completes it.
+/// Imports that move existing orgs are applied as one transaction.
 fn apply(
     tree: &Tree,
     rows: &[Row],
@@ -263,12 +258,12 @@ fn apply(
             placed.insert(&r.code, org);
         }
         in_batch += 1;
-        if !moves && in_batch >= ORGS_PER_BATCH {
+        if !moves && in_batch >= crate::store::BULK_BATCH {
             tree.store.apply(std::mem::take(&mut ops))?;
             in_batch = 0;
             batches += 1;
             // Flushing as we go keeps sled's write buffers from piling up.
-            if batches % 64 == 0 {
+            if batches.is_multiple_of(64) {
                 tree.store.flush()?;
             }
         }

@@ -134,7 +134,7 @@ impl Adapter for ConsoleAdapter {
         }
         let done = Delivered { message_ids: vec![mid.clone()] };
         st.delivered.insert(msg.id.clone(), done.clone());
-        let shown = self.settings.show_only.as_ref().is_none_or(|ids| ids.iter().any(|i| *i == msg.to.id));
+        let shown = self.settings.show_only.as_ref().is_none_or(|ids| ids.contains(&msg.to.id));
         if !self.settings.quiet && shown {
             let text = render(msg, &mid);
             println!("{text}");
