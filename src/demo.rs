@@ -192,7 +192,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let mut ask = Inbound::text(
         Address::direct(Platform::Email, "hunan.official@example.test"),
         "hunan.official@example.test",
-        &format!("/status {hunan_notice}"),
+        format!("/status {hunan_notice}"),
     );
     ask.message_id = "<ask-1@example.test>".into();
     gw.handle(&ask).await;
@@ -200,7 +200,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let mut remind = Inbound::text(
         Address::direct(Platform::Email, "hunan.official@example.test"),
         "hunan.official@example.test",
-        &format!("/remind {hunan_notice}"),
+        format!("/remind {hunan_notice}"),
     );
     remind.message_id = "<remind-1@example.test>".into();
     gw.handle(&remind).await;

@@ -274,7 +274,7 @@ async fn reminders_go_only_to_those_who_have_not_acknowledged() {
     ev.text = format!("/ack {}", n.id);
     b.say(ev).await;
     b.say(
-        Inbound::text(Bed::dm("hunan@tw.example"), "hunan@tw.example", &format!("/remind {}", n.id))
+        Inbound::text(Bed::dm("hunan@tw.example"), "hunan@tw.example", format!("/remind {}", n.id))
             .tap_platform(Platform::Email),
     )
     .await;
@@ -455,11 +455,11 @@ async fn bind_codes_bind_a_group_once() {
     let msg = b.to(&Bed::dm("sec")).pop().unwrap();
     let code = msg.body.split("/bind ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
     let new_group = Address::group(Platform::Telegram, "-100777");
-    b.say(Inbound::text(new_group.clone(), "u1", &format!("/bind {code}"))).await;
+    b.say(Inbound::text(new_group.clone(), "u1", format!("/bind {code}"))).await;
     let ch = b.tree.channel_by_address(&new_group).unwrap().unwrap();
     assert_eq!(ch.org, b.tree.require("4143010533-001").unwrap().id);
     let other = Address::group(Platform::Telegram, "-100888");
-    let out = b.say(Inbound::text(other.clone(), "u1", &format!("/bind {code}"))).await;
+    let out = b.say(Inbound::text(other.clone(), "u1", format!("/bind {code}"))).await;
     assert!(matches!(out, treecast_wire::Outcome::Rejected { reason } if reason.contains("already used")));
     b.stop().await;
 }

@@ -17,6 +17,9 @@ use crate::store::{decode, keys};
 use crate::tree::channels::Channel;
 use crate::tree::Tree;
 
+// Private is the bigger variant; jobs are few (a bounded ready queue), so
+// boxing it would only add an allocation per private message.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum JobKind {
     Notice {
         notice: u64,

@@ -371,8 +371,8 @@ fn question(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut Report
             Kind::Text { max_len: 500, pattern: None }
         }
     };
-    if q.max_len.is_some() && !matches!(kind, Kind::Text { .. }) {
-        r.at(q.max_len.as_ref().unwrap().span().start, "`max_len` applies to text questions only");
+    if let (Some(m), false) = (&q.max_len, matches!(kind, Kind::Text { .. })) {
+        r.at(m.span().start, "`max_len` applies to text questions only");
     }
     let goto = q.goto.as_ref().map(|g| skip_logic(g, &kind, at, ids, r)).unwrap_or_default();
     Question { id: ids[at].clone(), text, required: q.required, kind, goto }
