@@ -242,6 +242,15 @@ async fn main() {
     let times: Vec<Instant> = sent.iter().map(|(t, _)| *t).collect();
     let span = times.last().unwrap().duration_since(times[0]).as_secs_f64();
     let achieved = (times.len() - 1) as f64 / span;
+    // Where time goes: the steady middle, and the longest gaps between sends.
+    let (a, b) = (times.len() / 10, times.len() * 9 / 10);
+    let middle = (b - a) as f64 / times[b].duration_since(times[a]).as_secs_f64();
+    let mut gaps: Vec<(Duration, usize)> = times.windows(2).enumerate().map(|(i, w)| (w[1] - w[0], i)).collect();
+    gaps.sort_by(|x, y| y.cmp(x));
+    eprintln!(
+        "(d) middle 80% of sends: {middle:.2}/s; longest gaps: {:?}",
+        gaps.iter().take(5).map(|(d, i)| format!("{} ms after send {i}", d.as_millis())).collect::<Vec<_>>()
+    );
     // Violations: any 1 s window with more than the platform limit; any chat
     // twice within 1 s; any group more than 20 times in 60 s.
     let mut over_platform = 0;
