@@ -46,7 +46,7 @@ impl Adapter for Clock {
 }
 
 fn national(dir: &std::path::Path, branches: usize) -> Tree {
-    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels());
+    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels()).unwrap();
     let schools =
         generate::read_schools(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv"))
             .unwrap();

@@ -92,7 +92,7 @@ fn main() {
     let people: usize = args.next().unwrap_or(100_000);
     let batch: usize = args.next().unwrap_or(512);
     let dir = tempfile::tempdir().unwrap();
-    let tree = Tree::new(Store::open(&dir.path().join("db")).unwrap(), Levels::default_levels());
+    let tree = Tree::new(Store::open(&dir.path().join("db")).unwrap(), Levels::default_levels()).unwrap();
     import::import_str(&tree, "small.csv", CSV, None).unwrap();
     let official = tree.add_person("王老师").unwrap();
     tree.grant(official.id, &tree.require("CN").unwrap(), Role::Official).unwrap();

@@ -229,7 +229,7 @@ fn emulator_record(log: &Path, offset: u64, chats: &HashSet<i64>) -> Option<(Vec
 }
 
 fn national(dir: &Path) -> Tree {
-    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels());
+    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels()).unwrap();
     let schools =
         generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
     import::import_str(&tree, "national", &generate::national_csv(&schools, 1), None).unwrap();

@@ -23,7 +23,7 @@ fn peak_rss_mb() -> f64 {
 fn main() {
     let branches: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
-    let tree = Tree::new(Store::open(&dir.path().join("db")).unwrap(), Levels::default_levels());
+    let tree = Tree::new(Store::open(&dir.path().join("db")).unwrap(), Levels::default_levels()).unwrap();
     let schools = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv");
 
     let t = Instant::now();

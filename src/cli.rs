@@ -26,7 +26,7 @@ pub fn open_tree(cfg: &Config) -> Result<Tree> {
         }
         e => e,
     })?;
-    Ok(Tree::new(store, cfg.levels()))
+    Tree::new(store, cfg.levels())
 }
 
 /// A progress bar on a terminal; hidden otherwise (CI logs stay short).

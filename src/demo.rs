@@ -50,7 +50,7 @@ fn took(t: Instant) {
 pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let started = Instant::now();
     let cfg = Config::default();
-    let tree = Tree::new(Store::temporary()?, cfg.levels());
+    let tree = Tree::new(Store::temporary()?, cfg.levels())?;
 
     step(1, "The national tree: 共青团中央学校部 -> 31 provinces -> 2,756 universities -> class branches");
     let schools = generate::read_schools(&opts.schools)?;

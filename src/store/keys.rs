@@ -45,6 +45,10 @@ pub mod org {
     pub const BY_PATH: u8 = b'p';
     /// parent id ++ child id -> ()
     pub const CHILD: u8 = b'h';
+    /// While an import is being written: the first org id it creates.
+    pub const IMPORT: &[u8] = b"#import";
+    /// While an import is being written: org id -> the org before the import.
+    pub const IMPORT_OLD: u8 = b'o';
 }
 
 /// Tags of the `channels` tree.

@@ -71,7 +71,7 @@ pub(super) struct Fix {
 }
 
 pub(super) fn tree_on(store: Store) -> Tree {
-    let tree = Tree::new(store, Levels::default_levels());
+    let tree = Tree::new(store, Levels::default_levels()).unwrap();
     import::import_str(&tree, "small.csv", CSV, None).unwrap();
     tree
 }
@@ -294,7 +294,7 @@ fn conversations_resume_after_a_restart() {
         say(&f, "u1", "是");
         say(&f, "u1", "A,B");
     }
-    let tree = Tree::new(Store::open(dir.path()).unwrap(), Levels::default_levels());
+    let tree = Tree::new(Store::open(dir.path()).unwrap(), Levels::default_levels()).unwrap();
     let sv = Surveys::new(tree.clone());
     sv.set_clock(Some(1_741_435_200 + 2 * 86400));
     let f = Fix { official: tree.person(1).unwrap().unwrap_or_else(|| tree.add_person("x").unwrap()), tree, sv };

@@ -9,7 +9,8 @@ use indicatif::ProgressBar;
 
 use super::{Org, Tree};
 use crate::error::{Error, Result};
-use crate::store::Ops;
+use crate::store::keys::{self, org as tag};
+use crate::store::{decode, encode, Ops};
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -191,9 +192,12 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Box<Org>>>> 
 }
 
 /// A big import is written as a sequence of batches of whole orgs
-/// (`store::BULK_BATCH` each), parents first: a crash leaves a valid tree
-/// holding a prefix of the file, and importing it again completes it.
-/// Imports that move existing orgs are applied as one transaction.
+/// (`store::BULK_BATCH` each), parents first, under a journal: a marker with
+/// the first new id, and each renamed org's previous state written in the
+/// batch that renames it. The marker goes last; until then an error rolls
+/// the import back at once and a crash rolls it back when the store is next
+/// opened (`recover`), so an import lands whole or not at all. Imports that
+/// move existing orgs are applied as one transaction.
 fn apply(
     tree: &Tree,
     rows: &[Row],
@@ -202,8 +206,36 @@ fn apply(
 ) -> Result<ImportReport> {
     let mut report = ImportReport::default();
     let moves = has_moves(tree, rows, &existing)?;
-    let mut ops = Ops::default();
     let mut next_id = tree.next_org_id()?;
+    let first_new = next_id;
+    if !moves {
+        tree.store.orgs.insert(tag::IMPORT, &first_new.to_be_bytes())?;
+        tree.store.flush()?;
+    }
+    let written = write_rows(tree, rows, &existing, moves, &mut next_id, &mut report, progress);
+    if let Err(e) = written {
+        if !moves && !fault::crashes() {
+            rollback(tree)?;
+        }
+        return Err(e);
+    }
+    if !moves {
+        tree.store.flush()?;
+        finish(tree)?;
+    }
+    Ok(report)
+}
+
+fn write_rows(
+    tree: &Tree,
+    rows: &[Row],
+    existing: &[Option<Box<Org>>],
+    moves: bool,
+    next_id: &mut u32,
+    report: &mut ImportReport,
+    progress: Option<&ProgressBar>,
+) -> Result<()> {
+    let mut ops = Ops::default();
     let order = depth_first(rows);
     // Orgs written so far that may be parents (leaves never are): a few
     // thousand entries, not one per row.
@@ -230,6 +262,9 @@ fn apply(
                     tree.put_ops(&org, &mut ops);
                     report.moved += 1;
                 } else if org.name != old.name {
+                    if !moves {
+                        ops.org_put(keys::tagged(tag::IMPORT_OLD, &keys::org_id(old.id)), encode(&**old));
+                    }
                     tree.put_ops(&org, &mut ops);
                     report.updated += 1;
                 } else {
@@ -238,8 +273,8 @@ fn apply(
                 org
             }
             None => {
-                let id = next_id;
-                next_id += 1;
+                let id = *next_id;
+                *next_id += 1;
                 path.push(id);
                 let org = Org {
                     id,
@@ -259,9 +294,11 @@ fn apply(
         }
         in_batch += 1;
         if !moves && in_batch >= crate::store::BULK_BATCH {
+            tree.seq_op(*next_id, &mut ops);
             tree.store.apply(std::mem::take(&mut ops))?;
             in_batch = 0;
             batches += 1;
+            fault::after_batch(batches)?;
             // Flushing as we go keeps sled's write buffers from piling up.
             if batches.is_multiple_of(64) {
                 tree.store.flush()?;
@@ -272,10 +309,86 @@ fn apply(
         }
     }
     if !ops.is_empty() {
-        tree.seq_op(next_id, &mut ops);
+        tree.seq_op(*next_id, &mut ops);
         tree.store.apply(ops)?;
     }
-    Ok(report)
+    Ok(())
+}
+
+/// Ends an import's journal: drops the marker and the previous states.
+fn finish(tree: &Tree) -> Result<()> {
+    let mut batch = sled::Batch::default();
+    for k in tree.store.orgs.scan_prefix([tag::IMPORT_OLD]).keys() {
+        batch.remove(k?);
+    }
+    batch.remove(tag::IMPORT);
+    tree.store.orgs.apply_batch(batch)?;
+    tree.store.flush()
+}
+
+/// Undoes an unfinished import: removes the orgs it created, restores the
+/// names it changed, then ends the journal. Idempotent, so a crash during a
+/// rollback is undone by the next. Returns whether there was one to undo.
+pub(crate) fn rollback(tree: &Tree) -> Result<bool> {
+    let Some(v) = tree.store.orgs.get(tag::IMPORT)? else { return Ok(false) };
+    let first_new = keys::read_u32(&v);
+    let mut ops = Ops::default();
+    let mut n = 0;
+    let from = keys::tagged(tag::BY_ID, &keys::org_id(first_new));
+    for kv in tree.store.orgs.range(from..) {
+        let (k, path) = kv?;
+        if k[0] != tag::BY_ID {
+            break;
+        }
+        if let Some(org) = tree.store.orgs.get(keys::tagged(tag::BY_PATH, &path))? {
+            tree.del_ops(&decode(&org)?, &mut ops);
+        } else {
+            ops.org_del(k.to_vec());
+        }
+        n += 1;
+        if n % crate::store::BULK_BATCH == 0 {
+            tree.store.apply(std::mem::take(&mut ops))?;
+        }
+    }
+    for kv in tree.store.orgs.scan_prefix([tag::IMPORT_OLD]) {
+        let old: Org = decode(&kv?.1)?;
+        tree.put_ops(&old, &mut ops);
+    }
+    tree.seq_op(first_new, &mut ops);
+    tree.store.apply(ops)?;
+    tree.store.flush()?;
+    finish(tree)?;
+    Ok(true)
+}
+
+/// Test hooks: fail an import after some batches, as an I/O error would
+/// (rolled back at once) or as a crash would (left for `Tree::open`).
+mod fault {
+    #[cfg(test)]
+    thread_local! {
+        static AFTER: std::cell::Cell<Option<(u32, bool)>> = const { std::cell::Cell::new(None) };
+    }
+
+    #[cfg(test)]
+    pub fn inject(after_batches: u32, crash: bool) {
+        AFTER.with(|a| a.set(Some((after_batches, crash))));
+    }
+
+    pub fn after_batch(_batches: u32) -> crate::error::Result<()> {
+        #[cfg(test)]
+        if AFTER.with(|a| a.get()).is_some_and(|(n, _)| n == _batches) {
+            return Err(crate::error::Error::invalid("injected fault"));
+        }
+        Ok(())
+    }
+
+    pub fn crashes() -> bool {
+        #[cfg(test)]
+        if let Some((_, crash)) = AFTER.with(|a| a.take()) {
+            return crash;
+        }
+        false
+    }
 }
 
 /// Row indices parents first, depth first, children by code: new ids then
@@ -323,8 +436,77 @@ fn has_moves(tree: &Tree, rows: &[Row], existing: &[Option<Box<Org>>]) -> Result
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::small_tree;
+    use super::super::tests::{small_tree, SMALL_CSV};
+    use super::super::Levels;
     use super::*;
+    use crate::store::Store;
+
+    /// Every org with its name, and the next id: what an import may change.
+    fn snapshot(tree: &Tree) -> (Vec<(String, String)>, u32) {
+        let root = tree.require("CN").unwrap();
+        let orgs = tree.subtree(&root).map(|o| o.map(|o| (o.code, o.name)).unwrap()).collect();
+        (orgs, tree.next_org_id().unwrap())
+    }
+
+    /// A rename of an existing branch and `n` new branches: several batches.
+    fn big_csv(n: usize) -> String {
+        let mut csv = String::from("code,name,level,parent_code\n");
+        csv.push_str("4143010533-001,人工智能2023级1班团支部,branch,4143010533\n");
+        for i in 0..n {
+            csv.push_str(&format!("4143010533-{:04},数学2024级{i}班团支部,branch,4143010533\n", 1000 + i));
+        }
+        csv
+    }
+
+    #[test]
+    fn an_import_that_fails_midway_is_rolled_back_whole() {
+        let tree = small_tree();
+        let before = snapshot(&tree);
+        fault::inject(2, false);
+        let err = import_str(&tree, "big.csv", &big_csv(250), None).unwrap_err().to_string();
+        assert!(err.contains("injected fault"), "{err}");
+        assert_eq!(snapshot(&tree), before, "no new org, the rename undone, ids not spent");
+        assert!(tree.store.orgs.get(tag::IMPORT).unwrap().is_none());
+        let done = import_str(&tree, "big.csv", &big_csv(250), None).unwrap();
+        assert_eq!((done.created, done.updated), (250, 1));
+    }
+
+    #[test]
+    fn an_import_cut_by_a_crash_is_rolled_back_when_the_store_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Tree::new(Store::open(dir.path()).unwrap(), Levels::default_levels()).unwrap();
+        let tree = open();
+        import_str(&tree, "small.csv", SMALL_CSV, None).unwrap();
+        let before = snapshot(&tree);
+        fault::inject(2, true);
+        assert!(import_str(&tree, "big.csv", &big_csv(250), None).is_err());
+        // What the crash left: part of the import, and its journal.
+        assert!(tree.by_code("4143010533-1000").unwrap().is_some());
+        assert_eq!(tree.require("4143010533-001").unwrap().name, "人工智能2023级1班团支部");
+        assert!(tree.store.orgs.get(tag::IMPORT).unwrap().is_some());
+        tree.store.flush().unwrap();
+        drop(tree);
+        let tree = open();
+        assert_eq!(snapshot(&tree), before);
+        assert!(tree.by_code("4143010533-1000").unwrap().is_none());
+        assert!(tree.store.orgs.get(tag::IMPORT).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_import_of_a_whole_number_of_batches_records_its_ids() {
+        let tree = small_tree();
+        let n = crate::store::BULK_BATCH * 2 - 1;
+        import_str(&tree, "big.csv", &big_csv(n), None).unwrap();
+        let more = "code,name,level,parent_code\n4143010534-002,护理2024级1班团支部,branch,4143010534\n";
+        import_str(&tree, "more.csv", more, None).unwrap();
+        let root = tree.require("CN").unwrap();
+        let mut ids: Vec<u32> = tree.subtree(&root).map(|o| o.unwrap().id).collect();
+        let count = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), count, "every org has its own id");
+        assert_eq!(count, 10 + n + 1);
+    }
 
     #[test]
     fn every_bad_row_is_reported_with_its_line_and_nothing_changes() {

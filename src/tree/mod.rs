@@ -54,8 +54,14 @@ pub struct Tree {
 const SEQ_KEY: &[u8] = b"#seq";
 
 impl Tree {
-    pub fn new(store: Store, levels: Levels) -> Tree {
-        Tree { store, levels: Arc::new(levels), write_lock: Arc::new(Mutex::new(())) }
+    /// The tree in `store`. An import that a crash interrupted is rolled
+    /// back first, so every import is all rows or none.
+    pub fn new(store: Store, levels: Levels) -> Result<Tree> {
+        let tree = Tree { store, levels: Arc::new(levels), write_lock: Arc::new(Mutex::new(())) };
+        if import::rollback(&tree)? {
+            tracing::warn!("an unfinished tree import was rolled back; run it again");
+        }
+        Ok(tree)
     }
 
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ()> {

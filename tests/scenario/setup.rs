@@ -230,7 +230,7 @@ fn email_settings(dir: &Path) -> treecast_email::Settings {
 /// CN -> 31 provinces -> 2,756 schools -> 3 branches each; every branch but
 /// 湖南大学's three is a console chat. Returns those three and the official.
 fn national_tree(cfg: &Config) -> (Tree, [Org; 3], u64) {
-    let tree = Tree::new(Store::temporary().unwrap(), cfg.levels());
+    let tree = Tree::new(Store::temporary().unwrap(), cfg.levels()).unwrap();
     let schools =
         generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
     import::import_str(&tree, "national", &generate::national_csv(&schools, 3), None).unwrap();
