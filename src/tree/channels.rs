@@ -203,11 +203,11 @@ impl Tree {
             n += 1;
             in_chunk += 1;
             if in_chunk == crate::store::BULK_BATCH {
-                Self::flush_chunk(self, &mut ops, &mut deltas)?;
+                self.flush_chunk(&mut ops, &mut deltas)?;
                 in_chunk = 0;
             }
         }
-        Self::flush_chunk(self, &mut ops, &mut deltas)?;
+        self.flush_chunk(&mut ops, &mut deltas)?;
         Ok(n)
     }
 

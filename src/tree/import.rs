@@ -196,8 +196,8 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Box<Org>>>> 
 /// the first new id, and each renamed org's previous state written in the
 /// batch that renames it. The marker goes last; until then an error rolls
 /// the import back at once and a crash rolls it back when the store is next
-/// opened (`recover`), so an import lands whole or not at all. Imports that
-/// move existing orgs are applied as one transaction.
+/// opened (`rollback` from `Tree::new`), so an import lands whole or not at
+/// all. Imports that move existing orgs are applied as one transaction.
 fn apply(
     tree: &Tree,
     rows: &[Row],
@@ -362,7 +362,7 @@ pub(crate) fn rollback(tree: &Tree) -> Result<bool> {
 }
 
 /// Test hooks: fail an import after some batches, as an I/O error would
-/// (rolled back at once) or as a crash would (left for `Tree::open`).
+/// (rolled back at once) or as a crash would (left for `Tree::new`).
 mod fault {
     #[cfg(test)]
     thread_local! {

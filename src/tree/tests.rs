@@ -38,6 +38,39 @@ fn subtree_walk_is_path_ordered_and_complete() {
 }
 
 #[test]
+fn bulk_binding_counts_channels_as_binding_one_by_one_does() {
+    let (bulk, single) = (small_tree(), small_tree());
+    let mut pairs = Vec::new();
+    for code in ["4143010533-001", "4143010533-002", "4143010534-001", "4142010486-001", "4143010533"] {
+        let org = bulk.require(code).unwrap();
+        // Several chats per org, past one write chunk in all.
+        for i in 0..30 {
+            pairs.push((org.clone(), Address::group(Platform::Telegram, format!("-100{}{i:02}", org.id))));
+        }
+    }
+    pairs.push(pairs[0].clone());
+    let already = pairs[1].clone();
+    bulk.bind(&already.0, already.1.clone()).unwrap();
+    single.bind(&already.0, already.1.clone()).unwrap();
+    assert_eq!(bulk.bind_bulk(pairs.clone()).unwrap(), 149, "repeats and bound chats skipped");
+    for (org, address) in &pairs[..pairs.len() - 1] {
+        single.bind(org, address.clone()).unwrap();
+    }
+    let root = bulk.require("CN").unwrap();
+    for org in bulk.subtree(&root).map(|o| o.unwrap()) {
+        for level in 0..4 {
+            assert_eq!(
+                bulk.channel_counts(org.id, level).unwrap(),
+                single.channel_counts(org.id, level).unwrap(),
+                "{} level {level}",
+                org.code
+            );
+        }
+    }
+    assert_eq!(bulk.channel_counts(root.id, 3).unwrap(), (120, 4));
+}
+
+#[test]
 fn move_rewrites_the_subtree_and_its_channels() {
     let tree = small_tree();
     let branch = tree.require("4143010533-001").unwrap();
