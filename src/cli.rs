@@ -68,11 +68,18 @@ pub fn tree_stats(tree: &Tree) -> Result<String> {
     let mut total = 0;
     for (level, n) in tree.stats()? {
         let l = tree.levels.get(level).expect("level from the store");
-        s.push_str(&format!("{:<10} {:<8} {n:>8}\n", l.key, l.name));
+        s.push_str(&format!("{:<10} {} {n:>8}\n", l.key, pad(&l.name, 8)));
         total += n;
     }
     s.push_str(&format!("{:<19} {total:>8}", "total"));
     Ok(s)
+}
+
+/// `text` padded to `cols` terminal columns: a Chinese character takes two,
+/// which `format!`'s width (it counts chars) gets wrong.
+fn pad(text: &str, cols: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(cols.saturating_sub(w)))
 }
 
 pub fn tree_show(tree: &Tree, code: &str) -> Result<String> {
@@ -305,5 +312,14 @@ mod tests {
         let t = parse_deadline("2026-12-01 18:30").unwrap();
         assert_eq!(crate::notice::format_time(t), "2026-12-01 18:30");
         assert!(parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn stats_columns_line_up_with_chinese_level_names() {
+        let tree = crate::tree::tests::small_tree();
+        let stats = tree_stats(&tree).unwrap();
+        let widths: Vec<usize> = stats.lines().map(unicode_width::UnicodeWidthStr::width).collect();
+        assert_eq!(widths.len(), 5, "{stats}");
+        assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{stats}");
     }
 }

@@ -9,18 +9,6 @@ use crate::store::Store;
 use crate::tree::people::Role;
 use crate::tree::{import, Levels};
 
-pub(super) const CSV: &str = "code,name,level,parent_code\n\
-    CN,共青团中央学校部,national,\n\
-    43,共青团湖南省委学校部,province,CN\n\
-    42,共青团湖北省委学校部,province,CN\n\
-    4143010533,湖南大学团委,school,43\n\
-    4143010534,中南大学团委,school,43\n\
-    4142010486,武汉大学团委,school,42\n\
-    4143010533-001,计算机科学与技术2023级1班团支部,branch,4143010533\n\
-    4143010533-002,软件工程2023级1班团支部,branch,4143010533\n\
-    4143010534-001,临床医学2022级2班团支部,branch,4143010534\n\
-    4142010486-001,法学2024级1班团支部,branch,4142010486\n";
-
 /// Every question type; 否 on q1 skips to q4.
 pub(super) const DEF: &str = r#"
 title = "团日活动调查"
@@ -72,7 +60,7 @@ pub(super) struct Fix {
 
 pub(super) fn tree_on(store: Store) -> Tree {
     let tree = Tree::new(store, Levels::default_levels()).unwrap();
-    import::import_str(&tree, "small.csv", CSV, None).unwrap();
+    import::import_str(&tree, "small.csv", crate::tree::tests::SMALL_CSV, None).unwrap();
     tree
 }
 

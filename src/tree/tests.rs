@@ -7,17 +7,7 @@ use super::people::{Grant, Role};
 use super::*;
 
 /// 全国 -> 湖南/湖北 -> 两所学校 -> 每校两个支部.
-pub(crate) const SMALL_CSV: &str = "code,name,level,parent_code\n\
-    CN,共青团中央学校部,national,\n\
-    43,共青团湖南省委学校部,province,CN\n\
-    42,共青团湖北省委学校部,province,CN\n\
-    4143010533,湖南大学团委,school,43\n\
-    4143010534,中南大学团委,school,43\n\
-    4142010486,武汉大学团委,school,42\n\
-    4143010533-001,计算机科学与技术2023级1班团支部,branch,4143010533\n\
-    4143010533-002,软件工程2023级1班团支部,branch,4143010533\n\
-    4143010534-001,临床医学2022级2班团支部,branch,4143010534\n\
-    4142010486-001,法学2024级1班团支部,branch,4142010486\n";
+pub(crate) const SMALL_CSV: &str = include_str!("../../config/sample-orgs.csv");
 
 pub(crate) fn small_tree() -> Tree {
     let tree = Tree::new(Store::temporary().unwrap(), Levels::default_levels()).unwrap();
