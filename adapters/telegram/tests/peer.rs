@@ -38,36 +38,27 @@ impl Peer {
         Peer { http: reqwest::Client::new(), base: api_url(), token: format!("{id}:test-{name}") }
     }
 
+    /// Sends a request to the emulator and returns its `result`, checking `ok`.
+    async fn call(&self, what: &str, req: reqwest::RequestBuilder) -> Value {
+        let r: Value = req.send().await.unwrap().json().await.unwrap();
+        assert_eq!(r["ok"], json!(true), "{what} failed: {r}");
+        r["result"].clone()
+    }
+
     async fn post(&self, route: &str, mut body: Value) -> Value {
         body["token"] = json!(self.token);
-        let r: Value = self
-            .http
-            .post(format!("{}/_control/{route}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(r["ok"], json!(true), "control {route} failed: {r}");
-        r["result"].clone()
+        self.call(route, self.http.post(format!("{}/_control/{route}", self.base)).json(&body)).await
     }
 
     async fn get(&self, route: &str, query: &[(&str, String)]) -> Value {
         let mut q = vec![("token", self.token.clone())];
         q.extend(query.iter().cloned());
-        let r: Value = self
-            .http
-            .get(format!("{}/_control/{route}", self.base))
-            .query(&q)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        r["result"].clone()
+        self.call(route, self.http.get(format!("{}/_control/{route}", self.base)).query(&q)).await
+    }
+
+    /// A Bot API method called as the bot itself.
+    async fn bot(&self, method: &str) -> Value {
+        self.call(method, self.http.post(format!("{}/bot{}/{method}", self.base, self.token))).await
     }
 
     async fn adapter(&self) -> Arc<TelegramAdapter> {
@@ -358,16 +349,7 @@ async fn webhook_mode_receives_updates() {
     let (mut rx, stop, task) = run(&adapter);
     let mut info = Value::Null;
     for _ in 0..50 {
-        let r: Value = peer
-            .http
-            .post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        info = r["result"].clone();
+        info = peer.bot("getWebhookInfo").await;
         if info["url"] != json!("") {
             break;
         }
@@ -379,16 +361,7 @@ async fn webhook_mode_receives_updates() {
     assert_eq!(got.chat, group);
     let _ = stop.send(true);
     task.await.unwrap();
-    let r: Value = peer
-        .http
-        .post(format!("{}/bot{}/getWebhookInfo", peer.base, peer.token))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(r["result"]["url"], json!(""), "the webhook is removed on shutdown");
+    assert_eq!(peer.bot("getWebhookInfo").await["url"], json!(""), "the webhook is removed on shutdown");
 }
 
 #[tokio::test]
