@@ -1,8 +1,9 @@
-//! Rate limits per platform and per chat. Per chat and per group: governor
+//! Rate limits per platform, per chat and per group. Per platform and per
+//! group: sliding windows of the last sends (below). Per chat: governor
 //! (GCRA) with burst 1, so no window of the limit's length ever holds more
-//! than the limit. Per platform: a sliding window of the last sends (below).
+//! than the limit.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -16,12 +17,57 @@ use crate::config::Limits;
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
+/// Every limit is counted over a span 3% longer than the platform's own: the
+/// platform counts arrivals, and network jitter of up to 30 ms between our
+/// send and its receipt must not put one message too many into any second at
+/// its end (seen against the Telegram emulator).
+const SLACK: f64 = 1.03;
+
 fn quota(per: Duration, count: f64) -> Option<Quota> {
     if count <= 0.0 {
         return None;
     }
-    let period = per.div_f64(count);
+    let period = per.mul_f64(SLACK).div_f64(count);
     Quota::with_period(period).map(|q| q.allow_burst(NonZeroU32::MIN))
+}
+
+/// "`count` sends per `per`" as a window: at most `limit` sends in any
+/// `window`, the window `SLACK` longer than `per`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Span {
+    limit: usize,
+    window: Duration,
+}
+
+impl Span {
+    fn new(count: f64, per: Duration) -> Option<Span> {
+        if count <= 0.0 {
+            return None;
+        }
+        let slack = per.mul_f64(SLACK);
+        Some(if count >= 1.0 {
+            Span { limit: count.floor() as usize, window: slack }
+        } else {
+            Span { limit: 1, window: slack.div_f64(count) }
+        })
+    }
+
+    /// When the next send may go, given the log of earlier ones (oldest
+    /// first); drops entries the window has left behind. `gap` is the least
+    /// time between two sends.
+    fn free_at(&self, sent: &mut VecDeque<Instant>, now: Instant, gap: Duration) -> Instant {
+        while sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
+            sent.pop_front();
+        }
+        let mut free_at = now;
+        if let Some(last) = sent.back() {
+            free_at = free_at.max(*last + gap);
+        }
+        if sent.len() >= self.limit {
+            free_at = free_at.max(sent[sent.len() - self.limit] + self.window);
+        }
+        free_at
+    }
 }
 
 /// The platform-wide limit as a sliding window: at most `limit` sends in any
@@ -32,8 +78,7 @@ fn quota(per: Duration, count: f64) -> Option<Quota> {
 /// `limit` sends keeps every window within the limit exactly while late
 /// sends catch up.
 pub struct Window {
-    limit: usize,
-    window: Duration,
+    span: Span,
     gap: Duration,
     sent: Mutex<VecDeque<Instant>>,
 }
@@ -42,22 +87,11 @@ impl Window {
     /// `per_second` sends a second on average and in every one-second
     /// window; below 1/s, one send per `1/per_second` seconds.
     pub fn new(per_second: f64) -> Option<Window> {
-        if per_second <= 0.0 {
-            return None;
-        }
-        // Counted over a window 3% longer than the limit's: the platform
-        // counts arrivals, and network jitter of up to 30 ms between our
-        // send and its receipt must not put one message too many into any
-        // second at its end (seen against the Telegram emulator).
-        let (limit, window) = if per_second >= 1.0 {
-            (per_second.floor() as usize, Duration::from_millis(1030))
-        } else {
-            (1, Duration::from_secs_f64(1.03 / per_second))
-        };
+        let span = Span::new(per_second, Duration::from_secs(1))?;
         // Spread sends out (no burst of the whole window at once) while
         // leaving room to catch up after a late wake-up.
-        let gap = window.div_f64(limit as f64).mul_f64(0.8);
-        Some(Window { limit, window, gap, sent: Mutex::new(VecDeque::with_capacity(limit + 1)) })
+        let gap = span.window.div_f64(span.limit as f64).mul_f64(0.8);
+        Some(Window { span, gap, sent: Mutex::new(VecDeque::with_capacity(span.limit + 1)) })
     }
 
     /// Takes a slot at `now`, or says how long until one is free.
@@ -72,16 +106,7 @@ impl Window {
 
     fn free_in(&self, now: Instant, take: bool) -> Result<(), Duration> {
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
-        while sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
-            sent.pop_front();
-        }
-        let mut free_at = now;
-        if let Some(last) = sent.back() {
-            free_at = free_at.max(*last + self.gap);
-        }
-        if sent.len() >= self.limit {
-            free_at = free_at.max(sent[sent.len() - self.limit] + self.window);
-        }
+        let free_at = self.span.free_at(&mut sent, now, self.gap);
         if free_at > now {
             return Err(free_at - now);
         }
@@ -92,47 +117,101 @@ impl Window {
     }
 }
 
+/// A sliding window per key: Telegram's "20 messages a minute in a group" as
+/// written, so a group's first 20 messages go as fast as the per-chat limit
+/// lets them. GCRA with burst 1 (governor) spaced them 3 s apart, which held
+/// a group's second notice back behind its first for no reason; GCRA with a
+/// burst of 20 would let 40 through in some minute. The map keeps only keys
+/// sent to within the window (pruned as it grows), so a national fan-out
+/// holds the groups of the last minute, not all of them.
+pub struct KeyedWindow {
+    span: Span,
+    state: Mutex<KeyedLog>,
+}
+
+#[derive(Default)]
+struct KeyedLog {
+    sent: HashMap<String, VecDeque<Instant>>,
+    /// Map size at which stale keys are next dropped.
+    prune_at: usize,
+}
+
+impl KeyedWindow {
+    pub fn new(count: f64, per: Duration) -> Option<KeyedWindow> {
+        let span = Span::new(count, per)?;
+        Some(KeyedWindow { span, state: Mutex::new(KeyedLog { sent: HashMap::new(), prune_at: 1024 }) })
+    }
+
+    /// How long until `key` may receive a send (None: now), taking nothing.
+    pub fn peek(&self, key: &str, now: Instant) -> Option<Duration> {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = st.sent.get_mut(key)?;
+        let free_at = self.span.free_at(sent, now, Duration::ZERO);
+        (free_at > now).then(|| free_at - now)
+    }
+
+    /// Records a send to `key` at `now` (after `peek` said yes).
+    pub fn take(&self, key: &str, now: Instant) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.sent.entry(key.to_owned()).or_default().push_back(now);
+        if st.sent.len() >= st.prune_at {
+            let (span, mut scratch) = (self.span, VecDeque::new());
+            st.sent.retain(|_, log| {
+                std::mem::swap(log, &mut scratch);
+                span.free_at(&mut scratch, now, Duration::ZERO);
+                std::mem::swap(log, &mut scratch);
+                !log.is_empty()
+            });
+            st.prune_at = (st.sent.len() * 2).max(1024);
+        }
+    }
+
+    #[cfg(test)]
+    fn keys(&self) -> usize {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).sent.len()
+    }
+}
+
 pub struct PlatformLimits {
     pub max_in_flight: usize,
     platform: Option<Window>,
     chat: Option<Keyed>,
-    group: Option<Keyed>,
+    group: Option<KeyedWindow>,
     clock: DefaultClock,
 }
 
 impl PlatformLimits {
     pub fn new(l: &Limits) -> PlatformLimits {
-        let sec = Duration::from_secs(1);
         PlatformLimits {
             max_in_flight: l.max_in_flight.max(1),
             platform: Window::new(l.per_second),
-            chat: quota(sec, l.per_chat_per_second).map(RateLimiter::keyed),
-            group: quota(Duration::from_secs(60), l.per_group_per_minute).map(RateLimiter::keyed),
+            chat: quota(Duration::from_secs(1), l.per_chat_per_second).map(RateLimiter::keyed),
+            group: KeyedWindow::new(l.per_group_per_minute, Duration::from_secs(60)),
             clock: DefaultClock::default(),
         }
     }
 
-    /// When the chat may next receive a message (None: now). Takes nothing.
+    /// When the chat may next receive a message (None: now, and the send is
+    /// counted against the chat's limits: the caller sends at once).
     pub fn chat_wait(&self, to: &Address) -> Option<Duration> {
-        let now = self.clock.now();
-        let mut wait = None::<Duration>;
-        let mut consider = |lim: &Keyed| {
+        let now = Instant::now();
+        let group = self.group.as_ref().filter(|_| to.kind == ChatKind::Group);
+        // The group window first, taking nothing, so a refused group does
+        // not spend the chat's cell.
+        if let Some(wait) = group.and_then(|g| g.peek(&to.id, now)) {
+            return Some(wait);
+        }
+        if let Some(l) = &self.chat {
             // governor has no peek: a successful check spends the cell,
             // which is right because the caller sends at once.
-            if let Err(nu) = lim.check_key(&to.id) {
-                let w = nu.wait_time_from(now);
-                wait = Some(wait.map_or(w, |x| x.max(w)));
-            }
-        };
-        if let Some(l) = &self.chat {
-            consider(l);
-        }
-        if to.kind == ChatKind::Group {
-            if let Some(l) = &self.group {
-                consider(l);
+            if let Err(nu) = l.check_key(&to.id) {
+                return Some(nu.wait_time_from(self.clock.now()));
             }
         }
-        wait
+        if let Some(g) = group {
+            g.take(&to.id, now);
+        }
+        None
     }
 
     /// Whether the platform may send now; otherwise how long to wait. Takes
@@ -216,5 +295,73 @@ mod tests {
         assert_eq!(w.check(t + Duration::from_secs(1)), Err(Duration::from_millis(1060)));
         assert!(w.check(t + Duration::from_millis(2060)).is_ok());
         assert!(Window::new(0.0).is_none());
+    }
+
+    #[test]
+    fn a_group_takes_twenty_at_once_then_waits_for_the_oldest_to_leave_the_minute() {
+        let g = KeyedWindow::new(20.0, Duration::from_secs(60)).unwrap();
+        let t = Instant::now();
+        for i in 0..20 {
+            let at = t + Duration::from_secs(i);
+            assert_eq!(g.peek("g1", at), None, "send {i} of the first 20");
+            g.take("g1", at);
+        }
+        let at = t + Duration::from_secs(20);
+        // The 21st waits until the first is 61.8 s old (60 s and 3% slack).
+        assert_eq!(g.peek("g1", at), Some(Duration::from_millis(41_800)));
+        assert_eq!(g.peek("g2", at), None, "other groups are not held back");
+        assert_eq!(g.peek("g1", t + Duration::from_millis(61_800)), None);
+        assert!(KeyedWindow::new(0.0, Duration::from_secs(60)).is_none());
+    }
+
+    #[test]
+    fn no_minute_holds_more_than_twenty_sends_to_one_group() {
+        let g = KeyedWindow::new(20.0, Duration::from_secs(60)).unwrap();
+        let start = Instant::now();
+        let (mut t, mut times) = (start, Vec::new());
+        while times.len() < 200 {
+            match g.peek("g", t) {
+                None => {
+                    g.take("g", t);
+                    times.push(t);
+                    t += Duration::from_millis(250);
+                }
+                Some(wait) => t += wait + Duration::from_millis(3),
+            }
+        }
+        for (i, first) in times.iter().enumerate() {
+            let in_minute = times[i..].iter().take_while(|u| **u - *first < Duration::from_secs(60)).count();
+            assert!(in_minute <= 20, "{in_minute} sends within a minute from send {i}");
+        }
+        let per_minute = 199.0 / (*times.last().unwrap() - start).as_secs_f64() * 60.0;
+        assert!(per_minute > 19.0, "{per_minute:.2} a minute");
+    }
+
+    #[test]
+    fn keys_that_left_the_window_are_dropped() {
+        let g = KeyedWindow::new(20.0, Duration::from_secs(60)).unwrap();
+        let t = Instant::now();
+        for i in 0..20_000 {
+            g.take(&format!("g{i}"), t + Duration::from_millis(i * 20));
+        }
+        // At 20 ms a send, a 61.8 s window holds the last 3,090 of 20,000 keys; pruning
+        // at twice the last live size keeps the map under twice that.
+        assert!(g.keys() < 2 * 3090 + 1, "{} keys kept", g.keys());
+        assert_eq!(g.peek("g19999", t + Duration::from_secs(500)), None);
+    }
+
+    #[test]
+    fn chat_wait_holds_a_group_past_its_minute() {
+        let limits = Limits { per_second: 0.0, per_chat_per_second: 1.0, per_group_per_minute: 1.0, max_in_flight: 1 };
+        let lim = PlatformLimits::new(&limits);
+        let to = Address::group(treecast_wire::Platform::Telegram, "-100");
+        assert_eq!(lim.chat_wait(&to), None);
+        let wait = lim.chat_wait(&to).expect("the group's minute is spent");
+        assert!(wait > Duration::from_secs(60), "{wait:?}");
+        // A private chat waits out the per-chat second and its slack.
+        let dm = Address::direct(treecast_wire::Platform::Telegram, "42");
+        assert_eq!(lim.chat_wait(&dm), None);
+        let wait = lim.chat_wait(&dm).expect("the chat's second is spent");
+        assert!(wait > Duration::from_millis(1020) && wait <= Duration::from_millis(1030), "{wait:?}");
     }
 }
