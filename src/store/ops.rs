@@ -2,6 +2,8 @@
 //! atomically: one sled batch when only orgs change (a large import), one
 //! transaction otherwise (moves, cascading deletes).
 
+use std::collections::BTreeMap;
+
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::Batch;
 
@@ -13,8 +15,10 @@ use crate::error::{Error, Result};
 pub struct Ops {
     pub orgs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     pub channels: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    /// Count deltas (channels, orgs) per `keys::counts` key.
-    pub counts: Vec<(Vec<u8>, (i64, i64))>,
+    /// Count deltas (channels, orgs) per `keys::counts` key, summed: a
+    /// chunk of channels under one school touches each ancestor's counter
+    /// once, not once per channel.
+    pub counts: BTreeMap<Vec<u8>, (i64, i64)>,
 }
 
 impl Ops {
@@ -35,9 +39,9 @@ impl Ops {
     }
 
     pub fn count(&mut self, k: impl Into<Vec<u8>>, delta: (i64, i64)) {
-        if delta != (0, 0) {
-            self.counts.push((k.into(), delta));
-        }
+        let d = self.counts.entry(k.into()).or_default();
+        d.0 += delta.0;
+        d.1 += delta.1;
     }
 
     pub fn is_empty(&self) -> bool {
@@ -73,7 +77,7 @@ impl Store {
                         None => c.remove(k.as_slice())?,
                     };
                 }
-                for (k, (da, db)) in &ops.counts {
+                for (k, (da, db)) in ops.counts.iter().filter(|(_, d)| **d != (0, 0)) {
                     let (a, b) = n.get(k.as_slice())?.map(|v| read_counts(&v)).unwrap_or((0, 0));
                     n.insert(k.as_slice(), &counts_value(a + da, b + db)[..])?;
                 }

@@ -38,19 +38,30 @@ impl Tree {
                 )));
             }
         }
+        let first_for_org = self.channel_counts(org.id, org.level)?.0 == 0;
+        let ch = self.new_channel(org, address)?;
+        let mut ops = Ops::default();
+        Self::add_ops(org, &ch, first_for_org, &mut ops);
+        self.store.apply(ops)?;
+        Ok(ch)
+    }
+
+    /// A channel for `address` under a fresh id (not yet written).
+    fn new_channel(&self, org: &Org, address: Address) -> Result<Channel> {
         if address.platform == Platform::Email && address.kind == treecast_wire::ChatKind::Direct {
             return Err(Error::invalid("a private chat cannot be an org's channel; bind a group, room or list"));
         }
-        let first_for_org = self.channels_of(org)?.is_empty();
         let id = self.store.next_id()?;
-        let ch = Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new() };
-        let mut ops = Ops::default();
-        Self::chan_ops(org, &ch, &mut ops);
+        Ok(Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new() })
+    }
+
+    /// Writes a new channel and counts it in every counter up the org's
+    /// path (`first_for_org`: the org had no channel yet).
+    fn add_ops(org: &Org, ch: &Channel, first_for_org: bool, ops: &mut Ops) {
+        Self::chan_ops(org, ch, ops);
         for a in &org.path {
             ops.count(keys::counts(*a, org.level).to_vec(), (1, i64::from(first_for_org)));
         }
-        self.store.apply(ops)?;
-        Ok(ch)
     }
 
     fn chan_ops(org: &Org, ch: &Channel, ops: &mut Ops) {
@@ -178,46 +189,24 @@ impl Tree {
         let mut seen = std::collections::HashSet::new();
         let mut orgs_seen = std::collections::HashSet::new();
         let mut ops = Ops::default();
-        let mut deltas = std::collections::BTreeMap::<[u8; 5], (i64, i64)>::new();
-        let mut in_chunk = 0;
         for (org, address) in pairs {
             let akey = keys::address(&address);
             if !seen.insert(akey.clone()) || self.store.channels.contains_key(keys::tagged(tag::BY_ADDRESS, &akey))? {
                 continue;
             }
-            let ch = Channel {
-                id: self.store.next_id()?,
-                org: org.id,
-                level: org.level,
-                address,
-                alive: true,
-                note: String::new(),
-            };
+            // Counters are written per chunk: an org seen earlier in this
+            // call may not be counted yet.
             let first_for_org = orgs_seen.insert(org.id) && self.channel_counts(org.id, org.level)?.0 == 0;
-            Self::chan_ops(&org, &ch, &mut ops);
-            for a in &org.path {
-                let d = deltas.entry(keys::counts(*a, org.level)).or_default();
-                d.0 += 1;
-                d.1 += i64::from(first_for_org);
-            }
+            let ch = self.new_channel(&org, address)?;
+            Self::add_ops(&org, &ch, first_for_org, &mut ops);
             n += 1;
-            in_chunk += 1;
-            if in_chunk == crate::store::BULK_BATCH {
-                self.flush_chunk(&mut ops, &mut deltas)?;
-                in_chunk = 0;
+            if n % crate::store::BULK_BATCH == 0 {
+                self.store.apply(std::mem::take(&mut ops))?;
             }
-        }
-        self.flush_chunk(&mut ops, &mut deltas)?;
-        Ok(n)
-    }
-
-    fn flush_chunk(&self, ops: &mut Ops, deltas: &mut std::collections::BTreeMap<[u8; 5], (i64, i64)>) -> Result<()> {
-        for (k, d) in std::mem::take(deltas) {
-            ops.count(k.to_vec(), d);
         }
         if !ops.is_empty() {
-            self.store.apply(std::mem::take(ops))?;
+            self.store.apply(ops)?;
         }
-        Ok(())
+        Ok(n)
     }
 }
