@@ -23,20 +23,28 @@ pub struct Channel {
 }
 
 impl Tree {
-    /// Binds `address` to `org` (refused if bound elsewhere; a repeat is a no-op).
+    /// Binds `address` to `org` (refused if bound elsewhere; a repeat is a
+    /// no-op, or revives the channel if the bot had been removed).
     pub fn bind(&self, org: &Org, address: Address) -> Result<Channel> {
         let _g = self.lock();
-        if let Some(ch) = self.channel_by_address(&address)? {
-            if ch.org == org.id && ch.alive {
+        if let Some(mut ch) = self.channel_by_address(&address)? {
+            if ch.org == org.id {
+                // Bound here already; if the bot had been removed from the
+                // chat, binding again brings the same channel back.
+                if !ch.alive {
+                    ch.alive = true;
+                    ch.note.clear();
+                    let mut ops = Ops::default();
+                    Self::chan_ops(org, &ch, &mut ops);
+                    self.store.apply(ops)?;
+                }
                 return Ok(ch);
             }
-            if ch.org != org.id {
-                let owner = self.require_id(ch.org)?;
-                return Err(Error::invalid(format!(
-                    "this chat is already bound to {} {}; unbind it there first",
-                    owner.code, owner.name
-                )));
-            }
+            let owner = self.require_id(ch.org)?;
+            return Err(Error::invalid(format!(
+                "this chat is already bound to {} {}; unbind it there first",
+                owner.code, owner.name
+            )));
         }
         let first_for_org = self.channel_counts(org.id, org.level)?.0 == 0;
         let ch = self.new_channel(org, address)?;

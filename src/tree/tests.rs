@@ -28,6 +28,21 @@ fn subtree_walk_is_path_ordered_and_complete() {
 }
 
 #[test]
+fn binding_a_dead_channel_again_revives_it_without_a_second_channel() {
+    let tree = small_tree();
+    let org = tree.require("4143010533-001").unwrap();
+    let chat = Address::group(Platform::Telegram, "-1001");
+    let ch = tree.bind(&org, chat.clone()).unwrap();
+    tree.mark_dead(ch.id, "the bot was removed from the chat").unwrap();
+    let again = tree.bind(&org, chat).unwrap();
+    assert_eq!(again.id, ch.id);
+    assert!(again.alive && again.note.is_empty(), "{again:?}");
+    assert_eq!(tree.channels_of(&org).unwrap(), vec![again]);
+    let school = tree.require("4143010533").unwrap();
+    assert_eq!(tree.channel_counts(school.id, org.level).unwrap(), (1, 1));
+}
+
+#[test]
 fn bulk_binding_counts_channels_as_binding_one_by_one_does() {
     let (bulk, single) = (small_tree(), small_tree());
     let mut pairs = Vec::new();
