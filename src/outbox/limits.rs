@@ -53,12 +53,9 @@ impl Span {
     }
 
     /// When the next send may go, given the log of earlier ones (oldest
-    /// first); drops entries the window has left behind. `gap` is the least
-    /// time between two sends.
+    /// first). `gap` is the least time between two sends.
     fn free_at(&self, sent: &mut VecDeque<Instant>, now: Instant, gap: Duration) -> Instant {
-        while sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
-            sent.pop_front();
-        }
+        self.expire(sent, now);
         let mut free_at = now;
         if let Some(last) = sent.back() {
             free_at = free_at.max(*last + gap);
@@ -67,6 +64,13 @@ impl Span {
             free_at = free_at.max(sent[sent.len() - self.limit] + self.window);
         }
         free_at
+    }
+
+    /// Drops the sends the window has left behind.
+    fn expire(&self, sent: &mut VecDeque<Instant>, now: Instant) {
+        while sent.front().is_some_and(|t| now.saturating_duration_since(*t) >= self.window) {
+            sent.pop_front();
+        }
     }
 }
 
@@ -153,13 +157,15 @@ impl KeyedWindow {
     /// Records a send to `key` at `now` (after `peek` said yes).
     pub fn take(&self, key: &str, now: Instant) {
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.sent.entry(key.to_owned()).or_default().push_back(now);
+        match st.sent.get_mut(key) {
+            Some(log) => log.push_back(now),
+            None => {
+                st.sent.insert(key.to_owned(), VecDeque::from([now]));
+            }
+        }
         if st.sent.len() >= st.prune_at {
-            let (span, mut scratch) = (self.span, VecDeque::new());
             st.sent.retain(|_, log| {
-                std::mem::swap(log, &mut scratch);
-                span.free_at(&mut scratch, now, Duration::ZERO);
-                std::mem::swap(log, &mut scratch);
+                self.span.expire(log, now);
                 !log.is_empty()
             });
             st.prune_at = (st.sent.len() * 2).max(1024);
