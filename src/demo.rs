@@ -29,14 +29,16 @@ pub struct DemoOptions {
 }
 
 /// The chats the demo prints (everything else is delivered silently).
-pub const SHOWN: &[&str] = &[
-    "-1001001",
-    "!branchB:localhost",
-    "branch-c@lists.example.test",
-    "hunan.official@example.test",
-    "5001",
-    "@student.b:localhost",
-];
+pub const SHOWN: &[&str] =
+    &["-1001001", "!branchB:localhost", "branch-c@lists.example.test", OFFICIAL_MAIL, "5001", "@student.b:localhost"];
+
+/// The 湖南 official's mailbox.
+const OFFICIAL_MAIL: &str = "hunan.official@example.test";
+
+/// A mail from the 湖南 official to the bot.
+fn official_mail(text: impl Into<String>) -> Inbound {
+    Inbound::text(Address::direct(Platform::Email, OFFICIAL_MAIL), OFFICIAL_MAIL, text)
+}
 
 fn step(n: u32, text: &str) {
     println!("\n━━ {n}. {text}");
@@ -139,11 +141,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     println!("{}", st.to_text(&tree));
 
     step(5, "The 湖南省 official emails a notice to notice+43@bot.example.test");
-    let mut mail = Inbound::text(
-        Address::direct(Platform::Email, "hunan.official@example.test"),
-        "hunan.official@example.test",
-        "各高校团委、各团支部：\n请于11月30日前完成团员教育评议，并回复“收到”。",
-    );
+    let mut mail = official_mail("各高校团委、各团支部：\n请于11月30日前完成团员教育评议，并回复“收到”。");
     mail.subject = "关于开展团员教育评议的通知".into();
     mail.sent_to = Some("notice+43@bot.example.test".into());
     mail.message_id = "<post-1@example.test>".into();
@@ -167,11 +165,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     gw.handle(&reply).await;
     settle(&tree).await?;
     let relayed = last_msgref_to(&tree, Platform::Email)?;
-    let mut answer = Inbound::text(
-        Address::direct(Platform::Email, "hunan.official@example.test"),
-        "hunan.official@example.test",
-        "电子版即可，发到学院团委邮箱。",
-    );
+    let mut answer = official_mail("电子版即可，发到学院团委邮箱。");
     answer.in_reply_to = Some(relayed);
     gw.handle(&answer).await;
     settle(&tree).await?;
@@ -189,19 +183,11 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     settle(&tree).await?;
 
     step(8, "The official asks for the status of 湖南 by email, then reminds the rest");
-    let mut ask = Inbound::text(
-        Address::direct(Platform::Email, "hunan.official@example.test"),
-        "hunan.official@example.test",
-        format!("/status {hunan_notice}"),
-    );
+    let mut ask = official_mail(format!("/status {hunan_notice}"));
     ask.message_id = "<ask-1@example.test>".into();
     gw.handle(&ask).await;
     let before = stats.delivered.load(Ordering::Relaxed);
-    let mut remind = Inbound::text(
-        Address::direct(Platform::Email, "hunan.official@example.test"),
-        "hunan.official@example.test",
-        format!("/remind {hunan_notice}"),
-    );
+    let mut remind = official_mail(format!("/remind {hunan_notice}"));
     remind.message_id = "<remind-1@example.test>".into();
     gw.handle(&remind).await;
     settle(&tree).await?;
@@ -211,11 +197,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     );
 
     step(9, "The official launches a micro-survey (微调查) by email; two students answer in private chats");
-    let mut launch = Inbound::text(
-        Address::direct(Platform::Email, "hunan.official@example.test"),
-        "hunan.official@example.test",
-        "/survey launch sixiang-dongtai 43",
-    );
+    let mut launch = official_mail("/survey launch sixiang-dongtai 43");
     launch.message_id = "<survey-1@example.test>".into();
     gw.handle(&launch).await;
     settle(&tree).await?;
@@ -293,7 +275,7 @@ fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
         Ok(())
     };
     add("national", "王老师 (团中央学校部)", (Platform::Console, "wang.national"), Role::Official, "CN")?;
-    add("hunan", "湖南省团委学校部 张老师", (Platform::Email, "hunan.official@example.test"), Role::Official, "43")?;
+    add("hunan", "湖南省团委学校部 张老师", (Platform::Email, OFFICIAL_MAIL), Role::Official, "43")?;
     add("li", "李明", (Platform::Telegram, "5001"), Role::Member, "4143010532-001")?;
     add("b", "赵敏", (Platform::Matrix, "@student.b:localhost"), Role::Member, "4143010532-002")?;
     Ok(out)
