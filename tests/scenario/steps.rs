@@ -29,6 +29,17 @@ fn reply_text(answer: &str, to: &mail::Mail) -> String {
     format!("{answer}\n\n{}", to.quoted())
 }
 
+/// The official answers a mail from the bot as a mail client does: "Re:"
+/// once, the mail quoted, In-Reply-To set. Returns the answer's Message-ID.
+async fn official_answers(to: &mail::Mail, answer: &str) -> String {
+    let subject = match to.subject() {
+        s if s.starts_with("Re:") => s.to_owned(),
+        s => format!("Re: {s}"),
+    };
+    let text = reply_text(answer, to);
+    mail::send(&Draft { from: OFFICIAL, to: BOT, subject: &subject, text: &text, in_reply_to: Some(&to.id()) }).await
+}
+
 impl Scenario {
     fn status(&self, focus: &str) -> Status {
         self.tree.status(Some(self.official), self.notice, Some(focus), 5).expect("status")
@@ -49,14 +60,7 @@ impl Scenario {
         assert_eq!(self.console.delivered_count(), 0, "nothing goes out before the confirmation");
 
         self.step("   the official confirms by replying to the bot's mail");
-        let yes = Draft {
-            from: OFFICIAL,
-            to: BOT,
-            subject: ask.subject(),
-            text: &reply_text("确认发布。", &ask),
-            in_reply_to: Some(&ask.id()),
-        };
-        let yes = mail::send(&yes).await;
+        let yes = official_answers(&ask, "确认发布。").await;
         let done = mail::wait_for(OFFICIAL_BOX, "the bot's 'published' answer", |m| m.in_reply_to() == yes).await;
         assert!(done.text.contains("已发布") && done.text.contains(&title), "{}", done.text);
         self.notice = number_after(&done.text, "通知 #");
@@ -137,15 +141,7 @@ impl Scenario {
 
         self.step("   the official answers by mail; 李明 gets it in his private chat");
         let answer = "电子版即可，发到学院团委邮箱。";
-        let subject = format!("Re: {}", relayed.subject());
-        let reply = Draft {
-            from: OFFICIAL,
-            to: BOT,
-            subject: &subject,
-            text: &reply_text(answer, &relayed),
-            in_reply_to: Some(&relayed.id()),
-        };
-        mail::send(&reply).await;
+        official_answers(&relayed, answer).await;
         let got = self.tg.wait_for(LI.id, "the answer in 李明's private chat", |m| text(m).contains(answer)).await;
         assert!(text(&got).contains("张老师") && text(&got).contains(&self.title), "{}", text(&got));
         assert!(!text(&got).contains("写道"), "the quoted history is cut off: {}", text(&got));
@@ -216,14 +212,7 @@ impl Scenario {
                 .await;
         assert!(ask.text.contains("请直接回复本邮件以确认") && ask.text.contains(&cmd), "{}", ask.text);
         assert!(self.gateway().surveys.all().unwrap().is_empty(), "nothing is launched before the confirmation");
-        let yes = Draft {
-            from: OFFICIAL,
-            to: BOT,
-            subject: ask.subject(),
-            text: &reply_text("确认。", &ask),
-            in_reply_to: Some(&ask.id()),
-        };
-        let yes = mail::send(&yes).await;
+        let yes = official_answers(&ask, "确认。").await;
         let launched = mail::wait_for(OFFICIAL_BOX, "the survey launch answer", |m| m.in_reply_to() == yes).await;
         let id = number_after(&launched.text, "微调查 #");
         let payload = format!("s{id}");
