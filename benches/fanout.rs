@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use treecast::config::{Config, Limits};
 use treecast::notice::{Draft, NoticeRules};
-use treecast::outbox::Outbox;
+use treecast::app::App;
 use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Levels, Tree};
@@ -103,7 +103,7 @@ async fn main() {
     let branches = args.first().copied().unwrap_or(100);
     let tg_groups = args.get(1).copied().unwrap_or(2000);
     let dir = tempfile::tempdir().unwrap();
-    let rules = NoticeRules { footer: "精彩微博团，青春心连心".into(), max_attachment_bytes: 1 << 20 };
+    let rules = NoticeRules { footer: "精彩微博团，青春心连心".into(), max_attachment_bytes: 1 << 20, remind_before: Default::default() };
     // BRANCHES = 0 runs (d) alone.
     if branches > 0 {
         let tree = national(dir.path(), branches);
@@ -147,7 +147,7 @@ async fn main() {
         let clock = Arc::new(Clock { platform: Platform::Console, sent: Mutex::new(Vec::with_capacity(channels)) });
         let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
         adapters.insert(Platform::Console, clock.clone());
-        let outbox = Outbox::new(tree.clone(), &cfg, adapters);
+        let outbox = App::new(tree.clone(), cfg.clone(), treecast::clock::Clock::system()).unwrap().outbox(adapters);
         let stats = outbox.stats();
         let (stop, rx) = watch::channel(false);
         let start = Instant::now();
@@ -222,7 +222,7 @@ async fn main() {
     let clock = Arc::new(Clock { platform: Platform::Telegram, sent: Mutex::new(Vec::new()) });
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
     adapters.insert(Platform::Telegram, clock.clone());
-    let outbox = Outbox::new(tree2.clone(), &cfg, adapters);
+    let outbox = App::new(tree2.clone(), cfg.clone(), treecast::clock::Clock::system()).unwrap().outbox(adapters);
     let waker = outbox.waker();
     let (stop, rx) = watch::channel(false);
     let worker = tokio::spawn(outbox.run(rx));

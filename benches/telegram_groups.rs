@@ -27,7 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use treecast::config::Config;
 use treecast::notice::{Draft, NoticeRules};
-use treecast::outbox::Outbox;
+use treecast::app::App;
 use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Levels, Tree};
@@ -302,11 +302,11 @@ async fn bench(api: String, token: String, groups: usize, notices: usize) {
     // The run: default config, so Telegram's default limits.
     let cfg = Config::default();
     let limits = cfg.limits[&Platform::Telegram];
-    let rules = NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: 1 << 20 };
+    let rules = NoticeRules { max_attachment_bytes: 1 << 20, ..NoticeRules::from_config(&cfg) };
     let stamped = Arc::new(Stamped { inner: real.clone(), calls: Mutex::new(Vec::with_capacity(groups * notices)) });
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
     adapters.insert(Platform::Telegram, stamped.clone());
-    let outbox = Outbox::new(tree.clone(), &cfg, adapters);
+    let outbox = App::new(tree.clone(), cfg.clone(), treecast::clock::Clock::system()).unwrap().outbox(adapters);
     let stats = outbox.stats();
     let waker = outbox.waker();
     let log_offset = std::fs::metadata(&log_path).map(|m| m.len()).unwrap_or(0);

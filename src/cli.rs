@@ -136,8 +136,8 @@ pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
 pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
     let org = tree.require(code)?;
     // The local operator acts with the server's authority.
-    let grant = crate::tree::people::Grant::Bind { org: org.id, by: 0 };
-    let c = tree.issue_code(grant, cfg.bind_code_ttl.as_secs())?;
+    let grant = crate::codes::Grant::Bind { org: org.id, by: 0 };
+    let c = tree.store.issue_code(grant, tree.clock.now() + cfg.bind_code_ttl.as_secs())?;
     tree.store.flush()?;
     Ok(format!("bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it", org.code, org.name))
 }
@@ -179,25 +179,11 @@ pub struct PostArgs {
     pub attachments: Vec<std::path::PathBuf>,
 }
 
-/// `YYYY-MM-DD HH:MM` in UTC+8 -> unix seconds.
+/// `YYYY-MM-DD HH:MM` in China time -> unix seconds.
 pub fn parse_deadline(s: &str) -> Result<u64> {
-    let bad = || Error::invalid(format!("{s:?}: write the deadline as YYYY-MM-DD HH:MM (Beijing time)"));
-    let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), "23:59"));
-    let d: Vec<i64> = date.split('-').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
-    let t: Vec<i64> = time.split(':').map(|x| x.parse().map_err(|_| bad())).collect::<Result<_>>()?;
-    if d.len() != 3 || t.len() != 2 || !(1..=12).contains(&d[1]) || !(1..=31).contains(&d[2]) || t[0] > 23 || t[1] > 59
-    {
-        return Err(bad());
-    }
-    // Days from civil (Howard Hinnant), the inverse of notice::format_time.
-    let (y, m, dd) = (d[0] - i64::from(d[1] <= 2), d[1], d[2]);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + dd - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Ok((days * 86_400 + t[0] * 3600 + t[1] * 60 - 8 * 3600) as u64)
+    crate::clock::parse_china(s).ok_or_else(|| {
+        Error::invalid(format!("{s:?}：截止时间请写成 YYYY-MM-DD HH:MM（北京时间）。 Write the deadline as YYYY-MM-DD HH:MM (Beijing time)."))
+    })
 }
 
 pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
@@ -220,7 +206,7 @@ pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
         ack_deadline: a.deadline.as_deref().map(parse_deadline).transpose()?,
         buttons: Vec::new(),
     };
-    let rules = NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes };
+    let rules = NoticeRules::from_config(cfg);
     let n = tree.post(author.id, draft, &rules)?;
     tree.store.flush()?;
     let issuer = tree.require_id(n.issuer)?;
@@ -239,7 +225,7 @@ pub fn notice_status(tree: &Tree, id: u64, org: Option<&str>) -> Result<String> 
 pub fn surveys(tree: &Tree, cfg: &Config) -> Surveys {
     let s = Surveys::new(tree.clone());
     s.set_dir(cfg.surveys_dir.clone());
-    s.set_rules(NoticeRules { footer: cfg.footer.as_str().into(), max_attachment_bytes: cfg.max_attachment_bytes });
+    s.set_rules(NoticeRules::from_config(cfg));
     s
 }
 

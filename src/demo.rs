@@ -14,11 +14,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use treecast_wire::{Adapter, Address, Inbound, InboundKind, Platform};
 
+use crate::app::App;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Result;
 use crate::gateway::Gateway;
 use crate::notice::{delivery_id, Draft};
-use crate::outbox::Outbox;
 use crate::store::Store;
 use crate::tree::people::Role;
 use crate::tree::{generate, import, Tree};
@@ -102,11 +103,12 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     for p in Platform::ALL {
         ocfg.limits.insert(p, crate::config::Limits::OFF);
     }
-    let outbox = Outbox::new(tree.clone(), &ocfg, adapters);
-    let stats = outbox.stats();
-    let gw = Gateway::new(tree.clone(), &ocfg, outbox.waker());
+    let app = App::new(tree.clone(), ocfg, Clock::system())?;
+    let surveys = crate::cli::surveys(&tree, &app.ctx.config);
     let (stop, rx) = watch::channel(false);
-    let worker = tokio::spawn(outbox.run(rx));
+    let running = app.start_workers(adapters, rx);
+    let stats = running.stats.clone();
+    let gw = app.gateway.clone();
 
     step(3, "共青团中央学校部 posts a national notice: it fans out to every branch");
     let total = tree.channels_in(&tree.require("CN")?)?.len() as u64;
@@ -119,9 +121,9 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
             ack_required: true,
             ..Draft::default()
         },
-        &gw.rules,
+        &app.ctx.rules(),
     )?;
-    gw.waker.wake();
+    app.ctx.waker.wake();
     let t0 = Instant::now();
     let pb = crate::cli::progress(total, "fan-out");
     while !tree.store.active_notices()?.is_empty() {
@@ -145,8 +147,8 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     mail.subject = "关于开展团员教育评议的通知".into();
     mail.sent_to = Some("notice+43@bot.example.test".into());
     mail.message_id = "<post-1@example.test>".into();
-    gw.handle(&mail).await;
-    settle(&tree).await?;
+    handle(&gw, &mail).await?;
+    app.settle().await?;
     let hunan_notice = national.id.max(last_notice(&tree)?);
 
     step(6, "A student replies in the Telegram group; the official gets it privately by email and answers");
@@ -162,35 +164,35 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     reply.sender.display_name = Some("李明".into());
     reply.message_id = "-1001001:77".into();
     reply.in_reply_to = Some(copy(&tg)?);
-    gw.handle(&reply).await;
-    settle(&tree).await?;
+    handle(&gw, &reply).await?;
+    app.settle().await?;
     let relayed = last_msgref_to(&tree, Platform::Email)?;
     let mut answer = official_mail("电子版即可，发到学院团委邮箱。");
     answer.in_reply_to = Some(relayed);
-    gw.handle(&answer).await;
-    settle(&tree).await?;
+    handle(&gw, &answer).await?;
+    app.settle().await?;
 
     step(7, "Branch B acknowledges with a ✅ reaction in Matrix; branch C replies 收到 by email");
     let mut react = Inbound::text(mx.clone(), "@student.b:localhost", "");
     react.kind = InboundKind::Reaction { key: "✅".into() };
     react.in_reply_to = Some(copy(&mx)?);
-    gw.handle(&react).await;
+    handle(&gw, &react).await?;
     let st = tree.status(Some(people["hunan"]), hunan_notice, Some(&a.parent_code(&tree)?), 3)?;
     println!("{}", st.to_text(&tree));
     let mut ack = Inbound::text(Address::direct(Platform::Email, "c1@example.test"), "c1@example.test", "收到");
     ack.in_reply_to = Some(copy(&list)?);
-    gw.handle(&ack).await;
-    settle(&tree).await?;
+    handle(&gw, &ack).await?;
+    app.settle().await?;
 
     step(8, "The official asks for the status of 湖南 by email, then reminds the rest");
     let mut ask = official_mail(format!("/status {hunan_notice}"));
     ask.message_id = "<ask-1@example.test>".into();
-    gw.handle(&ask).await;
+    handle(&gw, &ask).await?;
     let before = stats.delivered.load(Ordering::Relaxed);
     let mut remind = official_mail(format!("/remind {hunan_notice}"));
     remind.message_id = "<remind-1@example.test>".into();
-    gw.handle(&remind).await;
-    settle(&tree).await?;
+    handle(&gw, &remind).await?;
+    app.settle().await?;
     println!(
         "the reminder reached {} chats: every 湖南 chat except the 2 that acknowledged",
         stats.delivered.load(Ordering::Relaxed) - before
@@ -199,9 +201,9 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     step(9, "The official launches a micro-survey (微调查) by email; two students answer in private chats");
     let mut launch = official_mail("/survey launch sixiang-dongtai 43");
     launch.message_id = "<survey-1@example.test>".into();
-    gw.handle(&launch).await;
-    settle(&tree).await?;
-    let survey = gw.surveys.all()?.pop().ok_or_else(|| crate::Error::invalid("the survey was not launched"))?;
+    handle(&gw, &launch).await?;
+    app.settle().await?;
+    let survey = surveys.all()?.pop().ok_or_else(|| crate::Error::invalid("the survey was not launched"))?;
     let start = format!("/start {}", survey.payload());
     // 李明 in his Telegram private chat; 赵敏 in her Matrix DM. Each answer is
     // typed the way people type: letters, 是/否, 、-separated choices, digits.
@@ -213,13 +215,13 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
         for (i, text) in answers.iter().enumerate() {
             let mut ev = Inbound::text(chat.clone(), &chat.id, *text);
             ev.message_id = format!("{}:{i}", chat.id);
-            gw.handle(&ev).await;
+            handle(&gw, &ev).await?;
         }
     }
-    settle(&tree).await?;
+    app.settle().await?;
 
     step(10, "Results roll up branch -> school -> province; the CSV export");
-    let results = gw.surveys.results(Some(people["hunan"]), survey.id)?;
+    let results = surveys.results(Some(people["hunan"]), survey.id)?;
     println!("{}", results.to_text(6));
     let csv = std::env::temp_dir().join(format!("treecast-demo-survey-{}.csv", std::process::id()));
     results.write_csv(&csv)?;
@@ -230,20 +232,14 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     }
 
     stop.send(true).ok();
-    worker.await.expect("worker task")?;
+    running.join().await?;
     println!("\ndemo finished in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// Waits until no fan-out is active and no private message is queued.
-async fn settle(tree: &Tree) -> Result<()> {
-    for _ in 0..6000 {
-        if tree.store.active_notices()?.is_empty() && tree.store.queued()?.is_empty() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    Err(crate::Error::invalid("the outbox did not settle within a minute"))
+/// Hands one event to the gateway; a failed commit ends the demo.
+async fn handle(gw: &Gateway, ev: &Inbound) -> Result<()> {
+    gw.handle(ev).await.map(|_| ())
 }
 
 fn last_notice(tree: &Tree) -> Result<u64> {
@@ -256,7 +252,7 @@ fn last_msgref_to(tree: &Tree, platform: Platform) -> Result<String> {
     let mut newest = None;
     for kv in tree.store.msgref.scan_prefix(prefix) {
         let (k, v) = kv?;
-        if let crate::notice::reply::MsgRef::Thread { thread, to_author: true } = crate::store::decode(&v)? {
+        if let crate::msgref::MsgRef::Thread { thread, to_author: true } = crate::store::decode(&v)? {
             if newest.as_ref().is_none_or(|(t, _)| thread > *t) {
                 newest = Some((thread, String::from_utf8_lossy(&k[1..]).into_owned()));
             }

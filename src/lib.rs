@@ -1,28 +1,38 @@
 //! treecast: notices fan out down a very large org tree to group chats and
 //! mailing lists; replies, acknowledgements and surveys come back up.
 //!
-//! A tour: `store` owns sled and all key encoding; `tree` holds orgs (keyed
-//! by path, so a subtree is one key range), people, roles, channels and the
-//! one permission check; `notice` plans fan-out, acknowledgements and status
-//! roll-ups; `outbox` is the durable delivery worker with rate limits and
-//! retries; `survey` runs micro-surveys as conversations; `commands` parses
-//! chat commands into one enum; `gateway` routes every adapter's inbound
-//! events. Platforms are reached only through `treecast_wire::Adapter`.
+//! A tour, from the bottom up: `store` owns sled and all key encoding, with
+//! atomic multi-keyspace writes that append to the event log; `clock` is the
+//! one source of time; `tree` holds orgs (keyed by path, so a subtree is one
+//! key range), people, roles, channels and the one permission check;
+//! `notice` plans fan-out, acknowledgements and status roll-ups; `outbox` is
+//! the durable delivery worker; `events` is the durable event log and
+//! `schedule` the durable jobs; `registry` is the seam features plug into
+//! and `features/` holds one folder per feature; `gateway` dispatches every
+//! adapter's inbound events to their owners; `app` wires it all once.
+//! Platforms are reached only through `treecast_wire::Adapter`.
 
+pub mod app;
+pub mod cli;
+pub mod clock;
+pub mod codes;
 pub mod config;
+pub mod confirm;
+pub mod demo;
 pub mod error;
+pub mod events;
+pub mod features;
+pub mod gateway;
+pub mod msgref;
+pub mod notice;
+pub mod outbox;
+pub mod registry;
+pub mod schedule;
 pub mod store;
+pub mod survey;
 pub mod tree;
 
 pub use error::{Error, Result};
-pub mod cli;
-pub mod commands;
-pub mod demo;
-pub mod gateway;
-pub mod notice;
-pub mod outbox;
-pub mod server;
-pub mod survey;
 
 /// mimalloc for every binary linking treecast (the server, benches, tests):
 /// sled allocates a node copy per write, and glibc's malloc spent most of the

@@ -354,12 +354,14 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let tree = cli::open_tree(&cfg)?;
     let adapters = adapters(&cfg).await?;
     let (stop, shutdown) = watch::channel(false);
-    let server = treecast::server::Server::start(tree, &cfg, adapters, shutdown);
-    eprintln!("treecast: serving from {} (Ctrl-C to stop)", cfg.data_dir.display());
+    let data_dir = cfg.data_dir.clone();
+    let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
+    let running = app.start(adapters, shutdown);
+    eprintln!("treecast: serving from {} (Ctrl-C to stop)", data_dir.display());
     wait_for_signal().await;
     eprintln!("treecast: stopping");
     stop.send(true).ok();
-    server.join().await.context("stopping")?;
+    running.join().await.context("stopping")?;
     Ok(())
 }
 

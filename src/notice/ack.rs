@@ -3,13 +3,13 @@
 //! every ancestor, all in one transaction.
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, Transactional};
 use treecast_wire::Platform;
 
 use super::Notice;
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::store::keys::{self, fan};
-use crate::store::{decode, encode};
+use crate::store::{decode, encode, Keyspace};
 use crate::tree::{Org, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,20 +44,21 @@ impl Tree {
         }
         let key = keys::fan_u32(root.id, fan::ACK, org.id);
         let row = encode(&by);
-        let fresh = (&self.store.fanout,)
-            .transaction(|(t,)| {
-                if t.get(key)?.is_some() {
-                    return Ok(false);
-                }
-                t.insert(&key[..], row.as_slice())?;
-                for a in &org.path {
-                    let k = keys::fan_u32(root.id, fan::ACK_COUNT, *a);
-                    let n = t.get(k)?.map(|v| keys::read_counts(&v).0).unwrap_or(0);
-                    t.insert(&k[..], &keys::counts_value(n + 1, 0)[..])?;
-                }
-                Ok::<bool, ConflictableTransactionError<Error>>(true)
-            })
-            .map_err(Error::from)?;
+        let event = Event::Acknowledged { notice: root.id, org: org.id, person: by.person, via: by.via };
+        let at_ms = self.clock.now_ms();
+        let fresh = self.store.transact(&[Keyspace::Fanout], |tx| {
+            if tx.get(Keyspace::Fanout, &key)?.is_some() {
+                return Ok(false);
+            }
+            tx.insert(Keyspace::Fanout, &key, &row)?;
+            for a in &org.path {
+                let k = keys::fan_u32(root.id, fan::ACK_COUNT, *a);
+                let n = tx.get(Keyspace::Fanout, &k)?.map(|v| keys::read_counts(&v).0).unwrap_or(0);
+                tx.insert(Keyspace::Fanout, &k, &keys::counts_value(n + 1, 0))?;
+            }
+            events::append(tx, at_ms, &event);
+            Ok(true)
+        })?;
         Ok((root, fresh))
     }
 

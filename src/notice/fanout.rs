@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::events::{emit, Event};
 use crate::store::keys::{self, fan};
-use crate::store::{decode, encode, Store};
+use crate::store::{decode, encode, Keyspace, Store, Writes};
 
 /// Where a notice's walk stands: all channels up to `key` in walk order
 /// (root `root` of the target) have a delivery row.
@@ -102,40 +103,59 @@ impl Store {
     }
 }
 
-/// A group of fan-out writes the worker commits at once.
+/// A group of fan-out writes the worker commits at once, with one event
+/// per resolved delivery in the same transaction.
 #[derive(Default)]
 pub struct FanBatch {
-    batch: sled::Batch,
+    writes: Writes,
     pub len: usize,
 }
 
 impl FanBatch {
-    pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow) {
-        self.batch.insert(&keys::fan_u64(notice, fan::DELIVERY, channel)[..], encode(row));
+    pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow, at_ms: u64) {
+        let fan = Keyspace::Fanout;
+        self.writes.put(fan, keys::fan_u64(notice, fan::DELIVERY, channel), encode(row));
         let retry = keys::fan_u64(notice, fan::RETRY, channel);
         if matches!(row.state, DeliveryState::Retry { .. }) {
-            self.batch.insert(&retry[..], &[][..]);
+            self.writes.put(fan, retry, Vec::new());
         } else if row.tries > 1 {
             // Only an earlier try can have left a retry mark; removing an
             // absent key still costs sled a write.
-            self.batch.remove(&retry[..]);
+            self.writes.remove(fan, retry);
         }
-        if matches!(row.state, DeliveryState::Failed { .. }) {
-            self.batch.insert(&keys::fan_u64(notice, fan::FAILED, channel)[..], &[][..]);
+        let org = row.org;
+        match &row.state {
+            DeliveryState::Sent { .. } => emit(&mut self.writes, at_ms, &Event::Delivered { notice, channel, org }),
+            DeliveryState::Failed { reason } => {
+                self.writes.put(fan, keys::fan_u64(notice, fan::FAILED, channel), Vec::new());
+                let e = Event::DeliveryFailed { notice, channel, org, reason: reason.clone() };
+                emit(&mut self.writes, at_ms, &e);
+            }
+            DeliveryState::Retry { .. } => {}
         }
         self.len += 1;
     }
 
     pub fn counts(&mut self, notice: u64, org: u32, c: Counts) {
-        self.batch.insert(&keys::fan_u32(notice, fan::COUNTS, org)[..], &keys::counts_value(c.delivered, c.failed)[..]);
+        let v = keys::counts_value(c.delivered, c.failed);
+        self.writes.put(Keyspace::Fanout, keys::fan_u32(notice, fan::COUNTS, org), v.to_vec());
     }
 
     pub fn cursor(&mut self, notice: u64, c: &Cursor) {
-        self.batch.insert(&keys::fan(notice, fan::CURSOR)[..], encode(c));
+        self.writes.put(Keyspace::Fanout, keys::fan(notice, fan::CURSOR), encode(c));
     }
 
     pub fn commit(self, store: &Store) -> Result<()> {
-        store.fanout.apply_batch(self.batch)?;
-        Ok(())
+        store.commit(&self.writes)
+    }
+}
+
+impl Store {
+    /// Ends a notice's fan-out: out of the active set, with its event.
+    pub fn finish_fanout(&self, notice: u64, at_ms: u64) -> Result<()> {
+        let mut w = Writes::default();
+        w.remove(Keyspace::Active, notice.to_be_bytes());
+        emit(&mut w, at_ms, &Event::FanoutFinished { notice });
+        self.commit(&w)
     }
 }

@@ -10,14 +10,14 @@ pub mod status;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, Transactional};
 use treecast_wire::{Attachment, Button, ButtonAction, Outbound, OutboundKind};
 
 use crate::error::{Error, Result};
-use crate::store::{decode, encode, keys};
+use crate::events::{self, Event};
+use crate::schedule::{self, Job};
+use crate::store::{decode, encode, keys, Keyspace, Writes};
 use crate::tree::auth::Action;
 use crate::tree::channels::Channel;
-use crate::tree::people::now_unix;
 use crate::tree::{Org, Tree};
 
 /// Which channels a notice reaches.
@@ -111,7 +111,22 @@ pub struct Draft {
 pub struct NoticeRules {
     pub footer: Arc<str>,
     pub max_attachment_bytes: u64,
+    /// How long before an acknowledgement deadline the automatic reminder goes (zero: none).
+    pub remind_before: std::time::Duration,
 }
+
+impl NoticeRules {
+    pub fn from_config(cfg: &crate::config::Config) -> NoticeRules {
+        NoticeRules {
+            footer: cfg.footer.as_str().into(),
+            max_attachment_bytes: cfg.max_attachment_bytes,
+            remind_before: cfg.remind_before,
+        }
+    }
+}
+
+/// The kind of the scheduled automatic reminder (run by the notices feature).
+pub const REMIND_JOB: &str = "notice.remind";
 
 /// Stable id of one copy of a notice in one channel: the adapters' idempotency key.
 pub fn delivery_id(notice: u64, channel: u64) -> String {
@@ -167,11 +182,18 @@ impl Tree {
             target,
             ack_required: draft.ack_required,
             ack_deadline: draft.ack_deadline,
-            created: now_unix(),
+            created: self.clock.now(),
             auto_reminded: false,
             buttons: draft.buttons,
         };
-        self.store_notice(&notice)?;
+        let mut w = Writes::default();
+        self.notice_writes(&notice, &mut w);
+        if let Some(deadline) = notice.ack_deadline.filter(|_| notice.ack_required && !rules.remind_before.is_zero()) {
+            let at = deadline.saturating_sub(rules.remind_before.as_secs()) * 1000;
+            let job = Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", notice.id), notice.id.to_be_bytes().to_vec());
+            schedule::put(&self.store, &mut w, at, &job)?;
+        }
+        self.store.commit(&w)?;
         Ok(notice)
     }
 
@@ -180,37 +202,41 @@ impl Tree {
         let original = self.require_notice(of)?;
         let issuer = self.require_id(original.issuer)?;
         self.check(by, Action::ViewStatus, &issuer)?;
-        self.queue_reminder(&original, by)
+        let mut w = Writes::default();
+        let n = self.reminder_writes(&original, by, &mut w)?;
+        self.store.commit(&w)?;
+        Ok(n)
     }
 
-    pub(crate) fn queue_reminder(&self, original: &Notice, by: u64) -> Result<Notice> {
+    /// A reminder of `original` by `by`, added to `w`.
+    pub fn reminder_writes(&self, original: &Notice, by: u64, w: &mut Writes) -> Result<Notice> {
         let notice = Notice {
             id: self.store.next_number("notice")?,
             kind: NoticeKind::Reminder { of: original.root_id() },
             author: by,
-            created: now_unix(),
+            created: self.clock.now(),
             ..original.clone()
         };
-        self.store_notice(&notice)?;
+        self.notice_writes(&notice, w);
         Ok(notice)
     }
 
-    /// The notice record and its place in the active set, together.
-    fn store_notice(&self, n: &Notice) -> Result<()> {
+    /// The notice record, its place in the active set and its event, together.
+    fn notice_writes(&self, n: &Notice, w: &mut Writes) {
         let key = n.id.to_be_bytes();
-        let value = encode(n);
-        (&self.store.notices, &self.store.active)
-            .transaction(|(notices, active)| {
-                notices.insert(&key, value.as_slice())?;
-                active.insert(&key, &[])?;
-                Ok::<(), ConflictableTransactionError<Error>>(())
-            })
-            .map_err(Error::from)
+        w.put(Keyspace::Notices, key, encode(n));
+        w.put(Keyspace::Active, key, Vec::new());
+        let reminder_of = match n.kind {
+            NoticeKind::Reminder { of } => Some(of),
+            NoticeKind::Notice => None,
+        };
+        let e = Event::NoticePosted { notice: n.id, issuer: n.issuer, author: n.author, reminder_of };
+        events::emit(w, self.clock.now_ms(), &e);
     }
 
-    pub(crate) fn update_notice(&self, n: &Notice) -> Result<()> {
-        self.store.notices.insert(n.id.to_be_bytes(), encode(n))?;
-        Ok(())
+    /// A changed notice record, added to `w`.
+    pub fn notice_update_writes(&self, n: &Notice, w: &mut Writes) {
+        w.put(Keyspace::Notices, n.id.to_be_bytes(), encode(n));
     }
 
     fn resolve_target(&self, issuer: &Org, d: &Draft) -> Result<Target> {
@@ -352,22 +378,9 @@ impl Rendered {
     }
 }
 
-/// Unix seconds as `YYYY-MM-DD HH:MM` (UTC+8, the organisation's clock).
+/// Unix seconds as `YYYY-MM-DD HH:MM` in China time.
 pub fn format_time(unix: u64) -> String {
-    let t = unix as i64 + 8 * 3600;
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    // Civil-from-days (Howard Hinnant's algorithm): no date crate for one format.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", secs / 3600, secs % 3600 / 60)
+    crate::clock::show(unix)
 }
 
 /// The key range of the channels in `root`'s subtree.

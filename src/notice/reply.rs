@@ -8,20 +8,11 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, Inbound, Outbound, OutboundKind, Platform};
 
 use crate::error::{Error, Result};
+use crate::msgref::MsgRef;
 use crate::outbox::queue::{Fallback, Queued};
-use crate::store::{decode, encode, keys};
+use crate::events::{self, Event};
+use crate::store::{decode, encode, Keyspace, Writes};
 use crate::tree::{Org, Tree};
-
-/// What a platform message the bot sent was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MsgRef {
-    /// A copy of a notice in a channel.
-    Delivery { notice: u64, channel: u64 },
-    /// A relayed message in a reply thread; `to_author` says who received it.
-    Thread { thread: u64, to_author: bool },
-    /// A "reply to confirm" mail for a post awaiting its sender's proof.
-    Confirm { code: String },
-}
 
 /// Someone who replied, as their platform names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,26 +36,18 @@ pub struct Thread {
 }
 
 impl Tree {
-    pub fn record_msgref(&self, platform: Platform, ids: &[String], r: &MsgRef) -> Result<()> {
-        let v = encode(r);
-        for id in ids {
-            self.store.msgref.insert(keys::msgref(platform, id), v.clone())?;
-        }
-        Ok(())
-    }
-
-    pub fn msgref(&self, platform: Platform, id: &str) -> Result<Option<MsgRef>> {
-        match self.store.msgref.get(keys::msgref(platform, id))? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
-    }
-
     pub fn thread(&self, id: u64) -> Result<Thread> {
         match self.store.threads.get(id.to_be_bytes())? {
             Some(v) => decode(&v),
             None => Err(Error::not_found(format!("reply thread #{id} is gone"))),
         }
+    }
+
+    /// A notice's author and their private address.
+    fn author_address(&self, author: u64) -> Result<(crate::tree::people::Person, Address)> {
+        let p = self.person(author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
+        let to = p.private_address().ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+        Ok((p, to))
     }
 
     /// A reply to notice `notice` from channel `channel`: opens a thread and
@@ -74,11 +57,7 @@ impl Tree {
         let root = self.require_notice(n.root_id())?;
         let ch = self.channel(channel)?.ok_or_else(|| Error::not_found("that channel is gone"))?;
         let org = self.require_id(ch.org)?;
-        let author = self.person(root.author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
-        let to = author
-            .preferred_identity()
-            .map(|i| Address::direct(i.platform, i.user.clone()))
-            .ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+        let (author, to) = self.author_address(root.author)?;
         let name = ev.sender.display_name.clone().unwrap_or_else(|| ev.sender.id.clone());
         let thread = Thread {
             id: self.store.next_id()?,
@@ -89,7 +68,10 @@ impl Tree {
             origin: ev.chat.clone(),
             origin_message: ev.message_id.clone(),
         };
-        self.store.threads.insert(thread.id.to_be_bytes(), encode(&thread))?;
+        let mut w = Writes::default();
+        w.put(Keyspace::Threads, thread.id.to_be_bytes(), encode(&thread));
+        events::emit(&mut w, self.clock.now_ms(), &Event::Replied { notice: root.id, channel });
+        self.store.commit(&w)?;
         let body = format!(
             "{} · {} ({}) 回复了通知《{}》:\n\n{}\n\n直接回复这条消息即可私下答复对方。 Reply to this message to answer privately.",
             org.name, name, ev.chat.platform, root.title, ev.text.trim()
@@ -126,11 +108,7 @@ impl Tree {
             };
             Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: false }).with_fallback(fallback))
         } else {
-            let author = self.person(thread.author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
-            let to = author
-                .preferred_identity()
-                .map(|i| Address::direct(i.platform, i.user.clone()))
-                .ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+            let (_, to) = self.author_address(thread.author)?;
             let body =
                 format!("{} · {} 继续回复《{}》:\n\n{}", org.name, thread.replier.name, root.title, ev.text.trim());
             let mut msg = private(format!("t{}-a{seq}", thread.id), to, body);

@@ -11,19 +11,22 @@ use treecast_wire::fake::RecordingAdapter;
 use treecast_wire::{Address, DeliveryError, Inbound, InboundKind, Outbound, OutboundKind, Platform};
 
 use super::*;
+use crate::app::{App, Running};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::gateway::Gateway;
-use crate::outbox::{Outbox, Stats};
+use crate::outbox::Stats;
 use crate::tree::people::Role;
 use crate::tree::tests::small_tree;
 
 pub(crate) struct Bed {
     pub tree: Tree,
-    pub gw: Gateway,
+    pub app: App,
+    pub gw: Arc<Gateway>,
     pub chat: Arc<RecordingAdapter>,
     pub stats: Arc<Stats>,
     stop: watch::Sender<bool>,
-    worker: tokio::task::JoinHandle<crate::Result<()>>,
+    running: Running,
     /// person name -> id
     pub people: HashMap<&'static str, u64>,
 }
@@ -68,12 +71,11 @@ pub(crate) async fn bed_with(adapter: RecordingAdapter) -> Bed {
     let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
     adapters.insert(Platform::Console, chat.clone());
     adapters.insert(Platform::Email, chat.clone());
-    let outbox = Outbox::new(tree.clone(), &cfg, adapters);
-    let gw = Gateway::new(tree.clone(), &cfg, outbox.waker());
-    let stats = outbox.stats();
+    let app = App::new(tree.clone(), cfg, Clock::system()).unwrap();
     let (stop, rx) = watch::channel(false);
-    let worker = tokio::spawn(outbox.run(rx));
-    Bed { tree, gw, chat, stats, stop, worker, people }
+    let running = app.start_workers(adapters, rx);
+    let (gw, stats, tree) = (app.gateway.clone(), running.stats.clone(), app.tree().clone());
+    Bed { tree, app, gw, chat, stats, stop, running, people }
 }
 
 pub(crate) async fn bed() -> Bed {
@@ -81,23 +83,21 @@ pub(crate) async fn bed() -> Bed {
 }
 
 impl Bed {
-    /// Waits until nothing is active or queued (or panics after 10 s).
+    /// Waits until nothing is active or queued and every subscriber has
+    /// caught up (or panics after a minute).
     pub async fn settle(&self) {
-        for _ in 0..1000 {
-            let idle =
-                self.tree.store.active_notices().unwrap().is_empty() && self.tree.store.queued().unwrap().is_empty();
-            if idle {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("the outbox did not settle");
+        self.app.settle().await.expect("the outbox did not settle");
     }
 
     pub async fn stop(self) -> Tree {
         self.stop.send(true).unwrap();
-        self.worker.await.unwrap().unwrap();
+        self.running.join().await.unwrap();
         self.tree
+    }
+
+    /// The survey engine over the same store and clock.
+    pub fn surveys(&self) -> crate::survey::Surveys {
+        crate::cli::surveys(&self.tree, &self.app.ctx.config)
     }
 
     pub fn to(&self, to: &Address) -> Vec<Outbound> {
@@ -113,12 +113,12 @@ impl Bed {
     }
 
     pub async fn say(&self, ev: Inbound) -> treecast_wire::Outcome {
-        self.gw.handle(&ev).await
+        self.gw.handle(&ev).await.expect("the gateway commits")
     }
 
     pub fn post(&self, who: &str, draft: Draft) -> crate::Result<Notice> {
-        let n = self.tree.post(self.people[who], draft, &self.gw.rules);
-        self.gw.waker.wake();
+        let n = self.tree.post(self.people[who], draft, &self.app.ctx.rules());
+        self.app.ctx.waker.wake();
         n
     }
 
@@ -202,7 +202,7 @@ async fn only_officials_of_the_org_or_above_may_post() {
     assert!(matches!(out, treecast_wire::Outcome::Rejected { .. }));
     b.settle().await;
     let answer = b.to(&Bed::dm("li"));
-    assert!(answer.last().unwrap().body.contains("only League officials"), "{answer:?}");
+    assert!(answer.last().unwrap().body.contains("Only League officials"), "{answer:?}");
     // An official's /notice works and says how far it goes.
     b.say(Inbound::text(Bed::dm("hnu"), "hnu", "/notice 湖南大学通知\n正文")).await;
     b.settle().await;
@@ -430,7 +430,8 @@ async fn a_restarted_worker_resumes_where_it_stopped() {
     let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
     adapters.insert(Platform::Console, chat.clone());
     adapters.insert(Platform::Email, chat.clone());
-    let ob = Outbox::new(tree.clone(), &test_config(), adapters);
+    let app = App::new(tree.clone(), test_config(), Clock::system()).unwrap();
+    let ob = app.outbox(adapters);
     let (stop, rx) = watch::channel(false);
     let h = tokio::spawn(ob.run(rx));
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -468,13 +469,24 @@ async fn bind_codes_bind_a_group_once() {
 async fn survey_reminders_from_the_gateway_reach_each_member_privately_once() {
     let b = bed().await;
     let def = "title = \"团日活动调查\"\ndays = 2\nremind_before_hours = 24\n\n[[questions]]\ntype = \"single\"\ntext = \"参加过吗？\"\nchoices = [\"是\", \"否\"]\n";
-    let l = b.gw.surveys.launch_text(b.people["hunan"], "t.toml", def, Some("43")).unwrap();
+    let l = b.surveys().launch_text(b.people["hunan"], "t.toml", def, Some("43")).unwrap();
     b.settle().await;
-    // Two days before closing nothing is due; an hour before, li and wang are.
-    assert_eq!(b.gw.send_survey_reminders(l.closes - 2 * 86_400 + 60).await.unwrap(), 0);
-    assert_eq!(b.gw.send_survey_reminders(l.closes - 3600).await.unwrap(), 2);
-    assert_eq!(b.gw.send_survey_reminders(l.closes - 1800).await.unwrap(), 0, "once only");
+    // The scheduler reads the app's clock: two days before closing nothing
+    // is due; an hour before, li and wang are; half an hour later, nothing more.
+    let reminders = |b: &Bed| b.chat.delivered().into_iter().filter(|m| m.id.starts_with("sr")).count();
+    let clock = &b.app.ctx.clock;
+    clock.set(Some(l.closes - 2 * 86_400 + 60));
+    b.app.run_due_jobs().unwrap();
     b.settle().await;
+    assert_eq!(reminders(&b), 0);
+    clock.set(Some(l.closes - 3600));
+    b.app.run_due_jobs().unwrap();
+    b.settle().await;
+    assert_eq!(reminders(&b), 2);
+    clock.set(Some(l.closes - 1800));
+    assert_eq!(b.app.run_due_jobs().unwrap(), 0, "once only");
+    b.settle().await;
+    assert_eq!(reminders(&b), 2);
     let mut to: Vec<String> = b
         .chat
         .delivered()
@@ -524,7 +536,7 @@ async fn an_unproven_mail_sender_must_confirm_before_posting_or_commanding() {
     b.settle().await;
     assert!(b.tree.store.notices.is_empty(), "only the sender can confirm");
     let refused = b.to(&Address::direct(Platform::Email, "hnu@tw.example"));
-    assert!(refused.iter().any(|m| m.body.contains("only the person who sent it can confirm")), "{refused:?}");
+    assert!(refused.iter().any(|m| m.body.contains("Only the person who sent it can confirm")), "{refused:?}");
 
     // The owner replies to each request: the notice is posted once per request.
     for ask in &asks {

@@ -20,7 +20,7 @@ use treecast_wire::{shutdown_signalled, Adapter, Delivered, DeliveryError, Outbo
 use crate::config::{Config, Limits};
 use crate::error::Result;
 use crate::notice::fanout::FanBatch;
-use crate::notice::reply::MsgRef;
+use crate::msgref::MsgRef;
 use crate::tree::Tree;
 use limits::{backoff, PlatformLimits};
 use queue::Queued;
@@ -54,7 +54,6 @@ pub struct Outbox {
     footer: Arc<str>,
     waker: Waker,
     stats: Arc<Stats>,
-    remind_before: Duration,
 }
 
 /// What a finished delivery attempt carries back to the loop.
@@ -72,7 +71,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 const MAX_TRIES: u32 = 40;
 
 impl Outbox {
-    pub fn new(tree: Tree, cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>) -> Outbox {
+    pub fn new(tree: Tree, cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>, waker: Waker) -> Outbox {
         let limits = Platform::ALL
             .into_iter()
             .map(|p| (p, Arc::new(PlatformLimits::new(cfg.limits.get(&p).unwrap_or(&Limits::default_for(p))))))
@@ -84,9 +83,8 @@ impl Outbox {
             retry_base: cfg.retry_base,
             retry_max: cfg.retry_max,
             footer: cfg.footer.as_str().into(),
-            waker: Waker::default(),
+            waker,
             stats: Arc::new(Stats::default()),
-            remind_before: cfg.remind_before,
         }
     }
 
@@ -106,7 +104,6 @@ impl Outbox {
             if last_tick.elapsed() >= Duration::from_secs(30) {
                 // A safety net for work queued without a wake-up.
                 w.load_new()?;
-                w.housekeeping()?;
                 last_tick = Instant::now();
             }
             w.dispatch()?;
@@ -410,7 +407,7 @@ impl Worker {
             Ok(d) => {
                 self.ob.stats.private_sent.fetch_add(1, Ordering::Relaxed);
                 if let Some(r) = &q.on_sent {
-                    tree.record_msgref(job.platform, &d.message_ids, r)?;
+                    tree.store.record_msgref(job.platform, &d.message_ids, r)?;
                 }
                 tree.store.dequeue(seq)?;
                 self.private_seen.remove(&seq);
@@ -450,22 +447,17 @@ impl Worker {
     }
 
     /// A run whose walk is done and whose deliveries are all resolved ends:
-    /// its state is committed and the author gets a summary.
+    /// its state is committed with a `FanoutFinished` event (the author's
+    /// summary follows from it).
     fn maybe_finish(&mut self, id: u64) -> Result<()> {
-        let Some(run) = self.runs.get(&id) else { return Ok(()) };
-        if !run.is_complete() {
+        if !self.runs.get(&id).is_some_and(|r| r.is_complete()) {
             return Ok(());
         }
         self.commit()?;
-        let run = self.runs.remove(&id).expect("checked above");
+        self.runs.remove(&id);
         self.turn.retain(|x| *x != id);
         let tree = &self.ob.tree;
-        tree.store.finish_notice(id)?;
-        if let Some(summary) = run.summary(tree)? {
-            tree.store.enqueue(vec![summary])?;
-            self.load_new()?;
-        }
-        Ok(())
+        tree.store.finish_fanout(id, tree.clock.now_ms())
     }
 
     /// Writes resolved deliveries, counters and cursors in one batch.
@@ -489,28 +481,6 @@ impl Worker {
             run.write_progress(&mut batch);
         }
         batch.commit(&tree.store)?;
-        Ok(())
-    }
-
-    /// Automatic reminders before acknowledgement deadlines.
-    fn housekeeping(&mut self) -> Result<()> {
-        if self.ob.remind_before.is_zero() {
-            return Ok(());
-        }
-        let now = crate::tree::people::now_unix();
-        let tree = self.ob.tree.clone();
-        for kv in tree.store.notices.iter() {
-            let (_, v) = kv?;
-            let mut n: crate::notice::Notice = crate::store::decode(&v)?;
-            let due =
-                n.ack_deadline.is_some_and(|d| d.saturating_sub(self.ob.remind_before.as_secs()) <= now && now < d);
-            if n.ack_required && due && !n.auto_reminded && matches!(n.kind, crate::notice::NoticeKind::Notice) {
-                tree.queue_reminder(&n, n.author)?;
-                n.auto_reminded = true;
-                tree.update_notice(&n)?;
-                self.load_new()?;
-            }
-        }
         Ok(())
     }
 }

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, Outbound};
 
 use crate::error::Result;
-use crate::notice::reply::MsgRef;
-use crate::store::{decode, encode, keys, Store};
+use crate::msgref::MsgRef;
+use crate::store::{decode, encode, keys, Keyspace, Store, Writes};
 
 /// Where a private message goes when the person cannot be reached privately
 /// (a Telegram user who never started the bot), and whom to tell.
@@ -42,6 +42,12 @@ impl Queued {
         self.fallback = Some(f);
         self
     }
+}
+
+/// Adds one message to the queue with a set of writes.
+pub fn put(store: &Store, w: &mut Writes, q: &Queued) -> Result<()> {
+    w.put(Keyspace::Outbox, store.next_id()?.to_be_bytes(), encode(q));
+    Ok(())
 }
 
 impl Store {

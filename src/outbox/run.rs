@@ -261,14 +261,15 @@ impl Run {
     }
 
     pub fn resolve_sent(&mut self, tree: &Tree, batch: &mut FanBatch, job: &Job, ids: Vec<String>) -> Result<()> {
+        let now_ms = tree.clock.now_ms();
         let (ch, tries, pos, counted) = Self::parts(job);
         let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
         let row = DeliveryRow {
-            state: DeliveryState::Sent { at: crate::tree::people::now_unix(), message_ids: ids },
+            state: DeliveryState::Sent { at: tree.clock.now(), message_ids: ids },
             tries: tries + 1,
             org: ch.org,
         };
-        batch.row(self.notice.id, ch.id, &row);
+        batch.row(self.notice.id, ch.id, &row, now_ms);
         self.bump(tree, &counted, 1, 0)?;
         self.outstanding -= 1;
         self.mark_resolved(pos);
@@ -276,10 +277,11 @@ impl Run {
     }
 
     pub fn resolve_failed(&mut self, tree: &Tree, batch: &mut FanBatch, job: &Job, reason: String) -> Result<()> {
+        let now_ms = tree.clock.now_ms();
         let (ch, tries, pos, counted) = Self::parts(job);
         let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
         let row = DeliveryRow { state: DeliveryState::Failed { reason }, tries: tries + 1, org: ch.org };
-        batch.row(self.notice.id, ch.id, &row);
+        batch.row(self.notice.id, ch.id, &row, now_ms);
         self.bump(tree, &counted, 0, 1)?;
         self.outstanding -= 1;
         self.mark_resolved(pos);
@@ -287,9 +289,10 @@ impl Run {
     }
 
     pub fn resolve_retry(&mut self, batch: &mut FanBatch, job: &Job, next_at_ms: u64, reason: String) -> Result<()> {
+        let now_ms = next_at_ms;
         let (ch, tries, pos, _) = Self::parts(job);
         let row = DeliveryRow { state: DeliveryState::Retry { next_at_ms, reason }, tries: tries + 1, org: ch.org };
-        batch.row(self.notice.id, ch.id, &row);
+        batch.row(self.notice.id, ch.id, &row, now_ms);
         self.mark_resolved(pos);
         Ok(())
     }
@@ -309,30 +312,5 @@ impl Run {
 
     pub fn is_complete(&self) -> bool {
         self.walked && self.outstanding == 0 && self.held.is_none() && self.order.is_empty()
-    }
-
-    /// The author's end-of-fan-out summary.
-    pub fn summary(&self, tree: &Tree) -> Result<Option<Queued>> {
-        let Some(author) = tree.person(self.notice.author)? else { return Ok(None) };
-        let Some(ident) = author.preferred_identity() else { return Ok(None) };
-        let c = tree.store.counts(self.notice.id, self.notice.issuer)?;
-        let mut text = format!(
-            "通知 #{} 《{}》发送完毕 / sent: {} 个渠道已送达 delivered, {} 个失败 failed.",
-            self.notice.id, self.notice.title, c.delivered, c.failed
-        );
-        let failed = tree.store.failed_channels(self.notice.id)?;
-        for ch in failed.iter().take(20) {
-            if let (Some(row), Some(channel)) = (tree.store.delivery(self.notice.id, *ch)?, tree.channel(*ch)?) {
-                let org = tree.require_id(row.org)?;
-                if let DeliveryState::Failed { reason } = row.state {
-                    text.push_str(&format!("\n - {} ({}): {reason}", org.name, channel.address));
-                }
-            }
-        }
-        if failed.len() > 20 {
-            text.push_str(&format!("\n … and {} more", failed.len() - 20));
-        }
-        let to = treecast_wire::Address::direct(ident.platform, ident.user.clone());
-        Ok(Some(Queued::new(Outbound::reply(format!("n{}-summary", self.notice.id), to, text))))
     }
 }

@@ -3,6 +3,8 @@
 
 use treecast_wire::{Address, ChatKind, Platform};
 
+use crate::error::{Error, Result};
+
 /// Bytes of one path segment (an org id).
 pub const SEG: usize = 4;
 /// Separates an org path from a channel id in `orgpath_channel` keys; org
@@ -13,12 +15,65 @@ pub fn org_id(id: u32) -> [u8; 4] {
     id.to_be_bytes()
 }
 
+/// A big-endian u32 from the front of `b`; a short slice reads as its
+/// bytes padded with zeros (callers that can meet damaged data use `read_u32_at`).
 pub fn read_u32(b: &[u8]) -> u32 {
-    u32::from_be_bytes(b[..4].try_into().expect("4 bytes"))
+    let mut a = [0u8; 4];
+    let n = b.len().min(4);
+    a[..n].copy_from_slice(&b[..n]);
+    u32::from_be_bytes(a)
 }
 
+/// A big-endian u64 from the front of `b`, padded like `read_u32`.
 pub fn read_u64(b: &[u8]) -> u64 {
-    u64::from_be_bytes(b[..8].try_into().expect("8 bytes"))
+    let mut a = [0u8; 8];
+    let n = b.len().min(8);
+    a[..n].copy_from_slice(&b[..n]);
+    u64::from_be_bytes(a)
+}
+
+/// A big-endian u64 at `at` in a stored key or value; a short one is an
+/// error naming `what` (the keyspace or key), never a panic.
+pub fn read_u64_at(b: &[u8], at: usize, what: &str) -> Result<u64> {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| short(what, b, at + 8))
+}
+
+/// A big-endian u32 at `at`, like `read_u64_at`.
+pub fn read_u32_at(b: &[u8], at: usize, what: &str) -> Result<u32> {
+    b.get(at..at + 4)
+        .and_then(|s| s.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| short(what, b, at + 4))
+}
+
+fn short(what: &str, b: &[u8], need: usize) -> Error {
+    Error::Corrupt(format!("{what}: {} bytes where {need} were expected ({})", b.len(), hex(b)))
+}
+
+/// A key or value for error messages: hex, cut after 32 bytes.
+pub fn hex(b: &[u8]) -> String {
+    let mut s: String = b.iter().take(32).map(|x| format!("{x:02x}")).collect();
+    if b.len() > 32 {
+        s.push('…');
+    }
+    s
+}
+
+/// An event-log value: the time in unix ms, then the encoded event.
+pub fn event_value(at_ms: u64, body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(8 + body.len());
+    v.extend_from_slice(&at_ms.to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// Splits an event-log value; `key` names it in the error.
+pub fn split_event_value<'a>(v: &'a [u8], key: &[u8]) -> Result<(u64, &'a [u8])> {
+    let at = read_u64_at(v, 0, &format!("events/{}", hex(key)))?;
+    Ok((at, &v[8..]))
 }
 
 /// An org's path (ids from the root down to it) as a key.
@@ -171,6 +226,26 @@ pub fn counts(org: u32, level: u8) -> [u8; 5] {
     k
 }
 
+/// Keys of the `schedule` tree.
+pub mod sched {
+    /// due ms ++ id -> Job
+    pub const DUE: u8 = b'd';
+    /// job key -> its DUE key
+    pub const BY_KEY: u8 = b'k';
+
+    pub fn due(at_ms: u64, id: u64) -> [u8; 17] {
+        let mut k = [0u8; 17];
+        k[0] = DUE;
+        k[1..9].copy_from_slice(&at_ms.to_be_bytes());
+        k[9..].copy_from_slice(&id.to_be_bytes());
+        k
+    }
+
+    pub fn by_key(key: &str) -> Vec<u8> {
+        super::tagged(BY_KEY, key.as_bytes())
+    }
+}
+
 /// Tags inside the `fanout` tree, after the notice id.
 pub mod fan {
     /// the walk cursor (last channel key resolved in order)
@@ -222,7 +297,11 @@ pub fn read_counts(v: &[u8]) -> (i64, i64) {
     if v.len() < 16 {
         return (0, 0);
     }
-    (i64::from_be_bytes(v[..8].try_into().expect("8")), i64::from_be_bytes(v[8..16].try_into().expect("8")))
+    let mut a = [0u8; 8];
+    let mut b = [0u8; 8];
+    a.copy_from_slice(&v[..8]);
+    b.copy_from_slice(&v[8..16]);
+    (i64::from_be_bytes(a), i64::from_be_bytes(b))
 }
 
 /// sled merge operator: adds a (a, b) delta to the stored pair.

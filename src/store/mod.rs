@@ -2,14 +2,22 @@
 
 mod codec;
 pub mod keys;
+mod log;
 mod ops;
+mod tx;
+mod writes;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
 pub use codec::{decode, encode};
+pub use log::{LogState, RawEvent};
 pub use ops::Ops;
+pub use tx::{abort, Keyspace, Tx};
+pub use writes::Writes;
 
 /// Bumped when the on-disk layout changes incompatibly.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -55,6 +63,15 @@ pub struct Store {
     pub(crate) threads: sled::Tree,
     /// survey definitions, conversations and answers
     pub(crate) surveys: sled::Tree,
+    /// sequence -> (time, event): the durable event log (`log`)
+    pub(crate) events: sled::Tree,
+    /// subscriber name -> the last event sequence it has handled
+    pub(crate) positions: sled::Tree,
+    /// due time ++ id -> scheduled job (`crate::schedule`)
+    pub(crate) schedule: sled::Tree,
+    pub(crate) log: Arc<LogState>,
+    /// Commits still to fail on purpose (tests of the failure paths).
+    faults: Arc<AtomicU32>,
     path: PathBuf,
 }
 
@@ -89,12 +106,54 @@ impl Store {
             outbox: t("outbox")?,
             threads: t("threads")?,
             surveys: t("surveys")?,
+            events: t("events")?,
+            positions: t("positions")?,
+            schedule: t("schedule")?,
+            log: Arc::default(),
+            faults: Arc::default(),
             db,
             path,
         };
+        let store = Store { log: store.init_log()?, ..store };
         store.counts.set_merge_operator(keys::add_counts);
         store.fanout.set_merge_operator(keys::add_counts);
         Ok(store)
+    }
+
+    /// The sled tree behind a keyspace.
+    pub fn tree(&self, ks: Keyspace) -> &sled::Tree {
+        match ks {
+            Keyspace::Orgs => &self.orgs,
+            Keyspace::Counts => &self.counts,
+            Keyspace::Channels => &self.channels,
+            Keyspace::People => &self.people,
+            Keyspace::Codes => &self.codes,
+            Keyspace::Notices => &self.notices,
+            Keyspace::Active => &self.active,
+            Keyspace::Fanout => &self.fanout,
+            Keyspace::Msgref => &self.msgref,
+            Keyspace::Outbox => &self.outbox,
+            Keyspace::Threads => &self.threads,
+            Keyspace::Surveys => &self.surveys,
+            Keyspace::Events => &self.events,
+            Keyspace::Positions => &self.positions,
+            Keyspace::Schedule => &self.schedule,
+        }
+    }
+
+    /// Makes the next `n` commits fail as a full disk would (tests only:
+    /// the failure paths must keep every event for a retry).
+    pub fn inject_commit_failures(&self, n: u32) {
+        self.faults.store(n, Ordering::SeqCst);
+    }
+
+    /// Fails if a test asked for a failed commit.
+    pub(crate) fn check_fault(&self) -> Result<()> {
+        let failing = self.faults.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if failing {
+            return Err(Error::Io(std::io::Error::other("injected commit failure (test)")));
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -108,6 +167,7 @@ impl Store {
     }
 
     pub async fn flush_async(&self) -> Result<()> {
+        self.check_fault()?;
         self.db.flush_async().await?;
         Ok(())
     }

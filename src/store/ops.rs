@@ -4,12 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 use sled::Batch;
 
 use super::keys::{counts_value, read_counts};
-use super::Store;
-use crate::error::{Error, Result};
+use super::{Keyspace, Store};
+use crate::error::Result;
 
 #[derive(Default)]
 pub struct Ops {
@@ -19,6 +18,8 @@ pub struct Ops {
     /// chunk of channels under one school touches each ancestor's counter
     /// once, not once per channel.
     pub counts: BTreeMap<Vec<u8>, (i64, i64)>,
+    /// Events (time, encoded body) appended with these writes.
+    pub events: Vec<(u64, Vec<u8>)>,
 }
 
 impl Ops {
@@ -44,15 +45,19 @@ impl Ops {
         d.1 += delta.1;
     }
 
+    pub fn event(&mut self, at_ms: u64, body: Vec<u8>) {
+        self.events.push((at_ms, body));
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.orgs.is_empty() && self.channels.is_empty() && self.counts.is_empty()
+        self.orgs.is_empty() && self.channels.is_empty() && self.counts.is_empty() && self.events.is_empty()
     }
 }
 
 impl Store {
     /// Applies `ops` all together or not at all.
     pub fn apply(&self, ops: Ops) -> Result<()> {
-        if ops.channels.is_empty() && ops.counts.is_empty() {
+        if ops.channels.is_empty() && ops.counts.is_empty() && ops.events.is_empty() {
             let mut batch = Batch::default();
             for (k, v) in ops.orgs {
                 match v {
@@ -63,26 +68,23 @@ impl Store {
             self.orgs.apply_batch(batch)?;
             return Ok(());
         }
-        let res: Result<(), TransactionError<Error>> =
-            (&self.orgs, &self.channels, &self.counts).transaction(|(o, c, n)| {
-                for (k, v) in &ops.orgs {
+        self.transact(&[Keyspace::Orgs, Keyspace::Channels, Keyspace::Counts], |tx| {
+            for (ks, list) in [(Keyspace::Orgs, &ops.orgs), (Keyspace::Channels, &ops.channels)] {
+                for (k, v) in list {
                     match v {
-                        Some(v) => o.insert(k.as_slice(), v.as_slice())?,
-                        None => o.remove(k.as_slice())?,
-                    };
+                        Some(v) => tx.insert(ks, k, v)?,
+                        None => tx.remove(ks, k)?,
+                    }
                 }
-                for (k, v) in &ops.channels {
-                    match v {
-                        Some(v) => c.insert(k.as_slice(), v.as_slice())?,
-                        None => c.remove(k.as_slice())?,
-                    };
-                }
-                for (k, (da, db)) in ops.counts.iter().filter(|(_, d)| **d != (0, 0)) {
-                    let (a, b) = n.get(k.as_slice())?.map(|v| read_counts(&v)).unwrap_or((0, 0));
-                    n.insert(k.as_slice(), &counts_value(a + da, b + db)[..])?;
-                }
-                Ok::<(), ConflictableTransactionError<Error>>(())
-            });
-        res.map_err(Error::from)
+            }
+            for (k, (da, db)) in ops.counts.iter().filter(|(_, d)| **d != (0, 0)) {
+                let (a, b) = tx.get(Keyspace::Counts, k)?.map(|v| read_counts(&v)).unwrap_or((0, 0));
+                tx.insert(Keyspace::Counts, k, &counts_value(a + da, b + db))?;
+            }
+            for (at, body) in &ops.events {
+                tx.event(*at, body.clone());
+            }
+            Ok(())
+        })
     }
 }

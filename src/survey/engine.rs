@@ -8,7 +8,7 @@ use super::answer::{self, letter, Answer};
 use super::def::{Kind, Next};
 use super::{clock, keys, say, unknown_person, Conversation, Loaded, Response, Surveys};
 use crate::error::{Error, Result};
-use crate::gateway::{reply_to, Handled};
+use crate::registry::{reply_to, Handled};
 use crate::store::encode;
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};

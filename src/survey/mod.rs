@@ -25,16 +25,16 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use treecast_wire::{ChatKind, Inbound, InboundKind};
 
-use crate::commands::Command;
 use crate::error::{Error, Result};
-use crate::gateway::{reply_to, Handled};
+use crate::registry::{reply_to, Handled};
 use crate::notice::NoticeRules;
 use crate::store::{decode, encode};
-use crate::tree::people::{now_unix, Person};
+use crate::tree::people::Person;
 use crate::tree::Tree;
 pub use answer::Answer;
 pub use def::{Definition, Kind, Question};
 pub use launch::Launched;
+pub use remind::REMIND_JOB;
 pub use results::Results;
 
 /// A launched survey.
@@ -135,7 +135,7 @@ pub struct Surveys {
 
 impl Surveys {
     pub fn new(tree: Tree) -> Surveys {
-        let rules = NoticeRules { footer: crate::config::DEFAULT_FOOTER.into(), max_attachment_bytes: 0 };
+        let rules = NoticeRules { footer: crate::config::DEFAULT_FOOTER.into(), max_attachment_bytes: 0, remind_before: Default::default() };
         Surveys {
             tree,
             inner: Arc::new(Inner {
@@ -164,7 +164,7 @@ impl Surveys {
 
     pub fn now(&self) -> u64 {
         match self.inner.clock.load(Ordering::Relaxed) {
-            0 => now_unix(),
+            0 => self.tree.clock.now(),
             t => t,
         }
     }
@@ -242,7 +242,8 @@ impl Surveys {
     }
 
     /// `/back`, `/skip`, `/cancel`.
-    pub fn control(&self, ev: &Inbound, person: &Option<Person>, cmd: &Command) -> Result<Handled> {
+    /// `cmd` is the canonical name: `back`, `skip` or `cancel`.
+    pub fn control(&self, ev: &Inbound, person: &Option<Person>, cmd: &str) -> Result<Handled> {
         let p = person.as_ref().ok_or_else(unknown_person)?;
         let active = self.active(p.id)?;
         let conv = match active {
@@ -257,8 +258,8 @@ impl Surveys {
         };
         let s = self.load(id)?;
         match cmd {
-            Command::Back => self.step(ev, p, &s, c, engine::Input::Back),
-            Command::Skip => self.step(ev, p, &s, c, engine::Input::Skip),
+            "back" => self.step(ev, p, &s, c, engine::Input::Back),
+            "skip" => self.step(ev, p, &s, c, engine::Input::Skip),
             _ => self.cancel(ev, p, &s),
         }
     }
@@ -285,12 +286,14 @@ impl Surveys {
         if let InboundKind::Button { data } = &ev.kind {
             return Ok(self.answer_button(ev, person, data)?.unwrap_or_default());
         }
-        match Command::parse(&ev.text) {
-            Some(Command::Start(Some(p))) => self.start(ev, person, &p),
-            Some(Command::Survey(args)) => self.command(ev, person, &args),
-            Some(cmd @ (Command::Back | Command::Skip | Command::Cancel)) => self.control(ev, person, &cmd),
-            Some(_) => Ok(Handled::default()),
-            None => Ok(self.answer_text(ev, person)?.unwrap_or_default()),
+        let Some((name, args)) = crate::features::surveys::parse(&ev.text) else {
+            return Ok(self.answer_text(ev, person)?.unwrap_or_default());
+        };
+        match name {
+            "start" if !args.is_empty() => self.start(ev, person, &args[0]),
+            "survey" => self.command(ev, person, &args),
+            "back" | "skip" | "cancel" => self.control(ev, person, name),
+            _ => Ok(Handled::default()),
         }
     }
 

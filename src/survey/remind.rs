@@ -1,34 +1,57 @@
 //! Reminders before a survey closes, only to members who have not answered.
 
-use treecast_wire::{Address, Button, ButtonAction, Outbound};
+use treecast_wire::{Button, ButtonAction, Outbound};
 
-use super::{clock, Survey, Surveys};
+use super::{clock, keys, Survey, Surveys};
 use crate::error::Result;
-use crate::outbox::queue::Queued;
+use crate::outbox::queue::{self, Queued};
+use crate::schedule::{self, Job};
+use crate::store::{encode, Keyspace, Writes};
 use crate::tree::people::{Person, Role};
 
+/// The kind of the scheduled pre-close reminder (run by the surveys feature).
+pub const REMIND_JOB: &str = "survey.remind";
+
 impl Surveys {
-    /// Private reminders due at `now`: for each open survey within its
-    /// `remind_before_hours` of closing and not yet reminded, one message to
-    /// every member of the audience who has not answered. The surveys are
-    /// marked reminded here, so the caller (a periodic tick) must enqueue
-    /// what it gets (`Store::enqueue`) before its next flush.
-    pub fn due_reminders(&self, now: u64) -> Result<Vec<Queued>> {
-        let mut out = Vec::new();
-        for mut s in self.all()? {
-            let before = s.def.remind_before_hours as u64 * 3600;
-            if s.reminded || before == 0 || now < s.opens || now >= s.closes || now + before < s.closes {
-                continue;
-            }
-            for p in self.not_answered(&s)? {
-                if let Some(q) = reminder(&s, &p) {
-                    out.push(q);
-                }
-            }
-            s.reminded = true;
-            self.put_survey(&s)?;
+    /// Schedules the pre-close reminder of `s` (if its definition asks for one).
+    pub(super) fn schedule_reminder(&self, s: &Survey) -> Result<()> {
+        let before = s.def.remind_before_hours as u64 * 3600;
+        if before == 0 {
+            return Ok(());
         }
-        Ok(out)
+        let at = s.closes.saturating_sub(before).max(s.opens) * 1000;
+        let job = Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", s.id), s.id.to_be_bytes().to_vec());
+        schedule::schedule(&self.tree.store, at, &job)
+    }
+
+    /// The reminder job of survey `id`: each member of the audience who has
+    /// not answered gets one private message, and the survey is marked
+    /// reminded, all in the returned writes. Nothing once it has closed.
+    pub fn reminder_writes(&self, id: u64) -> Result<Writes> {
+        let mut w = Writes::default();
+        let due = self.due_reminders(id)?;
+        if due.is_empty() {
+            return Ok(w);
+        }
+        for q in &due {
+            queue::put(&self.tree.store, &mut w, q)?;
+        }
+        let mut s = self.survey(id)?;
+        s.reminded = true;
+        w.put(Keyspace::Surveys, keys::survey(s.id).to_vec(), encode(&s));
+        self.inner.cache.write().unwrap_or_else(|e| e.into_inner()).remove(&s.id);
+        Ok(w)
+    }
+
+    /// The reminders survey `id` would send now: none once sent, before it
+    /// opens or after it closes.
+    pub fn due_reminders(&self, id: u64) -> Result<Vec<Queued>> {
+        let s = self.survey(id)?;
+        let now = self.now();
+        if s.reminded || now < s.opens || now >= s.closes {
+            return Ok(Vec::new());
+        }
+        Ok(self.not_answered(&s)?.iter().filter_map(|p| reminder(&s, p)).collect())
     }
 
     /// Members of the audience's branches who have no finished response.
@@ -52,13 +75,13 @@ impl Surveys {
 }
 
 fn reminder(s: &Survey, p: &Person) -> Option<Queued> {
-    let i = p.preferred_identity()?;
+    let to = p.private_address()?;
     let t = clock::show(s.closes);
     let text = format!(
         "【微调查提醒】《{}》将于 {t} 截止，你还没有作答。请发送 /start {} 开始（共 {} 题）。\nReminder: the survey \"{}\" closes at {t} (China time) and you have not answered yet. Send /start {} to begin.",
         s.def.title, s.payload(), s.def.questions.len(), s.def.title, s.payload()
     );
-    let mut msg = Outbound::reply(format!("sr{}-{}", s.id, p.id), Address::direct(i.platform, i.user.clone()), text);
+    let mut msg = Outbound::reply(format!("sr{}-{}", s.id, p.id), to, text);
     msg.kind = treecast_wire::OutboundKind::Private;
     msg.buttons = vec![Button { label: "开始作答 Answer".into(), action: ButtonAction::StartPrivate(s.payload()) }];
     Some(Queued::new(msg))

@@ -246,7 +246,7 @@ fn anonymous_answers_cannot_be_joined_to_people() {
     }
     // The reminder still knows who has answered, without knowing what.
     f.sv.set_clock(Some(l.closes - 3600));
-    let due = f.sv.due_reminders(l.closes - 3600).unwrap();
+    let due = f.sv.due_reminders(l.id).unwrap();
     let to: Vec<&str> = due.iter().map(|q| q.msg.to.id.as_str()).collect();
     assert_eq!(to, ["u3"]);
 }
@@ -254,11 +254,16 @@ fn anonymous_answers_cannot_be_joined_to_people() {
 #[test]
 fn reminders_go_once_and_only_to_members_who_have_not_answered() {
     let (f, l) = rollup();
-    assert!(f.sv.due_reminders(l.closes - 25 * 3600).unwrap().is_empty());
-    let due = f.sv.due_reminders(l.closes - 3600).unwrap();
+    // One job, due a day before closing (the definition's remind_before_hours).
+    let key = format!("{}:{}", crate::survey::REMIND_JOB, l.id);
+    let at = crate::schedule::due_at(&f.tree.store, &key).unwrap().expect("scheduled at launch");
+    assert_eq!(at, (l.closes - 24 * 3600) * 1000);
+    f.sv.set_clock(Some(l.closes - 3600));
+    let due = f.sv.due_reminders(l.id).unwrap();
     let mut to: Vec<String> = due.iter().map(|q| q.msg.to.id.clone()).collect();
     to.sort();
     assert_eq!(to, ["a3", "c1", "c2", "d2"]);
     assert!(due[0].msg.body.contains(&format!("/start {}", l.payload)));
-    assert!(f.sv.due_reminders(l.closes - 1800).unwrap().is_empty());
+    f.tree.store.commit(&f.sv.reminder_writes(l.id).unwrap()).unwrap();
+    assert!(f.sv.due_reminders(l.id).unwrap().is_empty(), "once only");
 }

@@ -2,10 +2,11 @@
 //! org's path so the fan-out walks a subtree's channels as one key range.
 
 use serde::{Deserialize, Serialize};
-use treecast_wire::{Address, Platform};
+use treecast_wire::{Address, ChatKind};
 
 use super::{Org, Tree};
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::store::keys::{self, chan as tag};
 use crate::store::{decode, encode, Ops};
 
@@ -36,6 +37,7 @@ impl Tree {
                     ch.note.clear();
                     let mut ops = Ops::default();
                     Self::chan_ops(org, &ch, &mut ops);
+                    self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
                     self.store.apply(ops)?;
                 }
                 return Ok(ch);
@@ -50,14 +52,15 @@ impl Tree {
         let ch = self.new_channel(org, address)?;
         let mut ops = Ops::default();
         Self::add_ops(org, &ch, first_for_org, &mut ops);
+        self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
         self.store.apply(ops)?;
         Ok(ch)
     }
 
     /// A channel for `address` under a fresh id (not yet written).
     fn new_channel(&self, org: &Org, address: Address) -> Result<Channel> {
-        if address.platform == Platform::Email && address.kind == treecast_wire::ChatKind::Direct {
-            return Err(Error::invalid("a private chat cannot be an org's channel; bind a group, room or list"));
+        if address.kind == ChatKind::Direct {
+            return Err(Error::invalid("私聊不能作为组织的渠道，请绑定群、房间或邮件列表。 A private chat cannot be an org's channel; bind a group, room or list."));
         }
         let id = self.store.next_id()?;
         Ok(Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new() })
@@ -92,6 +95,7 @@ impl Tree {
         for a in &org.path {
             ops.count(keys::counts(*a, org.level).to_vec(), (-1, -i64::from(last)));
         }
+        self.channel_event(&Event::ChannelRemoved { channel: ch.id, org: org.id }, &mut ops);
         self.store.apply(ops)?;
         Ok(ch)
     }
@@ -102,6 +106,10 @@ impl Tree {
             ch.alive = false;
             ch.note = why.to_owned();
         })
+    }
+
+    fn channel_event(&self, e: &Event, ops: &mut Ops) {
+        ops.event(self.clock.now_ms(), encode(e));
     }
 
     /// Points a channel at its chat's new id (Telegram supergroup upgrade).
@@ -123,9 +131,13 @@ impl Tree {
         let _g = self.lock();
         let Some(mut ch) = self.channel(channel)? else { return Ok(None) };
         let org = self.require_id(ch.org)?;
+        let was_alive = ch.alive;
         f(&mut ch);
         let mut ops = Ops::default();
         ops.chan_put(keys::channel_key(&org.path_key(), ch.id), encode(&ch));
+        if was_alive && !ch.alive {
+            self.channel_event(&Event::ChannelRemoved { channel: ch.id, org: org.id }, &mut ops);
+        }
         self.store.apply(ops)?;
         Ok(Some(ch))
     }
@@ -207,6 +219,7 @@ impl Tree {
             let first_for_org = orgs_seen.insert(org.id) && self.channel_counts(org.id, org.level)?.0 == 0;
             let ch = self.new_channel(&org, address)?;
             Self::add_ops(&org, &ch, first_for_org, &mut ops);
+            self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
             n += 1;
             if n % crate::store::BULK_BATCH == 0 {
                 self.store.apply(std::mem::take(&mut ops))?;

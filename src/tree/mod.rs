@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::keys::{self, org as tag};
 use crate::store::{decode, encode, Ops, Store};
@@ -47,6 +48,8 @@ impl Org {
 pub struct Tree {
     pub store: Store,
     pub levels: Arc<Levels>,
+    /// The app's clock: every time the domain writes comes from here.
+    pub clock: Clock,
     /// Org writes are rare and must not interleave (ids, moves).
     write_lock: Arc<Mutex<()>>,
 }
@@ -57,11 +60,17 @@ impl Tree {
     /// The tree in `store`. An import that a crash interrupted is rolled
     /// back first, so every import is all rows or none.
     pub fn new(store: Store, levels: Levels) -> Result<Tree> {
-        let tree = Tree { store, levels: Arc::new(levels), write_lock: Arc::new(Mutex::new(())) };
+        let tree = Tree { store, levels: Arc::new(levels), clock: Clock::system(), write_lock: Arc::new(Mutex::new(())) };
         if import::rollback(&tree)? {
             tracing::warn!("an unfinished tree import was rolled back; run it again");
         }
         Ok(tree)
+    }
+
+    /// The same tree reading time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Tree {
+        self.clock = clock;
+        self
     }
 
     pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, ()> {

@@ -1,5 +1,4 @@
-//! People, their identities on each platform, their roles, and one-time
-//! codes (bind a chat, link a second identity).
+//! People, their identities on each platform, and their roles.
 
 use serde::{Deserialize, Serialize};
 use treecast_wire::Platform;
@@ -31,6 +30,11 @@ pub struct Person {
 }
 
 impl Person {
+    /// Where a private message to this person goes.
+    pub fn private_address(&self) -> Option<treecast_wire::Address> {
+        self.preferred_identity().map(|i| treecast_wire::Address::direct(i.platform, i.user.clone()))
+    }
+
     /// The identity private messages should reach.
     pub fn preferred_identity(&self) -> Option<&Identity> {
         self.preferred
@@ -47,30 +51,6 @@ pub enum Role {
     Member,
 }
 
-/// What a one-time code grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Grant {
-    /// `/bind CODE` in a group binds it to this org.
-    Bind { org: u32, by: u64 },
-    /// `/link CODE` from another platform adds that identity to this person.
-    Link { person: u64 },
-    /// A notice posted by mail whose sender was not proven: posted when the
-    /// sender answers the bot's confirmation mail.
-    ConfirmPost { person: u64, draft: crate::notice::Draft },
-    /// A command mailed by a sender the mail system did not prove, run when
-    /// the sender answers the bot's confirmation mail.
-    ConfirmCommand { person: u64, text: String },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct CodeRow {
-    grant: Grant,
-    expires_unix: u64,
-}
-
-pub fn now_unix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
 
 impl Tree {
     pub fn add_person(&self, name: &str) -> Result<Person> {
@@ -184,47 +164,5 @@ impl Tree {
             }
         }
         Ok(Vec::new())
-    }
-
-    /// Issues a one-time code valid for `ttl_secs`.
-    pub fn issue_code(&self, grant: Grant, ttl_secs: u64) -> Result<String> {
-        use rand::Rng;
-        // No 0/O/1/I: codes are read aloud and typed on phones.
-        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        let mut rng = rand::rng();
-        loop {
-            let code: String = (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
-            let row = CodeRow { grant: grant.clone(), expires_unix: now_unix() + ttl_secs };
-            let res = self.store.codes.compare_and_swap(code.as_bytes(), None as Option<&[u8]>, Some(encode(&row)))?;
-            if res.is_ok() {
-                return Ok(code);
-            }
-        }
-    }
-
-    /// Uses up a code: it works once, and not after it expires.
-    pub fn redeem_code(&self, code: &str) -> Result<Grant> {
-        self.redeem_code_if(code, |_| Ok(()))
-    }
-
-    /// Uses up a code only if `accept` approves its grant: an attempt it
-    /// refuses leaves the code for its rightful user.
-    pub fn redeem_code_if(&self, code: &str, accept: impl FnOnce(&Grant) -> Result<()>) -> Result<Grant> {
-        let code = code.trim().to_uppercase();
-        let used = || Error::invalid("that code is unknown or was already used");
-        let Some(v) = self.store.codes.get(code.as_bytes())? else {
-            return Err(used());
-        };
-        let row: CodeRow = decode(&v)?;
-        if row.expires_unix < now_unix() {
-            self.store.codes.remove(code.as_bytes())?;
-            return Err(Error::invalid("that code has expired; ask for a new one"));
-        }
-        accept(&row.grant)?;
-        // Once only, even if two attempts race.
-        match self.store.codes.compare_and_swap(code.as_bytes(), Some(&v), None as Option<&[u8]>)? {
-            Ok(()) => Ok(row.grant),
-            Err(_) => Err(used()),
-        }
     }
 }

@@ -3,7 +3,8 @@
 use treecast_wire::{Address, Platform};
 
 use super::auth::Action;
-use super::people::{Grant, Role};
+use super::people::Role;
+use crate::codes::Grant;
 use super::*;
 
 /// 全国 -> 湖南/湖北 -> 两所学校 -> 每校两个支部.
@@ -127,12 +128,12 @@ fn identities_are_unique_and_codes_work_once() {
     assert!(err.contains("already belongs"), "{err}");
     assert_eq!(tree.person_by_identity(Platform::Email, "ZHANG@example.test").unwrap().unwrap().id, a.id);
 
-    let code = tree.issue_code(Grant::Link { person: a.id }, 600).unwrap();
-    assert_eq!(tree.redeem_code(&code.to_lowercase()).unwrap(), Grant::Link { person: a.id });
-    assert!(tree.redeem_code(&code).unwrap_err().to_string().contains("already used"));
-    let stale = tree.issue_code(Grant::Link { person: a.id }, 0).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    assert!(tree.redeem_code(&stale).unwrap_err().to_string().contains("expired"));
+    // A set time instead of a sleep: a code issued to expire at 1,000 is stale at 1,001.
+    let code = tree.store.issue_code(Grant::Link { person: a.id }, 1_600).unwrap();
+    assert_eq!(tree.store.redeem_code(&code.to_lowercase(), 1_000).unwrap(), Grant::Link { person: a.id });
+    assert!(tree.store.redeem_code(&code, 1_000).unwrap_err().to_string().contains("already used"));
+    let stale = tree.store.issue_code(Grant::Link { person: a.id }, 1_000).unwrap();
+    assert!(tree.store.redeem_code(&stale, 1_001).unwrap_err().to_string().contains("expired"));
 }
 
 /// Role x action x position in the tree.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 use treecast::config::Config;
-use treecast::server::Server;
+use treecast::app::{App, Running};
 use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Org, Tree};
@@ -46,7 +46,7 @@ pub struct Scenario {
     pub run: u64,
     _dir: tempfile::TempDir,
     pub tree: Tree,
-    server: Option<Server>,
+    server: Option<Running>,
     stop: watch::Sender<bool>,
     pub console: Arc<RecordingAdapter>,
     pub tg: Emulator,
@@ -69,7 +69,13 @@ impl Scenario {
     }
 
     pub fn gateway(&self) -> &treecast::gateway::Gateway {
-        &self.server.as_ref().expect("running").gateway
+        self.server.as_ref().expect("running").gateway()
+    }
+
+    /// The survey engine over the running app's store.
+    pub fn surveys(&self) -> treecast::survey::Surveys {
+        let app = &self.server.as_ref().expect("running").app;
+        treecast::cli::surveys(app.tree(), &app.ctx.config)
     }
 
     pub async fn start() -> Scenario {
@@ -121,7 +127,8 @@ impl Scenario {
             (Platform::Console, console.clone() as Arc<dyn Adapter>),
         ]);
         let (stop, stop_rx) = watch::channel(false);
-        let server = Server::start(tree.clone(), &cfg, adapters, stop_rx);
+        let app = App::new(tree.clone(), cfg.clone(), treecast::clock::Clock::system()).expect("the app");
+        let server = app.start(adapters, stop_rx);
         let hello = |m: &serde_json::Value| super::telegram::text(m).starts_with("你好");
         tg.wait_for(LI.id, "the bot's greeting in 李明's private chat", hello).await;
 

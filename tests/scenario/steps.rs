@@ -211,7 +211,7 @@ impl Scenario {
             mail::wait_for(OFFICIAL_BOX, "the bot's request to confirm the launch", |m| m.in_reply_to() == launch)
                 .await;
         assert!(ask.text.contains("请直接回复本邮件以确认") && ask.text.contains(&cmd), "{}", ask.text);
-        assert!(self.gateway().surveys.all().unwrap().is_empty(), "nothing is launched before the confirmation");
+        assert!(self.surveys().all().unwrap().is_empty(), "nothing is launched before the confirmation");
         let yes = official_answers(&ask, "确认。").await;
         let launched = mail::wait_for(OFFICIAL_BOX, "the survey launch answer", |m| m.in_reply_to() == yes).await;
         let id = number_after(&launched.text, "微调查 #");
@@ -261,7 +261,7 @@ impl Scenario {
         }
 
         self.step("   results roll up under 湖南大学; the CSV export");
-        let results = self.gateway().surveys.results(Some(self.official), id).expect("results");
+        let results = self.surveys().results(Some(self.official), id).expect("results");
         for code in [SCHOOL, "43"] {
             let r = results.org(code).expect("a row");
             assert_eq!((r.responses, r.members), (2, 2), "{code}");

@@ -1,0 +1,112 @@
+//! The durable event log: every change others care about is appended in the
+//! same transaction as the change, and each derived view (a subscriber)
+//! reads it from its own persisted position, so a crash between the change
+//! and the view loses nothing and repeats nothing.
+
+use serde::{Deserialize, Serialize};
+use treecast_wire::Platform;
+
+use crate::error::{Error, Result};
+use crate::store::{decode, encode, Keyspace, RawEvent, Store, Tx, Writes};
+
+/// What happened. New variants go at the end: the log is stored by index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A notice (or a reminder) was posted and will fan out.
+    NoticePosted { notice: u64, issuer: u32, author: u64, reminder_of: Option<u64> },
+    /// One copy reached one channel.
+    Delivered { notice: u64, channel: u64, org: u32 },
+    /// One copy will never reach its channel.
+    DeliveryFailed { notice: u64, channel: u64, org: u32, reason: String },
+    /// A notice's fan-out has resolved every channel.
+    FanoutFinished { notice: u64 },
+    /// An org acknowledged a notice (first acknowledgement only).
+    Acknowledged { notice: u64, org: u32, person: Option<u64>, via: Platform },
+    /// Someone replied to a notice; the reply went to its author.
+    Replied { notice: u64, channel: u64 },
+    /// A survey response was finished (anonymous ones name no person).
+    SurveyAnswered { survey: u64, branch: u32, person: Option<u64> },
+    /// A chat was bound to an org (or bound again after the bot was removed).
+    ChannelBound { channel: u64, org: u32 },
+    /// The bot can no longer post in a chat.
+    ChannelRemoved { channel: u64, org: u32 },
+    /// Someone wrote in a bound group (not to the bot).
+    GroupMessage { channel: u64, org: u32, person: Option<u64> },
+}
+
+impl Event {
+    /// A short name for logs and counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::NoticePosted { .. } => "notice_posted",
+            Event::Delivered { .. } => "delivered",
+            Event::DeliveryFailed { .. } => "delivery_failed",
+            Event::FanoutFinished { .. } => "fanout_finished",
+            Event::Acknowledged { .. } => "acknowledged",
+            Event::Replied { .. } => "replied",
+            Event::SurveyAnswered { .. } => "survey_answered",
+            Event::ChannelBound { .. } => "channel_bound",
+            Event::ChannelRemoved { .. } => "channel_removed",
+            Event::GroupMessage { .. } => "group_message",
+        }
+    }
+}
+
+/// An event read back from the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub seq: u64,
+    pub at_ms: u64,
+    pub event: Event,
+}
+
+/// Appends `e` to the log within a running transaction.
+pub fn append(tx: &mut Tx, at_ms: u64, e: &Event) {
+    tx.event(at_ms, encode(e));
+}
+
+/// Appends `e` with a set of writes.
+pub fn emit(w: &mut Writes, at_ms: u64, e: &Event) {
+    w.event_raw(at_ms, encode(e));
+}
+
+fn decode_record(raw: RawEvent) -> Result<Record> {
+    let event = decode(&raw.body).map_err(|e| Error::Corrupt(format!("events/{}: {e}", raw.seq)))?;
+    Ok(Record { seq: raw.seq, at_ms: raw.at_ms, event })
+}
+
+/// Up to `limit` events after `seq`.
+pub fn read(store: &Store, seq: u64, limit: usize) -> Result<Vec<Record>> {
+    store.events_after(seq, limit)?.into_iter().map(decode_record).collect()
+}
+
+/// Events per catch-up transaction.
+const CATCH_UP_BATCH: usize = 512;
+
+/// Brings subscriber `name` up to the end of the log: each batch of events
+/// is handed to `handle`, and the writes it returns commit together with
+/// the subscriber's new position. Returns how many events it handled.
+pub fn catch_up(store: &Store, name: &str, mut handle: impl FnMut(&[Record]) -> Result<Writes>) -> Result<usize> {
+    let mut handled = 0;
+    loop {
+        let pos = store.position(name)?;
+        let batch = read(store, pos, CATCH_UP_BATCH)?;
+        let Some(last) = batch.last().map(|r| r.seq) else { return Ok(handled) };
+        let mut w = handle(&batch)?;
+        w.put(Keyspace::Positions, name.as_bytes().to_vec(), last.to_be_bytes().to_vec());
+        store.commit(&w)?;
+        handled += batch.len();
+    }
+}
+
+/// Deletes the events every named subscriber has passed.
+pub fn compact(store: &Store, subscribers: &[&str]) -> Result<usize> {
+    let mut upto = store.last_event();
+    for s in subscribers {
+        upto = upto.min(store.position(s)?);
+    }
+    store.compact_events(upto)
+}
+
+#[cfg(test)]
+mod tests;

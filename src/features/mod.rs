@@ -1,0 +1,23 @@
+//! Every feature, one folder (or file) each. A new feature is one more line
+//! in `all`; the gateway never changes.
+
+pub mod account;
+pub mod notices;
+pub mod surveys;
+
+use std::sync::Arc;
+
+use crate::registry::{Ctx, Feature};
+use crate::survey::Surveys;
+
+/// The features of a running treecast, in help order.
+pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
+    let surveys = Surveys::new(ctx.tree.clone());
+    surveys.set_dir(ctx.config.surveys_dir.clone());
+    surveys.set_rules(ctx.rules());
+    vec![
+        Arc::new(account::Account),
+        Arc::new(notices::Notices),
+        Arc::new(surveys::SurveyFeature { surveys }),
+    ]
+}

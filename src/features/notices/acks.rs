@@ -1,0 +1,82 @@
+//! Acknowledging a notice: 收到 as a reply, a reaction, the button, or /ack
+//! (in a bound chat, or privately by a branch member).
+
+use treecast_wire::Inbound;
+
+use super::parse_notice_id;
+use crate::error::{Error, Result};
+use crate::notice::ack::AckRow;
+use crate::registry::{Cx, Handled};
+use crate::tree::auth::Action;
+use crate::tree::people::Role;
+
+/// An acknowledgement from a bound chat's copy of notice `notice`.
+pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: bool) -> Result<Handled> {
+    let ch = cx
+        .tree
+        .channel(channel)?
+        .ok_or_else(|| Error::not_found("该群已不再绑定。 That chat is no longer bound."))?;
+    let org = cx.tree.require_id(ch.org)?;
+    let person = cx.person(ev)?;
+    let row = AckRow {
+        person: person.as_ref().map(|p| p.id),
+        by: ev.sender.display_name.clone().unwrap_or_else(|| ev.sender.id.clone()),
+        via: ev.chat.platform,
+        at: cx.now(),
+    };
+    let (root, fresh) = cx.tree.acknowledge(notice, &org, row)?;
+    if !say {
+        return Ok(Handled::none());
+    }
+    let text = if fresh {
+        format!("✅ {} 已确认收到通知 #{}。 Acknowledged.", org.name, root.id)
+    } else {
+        format!("{} 已确认过通知 #{}。 Already acknowledged.", org.name, root.id)
+    };
+    Ok(Handled::say(ev, text))
+}
+
+/// The acknowledge button (`ack:ID`) under a copy; the adapter answers the press itself.
+pub(super) fn button(cx: &Cx, ev: &Inbound, data: &str) -> Result<Handled> {
+    let Some(id) = data.strip_prefix("ack:").and_then(parse_notice_id) else {
+        return Ok(Handled::none());
+    };
+    let ch = cx
+        .tree
+        .channel_by_address(&ev.chat)?
+        .ok_or_else(|| Error::invalid("本群未绑定任何组织。 This chat is not bound to any org."))?;
+    in_channel(cx, ev, id, ch.id, false)
+}
+
+/// `/ack [ID]`: in a bound chat for its org; privately, for the member's branch.
+pub(super) fn command(cx: &Cx, ev: &Inbound, id: Option<&str>) -> Result<Handled> {
+    let id = id.and_then(parse_notice_id);
+    if let Some(ch) = cx.tree.channel_by_address(&ev.chat)? {
+        let Some(id) = id else {
+            return Err(Error::invalid("请回复通知 /ack，或写明编号：/ack 42。 Reply /ack to the notice, or give its number: /ack 42"));
+        };
+        return in_channel(cx, ev, id, ch.id, true);
+    }
+    let p = cx.person(ev)?.ok_or_else(|| {
+        Error::denied("我还不认识你，请在团支部群里确认。 I do not know you yet; acknowledge in your branch's group instead.")
+    })?;
+    let id = id.ok_or_else(|| Error::invalid("请写明通知编号：/ack 42。 Give the notice's number: /ack 42"))?;
+    let branch = cx
+        .tree
+        .roles_of(p.id)?
+        .into_iter()
+        .find(|(_, r)| *r == Role::Member)
+        .map(|(o, _)| o)
+        .ok_or_else(|| Error::denied("只有团支部成员可以私下确认。 Only a branch member can acknowledge from a private chat."))?;
+    cx.tree.check(p.id, Action::Acknowledge, &branch)?;
+    let row = AckRow { person: Some(p.id), by: p.name.clone(), via: ev.chat.platform, at: cx.now() };
+    let (root, fresh) = cx.tree.acknowledge(id, &branch, row)?;
+    Ok(Handled::say(
+        ev,
+        if fresh {
+            format!("✅ {} 已确认收到通知 #{}。 Acknowledged.", branch.name, root.id)
+        } else {
+            format!("{} 已确认过通知 #{}。 Already acknowledged.", branch.name, root.id)
+        },
+    ))
+}

@@ -1,0 +1,170 @@
+//! Notices in chat and mail: /notice, /status, /remind, /ack, posting by
+//! mail to `notice+CODE@…`, acknowledgements by reply, reaction or button,
+//! replies relayed privately to the author, the automatic reminder before
+//! an acknowledgement deadline, and the author's summary when a fan-out ends.
+
+mod acks;
+mod post;
+mod summary;
+
+use std::sync::Arc;
+
+use treecast_wire::{ChatKind, Inbound};
+
+use crate::codes::Grant;
+use crate::error::{Error, Result};
+use crate::msgref::MsgRef;
+use crate::notice::ack::is_ack_text;
+use crate::notice::{Draft, REMIND_JOB};
+use crate::registry::{always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
+use crate::schedule::Job;
+use crate::store::Writes;
+
+pub struct Notices;
+
+
+const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "notice",
+        aliases: &["通知"],
+        usage: "[@ORG] TITLE",
+        help: "发布通知，正文写在下一行起 / post a notice, body on the next lines",
+        who: Who::Officials,
+        changes_state: always,
+    },
+    CommandSpec {
+        name: "status",
+        aliases: &["状态"],
+        usage: "ID [ORG]",
+        help: "查看送达与回执 / delivery and acknowledgements",
+        who: Who::Officials,
+        changes_state: never,
+    },
+    CommandSpec {
+        name: "remind",
+        aliases: &["提醒"],
+        usage: "ID",
+        help: "提醒尚未确认的组织 / remind those who have not acknowledged",
+        who: Who::Officials,
+        changes_state: always,
+    },
+    CommandSpec {
+        name: "ack",
+        aliases: &["收到", "确认"],
+        usage: "[ID]",
+        help: "确认收到通知 / acknowledge a notice",
+        who: Who::Anyone,
+        changes_state: always,
+    },
+];
+
+impl Feature for Notices {
+    fn declare(&self) -> Declaration {
+        Declaration {
+            name: "notices",
+            commands: COMMANDS,
+            buttons: &["ack:"],
+            mail_tags: &["notice"],
+            replies: &["delivery", "thread"],
+            jobs: &[REMIND_JOB],
+            ..Declaration::default()
+        }
+    }
+
+    fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
+        match inv.name {
+            "notice" => post::command(cx, ev, inv),
+            "status" => {
+                let p = cx.need_person(ev)?;
+                let Some(id) = inv.arg(0) else {
+                    return Ok(Handled::say(ev, "/status 需要通知编号：/status 42。 /status needs a notice number: /status 42"));
+                };
+                let id = notice_id(id)?;
+                let st = cx.tree.status(Some(p.id), id, inv.arg(1), 20)?;
+                Ok(Handled::say(ev, st.to_text(&cx.tree)))
+            }
+            "remind" => {
+                let p = cx.need_person(ev)?;
+                let Some(id) = inv.arg(0) else {
+                    return Ok(Handled::say(ev, "/remind 需要通知编号：/remind 42。 /remind needs a notice number: /remind 42"));
+                };
+                let id = notice_id(id)?;
+                let r = cx.tree.remind(p.id, id)?;
+                Ok(Handled::say(ev, format!(
+                    "提醒 #{} 已排队，只发给尚未确认的组织。 Reminder queued for those who have not acknowledged notice #{id}.",
+                    r.id
+                )))
+            }
+            "ack" => acks::command(cx, ev, inv.arg(0)),
+            _ => Err(Error::invalid(format!("/{} is not a notice command", inv.name))),
+        }
+    }
+
+    fn button(&self, cx: &Cx, ev: &Inbound, data: &str) -> Result<Handled> {
+        acks::button(cx, ev, data)
+    }
+
+    fn mail(&self, cx: &Cx, ev: &Inbound, _tag: &str, code: &str) -> Result<Handled> {
+        post::by_mail(cx, ev, code)
+    }
+
+    fn reply(&self, cx: &Cx, ev: &Inbound, to: MsgRef) -> Result<Handled> {
+        match to {
+            MsgRef::Delivery { notice, channel } => {
+                if is_ack_text(&ev.text) {
+                    return acks::in_channel(cx, ev, notice, channel, true);
+                }
+                let q = cx.tree.relay_reply(ev, notice, channel)?;
+                let mut h = Handled::queued(vec![q]);
+                if ev.chat.kind != ChatKind::Group {
+                    h.replies.push(crate::registry::reply_to(ev, "已转给通知发布人。 Your reply was passed to the notice's author."));
+                }
+                Ok(h)
+            }
+            MsgRef::Thread { thread, to_author } => {
+                let t = cx.tree.thread(thread)?;
+                Ok(Handled::queued(vec![cx.tree.relay_answer(ev, &t, to_author)?]))
+            }
+            _ => Ok(Handled::none()),
+        }
+    }
+
+    fn reaction(&self, cx: &Cx, ev: &Inbound, to: MsgRef, key: &str) -> Result<Handled> {
+        const ACK_KEYS: [&str; 5] = ["✅", "👍", "✔️", "☑️", "👌"];
+        match to {
+            MsgRef::Delivery { notice, channel } if ACK_KEYS.iter().any(|k| key.starts_with(k)) => {
+                acks::in_channel(cx, ev, notice, channel, false)
+            }
+            _ => Ok(Handled::none()),
+        }
+    }
+
+    fn confirmed(&self, cx: &Cx, ev: &Inbound, grant: &Grant) -> Result<Option<Handled>> {
+        match grant {
+            Grant::ConfirmPost { person, draft } => post::publish(cx, ev, *person, draft.clone()).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn run_job(&self, cx: &Ctx, job: &Job) -> Result<Writes> {
+        summary::auto_remind(cx, job)
+    }
+
+    fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
+        vec![Arc::new(summary::AuthorSummary)]
+    }
+}
+
+/// A notice number as typed (`42`, `#42`, `＃42`).
+pub fn parse_notice_id(s: &str) -> Option<u64> {
+    s.trim().trim_start_matches(['#', '＃']).parse().ok()
+}
+
+fn notice_id(s: &str) -> Result<u64> {
+    parse_notice_id(s).ok_or_else(|| Error::invalid(format!("{s} 不是通知编号。 {s} is not a notice number.")))
+}
+
+/// A draft as an official writes it in chat.
+fn chat_draft(issuer_code: String, title: String, body: String) -> Draft {
+    Draft { issuer_code, title, body, ack_required: true, ..Draft::default() }
+}

@@ -1,0 +1,76 @@
+//! What follows a notice by itself: the author's summary when its fan-out
+//! ends (a subscriber of the event log) and the reminder shortly before its
+//! acknowledgement deadline (a scheduled job).
+
+use treecast_wire::Outbound;
+
+use crate::error::Result;
+use crate::events::{Event, Record};
+use crate::notice::fanout::DeliveryState;
+use crate::notice::NoticeKind;
+use crate::outbox::queue::{self, Queued};
+use crate::registry::{Ctx, Subscriber};
+use crate::schedule::Job;
+use crate::store::Writes;
+
+/// Tells each notice's author how its fan-out ended.
+pub(super) struct AuthorSummary;
+
+impl Subscriber for AuthorSummary {
+    fn name(&self) -> &'static str {
+        "notices.summary"
+    }
+
+    fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
+        let mut w = Writes::default();
+        for r in events {
+            if let Event::FanoutFinished { notice } = r.event {
+                if let Some(q) = summary(cx, notice)? {
+                    queue::put(cx.store(), &mut w, &q)?;
+                }
+            }
+        }
+        Ok(w)
+    }
+}
+
+/// The author's end-of-fan-out summary, with up to 20 failed chats.
+fn summary(cx: &Ctx, id: u64) -> Result<Option<Queued>> {
+    let tree = &cx.tree;
+    let Some(notice) = tree.notice(id)? else { return Ok(None) };
+    let Some(author) = tree.person(notice.author)? else { return Ok(None) };
+    let Some(to) = author.private_address() else { return Ok(None) };
+    let c = tree.store.counts(notice.id, notice.issuer)?;
+    let mut text = format!(
+        "通知 #{} 《{}》发送完毕 / sent: {} 个渠道已送达 delivered, {} 个失败 failed.",
+        notice.id, notice.title, c.delivered, c.failed
+    );
+    let failed = tree.store.failed_channels(notice.id)?;
+    for ch in failed.iter().take(20) {
+        if let (Some(row), Some(channel)) = (tree.store.delivery(notice.id, *ch)?, tree.channel(*ch)?) {
+            let org = tree.require_id(row.org)?;
+            if let DeliveryState::Failed { reason } = row.state {
+                text.push_str(&format!("\n - {} ({}): {reason}", org.name, channel.address));
+            }
+        }
+    }
+    if failed.len() > 20 {
+        text.push_str(&format!("\n … 另有 {} 个 and {} more", failed.len() - 20, failed.len() - 20));
+    }
+    Ok(Some(Queued::new(Outbound::reply(format!("n{}-summary", notice.id), to, text))))
+}
+
+/// The automatic reminder of notice `payload` before its deadline, to the
+/// orgs that have not acknowledged; skipped once the deadline has passed.
+pub(super) fn auto_remind(cx: &Ctx, job: &Job) -> Result<Writes> {
+    let mut w = Writes::default();
+    let id = crate::store::keys::read_u64_at(&job.payload, 0, &job.key)?;
+    let Some(mut n) = cx.tree.notice(id)? else { return Ok(w) };
+    let open = n.ack_deadline.is_some_and(|d| cx.now() < d);
+    if n.ack_required && open && !n.auto_reminded && matches!(n.kind, NoticeKind::Notice) {
+        cx.tree.reminder_writes(&n, n.author, &mut w)?;
+        n.auto_reminded = true;
+        cx.tree.notice_update_writes(&n, &mut w);
+    }
+    Ok(w)
+}

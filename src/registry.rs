@@ -1,0 +1,284 @@
+//! The seam every feature plugs into: a feature declares in one place the
+//! commands (with Chinese aliases, who may use them and help), button
+//! prefixes, deep-link payloads, mail tags, replies, jobs and event
+//! subscribers it owns; the registry answers "who owns this event?".
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use treecast_wire::{Inbound, Outbound};
+
+use crate::clock::Clock;
+use crate::codes::Grant;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::events::Record;
+use crate::msgref::MsgRef;
+use crate::notice::NoticeRules;
+use crate::outbox::queue::Queued;
+use crate::outbox::Waker;
+use crate::schedule::Job;
+use crate::store::{Store, Writes};
+use crate::tree::people::{Person, Role};
+use crate::tree::{Org, Tree};
+
+/// What every feature may use: the tree and store, the clock, the config.
+#[derive(Clone)]
+pub struct Ctx {
+    pub tree: Tree,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+    /// Wakes the outbox after something was queued outside a gateway commit.
+    pub waker: Waker,
+}
+
+impl Ctx {
+    pub fn store(&self) -> &Store {
+        &self.tree.store
+    }
+
+    pub fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// Footer and attachment limits for notices.
+    pub fn rules(&self) -> NoticeRules {
+        NoticeRules::from_config(&self.config)
+    }
+
+    /// The registered person behind an event's sender.
+    pub fn person(&self, ev: &Inbound) -> Result<Option<Person>> {
+        self.tree.person_by_identity(ev.chat.platform, &ev.sender.id)
+    }
+
+    /// The sender as a registered person, or the sentence telling them how to become one.
+    pub fn need_person(&self, ev: &Inbound) -> Result<Person> {
+        self.person(ev)?.ok_or_else(unknown_person)
+    }
+
+    /// The org an official acts for: the one named, or their only one.
+    pub fn official_org(&self, p: &Person, code: Option<&str>) -> Result<Org> {
+        if let Some(code) = code {
+            return self.tree.require(code);
+        }
+        let mut orgs: Vec<Org> =
+            self.tree.roles_of(p.id)?.into_iter().filter(|(_, r)| *r == Role::Official).map(|(o, _)| o).collect();
+        match orgs.len() {
+            0 => Err(Error::denied("只有团干部可以这样做，而你未登记为团干部。 Only League officials may do this, and you are not registered as one.")),
+            1 => Ok(orgs.remove(0)),
+            _ => Err(Error::invalid(format!(
+                "你是多个组织的团干部（{}），请指明一个，例如 @{}。 You are an official of several orgs; name one, e.g. @{}",
+                orgs.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join(", "),
+                orgs[0].code,
+                orgs[0].code
+            ))),
+        }
+    }
+}
+
+/// The answer to someone the bot does not know.
+pub fn unknown_person() -> Error {
+    Error::denied("我还不认识你：请联系团干部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.")
+}
+
+/// Who a command is for (shown in the help and in bot-commands.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Anyone,
+    Members,
+    Officials,
+}
+
+/// One chat command, declared by the feature that runs it.
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    /// Arguments as typed after the name, e.g. `ID [ORG]`.
+    pub usage: &'static str,
+    /// One line, Chinese first with English.
+    pub help: &'static str,
+    pub who: Who,
+    /// Whether this call acts with someone's authority: mailed by an
+    /// unproven sender it runs only after a confirmation reply.
+    pub changes_state: fn(&[String]) -> bool,
+}
+
+pub fn always(_: &[String]) -> bool {
+    true
+}
+
+pub fn never(_: &[String]) -> bool {
+    false
+}
+
+/// What a feature owns, in one place.
+#[derive(Default)]
+pub struct Declaration {
+    pub name: &'static str,
+    pub commands: &'static [CommandSpec],
+    /// Prefixes of button data (`ack:`).
+    pub buttons: &'static [&'static str],
+    /// Prefixes of deep-link payloads (`/start s12`).
+    pub deep_links: &'static [&'static str],
+    /// Tags of posting addresses (`notice+CODE@…`).
+    pub mail_tags: &'static [&'static str],
+    /// Kinds of bot messages whose replies and reactions it handles (`MsgRef::kind`).
+    pub replies: &'static [&'static str],
+    /// Kinds of scheduled jobs it runs.
+    pub jobs: &'static [&'static str],
+}
+
+/// A command as typed: its canonical name, the words after it on the first
+/// line, and the lines below.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub name: &'static str,
+    pub args: Vec<String>,
+    pub body: String,
+}
+
+impl Invocation {
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(String::as_str)
+    }
+}
+
+/// What handling one event produced.
+#[derive(Debug, Default)]
+pub struct Handled {
+    pub replies: Vec<Queued>,
+    /// Set when the event could not be acted on (email quarantines it).
+    pub rejected: Option<String>,
+}
+
+impl Handled {
+    pub fn say(to: &Inbound, text: impl Into<String>) -> Handled {
+        Handled { replies: vec![reply_to(to, text)], rejected: None }
+    }
+
+    pub fn reject(to: &Inbound, text: impl Into<String>) -> Handled {
+        let text = text.into();
+        Handled { replies: vec![reply_to(to, text.clone())], rejected: Some(text) }
+    }
+
+    pub fn queued(replies: Vec<Queued>) -> Handled {
+        Handled { replies, rejected: None }
+    }
+
+    pub fn none() -> Handled {
+        Handled::default()
+    }
+}
+
+static REPLY_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A bot answer in the chat the event came from, threaded under it; on
+/// platforms with subjects it carries "Re: <subject>" as mail clients do.
+pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
+    let n = REPLY_SEQ.fetch_add(1, Ordering::Relaxed);
+    let id = format!("r{}-{n}-{}", crate::clock::now_unix(), std::process::id());
+    let mut out = Outbound::reply(id, ev.chat.clone(), text.into());
+    out.in_reply_to = Some(ev.message_id.clone()).filter(|m| !m.is_empty());
+    let s = ev.subject.trim();
+    if !s.is_empty() {
+        out.title = Some(if s.starts_with("Re:") { s.to_owned() } else { format!("Re: {s}") }.into());
+    }
+    Queued::new(out)
+}
+
+/// A derived view fed by the event log from its own persisted position.
+pub trait Subscriber: Send + Sync {
+    /// Unique and stable: the name its read position is stored under.
+    fn name(&self) -> &'static str;
+    /// Handles events in order; what it returns commits with its new position.
+    fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes>;
+}
+
+/// The context of one dispatch: the shared context and the registry itself
+/// (a confirmed command is dispatched again).
+pub struct Cx<'a> {
+    pub ctx: &'a Ctx,
+    pub registry: &'a Registry,
+}
+
+impl std::ops::Deref for Cx<'_> {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        self.ctx
+    }
+}
+
+/// A feature: everything it handles, behind the one declaration.
+pub trait Feature: Send + Sync {
+    fn declare(&self) -> Declaration;
+
+    /// One of its declared commands.
+    fn command(&self, _cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
+        Ok(Handled::say(ev, format!("/{} 暂不可用。 /{} is not available.", inv.name, inv.name)))
+    }
+
+    /// A press of one of its buttons.
+    fn button(&self, _cx: &Cx, _ev: &Inbound, _data: &str) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// `/start PAYLOAD` with one of its deep-link prefixes.
+    fn deep_link(&self, _cx: &Cx, _ev: &Inbound, _payload: &str) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// A mail to one of its posting addresses (`tag+ARG@…`).
+    fn mail(&self, _cx: &Cx, _ev: &Inbound, _tag: &str, _arg: &str) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// A reply to one of its bot messages.
+    fn reply(&self, _cx: &Cx, _ev: &Inbound, _to: MsgRef) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// A reaction to one of its bot messages.
+    fn reaction(&self, _cx: &Cx, _ev: &Inbound, _to: MsgRef, _key: &str) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// Free text in a private chat: an answer, if a conversation of this
+    /// feature is under way for the sender.
+    fn conversation(&self, _cx: &Cx, _ev: &Inbound) -> Result<Option<Handled>> {
+        Ok(None)
+    }
+
+    /// A message in a bound group that is not for the bot.
+    fn group_message(&self, _cx: &Cx, _ev: &Inbound) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// The bot was removed from a chat, or the chat moved.
+    fn chat_changed(&self, _cx: &Cx, _ev: &Inbound) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
+    /// A confirmation code redeemed by its proven sender.
+    fn confirmed(&self, _cx: &Cx, _ev: &Inbound, _grant: &Grant) -> Result<Option<Handled>> {
+        Ok(None)
+    }
+
+    /// One of its scheduled jobs, due now; the writes commit with the job's removal.
+    fn run_job(&self, _cx: &Ctx, job: &Job) -> Result<Writes> {
+        Err(Error::invalid(format!("no runner for the job kind {}", job.kind)))
+    }
+
+    /// Derived views it keeps from the event log.
+    fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
+        Vec::new()
+    }
+}
+
+/// A parsed command line: a known command with its feature, or an unknown name.
+pub enum Parsed<'r> {
+    Known { feature: &'r dyn Feature, spec: &'static CommandSpec, inv: Invocation },
+    Unknown(String),
+}
+
+mod table;
+pub use table::Registry;

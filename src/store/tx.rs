@@ -1,0 +1,130 @@
+//! Atomic writes across keyspaces, with events appended to the durable log in
+//! the same transaction as the change they record.
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional, TransactionalTree};
+
+use super::Store;
+use crate::error::{Error, Result};
+
+/// Every keyspace (sled tree) of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Keyspace {
+    Orgs,
+    Counts,
+    Channels,
+    People,
+    Codes,
+    Notices,
+    Active,
+    Fanout,
+    Msgref,
+    Outbox,
+    Threads,
+    Surveys,
+    Events,
+    Positions,
+    Schedule,
+}
+
+impl Keyspace {
+    pub fn name(self) -> &'static str {
+        match self {
+            Keyspace::Orgs => "orgs",
+            Keyspace::Counts => "counts",
+            Keyspace::Channels => "channels",
+            Keyspace::People => "people",
+            Keyspace::Codes => "codes",
+            Keyspace::Notices => "notices",
+            Keyspace::Active => "active",
+            Keyspace::Fanout => "fanout",
+            Keyspace::Msgref => "msgref",
+            Keyspace::Outbox => "outbox",
+            Keyspace::Threads => "threads",
+            Keyspace::Surveys => "surveys",
+            Keyspace::Events => "events",
+            Keyspace::Positions => "positions",
+            Keyspace::Schedule => "schedule",
+        }
+    }
+}
+
+/// One transaction's view of the keyspaces it named.
+pub struct Tx<'a> {
+    spaces: &'a [Keyspace],
+    trees: &'a [TransactionalTree],
+    events: Vec<(u64, Vec<u8>)>,
+}
+
+type Abort = ConflictableTransactionError<Error>;
+
+impl Tx<'_> {
+    fn tree(&self, ks: Keyspace) -> std::result::Result<&TransactionalTree, Abort> {
+        match self.spaces.iter().position(|s| *s == ks) {
+            Some(i) => Ok(&self.trees[i]),
+            None => Err(Abort::Abort(Error::invalid(format!("keyspace {} is not part of this write", ks.name())))),
+        }
+    }
+
+    pub fn get(&self, ks: Keyspace, key: &[u8]) -> std::result::Result<Option<sled::IVec>, Abort> {
+        Ok(self.tree(ks)?.get(key)?)
+    }
+
+    pub fn insert(&self, ks: Keyspace, key: &[u8], value: &[u8]) -> std::result::Result<(), Abort> {
+        self.tree(ks)?.insert(key, value)?;
+        Ok(())
+    }
+
+    pub fn remove(&self, ks: Keyspace, key: &[u8]) -> std::result::Result<(), Abort> {
+        self.tree(ks)?.remove(key)?;
+        Ok(())
+    }
+
+    /// Appends an event (its time and encoded body) to the log with this transaction.
+    pub fn event(&mut self, at_ms: u64, body: Vec<u8>) {
+        self.events.push((at_ms, body));
+    }
+
+    /// A fresh id from the store's sequence.
+    pub fn generate_id(&self) -> std::result::Result<u64, Abort> {
+        Ok(self.trees[0].generate_id()? + 1)
+    }
+}
+
+/// What callers of `transact` may return to abort with an error.
+pub fn abort(e: Error) -> Abort {
+    Abort::Abort(e)
+}
+
+impl Store {
+    /// Runs `f` in one transaction over `spaces` (and the event log): every
+    /// write and event it makes lands together or not at all. Events get
+    /// consecutive sequence numbers under one lock, so a reader never sees
+    /// a later event before an earlier one.
+    pub fn transact<R>(&self, spaces: &[Keyspace], f: impl Fn(&mut Tx) -> std::result::Result<R, Abort>) -> Result<R> {
+        let mut all: Vec<Keyspace> = spaces.to_vec();
+        if !all.contains(&Keyspace::Events) {
+            all.push(Keyspace::Events);
+        }
+        let trees: Vec<&sled::Tree> = all.iter().map(|ks| self.tree(*ks)).collect();
+        let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_fault()?;
+        let appended = std::cell::Cell::new(0u64);
+        let first = self.log.last() + 1;
+        let res: std::result::Result<R, TransactionError<Error>> = trees.as_slice().transaction(|txs| {
+            let mut tx = Tx { spaces: &all, trees: txs, events: Vec::new() };
+            let out = f(&mut tx)?;
+            let log = tx.tree(Keyspace::Events)?;
+            for (i, (at, body)) in tx.events.iter().enumerate() {
+                let seq = first + i as u64;
+                log.insert(&seq.to_be_bytes(), super::keys::event_value(*at, body))?;
+            }
+            appended.set(tx.events.len() as u64);
+            Ok(out)
+        });
+        let out = res.map_err(Error::from)?;
+        if appended.get() > 0 {
+            self.log.appended(first + appended.get() - 1);
+        }
+        Ok(out)
+    }
+}

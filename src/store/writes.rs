@@ -1,0 +1,75 @@
+//! A declared set of writes (rows, events) that commits as one transaction:
+//! what subscribers and scheduled jobs hand back to be made durable together
+//! with their read position or the removal of their job.
+
+use super::tx::{Keyspace, Tx};
+use super::Store;
+use crate::error::Result;
+
+#[derive(Debug, Default, Clone)]
+pub struct Writes {
+    ops: Vec<(Keyspace, Vec<u8>, Option<Vec<u8>>)>,
+    events: Vec<(u64, Vec<u8>)>,
+}
+
+impl Writes {
+    pub fn put(&mut self, ks: Keyspace, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.ops.push((ks, key.into(), Some(value.into())));
+    }
+
+    pub fn remove(&mut self, ks: Keyspace, key: impl Into<Vec<u8>>) {
+        self.ops.push((ks, key.into(), None));
+    }
+
+    /// An encoded event to append with these writes.
+    pub fn event_raw(&mut self, at_ms: u64, body: Vec<u8>) {
+        self.events.push((at_ms, body));
+    }
+
+    /// Whether these writes put `key` into `ks`.
+    pub fn has_put(&self, ks: Keyspace, key: &[u8]) -> bool {
+        self.ops.iter().any(|(s, k, v)| *s == ks && k == key && v.is_some())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.events.is_empty()
+    }
+
+    /// Adds everything `other` holds.
+    pub fn extend(&mut self, other: Writes) {
+        self.ops.extend(other.ops);
+        self.events.extend(other.events);
+    }
+
+    /// The keyspaces these writes touch.
+    pub fn spaces(&self) -> Vec<Keyspace> {
+        let mut s: Vec<Keyspace> = self.ops.iter().map(|(k, _, _)| *k).collect();
+        s.sort();
+        s.dedup();
+        s
+    }
+
+    /// Applies them inside a running transaction.
+    pub fn apply(&self, tx: &mut Tx) -> std::result::Result<(), sled::transaction::ConflictableTransactionError<crate::Error>> {
+        for (ks, k, v) in &self.ops {
+            match v {
+                Some(v) => tx.insert(*ks, k, v)?,
+                None => tx.remove(*ks, k)?,
+            }
+        }
+        for (at, body) in &self.events {
+            tx.event(*at, body.clone());
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Commits `w` as one transaction.
+    pub fn commit(&self, w: &Writes) -> Result<()> {
+        if w.is_empty() {
+            return Ok(());
+        }
+        self.transact(&w.spaces(), |tx| w.apply(tx))
+    }
+}
