@@ -398,6 +398,10 @@ pub async fn shutdown_signalled(shutdown: &mut Shutdown) {
 pub trait Adapter: Send + Sync + 'static {
     fn platform(&self) -> Platform;
 
+    /// What this adapter's platform can do (see [`Capabilities`]). The same
+    /// answer every time: the core may ask once and keep it.
+    fn capabilities(&self) -> Capabilities;
+
     /// Delivers one message. Called again with the same `Outbound::id` after a
     /// transient failure or a restart; the adapter must not post it twice
     /// where the platform can de-duplicate.
