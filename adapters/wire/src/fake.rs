@@ -245,6 +245,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn recording_adapter_with_every_capability_passes_conformance() {
+        let h = FakeHarness::of(RecordingAdapter::new(Platform::Matrix).with_capabilities(rich()));
+        conformance::run_all(&h).await;
+        assert_eq!(h.adapter.duplicates(), 1, "the dedupe check retried once");
+        let dm = Address::direct(Platform::Matrix, "fake-user");
+        assert_eq!(h.adapter.delivered_to(&dm).len(), 1, "the direct-message check ran");
+        let split =
+            h.adapter.delivered().into_iter().find(|m| m.id.starts_with("conf-split")).expect("split check ran");
+        assert!(h.adapter.message_ids(&split.id).unwrap().len() > 1, "the long text was split");
+    }
+
+    #[tokio::test]
     async fn capabilities_default_to_plain_text_and_can_be_set() {
         assert_eq!(RecordingAdapter::new(Platform::Telegram).capabilities(), Capabilities::default());
         let a = RecordingAdapter::new(Platform::Telegram).with_capabilities(rich());
