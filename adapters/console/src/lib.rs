@@ -16,8 +16,8 @@ use serde::Deserialize;
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 use treecast_wire::{
-    shutdown_signalled, Adapter, AdapterError, Address, ButtonAction, ChatKind, Delivered, DeliveryError, Inbound,
-    InboundEnvelope, Outbound, Platform, Shutdown,
+    shutdown_signalled, Adapter, AdapterError, Address, ButtonAction, Capabilities, ChatKind, Delivered, DeliveryError,
+    Inbound, InboundEnvelope, Outbound, Platform, Shutdown,
 };
 
 /// The `[console]` table.
@@ -38,6 +38,24 @@ pub struct Settings {
     #[serde(default)]
     pub show_only: Option<Vec<String>>,
 }
+
+/// What the console does: plain text in a box, private and group chats, and
+/// replies by `^MSGID` (see the module docs).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    // Buttons are printed as `[label]` lines, but stdin has no way to press one.
+    buttons: false,
+    reactions: false,
+    subjects: false,
+    // `user ^m7: text` replies to m7; the bot's own `in_reply_to` is not printed.
+    threads: true,
+    // `StartPrivate` is printed as "(send /start <payload> to the bot)".
+    deep_links: false,
+    edits: false,
+    // `user: text` is a private chat; `Direct` deliveries print as 私聊.
+    private_chats: true,
+    // One box per delivery, however long.
+    max_message_chars: 0,
+};
 
 pub struct ConsoleAdapter {
     settings: Settings,
@@ -118,6 +136,10 @@ pub fn render(msg: &Outbound, message_id: &str) -> String {
 impl Adapter for ConsoleAdapter {
     fn platform(&self) -> Platform {
         Platform::Console
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
@@ -201,6 +223,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn capabilities_match_what_is_printed_and_read() {
+        use treecast_wire::{Button, InboundKind};
+        let a = ConsoleAdapter::new(Settings { quiet: true, ..Default::default() }).unwrap();
+        let caps = a.capabilities();
+        assert_eq!(caps, CAPABILITIES);
+        let mut msg = Outbound::reply("d", Address::direct(Platform::Console, "li"), "请按时参加。\n".repeat(5000));
+        msg.buttons = vec![
+            Button { label: "收到".into(), action: ButtonAction::Callback("ack:1".into()) },
+            Button { label: "填写".into(), action: ButtonAction::StartPrivate("survey-9".into()) },
+        ];
+        let shown = render(&msg, "m1");
+        assert!(shown.starts_with("┌─ 私聊 li"), "a private chat");
+        assert_eq!(caps.max_message_chars, 0);
+        assert_eq!(shown.matches("请按时参加。").count(), 5000, "one box, however long");
+        assert!(!caps.deep_links && shown.contains("(send /start survey-9 to the bot)"));
+        // A button is printed, but what a person types is always a message.
+        assert!(!caps.buttons && shown.contains("│ [收到]"));
+        let typed = parse_line("li ^m1: [收到]").unwrap();
+        assert_eq!(typed.kind, InboundKind::Message);
+        assert_eq!(caps.threads, typed.in_reply_to.as_deref() == Some("m1"), "replies name the message");
+        assert_eq!(a.deliver(&msg).await.unwrap().message_ids.len(), 1);
+    }
+
+    #[tokio::test]
     async fn the_delivery_log_survives_a_restart_and_dedupes() {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings { quiet: true, record: Some(dir.path().join("log.tsv")), ..Default::default() };
@@ -265,6 +311,9 @@ mod tests {
     impl Adapter for Tap {
         fn platform(&self) -> Platform {
             Platform::Console
+        }
+        fn capabilities(&self) -> Capabilities {
+            self.inner.capabilities()
         }
         async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
             self.inner.deliver(msg).await

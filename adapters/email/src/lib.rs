@@ -21,7 +21,9 @@ mod smtp;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use treecast_wire::{Adapter, AdapterError, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown};
+use treecast_wire::{
+    Adapter, AdapterError, Capabilities, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
+};
 
 pub use auth::verified as authentication_results_verify;
 pub use compose::{chunks, message_id, render_html, render_text};
@@ -30,6 +32,25 @@ pub use notice::SUBJECT as UNREADABLE_SUBJECT;
 pub use quote::strip_quoted;
 pub use settings::{Processed, Security, Settings, IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV};
 pub use smtp::{classify as classify_smtp_reply, map_error as map_smtp_error};
+
+/// What this adapter does by email (`docs/adapters/email.md`).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    // Buttons are written out: "回复「已阅」 (reply with 已阅)", links as links.
+    buttons: false,
+    reactions: false,
+    // The title is the Subject; inbound Subjects are decoded into `subject`.
+    subjects: true,
+    // In-Reply-To and References both ways.
+    threads: true,
+    // `StartPrivate` is written out: "reply to this mail with: /start <payload>".
+    deep_links: false,
+    // Sent mail cannot be changed.
+    edits: false,
+    // A `Direct` address is one person's mailbox.
+    private_chats: true,
+    // One MIME message per delivery, however long.
+    max_message_chars: 0,
+};
 
 /// The email adapter. Cheap to clone; clones share the SMTP pool.
 #[derive(Clone)]
@@ -82,6 +103,10 @@ impl std::fmt::Debug for EmailAdapter {
 impl Adapter for EmailAdapter {
     fn platform(&self) -> Platform {
         Platform::Email
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     /// Sends `msg` as one MIME message (list members in envelopes of at most

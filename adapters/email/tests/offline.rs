@@ -269,6 +269,24 @@ async fn scripted_smtp(rcpt_reply: &'static str) -> u16 {
     port
 }
 
+#[tokio::test]
+async fn capabilities_match_what_the_adapter_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = EmailAdapter::with_passwords(Settings { state_dir: dir.path().into(), ..settings() }, None, None).unwrap();
+    let caps = a.capabilities();
+    assert_eq!(caps, CAPABILITIES);
+    let mut msg = Outbound::reply("d", Address::direct(Platform::Email, "s@example.test"), TEXT.repeat(2000));
+    msg.buttons = vec![
+        Button { label: "已阅".into(), action: ButtonAction::Callback("ack:1".into()) },
+        Button { label: "填写问卷".into(), action: ButtonAction::StartPrivate("survey-9".into()) },
+    ];
+    let text = render_text(&msg);
+    assert_eq!(caps.max_message_chars, 0);
+    assert_eq!(text.matches(TEXT).count(), 2000, "one mail carries any length");
+    assert!(!caps.buttons && text.contains("(reply with 已阅)"), "callback buttons are written out");
+    assert!(!caps.deep_links && text.contains("/start survey-9"), "StartPrivate is written out");
+}
+
 async fn deliver_via(port: u16) -> Result<treecast_wire::Delivered, DeliveryError> {
     let dir = tempfile::tempdir().unwrap();
     let s = Settings { smtp_port: Some(port), state_dir: dir.path().into(), ..settings() };

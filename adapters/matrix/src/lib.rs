@@ -19,12 +19,32 @@ use std::sync::Arc;
 use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
 use matrix_sdk::Client;
 use tokio::sync::{mpsc, Mutex};
-use treecast_wire::{Adapter, AdapterError, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown};
+use treecast_wire::{
+    Adapter, AdapterError, Capabilities, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
+};
 
 pub use errors::{classify, classify_api};
 pub use inbound::strip_quotes;
 pub use matrix_sdk;
 pub use settings::{InvitePolicy, Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
+
+/// What this adapter does on Matrix (`docs/adapters/matrix.md`).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    // Matrix has no buttons: they are written out as "react ✅ or reply 收到".
+    buttons: false,
+    // `m.reaction` annotations come back as `InboundKind::Reaction`.
+    reactions: true,
+    subjects: false,
+    // `m.in_reply_to` both ways (thread replies count as replies too).
+    threads: true,
+    // `StartPrivate` is written out as "send `!start <payload>` to @bot".
+    deep_links: false,
+    // Matrix can replace events; the wire has no edit and the adapter never edits.
+    edits: false,
+    // `Direct` opens (or reuses) an encrypted DM room.
+    private_chats: true,
+    max_message_chars: render::MAX_CHARS,
+};
 
 /// The Matrix adapter. Cheap to share behind an `Arc`; `deliver` may run
 /// concurrently with itself and with `run`.
@@ -88,6 +108,10 @@ impl MatrixAdapter {
 impl Adapter for MatrixAdapter {
     fn platform(&self) -> Platform {
         Platform::Matrix
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
     }
 
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {

@@ -8,6 +8,15 @@ use treecast_wire::{ButtonAction, Outbound, OutboundKind};
 /// most 65,536 bytes and encryption grows them by a third; this leaves room.
 pub const PART_BUDGET: usize = 24_000;
 
+/// The most one character can cost against [`PART_BUDGET`]: four bytes of
+/// UTF-8 in the plain body and the same four in the HTML (an escaped `"`
+/// costs seven).
+pub const MAX_CHAR_COST: usize = 8;
+
+/// Body characters sure to fit in one event, whatever they are. Chinese
+/// costs six bytes a character (4,000 fit), ASCII two (12,000 fit).
+pub const MAX_CHARS: usize = PART_BUDGET / MAX_CHAR_COST;
+
 /// Separates the footer (the unified slogan) from the body in plain text.
 const FOOTER_RULE: &str = "──────────";
 
@@ -248,6 +257,20 @@ mod tests {
         assert!(rendered[0].plain.starts_with("关于"));
         assert!(!rendered[1].plain.contains("关于<团日>"));
         assert!(rendered.last().unwrap().plain.ends_with("精彩微博团，青春心连心"));
+    }
+
+    #[test]
+    fn max_chars_is_the_worst_case_of_the_budget() {
+        let worst = (0..=0x10FFFF).filter_map(char::from_u32).map(cost).max();
+        assert_eq!(worst, Some(MAX_CHAR_COST));
+        let mut msg = notice();
+        msg.buttons.clear();
+        msg.body = "🎉".repeat(MAX_CHARS).into();
+        assert_eq!(render(&msg, "@bot:localhost").len(), 1, "MAX_CHARS of the costliest characters fit");
+        msg.body = "🎉".repeat(MAX_CHARS + 1).into();
+        assert_eq!(render(&msg, "@bot:localhost").len(), 2, "one more is split");
+        msg.body = "青".repeat(PART_BUDGET / 6).into();
+        assert_eq!(render(&msg, "@bot:localhost").len(), 1, "Chinese fits more");
     }
 
     #[test]

@@ -21,13 +21,33 @@ use teloxide::types::{
 };
 use tokio::sync::mpsc;
 use treecast_wire::{
-    Adapter, AdapterError, ChatKind, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
+    Adapter, AdapterError, Capabilities, ChatKind, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform,
+    Shutdown,
 };
 
 pub use errors::{classify, redact};
 pub use inbound::{message_ref, parse_message_ref, strip_bot_mention, to_inbound, BotIdentity};
-pub use render::{deep_link, escape_html, keyboard, render, utf16_len, KeyboardButton, MAX_UTF16};
+pub use render::{deep_link, escape_html, keyboard, render, utf16_len, KeyboardButton, MAX_CHARS, MAX_UTF16};
 pub use settings::{Mode, ParseMode, Settings, TOKEN_ENV};
+
+/// What this adapter does on Telegram (`docs/adapters/telegram.md`).
+pub const CAPABILITIES: Capabilities = Capabilities {
+    // Inline keyboards; presses come back as callback queries.
+    buttons: true,
+    // Telegram has reactions, but the adapter does not ask for
+    // `message_reaction` updates (bots see them only as group admins).
+    reactions: false,
+    subjects: false,
+    // Replies carry `reply_to_message`; `in_reply_to` becomes reply parameters.
+    threads: true,
+    // `StartPrivate` is a `t.me/<bot>?start=<payload>` link.
+    deep_links: true,
+    // Telegram can edit messages; the wire has no edit and the adapter never edits.
+    edits: false,
+    // Only to people who have started the bot (403 otherwise).
+    private_chats: true,
+    max_message_chars: MAX_CHARS,
+};
 
 /// The Telegram adapter. Cheap to share behind an `Arc`.
 pub struct TelegramAdapter {
@@ -164,6 +184,10 @@ impl Adapter for TelegramAdapter {
         Platform::Telegram
     }
 
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
         if let Some(done) = self.sent.done(&msg.id) {
             return Ok(done);
@@ -219,6 +243,30 @@ mod tests {
         let settings = Settings { mode: Mode::Webhook, ..Settings::default() };
         let err = TelegramAdapter::with_token(settings, "1:x").await.unwrap_err().to_string();
         assert!(err.contains("webhook_listen is not set"), "{err}");
+    }
+
+    #[test]
+    fn capabilities_match_what_render_does() {
+        use treecast_wire::{Button, ButtonAction};
+
+        let caps = CAPABILITIES;
+        let press = Button { label: "收到".into(), action: ButtonAction::Callback("ack:1".into()) };
+        let start = Button { label: "填写".into(), action: ButtonAction::StartPrivate("survey-9".into()) };
+        let kb = keyboard(&[press, start], "treecast_bot").unwrap();
+        assert_eq!(caps.buttons, matches!(kb[0], KeyboardButton::Callback { .. }), "callback buttons are real");
+        let linked = matches!(&kb[1], KeyboardButton::Url { url, .. } if url.as_str().starts_with("https://t.me/"));
+        assert_eq!(caps.deep_links, linked, "StartPrivate is a deep link");
+        // The worst case for Telegram's count: every character two UTF-16 units.
+        let to = treecast_wire::Address::group(Platform::Telegram, "-100");
+        let mut msg = Outbound::reply("d", to, "🎉".repeat(caps.max_message_chars));
+        assert!(caps.fits_one_message(&msg.plain_text()));
+        assert_eq!(render(&msg, ParseMode::Html).len(), 1, "exactly the limit is one message");
+        msg.body = "🎉".repeat(caps.max_message_chars + 1).into();
+        assert!(!caps.fits_one_message(&msg.plain_text()));
+        assert_eq!(render(&msg, ParseMode::Html).len(), 2, "one character more is split, not refused");
+        // Chinese counts one unit a character: MAX_UTF16 of them still fit.
+        msg.body = "青".repeat(MAX_UTF16).into();
+        assert_eq!(render(&msg, ParseMode::Plain).len(), 1);
     }
 
     #[tokio::test]

@@ -8,6 +8,11 @@ use crate::settings::ParseMode;
 /// Telegram's limit on one message's text after entity parsing, in UTF-16 units.
 pub const MAX_UTF16: usize = 4096;
 
+/// Characters sure to fit in one message, whatever they are: a character
+/// outside the BMP (emoji, rare hanzi like 𠮷) takes two UTF-16 units.
+/// Text in the BMP, Chinese included, fits [`MAX_UTF16`] characters.
+pub const MAX_CHARS: usize = MAX_UTF16 / 2;
+
 /// Longest `callback_data` Telegram accepts, in bytes.
 const MAX_CALLBACK_BYTES: usize = 64;
 

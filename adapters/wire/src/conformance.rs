@@ -1,5 +1,7 @@
 //! One conformance suite for every adapter: the recording fake and each real
 //! adapter against its real peer run the same checks through a [`Harness`].
+//! Checks that need a capability (private chats, threads) are skipped for an
+//! adapter that does not claim it; the rest apply to every adapter.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,8 +91,12 @@ pub async fn retried_delivery_is_not_posted_twice(h: &dyn Harness) {
     assert_eq!(seen.iter().filter(|t| t.contains(&marker)).count(), 1, "posted twice: {seen:?}");
 }
 
-/// A private message reaches the person.
+/// A private message reaches the person (where the adapter claims
+/// [`Capabilities::private_chats`](crate::Capabilities::private_chats)).
 pub async fn delivers_direct_message(h: &dyn Harness) {
+    if !h.adapter().capabilities().private_chats {
+        return;
+    }
     let dm = h.direct().await;
     let marker = unique("私信");
     let msg = Outbound { kind: OutboundKind::Private, ..notice(&unique("conf-dm"), dm.clone(), &marker) };
@@ -99,8 +105,12 @@ pub async fn delivers_direct_message(h: &dyn Harness) {
     assert!(seen.iter().any(|t| t.contains(&marker)), "DM not seen: {seen:?}");
 }
 
-/// A user's reply to a delivered notice comes back as an `Inbound` naming it.
+/// A user's reply to a delivered notice comes back as an `Inbound` naming it
+/// (where the adapter claims [`Capabilities::threads`](crate::Capabilities::threads)).
 pub async fn reply_comes_back_with_reference(h: &dyn Harness) {
+    if !h.adapter().capabilities().threads {
+        return;
+    }
     let group = h.group().await;
     let (tx, mut rx) = mpsc::channel::<InboundEnvelope>(64);
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -150,11 +160,59 @@ pub async fn long_message_arrives_whole(h: &dyn Harness) {
     assert_eq!(chars, 900, "every repeated sentence must arrive exactly once");
 }
 
+/// An adapter states its capabilities the same way every time (the core
+/// asks once and keeps the answer), and they agree with its platform.
+pub async fn capabilities_are_stable(h: &dyn Harness) {
+    let (a, b) = (h.adapter(), h.adapter());
+    let first = a.capabilities();
+    assert_eq!(first, a.capabilities(), "capabilities changed between two calls");
+    assert_eq!(first, b.capabilities(), "two handles on the adapter disagree about its capabilities");
+    let msg = notice(&unique("conf-caps"), h.group().await, "能力");
+    a.deliver(&msg).await.expect("delivery");
+    assert_eq!(first, a.capabilities(), "capabilities changed after a delivery");
+}
+
+/// The sentence [`text_past_the_split_length_arrives_whole`] repeats: its
+/// characters outside the BMP cost the most wherever a platform counts in
+/// UTF-16 units or bytes.
+const SPLIT_SENTENCE: &str = "𠮷青年志愿者报到🎉。";
+
+/// A text longer than the adapter's `max_message_chars` (twice as long, in
+/// characters costly on every platform) is delivered, split as the adapter
+/// likes, never refused, and arrives whole and in order. Skipped for an
+/// adapter that never splits (`max_message_chars == 0`);
+/// [`long_message_arrives_whole`] covers those.
+pub async fn text_past_the_split_length_arrives_whole(h: &dyn Harness) {
+    let max = h.adapter().capabilities().max_message_chars;
+    if max == 0 {
+        return;
+    }
+    let group = h.group().await;
+    let head = unique("超长开头");
+    let tail = unique("超长结尾");
+    let count = (2 * max).div_ceil(SPLIT_SENTENCE.chars().count()) + 1;
+    let body = format!("{head}\n{}\n{tail}", SPLIT_SENTENCE.repeat(count));
+    let msg = notice(&unique("conf-split"), group.clone(), &body);
+    assert!(!h.adapter().capabilities().fits_one_message(&msg.plain_text()));
+    let done = h.adapter().deliver(&msg).await.unwrap_or_else(|e| {
+        panic!("a text past max_message_chars ({max}) must be split, not refused: {e}");
+    });
+    assert!(!done.message_ids.is_empty(), "a split delivery must report its message ids");
+    let seen = wait_for_text(h, &group, &tail).await;
+    let joined: String = seen.concat();
+    let (a, b) = (joined.find(&head), joined.find(&tail));
+    assert!(a.is_some() && b.is_some() && a < b, "split text not whole and in order");
+    let got: usize = seen.iter().map(|t| t.matches(SPLIT_SENTENCE).count()).sum();
+    assert_eq!(got, count, "every sentence must arrive exactly once");
+}
+
 /// Runs every check in turn.
 pub async fn run_all(h: &dyn Harness) {
+    capabilities_are_stable(h).await;
     delivers_notice_with_footer(h).await;
     retried_delivery_is_not_posted_twice(h).await;
     delivers_direct_message(h).await;
     reply_comes_back_with_reference(h).await;
     long_message_arrives_whole(h).await;
+    text_past_the_split_length_arrives_whole(h).await;
 }

@@ -1,6 +1,13 @@
 //! A recording adapter for fast tests: it keeps what it was asked to deliver,
 //! de-duplicates by delivery id (as Matrix transaction ids and Message-IDs
 //! do), fails on demand, and lets a test inject inbound events.
+//!
+//! Its [`Capabilities`] are whatever the test says
+//! ([`RecordingAdapter::with_capabilities`]); by default plain text only
+//! ([`Capabilities::default`]), so a core test that relies on buttons,
+//! threads or private chats has to ask for them. With a non-zero
+//! `max_message_chars` it reports one message id per part of a longer text,
+//! as a real adapter that splits does, while recording the delivery once.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,8 +16,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
 use crate::{
-    shutdown_signalled, Adapter, AdapterError, Address, Delivered, DeliveryError, Inbound, InboundEnvelope, Outbound,
-    Platform, Shutdown,
+    shutdown_signalled, Adapter, AdapterError, Address, Capabilities, Delivered, DeliveryError, Inbound,
+    InboundEnvelope, Outbound, Platform, Shutdown,
 };
 
 /// Decides, per attempt, whether a delivery fails (for fault tests).
@@ -31,6 +38,7 @@ struct State {
 /// See the module docs.
 pub struct RecordingAdapter {
     platform: Platform,
+    capabilities: Capabilities,
     light: bool,
     state: Mutex<State>,
     faults: Option<Box<FaultFn>>,
@@ -42,12 +50,21 @@ impl RecordingAdapter {
     pub fn new(platform: Platform) -> Self {
         RecordingAdapter {
             platform,
+            capabilities: Capabilities::default(),
             light: false,
             state: Mutex::default(),
             faults: None,
             next_message: AtomicU64::new(1),
             inbound: Mutex::new(None),
         }
+    }
+
+    /// Claims `capabilities` (default: plain text only). A non-zero
+    /// `max_message_chars` makes a longer delivery report one message id per
+    /// part (`ceil(chars / max_message_chars)` of them).
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = capabilities;
+        self
     }
 
     /// Keeps only ids and addresses, not bodies (for large benchmarks).
@@ -114,6 +131,10 @@ impl Adapter for RecordingAdapter {
         self.platform
     }
 
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
         let mut st = self.state.lock().unwrap();
         st.attempts += 1;
@@ -129,8 +150,13 @@ impl Adapter for RecordingAdapter {
             st.duplicates += 1;
             return Ok(done);
         }
-        let n = self.next_message.fetch_add(1, Ordering::Relaxed);
-        let done = Delivered { message_ids: vec![format!("{}-m{n}", self.platform)] };
+        let parts = match self.capabilities.max_message_chars {
+            0 => 1,
+            max => msg.plain_text().chars().count().div_ceil(max).max(1),
+        };
+        let first = self.next_message.fetch_add(parts as u64, Ordering::Relaxed);
+        let message_ids = (first..first + parts as u64).map(|n| format!("{}-m{n}", self.platform)).collect();
+        let done = Delivered { message_ids };
         st.by_id.insert(msg.id.clone(), done.clone());
         let kept = if self.light {
             Outbound { body: Arc::from(""), title: None, footer: None, ..msg.clone() }
@@ -157,7 +183,12 @@ pub struct FakeHarness {
 
 impl FakeHarness {
     pub fn new(platform: Platform) -> Self {
-        FakeHarness { adapter: Arc::new(RecordingAdapter::new(platform)) }
+        Self::of(RecordingAdapter::new(platform))
+    }
+
+    /// A harness over a configured adapter (capabilities, faults).
+    pub fn of(adapter: RecordingAdapter) -> Self {
+        FakeHarness { adapter: Arc::new(adapter) }
     }
 }
 
@@ -200,6 +231,50 @@ mod tests {
         let h = FakeHarness::new(Platform::Console);
         conformance::run_all(&h).await;
         assert_eq!(h.adapter.duplicates(), 1, "the dedupe check retried once");
+    }
+
+    fn rich() -> Capabilities {
+        Capabilities {
+            buttons: true,
+            reactions: true,
+            threads: true,
+            private_chats: true,
+            max_message_chars: 1000,
+            ..Capabilities::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn recording_adapter_with_every_capability_passes_conformance() {
+        let h = FakeHarness::of(RecordingAdapter::new(Platform::Matrix).with_capabilities(rich()));
+        conformance::run_all(&h).await;
+        assert_eq!(h.adapter.duplicates(), 1, "the dedupe check retried once");
+        let dm = Address::direct(Platform::Matrix, "fake-user");
+        assert_eq!(h.adapter.delivered_to(&dm).len(), 1, "the direct-message check ran");
+        let split =
+            h.adapter.delivered().into_iter().find(|m| m.id.starts_with("conf-split")).expect("split check ran");
+        assert!(h.adapter.message_ids(&split.id).unwrap().len() > 1, "the long text was split");
+    }
+
+    #[tokio::test]
+    async fn capabilities_default_to_plain_text_and_can_be_set() {
+        assert_eq!(RecordingAdapter::new(Platform::Telegram).capabilities(), Capabilities::default());
+        let a = RecordingAdapter::new(Platform::Telegram).with_capabilities(rich());
+        assert_eq!(a.capabilities(), rich());
+    }
+
+    #[tokio::test]
+    async fn a_text_past_the_split_length_reports_one_id_per_part() {
+        let caps = Capabilities { max_message_chars: 10, ..Capabilities::default() };
+        let a = RecordingAdapter::new(Platform::Telegram).with_capabilities(caps);
+        let to = Address::group(Platform::Telegram, "-100");
+        let one = a.deliver(&Outbound::reply("d1", to.clone(), "请按时参加团日活动。")).await.unwrap();
+        assert_eq!(one.message_ids.len(), 1, "ten characters fit");
+        let three = a.deliver(&Outbound::reply("d2", to.clone(), "青".repeat(21))).await.unwrap();
+        assert_eq!(three.message_ids.len(), 3);
+        assert_eq!(a.deliver(&Outbound::reply("d2", to, "青".repeat(21))).await.unwrap(), three, "retry");
+        assert_eq!(a.delivered_count(), 2, "each delivery is recorded once, whole");
+        assert_eq!(a.delivered()[1].body.chars().count(), 21);
     }
 
     #[tokio::test]

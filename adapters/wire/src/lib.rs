@@ -262,6 +262,74 @@ impl Outbound {
     }
 }
 
+/// What an adapter's platform can do, as the adapter delivers and reports it:
+/// the core asks [`Adapter::capabilities`] instead of branching on
+/// [`Platform`]. Each field states what the adapter itself does, not only
+/// what the platform could do (Telegram can edit messages, but no adapter
+/// edits, so `edits` is false there).
+///
+/// [`Capabilities::default`] is the most conservative answer, plain text
+/// only: every flag false and no split length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Capabilities {
+    /// Inline buttons are shown and pressable: a [`ButtonAction::Callback`]
+    /// press comes back as [`InboundKind::Button`]. When false the adapter
+    /// writes buttons out as text ("reply 收到", a link) and a person answers
+    /// with a message instead.
+    pub buttons: bool,
+    /// People can react to a message and the adapter reports it as
+    /// [`InboundKind::Reaction`] with `in_reply_to` naming the message.
+    pub reactions: bool,
+    /// Messages carry a subject line: [`Outbound::title`] becomes it,
+    /// [`Inbound::subject`] is filled, and replies are titled "Re: ..." as
+    /// mail clients do.
+    pub subjects: bool,
+    /// Replies are tied to the message they answer through `in_reply_to`: a
+    /// person's reply comes back naming it ([`Inbound::in_reply_to`]), so the
+    /// core can route answers to a notice's author. (Whether the platform also
+    /// shows the bot's [`Outbound::in_reply_to`] as a reply is in the
+    /// adapter's docs.)
+    pub threads: bool,
+    /// [`ButtonAction::StartPrivate`] opens a private chat with the bot that
+    /// carries the payload natively (a Telegram deep link). When false the
+    /// adapter writes "send `/start <payload>`" for the person to type.
+    pub deep_links: bool,
+    /// The bot can edit a message it sent.
+    pub edits: bool,
+    /// The bot can write to one person privately ([`ChatKind::Direct`]) on
+    /// this platform, not only in groups. (Telegram: only to people who have
+    /// started the bot.)
+    pub private_chats: bool,
+    /// The longest text, in characters of [`Outbound::plain_text`], that
+    /// always arrives as one message; longer text is split by the adapter into
+    /// several messages (several ids in [`Delivered`]), never refused. The
+    /// figure holds for any characters: where the platform counts in other
+    /// units (UTF-16 units, bytes of HTML) it is the worst case, so ordinary
+    /// text may fit more. 0 = the adapter never splits.
+    pub max_message_chars: usize,
+}
+
+impl Capabilities {
+    /// Plain text only: the same as [`Capabilities::default`].
+    pub const PLAIN_TEXT: Capabilities = Capabilities {
+        buttons: false,
+        reactions: false,
+        subjects: false,
+        threads: false,
+        deep_links: false,
+        edits: false,
+        private_chats: false,
+        max_message_chars: 0,
+    };
+
+    /// Whether `text` is sure to arrive as one message (see
+    /// [`Capabilities::max_message_chars`]).
+    pub fn fits_one_message(&self, text: &str) -> bool {
+        self.max_message_chars == 0 || text.chars().nth(self.max_message_chars).is_none()
+    }
+}
+
 /// A successful delivery: the platform's ids of what was posted (several when
 /// a long message was split), so replies to any of them can be routed back.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -330,6 +398,10 @@ pub async fn shutdown_signalled(shutdown: &mut Shutdown) {
 pub trait Adapter: Send + Sync + 'static {
     fn platform(&self) -> Platform;
 
+    /// What this adapter's platform can do (see [`Capabilities`]). The same
+    /// answer every time: the core may ask once and keep it.
+    fn capabilities(&self) -> Capabilities;
+
     /// Delivers one message. Called again with the same `Outbound::id` after a
     /// transient failure or a restart; the adapter must not post it twice
     /// where the platform can de-duplicate.
@@ -370,5 +442,36 @@ impl InboundEnvelope {
     pub fn with_commit(event: Inbound) -> (Self, tokio::sync::oneshot::Receiver<Outcome>) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         (InboundEnvelope { event, committed: Some(tx) }, rx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_capabilities_are_plain_text_only() {
+        let c = Capabilities::default();
+        assert_eq!(c, Capabilities::PLAIN_TEXT);
+        let flags = [c.buttons, c.reactions, c.subjects, c.threads, c.deep_links, c.edits, c.private_chats];
+        assert!(flags.iter().all(|f| !f), "{c:?}");
+        assert_eq!(c.max_message_chars, 0);
+    }
+
+    #[test]
+    fn fits_one_message_counts_characters_and_zero_means_no_limit() {
+        let c = Capabilities { max_message_chars: 4, ..Capabilities::default() };
+        assert!(c.fits_one_message(""));
+        assert!(c.fits_one_message("团日活动"), "four characters, twelve bytes");
+        assert!(!c.fits_one_message("团日活动!"));
+        assert!(Capabilities::default().fits_one_message(&"通知".repeat(100_000)));
+    }
+
+    #[test]
+    fn a_partial_description_deserializes_with_conservative_defaults() {
+        use serde::de::value::{Error, MapDeserializer};
+        let given = MapDeserializer::<_, Error>::new([("buttons", true), ("threads", true)].into_iter());
+        let c = Capabilities::deserialize(given).unwrap();
+        assert_eq!(c, Capabilities { buttons: true, threads: true, ..Capabilities::PLAIN_TEXT });
     }
 }
