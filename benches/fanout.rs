@@ -34,6 +34,9 @@ impl Adapter for Clock {
     fn platform(&self) -> Platform {
         self.platform
     }
+    fn capabilities(&self) -> treecast_wire::Capabilities {
+        treecast_wire::Capabilities::default()
+    }
     async fn deliver(&self, m: &Outbound) -> Result<Delivered, DeliveryError> {
         let mut s = self.sent.lock().unwrap();
         s.push((Instant::now(), m.to.id.clone()));

@@ -120,6 +120,9 @@ impl Adapter for Stamped {
     fn platform(&self) -> Platform {
         self.inner.platform()
     }
+    fn capabilities(&self) -> treecast_wire::Capabilities {
+        self.inner.capabilities()
+    }
     async fn deliver(&self, m: &Outbound) -> Result<Delivered, DeliveryError> {
         let start = Instant::now();
         let r = self.inner.deliver(m).await;
