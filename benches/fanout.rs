@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
+use treecast::app::App;
 use treecast::config::{Config, Limits};
 use treecast::notice::{Draft, NoticeRules};
-use treecast::app::App;
 use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Levels, Tree};
@@ -106,7 +106,11 @@ async fn main() {
     let branches = args.first().copied().unwrap_or(100);
     let tg_groups = args.get(1).copied().unwrap_or(2000);
     let dir = tempfile::tempdir().unwrap();
-    let rules = NoticeRules { footer: "精彩微博团，青春心连心".into(), max_attachment_bytes: 1 << 20, remind_before: Default::default() };
+    let rules = NoticeRules {
+        footer: "精彩微博团，青春心连心".into(),
+        max_attachment_bytes: 1 << 20,
+        remind_before: Default::default(),
+    };
     // BRANCHES = 0 runs (d) alone.
     if branches > 0 {
         let tree = national(dir.path(), branches);

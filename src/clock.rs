@@ -34,7 +34,8 @@ impl Clock {
 
     /// Moves a fixed clock forward (a system clock is left alone).
     pub fn advance(&self, secs: u64) {
-        let _ = self.fixed_ms.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| (t != 0).then_some(t + secs * 1000));
+        let _ =
+            self.fixed_ms.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| (t != 0).then_some(t + secs * 1000));
     }
 
     pub fn is_fixed(&self) -> bool {

@@ -26,38 +26,55 @@ impl Gateway {
     }
 
     /// Handles one event: state and answers are durable when this returns.
-    /// A failed commit is an error: nothing was promised to the sender.
+    /// A failed commit, or a store failure while handling, is an error:
+    /// nothing was promised to the sender.
     pub async fn handle(&self, ev: &Inbound) -> Result<Outcome> {
-        Ok(self.handle_batch(std::slice::from_ref(ev)).await?.remove(0))
+        let mut out = self.handle_batch(std::slice::from_ref(ev), &[true]).await?;
+        out.remove(0).ok_or_else(|| Error::Io(std::io::Error::other("the event could not be stored; offer it again")))
     }
 
     /// Handles events in order and commits them as a group: one flush makes
     /// every event's state and answers durable before any outcome is told.
-    pub async fn handle_batch(&self, events: &[Inbound]) -> Result<Vec<Outcome>> {
+    /// An event whose handling failed inside the store gets no outcome when
+    /// its adapter can offer it again (`can_retry`), so it is not lost;
+    /// otherwise its sender is told to try again later.
+    pub async fn handle_batch(&self, events: &[Inbound], can_retry: &[bool]) -> Result<Vec<Option<Outcome>>> {
         let mut outcomes = Vec::with_capacity(events.len());
         let mut replies = Vec::new();
-        for ev in events {
-            let handled = self.decide(ev);
-            outcomes.push(match &handled.rejected {
+        for (i, ev) in events.iter().enumerate() {
+            let handled = match self.decide(ev) {
+                Ok(h) => h,
+                Err(e) if can_retry.get(i).copied().unwrap_or(false) => {
+                    tracing::error!(error = %e, "could not handle an event; its adapter will offer it again");
+                    outcomes.push(None);
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not handle an event");
+                    Handled::say(
+                        ev,
+                        "系统繁忙，请稍后再试。 Sorry, something went wrong on our side; please try again later.",
+                    )
+                }
+            };
+            outcomes.push(Some(match &handled.rejected {
                 Some(reason) => Outcome::Rejected { reason: reason.clone() },
                 None => Outcome::Done,
-            });
+            }));
             replies.extend(handled.replies);
         }
         self.commit(replies).await?;
         Ok(outcomes)
     }
 
-    /// Routes one event; every error becomes one sentence for the sender.
-    fn decide(&self, ev: &Inbound) -> Handled {
+    /// Routes one event; an error of the sender's becomes one sentence for
+    /// them, a store failure is returned.
+    fn decide(&self, ev: &Inbound) -> Result<Handled> {
         let cx = Cx { ctx: &self.ctx, registry: &self.registry };
         match self.route(&cx, ev) {
-            Ok(h) => h,
-            Err(e @ (Error::Store(_) | Error::Corrupt(_) | Error::Io(_))) => {
-                tracing::error!(error = %e, "could not handle an event");
-                Handled::say(ev, "系统繁忙，请稍后再试。 Sorry, something went wrong on our side; please try again later.")
-            }
-            Err(e) => Handled::reject(ev, e.to_string()),
+            Ok(h) => Ok(h),
+            Err(e @ (Error::Store(_) | Error::Corrupt(_) | Error::Io(_) | Error::SchemaTooNew { .. })) => Err(e),
+            Err(e) => Ok(Handled::reject(ev, e.to_string())),
         }
     }
 
@@ -84,15 +101,18 @@ impl Gateway {
                 n = rx.recv_many(&mut buf, GROUP) => if n == 0 { return },
             }
             let (events, acks): (Vec<Inbound>, Vec<_>) = buf.drain(..).map(|e| (e.event, e.committed)).unzip();
-            match self.handle_batch(&events).await {
+            let can_retry: Vec<bool> = acks.iter().map(Option::is_some).collect();
+            match self.handle_batch(&events, &can_retry).await {
                 Ok(outcomes) => {
                     for (ack, outcome) in acks.into_iter().zip(outcomes) {
-                        if let Some(c) = ack {
-                            let _ = c.send(outcome);
+                        if let (Some(c), Some(o)) = (ack, outcome) {
+                            let _ = c.send(o);
                         }
                     }
                 }
-                Err(e) => tracing::error!(error = %e, events = events.len(), "could not commit a batch of events; adapters will offer them again"),
+                Err(e) => {
+                    tracing::error!(error = %e, events = events.len(), "could not commit a batch of events; adapters will offer them again")
+                }
             }
         }
     }
@@ -199,3 +219,6 @@ pub fn posting_tag(addr: &str) -> Option<(&str, &str)> {
     let (name, tag) = local.split_once('+')?;
     (!name.is_empty() && !tag.is_empty()).then_some((name, tag))
 }
+
+#[cfg(test)]
+mod tests;

@@ -282,3 +282,6 @@ pub enum Parsed<'r> {
 
 mod table;
 pub use table::Registry;
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,116 @@
+//! The event log: appended atomically with the change, read in order,
+//! handed to each subscriber once, compacted behind the slowest.
+
 use super::*;
+use crate::store::{abort, Keyspace, Store, Writes};
+
+fn posted(n: u64) -> Event {
+    Event::NoticePosted { notice: n, issuer: 1, author: 1, reminder_of: None }
+}
+
+/// A change (a marker row) and its event in one transaction.
+fn change(store: &Store, n: u64) {
+    store
+        .transact(&[Keyspace::Notices], |tx| {
+            tx.insert(Keyspace::Notices, &n.to_be_bytes(), b"x")?;
+            append(tx, n, &posted(n));
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn an_event_lands_with_its_change_or_not_at_all() {
+    let store = Store::temporary().unwrap();
+    change(&store, 1);
+    let failed = store.transact(&[Keyspace::Notices], |tx| {
+        tx.insert(Keyspace::Notices, &2u64.to_be_bytes(), b"x")?;
+        append(tx, 2, &posted(2));
+        Err::<(), _>(abort(Error::invalid("refused half way")))
+    });
+    assert!(failed.is_err());
+    store.inject_commit_failures(1);
+    assert!(store
+        .transact(&[], |tx| {
+            append(tx, 3, &posted(3));
+            Ok(())
+        })
+        .is_err());
+    let all = read(&store, 0, 100).unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!((all[0].seq, all[0].at_ms, &all[0].event), (1, 1, &posted(1)));
+    assert!(store.notices.get(2u64.to_be_bytes()).unwrap().is_none());
+    change(&store, 4);
+    assert_eq!(read(&store, 1, 100).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [2]);
+}
+
+/// Counts each event it sees in its own keyspace rows.
+fn counter(store: &Store, name: &str, upto: &mut Vec<u64>) -> usize {
+    catch_up(store, name, |batch| {
+        let mut w = Writes::default();
+        for r in batch {
+            upto.push(r.seq);
+            w.put(Keyspace::Threads, format!("{name}/{}", r.seq).into_bytes(), Vec::new());
+        }
+        Ok(w)
+    })
+    .unwrap()
+}
+
+#[test]
+fn each_subscriber_sees_each_event_once_from_its_own_position() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        for n in 1..=1200 {
+            change(&store, n);
+        }
+        let mut seen = Vec::new();
+        assert_eq!(counter(&store, "a", &mut seen), 1200);
+        assert_eq!(seen, (1..=1200).collect::<Vec<_>>());
+        assert_eq!(counter(&store, "a", &mut seen), 0, "nothing twice");
+        store.flush().unwrap();
+    }
+    // After a restart: "a" goes on from 1200, "b" starts from the beginning.
+    let store = Store::open(dir.path()).unwrap();
+    change(&store, 1201);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    assert_eq!(counter(&store, "a", &mut a), 1);
+    assert_eq!(a, [1201]);
+    assert_eq!(counter(&store, "b", &mut b), 1201);
+}
+
+#[test]
+fn a_failed_subscriber_commit_is_retried_without_doubling() {
+    let store = Store::temporary().unwrap();
+    for n in 1..=3 {
+        change(&store, n);
+    }
+    store.inject_commit_failures(1);
+    let mut seen = Vec::new();
+    assert!(catch_up(&store, "a", |batch| {
+        seen.extend(batch.iter().map(|r| r.seq));
+        Ok(Writes::default())
+    })
+    .is_err());
+    assert_eq!(store.position("a").unwrap(), 0, "the position moves only with the subscriber's writes");
+    assert_eq!(counter(&store, "a", &mut seen), 3);
+    assert_eq!(store.threads.scan_prefix(b"a/").count(), 3);
+}
+
+#[test]
+fn compaction_deletes_only_what_every_subscriber_passed_and_keeps_the_newest() {
+    let store = Store::temporary().unwrap();
+    for n in 1..=10 {
+        change(&store, n);
+    }
+    let mut v = Vec::new();
+    counter(&store, "a", &mut v);
+    assert_eq!(compact(&store, &["a", "b"]).unwrap(), 0, "b has seen nothing");
+    catch_up(&store, "b", |_| Ok(Writes::default())).unwrap();
+    assert_eq!(compact(&store, &["a", "b"]).unwrap(), 9);
+    assert_eq!(read(&store, 0, 100).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [10]);
+    // Numbering goes on after compaction, also across a reopen of the log state.
+    change(&store, 11);
+    assert_eq!(read(&store, 10, 100).unwrap()[0].seq, 11);
+}

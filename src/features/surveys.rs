@@ -36,8 +36,22 @@ pub const COMMANDS: &[CommandSpec] = &[
         who: Who::Anyone,
         changes_state: crate::registry::never,
     },
-    CommandSpec { name: "skip", aliases: &["跳过"], usage: "", help: "跳过本题 / skip this question", who: Who::Anyone, changes_state: crate::registry::never },
-    CommandSpec { name: "cancel", aliases: &["取消"], usage: "", help: "放弃作答 / stop answering", who: Who::Anyone, changes_state: crate::registry::never },
+    CommandSpec {
+        name: "skip",
+        aliases: &["跳过"],
+        usage: "",
+        help: "跳过本题 / skip this question",
+        who: Who::Anyone,
+        changes_state: crate::registry::never,
+    },
+    CommandSpec {
+        name: "cancel",
+        aliases: &["取消"],
+        usage: "",
+        help: "放弃作答 / stop answering",
+        who: Who::Anyone,
+        changes_state: crate::registry::never,
+    },
 ];
 
 /// The canonical name and arguments of a survey-related command line

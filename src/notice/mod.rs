@@ -390,4 +390,4 @@ pub fn channel_range(tree: &Tree, root: u32) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

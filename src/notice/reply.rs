@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, Inbound, Outbound, OutboundKind, Platform};
 
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::msgref::MsgRef;
 use crate::outbox::queue::{Fallback, Queued};
-use crate::events::{self, Event};
 use crate::store::{decode, encode, Keyspace, Writes};
 use crate::tree::{Org, Tree};
 
@@ -46,7 +46,8 @@ impl Tree {
     /// A notice's author and their private address.
     fn author_address(&self, author: u64) -> Result<(crate::tree::people::Person, Address)> {
         let p = self.person(author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
-        let to = p.private_address().ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+        let to =
+            p.private_address().ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
         Ok((p, to))
     }
 

@@ -19,8 +19,8 @@ use treecast_wire::{shutdown_signalled, Adapter, Delivered, DeliveryError, Outbo
 
 use crate::config::{Config, Limits};
 use crate::error::Result;
-use crate::notice::fanout::FanBatch;
 use crate::msgref::MsgRef;
+use crate::notice::fanout::FanBatch;
 use crate::tree::Tree;
 use limits::{backoff, PlatformLimits};
 use queue::Queued;

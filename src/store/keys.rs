@@ -35,18 +35,12 @@ pub fn read_u64(b: &[u8]) -> u64 {
 /// A big-endian u64 at `at` in a stored key or value; a short one is an
 /// error naming `what` (the keyspace or key), never a panic.
 pub fn read_u64_at(b: &[u8], at: usize, what: &str) -> Result<u64> {
-    b.get(at..at + 8)
-        .and_then(|s| s.try_into().ok())
-        .map(u64::from_be_bytes)
-        .ok_or_else(|| short(what, b, at + 8))
+    b.get(at..at + 8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| short(what, b, at + 8))
 }
 
 /// A big-endian u32 at `at`, like `read_u64_at`.
 pub fn read_u32_at(b: &[u8], at: usize, what: &str) -> Result<u32> {
-    b.get(at..at + 4)
-        .and_then(|s| s.try_into().ok())
-        .map(u32::from_be_bytes)
-        .ok_or_else(|| short(what, b, at + 4))
+    b.get(at..at + 4).and_then(|s| s.try_into().ok()).map(u32::from_be_bytes).ok_or_else(|| short(what, b, at + 4))
 }
 
 fn short(what: &str, b: &[u8], need: usize) -> Error {

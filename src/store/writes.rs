@@ -50,7 +50,10 @@ impl Writes {
     }
 
     /// Applies them inside a running transaction.
-    pub fn apply(&self, tx: &mut Tx) -> std::result::Result<(), sled::transaction::ConflictableTransactionError<crate::Error>> {
+    pub fn apply(
+        &self,
+        tx: &mut Tx,
+    ) -> std::result::Result<(), sled::transaction::ConflictableTransactionError<crate::Error>> {
         for (ks, k, v) in &self.ops {
             match v {
                 Some(v) => tx.insert(*ks, k, v)?,

@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::{ChatKind, Inbound, InboundKind};
 
 use crate::error::{Error, Result};
-use crate::registry::{reply_to, Handled};
 use crate::notice::NoticeRules;
+use crate::registry::{reply_to, Handled};
 use crate::store::{decode, encode};
 use crate::tree::people::Person;
 use crate::tree::Tree;
@@ -135,7 +135,11 @@ pub struct Surveys {
 
 impl Surveys {
     pub fn new(tree: Tree) -> Surveys {
-        let rules = NoticeRules { footer: crate::config::DEFAULT_FOOTER.into(), max_attachment_bytes: 0, remind_before: Default::default() };
+        let rules = NoticeRules {
+            footer: crate::config::DEFAULT_FOOTER.into(),
+            max_attachment_bytes: 0,
+            remind_before: Default::default(),
+        };
         Surveys {
             tree,
             inner: Arc::new(Inner {

@@ -60,7 +60,8 @@ impl Tree {
     /// The tree in `store`. An import that a crash interrupted is rolled
     /// back first, so every import is all rows or none.
     pub fn new(store: Store, levels: Levels) -> Result<Tree> {
-        let tree = Tree { store, levels: Arc::new(levels), clock: Clock::system(), write_lock: Arc::new(Mutex::new(())) };
+        let tree =
+            Tree { store, levels: Arc::new(levels), clock: Clock::system(), write_lock: Arc::new(Mutex::new(())) };
         if import::rollback(&tree)? {
             tracing::warn!("an unfinished tree import was rolled back; run it again");
         }

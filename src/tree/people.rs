@@ -51,7 +51,6 @@ pub enum Role {
     Member,
 }
 
-
 impl Tree {
     pub fn add_person(&self, name: &str) -> Result<Person> {
         let p = Person { id: self.store.next_id()?, name: name.trim().to_owned(), identities: vec![], preferred: None };

@@ -4,8 +4,8 @@ use treecast_wire::{Address, Platform};
 
 use super::auth::Action;
 use super::people::Role;
-use crate::codes::Grant;
 use super::*;
+use crate::codes::Grant;
 
 /// 全国 -> 湖南/湖北 -> 两所学校 -> 每校两个支部.
 pub(crate) const SMALL_CSV: &str = include_str!("../../config/sample-orgs.csv");

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use treecast::config::Config;
 use treecast::app::{App, Running};
+use treecast::config::Config;
 use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Org, Tree};

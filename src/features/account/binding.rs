@@ -60,7 +60,9 @@ pub(super) fn link(cx: &Cx, ev: &Inbound, person: Option<&Person>, code: Option<
         let code = cx.store().issue_code(Grant::Link { person: p.id }, cx.now() + 3600)?;
         return Ok(Handled::say(
             ev,
-            format!("请在一小时内在另一账号中发送 /link {code}。 Send /link {code} from your other account within an hour."),
+            format!(
+                "请在一小时内在另一账号中发送 /link {code}。 Send /link {code} from your other account within an hour."
+            ),
         ));
     };
     let Grant::Link { person: target } = cx.store().redeem_code(code, cx.now())? else {
@@ -93,10 +95,14 @@ pub(super) fn migrated(cx: &Cx, ev: &Inbound, new_id: &str) -> Result<Handled> {
     };
     cx.tree.migrate(ch.id, new_id)?;
     let org = cx.tree.require_id(ch.org)?;
-    tell_officials(cx, &org, &format!(
-        "{} 的群已升级为超级群，新编号 {}，绑定已自动更新。 {}'s group moved to {new_id}; the binding follows it.",
-        org.name, new_id, org.name
-    ))
+    tell_officials(
+        cx,
+        &org,
+        &format!(
+            "{} 的群已升级为超级群，新编号 {}，绑定已自动更新。 {}'s group moved to {new_id}; the binding follows it.",
+            org.name, new_id, org.name
+        ),
+    )
 }
 
 /// Private messages to the officials responsible for `org`.

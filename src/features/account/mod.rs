@@ -15,7 +15,14 @@ use crate::tree::people::Person;
 pub struct Account;
 
 const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "help", aliases: &["帮助", "h"], usage: "", help: "查看命令 / list the commands", who: Who::Anyone, changes_state: never },
+    CommandSpec {
+        name: "help",
+        aliases: &["帮助", "h"],
+        usage: "",
+        help: "查看命令 / list the commands",
+        who: Who::Anyone,
+        changes_state: never,
+    },
     CommandSpec {
         name: "start",
         aliases: &["开始"],
@@ -24,7 +31,14 @@ const COMMANDS: &[CommandSpec] = &[
         who: Who::Anyone,
         changes_state: |args| !args.is_empty(),
     },
-    CommandSpec { name: "whoami", aliases: &["我"], usage: "", help: "我的身份 / who the bot thinks you are", who: Who::Anyone, changes_state: never },
+    CommandSpec {
+        name: "whoami",
+        aliases: &["我"],
+        usage: "",
+        help: "我的身份 / who the bot thinks you are",
+        who: Who::Anyone,
+        changes_state: never,
+    },
     CommandSpec {
         name: "link",
         aliases: &["关联"],
@@ -33,7 +47,14 @@ const COMMANDS: &[CommandSpec] = &[
         who: Who::Anyone,
         changes_state: never,
     },
-    CommandSpec { name: "bind", aliases: &["绑定"], usage: "CODE", help: "绑定本群 / bind this group to an org", who: Who::Anyone, changes_state: never },
+    CommandSpec {
+        name: "bind",
+        aliases: &["绑定"],
+        usage: "CODE",
+        help: "绑定本群 / bind this group to an org",
+        who: Who::Anyone,
+        changes_state: never,
+    },
     CommandSpec {
         name: "invite",
         aliases: &["邀请"],
@@ -42,7 +63,14 @@ const COMMANDS: &[CommandSpec] = &[
         who: Who::Officials,
         changes_state: never,
     },
-    CommandSpec { name: "tree", aliases: &["组织"], usage: "[ORG]", help: "查看组织 / show an org", who: Who::Anyone, changes_state: never },
+    CommandSpec {
+        name: "tree",
+        aliases: &["组织"],
+        usage: "[ORG]",
+        help: "查看组织 / show an org",
+        who: Who::Anyone,
+        changes_state: never,
+    },
 ];
 
 impl Feature for Account {
@@ -58,14 +86,20 @@ impl Feature for Account {
                 Some(payload) => deep_link(cx, ev, payload),
                 None => Ok(Handled::say(
                     ev,
-                    format!("你好！这里是 treecast 团组织通知机器人。 This is treecast, the League's notice bot.\n\n{}", cx.registry.help_text()),
+                    format!(
+                        "你好！这里是 treecast 团组织通知机器人。 This is treecast, the League's notice bot.\n\n{}",
+                        cx.registry.help_text()
+                    ),
                 )),
             },
             "whoami" => Ok(Handled::say(ev, whoami(cx, ev, person.as_ref())?)),
             "link" => binding::link(cx, ev, person.as_ref(), inv.arg(0)),
             "bind" => match inv.arg(0) {
                 Some(code) => binding::bind(cx, ev, code),
-                None => Ok(Handled::say(ev, "/bind 需要团干部给你的绑定码：/bind CODE。 /bind needs the code an official gave you: /bind CODE")),
+                None => Ok(Handled::say(
+                    ev,
+                    "/bind 需要团干部给你的绑定码：/bind CODE。 /bind needs the code an official gave you: /bind CODE",
+                )),
             },
             "invite" => binding::invite(cx, ev, &cx.need_person(ev)?, inv.arg(0)),
             "tree" => Ok(Handled::say(ev, show_tree(cx, person.as_ref(), inv.arg(0))?)),

@@ -12,10 +12,8 @@ use crate::tree::people::Role;
 
 /// An acknowledgement from a bound chat's copy of notice `notice`.
 pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: bool) -> Result<Handled> {
-    let ch = cx
-        .tree
-        .channel(channel)?
-        .ok_or_else(|| Error::not_found("该群已不再绑定。 That chat is no longer bound."))?;
+    let ch =
+        cx.tree.channel(channel)?.ok_or_else(|| Error::not_found("该群已不再绑定。 That chat is no longer bound."))?;
     let org = cx.tree.require_id(ch.org)?;
     let person = cx.person(ev)?;
     let row = AckRow {
@@ -53,21 +51,22 @@ pub(super) fn command(cx: &Cx, ev: &Inbound, id: Option<&str>) -> Result<Handled
     let id = id.and_then(parse_notice_id);
     if let Some(ch) = cx.tree.channel_by_address(&ev.chat)? {
         let Some(id) = id else {
-            return Err(Error::invalid("请回复通知 /ack，或写明编号：/ack 42。 Reply /ack to the notice, or give its number: /ack 42"));
+            return Err(Error::invalid(
+                "请回复通知 /ack，或写明编号：/ack 42。 Reply /ack to the notice, or give its number: /ack 42",
+            ));
         };
         return in_channel(cx, ev, id, ch.id, true);
     }
     let p = cx.person(ev)?.ok_or_else(|| {
-        Error::denied("我还不认识你，请在团支部群里确认。 I do not know you yet; acknowledge in your branch's group instead.")
+        Error::denied(
+            "我还不认识你，请在团支部群里确认。 I do not know you yet; acknowledge in your branch's group instead.",
+        )
     })?;
     let id = id.ok_or_else(|| Error::invalid("请写明通知编号：/ack 42。 Give the notice's number: /ack 42"))?;
-    let branch = cx
-        .tree
-        .roles_of(p.id)?
-        .into_iter()
-        .find(|(_, r)| *r == Role::Member)
-        .map(|(o, _)| o)
-        .ok_or_else(|| Error::denied("只有团支部成员可以私下确认。 Only a branch member can acknowledge from a private chat."))?;
+    let branch =
+        cx.tree.roles_of(p.id)?.into_iter().find(|(_, r)| *r == Role::Member).map(|(o, _)| o).ok_or_else(|| {
+            Error::denied("只有团支部成员可以私下确认。 Only a branch member can acknowledge from a private chat.")
+        })?;
     cx.tree.check(p.id, Action::Acknowledge, &branch)?;
     let row = AckRow { person: Some(p.id), by: p.name.clone(), via: ev.chat.platform, at: cx.now() };
     let (root, fresh) = cx.tree.acknowledge(id, &branch, row)?;

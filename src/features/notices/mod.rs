@@ -16,12 +16,13 @@ use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
 use crate::notice::ack::is_ack_text;
 use crate::notice::{Draft, REMIND_JOB};
-use crate::registry::{always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
+use crate::registry::{
+    always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who,
+};
 use crate::schedule::Job;
 use crate::store::Writes;
 
 pub struct Notices;
-
 
 const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
@@ -77,7 +78,10 @@ impl Feature for Notices {
             "status" => {
                 let p = cx.need_person(ev)?;
                 let Some(id) = inv.arg(0) else {
-                    return Ok(Handled::say(ev, "/status 需要通知编号：/status 42。 /status needs a notice number: /status 42"));
+                    return Ok(Handled::say(
+                        ev,
+                        "/status 需要通知编号：/status 42。 /status needs a notice number: /status 42",
+                    ));
                 };
                 let id = notice_id(id)?;
                 let st = cx.tree.status(Some(p.id), id, inv.arg(1), 20)?;
@@ -86,7 +90,10 @@ impl Feature for Notices {
             "remind" => {
                 let p = cx.need_person(ev)?;
                 let Some(id) = inv.arg(0) else {
-                    return Ok(Handled::say(ev, "/remind 需要通知编号：/remind 42。 /remind needs a notice number: /remind 42"));
+                    return Ok(Handled::say(
+                        ev,
+                        "/remind 需要通知编号：/remind 42。 /remind needs a notice number: /remind 42",
+                    ));
                 };
                 let id = notice_id(id)?;
                 let r = cx.tree.remind(p.id, id)?;
@@ -117,7 +124,10 @@ impl Feature for Notices {
                 let q = cx.tree.relay_reply(ev, notice, channel)?;
                 let mut h = Handled::queued(vec![q]);
                 if ev.chat.kind != ChatKind::Group {
-                    h.replies.push(crate::registry::reply_to(ev, "已转给通知发布人。 Your reply was passed to the notice's author."));
+                    h.replies.push(crate::registry::reply_to(
+                        ev,
+                        "已转给通知发布人。 Your reply was passed to the notice's author.",
+                    ));
                 }
                 Ok(h)
             }

@@ -25,15 +25,20 @@ pub(super) fn command(cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled
     }
     let p = cx.need_person(ev)?;
     if ev.chat.kind == ChatKind::Group {
-        return Err(Error::invalid("请在与机器人的私聊中发布通知，不要在群里。 Post notices in a private chat with the bot, not in a group."));
+        return Err(Error::invalid(
+            "请在与机器人的私聊中发布通知，不要在群里。 Post notices in a private chat with the bot, not in a group.",
+        ));
     }
     let org = cx.official_org(&p, org)?;
     let n = cx.tree.post(p.id, chat_draft(org.code.clone(), title, inv.body.clone()), &cx.rules())?;
     let (channels, _) = cx.tree.expected(&n.target, &org)?;
-    Ok(Handled::say(ev, format!(
+    Ok(Handled::say(
+        ev,
+        format!(
         "通知 #{} 已发布，正在发往 {} 个渠道。 Notice #{} is going out to {} channels. /status {} shows its progress.",
         n.id, channels, n.id, channels, n.id
-    )))
+    ),
+    ))
 }
 
 /// `notice+CODE@…`: an official posts by mail; subject = title, text = body.
@@ -55,10 +60,8 @@ pub(super) fn by_mail(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
         ..Draft::default()
     };
     if !ev.sender.verified {
-        let what = format!(
-            "发布通知《{}》到 {} / post the notice \"{}\" to {}",
-            draft.title, org.name, draft.title, org.name
-        );
+        let what =
+            format!("发布通知《{}》到 {} / post the notice \"{}\" to {}", draft.title, org.name, draft.title, org.name);
         return crate::confirm::ask(cx, ev, Grant::ConfirmPost { person: p.id, draft }, &what);
     }
     publish(cx, ev, p.id, draft)

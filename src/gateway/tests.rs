@@ -1,0 +1,63 @@
+//! The dispatcher's promise to adapters: an outcome only for what is stored.
+
+use tokio::sync::{mpsc, watch};
+use treecast_wire::{Inbound, InboundEnvelope, Outcome};
+
+use crate::notice::tests::{bed, Bed};
+
+/// Sends `ev` the way the email adapter does and waits for the outcome;
+/// None when the gateway dropped it (the adapter reads the mail again).
+async fn offer(tx: &mpsc::Sender<InboundEnvelope>, ev: Inbound) -> Option<Outcome> {
+    let (env, outcome) = InboundEnvelope::with_commit(ev);
+    tx.send(env).await.unwrap();
+    outcome.await.ok()
+}
+
+#[tokio::test]
+async fn a_failed_commit_reaches_the_adapter_as_not_handled_and_the_retry_is_stored_once() {
+    let b = bed().await;
+    let (tx, rx) = mpsc::channel(8);
+    let (stop, sd) = watch::channel(false);
+    let serving = tokio::spawn(b.gw.clone().serve(rx, sd));
+    let post = || {
+        let mut ev = Inbound::text(Bed::dm("hnu"), "hnu", "/notice 提交失败测试\n正文");
+        ev.message_id = "<m1@mail.test>".into();
+        ev
+    };
+    let notices = |b: &Bed| b.tree.store.notices.len();
+    let before = notices(&b);
+
+    // The notice's own write fails: no outcome, nothing stored, no answer.
+    // (Settled first, so no background commit takes the injected failure.)
+    b.settle().await;
+    b.tree.store.inject_commit_failures(1);
+    assert_eq!(offer(&tx, post()).await, None);
+    assert_eq!(notices(&b), before);
+
+    // The group flush fails after a reading command: no outcome either.
+    b.settle().await;
+    b.tree.store.inject_commit_failures(1);
+    assert_eq!(offer(&tx, Inbound::text(Bed::dm("hnu"), "hnu", "/whoami")).await, None);
+
+    // Offered again, as the email adapter does: stored once, answered once.
+    assert_eq!(offer(&tx, post()).await, Some(Outcome::Done));
+    assert_eq!(notices(&b), before + 1);
+    b.settle().await;
+    let answers: Vec<_> = b.to(&Bed::dm("hnu")).into_iter().filter(|m| m.body.contains("going out to")).collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    stop.send(true).unwrap();
+    serving.await.unwrap();
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_store_failure_without_a_retrying_adapter_still_answers_the_sender() {
+    let b = bed().await;
+    b.settle().await;
+    b.tree.store.inject_commit_failures(1);
+    let out = b.gw.handle_batch(&[Inbound::text(Bed::dm("hnu"), "hnu", "/notice 标题\n正文")], &[false]).await;
+    assert_eq!(out.unwrap(), [Some(Outcome::Done)]);
+    b.settle().await;
+    assert!(b.to(&Bed::dm("hnu")).iter().any(|m| m.body.contains("try again later")));
+    b.stop().await;
+}
