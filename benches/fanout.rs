@@ -1,7 +1,7 @@
 //! Fan-out benchmarks on the national tree, each beside its yardstick:
 //! (a) posting a national notice until durable vs a raw sled batch of one
 //! row per channel; (b) post to first delivery; (c) worker throughput with
-//! limits off (state recorded) vs raw sled writes of the same state;
+//! limits off (state and its events recorded) vs raw sled writes of the same state;
 //! (d) Telegram's default limits: achieved rate as a share of the limit and
 //! violations; (e) `notice status` mid-fan-out.
 //! Run: `cargo bench --bench fanout [-- BRANCHES [TELEGRAM_GROUPS]]`
@@ -182,8 +182,11 @@ async fn main() {
         let mem_worker = mem();
         // Yardstick: raw sled writes of the same state (a row per channel, one
         // msgref per channel, batches of 256 like the worker's, flush at the end).
+        // With the event log, each batch also appends one event row listing
+        // its 256 (channel, org) pairs, as the worker does.
         let fan = raw_db.open_tree("fan").unwrap();
         let refs = raw_db.open_tree("refs").unwrap();
+        let events = raw_db.open_tree("events").unwrap();
         let t = Instant::now();
         let (mut b1, mut b2) = (sled::Batch::default(), sled::Batch::default());
         for c in 0..channels as u64 {
@@ -195,6 +198,7 @@ async fn main() {
             if c % 256 == 255 {
                 fan.apply_batch(std::mem::take(&mut b1)).unwrap();
                 refs.apply_batch(std::mem::take(&mut b2)).unwrap();
+                events.insert(c.to_be_bytes(), &[3u8; 256 * 12][..]).unwrap();
             }
         }
         fan.apply_batch(b1).unwrap();

@@ -14,10 +14,11 @@ use crate::store::{decode, encode, Keyspace, RawEvent, Store, Tx, Writes};
 pub enum Event {
     /// A notice (or a reminder) was posted and will fan out.
     NoticePosted { notice: u64, issuer: u32, author: u64, reminder_of: Option<u64> },
-    /// One copy reached one channel.
-    Delivered { notice: u64, channel: u64, org: u32 },
-    /// One copy will never reach its channel.
-    DeliveryFailed { notice: u64, channel: u64, org: u32, reason: String },
+    /// Copies of a notice reached these (channel, org)s; one event per
+    /// worker commit (a few hundred deliveries), not per delivery.
+    Delivered { notice: u64, to: Vec<(u64, u32)> },
+    /// Copies that will never reach their channels: (channel, org, reason).
+    DeliveryFailed { notice: u64, failed: Vec<(u64, u32, String)> },
     /// A notice's fan-out has resolved every channel.
     FanoutFinished { notice: u64 },
     /// An org acknowledged a notice (first acknowledgement only).

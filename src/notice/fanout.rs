@@ -103,16 +103,19 @@ impl Store {
     }
 }
 
-/// A group of fan-out writes the worker commits at once, with one event
-/// per resolved delivery in the same transaction.
+/// A group of fan-out writes the worker commits at once, with the events of
+/// the deliveries it resolves (one per notice and outcome) in the same
+/// transaction.
 #[derive(Default)]
 pub struct FanBatch {
     writes: Writes,
+    sent: std::collections::BTreeMap<u64, Vec<(u64, u32)>>,
+    failed: std::collections::BTreeMap<u64, Vec<(u64, u32, String)>>,
     pub len: usize,
 }
 
 impl FanBatch {
-    pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow, at_ms: u64) {
+    pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow) {
         let fan = Keyspace::Fanout;
         self.writes.put(fan, keys::fan_u64(notice, fan::DELIVERY, channel), encode(row));
         let retry = keys::fan_u64(notice, fan::RETRY, channel);
@@ -123,13 +126,11 @@ impl FanBatch {
             // absent key still costs sled a write.
             self.writes.remove(fan, retry);
         }
-        let org = row.org;
         match &row.state {
-            DeliveryState::Sent { .. } => emit(&mut self.writes, at_ms, &Event::Delivered { notice, channel, org }),
+            DeliveryState::Sent { .. } => self.sent.entry(notice).or_default().push((channel, row.org)),
             DeliveryState::Failed { reason } => {
                 self.writes.put(fan, keys::fan_u64(notice, fan::FAILED, channel), Vec::new());
-                let e = Event::DeliveryFailed { notice, channel, org, reason: reason.clone() };
-                emit(&mut self.writes, at_ms, &e);
+                self.failed.entry(notice).or_default().push((channel, row.org, reason.clone()));
             }
             DeliveryState::Retry { .. } => {}
         }
@@ -145,7 +146,14 @@ impl FanBatch {
         self.writes.put(Keyspace::Fanout, keys::fan(notice, fan::CURSOR), encode(c));
     }
 
-    pub fn commit(self, store: &Store) -> Result<()> {
+    /// Commits the rows with their events, stamped `at_ms`.
+    pub fn commit(mut self, store: &Store, at_ms: u64) -> Result<()> {
+        for (notice, to) in std::mem::take(&mut self.sent) {
+            emit(&mut self.writes, at_ms, &Event::Delivered { notice, to });
+        }
+        for (notice, failed) in std::mem::take(&mut self.failed) {
+            emit(&mut self.writes, at_ms, &Event::DeliveryFailed { notice, failed });
+        }
         store.commit(&self.writes)
     }
 }

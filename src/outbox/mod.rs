@@ -480,7 +480,7 @@ impl Worker {
         for run in self.runs.values_mut() {
             run.write_progress(&mut batch);
         }
-        batch.commit(&tree.store)?;
+        batch.commit(&tree.store, tree.clock.now_ms())?;
         Ok(())
     }
 }

@@ -261,7 +261,6 @@ impl Run {
     }
 
     pub fn resolve_sent(&mut self, tree: &Tree, batch: &mut FanBatch, job: &Job, ids: Vec<String>) -> Result<()> {
-        let now_ms = tree.clock.now_ms();
         let (ch, tries, pos, counted) = Self::parts(job);
         let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
         let row = DeliveryRow {
@@ -269,7 +268,7 @@ impl Run {
             tries: tries + 1,
             org: ch.org,
         };
-        batch.row(self.notice.id, ch.id, &row, now_ms);
+        batch.row(self.notice.id, ch.id, &row);
         self.bump(tree, &counted, 1, 0)?;
         self.outstanding -= 1;
         self.mark_resolved(pos);
@@ -277,11 +276,10 @@ impl Run {
     }
 
     pub fn resolve_failed(&mut self, tree: &Tree, batch: &mut FanBatch, job: &Job, reason: String) -> Result<()> {
-        let now_ms = tree.clock.now_ms();
         let (ch, tries, pos, counted) = Self::parts(job);
         let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
         let row = DeliveryRow { state: DeliveryState::Failed { reason }, tries: tries + 1, org: ch.org };
-        batch.row(self.notice.id, ch.id, &row, now_ms);
+        batch.row(self.notice.id, ch.id, &row);
         self.bump(tree, &counted, 0, 1)?;
         self.outstanding -= 1;
         self.mark_resolved(pos);
@@ -289,10 +287,9 @@ impl Run {
     }
 
     pub fn resolve_retry(&mut self, batch: &mut FanBatch, job: &Job, next_at_ms: u64, reason: String) -> Result<()> {
-        let now_ms = next_at_ms;
         let (ch, tries, pos, _) = Self::parts(job);
         let row = DeliveryRow { state: DeliveryState::Retry { next_at_ms, reason }, tries: tries + 1, org: ch.org };
-        batch.row(self.notice.id, ch.id, &row, now_ms);
+        batch.row(self.notice.id, ch.id, &row);
         self.mark_resolved(pos);
         Ok(())
     }

@@ -1,0 +1,186 @@
+//! `treecast demo`: the whole story on embedded defaults. The national tree
+//! in a temporary store, every class branch with a chat, a national notice
+//! fanned out with a progress bar, then one province's notice by email,
+//! replies relayed privately, acknowledgements and the status roll-up, a
+//! micro-survey answered in two private chats and its roll-up. All
+//! chats are shown by the console adapter, whatever platform they stand for.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::watch;
+use treecast_wire::{Adapter, Address, Inbound, Platform};
+
+use crate::app::App;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Result;
+use crate::gateway::Gateway;
+use crate::store::Store;
+use crate::tree::people::Role;
+use crate::tree::{generate, import, Tree};
+
+mod acts;
+
+pub struct DemoOptions {
+    pub schools: PathBuf,
+    pub branches: usize,
+}
+
+/// The chats the demo prints (everything else is delivered silently).
+pub const SHOWN: &[&str] =
+    &["-1001001", "!branchB:localhost", "branch-c@lists.example.test", OFFICIAL_MAIL, "5001", "@student.b:localhost"];
+
+/// The 湖南 official's mailbox.
+const OFFICIAL_MAIL: &str = "hunan.official@example.test";
+
+/// A mail from the 湖南 official to the bot.
+fn official_mail(text: impl Into<String>) -> Inbound {
+    Inbound::text(Address::direct(Platform::Email, OFFICIAL_MAIL), OFFICIAL_MAIL, text)
+}
+
+fn step(n: u32, text: &str) {
+    println!("\n━━ {n}. {text}");
+}
+
+fn took(t: Instant) {
+    println!("({:.1} s)", t.elapsed().as_secs_f64());
+}
+
+/// Runs the demo with `chats` standing in for every platform.
+pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
+    let started = Instant::now();
+    let cfg = Config::default();
+    let tree = Tree::new(Store::temporary()?, cfg.levels())?;
+    build_tree(&tree, &opts)?;
+    let bound = bind_chats(&tree)?;
+    let people = people(&tree)?;
+    let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
+    for p in Platform::ALL {
+        adapters.insert(p, chats.clone());
+    }
+    let mut ocfg = cfg.clone();
+    // Every chat here is the local console; Telegram's limits would only pace the show.
+    for p in Platform::ALL {
+        ocfg.limits.insert(p, crate::config::Limits::OFF);
+    }
+    let app = App::new(tree.clone(), ocfg, Clock::system())?;
+    let (stop, rx) = watch::channel(false);
+    let running = app.start_workers(adapters, rx);
+    let show = acts::Show {
+        surveys: crate::cli::surveys(&tree, &app.ctx.config),
+        stats: running.stats.clone(),
+        gw: app.gateway.clone(),
+        app,
+        tree,
+        people,
+        bound,
+    };
+    show.play().await?;
+    stop.send(true).ok();
+    running.join().await?;
+    println!("\ndemo finished in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Step 1: the national tree from the list of universities.
+fn build_tree(tree: &Tree, opts: &DemoOptions) -> Result<()> {
+    step(1, "The national tree: 共青团中央学校部 -> 31 provinces -> 2,756 universities -> class branches");
+    let schools = generate::read_schools(&opts.schools)?;
+    let csv = generate::national_csv(&schools, opts.branches);
+    let t = Instant::now();
+    let pb = crate::cli::progress(0, "importing");
+    let report = import::import_string(tree, "generated", csv, Some(&pb))?;
+    pb.finish_and_clear();
+    println!("{report}\n{}", crate::cli::tree_stats(tree)?);
+    took(t);
+    Ok(())
+}
+
+/// Step 2: a console chat for every branch; three 湖南大学 branches on
+/// Telegram, Matrix and a mailing list. Returns those three addresses.
+fn bind_chats(tree: &Tree) -> Result<[Address; 3]> {
+    let t = Instant::now();
+    step(2, "Every class branch has a group chat; three branches of 湖南大学 use Telegram, Matrix and a mailing list");
+    let a = tree.require("4143010532-001")?;
+    let b = tree.require("4143010532-002")?;
+    let c = tree.require("4143010532-003")?;
+    let special = [a.id, b.id, c.id];
+    let mut pairs = Vec::new();
+    for o in tree.subtree(&tree.require("CN")?) {
+        let o = o?;
+        if o.level == 3 && !special.contains(&o.id) {
+            let addr = Address::group(Platform::Console, o.code.clone());
+            pairs.push((o, addr));
+        }
+    }
+    let bound = tree.bind_bulk(pairs)?;
+    let tg = Address::group(Platform::Telegram, "-1001001");
+    let mx = Address::group(Platform::Matrix, "!branchB:localhost");
+    let list = Address::list("branch-c@lists.example.test", vec!["c1@example.test".into(), "c2@example.test".into()]);
+    tree.bind(&a, tg.clone())?;
+    tree.bind(&b, mx.clone())?;
+    tree.bind(&c, list.clone())?;
+    println!(
+        "{bound} console group chats bound, plus:\n  {} -> {tg}\n  {} -> {mx}\n  {} -> {list}",
+        a.name, b.name, c.name
+    );
+    println!("{}", crate::cli::tree_show(tree, &a.code)?);
+    took(t);
+    Ok([tg, mx, list])
+}
+
+/// Hands one event to the gateway; a failed commit ends the demo.
+async fn handle(gw: &Gateway, ev: &Inbound) -> Result<()> {
+    gw.handle(ev).await.map(|_| ())
+}
+
+fn last_notice(tree: &Tree) -> Result<u64> {
+    Ok(tree.store.notices.last()?.map(|(k, _)| crate::store::keys::read_u64(&k)).unwrap_or(0))
+}
+
+/// The newest platform message id recorded as a relay to a notice author.
+fn last_msgref_to(tree: &Tree, platform: Platform) -> Result<String> {
+    let prefix = [crate::store::keys::platform_byte(platform)];
+    let mut newest = None;
+    for kv in tree.store.msgref.scan_prefix(prefix) {
+        let (k, v) = kv?;
+        if let crate::msgref::MsgRef::Thread { thread, to_author: true } = crate::store::decode(&v)? {
+            if newest.as_ref().is_none_or(|(t, _)| thread > *t) {
+                newest = Some((thread, String::from_utf8_lossy(&k[1..]).into_owned()));
+            }
+        }
+    }
+    Ok(newest.map(|(_, id)| id).unwrap_or_default())
+}
+
+fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
+    let mut out = HashMap::new();
+    let mut add = |key: &'static str, name: &str, ident: (Platform, &str), role: Role, org: &str| -> Result<()> {
+        let p = tree.add_person(name)?;
+        tree.add_identity(p.id, ident.0, ident.1)?;
+        tree.grant(p.id, &tree.require(org)?, role)?;
+        out.insert(key, p.id);
+        Ok(())
+    };
+    add("national", "王老师 (团中央学校部)", (Platform::Console, "wang.national"), Role::Official, "CN")?;
+    add("hunan", "湖南省团委学校部 张老师", (Platform::Email, OFFICIAL_MAIL), Role::Official, "43")?;
+    add("li", "李明", (Platform::Telegram, "5001"), Role::Member, "4143010532-001")?;
+    add("b", "赵敏", (Platform::Matrix, "@student.b:localhost"), Role::Member, "4143010532-002")?;
+    Ok(out)
+}
+
+trait ParentCode {
+    fn parent_code(&self, tree: &Tree) -> Result<String>;
+}
+
+impl ParentCode for crate::tree::Org {
+    fn parent_code(&self, tree: &Tree) -> Result<String> {
+        Ok(match self.parent {
+            Some(p) => tree.require_id(p)?.code,
+            None => self.code.clone(),
+        })
+    }
+}
