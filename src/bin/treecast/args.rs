@@ -1,0 +1,186 @@
+//! The command line's words: every subcommand and flag, with its help.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "treecast", version, about = "Notices down the League tree; replies, acks and surveys back up")]
+pub struct Args {
+    /// Config file (default: treecast.toml if present, else built-in defaults).
+    #[arg(long, global = true, env = "TREECAST_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub enum Cmd {
+    /// Tell the whole story on embedded defaults (no account anywhere).
+    Demo {
+        /// Class branches generated per school.
+        #[arg(long, default_value_t = 100)]
+        branches: usize,
+        /// The school list.
+        #[arg(long, default_value = "config/universities.csv")]
+        schools: PathBuf,
+    },
+    /// Run the gateway with the adapters the config enables.
+    Serve,
+    /// The org tree.
+    #[command(subcommand)]
+    Tree(TreeCmd),
+    /// Channels of an org.
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// People, identities and roles.
+    #[command(subcommand)]
+    Person(PersonCmd),
+    /// Notices.
+    #[command(subcommand)]
+    Notice(NoticeCmd),
+    /// Micro-surveys (微调查).
+    #[command(subcommand)]
+    Survey(SurveyCmd),
+}
+
+#[derive(Subcommand)]
+pub enum TreeCmd {
+    /// Import orgs from a CSV (code, name, level, parent_code); all rows or none.
+    Import { file: PathBuf },
+    /// Build the national tree from the real school list.
+    Generate {
+        #[arg(long, default_value = "config/universities.csv")]
+        schools: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        branches: usize,
+        /// Write the import CSV here instead of importing it.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Orgs per level.
+    Stats,
+    /// An org, its parents and children.
+    Show { code: String },
+    /// Move an org (and its subtree) under another parent.
+    Move { code: String, parent: String },
+    /// Rename an org (naming rules apply).
+    Rename { code: String, name: String },
+    /// Delete an org; refused while it has children unless --cascade.
+    Delete {
+        code: String,
+        #[arg(long)]
+        cascade: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrgCmd {
+    /// Give every org of a level a console group chat (trials, tests, demos).
+    BindConsole {
+        #[arg(long, default_value = "branch")]
+        level: String,
+    },
+    /// A one-time code; `/bind CODE` in a group binds it to the org.
+    Invite { code: String },
+    /// Bind a mailing list (addresses) to an org.
+    BindList {
+        code: String,
+        /// The list's own address (To: of list mail).
+        #[arg(long)]
+        list: String,
+        /// Member addresses, comma separated (empty: mail the list address).
+        #[arg(long, value_delimiter = ',')]
+        members: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PersonCmd {
+    /// Add a person (or add to the person owning one of the identities).
+    Add {
+        name: String,
+        /// platform:user, repeatable (email:li@x.edu.cn, telegram:12345, matrix:@li:x.org).
+        #[arg(long = "id")]
+        identities: Vec<String>,
+        /// Official of these org codes.
+        #[arg(long)]
+        official: Vec<String>,
+        /// Member of these branch codes.
+        #[arg(long)]
+        member: Vec<String>,
+        /// Platform for private messages.
+        #[arg(long)]
+        prefer: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum NoticeCmd {
+    /// Post a notice (delivered by `treecast serve`).
+    Post {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        body_file: PathBuf,
+        /// The posting official, as platform:user.
+        #[arg(long)]
+        author: String,
+        /// Only these levels (keys), comma separated.
+        #[arg(long, value_delimiter = ',')]
+        levels: Vec<String>,
+        /// Only these child orgs, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Leave out these orgs' subtrees, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        exclude: Vec<String>,
+        /// Do not ask for acknowledgements.
+        #[arg(long)]
+        no_ack: bool,
+        /// Acknowledge by, "YYYY-MM-DD HH:MM" Beijing time.
+        #[arg(long)]
+        deadline: Option<String>,
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+    },
+    /// Delivered / acknowledged / failed rolled up per level.
+    Status {
+        id: u64,
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SurveyCmd {
+    /// Check a definition file and print every problem as FILE:LINE.
+    Check { file: PathBuf },
+    /// Launch a survey to an org's subtree (announced by `treecast serve`).
+    Launch {
+        file: PathBuf,
+        /// Audience org code (default: the file's `[audience] org`).
+        #[arg(long)]
+        org: Option<String>,
+        /// The launching official, as platform:user.
+        #[arg(long)]
+        by: String,
+    },
+    /// Launched surveys, newest last.
+    List,
+    /// Results rolled up the tree; optionally exported.
+    Results {
+        id: u64,
+        /// Only this org's subtree.
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+    },
+    /// Close a survey now.
+    Close { id: u64 },
+}

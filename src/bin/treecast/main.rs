@@ -1,0 +1,162 @@
+//! treecast's command line: parse, load config, open the store, build the
+//! adapters the config enables, run. The only place concrete adapters are named.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+mod args;
+mod platforms;
+
+use anyhow::Context;
+use args::{Args, Cmd, NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
+use clap::Parser;
+use tokio::sync::watch;
+use treecast::config::Config;
+use treecast::{cli, demo};
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(p) => Ok(Config::load(p)?),
+        None if Path::new("treecast.toml").exists() => Ok(Config::load(Path::new("treecast.toml"))?),
+        None => Ok(Config::default()),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    if let Err(e) = run(Args::parse()).await {
+        eprintln!("treecast: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let cfg = load_config(args.config.as_deref())?;
+    let out = match args.cmd {
+        Cmd::Demo { branches, schools } => return run_demo(schools, branches).await,
+        Cmd::Serve => return serve(cfg).await,
+        Cmd::Tree(t) => {
+            let tree = cli::open_tree(&cfg)?;
+            match t {
+                TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
+                TreeCmd::Generate { schools, branches, csv } => {
+                    cli::tree_generate(&tree, &schools, branches, csv.as_deref())?
+                }
+                TreeCmd::Stats => cli::tree_stats(&tree)?,
+                TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
+                TreeCmd::Move { code, parent } => {
+                    format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?)
+                }
+                TreeCmd::Rename { code, name } => {
+                    format!("renamed: {}", tree.rename(&code, &name)?.name)
+                }
+                TreeCmd::Delete { code, cascade } => {
+                    format!("deleted {} orgs", tree.delete(&code, cascade)?)
+                }
+            }
+        }
+        Cmd::Org(o) => {
+            let tree = cli::open_tree(&cfg)?;
+            match o {
+                OrgCmd::Invite { code } => cli::org_invite(&tree, &cfg, &code)?,
+                OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
+                OrgCmd::BindList { code, list, members } => cli::org_bind_list(&tree, &code, &list, &members)?,
+            }
+        }
+        Cmd::Person(PersonCmd::Add { name, identities, official, member, prefer }) => {
+            let tree = cli::open_tree(&cfg)?;
+            cli::person_add(&tree, &cli::NewPerson { name, identities, official, member, prefer })?
+        }
+        Cmd::Notice(n) => {
+            let tree = cli::open_tree(&cfg)?;
+            match n {
+                NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
+                    let body = std::fs::read_to_string(&body_file)
+                        .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+                    cli::notice_post(
+                        &tree,
+                        &cfg,
+                        cli::PostArgs {
+                            org,
+                            title,
+                            body,
+                            author,
+                            levels,
+                            only,
+                            exclude,
+                            no_ack,
+                            deadline,
+                            attachments: attach,
+                        },
+                    )?
+                }
+                NoticeCmd::Status { id, org } => cli::notice_status(&tree, id, org.as_deref())?,
+            }
+        }
+        Cmd::Survey(c) => {
+            let tree = cli::open_tree(&cfg)?;
+            let surveys = cli::surveys(&tree, &cfg);
+            match c {
+                SurveyCmd::Check { file } => cli::survey_check(&file)?,
+                SurveyCmd::Launch { file, org, by } => cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?,
+                SurveyCmd::List => cli::survey_list(&tree, &surveys)?,
+                SurveyCmd::Results { id, org, csv, xlsx } => {
+                    cli::survey_results(&surveys, id, org.as_deref(), csv.as_deref(), xlsx.as_deref())?
+                }
+                SurveyCmd::Close { id } => cli::survey_close(&tree, &surveys, id)?,
+            }
+        }
+    };
+    println!("{out}");
+    Ok(())
+}
+
+async fn run_demo(schools: PathBuf, branches: usize) -> anyhow::Result<()> {
+    #[cfg(feature = "console")]
+    {
+        let console = treecast_console::ConsoleAdapter::new(treecast_console::Settings {
+            show_only: Some(demo::SHOWN.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        })?;
+        demo::run(demo::DemoOptions { schools, branches }, Arc::new(console)).await?;
+        Ok(())
+    }
+    #[cfg(not(feature = "console"))]
+    {
+        let _ = (schools, branches);
+        anyhow::bail!("this build has no console adapter; build with --features console")
+    }
+}
+
+async fn serve(cfg: Config) -> anyhow::Result<()> {
+    let tree = cli::open_tree(&cfg)?;
+    let adapters = platforms::adapters(&cfg).await?;
+    let (stop, shutdown) = watch::channel(false);
+    let data_dir = cfg.data_dir.clone();
+    let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
+    let running = app.start(adapters, shutdown);
+    eprintln!("treecast: serving from {} (Ctrl-C to stop)", data_dir.display());
+    wait_for_signal().await;
+    eprintln!("treecast: stopping");
+    stop.send(true).ok();
+    running.join().await.context("stopping")?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.ok();
+}
