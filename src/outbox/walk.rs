@@ -1,0 +1,191 @@
+//! The worker's intake: picking up queued work, walking notices round-robin,
+//! and starting every delivery the limits allow.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use futures::stream::FuturesUnordered;
+use treecast_wire::{DeliveryError, Platform};
+
+use super::run::{self, Job, JobKind, Run};
+use super::{Done, Outbox, Worker, COMMIT_AFTER, DELIVERY_TIMEOUT};
+use crate::error::Result;
+use crate::notice::fanout::FanBatch;
+
+impl Worker {
+    pub(super) fn new(ob: Outbox) -> Result<Worker> {
+        let mut w = Worker {
+            ob,
+            runs: BTreeMap::new(),
+            turn: VecDeque::new(),
+            ready: HashMap::new(),
+            later: BinaryHeap::new(),
+            later_jobs: HashMap::new(),
+            later_seq: 0,
+            platform_ready_at: HashMap::new(),
+            in_flight_per: HashMap::new(),
+            inflight: FuturesUnordered::new(),
+            pending: FanBatch::default(),
+            pending_refs: Vec::new(),
+            pending_since: Instant::now(),
+            private_seen: Default::default(),
+        };
+        w.load_new()?;
+        Ok(w)
+    }
+
+    /// Picks up notices and private messages queued since the last look.
+    pub(super) fn load_new(&mut self) -> Result<()> {
+        for id in self.ob.tree.store.active_notices()? {
+            if self.runs.contains_key(&id) {
+                continue;
+            }
+            let Some(notice) = self.ob.tree.notice(id)? else {
+                self.ob.tree.store.finish_notice(id)?;
+                continue;
+            };
+            let run = Run::resume(&self.ob.tree, notice, &self.ob.footer)?;
+            for (ch, at) in run.retry_channels(&self.ob.tree)? {
+                let job = run.job_for(ch, at.1);
+                self.defer(job, at.0);
+            }
+            self.runs.insert(id, run);
+            self.turn.push_back(id);
+        }
+        for (seq, q) in self.ob.tree.store.queued()? {
+            if !self.private_seen.insert(seq) {
+                continue;
+            }
+            let at = run::instant_from_unix_ms(q.next_at_ms);
+            let job = Job { platform: q.msg.to.platform, out: q.msg.clone(), kind: JobKind::Private { seq, q } };
+            if at > Instant::now() {
+                self.defer(job, at);
+            } else {
+                self.ready.entry(job.platform).or_default().push_front(job);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn defer(&mut self, job: Job, at: Instant) {
+        self.later_seq += 1;
+        self.later.push(Reverse((at, self.later_seq)));
+        self.later_jobs.insert(self.later_seq, job);
+    }
+
+    pub(super) fn next_timer(&self) -> Instant {
+        let mut t = Instant::now() + Duration::from_secs(30);
+        if let Some(Reverse((at, _))) = self.later.peek() {
+            t = t.min(*at);
+        }
+        for (p, at) in &self.platform_ready_at {
+            if self.ready.get(p).is_some_and(|q| !q.is_empty()) {
+                t = t.min(*at);
+            }
+        }
+        if self.pending.len > 0 {
+            t = t.min(self.pending_since + COMMIT_AFTER);
+        }
+        t
+    }
+
+    /// Moves due jobs to the ready queues, walks notices round-robin to fill
+    /// them, and starts every delivery the limits allow.
+    pub(super) fn dispatch(&mut self) -> Result<()> {
+        let now = Instant::now();
+        while let Some(Reverse((at, seq))) = self.later.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.later.pop();
+            if let Some(job) = self.later_jobs.remove(&seq) {
+                self.ready.entry(job.platform).or_default().push_front(job);
+            }
+        }
+        self.fill()?;
+        for p in Platform::ALL {
+            self.start(p)?;
+        }
+        Ok(())
+    }
+
+    /// Round-robin over notices: each turn takes one channel from one notice.
+    pub(super) fn fill(&mut self) -> Result<()> {
+        let mut idle_turns = 0;
+        while idle_turns < self.turn.len() {
+            let Some(id) = self.turn.pop_front() else { break };
+            self.turn.push_back(id);
+            let run = self.runs.get_mut(&id).expect("turn lists only runs");
+            let cap_ok = |p: Platform, ready: &HashMap<Platform, VecDeque<Job>>, cap: usize| {
+                ready.get(&p).map_or(0, |q| q.len()) < cap
+            };
+            let next = match run.held.take() {
+                Some(job) => Some(job),
+                None => run.next_job(&self.ob.tree, &mut self.pending)?,
+            };
+            match next {
+                Some(job) => {
+                    let cap = self.ob.limits[&job.platform].max_in_flight * 2 + 8;
+                    if cap_ok(job.platform, &self.ready, cap) {
+                        self.ready.entry(job.platform).or_default().push_back(job);
+                        idle_turns = 0;
+                    } else {
+                        run.held = Some(job);
+                        idle_turns += 1;
+                    }
+                }
+                None => idle_turns += 1,
+            }
+            self.maybe_finish(id)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn start(&mut self, p: Platform) -> Result<()> {
+        let Some(adapter) = self.ob.adapters.get(&p).cloned() else {
+            // No adapter for this platform: fail its jobs clearly.
+            while let Some(job) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) {
+                let err = DeliveryError::permanent(format!("treecast is not connected to {p}"));
+                self.finish(Done { job, result: Err(err) })?;
+            }
+            return Ok(());
+        };
+        let lim = self.ob.limits[&p].clone();
+        loop {
+            let inflight = *self.in_flight_per.get(&p).unwrap_or(&0);
+            if inflight >= lim.max_in_flight {
+                return Ok(());
+            }
+            if let Some(at) = self.platform_ready_at.get(&p) {
+                if *at > Instant::now() {
+                    return Ok(());
+                }
+            }
+            if self.ready.get(&p).is_none_or(|q| q.is_empty()) {
+                return Ok(());
+            }
+            // The platform first: a chat's cell is spent only when the
+            // message can really go now.
+            if let Some(wait) = lim.platform_wait() {
+                self.platform_ready_at.insert(p, Instant::now() + wait);
+                return Ok(());
+            }
+            let Some(job) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) else { return Ok(()) };
+            if let Some(wait) = lim.chat_wait(&job.out.to) {
+                self.defer(job, Instant::now() + wait);
+                continue;
+            }
+            lim.platform_take();
+            *self.in_flight_per.entry(p).or_default() += 1;
+            let adapter = adapter.clone();
+            self.inflight.push(Box::pin(async move {
+                let result = match tokio::time::timeout(DELIVERY_TIMEOUT, adapter.deliver(&job.out)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(DeliveryError::transient("the platform did not answer in time")),
+                };
+                Done { job, result }
+            }));
+        }
+    }
+}
