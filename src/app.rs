@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::events;
 use crate::gateway::Gateway;
 use crate::outbox::{Outbox, Stats, Waker};
-use crate::registry::{Ctx, Registry};
+use crate::registry::{Caps, Ctx, Registry};
 use crate::schedule;
 use crate::store::Keyspace;
 use crate::tree::Tree;
@@ -34,7 +34,7 @@ impl App {
     /// The app over `tree`, reading time from `clock`.
     pub fn new(tree: Tree, cfg: Config, clock: Clock) -> Result<App> {
         let tree = tree.with_clock(clock.clone());
-        let ctx = Ctx { tree, clock, config: Arc::new(cfg), waker: Waker::default() };
+        let ctx = Ctx { tree, clock, config: Arc::new(cfg), waker: Waker::default(), caps: Caps::default() };
         let registry = Arc::new(Registry::new(crate::features::all(&ctx))?);
         let gateway = Arc::new(Gateway::new(ctx.clone(), registry.clone()));
         Ok(App { ctx, registry, gateway })
@@ -44,8 +44,12 @@ impl App {
         &self.ctx.tree
     }
 
-    /// The outbox worker delivering through `adapters`.
+    /// The outbox worker delivering through `adapters` (whose capabilities
+    /// the features then see).
     pub fn outbox(&self, adapters: HashMap<Platform, Arc<dyn Adapter>>) -> Outbox {
+        for (p, a) in &adapters {
+            self.ctx.caps.set(*p, a.capabilities());
+        }
         Outbox::new(self.ctx.tree.clone(), &self.ctx.config, adapters, self.ctx.waker.clone())
     }
 

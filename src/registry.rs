@@ -6,7 +6,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use treecast_wire::{Inbound, Outbound};
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use treecast_wire::{Capabilities, Inbound, Outbound, Platform};
 
 use crate::clock::Clock;
 use crate::codes::Grant;
@@ -22,7 +25,8 @@ use crate::store::{Store, Writes};
 use crate::tree::people::{Person, Role};
 use crate::tree::{Org, Tree};
 
-/// What every feature may use: the tree and store, the clock, the config.
+/// What every feature may use: the tree and store, the clock, the config,
+/// and what each connected platform can do.
 #[derive(Clone)]
 pub struct Ctx {
     pub tree: Tree,
@@ -30,6 +34,22 @@ pub struct Ctx {
     pub config: Arc<Config>,
     /// Wakes the outbox after something was queued outside a gateway commit.
     pub waker: Waker,
+    pub caps: Caps,
+}
+
+/// Each connected adapter's capabilities; a platform with no adapter gets
+/// the plain-text default.
+#[derive(Clone, Default)]
+pub struct Caps(Arc<RwLock<HashMap<Platform, Capabilities>>>);
+
+impl Caps {
+    pub fn of(&self, p: Platform) -> Capabilities {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).get(&p).copied().unwrap_or_default()
+    }
+
+    pub fn set(&self, p: Platform, c: Capabilities) {
+        self.0.write().unwrap_or_else(|e| e.into_inner()).insert(p, c);
+    }
 }
 
 impl Ctx {
