@@ -53,7 +53,7 @@ impl Tree {
             tx.insert(Keyspace::Fanout, &key, &row)?;
             for a in &org.path {
                 let k = keys::fan_u32(root.id, fan::ACK_COUNT, *a);
-                let n = tx.get(Keyspace::Fanout, &k)?.map(|v| keys::read_counts(&v).0).unwrap_or(0);
+                let n = tx.get(Keyspace::Fanout, &k)?.map(|v| keys::unpack_counts(&v).unwrap_or((0, 0)).0).unwrap_or(0);
                 tx.insert(Keyspace::Fanout, &k, &keys::counts_value(n + 1, 0))?;
             }
             events::append(tx, at_ms, &event);
@@ -75,7 +75,7 @@ impl Tree {
             .store
             .fanout
             .get(keys::fan_u32(notice, fan::ACK_COUNT, org))?
-            .map(|v| keys::read_counts(&v).0)
+            .map(|v| keys::unpack_counts(&v).unwrap_or((0, 0)).0)
             .unwrap_or(0))
     }
 }

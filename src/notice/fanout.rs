@@ -66,7 +66,7 @@ impl Store {
     pub fn counts(&self, notice: u64, org: u32) -> Result<Counts> {
         Ok(match self.fanout.get(keys::fan_u32(notice, fan::COUNTS, org))? {
             Some(v) => {
-                let (delivered, failed) = keys::read_counts(&v);
+                let (delivered, failed) = keys::unpack_counts(&v).unwrap_or((0, 0));
                 Counts { delivered, failed }
             }
             None => Counts::default(),

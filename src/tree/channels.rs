@@ -193,7 +193,7 @@ impl Tree {
 
     /// (channels, orgs with channels) of `level` in the subtree of `org`.
     pub fn channel_counts(&self, org: u32, level: u8) -> Result<(i64, i64)> {
-        Ok(self.store.counts.get(keys::counts(org, level))?.map(|v| keys::read_counts(&v)).unwrap_or((0, 0)))
+        Ok(self.store.counts.get(keys::counts(org, level))?.map(|v| keys::unpack_counts(&v).unwrap_or((0, 0))).unwrap_or((0, 0)))
     }
 }
 
