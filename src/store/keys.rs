@@ -172,10 +172,6 @@ pub const SEG: usize = 4;
 /// ids start at 1, so a zero segment can never be a child.
 pub const PATH_END: [u8; SEG] = [0; SEG];
 
-pub fn org_id(id: u32) -> [u8; 4] {
-    id.to_be_bytes()
-}
-
 /// A big-endian u32 from the front of `b`; a short slice reads as its
 /// bytes padded with zeros (callers that can meet damaged data use `read_u32_at`).
 pub fn read_u32(b: &[u8]) -> u32 {
@@ -197,22 +193,6 @@ pub fn path(ids: &[u32]) -> Vec<u8> {
 /// Org ids along a path key.
 pub fn path_ids(key: &[u8]) -> impl Iterator<Item = u32> + '_ {
     key.chunks_exact(SEG).map(read_u32)
-}
-
-/// Tags of the `orgs` tree.
-pub mod org {
-    /// org id -> Org
-    pub const BY_ID: u8 = b'i';
-    /// code -> org id
-    pub const BY_CODE: u8 = b'c';
-    /// path -> org id (a subtree is a prefix)
-    pub const BY_PATH: u8 = b'p';
-    /// parent id ++ child id -> ()
-    pub const CHILD: u8 = b'h';
-    /// While an import is being written: the first org id it creates.
-    pub const IMPORT: &[u8] = b"#import";
-    /// While an import is being written: org id -> the org before the import.
-    pub const IMPORT_OLD: u8 = b'o';
 }
 
 /// Tags of the `channels` tree.
@@ -256,13 +236,6 @@ pub fn channel_prefix(org_path: &[u8]) -> Vec<u8> {
 pub fn split_channel_key(key: &[u8]) -> (&[u8], u64) {
     let n = key.len();
     (&key[1..n - 8 - SEG], read_u64(&key[n - 8..]))
-}
-
-pub fn pair_u32(a: u32, b: u32) -> [u8; 8] {
-    let mut k = [0u8; 8];
-    k[..4].copy_from_slice(&a.to_be_bytes());
-    k[4..].copy_from_slice(&b.to_be_bytes());
-    k
 }
 
 pub fn person_org(person: u64, org: u32) -> [u8; 12] {

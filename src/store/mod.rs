@@ -4,6 +4,7 @@ mod codec;
 pub mod keys;
 mod log;
 mod ops;
+mod orgs;
 mod tx;
 mod writes;
 
@@ -42,7 +43,7 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: sled::Db,
-    /// Orgs, one tree so an import is one atomic batch (`keys::org`).
+    /// Orgs, one tree so an import is one atomic batch (`orgs`).
     pub(crate) orgs: sled::Tree,
     /// org id ++ level -> channels and channelled orgs of that level below it
     pub(crate) counts: sled::Tree,
