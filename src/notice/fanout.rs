@@ -8,15 +8,15 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::events::{emit, Event};
 use crate::store::keys::{self, fan};
-use crate::store::{decode, encode, Keyspace, Store, Writes};
+use crate::store::{decode, encode, ChannelPos, Keyspace, Store, Writes};
 
 /// Where a notice's walk stands: all channels up to `key` in walk order
 /// (root `root` of the target) have a delivery row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub root: u32,
-    /// The last resolved channel key within that root's range (empty: none yet).
-    pub key: Vec<u8>,
+    /// The last resolved channel within that root's subtree (the start: none yet).
+    pub key: ChannelPos,
     /// The walk has passed every channel; only retries may remain.
     pub walked: bool,
 }

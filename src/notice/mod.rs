@@ -15,7 +15,7 @@ use treecast_wire::{Attachment, Button, ButtonAction, Outbound, OutboundKind};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::schedule::{self, Job};
-use crate::store::{decode, encode, keys, Keyspace, Writes};
+use crate::store::{decode, encode, Keyspace, Writes};
 use crate::tree::auth::Action;
 use crate::tree::channels::Channel;
 use crate::tree::{Org, Tree};
@@ -381,12 +381,6 @@ impl Rendered {
 /// Unix seconds as `YYYY-MM-DD HH:MM` in China time.
 pub fn format_time(unix: u64) -> String {
     crate::clock::show(unix)
-}
-
-/// The key range of the channels in `root`'s subtree.
-pub fn channel_range(tree: &Tree, root: u32) -> Result<Vec<u8>> {
-    let org = tree.require_id(root)?;
-    Ok(keys::channel_prefix(&org.path_key()))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Display;
 
-use treecast_wire::{Address, ChatKind, Platform};
+use treecast_wire::Platform;
 
 use super::tx::Keyspace;
 use crate::error::{Error, Result};
@@ -166,12 +166,6 @@ pub fn add_counts(_key: &[u8], old: Option<&[u8]>, delta: &[u8]) -> Option<Vec<u
 
 // Layouts not yet in their keyspace's module (each moves there in turn).
 
-/// Bytes of one path segment (an org id).
-pub const SEG: usize = 4;
-/// Separates an org path from a channel id in `orgpath_channel` keys; org
-/// ids start at 1, so a zero segment can never be a child.
-pub const PATH_END: [u8; SEG] = [0; SEG];
-
 /// A big-endian u32 from the front of `b`; a short slice reads as its
 /// bytes padded with zeros (callers that can meet damaged data use `read_u32_at`).
 pub fn read_u32(b: &[u8]) -> u32 {
@@ -179,30 +173,6 @@ pub fn read_u32(b: &[u8]) -> u32 {
     let n = b.len().min(4);
     a[..n].copy_from_slice(&b[..n]);
     u32::from_be_bytes(a)
-}
-
-/// An org's path (ids from the root down to it) as a key.
-pub fn path(ids: &[u32]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(ids.len() * SEG);
-    for id in ids {
-        k.extend_from_slice(&id.to_be_bytes());
-    }
-    k
-}
-
-/// Org ids along a path key.
-pub fn path_ids(key: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    key.chunks_exact(SEG).map(read_u32)
-}
-
-/// Tags of the `channels` tree.
-pub mod chan {
-    /// org path ++ 0000 ++ channel id -> Channel
-    pub const BY_PATH: u8 = b'p';
-    /// channel id -> its BY_PATH key
-    pub const BY_ID: u8 = b'i';
-    /// address -> channel id
-    pub const BY_ADDRESS: u8 = b'a';
 }
 
 /// Tags of the `people` tree.
@@ -215,27 +185,6 @@ pub mod people {
     pub const ROLE_BY_PERSON: u8 = b'r';
     /// org id ++ person id -> Role
     pub const ROLE_BY_ORG: u8 = b'o';
-}
-
-/// Channel key by path: the org's path, the separator, the channel id.
-pub fn channel_key(org_path: &[u8], channel: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + org_path.len() + SEG + 8);
-    k.push(chan::BY_PATH);
-    k.extend_from_slice(org_path);
-    k.extend_from_slice(&PATH_END);
-    k.extend_from_slice(&channel.to_be_bytes());
-    k
-}
-
-/// The prefix of every channel key in the subtree at `org_path`.
-pub fn channel_prefix(org_path: &[u8]) -> Vec<u8> {
-    tagged(chan::BY_PATH, org_path)
-}
-
-/// Splits a channel path key into (org path, channel id).
-pub fn split_channel_key(key: &[u8]) -> (&[u8], u64) {
-    let n = key.len();
-    (&key[1..n - 8 - SEG], read_u64(&key[n - 8..]))
 }
 
 pub fn person_org(person: u64, org: u32) -> [u8; 12] {
@@ -264,30 +213,10 @@ pub fn identity(platform: Platform, user: &str) -> Vec<u8> {
     k
 }
 
-/// `address_channelid` key.
-pub fn address(a: &Address) -> Vec<u8> {
-    let kind = match a.kind {
-        ChatKind::Direct => b'd',
-        ChatKind::Group => b'g',
-        ChatKind::List => b'l',
-    };
-    let mut k = vec![platform_byte(a.platform), kind];
-    k.extend_from_slice(a.id.as_bytes());
-    k
-}
-
 /// `msgref` key: platform and the platform's message id.
 pub fn msgref(platform: Platform, message_id: &str) -> Vec<u8> {
     let mut k = vec![platform_byte(platform)];
     k.extend_from_slice(message_id.as_bytes());
-    k
-}
-
-/// `orgid_counts` key: org id and the level of the orgs counted.
-pub fn counts(org: u32, level: u8) -> [u8; 5] {
-    let mut k = [0u8; 5];
-    k[..4].copy_from_slice(&org.to_be_bytes());
-    k[4] = level;
     k
 }
 
@@ -330,21 +259,3 @@ pub fn fan_u32(notice: u64, tag: u8, id: u32) -> [u8; 13] {
     k
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subtree_channels_are_one_contiguous_prefix() {
-        let school = path(&[1, 7, 300]);
-        let branch = path(&[1, 7, 300, 4000]);
-        let other = path(&[1, 7, 301]);
-        let mut keys = [channel_key(&other, 9), channel_key(&branch, 2), channel_key(&school, 5)];
-        keys.sort();
-        let pre = channel_prefix(&school);
-        assert!(keys[0].starts_with(&pre) && keys[1].starts_with(&pre));
-        assert!(!keys[2].starts_with(&pre));
-        let (p, c) = split_channel_key(&keys[1]);
-        assert_eq!((p, c), (&branch[..], 2));
-    }
-}

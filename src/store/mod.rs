@@ -1,5 +1,6 @@
 //! The sled store: one module per keyspace; key encoding lives here alone.
 
+mod channels;
 mod codec;
 pub mod keys;
 mod log;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
+pub use channels::{ChannelPos, ChannelWalk, Placed};
 pub use codec::{decode, decode_at, encode};
 pub use log::{LogState, RawEvent};
 pub use ops::Ops;
@@ -45,9 +47,9 @@ pub struct Store {
     pub(crate) db: sled::Db,
     /// Orgs, one tree so an import is one atomic batch (`orgs`).
     pub(crate) orgs: sled::Tree,
-    /// org id ++ level -> channels and channelled orgs of that level below it
+    /// org id ++ level -> channels and channelled orgs of that level below it (`channels`)
     pub(crate) counts: sled::Tree,
-    /// Channels (`keys::chan`): by subtree path, by id, by address.
+    /// Channels by subtree path, by id, by address (`channels`).
     pub(crate) channels: sled::Tree,
     /// People, identities and roles (`keys::people`).
     pub(crate) people: sled::Tree,

@@ -1,6 +1,7 @@
 //! A set of writes across the org, channel and count trees, applied
 //! atomically: one sled batch when only orgs change (a large import), one
-//! transaction otherwise (moves, cascading deletes).
+//! transaction otherwise (moves, cascading deletes). The typed builders are
+//! in `orgs` and `channels`; the raw ones below stay inside the store.
 
 use std::collections::BTreeMap;
 
@@ -23,23 +24,23 @@ pub struct Ops {
 }
 
 impl Ops {
-    pub fn org_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
+    pub(super) fn org_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
         self.orgs.push((k.into(), Some(v)));
     }
 
-    pub fn org_del(&mut self, k: impl Into<Vec<u8>>) {
+    pub(super) fn org_del(&mut self, k: impl Into<Vec<u8>>) {
         self.orgs.push((k.into(), None));
     }
 
-    pub fn chan_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
+    pub(super) fn chan_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
         self.channels.push((k.into(), Some(v)));
     }
 
-    pub fn chan_del(&mut self, k: impl Into<Vec<u8>>) {
+    pub(super) fn chan_del(&mut self, k: impl Into<Vec<u8>>) {
         self.channels.push((k.into(), None));
     }
 
-    pub fn count(&mut self, k: impl Into<Vec<u8>>, delta: (i64, i64)) {
+    pub(super) fn count(&mut self, k: impl Into<Vec<u8>>, delta: (i64, i64)) {
         let d = self.counts.entry(k.into()).or_default();
         d.0 += delta.0;
         d.1 += delta.1;

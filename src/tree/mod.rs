@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::keys;
-use crate::store::{encode, Ops, Store};
+use crate::store::{Ops, Store};
 pub use level::{LevelSpec, Levels};
 
 /// Any node of the tree.
@@ -33,10 +32,6 @@ pub struct Org {
 }
 
 impl Org {
-    pub fn path_key(&self) -> Vec<u8> {
-        keys::path(&self.path)
-    }
-
     /// Whether `self` is `other` or lies below it.
     pub fn is_within(&self, other: &Org) -> bool {
         self.path.starts_with(&other.path)
@@ -223,16 +218,12 @@ impl Tree {
             self.put_ops(&o, ops);
         }
         // Channels follow their orgs; counts move from old ancestors to new.
-        let moved = self.channels_in(org)?;
         let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
-        for (key, ch) in &moved {
-            ops.chan_del(key.clone());
-            let owner = self.require_id(ch.org)?;
+        for placed in self.store.channels_under(&org.path)? {
+            let owner = self.require_id(placed.channel.org)?;
             let rest = owner.path[old_prefix.len()..].to_vec();
             let new_path: Vec<u32> = new_prefix.iter().copied().chain(rest).collect();
-            let new_key = keys::channel_key(&keys::path(&new_path), ch.id);
-            ops.chan_put(new_key.clone(), encode(ch));
-            ops.chan_put(keys::tagged(keys::chan::BY_ID, &ch.id.to_be_bytes()), new_key);
+            ops.move_channel(&placed.path, &new_path, &placed.channel);
             per_level.entry(owner.level).or_default().0 += 1;
         }
         for (level, orgs) in self.channelled_orgs_by_level(org)? {
@@ -240,10 +231,10 @@ impl Tree {
         }
         for (level, (chans, orgs)) in per_level {
             for a in old_ancestors {
-                ops.count(keys::counts(*a, level).to_vec(), (-chans, -orgs));
+                ops.count_channels(*a, level, (-chans, -orgs));
             }
             for a in new_ancestors {
-                ops.count(keys::counts(*a, level).to_vec(), (chans, orgs));
+                ops.count_channels(*a, level, (chans, orgs));
             }
         }
         Ok(())
@@ -269,11 +260,9 @@ impl Tree {
             n += 1;
         }
         let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
-        for (key, ch) in self.channels_in(&org)? {
-            ops.chan_del(key);
-            ops.chan_del(keys::tagged(keys::chan::BY_ID, &ch.id.to_be_bytes()));
-            ops.chan_del(keys::tagged(keys::chan::BY_ADDRESS, &keys::address(&ch.address)));
-            let owner = self.require_id(ch.org)?;
+        for placed in self.store.channels_under(&org.path)? {
+            ops.del_channel(&placed.path, &placed.channel);
+            let owner = self.require_id(placed.channel.org)?;
             per_level.entry(owner.level).or_default().0 += 1;
         }
         for (level, orgs) in self.channelled_orgs_by_level(&org)? {
@@ -281,7 +270,7 @@ impl Tree {
         }
         for (level, (chans, orgs)) in per_level {
             for a in &org.path[..org.path.len() - 1] {
-                ops.count(keys::counts(*a, level).to_vec(), (-chans, -orgs));
+                ops.count_channels(*a, level, (-chans, -orgs));
             }
         }
         self.store.apply(ops)?;

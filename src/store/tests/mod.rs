@@ -2,6 +2,7 @@
 //! and damaged data written straight into its sled tree reads back as an
 //! error naming the keyspace and the key, never a panic.
 
+mod channels;
 mod orgs;
 
 use super::keys::{add_counts, counts_value, hex, key_u32, key_u64, unpack_counts, val_u64};
