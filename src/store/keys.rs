@@ -166,53 +166,6 @@ pub fn add_counts(_key: &[u8], old: Option<&[u8]>, delta: &[u8]) -> Option<Vec<u
 
 // Layouts not yet in their keyspace's module (each moves there in turn).
 
-/// A big-endian u32 from the front of `b`; a short slice reads as its
-/// bytes padded with zeros (callers that can meet damaged data use `read_u32_at`).
-pub fn read_u32(b: &[u8]) -> u32 {
-    let mut a = [0u8; 4];
-    let n = b.len().min(4);
-    a[..n].copy_from_slice(&b[..n]);
-    u32::from_be_bytes(a)
-}
-
-/// Tags of the `people` tree.
-pub mod people {
-    /// person id -> Person
-    pub const PERSON: u8 = b'p';
-    /// platform ++ user id -> person id
-    pub const IDENTITY: u8 = b'i';
-    /// person id ++ org id -> Role
-    pub const ROLE_BY_PERSON: u8 = b'r';
-    /// org id ++ person id -> Role
-    pub const ROLE_BY_ORG: u8 = b'o';
-}
-
-pub fn person_org(person: u64, org: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..8].copy_from_slice(&person.to_be_bytes());
-    k[8..].copy_from_slice(&org.to_be_bytes());
-    k
-}
-
-pub fn org_person(org: u32, person: u64) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..4].copy_from_slice(&org.to_be_bytes());
-    k[4..].copy_from_slice(&person.to_be_bytes());
-    k
-}
-
-/// `identity_personid` key: platform and the user id as the platform spells it
-/// (email addresses are compared lowercased).
-pub fn identity(platform: Platform, user: &str) -> Vec<u8> {
-    let mut k = vec![platform_byte(platform)];
-    if platform == Platform::Email {
-        k.extend_from_slice(user.trim().to_lowercase().as_bytes());
-    } else {
-        k.extend_from_slice(user.trim().as_bytes());
-    }
-    k
-}
-
 /// `msgref` key: platform and the platform's message id.
 pub fn msgref(platform: Platform, message_id: &str) -> Vec<u8> {
     let mut k = vec![platform_byte(platform)];

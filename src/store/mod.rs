@@ -6,6 +6,7 @@ pub mod keys;
 mod log;
 mod ops;
 mod orgs;
+mod people;
 mod tx;
 mod writes;
 
@@ -51,7 +52,7 @@ pub struct Store {
     pub(crate) counts: sled::Tree,
     /// Channels by subtree path, by id, by address (`channels`).
     pub(crate) channels: sled::Tree,
-    /// People, identities and roles (`keys::people`).
+    /// People, identities and roles (`people`).
     pub(crate) people: sled::Tree,
     /// one-time code -> what it grants
     pub(crate) codes: sled::Tree,

@@ -4,6 +4,7 @@
 
 mod channels;
 mod orgs;
+mod people;
 
 use super::keys::{add_counts, counts_value, hex, key_u32, key_u64, unpack_counts, val_u64};
 use super::*;
