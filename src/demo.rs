@@ -243,7 +243,7 @@ async fn handle(gw: &Gateway, ev: &Inbound) -> Result<()> {
 }
 
 fn last_notice(tree: &Tree) -> Result<u64> {
-    Ok(tree.store.notices.last()?.map(|(k, _)| crate::store::keys::read_u64(&k)).unwrap_or(0))
+    tree.store.last_notice_id()
 }
 
 /// The newest platform message id recorded as a relay to a notice author.

@@ -2,8 +2,10 @@
 
 mod channels;
 mod codec;
+mod fanout;
 pub mod keys;
 mod log;
+mod notices;
 mod ops;
 mod orgs;
 mod people;
@@ -60,7 +62,7 @@ pub struct Store {
     pub(crate) notices: sled::Tree,
     /// notice id -> () while its fan-out is unfinished
     pub(crate) active: sled::Tree,
-    /// per-notice fan-out state (`keys::fan`): cursor, deliveries, counters, acks
+    /// per-notice fan-out state (`fanout`): cursor, deliveries, counters, acks
     pub(crate) fanout: sled::Tree,
     /// platform ++ platform message id -> what that message was
     pub(crate) msgref: sled::Tree,

@@ -3,6 +3,8 @@
 //! error naming the keyspace and the key, never a panic.
 
 mod channels;
+mod fanout;
+mod notices;
 mod orgs;
 mod people;
 
