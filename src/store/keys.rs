@@ -9,6 +9,9 @@ use treecast_wire::Platform;
 use super::tx::Keyspace;
 use crate::error::{Error, Result};
 
+/// The `msgref` key, for writers that batch message refs themselves.
+pub use super::msgref::key as msgref;
+
 /// A big-endian u64 from the front of `b`, a short slice padded with zeros.
 /// Only `survey/keys.rs` still uses it (it moves out later); store code
 /// reads with `key_u64`/`val_u64`, which refuse damaged data.
@@ -162,13 +165,4 @@ pub fn add_counts(_key: &[u8], old: Option<&[u8]>, delta: &[u8]) -> Option<Vec<u
     let (a, b) = old.and_then(unpack_counts).unwrap_or((0, 0));
     let (da, db) = unpack_counts(delta).unwrap_or((0, 0));
     Some(counts_value(a.wrapping_add(da), b.wrapping_add(db)).to_vec())
-}
-
-// Layouts not yet in their keyspace's module (each moves there in turn).
-
-/// `msgref` key: platform and the platform's message id.
-pub fn msgref(platform: Platform, message_id: &str) -> Vec<u8> {
-    let mut k = vec![platform_byte(platform)];
-    k.extend_from_slice(message_id.as_bytes());
-    k
 }

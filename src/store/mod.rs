@@ -2,13 +2,17 @@
 
 mod channels;
 mod codec;
+mod codes;
 mod fanout;
 pub mod keys;
 mod log;
+mod msgref;
 mod notices;
 mod ops;
 mod orgs;
+mod outbox;
 mod people;
+mod threads;
 mod tx;
 mod writes;
 

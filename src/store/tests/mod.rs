@@ -3,10 +3,14 @@
 //! error naming the keyspace and the key, never a panic.
 
 mod channels;
+mod codes;
 mod fanout;
+mod msgref;
 mod notices;
 mod orgs;
+mod outbox;
 mod people;
+mod threads;
 
 use super::keys::{add_counts, counts_value, hex, key_u32, key_u64, unpack_counts, val_u64};
 use super::*;
