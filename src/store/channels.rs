@@ -1,6 +1,4 @@
-//! The `channels` keyspace (channels by org path ++ id, by id, by address)
-//! and the `counts` keyspace (channels and channelled orgs per level below
-//! each org). Path-first keys make a subtree's channels one key range.
+//! The `channels` keyspace (channels by org path ++ id, by id, by address) and the `counts` keyspace.
 
 use std::ops::Bound;
 
@@ -16,7 +14,7 @@ use crate::tree::channels::Channel;
 
 const KS: Keyspace = Keyspace::Channels;
 
-/// org path ++ PATH_END ++ channel id -> Channel
+/// org path ++ PATH_END ++ channel id -> Channel: path first, so a subtree's channels are one key range
 const BY_PATH: u8 = b'p';
 /// channel id -> its BY_PATH key
 const BY_ID: u8 = b'i';
@@ -26,8 +24,7 @@ const BY_ADDRESS: u8 = b'a';
 /// segment is never a child and an org's own channels sort before its subtree's.
 const PATH_END: [u8; SEG] = [0; SEG];
 
-/// A channel's place in its subtree's walk order: opaque, kept by a
-/// fan-out cursor to resume a walk after it.
+/// A channel's place in its subtree's walk order: opaque, kept by a fan-out cursor to resume after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ChannelPos(Vec<u8>);

@@ -1,5 +1,4 @@
-//! The `codes` keyspace: one-time code -> what it grants and until when.
-//! Issuing never overwrites a live code; redeeming removes it exactly once.
+//! The `codes` keyspace: one-time code -> what it grants and until when; each redeems once.
 
 use serde::{Deserialize, Serialize};
 
@@ -39,8 +38,7 @@ impl Store {
         self.redeem_code_if(code, now, |_| Ok(()))
     }
 
-    /// Uses up a code only if `accept` approves its grant: an attempt it
-    /// refuses leaves the code for its rightful user.
+    /// Uses up a code only if `accept` approves its grant (a refused try leaves it for its rightful user).
     pub fn redeem_code_if(&self, code: &str, now: u64, accept: impl FnOnce(&Grant) -> Result<()>) -> Result<Grant> {
         let code = code.trim().to_uppercase();
         let used = || Error::invalid("该码无效或已被使用。 That code is unknown or was already used.");

@@ -1,6 +1,4 @@
-//! The `fanout` keyspace, per notice: the walk cursor, one delivery row per
-//! resolved channel, retry and failure markers, delivered/failed counters
-//! per org, and acknowledgements with acknowledged-org counters.
+//! The `fanout` keyspace, per notice: walk cursor, delivery rows, retry/failure marks, counters and acks.
 
 use super::codec::{decode_at, encode};
 use super::keys::{counts_value, key_u64, read_counts};
@@ -160,8 +158,7 @@ impl Writes {
 }
 
 impl Tx<'_> {
-    /// Records `org`'s acknowledgement of `notice` and counts it at every org
-    /// on `path` (root..org); false, writing nothing, if it had one already.
+    /// Records `org`'s first ack of `notice`, counted at each org on `path`; false (no writes) if it had one.
     pub fn add_ack(&mut self, notice: u64, org: u32, path: &[u32], row: &AckRow) -> Result<bool, Abort> {
         let key = by_org(notice, ACK, org);
         if self.get(KS, &key)?.is_some() {

@@ -1,6 +1,4 @@
-//! Shared key and value primitives: big-endian ids, tag bytes, packed
-//! counters, and readers whose errors name the keyspace and the key. Each
-//! keyspace's own layout lives in its module (`orgs`, `channels`, `fanout`…).
+//! Shared key and value primitives, and readers whose errors name the keyspace and key (layouts live per module).
 
 use std::fmt::Display;
 

@@ -1,5 +1,4 @@
-//! The `msgref` keyspace: platform ++ platform message id -> what that
-//! message was (`MsgRef`), so replies and reactions find their feature.
+//! The `msgref` keyspace: platform ++ platform message id -> what that message was (`MsgRef`).
 
 use treecast_wire::Platform;
 

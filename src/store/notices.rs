@@ -1,5 +1,4 @@
-//! The `notices` keyspace (notice id -> Notice) and the `active` keyspace
-//! (notice id -> () while its fan-out is unfinished).
+//! The `notices` keyspace (notice id -> Notice) and the `active` set (notices whose fan-out is unfinished).
 
 use super::codec::{decode_at, encode};
 use super::keys::key_u64;

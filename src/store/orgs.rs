@@ -1,5 +1,4 @@
-//! The `orgs` keyspace: orgs by path (a subtree is one key range), by id and
-//! by code, the child index, the org id sequence and the import journal.
+//! The `orgs` keyspace: orgs by path, id and code, the child index, the id sequence and the import journal.
 
 use super::codec::{decode_at, encode};
 use super::keys::{corrupt, key_u32, tagged, val_u32};
@@ -151,8 +150,7 @@ impl Store {
         Ok(())
     }
 
-    /// Each id from `first` up with its org (None: an id entry whose org is
-    /// gone), in id order: what an unfinished import created.
+    /// Each id from `first` on, in order, with its org (None: it is gone): what an unfinished import created.
     pub fn orgs_from_id(&self, first: u32) -> impl Iterator<Item = Result<(u32, Option<Org>)>> + '_ {
         self.orgs.range(id_key(first)..vec![BY_ID + 1]).map(move |kv| {
             let (k, path) = kv?;

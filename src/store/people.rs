@@ -1,5 +1,4 @@
-//! The `people` keyspace: people, their identities on each platform, and
-//! their roles (indexed both by person and by org).
+//! The `people` keyspace: people, their platform identities, and roles indexed by person and by org.
 
 use treecast_wire::Platform;
 

@@ -1,5 +1,4 @@
-//! `store/fanout.rs`: cursors, delivery rows, retry and failure marks,
-//! counters and acknowledgements.
+//! `store/fanout.rs`: cursors, delivery rows, retry and failure marks, counters and acknowledgements.
 
 use treecast_wire::Platform;
 

@@ -1,6 +1,4 @@
-//! Conformance tests of the store modules: each round-trips what it stores,
-//! and damaged data written straight into its sled tree reads back as an
-//! error naming the keyspace and the key, never a panic.
+//! Store conformance: each module round-trips, and damaged data is an error naming keyspace and key.
 
 mod channels;
 mod codes;

@@ -1,5 +1,4 @@
-//! `store/orgs.rs`: orgs by path, id and code, the child index, the id
-//! sequence and the import journal.
+//! `store/orgs.rs`: orgs by path, id and code, the child index, the id sequence and the import journal.
 
 use super::super::keys::tagged;
 use super::super::orgs::{id_key, path_bytes, path_key, BY_CODE, CHILD, IMPORT, SEQ};
