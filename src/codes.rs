@@ -1,11 +1,10 @@
 //! One-time codes: bind a chat, link a second identity, confirm what an
-//! unproven mail sender asked for. Each works once and expires.
+//! unproven mail sender asked for. Each works once and expires; the codes
+//! themselves are issued and redeemed by the store (`store/codes.rs`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
 use crate::notice::Draft;
-use crate::store::{decode, encode, Store};
 
 /// What a one-time code grants. Stored by variant index: new ones go at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,55 +19,4 @@ pub enum Grant {
     /// A command mailed by a sender the mail system did not prove, run when
     /// the sender answers the bot's confirmation mail.
     ConfirmCommand { person: u64, text: String },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct CodeRow {
-    grant: Grant,
-    expires_unix: u64,
-}
-
-/// No 0/O/1/I: codes are read aloud and typed on phones.
-const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-
-impl Store {
-    /// Issues a one-time code that expires at `expires_unix`.
-    pub fn issue_code(&self, grant: Grant, expires_unix: u64) -> Result<String> {
-        use rand::Rng;
-        let mut rng = rand::rng();
-        let row = encode(&CodeRow { grant, expires_unix });
-        loop {
-            let code: String = (0..8).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
-            let res = self.codes.compare_and_swap(code.as_bytes(), None as Option<&[u8]>, Some(row.clone()))?;
-            if res.is_ok() {
-                return Ok(code);
-            }
-        }
-    }
-
-    /// Uses up a code at `now`: it works once, and not after it expires.
-    pub fn redeem_code(&self, code: &str, now: u64) -> Result<Grant> {
-        self.redeem_code_if(code, now, |_| Ok(()))
-    }
-
-    /// Uses up a code only if `accept` approves its grant: an attempt it
-    /// refuses leaves the code for its rightful user.
-    pub fn redeem_code_if(&self, code: &str, now: u64, accept: impl FnOnce(&Grant) -> Result<()>) -> Result<Grant> {
-        let code = code.trim().to_uppercase();
-        let used = || Error::invalid("该码无效或已被使用。 That code is unknown or was already used.");
-        let Some(v) = self.codes.get(code.as_bytes())? else {
-            return Err(used());
-        };
-        let row: CodeRow = decode(&v)?;
-        if row.expires_unix < now {
-            self.codes.remove(code.as_bytes())?;
-            return Err(Error::invalid("该码已过期，请重新获取。 That code has expired; ask for a new one."));
-        }
-        accept(&row.grant)?;
-        // Once only, even if two attempts race.
-        match self.codes.compare_and_swap(code.as_bytes(), Some(&v), None as Option<&[u8]>)? {
-            Ok(()) => Ok(row.grant),
-            Err(_) => Err(used()),
-        }
-    }
 }

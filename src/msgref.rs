@@ -1,11 +1,7 @@
 //! What a platform message the bot sent was, so a reply or reaction to it
-//! reaches the feature that sent it.
+//! reaches the feature that sent it. Stored by `store/msgref.rs`.
 
 use serde::{Deserialize, Serialize};
-use treecast_wire::Platform;
-
-use crate::error::Result;
-use crate::store::{decode, encode, keys, Store};
 
 /// Stored by variant index: new variants go at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,24 +24,6 @@ impl MsgRef {
             MsgRef::Thread { .. } => "thread",
             MsgRef::Confirm { .. } => "confirm",
             MsgRef::Owned { feature, .. } => feature,
-        }
-    }
-}
-
-impl Store {
-    /// Remembers what the platform messages `ids` were.
-    pub fn record_msgref(&self, platform: Platform, ids: &[String], r: &MsgRef) -> Result<()> {
-        let v = encode(r);
-        for id in ids {
-            self.msgref.insert(keys::msgref(platform, id), v.clone())?;
-        }
-        Ok(())
-    }
-
-    pub fn msgref(&self, platform: Platform, id: &str) -> Result<Option<MsgRef>> {
-        match self.msgref.get(keys::msgref(platform, id))? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
         }
     }
 }

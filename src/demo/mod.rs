@@ -138,18 +138,16 @@ async fn handle(gw: &Gateway, ev: &Inbound) -> Result<()> {
 }
 
 fn last_notice(tree: &Tree) -> Result<u64> {
-    Ok(tree.store.notices.last()?.map(|(k, _)| crate::store::keys::read_u64(&k)).unwrap_or(0))
+    tree.store.last_notice_id()
 }
 
 /// The newest platform message id recorded as a relay to a notice author.
 fn last_msgref_to(tree: &Tree, platform: Platform) -> Result<String> {
-    let prefix = [crate::store::keys::platform_byte(platform)];
     let mut newest = None;
-    for kv in tree.store.msgref.scan_prefix(prefix) {
-        let (k, v) = kv?;
-        if let crate::msgref::MsgRef::Thread { thread, to_author: true } = crate::store::decode(&v)? {
+    for r in tree.store.msgrefs_on(platform) {
+        if let (id, crate::msgref::MsgRef::Thread { thread, to_author: true }) = r? {
             if newest.as_ref().is_none_or(|(t, _)| thread > *t) {
-                newest = Some((thread, String::from_utf8_lossy(&k[1..]).into_owned()));
+                newest = Some((thread, id));
             }
         }
     }

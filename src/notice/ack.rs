@@ -8,8 +8,7 @@ use treecast_wire::Platform;
 use super::Notice;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
-use crate::store::keys::{self, fan};
-use crate::store::{decode, encode, Keyspace};
+use crate::store::Keyspace;
 use crate::tree::{Org, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,41 +41,25 @@ impl Tree {
         if !targets(self, &root, org)? {
             return Err(Error::invalid(format!("notice #{} was not sent to {}", root.id, org.name)));
         }
-        let key = keys::fan_u32(root.id, fan::ACK, org.id);
-        let row = encode(&by);
         let event = Event::Acknowledged { notice: root.id, org: org.id, person: by.person, via: by.via };
         let at_ms = self.clock.now_ms();
         let fresh = self.store.transact(&[Keyspace::Fanout], |tx| {
-            if tx.get(Keyspace::Fanout, &key)?.is_some() {
-                return Ok(false);
+            let fresh = tx.add_ack(root.id, org.id, &org.path, &by)?;
+            if fresh {
+                events::append(tx, at_ms, &event);
             }
-            tx.insert(Keyspace::Fanout, &key, &row)?;
-            for a in &org.path {
-                let k = keys::fan_u32(root.id, fan::ACK_COUNT, *a);
-                let n = tx.get(Keyspace::Fanout, &k)?.map(|v| keys::read_counts(&v).0).unwrap_or(0);
-                tx.insert(Keyspace::Fanout, &k, &keys::counts_value(n + 1, 0))?;
-            }
-            events::append(tx, at_ms, &event);
-            Ok(true)
+            Ok(fresh)
         })?;
         Ok((root, fresh))
     }
 
     pub fn ack_of(&self, notice: u64, org: u32) -> Result<Option<AckRow>> {
-        match self.store.fanout.get(keys::fan_u32(notice, fan::ACK, org))? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
+        self.store.ack(notice, org)
     }
 
     /// Orgs in `org`'s subtree that have acknowledged `notice`.
     pub fn acked_count(&self, notice: u64, org: u32) -> Result<i64> {
-        Ok(self
-            .store
-            .fanout
-            .get(keys::fan_u32(notice, fan::ACK_COUNT, org))?
-            .map(|v| keys::read_counts(&v).0)
-            .unwrap_or(0))
+        self.store.ack_count(notice, org)
     }
 }
 

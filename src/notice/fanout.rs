@@ -1,22 +1,21 @@
-//! Per-notice fan-out state in the `fanout` tree: the walk cursor, one row
-//! per channel as it is resolved, retry markers, and delivered/failed
-//! counters per ancestor org. The outbox worker is their only writer and
+//! Per-notice fan-out state: the walk cursor, one row per channel as it is
+//! resolved, retry markers, and delivered/failed counters per ancestor org
+//! (stored by `store/fanout.rs`). The outbox worker is their only writer and
 //! writes each group of them in one atomic batch.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::events::{emit, Event};
-use crate::store::keys::{self, fan};
-use crate::store::{decode, encode, Keyspace, Store, Writes};
+use crate::store::{ChannelPos, Store, Writes};
 
 /// Where a notice's walk stands: all channels up to `key` in walk order
 /// (root `root` of the target) have a delivery row.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub root: u32,
-    /// The last resolved channel key within that root's range (empty: none yet).
-    pub key: Vec<u8>,
+    /// The last resolved channel within that root's subtree (the start: none yet).
+    pub key: ChannelPos,
     /// The walk has passed every channel; only retries may remain.
     pub walked: bool,
 }
@@ -44,65 +43,6 @@ pub struct Counts {
     pub failed: i64,
 }
 
-impl Store {
-    pub fn cursor(&self, notice: u64) -> Result<Cursor> {
-        match self.fanout.get(keys::fan(notice, fan::CURSOR))? {
-            Some(v) => decode(&v),
-            None => Ok(Cursor::default()),
-        }
-    }
-
-    pub fn delivery(&self, notice: u64, channel: u64) -> Result<Option<DeliveryRow>> {
-        match self.fanout.get(keys::fan_u64(notice, fan::DELIVERY, channel))? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
-    }
-
-    pub fn has_delivery(&self, notice: u64, channel: u64) -> Result<bool> {
-        Ok(self.fanout.contains_key(keys::fan_u64(notice, fan::DELIVERY, channel))?)
-    }
-
-    pub fn counts(&self, notice: u64, org: u32) -> Result<Counts> {
-        Ok(match self.fanout.get(keys::fan_u32(notice, fan::COUNTS, org))? {
-            Some(v) => {
-                let (delivered, failed) = keys::read_counts(&v);
-                Counts { delivered, failed }
-            }
-            None => Counts::default(),
-        })
-    }
-
-    /// Channels with a retry pending, for a restart.
-    pub fn retries(&self, notice: u64) -> Result<Vec<u64>> {
-        let prefix = keys::fan(notice, fan::RETRY);
-        self.fanout.scan_prefix(prefix).keys().map(|k| Ok(keys::read_u64(&k?[9..]))).collect()
-    }
-
-    /// Channels whose delivery failed for good.
-    pub fn failed_channels(&self, notice: u64) -> Result<Vec<u64>> {
-        self.fanout.scan_prefix(keys::fan(notice, fan::FAILED)).keys().map(|k| Ok(keys::read_u64(&k?[9..]))).collect()
-    }
-
-    /// Every delivery row of a notice (channel id, row), in channel id order.
-    pub fn deliveries(&self, notice: u64) -> impl Iterator<Item = Result<(u64, DeliveryRow)>> {
-        self.fanout.scan_prefix(keys::fan(notice, fan::DELIVERY)).map(|kv| {
-            let (k, v) = kv?;
-            Ok((keys::read_u64(&k[9..]), decode(&v)?))
-        })
-    }
-
-    /// Ids of notices whose fan-out is unfinished.
-    pub fn active_notices(&self) -> Result<Vec<u64>> {
-        self.active.iter().keys().map(|k| Ok(keys::read_u64(&k?))).collect()
-    }
-
-    pub fn finish_notice(&self, notice: u64) -> Result<()> {
-        self.active.remove(notice.to_be_bytes())?;
-        Ok(())
-    }
-}
-
 /// A group of fan-out writes the worker commits at once, with the events of
 /// the deliveries it resolves (one per notice and outcome) in the same
 /// transaction.
@@ -116,20 +56,18 @@ pub struct FanBatch {
 
 impl FanBatch {
     pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow) {
-        let fan = Keyspace::Fanout;
-        self.writes.put(fan, keys::fan_u64(notice, fan::DELIVERY, channel), encode(row));
-        let retry = keys::fan_u64(notice, fan::RETRY, channel);
+        self.writes.put_delivery(notice, channel, row);
         if matches!(row.state, DeliveryState::Retry { .. }) {
-            self.writes.put(fan, retry, Vec::new());
+            self.writes.set_retry(notice, channel, true);
         } else if row.tries > 1 {
             // Only an earlier try can have left a retry mark; removing an
             // absent key still costs sled a write.
-            self.writes.remove(fan, retry);
+            self.writes.set_retry(notice, channel, false);
         }
         match &row.state {
             DeliveryState::Sent { .. } => self.sent.entry(notice).or_default().push((channel, row.org)),
             DeliveryState::Failed { reason } => {
-                self.writes.put(fan, keys::fan_u64(notice, fan::FAILED, channel), Vec::new());
+                self.writes.mark_failed(notice, channel);
                 self.failed.entry(notice).or_default().push((channel, row.org, reason.clone()));
             }
             DeliveryState::Retry { .. } => {}
@@ -138,12 +76,11 @@ impl FanBatch {
     }
 
     pub fn counts(&mut self, notice: u64, org: u32, c: Counts) {
-        let v = keys::counts_value(c.delivered, c.failed);
-        self.writes.put(Keyspace::Fanout, keys::fan_u32(notice, fan::COUNTS, org), v.to_vec());
+        self.writes.put_fan_counts(notice, org, c);
     }
 
     pub fn cursor(&mut self, notice: u64, c: &Cursor) {
-        self.writes.put(Keyspace::Fanout, keys::fan(notice, fan::CURSOR), encode(c));
+        self.writes.put_cursor(notice, c);
     }
 
     /// Commits the rows with their events, stamped `at_ms`.
@@ -162,7 +99,7 @@ impl Store {
     /// Ends a notice's fan-out: out of the active set, with its event.
     pub fn finish_fanout(&self, notice: u64, at_ms: u64) -> Result<()> {
         let mut w = Writes::default();
-        w.remove(Keyspace::Active, notice.to_be_bytes());
+        w.deactivate_notice(notice);
         emit(&mut w, at_ms, &Event::FanoutFinished { notice });
         self.commit(&w)
     }

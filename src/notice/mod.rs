@@ -15,7 +15,7 @@ use treecast_wire::{Attachment, Button, ButtonAction, Outbound, OutboundKind};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::schedule::{self, Job};
-use crate::store::{decode, encode, keys, Keyspace, Writes};
+use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::channels::Channel;
 use crate::tree::{Org, Tree};
@@ -140,10 +140,7 @@ pub fn ack_data(notice: u64) -> String {
 
 impl Tree {
     pub fn notice(&self, id: u64) -> Result<Option<Notice>> {
-        match self.store.notices.get(id.to_be_bytes())? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
+        self.store.notice(id)
     }
 
     pub fn require_notice(&self, id: u64) -> Result<Notice> {
@@ -223,9 +220,8 @@ impl Tree {
 
     /// The notice record, its place in the active set and its event, together.
     fn notice_writes(&self, n: &Notice, w: &mut Writes) {
-        let key = n.id.to_be_bytes();
-        w.put(Keyspace::Notices, key, encode(n));
-        w.put(Keyspace::Active, key, Vec::new());
+        w.put_notice(n);
+        w.activate_notice(n.id);
         let reminder_of = match n.kind {
             NoticeKind::Reminder { of } => Some(of),
             NoticeKind::Notice => None,
@@ -236,7 +232,7 @@ impl Tree {
 
     /// A changed notice record, added to `w`.
     pub fn notice_update_writes(&self, n: &Notice, w: &mut Writes) {
-        w.put(Keyspace::Notices, n.id.to_be_bytes(), encode(n));
+        w.put_notice(n);
     }
 
     fn resolve_target(&self, issuer: &Org, d: &Draft) -> Result<Target> {
@@ -381,12 +377,6 @@ impl Rendered {
 /// Unix seconds as `YYYY-MM-DD HH:MM` in China time.
 pub fn format_time(unix: u64) -> String {
     crate::clock::show(unix)
-}
-
-/// The key range of the channels in `root`'s subtree.
-pub fn channel_range(tree: &Tree, root: u32) -> Result<Vec<u8>> {
-    let org = tree.require_id(root)?;
-    Ok(keys::channel_prefix(&org.path_key()))
 }
 
 #[cfg(test)]

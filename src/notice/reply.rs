@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
 use crate::outbox::queue::{Fallback, Queued};
-use crate::store::{decode, encode, Keyspace, Writes};
+use crate::store::Writes;
 use crate::tree::{Org, Tree};
 
 /// Someone who replied, as their platform names them.
@@ -37,10 +37,7 @@ pub struct Thread {
 
 impl Tree {
     pub fn thread(&self, id: u64) -> Result<Thread> {
-        match self.store.threads.get(id.to_be_bytes())? {
-            Some(v) => decode(&v),
-            None => Err(Error::not_found(format!("reply thread #{id} is gone"))),
-        }
+        self.store.thread(id)?.ok_or_else(|| Error::not_found(format!("reply thread #{id} is gone")))
     }
 
     /// A notice's author and their private address.
@@ -70,7 +67,7 @@ impl Tree {
             origin_message: ev.message_id.clone(),
         };
         let mut w = Writes::default();
-        w.put(Keyspace::Threads, thread.id.to_be_bytes(), encode(&thread));
+        w.put_thread(&thread);
         events::emit(&mut w, self.clock.now_ms(), &Event::Replied { notice: root.id, channel });
         self.store.commit(&w)?;
         let body = format!(

@@ -5,7 +5,6 @@ use super::ack::targets;
 use super::fanout::DeliveryState;
 use super::Notice;
 use crate::error::Result;
-use crate::store::keys;
 use crate::tree::auth::Action;
 use crate::tree::{Org, Tree};
 
@@ -96,14 +95,11 @@ impl Tree {
     /// in tree order, at most `limit` (the walk stops there).
     pub fn missing(&self, n: &Notice, focus: &Org, limit: usize) -> Result<Vec<Org>> {
         let mut out: Vec<Org> = Vec::new();
-        let prefix = keys::channel_prefix(&focus.path_key());
-        for kv in self.store.channels.scan_prefix(prefix) {
+        for org_id in self.store.channel_owners(&focus.path) {
             if out.len() >= limit {
                 break;
             }
-            let (k, _) = kv?;
-            let (path, _) = keys::split_channel_key(&k);
-            let org_id = keys::path_ids(path).last().unwrap_or(0);
+            let org_id = org_id?;
             if out.last().map(|o| o.id) == Some(org_id) || self.ack_of(n.id, org_id)?.is_some() {
                 continue;
             }

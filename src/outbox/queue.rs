@@ -1,12 +1,13 @@
 //! The durable queue of private messages and command replies: written with
-//! the state that caused them, delivered ahead of notice fan-outs.
+//! the state that caused them, delivered ahead of notice fan-outs. Stored
+//! by `store/outbox.rs`.
 
 use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, Outbound};
 
 use crate::error::Result;
 use crate::msgref::MsgRef;
-use crate::store::{decode, encode, keys, Keyspace, Store, Writes};
+use crate::store::{Store, Writes};
 
 /// Where a private message goes when the person cannot be reached privately
 /// (a Telegram user who never started the bot), and whom to tell.
@@ -46,41 +47,6 @@ impl Queued {
 
 /// Adds one message to the queue with a set of writes.
 pub fn put(store: &Store, w: &mut Writes, q: &Queued) -> Result<()> {
-    w.put(Keyspace::Outbox, store.next_id()?.to_be_bytes(), encode(q));
+    w.enqueue(store.next_id()?, q);
     Ok(())
-}
-
-impl Store {
-    /// Adds messages to the queue (one batch); returns their sequence keys.
-    pub fn enqueue(&self, items: Vec<Queued>) -> Result<Vec<u64>> {
-        let mut batch = sled::Batch::default();
-        let mut seqs = Vec::with_capacity(items.len());
-        for q in items {
-            let seq = self.next_id()?;
-            batch.insert(&seq.to_be_bytes()[..], encode(&q));
-            seqs.push(seq);
-        }
-        self.outbox.apply_batch(batch)?;
-        Ok(seqs)
-    }
-
-    pub fn queued(&self) -> Result<Vec<(u64, Queued)>> {
-        self.outbox
-            .iter()
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((keys::read_u64(&k), decode(&v)?))
-            })
-            .collect()
-    }
-
-    pub fn update_queued(&self, seq: u64, q: &Queued) -> Result<()> {
-        self.outbox.insert(seq.to_be_bytes(), encode(q))?;
-        Ok(())
-    }
-
-    pub fn dequeue(&self, seq: u64) -> Result<()> {
-        self.outbox.remove(seq.to_be_bytes())?;
-        Ok(())
-    }
 }

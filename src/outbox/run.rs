@@ -3,7 +3,6 @@
 //! and delivered/failed counters for every ancestor org.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::ops::Bound;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,7 @@ use super::queue::Queued;
 use crate::error::Result;
 use crate::notice::fanout::{Counts, Cursor, DeliveryRow, DeliveryState, FanBatch};
 use crate::notice::{render, Notice, NoticeKind, Rendered};
-use crate::store::{decode, keys};
+use crate::store::{ChannelPos, ChannelWalk, Placed};
 use crate::tree::channels::Channel;
 use crate::tree::Tree;
 
@@ -45,13 +44,14 @@ pub(super) struct Job {
 pub(super) struct Run {
     notice: Notice,
     rendered: Rendered,
-    prefixes: Vec<Vec<u8>>,
+    /// The org path of each target root, walked in turn.
+    roots: Vec<Vec<u32>>,
     cursor: Cursor,
     walk_root: usize,
-    iter: Option<sled::Iter>,
+    iter: Option<ChannelWalk>,
     walked: bool,
-    /// Planned channels not yet passed by the cursor: (root, key, resolved).
-    order: VecDeque<(u32, Vec<u8>, bool)>,
+    /// Planned channels not yet passed by the cursor: (root, position, resolved).
+    order: VecDeque<(u32, ChannelPos, bool)>,
     order_base: u64,
     counts: HashMap<u32, Counts>,
     dirty: HashSet<u32>,
@@ -69,23 +69,11 @@ pub(super) fn instant_from_unix_ms(ms: u64) -> Instant {
     Instant::now() + Duration::from_millis(ms.saturating_sub(unix_ms()))
 }
 
-/// The smallest key greater than every key starting with `prefix`.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
 impl Run {
     pub fn resume(tree: &Tree, notice: Notice, footer: &Arc<str>) -> Result<Run> {
-        let mut prefixes = Vec::new();
+        let mut roots = Vec::new();
         for r in &notice.target.roots {
-            prefixes.push(keys::channel_prefix(&tree.require_id(*r)?.path_key()));
+            roots.push(tree.require_id(*r)?.path);
         }
         let cursor = tree.store.cursor(notice.id)?;
         let retries = tree.store.retries(notice.id)?.len();
@@ -93,7 +81,7 @@ impl Run {
             rendered: Rendered::new(&notice, footer),
             walk_root: cursor.root as usize,
             walked: cursor.walked,
-            prefixes,
+            roots,
             cursor,
             iter: None,
             order: VecDeque::new(),
@@ -138,17 +126,9 @@ impl Run {
     }
 
     fn open_iter(&mut self, tree: &Tree) -> bool {
-        let Some(prefix) = self.prefixes.get(self.walk_root) else { return false };
-        let start = if self.cursor.root as usize == self.walk_root && !self.cursor.key.is_empty() {
-            Bound::Excluded(self.cursor.key.clone())
-        } else {
-            Bound::Included(prefix.clone())
-        };
-        let end = match prefix_end(prefix) {
-            Some(e) => Bound::Excluded(e),
-            None => Bound::Unbounded,
-        };
-        self.iter = Some(tree.store.channels.range::<Vec<u8>, _>((start, end)));
+        let Some(path) = self.roots.get(self.walk_root) else { return false };
+        let after = (self.cursor.root as usize == self.walk_root).then_some(&self.cursor.key);
+        self.iter = Some(tree.store.channel_walk(path, after));
         true
     }
 
@@ -167,27 +147,24 @@ impl Run {
             let Some(kv) = self.iter.as_mut().expect("opened").next() else {
                 self.iter = None;
                 self.walk_root += 1;
-                if self.order.is_empty() && self.walk_root < self.prefixes.len() {
-                    self.cursor = Cursor { root: self.walk_root as u32, key: Vec::new(), walked: false };
+                if self.order.is_empty() && self.walk_root < self.roots.len() {
+                    self.cursor = Cursor { root: self.walk_root as u32, key: ChannelPos::default(), walked: false };
                     self.cursor_dirty = true;
                 }
                 continue;
             };
-            let (k, v) = kv?;
-            let channel: Channel = decode(&v)?;
-            let (path, _) = keys::split_channel_key(&k);
-            let path: Vec<u32> = keys::path_ids(path).collect();
+            let Placed { pos: at, path, channel } = kv?;
             let root = self.notice.target.roots[self.walk_root];
             let wanted = self.notice.target.admits(root, &path, channel.level)
                 && !self.already_acked(tree, channel.org)?
                 && !tree.store.has_delivery(self.notice.id, channel.id)?;
             if !wanted {
-                self.skip_past(&k);
+                self.skip_past(at);
                 continue;
             }
             let counted: Vec<u32> = if channel.level == self.leaf { path[..path.len() - 1].to_vec() } else { path };
             let pos = self.order_base + self.order.len() as u64;
-            self.order.push_back((self.walk_root as u32, k.to_vec(), false));
+            self.order.push_back((self.walk_root as u32, at, false));
             self.outstanding += 1;
             if !channel.alive {
                 let reason = format!("the bot can no longer post there ({})", channel.note);
@@ -206,9 +183,9 @@ impl Run {
         }
     }
 
-    fn skip_past(&mut self, key: &[u8]) {
+    fn skip_past(&mut self, pos: ChannelPos) {
         if self.order.is_empty() {
-            self.cursor = Cursor { root: self.walk_root as u32, key: key.to_vec(), walked: false };
+            self.cursor = Cursor { root: self.walk_root as u32, key: pos, walked: false };
             self.cursor_dirty = true;
         }
     }

@@ -1,30 +1,18 @@
-//! Key encoding: big-endian ids, fixed-width path segments, one-byte tags.
-//! Org keys are path-ordered so that a subtree is one contiguous range.
+//! Shared key and value primitives, and readers whose errors name the keyspace and key (layouts live per module).
 
-use treecast_wire::{Address, ChatKind, Platform};
+use std::fmt::Display;
 
+use treecast_wire::Platform;
+
+use super::tx::Keyspace;
 use crate::error::{Error, Result};
 
-/// Bytes of one path segment (an org id).
-pub const SEG: usize = 4;
-/// Separates an org path from a channel id in `orgpath_channel` keys; org
-/// ids start at 1, so a zero segment can never be a child.
-pub const PATH_END: [u8; SEG] = [0; SEG];
+/// The `msgref` key, for writers that batch message refs themselves.
+pub use super::msgref::key as msgref;
 
-pub fn org_id(id: u32) -> [u8; 4] {
-    id.to_be_bytes()
-}
-
-/// A big-endian u32 from the front of `b`; a short slice reads as its
-/// bytes padded with zeros (callers that can meet damaged data use `read_u32_at`).
-pub fn read_u32(b: &[u8]) -> u32 {
-    let mut a = [0u8; 4];
-    let n = b.len().min(4);
-    a[..n].copy_from_slice(&b[..n]);
-    u32::from_be_bytes(a)
-}
-
-/// A big-endian u64 from the front of `b`, padded like `read_u32`.
+/// A big-endian u64 from the front of `b`, a short slice padded with zeros.
+/// Only `survey/keys.rs` still uses it (it moves out later); store code
+/// reads with `key_u64`/`val_u64`, which refuse damaged data.
 pub fn read_u64(b: &[u8]) -> u64 {
     let mut a = [0u8; 8];
     let n = b.len().min(8);
@@ -56,6 +44,45 @@ pub fn hex(b: &[u8]) -> String {
     s
 }
 
+/// Damaged data at `key` in `ks`: the error every store reader returns.
+pub fn corrupt(ks: Keyspace, key: &[u8], why: impl Display) -> Error {
+    Error::Corrupt(format!("{}/{}: {why}", ks.name(), hex(key)))
+}
+
+/// The `N` bytes at `at` in a key that must be exactly `at + N` long.
+fn key_part<const N: usize>(ks: Keyspace, key: &[u8], at: usize) -> Result<[u8; N]> {
+    match key.get(at..).and_then(|s| <[u8; N]>::try_from(s).ok()) {
+        Some(b) => Ok(b),
+        None => Err(corrupt(ks, key, format!("the key is {} bytes where {} were expected", key.len(), at + N))),
+    }
+}
+
+/// The big-endian u64 that ends `key` at `at` (a key of any other length is an error).
+pub fn key_u64(ks: Keyspace, key: &[u8], at: usize) -> Result<u64> {
+    key_part::<8>(ks, key, at).map(u64::from_be_bytes)
+}
+
+/// The big-endian u32 that ends `key` at `at`, like `key_u64`.
+pub fn key_u32(ks: Keyspace, key: &[u8], at: usize) -> Result<u32> {
+    key_part::<4>(ks, key, at).map(u32::from_be_bytes)
+}
+
+/// A value that is exactly one big-endian u64 (an id); `key` names it in the error.
+pub fn val_u64(ks: Keyspace, key: &[u8], v: &[u8]) -> Result<u64> {
+    match <[u8; 8]>::try_from(v) {
+        Ok(b) => Ok(u64::from_be_bytes(b)),
+        Err(_) => Err(corrupt(ks, key, format!("the value is {} bytes where 8 were expected", v.len()))),
+    }
+}
+
+/// A value that is exactly one big-endian u32, like `val_u64`.
+pub fn val_u32(ks: Keyspace, key: &[u8], v: &[u8]) -> Result<u32> {
+    match <[u8; 4]>::try_from(v) {
+        Ok(b) => Ok(u32::from_be_bytes(b)),
+        Err(_) => Err(corrupt(ks, key, format!("the value is {} bytes where 4 were expected", v.len()))),
+    }
+}
+
 /// An event-log value: the time in unix ms, then the encoded event.
 pub fn event_value(at_ms: u64, body: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(8 + body.len());
@@ -70,58 +97,6 @@ pub fn split_event_value<'a>(v: &'a [u8], key: &[u8]) -> Result<(u64, &'a [u8])>
     Ok((at, &v[8..]))
 }
 
-/// An org's path (ids from the root down to it) as a key.
-pub fn path(ids: &[u32]) -> Vec<u8> {
-    let mut k = Vec::with_capacity(ids.len() * SEG);
-    for id in ids {
-        k.extend_from_slice(&id.to_be_bytes());
-    }
-    k
-}
-
-/// Org ids along a path key.
-pub fn path_ids(key: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    key.chunks_exact(SEG).map(read_u32)
-}
-
-/// Tags of the `orgs` tree.
-pub mod org {
-    /// org id -> Org
-    pub const BY_ID: u8 = b'i';
-    /// code -> org id
-    pub const BY_CODE: u8 = b'c';
-    /// path -> org id (a subtree is a prefix)
-    pub const BY_PATH: u8 = b'p';
-    /// parent id ++ child id -> ()
-    pub const CHILD: u8 = b'h';
-    /// While an import is being written: the first org id it creates.
-    pub const IMPORT: &[u8] = b"#import";
-    /// While an import is being written: org id -> the org before the import.
-    pub const IMPORT_OLD: u8 = b'o';
-}
-
-/// Tags of the `channels` tree.
-pub mod chan {
-    /// org path ++ 0000 ++ channel id -> Channel
-    pub const BY_PATH: u8 = b'p';
-    /// channel id -> its BY_PATH key
-    pub const BY_ID: u8 = b'i';
-    /// address -> channel id
-    pub const BY_ADDRESS: u8 = b'a';
-}
-
-/// Tags of the `people` tree.
-pub mod people {
-    /// person id -> Person
-    pub const PERSON: u8 = b'p';
-    /// platform ++ user id -> person id
-    pub const IDENTITY: u8 = b'i';
-    /// person id ++ org id -> Role
-    pub const ROLE_BY_PERSON: u8 = b'r';
-    /// org id ++ person id -> Role
-    pub const ROLE_BY_ORG: u8 = b'o';
-}
-
 /// A tag byte followed by `rest`.
 pub fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + rest.len());
@@ -130,48 +105,7 @@ pub fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
     k
 }
 
-/// Channel key by path: the org's path, the separator, the channel id.
-pub fn channel_key(org_path: &[u8], channel: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(1 + org_path.len() + SEG + 8);
-    k.push(chan::BY_PATH);
-    k.extend_from_slice(org_path);
-    k.extend_from_slice(&PATH_END);
-    k.extend_from_slice(&channel.to_be_bytes());
-    k
-}
-
-/// The prefix of every channel key in the subtree at `org_path`.
-pub fn channel_prefix(org_path: &[u8]) -> Vec<u8> {
-    tagged(chan::BY_PATH, org_path)
-}
-
-/// Splits a channel path key into (org path, channel id).
-pub fn split_channel_key(key: &[u8]) -> (&[u8], u64) {
-    let n = key.len();
-    (&key[1..n - 8 - SEG], read_u64(&key[n - 8..]))
-}
-
-pub fn pair_u32(a: u32, b: u32) -> [u8; 8] {
-    let mut k = [0u8; 8];
-    k[..4].copy_from_slice(&a.to_be_bytes());
-    k[4..].copy_from_slice(&b.to_be_bytes());
-    k
-}
-
-pub fn person_org(person: u64, org: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..8].copy_from_slice(&person.to_be_bytes());
-    k[8..].copy_from_slice(&org.to_be_bytes());
-    k
-}
-
-pub fn org_person(org: u32, person: u64) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..4].copy_from_slice(&org.to_be_bytes());
-    k[4..].copy_from_slice(&person.to_be_bytes());
-    k
-}
-
+/// One byte per platform, at the front of identity, address and msgref keys.
 pub fn platform_byte(p: Platform) -> u8 {
     match p {
         Platform::Console => b'c',
@@ -179,45 +113,6 @@ pub fn platform_byte(p: Platform) -> u8 {
         Platform::Matrix => b'm',
         Platform::Telegram => b't',
     }
-}
-
-/// `identity_personid` key: platform and the user id as the platform spells it
-/// (email addresses are compared lowercased).
-pub fn identity(platform: Platform, user: &str) -> Vec<u8> {
-    let mut k = vec![platform_byte(platform)];
-    if platform == Platform::Email {
-        k.extend_from_slice(user.trim().to_lowercase().as_bytes());
-    } else {
-        k.extend_from_slice(user.trim().as_bytes());
-    }
-    k
-}
-
-/// `address_channelid` key.
-pub fn address(a: &Address) -> Vec<u8> {
-    let kind = match a.kind {
-        ChatKind::Direct => b'd',
-        ChatKind::Group => b'g',
-        ChatKind::List => b'l',
-    };
-    let mut k = vec![platform_byte(a.platform), kind];
-    k.extend_from_slice(a.id.as_bytes());
-    k
-}
-
-/// `msgref` key: platform and the platform's message id.
-pub fn msgref(platform: Platform, message_id: &str) -> Vec<u8> {
-    let mut k = vec![platform_byte(platform)];
-    k.extend_from_slice(message_id.as_bytes());
-    k
-}
-
-/// `orgid_counts` key: org id and the level of the orgs counted.
-pub fn counts(org: u32, level: u8) -> [u8; 5] {
-    let mut k = [0u8; 5];
-    k[..4].copy_from_slice(&org.to_be_bytes());
-    k[4] = level;
-    k
 }
 
 /// Keys of the `schedule` tree.
@@ -240,45 +135,6 @@ pub mod sched {
     }
 }
 
-/// Tags inside the `fanout` tree, after the notice id.
-pub mod fan {
-    /// the walk cursor (last channel key resolved in order)
-    pub const CURSOR: u8 = b'c';
-    /// channel id -> delivery row
-    pub const DELIVERY: u8 = b'd';
-    /// channel id -> () while a retry is scheduled
-    pub const RETRY: u8 = b'r';
-    /// org id -> delivered/failed counters for its subtree
-    pub const COUNTS: u8 = b'k';
-    /// org id -> acknowledgement
-    pub const ACK: u8 = b'a';
-    /// org id -> acknowledged-org counter for its subtree
-    pub const ACK_COUNT: u8 = b'x';
-    /// channel id -> () for each permanently failed delivery
-    pub const FAILED: u8 = b'f';
-}
-
-pub fn fan(notice: u64, tag: u8) -> [u8; 9] {
-    let mut k = [0u8; 9];
-    k[..8].copy_from_slice(&notice.to_be_bytes());
-    k[8] = tag;
-    k
-}
-
-pub fn fan_u64(notice: u64, tag: u8, id: u64) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[..9].copy_from_slice(&fan(notice, tag));
-    k[9..].copy_from_slice(&id.to_be_bytes());
-    k
-}
-
-pub fn fan_u32(notice: u64, tag: u8, id: u32) -> [u8; 13] {
-    let mut k = [0u8; 13];
-    k[..9].copy_from_slice(&fan(notice, tag));
-    k[9..].copy_from_slice(&id.to_be_bytes());
-    k
-}
-
 /// Two signed counters packed as 16 bytes; `add_counts` merges deltas.
 pub fn counts_value(a: i64, b: i64) -> [u8; 16] {
     let mut v = [0u8; 16];
@@ -287,46 +143,24 @@ pub fn counts_value(a: i64, b: i64) -> [u8; 16] {
     v
 }
 
-pub fn read_counts(v: &[u8]) -> (i64, i64) {
-    if v.len() < 16 {
-        return (0, 0);
-    }
-    let mut a = [0u8; 8];
-    let mut b = [0u8; 8];
-    a.copy_from_slice(&v[..8]);
-    b.copy_from_slice(&v[8..16]);
-    (i64::from_be_bytes(a), i64::from_be_bytes(b))
+/// The two counters of a `counts_value`, or None if `v` is not 16 bytes.
+pub fn unpack_counts(v: &[u8]) -> Option<(i64, i64)> {
+    let v: [u8; 16] = v.try_into().ok()?;
+    let (a, b) = v.split_at(8);
+    Some((i64::from_be_bytes(a.try_into().ok()?), i64::from_be_bytes(b.try_into().ok()?)))
 }
 
-/// sled merge operator: adds a (a, b) delta to the stored pair.
+/// The counter pair stored at `key` in `ks`; a value of the wrong size is an error.
+pub fn read_counts(ks: Keyspace, key: &[u8], v: &[u8]) -> Result<(i64, i64)> {
+    unpack_counts(v)
+        .ok_or_else(|| corrupt(ks, key, format!("a counter pair is {} bytes where 16 were expected", v.len())))
+}
+
+/// sled merge operator: adds a (a, b) delta to the stored pair. It cannot
+/// return an error, so a damaged stored value or delta counts as zero
+/// instead of panicking inside sled; readers (`read_counts`) report it.
 pub fn add_counts(_key: &[u8], old: Option<&[u8]>, delta: &[u8]) -> Option<Vec<u8>> {
-    let (a, b) = old.map(read_counts).unwrap_or((0, 0));
-    let (da, db) = read_counts(delta);
-    Some(counts_value(a + da, b + db).to_vec())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subtree_channels_are_one_contiguous_prefix() {
-        let school = path(&[1, 7, 300]);
-        let branch = path(&[1, 7, 300, 4000]);
-        let other = path(&[1, 7, 301]);
-        let mut keys = [channel_key(&other, 9), channel_key(&branch, 2), channel_key(&school, 5)];
-        keys.sort();
-        let pre = channel_prefix(&school);
-        assert!(keys[0].starts_with(&pre) && keys[1].starts_with(&pre));
-        assert!(!keys[2].starts_with(&pre));
-        let (p, c) = split_channel_key(&keys[1]);
-        assert_eq!((p, c), (&branch[..], 2));
-    }
-
-    #[test]
-    fn counts_merge_adds_deltas() {
-        let once = add_counts(b"", None, &counts_value(1, 1)).unwrap();
-        let twice = add_counts(b"", Some(&once), &counts_value(2, -1)).unwrap();
-        assert_eq!(read_counts(&twice), (3, 0));
-    }
+    let (a, b) = old.and_then(unpack_counts).unwrap_or((0, 0));
+    let (da, db) = unpack_counts(delta).unwrap_or((0, 0));
+    Some(counts_value(a.wrapping_add(da), b.wrapping_add(db)).to_vec())
 }

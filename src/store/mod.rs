@@ -1,11 +1,23 @@
 //! The sled store: one module per keyspace; key encoding lives here alone.
 
+mod channels;
 mod codec;
+mod codes;
+mod fanout;
 pub mod keys;
 mod log;
+mod msgref;
+mod notices;
 mod ops;
+mod orgs;
+mod outbox;
+mod people;
+mod threads;
 mod tx;
 mod writes;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,10 +25,11 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-pub use codec::{decode, encode};
+pub use channels::{ChannelPos, ChannelWalk, Placed};
+pub use codec::{decode, decode_at, encode};
 pub use log::{LogState, RawEvent};
 pub use ops::Ops;
-pub use tx::{abort, Keyspace, Tx};
+pub use tx::{abort, Abort, Keyspace, Tx};
 pub use writes::Writes;
 
 /// Bumped when the on-disk layout changes incompatibly.
@@ -39,13 +52,13 @@ const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     pub(crate) db: sled::Db,
-    /// Orgs, one tree so an import is one atomic batch (`keys::org`).
+    /// Orgs, one tree so an import is one atomic batch (`orgs`).
     pub(crate) orgs: sled::Tree,
-    /// org id ++ level -> channels and channelled orgs of that level below it
+    /// org id ++ level -> channels and channelled orgs of that level below it (`channels`)
     pub(crate) counts: sled::Tree,
-    /// Channels (`keys::chan`): by subtree path, by id, by address.
+    /// Channels by subtree path, by id, by address (`channels`).
     pub(crate) channels: sled::Tree,
-    /// People, identities and roles (`keys::people`).
+    /// People, identities and roles (`people`).
     pub(crate) people: sled::Tree,
     /// one-time code -> what it grants
     pub(crate) codes: sled::Tree,
@@ -53,7 +66,7 @@ pub struct Store {
     pub(crate) notices: sled::Tree,
     /// notice id -> () while its fan-out is unfinished
     pub(crate) active: sled::Tree,
-    /// per-notice fan-out state (`keys::fan`): cursor, deliveries, counters, acks
+    /// per-notice fan-out state (`fanout`): cursor, deliveries, counters, acks
     pub(crate) fanout: sled::Tree,
     /// platform ++ platform message id -> what that message was
     pub(crate) msgref: sled::Tree,
@@ -182,11 +195,24 @@ impl Store {
     /// 1, 2, 3… so officials type `/status 12`, not an internal id.
     pub fn next_number(&self, sequence: &str) -> Result<u64> {
         let key = [b"seq:".as_slice(), sequence.as_bytes()].concat();
-        let next = self.db.open_tree("meta")?.update_and_fetch(key, |old| {
-            let n = old.map(keys::read_u64).unwrap_or(0) + 1;
-            Some(n.to_be_bytes().to_vec())
+        // A damaged counter is left as it is (and reported below), not reset.
+        let next = self.db.open_tree("meta")?.update_and_fetch(&key, |old| match old {
+            None => Some(1u64.to_be_bytes().to_vec()),
+            Some(v) => match <[u8; 8]>::try_from(v) {
+                Ok(n) => Some((u64::from_be_bytes(n) + 1).to_be_bytes().to_vec()),
+                Err(_) => Some(v.to_vec()),
+            },
         })?;
-        Ok(next.map(|v| keys::read_u64(&v)).unwrap_or(1))
+        match next {
+            Some(v) => <[u8; 8]>::try_from(v.as_ref()).map(u64::from_be_bytes).map_err(|_| {
+                Error::Corrupt(format!(
+                    "meta/{}: a sequence of {} bytes where 8 were expected",
+                    keys::hex(&key),
+                    v.len()
+                ))
+            }),
+            None => Ok(1),
+        }
     }
 }
 
@@ -197,7 +223,9 @@ fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
             Ok(())
         }
         Some(v) => {
-            let found = u32::from_be_bytes(v.as_ref().try_into().map_err(|_| Error::Corrupt("schema version".into()))?);
+            let found = <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes).map_err(|_| {
+                Error::Corrupt(format!("meta/{}: a schema version of {} bytes", keys::hex(SCHEMA_KEY), v.len()))
+            })?;
             if found > SCHEMA_VERSION {
                 return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
             }
@@ -218,32 +246,4 @@ fn create_private_dir(dir: &Path) -> Result<()> {
     #[cfg(not(unix))]
     std::fs::create_dir_all(dir)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn newer_schema_refuses_to_open_with_a_clear_message() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let s = Store::open(dir.path()).unwrap();
-            s.db.open_tree("meta").unwrap().insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes()).unwrap();
-            s.flush().unwrap();
-        }
-        let err = Store::open(dir.path()).err().expect("must refuse").to_string();
-        assert!(err.contains("newer than this treecast understands"), "{err}");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn data_dir_is_private() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        Store::open(&data).unwrap();
-        let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o700);
-    }
 }

@@ -1,50 +1,52 @@
 //! A set of writes across the org, channel and count trees, applied
 //! atomically: one sled batch when only orgs change (a large import), one
-//! transaction otherwise (moves, cascading deletes).
+//! transaction otherwise (moves, cascading deletes). The typed builders are
+//! in `orgs` and `channels`; the raw ones below stay inside the store.
 
 use std::collections::BTreeMap;
 
 use sled::Batch;
 
 use super::keys::{counts_value, read_counts};
-use super::{Keyspace, Store};
+use super::{abort, Keyspace, Store};
 use crate::error::Result;
 
 #[derive(Default)]
 pub struct Ops {
-    pub orgs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    pub channels: Vec<(Vec<u8>, Option<Vec<u8>>)>,
-    /// Count deltas (channels, orgs) per `keys::counts` key, summed: a
-    /// chunk of channels under one school touches each ancestor's counter
-    /// once, not once per channel.
-    pub counts: BTreeMap<Vec<u8>, (i64, i64)>,
+    orgs: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    channels: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Count deltas (channels, orgs) per `counts` key, summed: a chunk of
+    /// channels under one school touches each ancestor's counter once, not
+    /// once per channel.
+    counts: BTreeMap<Vec<u8>, (i64, i64)>,
     /// Events (time, encoded body) appended with these writes.
-    pub events: Vec<(u64, Vec<u8>)>,
+    events: Vec<(u64, Vec<u8>)>,
 }
 
 impl Ops {
-    pub fn org_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
+    pub(super) fn org_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
         self.orgs.push((k.into(), Some(v)));
     }
 
-    pub fn org_del(&mut self, k: impl Into<Vec<u8>>) {
+    pub(super) fn org_del(&mut self, k: impl Into<Vec<u8>>) {
         self.orgs.push((k.into(), None));
     }
 
-    pub fn chan_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
+    pub(super) fn chan_put(&mut self, k: impl Into<Vec<u8>>, v: Vec<u8>) {
         self.channels.push((k.into(), Some(v)));
     }
 
-    pub fn chan_del(&mut self, k: impl Into<Vec<u8>>) {
+    pub(super) fn chan_del(&mut self, k: impl Into<Vec<u8>>) {
         self.channels.push((k.into(), None));
     }
 
-    pub fn count(&mut self, k: impl Into<Vec<u8>>, delta: (i64, i64)) {
+    pub(super) fn count(&mut self, k: impl Into<Vec<u8>>, delta: (i64, i64)) {
         let d = self.counts.entry(k.into()).or_default();
         d.0 += delta.0;
         d.1 += delta.1;
     }
 
+    /// An encoded event to append with these writes.
     pub fn event(&mut self, at_ms: u64, body: Vec<u8>) {
         self.events.push((at_ms, body));
     }
@@ -78,7 +80,10 @@ impl Store {
                 }
             }
             for (k, (da, db)) in ops.counts.iter().filter(|(_, d)| **d != (0, 0)) {
-                let (a, b) = tx.get(Keyspace::Counts, k)?.map(|v| read_counts(&v)).unwrap_or((0, 0));
+                let (a, b) = match tx.get(Keyspace::Counts, k)? {
+                    Some(v) => read_counts(Keyspace::Counts, k, &v).map_err(abort)?,
+                    None => (0, 0),
+                };
                 tx.insert(Keyspace::Counts, k, &counts_value(a + da, b + db))?;
             }
             for (at, body) in &ops.events {

@@ -55,7 +55,8 @@ pub struct Tx<'a> {
     events: Vec<(u64, Vec<u8>)>,
 }
 
-type Abort = ConflictableTransactionError<Error>;
+/// How a step inside `transact` fails: a conflict (retried) or an abort with an error.
+pub type Abort = ConflictableTransactionError<Error>;
 
 impl Tx<'_> {
     fn tree(&self, ks: Keyspace) -> std::result::Result<&TransactionalTree, Abort> {

@@ -2,7 +2,7 @@
 //! what subscribers and scheduled jobs hand back to be made durable together
 //! with their read position or the removal of their job.
 
-use super::tx::{Keyspace, Tx};
+use super::tx::{Abort, Keyspace, Tx};
 use super::Store;
 use crate::error::Result;
 
@@ -50,10 +50,7 @@ impl Writes {
     }
 
     /// Applies them inside a running transaction.
-    pub fn apply(
-        &self,
-        tx: &mut Tx,
-    ) -> std::result::Result<(), sled::transaction::ConflictableTransactionError<crate::Error>> {
+    pub fn apply(&self, tx: &mut Tx) -> std::result::Result<(), Abort> {
         for (ks, k, v) in &self.ops {
             match v {
                 Some(v) => tx.insert(*ks, k, v)?,

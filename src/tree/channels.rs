@@ -7,8 +7,7 @@ use treecast_wire::{Address, ChatKind};
 use super::{Org, Tree};
 use crate::error::{Error, Result};
 use crate::events::Event;
-use crate::store::keys::{self, chan as tag};
-use crate::store::{decode, encode, Ops};
+use crate::store::{encode, Ops};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
@@ -36,7 +35,7 @@ impl Tree {
                     ch.alive = true;
                     ch.note.clear();
                     let mut ops = Ops::default();
-                    Self::chan_ops(org, &ch, &mut ops);
+                    ops.put_channel(&org.path, &ch);
                     self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
                     self.store.apply(ops)?;
                 }
@@ -69,17 +68,10 @@ impl Tree {
     /// Writes a new channel and counts it in every counter up the org's
     /// path (`first_for_org`: the org had no channel yet).
     fn add_ops(org: &Org, ch: &Channel, first_for_org: bool, ops: &mut Ops) {
-        Self::chan_ops(org, ch, ops);
+        ops.put_channel(&org.path, ch);
         for a in &org.path {
-            ops.count(keys::counts(*a, org.level).to_vec(), (1, i64::from(first_for_org)));
+            ops.count_channels(*a, org.level, (1, i64::from(first_for_org)));
         }
-    }
-
-    fn chan_ops(org: &Org, ch: &Channel, ops: &mut Ops) {
-        let key = keys::channel_key(&org.path_key(), ch.id);
-        ops.chan_put(key.clone(), encode(ch));
-        ops.chan_put(keys::tagged(tag::BY_ID, &ch.id.to_be_bytes()), key);
-        ops.chan_put(keys::tagged(tag::BY_ADDRESS, &keys::address(&ch.address)), ch.id.to_be_bytes().to_vec());
     }
 
     /// Removes a channel and its counts.
@@ -89,11 +81,9 @@ impl Tree {
         let org = self.require_id(ch.org)?;
         let last = self.channels_of(&org)?.len() == 1;
         let mut ops = Ops::default();
-        ops.chan_del(keys::channel_key(&org.path_key(), ch.id));
-        ops.chan_del(keys::tagged(tag::BY_ID, &ch.id.to_be_bytes()));
-        ops.chan_del(keys::tagged(tag::BY_ADDRESS, &keys::address(&ch.address)));
+        ops.del_channel(&org.path, &ch);
         for a in &org.path {
-            ops.count(keys::counts(*a, org.level).to_vec(), (-1, -i64::from(last)));
+            ops.count_channels(*a, org.level, (-1, -i64::from(last)));
         }
         self.channel_event(&Event::ChannelRemoved { channel: ch.id, org: org.id }, &mut ops);
         self.store.apply(ops)?;
@@ -118,11 +108,11 @@ impl Tree {
         let Some(mut ch) = self.channel(channel)? else { return Ok(None) };
         let org = self.require_id(ch.org)?;
         let mut ops = Ops::default();
-        ops.chan_del(keys::tagged(tag::BY_ADDRESS, &keys::address(&ch.address)));
+        ops.del_address(&ch.address);
         ch.address.id = new_id.to_owned();
         ch.alive = true;
         ch.note = String::new();
-        Self::chan_ops(&org, &ch, &mut ops);
+        ops.put_channel(&org.path, &ch);
         self.store.apply(ops)?;
         Ok(Some(ch))
     }
@@ -134,7 +124,7 @@ impl Tree {
         let was_alive = ch.alive;
         f(&mut ch);
         let mut ops = Ops::default();
-        ops.chan_put(keys::channel_key(&org.path_key(), ch.id), encode(&ch));
+        ops.update_channel(&org.path, &ch);
         if was_alive && !ch.alive {
             self.channel_event(&Event::ChannelRemoved { channel: ch.id, org: org.id }, &mut ops);
         }
@@ -143,46 +133,33 @@ impl Tree {
     }
 
     pub fn channel(&self, id: u64) -> Result<Option<Channel>> {
-        let Some(key) = self.store.channels.get(keys::tagged(tag::BY_ID, &id.to_be_bytes()))? else {
-            return Ok(None);
-        };
-        match self.store.channels.get(key)? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
+        self.store.channel(id)
     }
 
     pub fn channel_by_address(&self, a: &Address) -> Result<Option<Channel>> {
-        match self.store.channels.get(keys::tagged(tag::BY_ADDRESS, &keys::address(a)))? {
-            Some(id) => self.channel(keys::read_u64(&id)),
+        match self.store.channel_id_by_address(a)? {
+            Some(id) => self.channel(id),
             None => Ok(None),
         }
     }
 
     /// Channels bound to `org` itself.
     pub fn channels_of(&self, org: &Org) -> Result<Vec<Channel>> {
-        let mut prefix = keys::channel_prefix(&org.path_key());
-        prefix.extend_from_slice(&keys::PATH_END);
-        self.store.channels.scan_prefix(prefix).map(|kv| decode(&kv?.1)).collect()
+        self.store.channels_at(&org.path)
     }
 
-    /// Channels in the whole subtree of `org`, with their keys, in key order.
+    /// Channels in the whole subtree of `org`, in key order, each with its
+    /// place in that order (opaque bytes; `Store::channels_under` gives paths).
     pub fn channels_in(&self, org: &Org) -> Result<Vec<(Vec<u8>, Channel)>> {
-        self.store
-            .channels
-            .scan_prefix(keys::channel_prefix(&org.path_key()))
-            .map(|kv| {
-                let (k, v) = kv?;
-                Ok((k.to_vec(), decode(&v)?))
-            })
-            .collect()
+        Ok(self.store.channels_under(&org.path)?.into_iter().map(|p| (p.pos.into_bytes(), p.channel)).collect())
     }
 
     /// Orgs with at least one channel in the subtree, counted per level.
     pub(crate) fn channelled_orgs_by_level(&self, org: &Org) -> Result<Vec<(u8, i64)>> {
         let mut seen = std::collections::HashSet::new();
         let mut per = std::collections::BTreeMap::<u8, i64>::new();
-        for (_, ch) in self.channels_in(org)? {
+        for placed in self.store.channels_under(&org.path)? {
+            let ch = placed.channel;
             if seen.insert(ch.org) {
                 let o = self.require_id(ch.org)?;
                 *per.entry(o.level).or_default() += 1;
@@ -193,7 +170,7 @@ impl Tree {
 
     /// (channels, orgs with channels) of `level` in the subtree of `org`.
     pub fn channel_counts(&self, org: u32, level: u8) -> Result<(i64, i64)> {
-        Ok(self.store.counts.get(keys::counts(org, level))?.map(|v| keys::read_counts(&v)).unwrap_or((0, 0)))
+        self.store.level_counts(org, level)
     }
 }
 
@@ -210,8 +187,9 @@ impl Tree {
         let mut orgs_seen = std::collections::HashSet::new();
         let mut ops = Ops::default();
         for (org, address) in pairs {
-            let akey = keys::address(&address);
-            if !seen.insert(akey.clone()) || self.store.channels.contains_key(keys::tagged(tag::BY_ADDRESS, &akey))? {
+            // Addresses are keyed by platform, kind and id (not list members).
+            let akey = (address.platform, address.kind, address.id.clone());
+            if !seen.insert(akey) || self.store.channel_id_by_address(&address)?.is_some() {
                 continue;
             }
             // Counters are written per chunk: an org seen earlier in this

@@ -9,8 +9,7 @@ use indicatif::ProgressBar;
 
 use super::{Org, Tree};
 use crate::error::{Error, Result};
-use crate::store::keys::{self, org as tag};
-use crate::store::{decode, encode, Ops};
+use crate::store::Ops;
 
 /// What an import did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -209,7 +208,7 @@ fn apply(
     let mut next_id = tree.next_org_id()?;
     let first_new = next_id;
     if !moves {
-        tree.store.orgs.insert(tag::IMPORT, &first_new.to_be_bytes())?;
+        tree.store.begin_import(first_new)?;
         tree.store.flush()?;
     }
     let written = write_rows(tree, rows, &existing, moves, &mut next_id, &mut report, progress);
@@ -263,7 +262,7 @@ fn write_rows(
                     report.moved += 1;
                 } else if org.name != old.name {
                     if !moves {
-                        ops.org_put(keys::tagged(tag::IMPORT_OLD, &keys::org_id(old.id)), encode(&**old));
+                        ops.save_for_import(old);
                     }
                     tree.put_ops(&org, &mut ops);
                     report.updated += 1;
@@ -317,12 +316,7 @@ fn write_rows(
 
 /// Ends an import's journal: drops the marker and the previous states.
 fn finish(tree: &Tree) -> Result<()> {
-    let mut batch = sled::Batch::default();
-    for k in tree.store.orgs.scan_prefix([tag::IMPORT_OLD]).keys() {
-        batch.remove(k?);
-    }
-    batch.remove(tag::IMPORT);
-    tree.store.orgs.apply_batch(batch)?;
+    tree.store.end_import()?;
     tree.store.flush()
 }
 
@@ -330,29 +324,21 @@ fn finish(tree: &Tree) -> Result<()> {
 /// names it changed, then ends the journal. Idempotent, so a crash during a
 /// rollback is undone by the next. Returns whether there was one to undo.
 pub(crate) fn rollback(tree: &Tree) -> Result<bool> {
-    let Some(v) = tree.store.orgs.get(tag::IMPORT)? else { return Ok(false) };
-    let first_new = keys::read_u32(&v);
+    let Some(first_new) = tree.store.import_marker()? else { return Ok(false) };
     let mut ops = Ops::default();
     let mut n = 0;
-    let from = keys::tagged(tag::BY_ID, &keys::org_id(first_new));
-    for kv in tree.store.orgs.range(from..) {
-        let (k, path) = kv?;
-        if k[0] != tag::BY_ID {
-            break;
-        }
-        if let Some(org) = tree.store.orgs.get(keys::tagged(tag::BY_PATH, &path))? {
-            tree.del_ops(&decode(&org)?, &mut ops);
-        } else {
-            ops.org_del(k.to_vec());
+    for created in tree.store.orgs_from_id(first_new) {
+        match created? {
+            (_, Some(org)) => tree.del_ops(&org, &mut ops),
+            (id, None) => ops.del_org_id(id),
         }
         n += 1;
         if n % crate::store::BULK_BATCH == 0 {
             tree.store.apply(std::mem::take(&mut ops))?;
         }
     }
-    for kv in tree.store.orgs.scan_prefix([tag::IMPORT_OLD]) {
-        let old: Org = decode(&kv?.1)?;
-        tree.put_ops(&old, &mut ops);
+    for old in tree.store.import_saved() {
+        tree.put_ops(&old?, &mut ops);
     }
     tree.seq_op(first_new, &mut ops);
     tree.store.apply(ops)?;
@@ -466,7 +452,7 @@ mod tests {
         let err = import_str(&tree, "big.csv", &big_csv(250), None).unwrap_err().to_string();
         assert!(err.contains("injected fault"), "{err}");
         assert_eq!(snapshot(&tree), before, "no new org, the rename undone, ids not spent");
-        assert!(tree.store.orgs.get(tag::IMPORT).unwrap().is_none());
+        assert!(tree.store.import_marker().unwrap().is_none());
         let done = import_str(&tree, "big.csv", &big_csv(250), None).unwrap();
         assert_eq!((done.created, done.updated), (250, 1));
     }
@@ -483,13 +469,13 @@ mod tests {
         // What the crash left: part of the import, and its journal.
         assert!(tree.by_code("4143010533-1000").unwrap().is_some());
         assert_eq!(tree.require("4143010533-001").unwrap().name, "人工智能2023级1班团支部");
-        assert!(tree.store.orgs.get(tag::IMPORT).unwrap().is_some());
+        assert!(tree.store.import_marker().unwrap().is_some());
         tree.store.flush().unwrap();
         drop(tree);
         let tree = open();
         assert_eq!(snapshot(&tree), before);
         assert!(tree.by_code("4143010533-1000").unwrap().is_none());
-        assert!(tree.store.orgs.get(tag::IMPORT).unwrap().is_none());
+        assert!(tree.store.import_marker().unwrap().is_none());
     }
 
     #[test]

@@ -14,8 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::store::keys::{self, org as tag};
-use crate::store::{decode, encode, Ops, Store};
+use crate::store::{Ops, Store};
 pub use level::{LevelSpec, Levels};
 
 /// Any node of the tree.
@@ -33,10 +32,6 @@ pub struct Org {
 }
 
 impl Org {
-    pub fn path_key(&self) -> Vec<u8> {
-        keys::path(&self.path)
-    }
-
     /// Whether `self` is `other` or lies below it.
     pub fn is_within(&self, other: &Org) -> bool {
         self.path.starts_with(&other.path)
@@ -53,8 +48,6 @@ pub struct Tree {
     /// Org writes are rare and must not interleave (ids, moves).
     write_lock: Arc<Mutex<()>>,
 }
-
-const SEQ_KEY: &[u8] = b"#seq";
 
 impl Tree {
     /// The tree in `store`. An import that a crash interrupted is rolled
@@ -78,26 +71,12 @@ impl Tree {
         self.write_lock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The org stored at a path key.
-    fn at_path(&self, path: &[u8]) -> Result<Option<Org>> {
-        match self.store.orgs.get(keys::tagged(tag::BY_PATH, path))? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
-    }
-
     pub fn get(&self, id: u32) -> Result<Option<Org>> {
-        match self.store.orgs.get(keys::tagged(tag::BY_ID, &keys::org_id(id)))? {
-            Some(path) => self.at_path(&path),
-            None => Ok(None),
-        }
+        self.store.org(id)
     }
 
     pub fn by_code(&self, code: &str) -> Result<Option<Org>> {
-        match self.store.orgs.get(keys::tagged(tag::BY_CODE, code.trim().as_bytes()))? {
-            Some(path) => self.at_path(&path),
-            None => Ok(None),
-        }
+        self.store.org_by_code(code)
     }
 
     /// The org with `code`, or an error naming the code.
@@ -125,10 +104,8 @@ impl Tree {
                 out.push(o?);
             }
         } else {
-            let prefix = keys::tagged(tag::CHILD, &keys::org_id(id));
-            for kv in self.store.orgs.scan_prefix(&prefix) {
-                let (k, _) = kv?;
-                if let Some(o) = self.get(keys::read_u32(&k[prefix.len()..]))? {
+            for child in self.store.child_ids(id)? {
+                if let Some(o) = self.get(child)? {
                     out.push(o);
                 }
             }
@@ -140,19 +117,12 @@ impl Tree {
     /// Every org in the subtree of `org` (itself first), in path order,
     /// streamed from one key range: nothing else is loaded.
     pub fn subtree(&self, org: &Org) -> impl Iterator<Item = Result<Org>> {
-        self.store.orgs.scan_prefix(keys::tagged(tag::BY_PATH, &org.path_key())).map(|kv| decode(&kv?.1))
+        self.store.orgs_under(&org.path)
     }
 
     /// The roots (orgs with no parent).
     pub fn roots(&self) -> Result<Vec<Org>> {
-        let mut out = Vec::new();
-        for kv in self.store.orgs.scan_prefix([tag::BY_PATH]) {
-            let (k, v) = kv?;
-            if k.len() == 1 + keys::SEG {
-                out.push(decode(&v)?);
-            }
-        }
-        Ok(out)
+        self.store.root_orgs()
     }
 
     /// Parents from the root down to the org's parent.
@@ -164,12 +134,11 @@ impl Tree {
         Ok(out)
     }
 
-    /// Number of orgs per level (a full walk of the BY_PATH range).
+    /// Number of orgs per level (a full walk of the orgs in path order).
     pub fn stats(&self) -> Result<Vec<(u8, u64)>> {
         let mut counts = vec![0u64; self.levels.len()];
-        for kv in self.store.orgs.scan_prefix([tag::BY_PATH]) {
-            let (_, v) = kv?;
-            let org: Org = decode(&v)?;
+        for org in self.store.orgs_under(&[]) {
+            let org = org?;
             if let Some(c) = counts.get_mut(org.level as usize) {
                 *c += 1;
             }
@@ -179,36 +148,22 @@ impl Tree {
 
     /// The next unused org id.
     pub(crate) fn next_org_id(&self) -> Result<u32> {
-        Ok(match self.store.orgs.get(SEQ_KEY)? {
-            Some(v) => keys::read_u32(&v),
-            None => 1,
-        })
+        self.store.next_org_id()
     }
 
     /// Records that ids below `next` are used, with the ops that use them.
     pub(crate) fn seq_op(&self, next: u32, ops: &mut Ops) {
-        ops.org_put(SEQ_KEY.to_vec(), next.to_be_bytes().to_vec());
+        ops.set_next_org_id(next);
     }
 
-    /// Ops that write `org` under all its keys.
+    /// Ops that write `org` under all its keys (leaves stay out of the child index: see `children`).
     pub(crate) fn put_ops(&self, org: &Org, ops: &mut Ops) {
-        let path = org.path_key();
-        ops.org_put(keys::tagged(tag::BY_PATH, &path), encode(org));
-        ops.org_put(keys::tagged(tag::BY_ID, &keys::org_id(org.id)), path.clone());
-        ops.org_put(keys::tagged(tag::BY_CODE, org.code.as_bytes()), path);
-        if let (Some(p), false) = (org.parent, self.is_leaf(org.level)) {
-            ops.org_put(keys::tagged(tag::CHILD, &keys::pair_u32(p, org.id)), Vec::new());
-        }
+        ops.put_org(org, !self.is_leaf(org.level));
     }
 
     /// Ops that remove every key of `org`.
     pub(crate) fn del_ops(&self, org: &Org, ops: &mut Ops) {
-        ops.org_del(keys::tagged(tag::BY_PATH, &org.path_key()));
-        ops.org_del(keys::tagged(tag::BY_ID, &keys::org_id(org.id)));
-        ops.org_del(keys::tagged(tag::BY_CODE, org.code.as_bytes()));
-        if let (Some(p), false) = (org.parent, self.is_leaf(org.level)) {
-            ops.org_del(keys::tagged(tag::CHILD, &keys::pair_u32(p, org.id)));
-        }
+        ops.del_org(org, !self.is_leaf(org.level));
     }
 
     /// Renames an org, checking its level's naming rule.
@@ -218,7 +173,7 @@ impl Tree {
         self.levels.check_name(org.level, name)?;
         org.name = name.trim().to_owned();
         let mut ops = Ops::default();
-        ops.org_put(keys::tagged(tag::BY_PATH, &org.path_key()), encode(&org));
+        ops.update_org(&org);
         self.store.apply(ops)?;
         Ok(org)
     }
@@ -264,16 +219,12 @@ impl Tree {
             self.put_ops(&o, ops);
         }
         // Channels follow their orgs; counts move from old ancestors to new.
-        let moved = self.channels_in(org)?;
         let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
-        for (key, ch) in &moved {
-            ops.chan_del(key.clone());
-            let owner = self.require_id(ch.org)?;
+        for placed in self.store.channels_under(&org.path)? {
+            let owner = self.require_id(placed.channel.org)?;
             let rest = owner.path[old_prefix.len()..].to_vec();
             let new_path: Vec<u32> = new_prefix.iter().copied().chain(rest).collect();
-            let new_key = keys::channel_key(&keys::path(&new_path), ch.id);
-            ops.chan_put(new_key.clone(), encode(ch));
-            ops.chan_put(keys::tagged(keys::chan::BY_ID, &ch.id.to_be_bytes()), new_key);
+            ops.move_channel(&placed.path, &new_path, &placed.channel);
             per_level.entry(owner.level).or_default().0 += 1;
         }
         for (level, orgs) in self.channelled_orgs_by_level(org)? {
@@ -281,10 +232,10 @@ impl Tree {
         }
         for (level, (chans, orgs)) in per_level {
             for a in old_ancestors {
-                ops.count(keys::counts(*a, level).to_vec(), (-chans, -orgs));
+                ops.count_channels(*a, level, (-chans, -orgs));
             }
             for a in new_ancestors {
-                ops.count(keys::counts(*a, level).to_vec(), (chans, orgs));
+                ops.count_channels(*a, level, (chans, orgs));
             }
         }
         Ok(())
@@ -310,11 +261,9 @@ impl Tree {
             n += 1;
         }
         let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
-        for (key, ch) in self.channels_in(&org)? {
-            ops.chan_del(key);
-            ops.chan_del(keys::tagged(keys::chan::BY_ID, &ch.id.to_be_bytes()));
-            ops.chan_del(keys::tagged(keys::chan::BY_ADDRESS, &keys::address(&ch.address)));
-            let owner = self.require_id(ch.org)?;
+        for placed in self.store.channels_under(&org.path)? {
+            ops.del_channel(&placed.path, &placed.channel);
+            let owner = self.require_id(placed.channel.org)?;
             per_level.entry(owner.level).or_default().0 += 1;
         }
         for (level, orgs) in self.channelled_orgs_by_level(&org)? {
@@ -322,7 +271,7 @@ impl Tree {
         }
         for (level, (chans, orgs)) in per_level {
             for a in &org.path[..org.path.len() - 1] {
-                ops.count(keys::counts(*a, level).to_vec(), (-chans, -orgs));
+                ops.count_channels(*a, level, (-chans, -orgs));
             }
         }
         self.store.apply(ops)?;

@@ -5,8 +5,6 @@ use treecast_wire::Platform;
 
 use super::{Org, Tree};
 use crate::error::{Error, Result};
-use crate::store::keys::{self, people as tag};
-use crate::store::{decode, encode};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
@@ -59,20 +57,16 @@ impl Tree {
     }
 
     fn put_person(&self, p: &Person) -> Result<()> {
-        self.store.people.insert(keys::tagged(tag::PERSON, &p.id.to_be_bytes()), encode(p))?;
-        Ok(())
+        self.store.put_person(p)
     }
 
     pub fn person(&self, id: u64) -> Result<Option<Person>> {
-        match self.store.people.get(keys::tagged(tag::PERSON, &id.to_be_bytes()))? {
-            Some(v) => Ok(Some(decode(&v)?)),
-            None => Ok(None),
-        }
+        self.store.person(id)
     }
 
     pub fn person_by_identity(&self, platform: Platform, user: &str) -> Result<Option<Person>> {
-        match self.store.people.get(keys::tagged(tag::IDENTITY, &keys::identity(platform, user)))? {
-            Some(id) => self.person(keys::read_u64(&id)),
+        match self.store.identity_owner(platform, user)? {
+            Some(id) => self.person(id),
             None => Ok(None),
         }
     }
@@ -84,19 +78,17 @@ impl Tree {
         if user.is_empty() {
             return Err(Error::invalid("an identity needs a user id"));
         }
-        let key = keys::tagged(tag::IDENTITY, &keys::identity(platform, user));
-        if let Some(owner) = self.store.people.get(&key)? {
-            let owner = keys::read_u64(&owner);
+        if let Some(owner) = self.store.identity_owner(platform, user)? {
             if owner != person {
                 return Err(Error::invalid(format!("{platform}:{user} already belongs to someone else")));
             }
         }
         let mut p = self.person(person)?.ok_or_else(|| Error::not_found(format!("no person #{person}")))?;
+        self.store.put_identity(platform, user, person)?;
         let user = if platform == Platform::Email { user.to_lowercase() } else { user.to_owned() };
         if !p.identities.iter().any(|i| i.platform == platform && i.user == user) {
             p.identities.push(Identity { platform, user });
         }
-        self.store.people.insert(key, &person.to_be_bytes())?;
         self.put_person(&p)?;
         Ok(p)
     }
@@ -120,20 +112,15 @@ impl Tree {
                 self.levels.key(org.level)
             )));
         }
-        let v = encode(&role);
-        self.store.people.insert(keys::tagged(tag::ROLE_BY_PERSON, &keys::person_org(person, org.id)), v.clone())?;
-        self.store.people.insert(keys::tagged(tag::ROLE_BY_ORG, &keys::org_person(org.id, person)), v)?;
-        Ok(())
+        self.store.put_role(person, org.id, role)
     }
 
     /// Every (org, role) the person holds.
     pub fn roles_of(&self, person: u64) -> Result<Vec<(Org, Role)>> {
-        let prefix = keys::tagged(tag::ROLE_BY_PERSON, &person.to_be_bytes());
         let mut out = Vec::new();
-        for kv in self.store.people.scan_prefix(&prefix) {
-            let (k, v) = kv?;
-            if let Some(org) = self.get(keys::read_u32(&k[prefix.len()..]))? {
-                out.push((org, decode(&v)?));
+        for (org, role) in self.store.role_orgs(person)? {
+            if let Some(org) = self.get(org)? {
+                out.push((org, role));
             }
         }
         Ok(out)
@@ -141,12 +128,10 @@ impl Tree {
 
     /// People holding `role` at `org` itself.
     pub fn holders(&self, org: u32, role: Role) -> Result<Vec<Person>> {
-        let prefix = keys::tagged(tag::ROLE_BY_ORG, &org.to_be_bytes());
         let mut out = Vec::new();
-        for kv in self.store.people.scan_prefix(&prefix) {
-            let (k, v) = kv?;
-            if decode::<Role>(&v)? == role {
-                if let Some(p) = self.person(keys::read_u64(&k[prefix.len()..]))? {
+        for (person, held) in self.store.role_holders(org)? {
+            if held == role {
+                if let Some(p) = self.person(person)? {
                     out.push(p);
                 }
             }

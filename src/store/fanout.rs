@@ -1,0 +1,178 @@
+//! The `fanout` keyspace, per notice: walk cursor, delivery rows, retry/failure marks, counters and acks.
+
+use super::codec::{decode_at, encode};
+use super::keys::{counts_value, key_u64, read_counts};
+use super::tx::{abort, Abort};
+use super::{Keyspace, Store, Tx, Writes};
+use crate::error::Result;
+use crate::notice::ack::AckRow;
+use crate::notice::fanout::{Counts, Cursor, DeliveryRow};
+
+const KS: Keyspace = Keyspace::Fanout;
+
+// Every key is the notice id, a tag, then (but for CURSOR) a channel or org id.
+/// -> Cursor
+pub(super) const CURSOR: u8 = b'c';
+/// ++ channel id -> DeliveryRow
+pub(super) const DELIVERY: u8 = b'd';
+/// ++ channel id -> () while a retry is scheduled
+pub(super) const RETRY: u8 = b'r';
+/// ++ org id -> delivered/failed counters for its subtree
+pub(super) const COUNTS: u8 = b'k';
+/// ++ org id -> AckRow
+pub(super) const ACK: u8 = b'a';
+/// ++ org id -> acknowledged-org counter for its subtree
+pub(super) const ACK_COUNT: u8 = b'x';
+/// ++ channel id -> () for each permanently failed delivery
+pub(super) const FAILED: u8 = b'f';
+
+/// Bytes before the channel or org id.
+pub(super) const HEAD: usize = 9;
+
+pub(super) fn head(notice: u64, tag: u8) -> [u8; HEAD] {
+    let mut k = [0u8; HEAD];
+    k[..8].copy_from_slice(&notice.to_be_bytes());
+    k[8] = tag;
+    k
+}
+
+pub(super) fn by_channel(notice: u64, tag: u8, channel: u64) -> [u8; HEAD + 8] {
+    let mut k = [0u8; HEAD + 8];
+    k[..HEAD].copy_from_slice(&head(notice, tag));
+    k[HEAD..].copy_from_slice(&channel.to_be_bytes());
+    k
+}
+
+pub(super) fn by_org(notice: u64, tag: u8, org: u32) -> [u8; HEAD + 4] {
+    let mut k = [0u8; HEAD + 4];
+    k[..HEAD].copy_from_slice(&head(notice, tag));
+    k[HEAD..].copy_from_slice(&org.to_be_bytes());
+    k
+}
+
+impl Store {
+    /// Where `notice`'s walk stands (the start if it has not begun).
+    pub fn cursor(&self, notice: u64) -> Result<Cursor> {
+        let key = head(notice, CURSOR);
+        match self.fanout.get(key)? {
+            Some(v) => decode_at(KS, &key, &v),
+            None => Ok(Cursor::default()),
+        }
+    }
+
+    /// The delivery row of `notice` in `channel`, once resolved.
+    pub fn delivery(&self, notice: u64, channel: u64) -> Result<Option<DeliveryRow>> {
+        let key = by_channel(notice, DELIVERY, channel);
+        match self.fanout.get(key)? {
+            Some(v) => Ok(Some(decode_at(KS, &key, &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether `channel` has a delivery row for `notice`.
+    pub fn has_delivery(&self, notice: u64, channel: u64) -> Result<bool> {
+        Ok(self.fanout.contains_key(by_channel(notice, DELIVERY, channel))?)
+    }
+
+    /// Delivered and failed channels of `notice` in `org`'s subtree.
+    pub fn counts(&self, notice: u64, org: u32) -> Result<Counts> {
+        let key = by_org(notice, COUNTS, org);
+        Ok(match self.fanout.get(key)? {
+            Some(v) => {
+                let (delivered, failed) = read_counts(KS, &key, &v)?;
+                Counts { delivered, failed }
+            }
+            None => Counts::default(),
+        })
+    }
+
+    /// Channels with a retry pending, for a restart.
+    pub fn retries(&self, notice: u64) -> Result<Vec<u64>> {
+        self.channels_tagged(notice, RETRY)
+    }
+
+    /// Channels whose delivery failed for good.
+    pub fn failed_channels(&self, notice: u64) -> Result<Vec<u64>> {
+        self.channels_tagged(notice, FAILED)
+    }
+
+    fn channels_tagged(&self, notice: u64, tag: u8) -> Result<Vec<u64>> {
+        self.fanout.scan_prefix(head(notice, tag)).keys().map(|k| key_u64(KS, &k?, HEAD)).collect()
+    }
+
+    /// Every delivery row of a notice (channel id, row), in channel id order.
+    pub fn deliveries(&self, notice: u64) -> impl Iterator<Item = Result<(u64, DeliveryRow)>> {
+        self.fanout.scan_prefix(head(notice, DELIVERY)).map(|kv| {
+            let (k, v) = kv?;
+            Ok((key_u64(KS, &k, HEAD)?, decode_at(KS, &k, &v)?))
+        })
+    }
+
+    /// `org`'s acknowledgement of `notice`.
+    pub fn ack(&self, notice: u64, org: u32) -> Result<Option<AckRow>> {
+        let key = by_org(notice, ACK, org);
+        match self.fanout.get(key)? {
+            Some(v) => Ok(Some(decode_at(KS, &key, &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Orgs in `org`'s subtree that have acknowledged `notice`.
+    pub fn ack_count(&self, notice: u64, org: u32) -> Result<i64> {
+        let key = by_org(notice, ACK_COUNT, org);
+        match self.fanout.get(key)? {
+            Some(v) => Ok(read_counts(KS, &key, &v)?.0),
+            None => Ok(0),
+        }
+    }
+}
+
+impl Writes {
+    /// Writes `notice`'s delivery row for `channel`.
+    pub fn put_delivery(&mut self, notice: u64, channel: u64, row: &DeliveryRow) {
+        self.put(KS, by_channel(notice, DELIVERY, channel), encode(row));
+    }
+
+    /// Marks (or clears) a pending retry of `notice` in `channel`.
+    pub fn set_retry(&mut self, notice: u64, channel: u64, pending: bool) {
+        match pending {
+            true => self.put(KS, by_channel(notice, RETRY, channel), Vec::new()),
+            false => self.remove(KS, by_channel(notice, RETRY, channel)),
+        }
+    }
+
+    /// Marks `notice`'s delivery to `channel` as failed for good.
+    pub fn mark_failed(&mut self, notice: u64, channel: u64) {
+        self.put(KS, by_channel(notice, FAILED, channel), Vec::new());
+    }
+
+    /// Writes `notice`'s delivered/failed counters for `org`'s subtree.
+    pub fn put_fan_counts(&mut self, notice: u64, org: u32, c: Counts) {
+        self.put(KS, by_org(notice, COUNTS, org), counts_value(c.delivered, c.failed).to_vec());
+    }
+
+    /// Writes where `notice`'s walk stands.
+    pub fn put_cursor(&mut self, notice: u64, c: &Cursor) {
+        self.put(KS, head(notice, CURSOR), encode(c));
+    }
+}
+
+impl Tx<'_> {
+    /// Records `org`'s first ack of `notice`, counted at each org on `path`; false (no writes) if it had one.
+    pub fn add_ack(&mut self, notice: u64, org: u32, path: &[u32], row: &AckRow) -> Result<bool, Abort> {
+        let key = by_org(notice, ACK, org);
+        if self.get(KS, &key)?.is_some() {
+            return Ok(false);
+        }
+        self.insert(KS, &key, &encode(row))?;
+        for a in path {
+            let k = by_org(notice, ACK_COUNT, *a);
+            let n = match self.get(KS, &k)? {
+                Some(v) => read_counts(KS, &k, &v).map_err(abort)?.0,
+                None => 0,
+            };
+            self.insert(KS, &k, &counts_value(n + 1, 0))?;
+        }
+        Ok(true)
+    }
+}

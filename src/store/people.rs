@@ -1,0 +1,104 @@
+//! The `people` keyspace: people, their platform identities, and roles indexed by person and by org.
+
+use treecast_wire::Platform;
+
+use super::codec::{decode_at, encode};
+use super::keys::{key_u32, key_u64, platform_byte, tagged, val_u64};
+use super::{Keyspace, Store};
+use crate::error::Result;
+use crate::tree::people::{Person, Role};
+
+const KS: Keyspace = Keyspace::People;
+
+/// person id -> Person
+const PERSON: u8 = b'p';
+/// platform ++ user id -> person id
+const IDENTITY: u8 = b'i';
+/// person id ++ org id -> Role
+pub(super) const ROLE_BY_PERSON: u8 = b'r';
+/// org id ++ person id -> Role
+pub(super) const ROLE_BY_ORG: u8 = b'o';
+
+pub(super) fn person_key(id: u64) -> Vec<u8> {
+    tagged(PERSON, &id.to_be_bytes())
+}
+
+/// Platform and the user id as the platform spells it (email addresses
+/// are compared lowercased).
+pub(super) fn identity_key(platform: Platform, user: &str) -> Vec<u8> {
+    let mut k = vec![IDENTITY, platform_byte(platform)];
+    if platform == Platform::Email {
+        k.extend_from_slice(user.trim().to_lowercase().as_bytes());
+    } else {
+        k.extend_from_slice(user.trim().as_bytes());
+    }
+    k
+}
+
+pub(super) fn role_keys(person: u64, org: u32) -> (Vec<u8>, Vec<u8>) {
+    let by_person = tagged(ROLE_BY_PERSON, &[&person.to_be_bytes()[..], &org.to_be_bytes()].concat());
+    let by_org = tagged(ROLE_BY_ORG, &[&org.to_be_bytes()[..], &person.to_be_bytes()].concat());
+    (by_person, by_org)
+}
+
+impl Store {
+    /// The person with id `id`.
+    pub fn person(&self, id: u64) -> Result<Option<Person>> {
+        let key = person_key(id);
+        match self.people.get(&key)? {
+            Some(v) => Ok(Some(decode_at(KS, &key, &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes `p`'s record.
+    pub fn put_person(&self, p: &Person) -> Result<()> {
+        self.people.insert(person_key(p.id), encode(p))?;
+        Ok(())
+    }
+
+    /// The id of the person who owns an identity.
+    pub fn identity_owner(&self, platform: Platform, user: &str) -> Result<Option<u64>> {
+        let key = identity_key(platform, user);
+        self.people.get(&key)?.map(|v| val_u64(KS, &key, &v)).transpose()
+    }
+
+    /// Records that an identity belongs to `person`.
+    pub fn put_identity(&self, platform: Platform, user: &str, person: u64) -> Result<()> {
+        self.people.insert(identity_key(platform, user), &person.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Gives `person` `role` at `org` (both indexes in one batch).
+    pub fn put_role(&self, person: u64, org: u32, role: Role) -> Result<()> {
+        let (by_person, by_org) = role_keys(person, org);
+        let v = encode(&role);
+        let mut batch = sled::Batch::default();
+        batch.insert(by_person, v.clone());
+        batch.insert(by_org, v);
+        self.people.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Every (org id, role) `person` holds, in org id order.
+    pub fn role_orgs(&self, person: u64) -> Result<Vec<(u32, Role)>> {
+        let prefix = tagged(ROLE_BY_PERSON, &person.to_be_bytes());
+        let mut out = Vec::new();
+        for kv in self.people.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            out.push((key_u32(KS, &k, prefix.len())?, decode_at(KS, &k, &v)?));
+        }
+        Ok(out)
+    }
+
+    /// Every (person id, role) held at `org` itself, in person id order.
+    pub fn role_holders(&self, org: u32) -> Result<Vec<(u64, Role)>> {
+        let prefix = tagged(ROLE_BY_ORG, &org.to_be_bytes());
+        let mut out = Vec::new();
+        for kv in self.people.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            out.push((key_u64(KS, &k, prefix.len())?, decode_at(KS, &k, &v)?));
+        }
+        Ok(out)
+    }
+}
