@@ -34,6 +34,7 @@ fn follow(store: &Store, name: &str) {
         let count_key = format!("{name}/count").into_bytes();
         let mut count = store
             .tree(Keyspace::Threads)
+            .unwrap()
             .get(&count_key)
             .unwrap()
             .map(|v| u64::from_be_bytes(v[..8].try_into().unwrap()))
@@ -42,7 +43,7 @@ fn follow(store: &Store, name: &str) {
             if let Event::NoticePosted { notice, .. } = r.event {
                 // A repeat would find its mark already there.
                 let mark = format!("{name}/seen/{notice:012}").into_bytes();
-                let again = store.tree(Keyspace::Threads).get(&mark).unwrap().map(|v| v[0]).unwrap_or(0);
+                let again = store.tree(Keyspace::Threads).unwrap().get(&mark).unwrap().map(|v| v[0]).unwrap_or(0);
                 w.put(Keyspace::Threads, mark, vec![again + 1]);
                 count += 1;
             }
@@ -60,6 +61,7 @@ fn child_appends_and_follows_until_killed() {
     let store = Store::open(std::path::Path::new(&dir)).unwrap();
     let mut n = store
         .tree(Keyspace::Notices)
+        .unwrap()
         .last()
         .unwrap()
         .map(|(k, _)| u64::from_be_bytes(k[..8].try_into().unwrap()))
@@ -100,16 +102,21 @@ fn sigkill_between_append_and_subscriber_loses_nothing_and_repeats_nothing() {
     for s in SUBSCRIBERS {
         follow(&store, s);
     }
-    let changes = store.tree(Keyspace::Notices).len() as u64;
+    let changes = store.tree(Keyspace::Notices).unwrap().len() as u64;
     assert!(changes > 500, "the child made only {changes} changes");
     assert_eq!(store.last_event(), changes, "one event per change, none without its change");
     for s in SUBSCRIBERS {
         let count = u64::from_be_bytes(
-            store.tree(Keyspace::Threads).get(format!("{s}/count")).unwrap().unwrap()[..8].try_into().unwrap(),
+            store.tree(Keyspace::Threads).unwrap().get(format!("{s}/count")).unwrap().unwrap()[..8].try_into().unwrap(),
         );
         assert_eq!(count, changes, "{s} counted every change once");
-        let marks: Vec<u8> =
-            store.tree(Keyspace::Threads).scan_prefix(format!("{s}/seen/")).values().map(|v| v.unwrap()[0]).collect();
+        let marks: Vec<u8> = store
+            .tree(Keyspace::Threads)
+            .unwrap()
+            .scan_prefix(format!("{s}/seen/"))
+            .values()
+            .map(|v| v.unwrap()[0])
+            .collect();
         assert_eq!(marks.len() as u64, changes, "{s} saw every change");
         assert!(marks.iter().all(|m| *m == 1), "{s} saw a change twice");
         assert_eq!(store.position(s).unwrap(), changes);

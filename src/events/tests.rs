@@ -114,3 +114,21 @@ fn compaction_deletes_only_what_every_subscriber_passed_and_keeps_the_newest() {
     change(&store, 11);
     assert_eq!(read(&store, 10, 100).unwrap()[0].seq, 11);
 }
+
+#[test]
+fn a_features_own_named_keyspace_commits_with_its_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let mine = Keyspace::Named("topics.posts");
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut w = Writes::default();
+        w.put(mine, "#青春心连心#".as_bytes().to_vec(), b"1".to_vec());
+        emit(&mut w, 7, &posted(1));
+        store.commit(&w).unwrap();
+        store.flush().unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.tree(mine).unwrap().get("#青春心连心#".as_bytes()).unwrap().as_deref(), Some(&b"1"[..]));
+    assert_eq!(read(&store, 0, 10).unwrap().len(), 1);
+    assert!(store.tree(Keyspace::Orgs).unwrap().get("#青春心连心#".as_bytes()).unwrap().is_none());
+}

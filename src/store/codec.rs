@@ -3,7 +3,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::keys::corrupt;
-use super::tx::Keyspace;
+use super::keyspace::Keyspace;
 use crate::error::{Error, Result};
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {

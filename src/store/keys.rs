@@ -4,7 +4,7 @@ use std::fmt::Display;
 
 use treecast_wire::Platform;
 
-use super::tx::Keyspace;
+use super::keyspace::Keyspace;
 use crate::error::{Error, Result};
 
 /// The `msgref` key, for writers that batch message refs themselves.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 use super::keys;
-use super::tx::Keyspace;
+use super::keyspace::Keyspace;
 use super::Store;
 use crate::error::Result;
 

@@ -5,6 +5,7 @@ mod codec;
 mod codes;
 mod fanout;
 pub mod keys;
+mod keyspace;
 mod log;
 mod msgref;
 mod notices;
@@ -27,9 +28,10 @@ use crate::error::{Error, Result};
 
 pub use channels::{ChannelPos, ChannelWalk, Placed};
 pub use codec::{decode, decode_at, encode};
+pub use keyspace::Keyspace;
 pub use log::{LogState, RawEvent};
 pub use ops::Ops;
-pub use tx::{abort, Abort, Keyspace, Tx};
+pub use tx::{abort, Abort, Tx};
 pub use writes::Writes;
 
 /// Bumped when the on-disk layout changes incompatibly.
@@ -133,25 +135,27 @@ impl Store {
         Ok(store)
     }
 
-    /// The sled tree behind a keyspace.
-    pub fn tree(&self, ks: Keyspace) -> &sled::Tree {
-        match ks {
-            Keyspace::Orgs => &self.orgs,
-            Keyspace::Counts => &self.counts,
-            Keyspace::Channels => &self.channels,
-            Keyspace::People => &self.people,
-            Keyspace::Codes => &self.codes,
-            Keyspace::Notices => &self.notices,
-            Keyspace::Active => &self.active,
-            Keyspace::Fanout => &self.fanout,
-            Keyspace::Msgref => &self.msgref,
-            Keyspace::Outbox => &self.outbox,
-            Keyspace::Threads => &self.threads,
-            Keyspace::Surveys => &self.surveys,
-            Keyspace::Events => &self.events,
-            Keyspace::Positions => &self.positions,
-            Keyspace::Schedule => &self.schedule,
-        }
+    /// The sled tree behind a keyspace (a cheap handle; a named one is
+    /// created on first use, prefixed `f:` so it never meets a core tree).
+    pub fn tree(&self, ks: Keyspace) -> Result<sled::Tree> {
+        Ok(match ks {
+            Keyspace::Orgs => self.orgs.clone(),
+            Keyspace::Counts => self.counts.clone(),
+            Keyspace::Channels => self.channels.clone(),
+            Keyspace::People => self.people.clone(),
+            Keyspace::Codes => self.codes.clone(),
+            Keyspace::Notices => self.notices.clone(),
+            Keyspace::Active => self.active.clone(),
+            Keyspace::Fanout => self.fanout.clone(),
+            Keyspace::Msgref => self.msgref.clone(),
+            Keyspace::Outbox => self.outbox.clone(),
+            Keyspace::Threads => self.threads.clone(),
+            Keyspace::Surveys => self.surveys.clone(),
+            Keyspace::Events => self.events.clone(),
+            Keyspace::Positions => self.positions.clone(),
+            Keyspace::Schedule => self.schedule.clone(),
+            Keyspace::Named(name) => self.db.open_tree(format!("f:{name}"))?,
+        })
     }
 
     /// Makes the next `n` commits fail as a full disk would (tests only:

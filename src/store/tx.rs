@@ -3,50 +3,9 @@
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional, TransactionalTree};
 
+use super::keyspace::Keyspace;
 use super::Store;
 use crate::error::{Error, Result};
-
-/// Every keyspace (sled tree) of the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Keyspace {
-    Orgs,
-    Counts,
-    Channels,
-    People,
-    Codes,
-    Notices,
-    Active,
-    Fanout,
-    Msgref,
-    Outbox,
-    Threads,
-    Surveys,
-    Events,
-    Positions,
-    Schedule,
-}
-
-impl Keyspace {
-    pub fn name(self) -> &'static str {
-        match self {
-            Keyspace::Orgs => "orgs",
-            Keyspace::Counts => "counts",
-            Keyspace::Channels => "channels",
-            Keyspace::People => "people",
-            Keyspace::Codes => "codes",
-            Keyspace::Notices => "notices",
-            Keyspace::Active => "active",
-            Keyspace::Fanout => "fanout",
-            Keyspace::Msgref => "msgref",
-            Keyspace::Outbox => "outbox",
-            Keyspace::Threads => "threads",
-            Keyspace::Surveys => "surveys",
-            Keyspace::Events => "events",
-            Keyspace::Positions => "positions",
-            Keyspace::Schedule => "schedule",
-        }
-    }
-}
 
 /// One transaction's view of the keyspaces it named.
 pub struct Tx<'a> {
@@ -106,7 +65,8 @@ impl Store {
         if !all.contains(&Keyspace::Events) {
             all.push(Keyspace::Events);
         }
-        let trees: Vec<&sled::Tree> = all.iter().map(|ks| self.tree(*ks)).collect();
+        let owned: Vec<sled::Tree> = all.iter().map(|ks| self.tree(*ks)).collect::<Result<_>>()?;
+        let trees: Vec<&sled::Tree> = owned.iter().collect();
         let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
         self.check_fault()?;
         let appended = std::cell::Cell::new(0u64);

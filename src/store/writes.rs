@@ -2,7 +2,8 @@
 //! what subscribers and scheduled jobs hand back to be made durable together
 //! with their read position or the removal of their job.
 
-use super::tx::{Abort, Keyspace, Tx};
+use super::keyspace::Keyspace;
+use super::tx::{Abort, Tx};
 use super::Store;
 use crate::error::Result;
 
