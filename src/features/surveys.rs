@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
 use crate::schedule::Job;
 use crate::store::Writes;
-use crate::survey::{Surveys, REMIND_JOB};
+use crate::survey::{Surveys, CLOSE_JOB, REMIND_JOB};
 
 pub struct SurveyFeature {
     pub surveys: Surveys,
@@ -75,14 +75,17 @@ impl Feature for SurveyFeature {
             commands: COMMANDS,
             buttons: &["sv:"],
             deep_links: &["s", "S"],
-            jobs: &[REMIND_JOB],
+            jobs: &[REMIND_JOB, CLOSE_JOB],
             ..Declaration::default()
         }
     }
 
     fn run_job(&self, _cx: &Ctx, job: &Job) -> Result<Writes> {
         let id = crate::store::keys::read_u64_at(&job.payload, 0, &job.key)?;
-        self.surveys.reminder_writes(id)
+        match job.kind.as_str() {
+            CLOSE_JOB => self.surveys.closing_writes(id),
+            _ => self.surveys.reminder_writes(id),
+        }
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

@@ -497,6 +497,17 @@ async fn survey_reminders_from_the_gateway_reach_each_member_privately_once() {
         .collect();
     to.sort();
     assert_eq!(to, ["li", "wang"]);
+    // At closing time the launcher hears how it went, once.
+    // (The background loop may run it first; either way it runs once.)
+    clock.set(Some(l.closes));
+    b.app.run_due_jobs().unwrap();
+    b.app.run_due_jobs().unwrap();
+    b.settle().await;
+    let closing: Vec<_> = b.chat.delivered().into_iter().filter(|m| m.body.contains("已截止")).collect();
+    assert_eq!(closing.len(), 1, "{closing:?}");
+    assert_eq!(closing[0].to.id, "hunan@tw.example");
+    assert!(closing[0].body.contains("0 份回答（2 名团员）") && closing[0].body.contains("/survey results"));
+    b.stop().await;
 }
 
 /// A mail as the email adapter hands it over; `verified` says whether the

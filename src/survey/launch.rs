@@ -149,7 +149,7 @@ impl Surveys {
         let mut survey = survey;
         survey.notice = Some(notice.id);
         self.put_survey(&survey)?;
-        self.schedule_reminder(&survey)?;
+        self.schedule_jobs(&survey)?;
         Ok(Launched {
             id: survey.id,
             title: survey.def.title.clone(),

@@ -34,7 +34,7 @@ use crate::tree::Tree;
 pub use answer::Answer;
 pub use def::{Definition, Kind, Question};
 pub use launch::Launched;
-pub use remind::REMIND_JOB;
+pub use remind::{CLOSE_JOB, REMIND_JOB};
 pub use results::Results;
 
 /// A launched survey.

@@ -11,17 +11,54 @@ use crate::tree::people::{Person, Role};
 
 /// The kind of the scheduled pre-close reminder (run by the surveys feature).
 pub const REMIND_JOB: &str = "survey.remind";
+/// The kind of the job at closing time: the launcher hears how it went.
+pub const CLOSE_JOB: &str = "survey.close";
 
 impl Surveys {
-    /// Schedules the pre-close reminder of `s` (if its definition asks for one).
-    pub(super) fn schedule_reminder(&self, s: &Survey) -> Result<()> {
+    /// Schedules the pre-close reminder of `s` (if its definition asks for
+    /// one) and the closing report to its launcher.
+    pub(super) fn schedule_jobs(&self, s: &Survey) -> Result<()> {
+        let mut w = Writes::default();
+        let id = s.id.to_be_bytes().to_vec();
         let before = s.def.remind_before_hours as u64 * 3600;
-        if before == 0 {
-            return Ok(());
+        if before > 0 {
+            let at = s.closes.saturating_sub(before).max(s.opens) * 1000;
+            schedule::put(
+                &self.tree.store,
+                &mut w,
+                at,
+                &Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", s.id), id.clone()),
+            )?;
         }
-        let at = s.closes.saturating_sub(before).max(s.opens) * 1000;
-        let job = Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", s.id), s.id.to_be_bytes().to_vec());
-        schedule::schedule(&self.tree.store, at, &job)
+        schedule::put(
+            &self.tree.store,
+            &mut w,
+            s.closes * 1000,
+            &Job::new(CLOSE_JOB, format!("{CLOSE_JOB}:{}", s.id), id),
+        )?;
+        self.tree.store.commit(&w)
+    }
+
+    /// The closing report of survey `id` to whoever launched it: how many
+    /// answered, and the command for the results. Nothing if it was closed
+    /// early by hand (its closing time moved) and this is the old job.
+    pub fn closing_writes(&self, id: u64) -> Result<Writes> {
+        let mut w = Writes::default();
+        let s = self.survey(id)?;
+        if self.now() < s.closes {
+            return Ok(w);
+        }
+        let Some(to) = self.tree.person(s.launched_by)?.and_then(|p| p.private_address()) else { return Ok(w) };
+        let r = self.results(None, id)?;
+        let (n, members) = (r.total().responses, r.total().members);
+        let text = format!(
+            "微调查 #{id}《{}》已截止，共 {n} 份回答（{members} 名团员）。发送 /survey results {id} 查看结果。\nSurvey #{id} \"{}\" is closed: {n} responses from {members} members. Send /survey results {id} for the results.",
+            s.def.title, s.def.title
+        );
+        let mut msg = Outbound::reply(format!("sc{id}"), to, text);
+        msg.kind = treecast_wire::OutboundKind::Private;
+        queue::put(&self.tree.store, &mut w, &Queued::new(msg))?;
+        Ok(w)
     }
 
     /// The reminder job of survey `id`: each member of the audience who has
