@@ -90,11 +90,15 @@ pub fn run_due(store: &Store, now_ms: u64, mut run: impl FnMut(&Job) -> Result<W
     for (row, job) in due(store, now_ms)? {
         match run(&job) {
             Ok(mut w) => {
-                w.remove(Keyspace::Schedule, row);
+                let stored = encode(&job);
+                w.remove(Keyspace::Schedule, row.clone());
                 // A run may have scheduled its own key again; keep that index.
                 remove_index_unless_rescheduled(&mut w, &job.key);
-                store.commit(&w)?;
-                n += 1;
+                // Only while the job is still there: two runners racing for
+                // it commit its effects once.
+                if store.commit_if(&w, Keyspace::Schedule, &row, Some(&stored))? {
+                    n += 1;
+                }
             }
             Err(e) => {
                 tracing::error!(kind = %job.kind, key = %job.key, error = %e, "a scheduled job failed; it will be tried again");

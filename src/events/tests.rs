@@ -132,3 +132,32 @@ fn a_features_own_named_keyspace_commits_with_its_event() {
     assert_eq!(read(&store, 0, 10).unwrap().len(), 1);
     assert!(store.tree(Keyspace::Orgs).unwrap().get("#青春心连心#".as_bytes()).unwrap().is_none());
 }
+
+/// Two runners of one subscriber racing (the background loop and a caller)
+/// hand each event to it once.
+#[test]
+fn racing_catch_ups_of_one_subscriber_handle_each_event_once() {
+    let store = Store::temporary().unwrap();
+    for n in 1..=3000 {
+        change(&store, n);
+    }
+    let run = |s: Store| {
+        std::thread::spawn(move || {
+            catch_up(&s, "a", |batch| {
+                let mut w = Writes::default();
+                for r in batch {
+                    let k = format!("seen/{:06}", r.seq).into_bytes();
+                    let n = s.threads.get(&k).unwrap().map(|v| v[0]).unwrap_or(0);
+                    w.put(Keyspace::Threads, k, vec![n + 1]);
+                }
+                Ok(w)
+            })
+            .unwrap()
+        })
+    };
+    let (a, b) = (run(store.clone()), run(store.clone()));
+    assert_eq!(a.join().unwrap() + b.join().unwrap(), 3000);
+    let seen: Vec<u8> = store.threads.scan_prefix(b"seen/").values().map(|v| v.unwrap()[0]).collect();
+    assert_eq!(seen.len(), 3000);
+    assert!(seen.iter().all(|c| *c == 1), "an event was handled twice");
+}

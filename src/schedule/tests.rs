@@ -100,3 +100,30 @@ fn a_job_due_while_down_runs_once_after_restart() {
     .unwrap();
     assert_eq!(ran, 1);
 }
+
+/// Two runners racing for the same due jobs (the background loop and a
+/// caller) commit each job's effects once.
+#[test]
+fn racing_runners_commit_each_job_once() {
+    let store = Store::temporary().unwrap();
+    for i in 0..200 {
+        schedule(&store, 1_000 + i, &job(&format!("j{i}"))).unwrap();
+    }
+    let run = |s: Store| {
+        std::thread::spawn(move || {
+            run_due(&s, 10_000, |j| {
+                let mut w = Writes::default();
+                let k = format!("ran/{}", j.key).into_bytes();
+                let n = s.threads.get(&k).unwrap().map(|v| v[0]).unwrap_or(0);
+                w.put(Keyspace::Threads, k, vec![n + 1]);
+                Ok(w)
+            })
+            .unwrap()
+        })
+    };
+    let (a, b) = (run(store.clone()), run(store.clone()));
+    assert_eq!(a.join().unwrap() + b.join().unwrap(), 200);
+    let counts: Vec<u8> = store.threads.scan_prefix(b"ran/").values().map(|v| v.unwrap()[0]).collect();
+    assert_eq!(counts.len(), 200);
+    assert!(counts.iter().all(|c| *c == 1), "a job's effects landed twice");
+}

@@ -66,6 +66,23 @@ impl Writes {
 }
 
 impl Store {
+    /// Commits `w` only while `key` in `ks` still holds `expected` (None:
+    /// absent): two runners racing for the same job or the same events
+    /// commit once. Returns whether it committed.
+    pub fn commit_if(&self, w: &Writes, ks: Keyspace, key: &[u8], expected: Option<&[u8]>) -> Result<bool> {
+        let mut spaces = w.spaces();
+        if !spaces.contains(&ks) {
+            spaces.push(ks);
+        }
+        self.transact(&spaces, |tx| {
+            if tx.get(ks, key)?.as_deref() != expected {
+                return Ok(false);
+            }
+            w.apply(tx)?;
+            Ok(true)
+        })
+    }
+
     /// Commits `w` as one transaction.
     pub fn commit(&self, w: &Writes) -> Result<()> {
         if w.is_empty() {
