@@ -68,10 +68,6 @@ impl Scenario {
         eprintln!("[{:6.1} s] {what}", self.t0.elapsed().as_secs_f64());
     }
 
-    pub fn gateway(&self) -> &treecast::gateway::Gateway {
-        self.server.as_ref().expect("running").gateway()
-    }
-
     /// The survey engine over the running app's store.
     pub fn surveys(&self) -> treecast::survey::Surveys {
         let app = &self.server.as_ref().expect("running").app;
