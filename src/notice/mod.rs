@@ -149,7 +149,18 @@ impl Tree {
 
     /// Checks the draft and the author's right to post, then makes the notice
     /// and its target durable in one small write. The fan-out happens later.
+    /// A notice that no bound chat would receive is refused.
     pub fn post(&self, author: u64, draft: Draft, rules: &NoticeRules) -> Result<Notice> {
+        self.post_to(author, draft, rules, true)
+    }
+
+    /// Like `post`, but a target without channels is accepted (a survey's
+    /// announcement: its audience can still find it with /survey).
+    pub fn post_even_unreachable(&self, author: u64, draft: Draft, rules: &NoticeRules) -> Result<Notice> {
+        self.post_to(author, draft, rules, false)
+    }
+
+    fn post_to(&self, author: u64, draft: Draft, rules: &NoticeRules, need_reach: bool) -> Result<Notice> {
         let issuer = self.require(&draft.issuer_code)?;
         self.check(author, Action::PostNotice, &issuer)?;
         let title = draft.title.trim().to_owned();
@@ -168,6 +179,12 @@ impl Tree {
             )));
         }
         let target = self.resolve_target(&issuer, &draft)?;
+        if need_reach && self.expected(&target, &issuer)?.0 == 0 {
+            return Err(Error::invalid(format!(
+                "没有可以收到这条通知的渠道：{} 及其下级尚未绑定群、房间或邮件列表（可用 /invite 获取绑定码）。 No chat would receive this notice: {} and the orgs below it have no bound group, room or list (get a bind code with /invite).",
+                issuer.name, issuer.name
+            )));
+        }
         let notice = Notice {
             id: self.store.next_number("notice")?,
             kind: NoticeKind::Notice,
@@ -251,8 +268,10 @@ impl Tree {
             }
             Ok(o)
         };
+        // The issuer's own chats get their notice too: a branch secretary
+        // posting to their own branch is the common case.
         let (roots, include_roots) = if d.only.is_empty() {
-            (vec![issuer.id], false)
+            (vec![issuer.id], true)
         } else {
             let mut roots = Vec::new();
             for c in &d.only {

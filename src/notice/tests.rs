@@ -153,8 +153,8 @@ async fn a_province_notice_reaches_its_subtree_only_with_the_footer() {
     b.settle().await;
     assert_eq!(
         delivered_groups(&b, n.id),
-        ["4143010533", "4143010533-001", "4143010533-002", "4143010534", "4143010534-001"],
-        "the issuer's own group and 湖北 are left out"
+        ["4143010533", "4143010533-001", "4143010533-002", "4143010534", "4143010534-001", "43"],
+        "the issuer's own group too; 湖北 is left out"
     );
     for m in b.chat.delivered().iter().filter(|m| m.kind == OutboundKind::Notice) {
         assert_eq!(m.footer.as_deref(), Some("精彩微博团，青春心连心"));
@@ -162,7 +162,37 @@ async fn a_province_notice_reaches_its_subtree_only_with_the_footer() {
         assert!(m.buttons.iter().any(|b| b.label.contains("收到")));
     }
     let summary = b.to(&Address::direct(Platform::Email, "hunan@tw.example"));
-    assert!(summary.iter().any(|m| m.body.contains("5 个渠道已送达")), "{summary:?}");
+    assert!(summary.iter().any(|m| m.body.contains("6 个渠道已送达")), "{summary:?}");
+    b.stop().await;
+}
+
+/// A branch secretary posting to their own branch reaches its group, and
+/// the notice settles (it used to go nowhere and stay "being sent").
+#[tokio::test]
+async fn a_notice_to_a_branch_reaches_its_own_group_and_settles() {
+    let b = bed().await;
+    let n = b.post("branch_sec", draft("4143010533-001", "支部通知")).unwrap();
+    b.settle().await;
+    assert_eq!(delivered_groups(&b, n.id), ["4143010533-001"]);
+    let st = b.tree.status(Some(b.people["branch_sec"]), n.id, None, 5).unwrap();
+    assert_eq!((st.rows[0].delivered, st.rows[0].channels), (1, 1), "{st:?}");
+    assert!(b.tree.store.active_notices().unwrap().is_empty());
+    b.stop().await;
+}
+
+/// A notice no bound chat would receive is refused with one sentence, in
+/// both languages, and nothing is stored.
+#[tokio::test]
+async fn a_notice_with_no_reachable_chat_is_refused_at_posting() {
+    let b = bed().await;
+    let branch = b.tree.require("4143010533-002").unwrap();
+    let ch = b.tree.channel_by_address(&Bed::group("4143010533-002")).unwrap().unwrap();
+    b.tree.unbind(ch.id).unwrap();
+    b.tree.grant(b.people["li"], &branch, Role::Official).unwrap();
+    let before = b.tree.store.last_notice_id().unwrap();
+    let err = b.post("li", draft("4143010533-002", "没人收")).unwrap_err().to_string();
+    assert!(err.contains("没有可以收到这条通知的渠道") && err.contains("No chat would receive this notice"), "{err}");
+    assert_eq!(b.tree.store.last_notice_id().unwrap(), before);
     b.stop().await;
 }
 
@@ -178,7 +208,7 @@ async fn targeting_by_level_children_and_exclusions() {
     let n3 = b.post("hunan", chosen).unwrap();
     b.settle().await;
     assert_eq!(delivered_groups(&b, n1.id), ["4143010533-001", "4143010533-002", "4143010534-001"]);
-    assert_eq!(delivered_groups(&b, n2.id), ["4143010533", "4143010533-001", "4143010533-002"]);
+    assert_eq!(delivered_groups(&b, n2.id), ["4143010533", "4143010533-001", "4143010533-002", "43"]);
     assert_eq!(delivered_groups(&b, n3.id), ["4143010534-001"]);
     // Expected counts agree with what was delivered.
     let hunan = b.tree.require("43").unwrap();
@@ -206,7 +236,7 @@ async fn only_officials_of_the_org_or_above_may_post() {
     // An official's /notice works and says how far it goes.
     b.say(Inbound::text(Bed::dm("hnu"), "hnu", "/notice 湖南大学通知\n正文")).await;
     b.settle().await;
-    assert!(b.to(&Bed::dm("hnu")).iter().any(|m| m.body.contains("going out to 2 channels")));
+    assert!(b.to(&Bed::dm("hnu")).iter().any(|m| m.body.contains("going out to 3 channels")));
     b.stop().await;
 }
 
@@ -402,9 +432,9 @@ async fn faults_are_retried_until_delivered_and_permanent_failures_reach_the_pos
     for id in &ids {
         let mut got = delivered_groups(&b, *id);
         got.dedup();
-        assert_eq!(got, ["4143010533", "4143010533-001", "4143010533-002", "4143010534"], "notice {id}");
+        assert_eq!(got, ["4143010533", "4143010533-001", "4143010533-002", "4143010534", "43"], "notice {id}");
         let st = b.tree.status(None, *id, None, 5).unwrap();
-        assert_eq!((st.rows[0].delivered, st.rows[0].failed), (4, 1));
+        assert_eq!((st.rows[0].delivered, st.rows[0].failed), (5, 1));
         assert_eq!(st.failures[0].1, "chat not found");
     }
     assert_eq!(b.chat.duplicates(), 0, "a retry after a failure is not a duplicate");

@@ -139,7 +139,7 @@ impl Surveys {
             ..Draft::default()
         };
         let rules = self.inner.rules.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let notice = match self.tree.post(by, draft, &rules) {
+        let notice = match self.tree.post_even_unreachable(by, draft, &rules) {
             Ok(n) => n,
             Err(e) => {
                 self.tree.store.surveys.remove(super::keys::survey(survey.id))?;
