@@ -61,3 +61,29 @@ async fn a_store_failure_without_a_retrying_adapter_still_answers_the_sender() {
     assert!(b.to(&Bed::dm("hnu")).iter().any(|m| m.body.contains("try again later")));
     b.stop().await;
 }
+
+/// Answers to one chat keep the order of the events that caused them, even
+/// when the first answer needs a retry (it used to arrive a second after the
+/// second answer).
+#[tokio::test]
+async fn answers_to_one_chat_keep_their_order_through_a_retry() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use treecast_wire::fake::RecordingAdapter;
+    use treecast_wire::{DeliveryError, Platform};
+    let failed_once = AtomicBool::new(false);
+    let adapter = RecordingAdapter::new(Platform::Console).with_faults(move |m, _| {
+        let first = m.body.contains("你好") && !failed_once.swap(true, Ordering::SeqCst);
+        first.then(|| DeliveryError::Transient {
+            retry_after: Some(std::time::Duration::from_millis(30)),
+            reason: "429".into(),
+        })
+    });
+    let b = crate::notice::tests::bed_with(adapter).await;
+    let evs = [Inbound::text(Bed::dm("li"), "li", "/start"), Inbound::text(Bed::dm("li"), "li", "/whoami")];
+    b.gw.handle_batch(&evs, &[false, false]).await.unwrap();
+    b.settle().await;
+    let got: Vec<String> = b.to(&Bed::dm("li")).into_iter().map(|m| m.body.chars().take(12).collect()).collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got[0].starts_with("你好") && got[1].starts_with("li (#"), "{got:?}");
+    b.stop().await;
+}

@@ -86,6 +86,7 @@ impl Worker {
                 }
                 tree.store.dequeue(seq)?;
                 self.private_seen.remove(&seq);
+                self.pass_turn(&job.out.to, seq);
             }
             Err(DeliveryError::Transient { retry_after, .. }) if q.tries + 1 < MAX_TRIES => {
                 let wait = backoff(q.tries, self.ob.retry_base, self.ob.retry_max, retry_after);
@@ -115,6 +116,7 @@ impl Worker {
                 tree.store.enqueue(follow)?;
                 tree.store.dequeue(seq)?;
                 self.private_seen.remove(&seq);
+                self.pass_turn(&job.out.to, seq);
                 self.load_new()?;
             }
         }

@@ -141,6 +141,13 @@ impl Outbox {
     }
 }
 
+/// Whose turn it is in one private chat.
+struct ChatTurn {
+    /// The queue sequence of the message holding the chat.
+    holder: u64,
+    waiting: VecDeque<Job>,
+}
+
 type Inflight = FuturesUnordered<futures::future::BoxFuture<'static, Done>>;
 
 struct Worker {
@@ -162,4 +169,7 @@ struct Worker {
     pending_refs: Vec<(Platform, Vec<String>, MsgRef)>,
     pending_since: Instant,
     private_seen: std::collections::HashSet<u64>,
+    /// Private chats with a message in flight (or waiting for a retry), and
+    /// the messages queued behind it: answers to one chat keep their order.
+    chats: HashMap<treecast_wire::Address, ChatTurn>,
 }

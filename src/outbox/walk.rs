@@ -9,7 +9,7 @@ use futures::stream::FuturesUnordered;
 use treecast_wire::{DeliveryError, Platform};
 
 use super::run::{self, Job, JobKind, Run};
-use super::{Done, Outbox, Worker, COMMIT_AFTER, DELIVERY_TIMEOUT};
+use super::{ChatTurn, Done, Outbox, Worker, COMMIT_AFTER, DELIVERY_TIMEOUT};
 use crate::error::Result;
 use crate::notice::fanout::FanBatch;
 
@@ -30,6 +30,7 @@ impl Worker {
             pending_refs: Vec::new(),
             pending_since: Instant::now(),
             private_seen: Default::default(),
+            chats: HashMap::new(),
         };
         w.load_new()?;
         Ok(w)
@@ -53,6 +54,8 @@ impl Worker {
             self.runs.insert(id, run);
             self.turn.push_back(id);
         }
+        // Private messages go ahead of notices, oldest first.
+        let mut now = Vec::new();
         for (seq, q) in self.ob.tree.store.queued()? {
             if !self.private_seen.insert(seq) {
                 continue;
@@ -62,10 +65,50 @@ impl Worker {
             if at > Instant::now() {
                 self.defer(job, at);
             } else {
-                self.ready.entry(job.platform).or_default().push_front(job);
+                now.push(job);
             }
         }
+        for job in now.into_iter().rev() {
+            self.ready.entry(job.platform).or_default().push_front(job);
+        }
         Ok(())
+    }
+
+    /// A private message goes only when no earlier one to the same chat is
+    /// in flight or waiting for a retry; otherwise it waits behind it.
+    fn take_turn(&mut self, job: Job) -> Option<Job> {
+        let JobKind::Private { seq, .. } = &job.kind else { return Some(job) };
+        match self.chats.get_mut(&job.out.to) {
+            Some(t) if t.holder != *seq => {
+                t.waiting.push_back(job);
+                None
+            }
+            Some(_) => Some(job),
+            None => {
+                self.chats.insert(job.out.to.clone(), ChatTurn { holder: *seq, waiting: VecDeque::new() });
+                Some(job)
+            }
+        }
+    }
+
+    /// Message `seq` to `to` is done with (sent or given up): the next one
+    /// waiting for that chat goes first.
+    pub(super) fn pass_turn(&mut self, to: &treecast_wire::Address, seq: u64) {
+        let Some(t) = self.chats.get_mut(to) else { return };
+        if t.holder != seq {
+            return;
+        }
+        match t.waiting.pop_front() {
+            Some(next) => {
+                if let JobKind::Private { seq, .. } = &next.kind {
+                    t.holder = *seq;
+                }
+                self.ready.entry(next.platform).or_default().push_front(next);
+            }
+            None => {
+                self.chats.remove(to);
+            }
+        }
     }
 
     pub(super) fn defer(&mut self, job: Job, at: Instant) {
@@ -172,6 +215,7 @@ impl Worker {
                 return Ok(());
             }
             let Some(job) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) else { return Ok(()) };
+            let Some(job) = self.take_turn(job) else { continue };
             if let Some(wait) = lim.chat_wait(&job.out.to) {
                 self.defer(job, Instant::now() + wait);
                 continue;
