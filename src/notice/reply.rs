@@ -40,6 +40,19 @@ impl Tree {
         self.store.thread(id)?.ok_or_else(|| Error::not_found(format!("reply thread #{id} is gone")))
     }
 
+    /// How a sender is shown to others: the registered name when the person
+    /// is known; otherwise what the platform shows, marked as such (anyone
+    /// can set a display name).
+    pub fn sender_name(&self, ev: &Inbound) -> Result<String> {
+        if let Some(p) = self.person_by_identity(ev.chat.platform, &ev.sender.id)? {
+            return Ok(p.name);
+        }
+        Ok(match &ev.sender.display_name {
+            Some(d) => format!("{d}（{} 显示名 display name）", ev.chat.platform),
+            None => ev.sender.id.clone(),
+        })
+    }
+
     /// A notice's author and their private address.
     fn author_address(&self, author: u64) -> Result<(crate::tree::people::Person, Address)> {
         let p = self.person(author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
@@ -56,7 +69,7 @@ impl Tree {
         let ch = self.channel(channel)?.ok_or_else(|| Error::not_found("that channel is gone"))?;
         let org = self.require_id(ch.org)?;
         let (author, to) = self.author_address(root.author)?;
-        let name = ev.sender.display_name.clone().unwrap_or_else(|| ev.sender.id.clone());
+        let name = self.sender_name(ev)?;
         let thread = Thread {
             id: self.store.next_id()?,
             notice: root.id,

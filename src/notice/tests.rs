@@ -339,6 +339,24 @@ impl TapPlatform for Inbound {
     }
 }
 
+/// A replier the bot does not know is shown by the platform's display name,
+/// marked as such, so an official cannot take it for a registered name.
+#[tokio::test]
+async fn an_unknown_repliers_display_name_is_marked_as_such() {
+    let b = bed().await;
+    let n = b.post("hunan", draft("43", "征集意见")).unwrap();
+    b.settle().await;
+    let mut ev = Inbound::text(Bed::group("4143010533-001"), "stranger9", "能发我一份吗？");
+    ev.sender.display_name = Some("学生一".into());
+    ev.in_reply_to = Some(b.copy_id(n.id, "4143010533-001"));
+    b.say(ev).await;
+    b.settle().await;
+    let official = Address::direct(Platform::Email, "hunan@tw.example");
+    let relayed = b.to(&official).into_iter().find(|m| m.kind == OutboundKind::Private).expect("relayed");
+    assert!(relayed.body.contains("学生一（console 显示名 display name）"), "{}", relayed.body);
+    b.stop().await;
+}
+
 #[tokio::test]
 async fn a_group_reply_reaches_the_author_privately_and_the_answer_comes_back() {
     let b = bed().await;
@@ -352,7 +370,8 @@ async fn a_group_reply_reaches_the_author_privately_and_the_answer_comes_back() 
     b.settle().await;
     let official = Address::direct(Platform::Email, "hunan@tw.example");
     let relayed = b.to(&official).into_iter().find(|m| m.kind == OutboundKind::Private).expect("relayed to the author");
-    assert!(relayed.body.contains("计算机科学与技术2023级1班团支部") && relayed.body.contains("李同学"));
+    assert!(relayed.body.contains("计算机科学与技术2023级1班团支部") && relayed.body.contains("· li (console)"));
+    assert!(!relayed.body.contains("李同学"), "the registered name, not the display name the sender chose");
     assert!(relayed.body.contains("我们支部周五可以参加吗？"));
     assert!(
         b.chat.delivered_to(&Bed::group("4143010533-001")).iter().all(|m| m.kind != OutboundKind::Private),

@@ -18,7 +18,7 @@ pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: 
     let person = cx.person(ev)?;
     let row = AckRow {
         person: person.as_ref().map(|p| p.id),
-        by: ev.sender.display_name.clone().unwrap_or_else(|| ev.sender.id.clone()),
+        by: cx.tree.sender_name(ev)?,
         via: ev.chat.platform,
         at: cx.now(),
     };
