@@ -49,15 +49,16 @@ pub fn tree_import(tree: &Tree, file: &Path) -> Result<String> {
     Ok(format!("{}: {report}", file.display()))
 }
 
-pub fn tree_generate(tree: &Tree, schools: &Path, branches: usize, csv_out: Option<&Path>) -> Result<String> {
-    let list = generate::read_schools(schools)?;
+pub fn tree_generate(tree: &Tree, schools: Option<&Path>, branches: usize, csv_out: Option<&Path>) -> Result<String> {
+    let list = generate::schools(schools)?;
+    let source = schools.map_or_else(|| "universities.csv".to_owned(), |p| p.display().to_string());
     let csv = generate::national_csv(&list, branches);
     if let Some(out) = csv_out {
         std::fs::write(out, &csv)?;
         return Ok(format!("wrote {} ({} schools, {branches} branches each)", out.display(), list.len()));
     }
     let pb = progress(0, "generating");
-    let report = import::import_string(tree, &schools.display().to_string(), csv, Some(&pb))?;
+    let report = import::import_string(tree, &source, csv, Some(&pb))?;
     pb.finish_and_clear();
     tree.store.flush()?;
     Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))

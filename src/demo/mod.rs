@@ -25,13 +25,17 @@ use crate::tree::{generate, import, Tree};
 mod acts;
 
 pub struct DemoOptions {
-    pub schools: PathBuf,
+    /// None: the built-in list.
+    pub schools: Option<PathBuf>,
     pub branches: usize,
 }
 
 /// The chats the demo prints (everything else is delivered silently).
 pub const SHOWN: &[&str] =
     &["-1001001", "!branchB:localhost", "branch-c@lists.example.test", OFFICIAL_MAIL, "5001", "@student.b:localhost"];
+
+/// The survey the demo launches, built into the binary.
+const SAMPLE_SURVEY: &str = include_str!("../../config/surveys/sixiang-dongtai.toml");
 
 /// The 湖南 official's mailbox.
 const OFFICIAL_MAIL: &str = "hunan.official@example.test";
@@ -66,6 +70,10 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     for p in Platform::ALL {
         ocfg.limits.insert(p, crate::config::Limits::OFF);
     }
+    // The sample survey is built in, so the demo runs from any directory.
+    let surveys_dir = tempfile::tempdir()?;
+    std::fs::write(surveys_dir.path().join("sixiang-dongtai.toml"), SAMPLE_SURVEY)?;
+    ocfg.surveys_dir = surveys_dir.path().to_owned();
     let app = App::new(tree.clone(), ocfg, Clock::system())?;
     let (stop, rx) = watch::channel(false);
     let running = app.start_workers(adapters, rx);
@@ -88,7 +96,7 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
 /// Step 1: the national tree from the list of universities.
 fn build_tree(tree: &Tree, opts: &DemoOptions) -> Result<()> {
     step(1, "The national tree: 共青团中央学校部 -> 31 provinces -> 2,756 universities -> class branches");
-    let schools = generate::read_schools(&opts.schools)?;
+    let schools = generate::schools(opts.schools.as_deref())?;
     let csv = generate::national_csv(&schools, opts.branches);
     let t = Instant::now();
     let pb = crate::cli::progress(0, "importing");

@@ -54,10 +54,27 @@ pub struct School {
     pub undergraduate: bool,
 }
 
+/// The real list of 2,756 universities, built into the binary so the demo and
+/// `tree generate` work from any directory.
+pub const UNIVERSITIES_CSV: &str = include_str!("../../config/universities.csv");
+
+/// Reads a school list file, or the built-in one when `path` is None.
+pub fn schools(path: Option<&Path>) -> Result<Vec<School>> {
+    match path {
+        Some(p) => read_schools(p),
+        None => parse_schools(UNIVERSITIES_CSV, Path::new("<built-in universities.csv>")),
+    }
+}
+
 /// Reads the school list (columns: code, name, …, province_code, province, …, level).
 pub fn read_schools(path: &Path) -> Result<Vec<School>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::invalid(format!("{}: cannot read the school list ({e})", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::invalid(format!("{}：无法读取学校名单 cannot read the school list ({e})", path.display()))
+    })?;
+    parse_schools(&text, path)
+}
+
+fn parse_schools(text: &str, path: &Path) -> Result<Vec<School>> {
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let h = rdr.headers().map_err(|e| Error::invalid(format!("{}:1: {e}", path.display())))?.clone();
     let col = |n: &str| {

@@ -21,9 +21,9 @@ pub enum Cmd {
         /// Class branches generated per school.
         #[arg(long, default_value_t = 100)]
         branches: usize,
-        /// The school list.
-        #[arg(long, default_value = "config/universities.csv")]
-        schools: PathBuf,
+        /// The school list (default: the built-in list of 2,756 universities).
+        #[arg(long)]
+        schools: Option<PathBuf>,
     },
     /// Run the gateway with the adapters the config enables.
     Serve,
@@ -50,8 +50,9 @@ pub enum TreeCmd {
     Import { file: PathBuf },
     /// Build the national tree from the real school list.
     Generate {
-        #[arg(long, default_value = "config/universities.csv")]
-        schools: PathBuf,
+        /// The school list (default: the built-in list of 2,756 universities).
+        #[arg(long)]
+        schools: Option<PathBuf>,
         #[arg(long, default_value_t = 100)]
         branches: usize,
         /// Write the import CSV here instead of importing it.

@@ -44,7 +44,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             match t {
                 TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
                 TreeCmd::Generate { schools, branches, csv } => {
-                    cli::tree_generate(&tree, &schools, branches, csv.as_deref())?
+                    cli::tree_generate(&tree, schools.as_deref(), branches, csv.as_deref())?
                 }
                 TreeCmd::Stats => cli::tree_stats(&tree)?,
                 TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
@@ -115,7 +115,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn run_demo(schools: PathBuf, branches: usize) -> anyhow::Result<()> {
+async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<()> {
     #[cfg(feature = "console")]
     {
         let console = treecast_console::ConsoleAdapter::new(treecast_console::Settings {
