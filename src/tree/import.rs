@@ -52,28 +52,58 @@ pub fn import_file(tree: &Tree, path: &Path, progress: Option<&ProgressBar>) -> 
 
 /// Imports CSV text; `file` names it in error messages.
 pub fn import_str(tree: &Tree, file: &str, text: &str, progress: Option<&ProgressBar>) -> Result<ImportReport> {
-    let rows = parse(tree, file, text.strip_prefix('\u{feff}').unwrap_or(text))?;
-    import_rows(tree, file, rows, progress)
+    let parsed = parse(tree, file, text.strip_prefix('\u{feff}').unwrap_or(text))?;
+    import_rows(tree, file, parsed, progress)
 }
 
 /// As `import_str`, freeing the text once parsed (the national tree's CSV
 /// is 17 MB that would otherwise stay alive through the whole import).
 pub fn import_string(tree: &Tree, file: &str, text: String, progress: Option<&ProgressBar>) -> Result<ImportReport> {
-    let rows = parse(tree, file, text.strip_prefix('\u{feff}').unwrap_or(&text))?;
+    let parsed = parse(tree, file, text.strip_prefix('\u{feff}').unwrap_or(&text))?;
     drop(text);
-    import_rows(tree, file, rows, progress)
+    import_rows(tree, file, parsed, progress)
 }
 
-fn import_rows(tree: &Tree, file: &str, rows: Vec<Row>, progress: Option<&ProgressBar>) -> Result<ImportReport> {
+/// Every bad row of a file, named in one report (line order), not only
+/// those of the first check that fails.
+#[derive(Default)]
+struct Problems(Vec<(u64, String)>);
+
+impl Problems {
+    fn add(&mut self, file: &str, line: u64, what: impl std::fmt::Display) {
+        self.0.push((line, format!("{file}:{line}: {what}")));
+    }
+
+    fn into_result(mut self) -> Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        self.0.sort_by_key(|(line, _)| *line);
+        Err(Error::invalid(self.0.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("\n")))
+    }
+}
+
+/// The rows that parsed, every code the file names (even on a bad row, so
+/// a child of a bad row is not also told its parent is missing), and the
+/// problems found so far.
+struct Parsed {
+    rows: Vec<Row>,
+    codes: std::collections::HashSet<String>,
+    problems: Problems,
+}
+
+fn import_rows(tree: &Tree, file: &str, parsed: Parsed, progress: Option<&ProgressBar>) -> Result<ImportReport> {
     let _g = tree.lock();
-    let plan = plan(tree, file, &rows)?;
+    let Parsed { rows, codes, mut problems } = parsed;
+    let plan = plan(tree, file, &rows, &codes, &mut problems)?;
+    problems.into_result()?;
     if let Some(pb) = progress {
         pb.set_length(rows.len() as u64);
     }
     apply(tree, &rows, plan, progress)
 }
 
-fn parse(tree: &Tree, file: &str, text: &str) -> Result<Vec<Row>> {
+fn parse(tree: &Tree, file: &str, text: &str) -> Result<Parsed> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| Error::invalid(format!("{file}:1: cannot read the header ({e})")))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
@@ -84,55 +114,58 @@ fn parse(tree: &Tree, file: &str, text: &str) -> Result<Vec<Row>> {
             "{file}:1: the header must name the columns code, name, level, parent_code"
         )));
     };
-    let mut errors = Vec::new();
+    let mut problems = Problems::default();
     let mut rows = Vec::new();
+    let mut codes = std::collections::HashSet::new();
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                errors.push(format!("{file}:{line}: not a valid CSV row ({e})"));
+                problems.add(file, line, format!("not a valid CSV row ({e})"));
                 continue;
             }
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let field = |i: usize| rec.get(i).unwrap_or("").to_owned();
         let (code, name, level, parent) = (field(c_code), field(c_name), field(c_level), field(c_parent));
+        codes.insert(code.clone());
         if rec.len() < headers.len() {
-            errors.push(format!("{file}:{line}: expected {} columns, found {}", headers.len(), rec.len()));
+            problems.add(file, line, format!("expected {} columns, found {}", headers.len(), rec.len()));
             continue;
         }
         if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c == ',') {
-            errors.push(format!("{file}:{line}: the code {code:?} must be 1-64 characters with no spaces or commas"));
+            problems.add(file, line, format!("the code {code:?} must be 1-64 characters with no spaces or commas"));
             continue;
         }
         let Some(level) = tree.levels.find(&level) else {
             let known: Vec<&str> = tree.levels.iter().map(|(_, l)| l.key.as_str()).collect();
-            errors.push(format!("{file}:{line}: unknown level {level:?} (known: {})", known.join(", ")));
+            problems.add(file, line, format!("unknown level {level:?} (known: {})", known.join(", ")));
             continue;
         };
         if let Err(e) = tree.levels.check_name(level, &name) {
-            errors.push(format!("{file}:{line}: {e}"));
+            problems.add(file, line, e);
             continue;
         }
         rows.push(Row { line, code, name, level, parent });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(Error::invalid(errors.join("\n")))
-    }
+    Ok(Parsed { rows, codes, problems })
 }
 
 /// Per row: the existing org, if any. Checks parents and duplicates.
 /// Each row's org as stored now (boxed: a fresh national import is 278k
 /// `None`s, 8 bytes each instead of an `Org`'s 88).
-fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Box<Org>>>> {
-    let mut errors = Vec::new();
+fn plan(
+    tree: &Tree,
+    file: &str,
+    rows: &[Row],
+    codes: &std::collections::HashSet<String>,
+    errors: &mut Problems,
+) -> Result<Vec<Option<Box<Org>>>> {
     let mut first_line: HashMap<&str, (u64, u8)> = HashMap::with_capacity(rows.len());
     for r in rows {
         if let Some((line, _)) = first_line.get(r.code.as_str()) {
-            errors.push(format!("{file}:{}: the code {} already appears on line {line}", r.line, r.code));
+            errors.add(file, r.line, format!("the code {} already appears on line {line}", r.code));
         } else {
             first_line.insert(&r.code, (r.line, r.level));
         }
@@ -142,19 +175,22 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Box<Org>>>> 
         let old = tree.by_code(&r.code)?;
         if let Some(o) = &old {
             if o.level != r.level {
-                errors.push(format!(
-                    "{file}:{}: {} is a {} in the store and cannot become a {}",
+                errors.add(
+                    file,
                     r.line,
-                    r.code,
-                    tree.levels.key(o.level),
-                    tree.levels.key(r.level)
-                ));
+                    format!(
+                        "{} is a {} in the store and cannot become a {}",
+                        r.code,
+                        tree.levels.key(o.level),
+                        tree.levels.key(r.level)
+                    ),
+                );
             }
         }
         existing.push(old.map(Box::new));
         if r.parent.is_empty() {
             if r.level != 0 {
-                errors.push(format!("{file}:{}: only a {} may have no parent_code", r.line, tree.levels.key(0)));
+                errors.add(file, r.line, format!("only a {} may have no parent_code", tree.levels.key(0)));
             }
             continue;
         }
@@ -163,31 +199,31 @@ fn plan(tree: &Tree, file: &str, rows: &[Row]) -> Result<Vec<Option<Box<Org>>>> 
             None => tree.by_code(&r.parent)?.map(|o| o.level),
         };
         match parent_level {
-            None => errors
-                .push(format!("{file}:{}: the parent {} is neither in this file nor in the tree", r.line, r.parent)),
-            Some(pl) if tree.is_leaf(r.level) && pl + 1 != r.level => errors.push(format!(
-                "{file}:{}: a {} must sit directly under a {} ({} is a {})",
+            // A parent on a row that was itself bad has already been named.
+            None if codes.contains(&r.parent) => {}
+            None => {
+                errors.add(file, r.line, format!("the parent {} is neither in this file nor in the tree", r.parent))
+            }
+            Some(pl) if tree.is_leaf(r.level) && pl + 1 != r.level => errors.add(
+                file,
                 r.line,
-                tree.levels.key(r.level),
-                tree.levels.key(r.level - 1),
-                r.parent,
-                tree.levels.key(pl)
-            )),
-            Some(pl) if pl >= r.level => errors.push(format!(
-                "{file}:{}: a {} cannot sit under a {} ({})",
+                format!(
+                    "a {} must sit directly under a {} ({} is a {})",
+                    tree.levels.key(r.level),
+                    tree.levels.key(r.level - 1),
+                    r.parent,
+                    tree.levels.key(pl)
+                ),
+            ),
+            Some(pl) if pl >= r.level => errors.add(
+                file,
                 r.line,
-                tree.levels.key(r.level),
-                tree.levels.key(pl),
-                r.parent
-            )),
+                format!("a {} cannot sit under a {} ({})", tree.levels.key(r.level), tree.levels.key(pl), r.parent),
+            ),
             Some(_) => {}
         }
     }
-    if errors.is_empty() {
-        Ok(existing)
-    } else {
-        Err(Error::invalid(errors.join("\n")))
-    }
+    Ok(existing)
 }
 
 /// A big import is written as a sequence of batches of whole orgs
@@ -509,13 +545,11 @@ mod tests {
         let lines: Vec<&str> = err.lines().collect();
         assert!(lines[0].starts_with("bad.csv:3: ") && lines[0].contains("团支部"), "{err}");
         assert!(lines[1].starts_with("bad.csv:4: unknown level \"class\""), "{err}");
-        assert_eq!(lines.len(), 2, "parse errors stop before the parent checks: {err}");
-        // Fix the parse errors; the plan errors then all show at once.
-        let csv = csv.replace("数学2023级2班,", "数学2023级2班团支部,").replace(",class,", ",branch,");
-        let err = import_str(&tree, "bad.csv", &csv, None).unwrap_err().to_string();
-        assert!(err.contains("bad.csv:5: the parent NOPE is neither in this file nor in the tree"), "{err}");
-        assert!(err.contains("bad.csv:6: the code 4143010533-003 already appears on line 2"), "{err}");
-        assert!(err.contains("bad.csv:7: a school cannot sit under a branch"), "{err}");
+        // Every bad row in one report: the parent checks run beside the parse errors.
+        assert!(lines[2].starts_with("bad.csv:5: the parent NOPE is neither in this file nor in the tree"), "{err}");
+        assert!(lines[3].starts_with("bad.csv:6: the code 4143010533-003 already appears on line 2"), "{err}");
+        assert!(lines[4].starts_with("bad.csv:7: a school cannot sit under a branch"), "{err}");
+        assert_eq!(lines.len(), 5, "{err}");
         assert_eq!(tree.stats().unwrap(), before, "a failed import changes nothing");
         assert!(tree.by_code("4143010533-003").unwrap().is_none());
     }

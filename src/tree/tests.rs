@@ -196,3 +196,27 @@ fn permission_table() {
     let err = tree.check(official.id, PostNotice, &tree.require("4143010534").unwrap()).unwrap_err();
     assert!(err.to_string().contains("may not post notices to 4143010534"), "{err}");
 }
+
+/// Every bad row in one report, in line order: an empty name (line 5), an
+/// unknown parent (line 6) and an unknown level (line 7). Line 6 used to
+/// appear only after 5 and 7 were fixed. A child of a bad row is not also
+/// told its parent is missing.
+#[test]
+fn an_import_names_every_bad_row_in_one_report() {
+    let tree = small_tree();
+    let csv = "code,name,level,parent_code\n\
+               4143010599,测试大学团委,school,43\n\
+               4143010599-001,软件2024级1班团支部,branch,4143010599\n\
+               4143010599-002,软件2024级2班团支部,branch,4143010599\n\
+               4143010599-003,,branch,4143010599\n\
+               4143010599-004,软件2024级4班团支部,branch,ZZZ-NOPE\n\
+               4143010598,另一所大学团委,university,43\n\
+               4143010598-001,另一所1班团支部,branch,4143010598\n";
+    let err = import::import_str(&tree, "bad.csv", csv, None).unwrap_err().to_string();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(lines[0].starts_with("bad.csv:5:"), "{err}");
+    assert!(lines[1].starts_with("bad.csv:6:") && lines[1].contains("ZZZ-NOPE"), "{err}");
+    assert!(lines[2].starts_with("bad.csv:7:") && lines[2].contains("university"), "{err}");
+    assert!(tree.by_code("4143010599").unwrap().is_none(), "all rows or none");
+}
