@@ -167,6 +167,41 @@ pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) ->
     Ok(format!("mailing list {list} ({} addresses) bound to {} as channel #{}", members.len(), org.name, ch.id))
 }
 
+/// Addresses from a file, one a line; blank lines and `#` comments are
+/// skipped. Every line that is not an address is named in one report.
+pub fn address_file(path: Option<&Path>) -> Result<Vec<String>> {
+    let Some(path) = path else { return Ok(Vec::new()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid(format!("{}：无法读取 cannot read it ({e})", path.display())))?;
+    let mut out = Vec::new();
+    let mut bad = Vec::new();
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let a = line.trim();
+        if a.is_empty() || a.starts_with('#') {
+            continue;
+        }
+        match a.split_once('@') {
+            Some((l, d))
+                if !l.is_empty() && d.contains('.') && !d.contains('@') && !a.contains(char::is_whitespace) =>
+            {
+                out.push(a.to_lowercase())
+            }
+            _ => bad.push(format!("{}:{}: {a:?} 不是邮件地址 is not an email address", path.display(), i + 1)),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(Error::invalid(bad.join("\n")));
+    }
+    Ok(out)
+}
+
+pub fn org_list_members(tree: &Tree, code: &str, list: &str, add: &[String], remove: &[String]) -> Result<String> {
+    let org = tree.require(code)?;
+    let ch = tree.edit_list_members(&org, list, add, remove)?;
+    tree.store.flush()?;
+    Ok(format!("mailing list {list} of {} now has {} addresses", org.name, ch.address.members.len()))
+}
+
 pub struct PostArgs {
     pub org: String,
     pub title: String,

@@ -15,3 +15,46 @@ fn the_demo_runs_from_any_directory() {
     assert!(stdout.contains("demo finished"), "{stdout}");
     assert!(stdout.contains("湖南大学"), "the survey roll-up names the school: {stdout}");
 }
+
+fn treecast(cfg: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN).arg("--config").arg(cfg).args(args).output().unwrap()
+}
+
+/// A real-sized list: 10,000 members from a file (the comma-separated flag
+/// hit "Argument list too long"), every bad line named at once, then members
+/// added and removed without rebinding.
+#[test]
+fn a_mailing_list_of_ten_thousand_from_a_file_and_members_added_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("treecast.toml");
+    std::fs::write(&cfg, format!("data_dir = {:?}\n[console]\nquiet = true\n", dir.path().join("data"))).unwrap();
+    let orgs = concat!(env!("CARGO_MANIFEST_DIR"), "/config/sample-orgs.csv");
+    assert!(treecast(&cfg, &["tree", "import", orgs]).status.success());
+    let mut text = String::from("# 计算机2301 全体成员\n");
+    for i in 0..10_000 {
+        text.push_str(&format!("s{i:05}@stu.hnu.edu.cn\n"));
+    }
+    let bad = format!("{text}not an address\nx@y\n");
+    let file = dir.path().join("members.txt");
+    std::fs::write(&file, &bad).unwrap();
+    let list = ["--list", "jsj2301@lists.hnu.edu.cn", "--members-file", file.to_str().unwrap()];
+    let out = treecast(&cfg, &[&["org", "bind-list", "4143010533-001"][..], &list[..]].concat());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("members.txt:10002:") && err.contains("members.txt:10003:"), "{err}");
+    std::fs::write(&file, &text).unwrap();
+    let out = treecast(&cfg, &[&["org", "bind-list", "4143010533-001"][..], &list[..]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(10000 addresses)"));
+    let edit = ["org", "members", "4143010533-001", "--list", "jsj2301@lists.hnu.edu.cn"];
+    let out = treecast(
+        &cfg,
+        &[&edit[..], &["--add", "New@Stu.hnu.edu.cn,s00001@stu.hnu.edu.cn", "--remove", "s00002@stu.hnu.edu.cn"]]
+            .concat(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("now has 10000 addresses"));
+    let out =
+        treecast(&cfg, &["org", "members", "4143010533-002", "--list", "jsj2301@lists.hnu.edu.cn", "--add", "a@b.cn"]);
+    assert!(!out.status.success(), "another org's list is not edited");
+}

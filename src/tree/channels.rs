@@ -117,6 +117,31 @@ impl Tree {
         Ok(Some(ch))
     }
 
+    /// Adds and removes members of `org`'s bound mailing list `list`
+    /// (addresses compared lowercased; adding one already there is a no-op).
+    pub fn edit_list_members(&self, org: &Org, list: &str, add: &[String], remove: &[String]) -> Result<Channel> {
+        let key = Address::list(list, Vec::new());
+        let ch = self.channel_by_address(&key)?.filter(|c| c.org == org.id).ok_or_else(|| {
+            Error::not_found(format!(
+                "{} 没有绑定邮件列表 {list}。 {} has no bound mailing list {list}.",
+                org.name, org.name
+            ))
+        })?;
+        let updated = self.update_channel(ch.id, |c| {
+            let drop: std::collections::HashSet<String> = remove.iter().map(|a| a.trim().to_lowercase()).collect();
+            c.address.members.retain(|m| !drop.contains(&m.to_lowercase()));
+            let mut have: std::collections::HashSet<String> =
+                c.address.members.iter().map(|m| m.to_lowercase()).collect();
+            for a in add {
+                let a = a.trim().to_lowercase();
+                if have.insert(a.clone()) {
+                    c.address.members.push(a);
+                }
+            }
+        })?;
+        updated.ok_or_else(|| Error::not_found("the list's channel is gone"))
+    }
+
     fn update_channel(&self, channel: u64, f: impl FnOnce(&mut Channel)) -> Result<Option<Channel>> {
         let _g = self.lock();
         let Some(mut ch) = self.channel(channel)? else { return Ok(None) };

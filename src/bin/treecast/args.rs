@@ -93,6 +93,27 @@ pub enum OrgCmd {
         /// Member addresses, comma separated (empty: mail the list address).
         #[arg(long, value_delimiter = ',')]
         members: Vec<String>,
+        /// Member addresses from a file, one a line (# comments and blank lines skipped).
+        #[arg(long)]
+        members_file: Option<PathBuf>,
+    },
+    /// Add or remove members of a bound mailing list.
+    Members {
+        code: String,
+        #[arg(long)]
+        list: String,
+        /// Addresses to add, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        add: Vec<String>,
+        /// Addresses to add, from a file, one a line.
+        #[arg(long)]
+        add_file: Option<PathBuf>,
+        /// Addresses to remove, comma separated.
+        #[arg(long, value_delimiter = ',')]
+        remove: Vec<String>,
+        /// Addresses to remove, from a file, one a line.
+        #[arg(long)]
+        remove_file: Option<PathBuf>,
     },
 }
 

@@ -64,7 +64,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
             match o {
                 OrgCmd::Invite { code } => cli::org_invite(&tree, &cfg, &code)?,
                 OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
-                OrgCmd::BindList { code, list, members } => cli::org_bind_list(&tree, &code, &list, &members)?,
+                OrgCmd::BindList { code, list, mut members, members_file } => {
+                    members.extend(cli::address_file(members_file.as_deref())?);
+                    cli::org_bind_list(&tree, &code, &list, &members)?
+                }
+                OrgCmd::Members { code, list, mut add, add_file, mut remove, remove_file } => {
+                    add.extend(cli::address_file(add_file.as_deref())?);
+                    remove.extend(cli::address_file(remove_file.as_deref())?);
+                    cli::org_list_members(&tree, &code, &list, &add, &remove)?
+                }
             }
         }
         Cmd::Person(PersonCmd::Add { name, identities, official, member, prefer }) => {
