@@ -14,7 +14,7 @@ pub enum Error {
     SchemaTooNew { path: PathBuf, found: u32, supported: u32 },
     #[error("{0}")]
     Invalid(String),
-    #[error("no org has the code {0}")]
+    #[error("没有代码为 {0} 的组织。 No org has the code {0}.")]
     UnknownOrg(String),
     #[error("{0}")]
     Denied(String),

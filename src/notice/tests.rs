@@ -559,6 +559,23 @@ async fn survey_reminders_from_the_gateway_reach_each_member_privately_once() {
     b.stop().await;
 }
 
+/// A mail to a posting address with an unknown org gets one bilingual
+/// sentence naming the code; letters in a code match in either case.
+#[tokio::test]
+async fn a_mail_to_an_unknown_org_is_answered_in_both_languages() {
+    let b = bed().await;
+    let mut ev = mail("hunan@tw.example", "正文", true);
+    ev.sent_to = Some("notice+zzz-nope-43@bot.test".into());
+    let out = b.say(ev).await;
+    assert!(
+        matches!(out, treecast_wire::Outcome::Rejected { ref reason }
+        if reason.contains("没有代码为 zzz-nope-43 的组织") && reason.contains("No org has the code zzz-nope-43")),
+        "{out:?}"
+    );
+    assert_eq!(b.tree.require("cn").unwrap().code, "CN");
+    b.stop().await;
+}
+
 /// A mail as the email adapter hands it over; `verified` says whether the
 /// mail system proved the sender.
 fn mail(from: &str, text: &str, verified: bool) -> Inbound {

@@ -75,8 +75,17 @@ impl Tree {
         self.store.org(id)
     }
 
+    /// The org with `code`; letters match in either case (`cn` finds `CN`:
+    /// mail systems lowercase the tag of `notice+CODE@…`).
     pub fn by_code(&self, code: &str) -> Result<Option<Org>> {
-        self.store.org_by_code(code)
+        if let Some(o) = self.store.org_by_code(code)? {
+            return Ok(Some(o));
+        }
+        let upper = code.trim().to_uppercase();
+        if upper != code.trim() {
+            return self.store.org_by_code(&upper);
+        }
+        Ok(None)
     }
 
     /// The org with `code`, or an error naming the code.
