@@ -594,7 +594,17 @@ async fn an_unproven_mail_sender_must_confirm_before_posting_or_commanding() {
     // Someone forges the official's From: on a mail to notice+43@.
     let mut forged = mail("hunan@tw.example", "请各团支部完成评议。", false);
     forged.sent_to = Some("notice+43@bot.example".into());
-    b.say(forged).await;
+    forged.attachments = vec![treecast_wire::Attachment {
+        name: "评议表.xlsx".into(),
+        content_type: "application/octet-stream".into(),
+        data: vec![1, 2, 3],
+    }];
+    let out = b.say(forged).await;
+    // Filed in quarantine with the reason, not as processed.
+    assert!(
+        matches!(out, treecast_wire::Outcome::Rejected { ref reason } if reason.contains("awaiting confirmation")),
+        "{out:?}"
+    );
     // The same as a /notice command, and a /remind of nothing yet.
     b.say(mail("hunan@tw.example", "/notice 关于开展团员教育评议的通知\n请各团支部完成评议。", false)).await;
     b.say(mail("hunan@tw.example", "/status 1", false)).await;
@@ -603,6 +613,12 @@ async fn an_unproven_mail_sender_must_confirm_before_posting_or_commanding() {
     let asks: Vec<Outbound> = b.to(&hunan).into_iter().filter(|m| m.body.contains("请直接回复本邮件以确认")).collect();
     assert_eq!(asks.len(), 2, "the post and the /notice each ask the real mailbox owner");
     assert!(asks.iter().any(|m| m.body.contains("run the command: /notice")), "the /notice is named");
+    let post_ask = asks.iter().find(|m| m.body.contains("post the notice")).unwrap();
+    assert!(
+        post_ask.body.contains("请各团支部完成评议。") && post_ask.body.contains("评议表.xlsx"),
+        "the whole body and attachment names: {}",
+        post_ask.body
+    );
     assert_eq!(b.to(&hunan).len(), 3, "/status needs no confirmation: it is answered at once, to the owner");
 
     // A reply from another registered sender cannot confirm.
