@@ -102,7 +102,14 @@ impl Tree {
             let author = self.person(thread.author)?.map(|p| p.name).unwrap_or_default();
             let body = format!("{author} 就通知《{}》答复您:\n\n{}", root.title, ev.text.trim());
             let to = Address::direct(thread.replier.platform, thread.replier.user.clone());
-            let msg = private(format!("t{}-r{seq}", thread.id), to, body.clone());
+            let mut msg = private(format!("t{}-r{seq}", thread.id), to, body.clone());
+            // Titled after the notice, and threaded under the member's own
+            // mail when they replied by mail, so clients show one thread.
+            msg.title = Some(format!("回复 Re: {}", root.title).into());
+            if thread.origin.platform == thread.replier.platform && thread.origin.kind != treecast_wire::ChatKind::Group
+            {
+                msg.in_reply_to = Some(thread.origin_message.clone()).filter(|m| !m.is_empty());
+            }
             let fallback = Fallback {
                 to: thread.origin.clone(),
                 in_reply_to: Some(thread.origin_message.clone()).filter(|m| !m.is_empty()),

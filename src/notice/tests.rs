@@ -163,6 +163,7 @@ async fn a_province_notice_reaches_its_subtree_only_with_the_footer() {
     }
     let summary = b.to(&Address::direct(Platform::Email, "hunan@tw.example"));
     assert!(summary.iter().any(|m| m.body.contains("6 个渠道已送达")), "{summary:?}");
+    assert!(summary.iter().any(|m| m.title.as_deref() == Some("发送完毕 Sent: 关于开展主题团日活动的通知")));
     b.stop().await;
 }
 
@@ -385,6 +386,8 @@ async fn a_group_reply_reaches_the_author_privately_and_the_answer_comes_back() 
     b.settle().await;
     let back = b.to(&Bed::dm("li"));
     assert!(back.iter().any(|m| m.body.contains("可以，请准时。")), "{back:?}");
+    // Titled after the notice, so mail clients thread it (it used to have no title).
+    assert!(back.iter().any(|m| m.title.as_deref() == Some("回复 Re: 征集意见")), "{back:?}");
 
     // The student answers again; it reaches the author again.
     let last = back.last().unwrap();

@@ -57,7 +57,9 @@ fn summary(cx: &Ctx, id: u64) -> Result<Option<Queued>> {
     if failed.len() > 20 {
         text.push_str(&format!("\n … 另有 {} 个 and {} more", failed.len() - 20, failed.len() - 20));
     }
-    Ok(Some(Queued::new(Outbound::reply(format!("n{}-summary", notice.id), to, text))))
+    let mut msg = Outbound::reply(format!("n{}-summary", notice.id), to, text);
+    msg.title = Some(format!("发送完毕 Sent: {}", notice.title).into());
+    Ok(Some(Queued::new(msg)))
 }
 
 /// The automatic reminder of notice `payload` before its deadline, to the
