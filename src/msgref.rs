@@ -16,6 +16,14 @@ pub enum MsgRef {
     Owned { feature: String, data: Vec<u8> },
 }
 
+/// An unguessable part for the id of a message someone may reply to: the
+/// id becomes the Message-ID a reply quotes, and a guessed one would let a
+/// forged reply confirm, acknowledge or join a thread.
+pub fn nonce() -> String {
+    let n: u64 = rand::random();
+    format!("{n:016x}")
+}
+
 impl MsgRef {
     /// The name features declare to own replies to this kind of message.
     pub fn kind(&self) -> &str {

@@ -196,7 +196,7 @@ static REPLY_SEQ: AtomicU64 = AtomicU64::new(0);
 /// platforms with subjects it carries "Re: <subject>" as mail clients do.
 pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
     let n = REPLY_SEQ.fetch_add(1, Ordering::Relaxed);
-    let id = format!("r{}-{n}-{}", crate::clock::now_unix(), std::process::id());
+    let id = format!("r{}-{n}-{}", crate::clock::now_unix(), crate::msgref::nonce());
     let mut out = Outbound::reply(id, ev.chat.clone(), text.into());
     out.in_reply_to = Some(ev.message_id.clone()).filter(|m| !m.is_empty());
     let s = ev.subject.trim();

@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::error::Result;
 use crate::gateway::Gateway;
 use crate::notice::fanout::DeliveryState;
-use crate::notice::{delivery_id, Draft};
+use crate::notice::Draft;
 use crate::outbox::Stats;
 use crate::survey::Surveys;
 use crate::tree::Tree;
@@ -90,7 +90,7 @@ impl Show {
         let d = self.tree.store.delivery(n, ch.id)?.expect("delivered");
         Ok(match d.state {
             DeliveryState::Sent { message_ids, .. } => message_ids[0].clone(),
-            other => panic!("not delivered: {other:?} ({})", delivery_id(n, ch.id)),
+            other => panic!("not delivered: {other:?} (notice {n}, channel {})", ch.id),
         })
     }
 

@@ -128,9 +128,10 @@ impl NoticeRules {
 /// The kind of the scheduled automatic reminder (run by the notices feature).
 pub const REMIND_JOB: &str = "notice.remind";
 
-/// Stable id of one copy of a notice in one channel: the adapters' idempotency key.
-pub fn delivery_id(notice: u64, channel: u64) -> String {
-    format!("n{notice}-c{channel}")
+/// Stable id of one copy of a notice in one channel: the adapters'
+/// idempotency key, with the store's unguessable tag (`Store::delivery_tag`).
+pub fn delivery_id(notice: u64, channel: u64, tag: &str) -> String {
+    format!("n{notice}-c{channel}-{tag}")
 }
 
 /// The button data for acknowledging a notice.
@@ -338,9 +339,9 @@ impl Tree {
 }
 
 /// One copy of a notice for one channel.
-pub fn render(notice: &Notice, shared: &Rendered, channel: &Channel) -> Outbound {
+pub fn render(notice: &Notice, shared: &Rendered, channel: &Channel, tag: &str) -> Outbound {
     Outbound {
-        id: delivery_id(notice.id, channel.id),
+        id: delivery_id(notice.id, channel.id, tag),
         kind: match notice.kind {
             NoticeKind::Notice => OutboundKind::Notice,
             NoticeKind::Reminder { .. } => OutboundKind::Reminder,

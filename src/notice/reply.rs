@@ -87,7 +87,7 @@ impl Tree {
             "{} · {} ({}) 回复了通知《{}》:\n\n{}\n\n直接回复这条消息即可私下答复对方。 Reply to this message to answer privately.",
             org.name, name, ev.chat.platform, root.title, ev.text.trim()
         );
-        let mut msg = private(format!("t{}-a", thread.id), to, body);
+        let mut msg = private(format!("t{}-a-{}", thread.id, crate::msgref::nonce()), to, body);
         msg.title = Some(format!("回复 Re: {}", root.title).into());
         Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: true }))
     }
@@ -102,7 +102,7 @@ impl Tree {
             let author = self.person(thread.author)?.map(|p| p.name).unwrap_or_default();
             let body = format!("{author} 就通知《{}》答复您:\n\n{}", root.title, ev.text.trim());
             let to = Address::direct(thread.replier.platform, thread.replier.user.clone());
-            let mut msg = private(format!("t{}-r{seq}", thread.id), to, body.clone());
+            let mut msg = private(format!("t{}-r{seq}-{}", thread.id, crate::msgref::nonce()), to, body.clone());
             // Titled after the notice, and threaded under the member's own
             // mail when they replied by mail, so clients show one thread.
             msg.title = Some(format!("回复 Re: {}", root.title).into());
@@ -129,7 +129,7 @@ impl Tree {
             let (_, to) = self.author_address(thread.author)?;
             let body =
                 format!("{} · {} 继续回复《{}》:\n\n{}", org.name, thread.replier.name, root.title, ev.text.trim());
-            let mut msg = private(format!("t{}-a{seq}", thread.id), to, body);
+            let mut msg = private(format!("t{}-a{seq}-{}", thread.id, crate::msgref::nonce()), to, body);
             msg.title = Some(format!("回复 Re: {}", root.title).into());
             Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: true }))
         }

@@ -125,7 +125,7 @@ impl Bed {
     /// The platform message id of notice `n`'s copy in group `code`.
     pub fn copy_id(&self, n: u64, code: &str) -> String {
         let ch = self.tree.channel_by_address(&Self::group(code)).unwrap().unwrap();
-        self.chat.message_ids(&delivery_id(n, ch.id)).unwrap()[0].clone()
+        self.chat.message_ids(&delivery_id(n, ch.id, &self.tree.store.delivery_tag(n, ch.id))).unwrap()[0].clone()
     }
 }
 
@@ -576,6 +576,42 @@ async fn a_mail_to_an_unknown_org_is_answered_in_both_languages() {
         "{out:?}"
     );
     assert_eq!(b.tree.require("cn").unwrap().code, "CN");
+    b.stop().await;
+}
+
+/// Anyone could acknowledge for any branch by mail: a forged "收到" quoting
+/// a guessable Message-ID counted. Now the ids carry an unguessable tag, and
+/// a mail answering a list's copy counts only from a member of that list or
+/// a registered person of the branch (or above).
+#[tokio::test]
+async fn only_a_branchs_own_people_acknowledge_or_reply_by_mail() {
+    let b = bed().await;
+    let branch = b.tree.require("4143010533-002").unwrap();
+    let list = Address::list("jsj2302@lists.test", vec!["m1@stu.test".into()]);
+    b.tree.bind(&branch, list.clone()).unwrap();
+    let n = b.post("hunan", draft("43", "评议通知")).unwrap();
+    b.settle().await;
+    let ch = b.tree.channel_by_address(&list).unwrap().unwrap();
+    let id = delivery_id(n.id, ch.id, &b.tree.store.delivery_tag(n.id, ch.id));
+    assert_ne!(id, format!("n{}-c{}", n.id, ch.id), "the id carries more than the numbers");
+    let copy = b.chat.message_ids(&id).unwrap()[0].clone();
+    let ack_from = |from: &str| {
+        let mut ev = mail(from, "收到", false);
+        ev.in_reply_to = Some(copy.clone());
+        ev
+    };
+    // A stranger, and a member of another branch (registered), are refused.
+    let out = b.say(ack_from("nobody@attacker.example")).await;
+    assert!(
+        matches!(out, treecast_wire::Outcome::Rejected { ref reason } if reason.contains("Only members of")),
+        "{out:?}"
+    );
+    b.tree.add_identity(b.people["wang"], Platform::Email, "wang@stu.test").unwrap();
+    b.say(ack_from("wang@stu.test")).await;
+    assert!(b.tree.ack_of(n.id, branch.id).unwrap().is_none(), "nobody outside the branch acknowledged for it");
+    // A member of the list counts.
+    b.say(ack_from("M1@stu.test")).await;
+    assert!(b.tree.ack_of(n.id, branch.id).unwrap().is_some());
     b.stop().await;
 }
 

@@ -42,6 +42,8 @@ pub(super) struct Job {
 }
 
 pub(super) struct Run {
+    /// For the unguessable part of each copy's delivery id.
+    store: crate::store::Store,
     notice: Notice,
     rendered: Rendered,
     /// The org path of each target root, walked in turn.
@@ -79,6 +81,7 @@ impl Run {
         let retries = tree.store.retries(notice.id)?.len();
         Ok(Run {
             rendered: Rendered::new(&notice, footer),
+            store: tree.store.clone(),
             walk_root: cursor.root as usize,
             walked: cursor.walked,
             roots,
@@ -117,7 +120,8 @@ impl Run {
     }
 
     fn make_job(&self, channel: Channel, tries: u32, pos: Option<u64>, counted: Vec<u32>) -> Job {
-        let out = render(&self.notice, &self.rendered, &channel);
+        let tag = self.store.delivery_tag(self.notice.id, channel.id);
+        let out = render(&self.notice, &self.rendered, &channel, &tag);
         Job {
             platform: channel.address.platform,
             out,

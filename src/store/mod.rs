@@ -87,6 +87,8 @@ pub struct Store {
     pub(crate) log: Arc<LogState>,
     /// Commits still to fail on purpose (tests of the failure paths).
     faults: Arc<AtomicU32>,
+    /// The secret behind the unguessable part of delivery ids.
+    id_key: Arc<[u8; 32]>,
     path: PathBuf,
 }
 
@@ -126,6 +128,7 @@ impl Store {
             schedule: t("schedule")?,
             log: Arc::default(),
             faults: Arc::default(),
+            id_key: Arc::new(id_key(&meta)?),
             db,
             path,
         };
@@ -133,6 +136,18 @@ impl Store {
         store.counts.set_merge_operator(keys::add_counts);
         store.fanout.set_merge_operator(keys::add_counts);
         Ok(store)
+    }
+
+    /// An unguessable tag for the copy of notice `notice` in `channel`: it
+    /// goes into the delivery id (and so into the Message-ID a reply quotes),
+    /// so nobody can forge a reply or an acknowledgement to a copy they never
+    /// received. The same for every retry (ids stay idempotency keys).
+    pub fn delivery_tag(&self, notice: u64, channel: u64) -> String {
+        let mut data = [0u8; 16];
+        data[..8].copy_from_slice(&notice.to_be_bytes());
+        data[8..].copy_from_slice(&channel.to_be_bytes());
+        let h = blake3::keyed_hash(&self.id_key, &data);
+        h.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The sled tree behind a keyspace (a cheap handle; a named one is
@@ -218,6 +233,26 @@ impl Store {
             None => Ok(1),
         }
     }
+}
+
+const ID_KEY: &[u8] = b"delivery_id_key";
+
+/// The store's secret for delivery ids: made once, kept in `meta`.
+fn id_key(meta: &sled::Tree) -> Result<[u8; 32]> {
+    if let Some(v) = meta.get(ID_KEY)? {
+        return id_key_from(Some(v));
+    }
+    let fresh: [u8; 32] = rand::random();
+    // Two opens racing: whoever wrote first wins, both use that key.
+    match meta.compare_and_swap(ID_KEY, None as Option<&[u8]>, Some(&fresh[..]))? {
+        Ok(()) => Ok(fresh),
+        Err(e) => id_key_from(e.current),
+    }
+}
+
+fn id_key_from(v: Option<sled::IVec>) -> Result<[u8; 32]> {
+    v.and_then(|v| <[u8; 32]>::try_from(v.as_ref()).ok())
+        .ok_or_else(|| Error::Corrupt(format!("meta/{}: the delivery id key is not 32 bytes", keys::hex(ID_KEY))))
 }
 
 fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {

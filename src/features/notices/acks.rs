@@ -10,6 +10,31 @@ use crate::registry::{Cx, Handled};
 use crate::tree::auth::Action;
 use crate::tree::people::Role;
 
+/// Refuses a reply or acknowledgement to `channel`'s copy from someone who
+/// does not belong to it. In the chat itself the platform says who is in
+/// it; from outside (a mail answering a list's copy) only a member of the
+/// list, or a registered person of that org or above, may answer for it.
+pub(super) fn must_speak_for(cx: &Cx, ev: &Inbound, channel: u64) -> Result<()> {
+    let Some(ch) = cx.tree.channel(channel)? else { return Ok(()) };
+    let a = &ch.address;
+    if ev.chat.platform == a.platform && ev.chat.id == a.id {
+        return Ok(());
+    }
+    if a.members.iter().any(|m| m.eq_ignore_ascii_case(ev.sender.id.trim())) {
+        return Ok(());
+    }
+    let org = cx.tree.require_id(ch.org)?;
+    if let Some(p) = cx.person(ev)? {
+        if cx.tree.roles_of(p.id)?.iter().any(|(o, _)| org.is_within(o)) {
+            return Ok(());
+        }
+    }
+    Err(Error::denied(format!(
+        "只有 {} 的成员才能答复或确认这条通知。 Only members of {} can answer or acknowledge this notice.",
+        org.name, org.name
+    )))
+}
+
 /// An acknowledgement from a bound chat's copy of notice `notice`.
 pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: bool) -> Result<Handled> {
     let ch =

@@ -118,6 +118,7 @@ impl Feature for Notices {
     fn reply(&self, cx: &Cx, ev: &Inbound, to: MsgRef) -> Result<Handled> {
         match to {
             MsgRef::Delivery { notice, channel } => {
+                acks::must_speak_for(cx, ev, channel)?;
                 if is_ack_text(&ev.text) {
                     return acks::in_channel(cx, ev, notice, channel, true);
                 }
@@ -143,6 +144,7 @@ impl Feature for Notices {
         const ACK_KEYS: [&str; 5] = ["✅", "👍", "✔️", "☑️", "👌"];
         match to {
             MsgRef::Delivery { notice, channel } if ACK_KEYS.iter().any(|k| key.starts_with(k)) => {
+                acks::must_speak_for(cx, ev, channel)?;
                 acks::in_channel(cx, ev, notice, channel, false)
             }
             _ => Ok(Handled::none()),
