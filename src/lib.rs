@@ -10,6 +10,7 @@
 //! events. Platforms are reached only through `treecast_wire::Adapter`.
 
 pub mod config;
+pub mod conversation;
 pub mod error;
 pub mod store;
 pub mod tree;

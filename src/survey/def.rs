@@ -10,6 +10,7 @@ use toml::value::Datetime;
 use toml::Spanned;
 
 use super::clock;
+pub use crate::conversation::question::{anchored, Kind, Next, Question, MAX_CHOICES};
 
 /// A checked survey definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,79 +36,8 @@ pub enum Closes {
     After(u32),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Question {
-    pub id: String,
-    pub text: String,
-    pub required: bool,
-    pub kind: Kind,
-    /// Skip logic: (choice index, or rating value) -> where to go next.
-    pub goto: Vec<(u8, Next)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Next {
-    Question(u16),
-    End,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Kind {
-    Single {
-        choices: Vec<String>,
-    },
-    Multi {
-        choices: Vec<String>,
-        min: u8,
-        max: u8,
-    },
-    Text {
-        max_len: u32,
-        pattern: Option<String>,
-    },
-    Number {
-        min: Option<f64>,
-        max: Option<f64>,
-        integer: bool,
-    },
-    /// 1 to 5; the labels name the two ends.
-    Rating {
-        low: String,
-        high: String,
-    },
-}
-
-impl Kind {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Kind::Single { .. } => "单选 single choice",
-            Kind::Multi { .. } => "多选 multiple choice",
-            Kind::Text { .. } => "填空 free text",
-            Kind::Number { .. } => "数字 number",
-            Kind::Rating { .. } => "评分 rating 1-5",
-        }
-    }
-
-    pub fn choices(&self) -> &[String] {
-        match self {
-            Kind::Single { choices } | Kind::Multi { choices, .. } => choices,
-            _ => &[],
-        }
-    }
-}
-
-impl Question {
-    /// Where to go after this question (index `at`) given its answer's key.
-    pub fn next(&self, at: usize, key: Option<u8>) -> Next {
-        key.and_then(|k| self.goto.iter().find(|(v, _)| *v == k).map(|(_, n)| *n))
-            .unwrap_or(Next::Question(at as u16 + 1))
-    }
-}
-
 /// The most questions one survey may have.
 pub const MAX_QUESTIONS: usize = 200;
-/// The most choices one question may have (lettered A to Z).
-pub const MAX_CHOICES: usize = 26;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -416,11 +346,6 @@ fn count(r: &mut Report, v: &Option<Spanned<f64>>, name: &str, default: f64) -> 
     }
 }
 
-/// A text pattern must match the whole answer.
-pub fn anchored(p: &str) -> String {
-    format!("^(?:{p})$")
-}
-
 fn skip_logic(
     g: &Spanned<BTreeMap<String, Spanned<toml::Value>>>,
     kind: &Kind,
@@ -435,8 +360,8 @@ fn skip_logic(
     }
     for (answer, target) in g.get_ref() {
         let key = match kind {
-            Kind::Single { choices } => super::answer::choice_index(choices, answer),
-            _ => super::answer::rating(answer),
+            Kind::Single { choices } => crate::conversation::answer::choice_index(choices, answer),
+            _ => crate::conversation::answer::rating(answer),
         };
         let Some(key) = key else {
             r.at(target.span().start, format!("`{answer}` in `goto` is not one of this question's answers"));
