@@ -11,6 +11,7 @@ use toml::Spanned;
 
 use super::clock;
 pub use crate::conversation::question::{anchored, Kind, Next, Question, MAX_CHOICES};
+use crate::conversation::Field;
 
 /// A checked survey definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -296,16 +297,29 @@ fn question(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut Report
                 high: q.high.clone().unwrap_or_else(|| "非常满意".into()),
             }
         }
-        other => {
-            r.at(q.kind.span().start, format!("unknown question type `{other}`: use single, multi, text, number or rating (单选, 多选, 填空, 数字, 评分)"));
-            Kind::Text { max_len: 500, pattern: None }
-        }
+        other => match Field::from_word(other) {
+            Some(f) => field(q, f, r),
+            None => {
+                r.at(q.kind.span().start, format!("unknown question type `{other}`: use single, multi, text, number, rating, name, mobile, landline, email, qq or date (单选, 多选, 填空, 数字, 评分, 姓名, 手机, 座机, 邮箱, QQ, 日期)"));
+                Kind::Text { max_len: 500, pattern: None }
+            }
+        },
     };
     if let (Some(m), false) = (&q.max_len, matches!(kind, Kind::Text { .. })) {
         r.at(m.span().start, "`max_len` applies to text questions only");
     }
     let goto = q.goto.as_ref().map(|g| skip_logic(g, &kind, at, ids, r)).unwrap_or_default();
     Question { id: ids[at].clone(), text, required: q.required, kind, goto }
+}
+
+/// A typed field (name, mobile…): no choices, range or pattern.
+fn field(q: &RawQuestion, f: Field, r: &mut Report) -> Kind {
+    not_choice(q, r);
+    no_keys(r, &[("min", &q.min), ("max", &q.max)], q.kind.get_ref().trim());
+    if let Some(p) = &q.pattern {
+        r.at(p.span().start, "`pattern` applies to text questions only");
+    }
+    Kind::Field(f)
 }
 
 fn check_choices(q: &RawQuestion, list: &[String], r: &mut Report) {
