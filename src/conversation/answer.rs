@@ -1,6 +1,4 @@
-//! Answer values and the forms people type them in, Chinese and English:
-//! 是/否/yes/no, A/a, 1 and full-width １, several choices as "A,C", "A、C",
-//! "A C" or "AC", stars for ratings.
+//! Answer values and the forms people type them in: 是/否/yes/no, A/a, 1 and １, "A,C", "A、C", "AC", stars.
 
 use serde::{Deserialize, Serialize};
 

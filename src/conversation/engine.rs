@@ -1,6 +1,4 @@
-//! The step machine: ask the current question, read the input, check it, advance or branch, /back along the
-//! trail, /skip, /cancel, multiple-choice picks by button, finish; written against `Script`, which the owner
-//! (surveys, later forms) implements.
+//! The step machine: ask, read, check, branch, /back /skip /cancel, picks and buttons, for any `Script` owner.
 
 use serde::{Deserialize, Serialize};
 use treecast_wire::{Button, ButtonAction};

@@ -1,6 +1,4 @@
-//! Typed form fields: names, Chinese mobile and landline numbers, email addresses, QQ numbers and dates, each
-//! read from what people type (full-width forms included) into one normalized value, or refused with one
-//! sentence in Chinese, then English.
+//! Typed form fields (name, mobile, landline, email, QQ, date): input normalized, or refused in one bilingual sentence.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,4 @@
-//! Conversations: one engine that asks typed questions one at a time in a private chat, checks and branches,
-//! for every feature that needs answers from people (surveys today; campaign forms, interview questions and
-//! showcase submissions later). An owner implements `engine::Script`; the engine does the rest.
+//! Conversations: one engine asking typed questions in private chats, for surveys now and forms, interviews later.
 
 pub mod answer;
 pub mod engine;

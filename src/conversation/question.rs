@@ -1,5 +1,4 @@
-//! Typed questions: the kinds a conversation asks, reading a typed answer into a value (or one bilingual
-//! sentence saying what is expected), the hint shown under each question, and branching.
+//! Typed questions: their kinds, reading an answer into a value or a bilingual hint, the hint line, branching.
 
 use std::borrow::Cow;
 

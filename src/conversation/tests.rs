@@ -1,5 +1,4 @@
-//! The engine on a tiny non-survey script: a sign-up form (name, mobile, "do you have an email?" whose 没有
-//! ends the form, email), kept in memory, showing the engine needs nothing of surveys.
+//! The engine on a non-survey script: a sign-up form (name, mobile, has-email branch, email) kept in memory.
 
 use std::cell::RefCell;
 

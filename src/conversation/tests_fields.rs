@@ -1,5 +1,4 @@
-//! Typed field parsers on the forms people type, full-width included: good values normalized, bad ones
-//! refused with one sentence in Chinese, then English.
+//! Typed field parsers on what people type, full-width too: good values normalized, bad ones refused bilingually.
 
 use super::fields::{date, email, landline, mobile, name, qq};
 use super::*;

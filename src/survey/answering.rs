@@ -1,7 +1,4 @@
-//! Surveys as conversations: beginning (checks, greeting, editing a finished
-//! response), the survey's `Script` for the conversation engine (where steps
-//! are stored, finishing into a named or anonymous, unlinkable response,
-//! cancelling), and the list of open surveys.
+//! Surveys as conversations: begin, the survey's `Script` (save, finish into a response, cancel), the open list.
 
 use serde::Serialize;
 use treecast_wire::{ChatKind, Inbound};

@@ -1,5 +1,4 @@
-//! Surveys on the shared conversation engine: typed fields in a definition,
-//! answered and rolled up, and conversation rows that read as before.
+//! Surveys on the conversation engine: typed fields in definitions; conversation rows read as before.
 
 use super::tests::{fixture, launch, member, say};
 use super::*;
