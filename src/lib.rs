@@ -18,6 +18,7 @@ pub mod clock;
 pub mod codes;
 pub mod config;
 pub mod confirm;
+pub mod conversation;
 pub mod demo;
 pub mod error;
 pub mod events;

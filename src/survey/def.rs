@@ -10,6 +10,8 @@ use toml::value::Datetime;
 use toml::Spanned;
 
 use super::clock;
+pub use crate::conversation::question::{anchored, Kind, Next, Question, MAX_CHOICES};
+use crate::conversation::Field;
 
 /// A checked survey definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,79 +37,8 @@ pub enum Closes {
     After(u32),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Question {
-    pub id: String,
-    pub text: String,
-    pub required: bool,
-    pub kind: Kind,
-    /// Skip logic: (choice index, or rating value) -> where to go next.
-    pub goto: Vec<(u8, Next)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Next {
-    Question(u16),
-    End,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Kind {
-    Single {
-        choices: Vec<String>,
-    },
-    Multi {
-        choices: Vec<String>,
-        min: u8,
-        max: u8,
-    },
-    Text {
-        max_len: u32,
-        pattern: Option<String>,
-    },
-    Number {
-        min: Option<f64>,
-        max: Option<f64>,
-        integer: bool,
-    },
-    /// 1 to 5; the labels name the two ends.
-    Rating {
-        low: String,
-        high: String,
-    },
-}
-
-impl Kind {
-    pub fn label(&self) -> &'static str {
-        match self {
-            Kind::Single { .. } => "单选 single choice",
-            Kind::Multi { .. } => "多选 multiple choice",
-            Kind::Text { .. } => "填空 free text",
-            Kind::Number { .. } => "数字 number",
-            Kind::Rating { .. } => "评分 rating 1-5",
-        }
-    }
-
-    pub fn choices(&self) -> &[String] {
-        match self {
-            Kind::Single { choices } | Kind::Multi { choices, .. } => choices,
-            _ => &[],
-        }
-    }
-}
-
-impl Question {
-    /// Where to go after this question (index `at`) given its answer's key.
-    pub fn next(&self, at: usize, key: Option<u8>) -> Next {
-        key.and_then(|k| self.goto.iter().find(|(v, _)| *v == k).map(|(_, n)| *n))
-            .unwrap_or(Next::Question(at as u16 + 1))
-    }
-}
-
 /// The most questions one survey may have.
 pub const MAX_QUESTIONS: usize = 200;
-/// The most choices one question may have (lettered A to Z).
-pub const MAX_CHOICES: usize = 26;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -366,16 +297,29 @@ fn question(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut Report
                 high: q.high.clone().unwrap_or_else(|| "非常满意".into()),
             }
         }
-        other => {
-            r.at(q.kind.span().start, format!("unknown question type `{other}`: use single, multi, text, number or rating (单选, 多选, 填空, 数字, 评分)"));
-            Kind::Text { max_len: 500, pattern: None }
-        }
+        other => match Field::from_word(other) {
+            Some(f) => field(q, f, r),
+            None => {
+                r.at(q.kind.span().start, format!("unknown question type `{other}`: use single, multi, text, number, rating, name, mobile, landline, email, qq or date (单选, 多选, 填空, 数字, 评分, 姓名, 手机, 座机, 邮箱, QQ, 日期)"));
+                Kind::Text { max_len: 500, pattern: None }
+            }
+        },
     };
     if let (Some(m), false) = (&q.max_len, matches!(kind, Kind::Text { .. })) {
         r.at(m.span().start, "`max_len` applies to text questions only");
     }
     let goto = q.goto.as_ref().map(|g| skip_logic(g, &kind, at, ids, r)).unwrap_or_default();
     Question { id: ids[at].clone(), text, required: q.required, kind, goto }
+}
+
+/// A typed field (name, mobile…): no choices, range or pattern.
+fn field(q: &RawQuestion, f: Field, r: &mut Report) -> Kind {
+    not_choice(q, r);
+    no_keys(r, &[("min", &q.min), ("max", &q.max)], q.kind.get_ref().trim());
+    if let Some(p) = &q.pattern {
+        r.at(p.span().start, "`pattern` applies to text questions only");
+    }
+    Kind::Field(f)
 }
 
 fn check_choices(q: &RawQuestion, list: &[String], r: &mut Report) {
@@ -416,11 +360,6 @@ fn count(r: &mut Report, v: &Option<Spanned<f64>>, name: &str, default: f64) -> 
     }
 }
 
-/// A text pattern must match the whole answer.
-pub fn anchored(p: &str) -> String {
-    format!("^(?:{p})$")
-}
-
 fn skip_logic(
     g: &Spanned<BTreeMap<String, Spanned<toml::Value>>>,
     kind: &Kind,
@@ -435,8 +374,8 @@ fn skip_logic(
     }
     for (answer, target) in g.get_ref() {
         let key = match kind {
-            Kind::Single { choices } => super::answer::choice_index(choices, answer),
-            _ => super::answer::rating(answer),
+            Kind::Single { choices } => crate::conversation::answer::choice_index(choices, answer),
+            _ => crate::conversation::answer::rating(answer),
         };
         let Some(key) = key else {
             r.at(target.span().start, format!("`{answer}` in `goto` is not one of this question's answers"));

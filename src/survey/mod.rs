@@ -2,10 +2,9 @@
 //! launch as a notice with an "answer privately" button, one question at a
 //! time in a private chat, results rolled up branch -> school -> province.
 
-pub mod answer;
+mod answering;
 pub mod clock;
 pub mod def;
-mod engine;
 pub mod keys;
 mod launch;
 mod remind;
@@ -13,6 +12,8 @@ pub mod results;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conversation;
 #[cfg(test)]
 mod tests_results;
 
@@ -23,8 +24,10 @@ use std::sync::{Arc, RwLock};
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use treecast_wire::{ChatKind, Inbound, InboundKind};
+use treecast_wire::{ChatKind, Inbound, InboundKind, Platform};
 
+pub use crate::conversation::answer;
+use crate::conversation::{parse_button, Input, Pick, Progress};
 use crate::error::{Error, Result};
 use crate::notice::NoticeRules;
 use crate::registry::{reply_to, Handled};
@@ -64,19 +67,14 @@ impl Survey {
     }
 }
 
-/// One person's way through one survey, kept until they finish or cancel.
+/// One person's way through one survey, kept until they finish or cancel:
+/// the engine's progress between the survey's own fields. bincode writes
+/// nested structs inline, so the row reads as it did when these fields were
+/// flat; `answering::Row` writes the same layout from borrowed progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Conversation {
     branch: u32,
-    /// Index of the question being asked.
-    at: u16,
-    answers: Vec<Option<Answer>>,
-    /// Questions answered on the way here, for /back.
-    trail: Vec<u16>,
-    /// Choices pressed so far on a multiple-choice question.
-    picked: Vec<u8>,
-    /// Changing an earlier response.
-    editing: bool,
+    progress: Progress,
     /// Anonymous surveys: the random key the response will be stored under,
     /// so a finish repeated after a crash writes the same row. Deleted with
     /// the conversation, after which nothing links the person to it.
@@ -100,15 +98,7 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     fn new(survey: Survey) -> Loaded {
-        let patterns = survey
-            .def
-            .questions
-            .iter()
-            .map(|q| match &q.kind {
-                Kind::Text { pattern: Some(p), .. } => Regex::new(&def::anchored(p)).ok(),
-                _ => None,
-            })
-            .collect();
+        let patterns = crate::conversation::question::compile_patterns(&survey.def.questions);
         Loaded { survey, patterns }
     }
 
@@ -185,12 +175,12 @@ impl Surveys {
             return Ok(None);
         };
         let s = self.load(id)?;
-        self.step(ev, p, &s, c, engine::Input::Text(&ev.text)).map(Some)
+        self.step(ev, p, &s, c, Input::Text(&ev.text)).map(Some)
     }
 
     /// A button press, if it answers a survey question (data `sv:ID:Q:CHOICE`).
     pub fn answer_button(&self, ev: &Inbound, person: &Option<Person>, data: &str) -> Result<Option<Handled>> {
-        let Some((id, q, pick)) = engine::parse_button(data) else { return Ok(None) };
+        let Some((id, q, pick)) = survey_button(data) else { return Ok(None) };
         let Some(p) = person else { return Err(unknown_person()) };
         let s = self.load(id)?;
         let Some(c) = self.conversation(id, p.id)? else {
@@ -202,7 +192,7 @@ impl Surveys {
         if self.active(p.id)? != Some(id) {
             self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
         }
-        self.step(ev, p, &s, c, engine::Input::Pick { q, pick }).map(Some)
+        self.step(ev, p, &s, c, Input::Pick { q, pick }).map(Some)
     }
 
     /// `/start PAYLOAD` from a deep link: `s<ID>` begins or resumes survey ID.
@@ -261,11 +251,12 @@ impl Surveys {
             ));
         };
         let s = self.load(id)?;
-        match cmd {
-            "back" => self.step(ev, p, &s, c, engine::Input::Back),
-            "skip" => self.step(ev, p, &s, c, engine::Input::Skip),
-            _ => self.cancel(ev, p, &s),
-        }
+        let input = match cmd {
+            "back" => Input::Back,
+            "skip" => Input::Skip,
+            _ => Input::Cancel,
+        };
+        self.step(ev, p, &s, c, input)
     }
 
     /// Handles a batch of private-chat events (answers, button presses,
@@ -367,6 +358,21 @@ impl Surveys {
         self.put_survey(&s)?;
         Ok(s)
     }
+}
+
+/// Survey buttons carry `sv:SURVEY:QUESTION:CHOICE`.
+const BUTTON_TAG: &str = "sv";
+
+/// Reads survey button data `sv:ID:Q:CHOICE` (CHOICE a number or `ok`).
+fn survey_button(data: &str) -> Option<(u64, u16, Pick)> {
+    let (key, q, pick) = parse_button(data, BUTTON_TAG)?;
+    Some((key.parse().ok()?, q, pick))
+}
+
+/// Whether replies in this chat carry answer buttons. The one place the
+/// survey looks at the platform; to become the adapter's capabilities.
+fn shows_buttons(ev: &Inbound) -> bool {
+    ev.chat.platform == Platform::Telegram
 }
 
 fn say(ev: &Inbound, text: impl Into<String>) -> Handled {

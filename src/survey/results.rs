@@ -34,7 +34,7 @@ impl Tally {
             Kind::Single { choices } | Kind::Multi { choices, .. } => Tally::Counts(vec![0; choices.len()]),
             Kind::Rating { .. } => Tally::Counts(vec![0; 5]),
             Kind::Number { .. } => Tally::Numbers { count: 0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY },
-            Kind::Text { .. } => Tally::Texts(0),
+            Kind::Text { .. } | Kind::Field(_) => Tally::Texts(0),
         }
     }
 
@@ -409,7 +409,7 @@ fn tally_heads(i: usize, kind: &Kind) -> Vec<String> {
         }
         Kind::Rating { .. } => (1..=5).map(|k| format!("Q{} {k}★", i + 1)).collect(),
         Kind::Number { .. } => vec![format!("Q{} n", i + 1), format!("Q{} mean", i + 1)],
-        Kind::Text { .. } => vec![format!("Q{} answers", i + 1)],
+        Kind::Text { .. } | Kind::Field(_) => vec![format!("Q{} answers", i + 1)],
     }
 }
 

@@ -260,8 +260,8 @@ fn buttons_answer_single_multi_and_rating_on_telegram() {
     let person = f.tree.person(p.id).unwrap();
     assert!(f.sv.answer_button(&press("u1", "ack:3"), &person, "ack:3").unwrap().is_none());
     let res_conv = f.sv.conversation(id, p.id).unwrap().unwrap();
-    assert_eq!(res_conv.answers[1], Some(Answer::Choices(vec![2])));
-    assert_eq!(res_conv.answers[2], Some(Answer::Rating(5)));
+    assert_eq!(res_conv.progress.answers[1], Some(Answer::Choices(vec![2])));
+    assert_eq!(res_conv.progress.answers[2], Some(Answer::Rating(5)));
 }
 
 #[test]

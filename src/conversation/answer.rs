@@ -1,12 +1,11 @@
-//! Answers typed or pressed by people, in Chinese and English forms:
-//! 是/否/yes/no, A/a, 1 and full-width １, several choices as "A,C", "A、C",
-//! "A C" or "AC", stars for ratings.
+//! Answer values and the forms people type them in: 是/否/yes/no, A/a, 1 and １, "A,C", "A、C", "AC", stars.
 
-use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::def::{Kind, Question};
+use super::question::Question;
 
+/// One answer. Stored with bincode: variants may be added at the end only.
+/// Typed fields (mobile, email, date…) are `Text` in their normalized form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Answer {
     Choice(u8),
@@ -146,75 +145,4 @@ pub fn choice_list(choices: &[String], s: &str) -> Option<Vec<u8>> {
     out.sort_unstable();
     out.dedup();
     Some(out)
-}
-
-/// Reads an answer to `q`, or gives a short hint saying what is expected.
-pub fn read(q: &Question, pattern: Option<&Regex>, input: &str) -> Result<Answer, String> {
-    let s = normalize(input);
-    if s.is_empty() {
-        return Err("请回答本题。 Please answer the question.".into());
-    }
-    match &q.kind {
-        Kind::Single { choices } => choice_index(choices, &s).map(Answer::Choice).ok_or_else(|| {
-            format!(
-                "请回复选项字母或序号，如 A 或 1（共 {} 项）。 Reply with one letter or number, e.g. A or 1.",
-                choices.len()
-            )
-        }),
-        Kind::Multi { choices, min, max } => {
-            let picked = choice_list(choices, &s).ok_or_else(|| {
-                "请回复选项字母，可多选，如 A,C 或 AC。 Reply with letters, e.g. A,C or AC.".to_owned()
-            })?;
-            check_count(&picked, *min, *max)?;
-            Ok(Answer::Choices(picked))
-        }
-        Kind::Text { max_len, .. } => {
-            let n = s.chars().count();
-            if n > *max_len as usize {
-                return Err(format!(
-                    "回答太长（{n} 字），请不超过 {max_len} 字。 Too long: at most {max_len} characters."
-                ));
-            }
-            if let Some(re) = pattern {
-                if !re.is_match(&s) {
-                    return Err(
-                        "格式不符合要求，请按题目说明填写。 That does not have the expected form; see the question."
-                            .into(),
-                    );
-                }
-            }
-            Ok(Answer::Text(s))
-        }
-        Kind::Number { min, max, integer } => {
-            let n: f64 = s
-                .replace([',', '，'], "")
-                .trim_end_matches(['。', '.'])
-                .parse()
-                .map_err(|_| "请回复一个数字，如 3 或 2.5。 Reply with a number, e.g. 3 or 2.5.".to_owned())?;
-            if !n.is_finite() || (*integer && n.fract() != 0.0) {
-                return Err("请回复一个整数。 Reply with a whole number.".into());
-            }
-            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                let lo = min.map(number).unwrap_or_else(|| "…".into());
-                let hi = max.map(number).unwrap_or_else(|| "…".into());
-                return Err(format!("请回复 {lo} 到 {hi} 之间的数字。 Reply with a number from {lo} to {hi}."));
-            }
-            Ok(Answer::Number(n))
-        }
-        Kind::Rating { .. } => rating(&s).map(Answer::Rating).ok_or_else(|| {
-            "请回复 1 到 5 的评分（5 为最好）。 Reply with a rating from 1 to 5 (5 is best).".to_owned()
-        }),
-    }
-}
-
-/// Checks how many choices were picked for a multiple-choice question.
-pub fn check_count(picked: &[u8], min: u8, max: u8) -> Result<(), String> {
-    let n = picked.len();
-    if n < min as usize {
-        return Err(format!("请至少选择 {min} 项。 Pick at least {min}."));
-    }
-    if n > max as usize {
-        return Err(format!("最多选择 {max} 项。 Pick at most {max}."));
-    }
-    Ok(())
 }
