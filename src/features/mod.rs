@@ -15,5 +15,6 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
     let surveys = Surveys::new(ctx.tree.clone());
     surveys.set_dir(ctx.config.surveys_dir.clone());
     surveys.set_rules(ctx.rules());
+    surveys.set_caps(ctx.caps.clone());
     vec![Arc::new(account::Account), Arc::new(notices::Notices), Arc::new(surveys::SurveyFeature { surveys })]
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use treecast_wire::{ChatKind, Inbound};
 
-use super::{clock, keys, say, shows_buttons, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
+use super::{clock, keys, say, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
 use crate::conversation::{self, Input, Progress, Question, Reply, Script};
 use crate::error::{Error, Result};
 use crate::registry::{reply_to, Handled};
@@ -70,7 +70,7 @@ impl Surveys {
             }
             let a = Answering::new(self, &s, p.id, &c);
             let lead = "继续上次的作答。 Picking up where you left off.";
-            return Ok(handled(ev, conversation::ask(&a, &c.progress, Some(lead), shows_buttons(ev))));
+            return Ok(handled(ev, conversation::ask(&a, &c.progress, Some(lead), self.shows_buttons(ev))));
         }
         self.begin_new(ev, p, &s, &org)
     }
@@ -105,7 +105,7 @@ impl Surveys {
         a.save(&progress)?;
         self.tree.store.surveys.insert(keys::active(p.id), &sv.id.to_be_bytes())?;
         let intro = intro(s, progress.editing);
-        Ok(handled(ev, conversation::ask(&a, &progress, Some(&intro), shows_buttons(ev))))
+        Ok(handled(ev, conversation::ask(&a, &progress, Some(&intro), self.shows_buttons(ev))))
     }
 
     fn response(&self, survey: u64, person: u64) -> Result<Option<Response>> {
@@ -123,7 +123,7 @@ impl Surveys {
             return Ok(say(ev, closed_text(s)));
         }
         let a = Answering::new(self, s, p.id, &c);
-        Ok(handled(ev, conversation::step(&a, c.progress, input, shows_buttons(ev))?))
+        Ok(handled(ev, conversation::step(&a, c.progress, input, self.shows_buttons(ev))?))
     }
 
     /// Drops a conversation and, if it is the active one, the pointer to it.

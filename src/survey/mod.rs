@@ -24,13 +24,13 @@ use std::sync::{Arc, RwLock};
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
-use treecast_wire::{ChatKind, Inbound, InboundKind, Platform};
+use treecast_wire::{ChatKind, Inbound, InboundKind};
 
 pub use crate::conversation::answer;
 use crate::conversation::{parse_button, Input, Pick, Progress};
 use crate::error::{Error, Result};
 use crate::notice::NoticeRules;
-use crate::registry::{reply_to, Handled};
+use crate::registry::{reply_to, Caps, Handled};
 use crate::store::{decode, encode};
 use crate::tree::people::Person;
 use crate::tree::Tree;
@@ -114,6 +114,8 @@ struct Inner {
     cache: RwLock<HashMap<u64, Arc<Loaded>>>,
     /// Fixed "now" for tests; 0 means the system clock.
     clock: AtomicU64,
+    /// What each connected platform can do (answer buttons where they work).
+    caps: RwLock<Caps>,
 }
 
 /// The survey engine: a cheap handle over the tree and the `surveys` sled tree.
@@ -137,8 +139,20 @@ impl Surveys {
                 rules: RwLock::new(rules),
                 cache: RwLock::new(HashMap::new()),
                 clock: AtomicU64::new(0),
+                caps: RwLock::new(Caps::default()),
             }),
         }
+    }
+
+    /// The connected platforms' capabilities (the app's, shared).
+    pub fn set_caps(&self, caps: Caps) {
+        *self.inner.caps.write().unwrap_or_else(|e| e.into_inner()) = caps;
+    }
+
+    /// Whether replies in the chat of `ev` carry answer buttons: where the
+    /// platform's adapter says it shows buttons.
+    fn shows_buttons(&self, ev: &Inbound) -> bool {
+        self.inner.caps.read().unwrap_or_else(|e| e.into_inner()).of(ev.chat.platform).buttons
     }
 
     /// Where `/survey launch NAME` finds `NAME.toml` (config `[surveys] dir`).
@@ -367,12 +381,6 @@ const BUTTON_TAG: &str = "sv";
 fn survey_button(data: &str) -> Option<(u64, u16, Pick)> {
     let (key, q, pick) = parse_button(data, BUTTON_TAG)?;
     Some((key.parse().ok()?, q, pick))
-}
-
-/// Whether replies in this chat carry answer buttons. The one place the
-/// survey looks at the platform; to become the adapter's capabilities.
-fn shows_buttons(ev: &Inbound) -> bool {
-    ev.chat.platform == Platform::Telegram
 }
 
 fn say(ev: &Inbound, text: impl Into<String>) -> Handled {

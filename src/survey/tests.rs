@@ -68,10 +68,19 @@ pub(super) fn fixture() -> Fix {
     let tree = tree_on(Store::temporary().unwrap());
     let sv = Surveys::new(tree.clone());
     sv.set_clock(Some(1_741_435_200));
+    sv.set_caps(telegram_caps());
     let official = tree.add_person("王老师").unwrap();
     tree.add_identity(official.id, Platform::Telegram, "off").unwrap();
     tree.grant(official.id, &tree.require("CN").unwrap(), Role::Official).unwrap();
     Fix { tree, sv, official }
+}
+
+/// Telegram as its adapter describes it: buttons are shown and pressable.
+pub(super) fn telegram_caps() -> crate::registry::Caps {
+    let caps = crate::registry::Caps::default();
+    let tg = treecast_wire::Capabilities { buttons: true, deep_links: true, ..Default::default() };
+    caps.set(Platform::Telegram, tg);
+    caps
 }
 
 pub(super) fn member(tree: &Tree, name: &str, uid: &str, branch: &str) -> Person {
