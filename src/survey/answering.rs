@@ -6,8 +6,9 @@ use treecast_wire::{ChatKind, Inbound};
 use super::{clock, keys, say, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
 use crate::conversation::{self, Input, Progress, Question, Reply, Script};
 use crate::error::{Error, Result};
+use crate::events::{self, Event};
 use crate::registry::{reply_to, Handled};
-use crate::store::encode;
+use crate::store::{encode, Keyspace, Writes};
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};
 use crate::tree::Org;
@@ -128,10 +129,16 @@ impl Surveys {
 
     /// Drops a conversation and, if it is the active one, the pointer to it.
     fn forget(&self, survey: u64, person: u64) -> Result<()> {
-        let db = &self.tree.store.surveys;
-        db.remove(keys::survey_person(keys::CONVERSATION, survey, person))?;
+        let mut w = Writes::default();
+        self.forget_writes(survey, person, &mut w)?;
+        self.tree.store.commit(&w)
+    }
+
+    /// The end of `person`'s conversation with `survey`, added to `w`.
+    fn forget_writes(&self, survey: u64, person: u64, w: &mut Writes) -> Result<()> {
+        w.remove(Keyspace::Surveys, keys::survey_person(keys::CONVERSATION, survey, person).to_vec());
         if self.active(person)? == Some(survey) {
-            db.remove(keys::active(person))?;
+            w.remove(Keyspace::Surveys, keys::active(person).to_vec());
         }
         Ok(())
     }
@@ -191,29 +198,34 @@ impl Script for Answering<'_> {
 
     /// Stores the response and ends the conversation.
     fn finish(&self, p: Progress) -> Result<String> {
-        let (sv, db) = (&self.s.survey, &self.sv.tree.store.surveys);
+        let (sv, db) = (&self.s.survey, &self.sv);
         let mut text = format!("✅ 已提交《{}》，感谢参与！ Thank you, your answers are saved.\n", sv.def.title);
         text.push_str(&conversation::summary(&sv.def.questions, &p.answers));
-        // Plain writes in an order that makes a retry harmless (sled keeps
-        // them in order; a batch costs several times more): the response,
-        // under a key fixed when the conversation began, then the end of the
-        // conversation.
-        if sv.def.anonymous {
+        // The response, the end of the conversation and the event, in one
+        // transaction. An anonymous response goes under a key fixed when the
+        // conversation began, and its event names no person.
+        let mut w = Writes::default();
+        let (row_key, row, person) = if sv.def.anonymous {
             let row = Response { person: None, branch: self.branch, answers: p.answers, at: None };
             let slot = self.slot.unwrap_or_else(rand::random);
-            db.insert(keys::survey_opaque(keys::ANONYMOUS, sv.id, &slot), encode(&row))?;
-            db.insert(keys::survey_opaque(keys::ANSWERED, sv.id, &keys::marker(&sv.salt, sv.id, self.person)), &[])?;
+            let marker = keys::survey_opaque(keys::ANSWERED, sv.id, &keys::marker(&sv.salt, sv.id, self.person));
+            w.put(Keyspace::Surveys, marker.to_vec(), Vec::new());
             text.push_str("\n\n匿名答案已与你的身份分开保存，不能再修改。 Anonymous answers are kept apart from your identity and cannot be changed.");
+            (keys::survey_opaque(keys::ANONYMOUS, sv.id, &slot).to_vec(), row, None)
         } else {
             let at = Some(self.sv.now());
             let row = Response { person: Some(self.person), branch: self.branch, answers: p.answers, at };
-            db.insert(keys::survey_person(keys::RESPONSE, sv.id, self.person), encode(&row))?;
             let (t, payload) = (clock::show(sv.closes), sv.payload());
             text.push_str(&format!(
                 "\n\n截止 {t} 前可发送 /start {payload} 修改答案。 To change your answers before {t}, send /start {payload}."
             ));
-        }
-        self.sv.forget(sv.id, self.person)?;
+            (keys::survey_person(keys::RESPONSE, sv.id, self.person).to_vec(), row, Some(self.person))
+        };
+        w.put(Keyspace::Surveys, row_key, encode(&row));
+        self.sv.forget_writes(sv.id, self.person, &mut w)?;
+        let e = Event::SurveyAnswered { survey: sv.id, branch: self.branch, person };
+        events::emit(&mut w, self.sv.tree.clock.now_ms(), &e);
+        db.tree.store.commit(&w)?;
         Ok(text)
     }
 

@@ -244,6 +244,16 @@ fn anonymous_answers_cannot_be_joined_to_people() {
             assert!(!log.contains(needle), "log shows {needle}");
         }
     }
+    // The event log says a response was finished, in which branch, not by whom.
+    let answered: Vec<_> = crate::events::read(&f.tree.store, 0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| match r.event {
+            crate::events::Event::SurveyAnswered { survey, person, .. } if survey == l.id => Some(person),
+            _ => None,
+        })
+        .collect();
+    assert!(!answered.is_empty() && answered.iter().all(Option::is_none), "{answered:?}");
     // The reminder still knows who has answered, without knowing what.
     f.sv.set_clock(Some(l.closes - 3600));
     let due = f.sv.due_reminders(l.id).unwrap();
@@ -254,6 +264,13 @@ fn anonymous_answers_cannot_be_joined_to_people() {
 #[test]
 fn reminders_go_once_and_only_to_members_who_have_not_answered() {
     let (f, l) = rollup();
+    // Each finished named response is one event naming its person.
+    let named = crate::events::read(&f.tree.store, 0, 100_000)
+        .unwrap()
+        .into_iter()
+        .filter(|r| matches!(r.event, crate::events::Event::SurveyAnswered { survey, person: Some(_), .. } if survey == l.id))
+        .count();
+    assert_eq!(named, 4);
     // One job, due a day before closing (the definition's remind_before_hours).
     let key = format!("{}:{}", crate::survey::REMIND_JOB, l.id);
     let at = crate::schedule::due_at(&f.tree.store, &key).unwrap().expect("scheduled at launch");
