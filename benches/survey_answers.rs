@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use treecast::features::surveys::Surveys;
 use treecast::store::Store;
-use treecast::survey::Surveys;
 use treecast::tree::people::{Person, Role};
 use treecast::tree::{import, Levels, Tree};
 use treecast_wire::{Address, Inbound, Platform};

@@ -8,9 +8,9 @@ use treecast_wire::{Address, Platform};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::features::surveys::Surveys;
 use crate::notice::{Draft, NoticeRules};
 use crate::store::Store;
-use crate::survey::Surveys;
 use crate::tree::people::{Person, Role};
 use crate::tree::{describe, generate, import, Tree};
 
@@ -291,8 +291,8 @@ pub fn survey_list(tree: &Tree, surveys: &Surveys) -> Result<String> {
             s.def.title,
             org.code,
             org.name,
-            crate::survey::clock::show(s.opens),
-            crate::survey::clock::show(s.closes),
+            crate::features::surveys::clock::show(s.opens),
+            crate::features::surveys::clock::show(s.closes),
             if s.def.anonymous { ", anonymous" } else { "" }
         ));
     }
@@ -322,7 +322,7 @@ pub fn survey_results(
 pub fn survey_close(tree: &Tree, surveys: &Surveys, id: u64) -> Result<String> {
     let s = surveys.close(None, id)?;
     tree.store.flush()?;
-    Ok(format!("survey #{} 《{}》 closed at {}", s.id, s.def.title, crate::survey::clock::show(s.closes)))
+    Ok(format!("survey #{} 《{}》 closed at {}", s.id, s.def.title, crate::features::surveys::clock::show(s.closes)))
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! atomic multi-keyspace writes that append to the event log; `clock` is the
 //! one source of time; `tree` holds orgs (keyed by path, so a subtree is one
 //! key range), people, roles, channels and the one permission check;
-//! `notice` plans fan-out, acknowledgements and status roll-ups; `outbox` is
+//! `notice` plans fan-out, acknowledgements and status roll-ups; `conversation` runs question-by-question conversations; `outbox` is
 //! the durable delivery worker; `events` is the durable event log and
 //! `schedule` the durable jobs; `registry` is the seam features plug into
 //! and `features/` holds one folder per feature; `gateway` dispatches every
@@ -30,7 +30,6 @@ pub mod outbox;
 pub mod registry;
 pub mod schedule;
 pub mod store;
-pub mod survey;
 pub mod tree;
 
 pub use error::{Error, Result};

@@ -11,11 +11,11 @@ use treecast_wire::{Address, Inbound, InboundKind, Platform};
 use super::{handle, last_msgref_to, last_notice, official_mail, step, ParentCode};
 use crate::app::App;
 use crate::error::Result;
+use crate::features::surveys::Surveys;
 use crate::gateway::Gateway;
 use crate::notice::fanout::DeliveryState;
 use crate::notice::Draft;
 use crate::outbox::Stats;
-use crate::survey::Surveys;
 use crate::tree::Tree;
 
 pub(super) struct Show {

@@ -8,7 +8,7 @@ pub mod surveys;
 use std::sync::Arc;
 
 use crate::registry::{Ctx, Feature};
-use crate::survey::Surveys;
+use surveys::Surveys;
 
 /// The features of a running treecast, in help order.
 pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {

@@ -96,7 +96,7 @@ impl Bed {
     }
 
     /// The survey engine over the same store and clock.
-    pub fn surveys(&self) -> crate::survey::Surveys {
+    pub fn surveys(&self) -> crate::features::surveys::Surveys {
         crate::cli::surveys(&self.tree, &self.app.ctx.config)
     }
 

@@ -50,7 +50,7 @@ fn buttons_links_tags_replies_and_jobs_have_one_owner_each() {
     assert_eq!(name(r.reply_owner("delivery")), Some("notices"));
     assert_eq!(name(r.reply_owner("confirm")), Some("account"));
     assert_eq!(name(r.job_owner(crate::notice::REMIND_JOB)), Some("notices"));
-    assert_eq!(name(r.job_owner(crate::survey::REMIND_JOB)), Some("surveys"));
+    assert_eq!(name(r.job_owner(crate::features::surveys::REMIND_JOB)), Some("surveys"));
     assert!(r.subscribers().iter().any(|s| s.name() == "notices.summary"));
 }
 

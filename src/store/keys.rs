@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 pub use super::msgref::key as msgref;
 
 /// A big-endian u64 from the front of `b`, a short slice padded with zeros.
-/// Only `survey/keys.rs` still uses it (it moves out later); store code
+/// Only `survey_keys.rs` still uses it; store code
 /// reads with `key_u64`/`val_u64`, which refuse damaged data.
 pub fn read_u64(b: &[u8]) -> u64 {
     let mut a = [0u8; 8];

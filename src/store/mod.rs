@@ -13,6 +13,7 @@ mod ops;
 mod orgs;
 mod outbox;
 mod people;
+pub mod survey_keys;
 mod threads;
 mod tx;
 mod writes;

@@ -4,8 +4,9 @@
 
 mod answering;
 pub mod clock;
+mod commands;
 pub mod def;
-pub mod keys;
+mod feature;
 mod launch;
 mod remind;
 pub mod results;
@@ -31,11 +32,13 @@ use crate::conversation::{parse_button, Input, Pick, Progress};
 use crate::error::{Error, Result};
 use crate::notice::NoticeRules;
 use crate::registry::{reply_to, Caps, Handled};
+use crate::store::survey_keys as keys;
 use crate::store::{decode, encode};
 use crate::tree::people::Person;
 use crate::tree::Tree;
 pub use answer::Answer;
 pub use def::{Definition, Kind, Question};
+pub use feature::SurveyFeature;
 pub use launch::Launched;
 pub use remind::{CLOSE_JOB, REMIND_JOB};
 pub use results::Results;
@@ -295,7 +298,7 @@ impl Surveys {
         if let InboundKind::Button { data } = &ev.kind {
             return Ok(self.answer_button(ev, person, data)?.unwrap_or_default());
         }
-        let Some((name, args)) = crate::features::surveys::parse(&ev.text) else {
+        let Some((name, args)) = commands::parse(&ev.text) else {
             return Ok(self.answer_text(ev, person)?.unwrap_or_default());
         };
         match name {
@@ -342,7 +345,13 @@ impl Surveys {
     }
 
     fn active(&self, person: u64) -> Result<Option<u64>> {
-        Ok(self.tree.store.surveys.get(keys::active(person))?.map(|v| keys::read_u64(&v)))
+        let key = keys::active(person);
+        self.tree
+            .store
+            .surveys
+            .get(key)?
+            .map(|v| crate::store::keys::read_u64_at(&v, 0, &format!("surveys/{}", crate::store::keys::hex(&key))))
+            .transpose()
     }
 
     fn conversation(&self, survey: u64, person: u64) -> Result<Option<Conversation>> {

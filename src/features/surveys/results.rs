@@ -7,9 +7,10 @@ use std::path::Path;
 
 use super::answer::{letter, number, Answer};
 use super::def::Kind;
-use super::{clock, keys, Response, Survey, Surveys};
+use super::{clock, Response, Survey, Surveys};
 use crate::error::{Error, Result};
 use crate::store::decode;
+use crate::store::survey_keys as keys;
 use crate::tree::auth::Action;
 use crate::tree::people::Role;
 use crate::tree::{Org, Tree};

@@ -67,7 +67,3 @@ pub fn marker(salt: &[u8; 16], survey: u64, person: u64) -> [u8; 16] {
     out[8..].copy_from_slice(&half(2));
     out
 }
-
-pub fn read_u64(b: &[u8]) -> u64 {
-    crate::store::keys::read_u64(b)
-}

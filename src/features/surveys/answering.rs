@@ -3,11 +3,12 @@
 use serde::Serialize;
 use treecast_wire::{ChatKind, Inbound};
 
-use super::{clock, keys, say, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
+use super::{clock, say, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
 use crate::conversation::{self, Input, Progress, Question, Reply, Script};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::registry::{reply_to, Handled};
+use crate::store::survey_keys as keys;
 use crate::store::{encode, Keyspace, Writes};
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};

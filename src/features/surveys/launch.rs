@@ -142,7 +142,7 @@ impl Surveys {
         let notice = match self.tree.post_even_unreachable(by, draft, &rules) {
             Ok(n) => n,
             Err(e) => {
-                self.tree.store.surveys.remove(super::keys::survey(survey.id))?;
+                self.tree.store.surveys.remove(crate::store::survey_keys::survey(survey.id))?;
                 return Err(e);
             }
         };

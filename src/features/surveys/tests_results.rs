@@ -272,7 +272,7 @@ fn reminders_go_once_and_only_to_members_who_have_not_answered() {
         .count();
     assert_eq!(named, 4);
     // One job, due a day before closing (the definition's remind_before_hours).
-    let key = format!("{}:{}", crate::survey::REMIND_JOB, l.id);
+    let key = format!("{}:{}", crate::features::surveys::REMIND_JOB, l.id);
     let at = crate::schedule::due_at(&f.tree.store, &key).unwrap().expect("scheduled at launch");
     assert_eq!(at, (l.closes - 24 * 3600) * 1000);
     f.sv.set_clock(Some(l.closes - 3600));

@@ -1,18 +1,7 @@
-//! Micro-surveys (微调查) in chat: /survey, the answer buttons, the `s<ID>`
-//! deep links, and the question-by-question conversation with /back,
-//! /skip and /cancel. The survey engine itself is `crate::survey`.
+//! The survey commands: their declarations (names, Chinese aliases, help)
+//! and a parser for callers that bypass the gateway.
 
-use treecast_wire::Inbound;
-
-use crate::error::Result;
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
-use crate::schedule::Job;
-use crate::store::Writes;
-use crate::survey::{Surveys, CLOSE_JOB, REMIND_JOB};
-
-pub struct SurveyFeature {
-    pub surveys: Surveys,
-}
+use crate::registry::{CommandSpec, Who};
 
 /// Reading subcommands need no confirmation; launching, closing and answering do.
 fn survey_changes_state(args: &[String]) -> bool {
@@ -66,45 +55,4 @@ pub fn parse(text: &str) -> Option<(&'static str, Vec<String>)> {
     }
     let spec = COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word.as_str()))?;
     Some((spec.name, args))
-}
-
-impl Feature for SurveyFeature {
-    fn declare(&self) -> Declaration {
-        Declaration {
-            name: "surveys",
-            commands: COMMANDS,
-            buttons: &["sv:"],
-            deep_links: &["s", "S"],
-            jobs: &[REMIND_JOB, CLOSE_JOB],
-            ..Declaration::default()
-        }
-    }
-
-    fn run_job(&self, _cx: &Ctx, job: &Job) -> Result<Writes> {
-        let id = crate::store::keys::read_u64_at(&job.payload, 0, &job.key)?;
-        match job.kind.as_str() {
-            CLOSE_JOB => self.surveys.closing_writes(id),
-            _ => self.surveys.reminder_writes(id),
-        }
-    }
-
-    fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
-        let person = cx.person(ev)?;
-        match inv.name {
-            "survey" => self.surveys.command(ev, &person, &inv.args),
-            name => self.surveys.control(ev, &person, name),
-        }
-    }
-
-    fn button(&self, cx: &Cx, ev: &Inbound, data: &str) -> Result<Handled> {
-        Ok(self.surveys.answer_button(ev, &cx.person(ev)?, data)?.unwrap_or_default())
-    }
-
-    fn deep_link(&self, cx: &Cx, ev: &Inbound, payload: &str) -> Result<Handled> {
-        self.surveys.start(ev, &cx.person(ev)?, payload)
-    }
-
-    fn conversation(&self, cx: &Cx, ev: &Inbound) -> Result<Option<Handled>> {
-        self.surveys.answer_text(ev, &cx.person(ev)?)
-    }
 }

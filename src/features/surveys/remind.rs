@@ -2,10 +2,11 @@
 
 use treecast_wire::{Button, ButtonAction, Outbound};
 
-use super::{clock, keys, Survey, Surveys};
+use super::{clock, Survey, Surveys};
 use crate::error::Result;
 use crate::outbox::queue::{self, Queued};
 use crate::schedule::{self, Job};
+use crate::store::survey_keys as keys;
 use crate::store::{encode, Keyspace, Writes};
 use crate::tree::people::{Person, Role};
 

@@ -1,0 +1,57 @@
+//! The surveys feature as the registry sees it: /survey, the answer
+//! buttons, the `s<ID>` deep links, the conversation with /back, /skip and
+//! /cancel, and the reminder and closing jobs.
+
+use treecast_wire::Inbound;
+
+use super::commands::COMMANDS;
+use super::{Surveys, CLOSE_JOB, REMIND_JOB};
+use crate::error::Result;
+use crate::registry::{Ctx, Cx, Declaration, Feature, Handled, Invocation};
+use crate::schedule::Job;
+use crate::store::Writes;
+
+pub struct SurveyFeature {
+    pub surveys: Surveys,
+}
+
+impl Feature for SurveyFeature {
+    fn declare(&self) -> Declaration {
+        Declaration {
+            name: "surveys",
+            commands: COMMANDS,
+            buttons: &["sv:"],
+            deep_links: &["s", "S"],
+            jobs: &[REMIND_JOB, CLOSE_JOB],
+            ..Declaration::default()
+        }
+    }
+
+    fn run_job(&self, _cx: &Ctx, job: &Job) -> Result<Writes> {
+        let id = crate::store::keys::read_u64_at(&job.payload, 0, &job.key)?;
+        match job.kind.as_str() {
+            CLOSE_JOB => self.surveys.closing_writes(id),
+            _ => self.surveys.reminder_writes(id),
+        }
+    }
+
+    fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
+        let person = cx.person(ev)?;
+        match inv.name {
+            "survey" => self.surveys.command(ev, &person, &inv.args),
+            name => self.surveys.control(ev, &person, name),
+        }
+    }
+
+    fn button(&self, cx: &Cx, ev: &Inbound, data: &str) -> Result<Handled> {
+        Ok(self.surveys.answer_button(ev, &cx.person(ev)?, data)?.unwrap_or_default())
+    }
+
+    fn deep_link(&self, cx: &Cx, ev: &Inbound, payload: &str) -> Result<Handled> {
+        self.surveys.start(ev, &cx.person(ev)?, payload)
+    }
+
+    fn conversation(&self, cx: &Cx, ev: &Inbound) -> Result<Option<Handled>> {
+        self.surveys.answer_text(ev, &cx.person(ev)?)
+    }
+}
