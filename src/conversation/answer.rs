@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::question::Question;
 
 /// One answer. Stored with bincode: variants may be added at the end only.
 /// Typed fields (mobile, email, date…) are `Text` in their normalized form.
@@ -24,9 +23,10 @@ impl Answer {
         }
     }
 
-    /// How the answer reads back to people and in exports.
-    pub fn show(&self, q: &Question) -> String {
-        let choice = |i: &u8| q.kind.choices().get(*i as usize).cloned().unwrap_or_default();
+    /// How the answer reads back to people and in exports, given its
+    /// question's choices (empty for other kinds).
+    pub fn show(&self, choices: &[String]) -> String {
+        let choice = |i: &u8| choices.get(*i as usize).cloned().unwrap_or_default();
         match self {
             Answer::Choice(i) => format!("{}. {}", letter(*i), choice(i)),
             Answer::Choices(v) => {

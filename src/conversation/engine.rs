@@ -211,7 +211,7 @@ pub fn ask<S: Script>(s: &S, p: &Progress, lead: Option<&str>, buttons: bool) ->
         t.push_str(&h);
     }
     if let Some(a) = &p.answers[at] {
-        t.push_str(&format!("\n当前答案 Current answer: {}（/skip 保留 keeps it）", short(&a.show(q), 60)));
+        t.push_str(&format!("\n当前答案 Current answer: {}（/skip 保留 keeps it）", short(&a.show(q.kind.choices()), 60)));
     }
     let mut controls = vec![];
     if !p.trail.is_empty() {
@@ -232,7 +232,7 @@ pub fn summary(questions: &[Question], answers: &[Option<Answer>]) -> String {
     let mut out = String::new();
     for (i, (q, a)) in questions.iter().zip(answers).enumerate() {
         if let Some(a) = a {
-            out.push_str(&format!("\n{}. {} → {}", i + 1, short(&q.text, 30), short(&a.show(q), 40)));
+            out.push_str(&format!("\n{}. {} → {}", i + 1, short(&q.text, 30), short(&a.show(q.kind.choices()), 40)));
         }
     }
     out

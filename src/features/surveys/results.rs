@@ -427,7 +427,7 @@ fn export_value(a: &Answer, q: &super::Question) -> String {
     match a {
         Answer::Number(n) => number(*n),
         Answer::Rating(r) => r.to_string(),
-        _ => a.show(q),
+        _ => a.show(q.kind.choices()),
     }
 }
 
