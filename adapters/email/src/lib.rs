@@ -15,6 +15,8 @@ mod imap;
 mod inbound;
 mod notice;
 mod quote;
+#[cfg(test)]
+mod readback;
 mod settings;
 mod smtp;
 
