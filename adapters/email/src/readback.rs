@@ -9,7 +9,7 @@ use std::sync::Arc;
 use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use treecast_wire::{Address, Attachment, Button, ButtonAction, Outbound, OutboundKind, Platform};
 
-use crate::inbound::Unreadable;
+use crate::inbound::{MailPart, Unreadable};
 use crate::settings::{Security, Settings};
 
 /// What a composed mail must show its reader.
@@ -128,6 +128,9 @@ fn answers_to_unreadable_mail_read_back_well_formed() {
         Unreadable::BrokenMime,
         Unreadable::NoText,
         Unreadable::TooLarge { name: "报告.pdf".into(), bytes: 20480, limit: 10240 },
+        Unreadable::Undecodable(MailPart::Subject),
+        Unreadable::Undecodable(MailPart::Body),
+        Unreadable::Undecodable(MailPart::SubjectAndBody),
     ];
     for why in whys {
         let sentence = why.sentence();

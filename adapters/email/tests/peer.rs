@@ -134,22 +134,26 @@ async fn unreadable_mail_is_quarantined_and_sender_told_once() {
     let no_text = format!("From: {from}\r\nTo: {BOT}\r\nSubject: picture\r\nMIME-Version: 1.0\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n");
     let big = b64(&vec![1u8; 4096]);
     let oversized = format!("From: {from}\r\nTo: {BOT}\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n见附件\r\n--B\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{big}\r\n--B--\r\n");
-    for m in [&broken, &no_text, &oversized] {
-        send_raw(from, &[BOT], m.as_bytes()).await;
+    // GBK bytes labelled UTF-8: the body does not decode.
+    let mut garbled = format!("From: {from}\r\nTo: {BOT}\r\nSubject: garbled\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").into_bytes();
+    garbled.extend(encoding_rs::GBK.encode("各团支部：请按时提交总结。").0.as_ref());
+    garbled.extend(b"\r\n");
+    for m in [broken.as_bytes(), no_text.as_bytes(), oversized.as_bytes(), &garbled] {
+        send_raw(from, &[BOT], m).await;
     }
-    assert_eq!(wait_count("bot", "INBOX", 3, PATIENCE).await.len(), 3);
+    assert_eq!(wait_count("bot", "INBOX", 4, PATIENCE).await.len(), 4);
 
     let state = tempfile::tempdir().unwrap();
     let mut run = start(Settings { max_attachment_bytes: 1024, ..bot_settings(state.path()) });
-    let quarantined = wait_count("bot", "Quarantine", 3, PATIENCE).await;
-    let answers = wait_count("official", "INBOX", 3, PATIENCE).await;
+    let quarantined = wait_count("bot", "Quarantine", 4, PATIENCE).await;
+    let answers = wait_count("official", "INBOX", 4, PATIENCE).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(run.rx.try_recv().is_err(), "unreadable mail never reaches the core");
     run.stop().await;
-    assert_eq!(quarantined.len(), 3);
+    assert_eq!(quarantined.len(), 4);
     assert!(messages("bot", "INBOX").await.is_empty());
     let answers_now = messages("official", "INBOX").await;
-    assert_eq!(answers_now.len(), 3, "one answer per mail, no more");
+    assert_eq!(answers_now.len(), 4, "one answer per mail, no more");
     let texts: Vec<String> = answers.iter().map(|a| readable(a)).collect();
     for t in &texts {
         assert!(t.starts_with(UNREADABLE_SUBJECT), "{t}");
@@ -158,6 +162,7 @@ async fn unreadable_mail_is_quarantined_and_sender_told_once() {
     }
     let all = texts.concat();
     assert!(all.contains("broken") && all.contains("no readable text") && all.contains("r.pdf"), "{all}");
+    assert!(all.contains("正文") && all.contains("its body could not be read"), "{all}");
 }
 
 #[tokio::test]
