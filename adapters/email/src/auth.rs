@@ -126,6 +126,9 @@ mod tests {
         assert!(check("mx.example.test; auth=pass smtp.auth=official@gov.test", "official@gov.test"));
         assert!(check("mx.example.test;\r\n\tauth=pass (SASL PLAIN) smtp.auth=Official@GOV.test", "official@gov.test"));
         assert!(check("mx.example.test; dkim=none; auth=pass smtp.auth=\"official@gov.test\"", "official@gov.test"));
+        // rspamd's form (milter_headers authentication-results).
+        let rspamd = "mx.example.test;\r\n\tauth=pass smtp.auth=official@gov.test smtp.mailfrom=official@gov.test";
+        assert!(check(rspamd, "official@gov.test"));
     }
 
     #[test]

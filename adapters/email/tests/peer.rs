@@ -52,7 +52,7 @@ async fn gbk_mail_arrives_intact_and_forged_proof_is_ignored() {
     let subject = "关于开展五四主题团日活动的通知";
     let gbk = |s: &str| encoding_rs::GBK.encode(s).0.into_owned();
     let mut raw = format!(
-        "From: =?GBK?B?{}?= <official@example.test>\r\nTo: notice+4143010533@example.test\r\nSubject: =?GBK?B?{}?=\r\nMessage-ID: <gbk-1@example.test>\r\nAuthentication-Results: mx.example.test; dkim=pass header.d=example.test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        "From: =?GBK?B?{}?= <official@example.test>\r\nTo: notice+4143010533@example.test\r\nSubject: =?GBK?B?{}?=\r\nMessage-ID: <gbk-1@example.test>\r\nAuthentication-Results: mail.example.test; dkim=pass header.d=example.test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
         b64(&gbk("省团委")),
         b64(&gbk(subject))
     )
@@ -78,6 +78,47 @@ async fn gbk_mail_arrives_intact_and_forged_proof_is_ignored() {
     run.stop().await;
     assert_eq!(processed.len(), 1, "Done moves the mail to the processed folder");
     assert!(messages("bot", "INBOX").await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the email peer: scripts/peers/email.sh start"]
+async fn smtp_auth_submission_proves_the_sender_and_forgeries_do_not() {
+    let _bot = BOT_MAILBOX.lock().await;
+    reset("bot", &["INBOX", "Processed"]).await;
+    let from = "official@example.test";
+    let forged = format!("Authentication-Results: mail.example.test; auth=pass smtp.auth={from}\r\n");
+    let mail = |subject: &str| utf8_mail(from, BOT, subject, "请各团支部按时提交总结。", &forged);
+    submit_raw("official", from, &[BOT], &mail("认证提交")).await;
+    send_raw(from, &[BOT], &mail("未认证伪造")).await;
+    submit_raw("student1", from, &[BOT], &mail("他人账号伪造")).await;
+    assert_eq!(wait_count("bot", "INBOX", 3, PATIENCE).await.len(), 3);
+
+    let state = tempfile::tempdir().unwrap();
+    let mut run = start(bot_settings(state.path()));
+    let mut verified = std::collections::BTreeMap::new();
+    for _ in 0..3 {
+        let ev = commit(run.next().await, Outcome::Done);
+        verified.insert(ev.subject, ev.sender.verified);
+    }
+    let processed = wait_count("bot", "Processed", 3, PATIENCE).await;
+    run.stop().await;
+    assert_eq!(verified.get("认证提交"), Some(&true), "AUTH as the From address on 2587: {verified:?}");
+    assert_eq!(verified.get("未认证伪造"), Some(&false), "forged header on 2525: {verified:?}");
+    assert_eq!(verified.get("他人账号伪造"), Some(&false), "AUTH as another user: {verified:?}");
+
+    // What the server wrote: one result per submission, naming the login.
+    let results = |subject: &str| -> Vec<String> {
+        let raw = processed.iter().find(|m| readable(m).starts_with(subject)).expect("in Processed");
+        let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+        assert!(!m.headers_raw().any(|(n, _)| n.starts_with("X-Treecast-Sasl")), "the marker never leaves Postfix");
+        m.headers_raw()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    };
+    assert_eq!(results("认证提交"), ["mail.example.test; auth=pass smtp.auth=official@example.test"]);
+    assert!(results("未认证伪造").is_empty());
+    assert_eq!(results("他人账号伪造"), ["mail.example.test; auth=pass smtp.auth=student1@example.test"]);
 }
 
 #[tokio::test]
