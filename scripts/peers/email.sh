@@ -13,6 +13,9 @@
 # the `scenario` mailbox, apart from the adapter tests' `bot`),
 # sink.test (accepts and discards, for benchmarks). Users: see USERS below,
 # password = name + "pass". Mail to any other domain fails: default_transport = error.
+# Sender proof: mail submitted with AUTH on 2587 arrives with
+# `Authentication-Results: mail.example.test; auth=pass smtp.auth=<user>@example.test`;
+# every Authentication-Results header a sender wrote is removed (docs/adapters/email.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -42,13 +45,26 @@ install() {
     log "installed"
 }
 
-render() { sed "s|@DIR@|$DIR|g" "$1" > "$2"; }
+render() { sed -e "s|@DIR@|$DIR|g" -e "s|@STAMP@|$(stamp)|g" "$1" > "$2"; }
+
+# The header name smtpd marks authenticated submissions with (sasl_stamp.in):
+# random, made once per peer directory, so no sender can write it.
+stamp() {
+    local f="$DIR/sasl-stamp"
+    if [ ! -s "$f" ]; then
+        (umask 077; echo "Treecast-Sasl-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" > "$f")
+    fi
+    cat "$f"
+}
 
 configure() {
     mkdir -p "$DIR"/{postfix,dovecot,spool,data,log,run,state,mail}
     render "$TEMPLATES/main.cf.in" "$DIR/postfix/main.cf"
     cp "$TEMPLATES/master.cf" "$DIR/postfix/master.cf"
     render "$TEMPLATES/dovecot.conf.in" "$DIR/dovecot/dovecot.conf"
+    render "$TEMPLATES/sasl_stamp.in" "$DIR/postfix/sasl_stamp"
+    render "$TEMPLATES/submission_header_checks.in" "$DIR/postfix/submission_header_checks"
+    chmod 0600 "$DIR/postfix/sasl_stamp" "$DIR/postfix/submission_header_checks"
     cp "$TEMPLATES/header_checks" "$TEMPLATES/transport" "$TEMPLATES/virtual" "$DIR/postfix/"
     : > "$DIR/postfix/vmailbox"
     : > "$DIR/dovecot/users"

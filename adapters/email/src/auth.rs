@@ -3,7 +3,9 @@
 //! A header counts only when its authserv-id is in `trusted_authserv_ids`,
 //! and only a pass aligned with the From domain counts: `dkim=pass` with
 //! `header.d` (or `header.i`), `spf=pass` with `smtp.mailfrom`, or
-//! `dmarc=pass` with `header.from`. The receiving MTA must strip incoming
+//! `dmarc=pass` with `header.from`; or `auth=pass` with `smtp.auth` equal to
+//! the From address itself (RFC 8601 SMTP AUTH: the sender logged in to the
+//! trusted server as that address). The receiving MTA must strip incoming
 //! headers that claim its own authserv-id (see docs/adapters/email.md).
 
 /// Whether any trusted header proves `from` (a lowercased address).
@@ -11,21 +13,27 @@ pub fn verified<'a>(headers: impl Iterator<Item = &'a str>, from: &str, trusted:
     let Some((_, from_domain)) = from.rsplit_once('@') else {
         return false;
     };
-    let from_domain = from_domain.trim().to_ascii_lowercase();
-    headers.into_iter().any(|h| header_proves(h, &from_domain, trusted))
+    let from = Proven { address: from.trim().to_ascii_lowercase(), domain: from_domain.trim().to_ascii_lowercase() };
+    headers.into_iter().any(|h| header_proves(h, &from, trusted))
 }
 
-fn header_proves(value: &str, from_domain: &str, trusted: &[String]) -> bool {
+/// The From address a result must match.
+struct Proven {
+    address: String,
+    domain: String,
+}
+
+fn header_proves(value: &str, from: &Proven, trusted: &[String]) -> bool {
     let value = strip_comments(&value.replace(['\r', '\n'], " "));
     let mut parts = value.split(';');
     let id = parts.next().unwrap_or_default().split_whitespace().next().unwrap_or_default();
     if id.is_empty() || id.contains('=') || !trusted.iter().any(|t| t.eq_ignore_ascii_case(id)) {
         return false;
     }
-    parts.any(|res| result_proves(res, from_domain))
+    parts.any(|res| result_proves(res, from))
 }
 
-fn result_proves(res: &str, from_domain: &str) -> bool {
+fn result_proves(res: &str, from: &Proven) -> bool {
     let mut tokens = res.split_whitespace();
     let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else {
         return false;
@@ -43,9 +51,11 @@ fn result_proves(res: &str, from_domain: &str) -> bool {
         "dkim" => prop("header.d").map(str::to_owned).or_else(|| prop("header.i").map(domain_of)),
         "spf" => prop("smtp.mailfrom").map(domain_of),
         "dmarc" => prop("header.from").map(domain_of),
+        // SMTP AUTH proves the one address logged in, not its domain.
+        "auth" => return prop("smtp.auth").is_some_and(|a| a == from.address),
         _ => None,
     };
-    claimed.is_some_and(|d| aligned(from_domain, &d))
+    claimed.is_some_and(|d| aligned(&from.domain, &d))
 }
 
 /// The From domain is the authenticated domain or a subdomain of it.
@@ -109,6 +119,27 @@ mod tests {
         assert!(!check("mx.example.test; dkim=pass header.d=gov.test.evil.test", "official@gov.test"));
         assert!(!check("mx.example.test; dkim=pass header.d=test", "official@gov.test"));
         assert!(!check("mx.example.test; dkim=pass header.d=sub.gov.test", "official@gov.test"));
+    }
+
+    #[test]
+    fn smtp_auth_pass_for_the_from_address_verifies() {
+        assert!(check("mx.example.test; auth=pass smtp.auth=official@gov.test", "official@gov.test"));
+        assert!(check("mx.example.test;\r\n\tauth=pass (SASL PLAIN) smtp.auth=Official@GOV.test", "official@gov.test"));
+        assert!(check("mx.example.test; dkim=none; auth=pass smtp.auth=\"official@gov.test\"", "official@gov.test"));
+        // rspamd's form (milter_headers authentication-results).
+        let rspamd = "mx.example.test;\r\n\tauth=pass smtp.auth=official@gov.test smtp.mailfrom=official@gov.test";
+        assert!(check(rspamd, "official@gov.test"));
+    }
+
+    #[test]
+    fn smtp_auth_of_another_address_or_from_an_untrusted_id_proves_nothing() {
+        assert!(!check("mx.example.test; auth=pass smtp.auth=student1@gov.test", "official@gov.test"));
+        assert!(!check("mx.example.test; auth=pass smtp.auth=official", "official@gov.test"));
+        assert!(!check("mx.example.test; auth=pass smtp.auth=official@gov.test.evil.test", "official@gov.test"));
+        assert!(!check("evil.test; auth=pass smtp.auth=official@gov.test", "official@gov.test"));
+        assert!(!check("mx.example.test; auth=fail smtp.auth=official@gov.test", "official@gov.test"));
+        assert!(!check("mx.example.test; auth=pass smtp.mailfrom=official@gov.test", "official@gov.test"));
+        assert!(!check("mx.example.test; auth=pass (smtp.auth=official@gov.test)", "official@gov.test"));
     }
 
     #[test]

@@ -4,6 +4,7 @@ use mail_parser::{HeaderValue, Message, MessageParser, MimeHeaders, PartType};
 use treecast_wire::{Address, Attachment, Inbound, InboundKind, Platform, Sender};
 
 use crate::auth;
+use crate::charset::{self, REPLACEMENT};
 use crate::quote::strip_quoted;
 use crate::settings::{split_address, Settings};
 
@@ -16,6 +17,16 @@ pub enum Unreadable {
     NoText,
     /// An attachment is over `max_attachment_bytes`.
     TooLarge { name: String, bytes: usize, limit: usize },
+    /// This part still has U+FFFD after decoding (unknown or damaged charset).
+    Undecodable(MailPart),
+}
+
+/// The part of a mail that could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailPart {
+    Subject,
+    Body,
+    SubjectAndBody,
 }
 
 impl Unreadable {
@@ -28,6 +39,14 @@ impl Unreadable {
                 "您的邮件附件“{name}”大小为 {} KB，超过上限 {} KB，邮件未被处理。\nYour mail was not processed because the attachment \"{name}\" is {} KB, over the {} KB limit.",
                 bytes / 1024, limit / 1024, bytes / 1024, limit / 1024
             ),
+            Unreadable::Undecodable(part) => {
+                let (zh, en) = match part {
+                    MailPart::Subject => ("标题", "subject"),
+                    MailPart::Body => ("正文", "body"),
+                    MailPart::SubjectAndBody => ("标题和正文", "subject and body"),
+                };
+                format!("您邮件的{zh}使用了无法识别或已损坏的字符编码，邮件未被处理，请改用 UTF-8 编码后重新发送。\nYour mail was not processed because its {en} could not be read (unknown or damaged character encoding); please send it again encoded as UTF-8.")
+            }
         }
     }
 }
@@ -54,7 +73,7 @@ pub fn read(raw: &[u8], settings: &Settings) -> Reading {
     let from = from_addr.and_then(|m| m.address()).map(|a| a.trim().to_lowercase()).filter(|a| a.contains('@'));
     let message_id = msg.message_id().map(str::to_owned);
     let automatic = is_automatic(&msg, from.as_deref());
-    let name = from_addr.and_then(|m| m.name()).map(str::to_owned);
+    let name = charset::from_name(&msg);
     let event = match from.clone() {
         Some(from) => build(&msg, raw, settings, from, name),
         None => Err(Unreadable::BrokenMime),
@@ -72,7 +91,9 @@ fn build(
     if broken(msg, raw) {
         return Err(Unreadable::BrokenMime);
     }
+    let subject = charset::subject(msg);
     let text = body_text(msg)?;
+    decoded(&subject, &text)?;
     let attachments = attachments(msg, settings.max_attachment_bytes)?;
     let auth_values = raw_headers(msg, "Authentication-Results");
     let verified = auth::verified(auth_values.iter().map(String::as_str), &from, &settings.trusted_authserv_ids);
@@ -84,10 +105,21 @@ fn build(
         message_id: msg.message_id().unwrap_or_default().to_owned(),
         text: strip_quoted(&text),
         in_reply_to,
-        subject: msg.subject().unwrap_or_default().trim().to_owned(),
+        subject,
         sent_to: sent_to(msg, settings),
         attachments,
     })
+}
+
+/// Subject and body must decode: U+FFFD means a charset that is unknown or
+/// bytes that do not fit it, and the core must not act on such text.
+fn decoded(subject: &str, text: &str) -> Result<(), Unreadable> {
+    match (subject.contains(REPLACEMENT), text.contains(REPLACEMENT)) {
+        (false, false) => Ok(()),
+        (true, false) => Err(Unreadable::Undecodable(MailPart::Subject)),
+        (false, true) => Err(Unreadable::Undecodable(MailPart::Body)),
+        (true, true) => Err(Unreadable::Undecodable(MailPart::SubjectAndBody)),
+    }
 }
 
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {
@@ -127,13 +159,13 @@ fn broken(msg: &Message<'_>, raw: &[u8]) -> bool {
 fn body_text(msg: &Message<'_>) -> Result<String, Unreadable> {
     let parts = || msg.text_body.iter().chain(&msg.html_body).filter_map(|id| msg.parts.get(*id as usize));
     if let Some(t) = parts().find_map(|p| match &p.body {
-        PartType::Text(t) => Some(t.clone()),
+        PartType::Text(t) => Some(charset::part_text(msg, p, t)),
         _ => None,
     }) {
         return Ok(normalize(&t));
     }
     if let Some(h) = parts().find_map(|p| match &p.body {
-        PartType::Html(h) => Some(h.clone()),
+        PartType::Html(h) => Some(charset::part_text(msg, p, h)),
         _ => None,
     }) {
         return Ok(normalize(&html_to_text(&h)));

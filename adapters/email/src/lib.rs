@@ -8,6 +8,7 @@
 //!   mailbox and arrives with `Inbound::sent_to` set to that address.
 
 mod auth;
+mod charset;
 mod checkpoint;
 mod compose;
 mod html;
@@ -15,6 +16,8 @@ mod imap;
 mod inbound;
 mod notice;
 mod quote;
+#[cfg(test)]
+mod readback;
 mod settings;
 mod smtp;
 
@@ -26,8 +29,9 @@ use treecast_wire::{
 };
 
 pub use auth::verified as authentication_results_verify;
+pub use charset::encoding_for as charset_encoding;
 pub use compose::{chunks, message_id, render_html, render_text};
-pub use inbound::{html_to_text, read, Reading, Unreadable};
+pub use inbound::{html_to_text, read, MailPart, Reading, Unreadable};
 pub use notice::SUBJECT as UNREADABLE_SUBJECT;
 pub use quote::strip_quoted;
 pub use settings::{Processed, Security, Settings, IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV};

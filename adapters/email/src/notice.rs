@@ -1,11 +1,12 @@
 //! The one-sentence answer to a mail the adapter could not read.
 
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::Mailbox;
+use lettre::message::{Mailbox, SinglePart};
 use treecast_wire::DeliveryError;
 
 use crate::compose::message_id;
 use crate::inbound::Unreadable;
+use crate::settings::Settings;
 use crate::Inner;
 
 /// Subject of the answer (Chinese, then English).
@@ -19,7 +20,17 @@ pub(crate) async fn send_unreadable(
     original_id: Option<&str>,
     why: &Unreadable,
 ) -> Result<(), DeliveryError> {
-    let s = &inner.settings;
+    let (from, to, bytes) = compose_unreadable(&inner.settings, to, original_id, why)?;
+    inner.smtp.send_once(from, to, &bytes).await
+}
+
+/// The answer as bytes, with its envelope sender and recipient.
+pub(crate) fn compose_unreadable(
+    s: &Settings,
+    to: &str,
+    original_id: Option<&str>,
+    why: &Unreadable,
+) -> Result<(lettre::Address, lettre::Address, Vec<u8>), DeliveryError> {
     let bad = |e: String| DeliveryError::permanent(e);
     let from: lettre::Address = s.address.parse().map_err(|e| bad(format!("bot address: {e}")))?;
     let to: lettre::Address = to.parse().map_err(|e| bad(format!("sender address {to:?}: {e}")))?;
@@ -35,6 +46,9 @@ pub(crate) async fn send_unreadable(
         let id = format!("<{id}>");
         b = b.in_reply_to(id.clone()).references(id);
     }
-    let mail = b.body(format!("{}\n", why.sentence())).map_err(|e| bad(format!("cannot build the answer: {e}")))?;
-    inner.smtp.send_once(from, to, &mail.formatted()).await
+    // A singlepart (not `body`) so the answer carries MIME-Version and
+    // Content-Type: text/plain; charset=utf-8 next to its transfer encoding.
+    let text = SinglePart::plain(format!("{}\n", why.sentence()));
+    let mail = b.singlepart(text).map_err(|e| bad(format!("cannot build the answer: {e}")))?;
+    Ok((from, to, mail.formatted()))
 }

@@ -52,7 +52,7 @@ async fn gbk_mail_arrives_intact_and_forged_proof_is_ignored() {
     let subject = "关于开展五四主题团日活动的通知";
     let gbk = |s: &str| encoding_rs::GBK.encode(s).0.into_owned();
     let mut raw = format!(
-        "From: =?GBK?B?{}?= <official@example.test>\r\nTo: notice+4143010533@example.test\r\nSubject: =?GBK?B?{}?=\r\nMessage-ID: <gbk-1@example.test>\r\nAuthentication-Results: mx.example.test; dkim=pass header.d=example.test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+        "From: =?GBK?B?{}?= <official@example.test>\r\nTo: notice+4143010533@example.test\r\nSubject: =?GBK?B?{}?=\r\nMessage-ID: <gbk-1@example.test>\r\nAuthentication-Results: mail.example.test; dkim=pass header.d=example.test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=GBK\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
         b64(&gbk("省团委")),
         b64(&gbk(subject))
     )
@@ -78,6 +78,47 @@ async fn gbk_mail_arrives_intact_and_forged_proof_is_ignored() {
     run.stop().await;
     assert_eq!(processed.len(), 1, "Done moves the mail to the processed folder");
     assert!(messages("bot", "INBOX").await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the email peer: scripts/peers/email.sh start"]
+async fn smtp_auth_submission_proves_the_sender_and_forgeries_do_not() {
+    let _bot = BOT_MAILBOX.lock().await;
+    reset("bot", &["INBOX", "Processed"]).await;
+    let from = "official@example.test";
+    let forged = format!("Authentication-Results: mail.example.test; auth=pass smtp.auth={from}\r\n");
+    let mail = |subject: &str| utf8_mail(from, BOT, subject, "请各团支部按时提交总结。", &forged);
+    submit_raw("official", from, &[BOT], &mail("认证提交")).await;
+    send_raw(from, &[BOT], &mail("未认证伪造")).await;
+    submit_raw("student1", from, &[BOT], &mail("他人账号伪造")).await;
+    assert_eq!(wait_count("bot", "INBOX", 3, PATIENCE).await.len(), 3);
+
+    let state = tempfile::tempdir().unwrap();
+    let mut run = start(bot_settings(state.path()));
+    let mut verified = std::collections::BTreeMap::new();
+    for _ in 0..3 {
+        let ev = commit(run.next().await, Outcome::Done);
+        verified.insert(ev.subject, ev.sender.verified);
+    }
+    let processed = wait_count("bot", "Processed", 3, PATIENCE).await;
+    run.stop().await;
+    assert_eq!(verified.get("认证提交"), Some(&true), "AUTH as the From address on 2587: {verified:?}");
+    assert_eq!(verified.get("未认证伪造"), Some(&false), "forged header on 2525: {verified:?}");
+    assert_eq!(verified.get("他人账号伪造"), Some(&false), "AUTH as another user: {verified:?}");
+
+    // What the server wrote: one result per submission, naming the login.
+    let results = |subject: &str| -> Vec<String> {
+        let raw = processed.iter().find(|m| readable(m).starts_with(subject)).expect("in Processed");
+        let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+        assert!(!m.headers_raw().any(|(n, _)| n.starts_with("X-Treecast-Sasl")), "the marker never leaves Postfix");
+        m.headers_raw()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results"))
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    };
+    assert_eq!(results("认证提交"), ["mail.example.test; auth=pass smtp.auth=official@example.test"]);
+    assert!(results("未认证伪造").is_empty());
+    assert_eq!(results("他人账号伪造"), ["mail.example.test; auth=pass smtp.auth=student1@example.test"]);
 }
 
 #[tokio::test]
@@ -134,22 +175,26 @@ async fn unreadable_mail_is_quarantined_and_sender_told_once() {
     let no_text = format!("From: {from}\r\nTo: {BOT}\r\nSubject: picture\r\nMIME-Version: 1.0\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n");
     let big = b64(&vec![1u8; 4096]);
     let oversized = format!("From: {from}\r\nTo: {BOT}\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n见附件\r\n--B\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Disposition: attachment; filename=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{big}\r\n--B--\r\n");
-    for m in [&broken, &no_text, &oversized] {
-        send_raw(from, &[BOT], m.as_bytes()).await;
+    // GBK bytes labelled UTF-8: the body does not decode.
+    let mut garbled = format!("From: {from}\r\nTo: {BOT}\r\nSubject: garbled\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").into_bytes();
+    garbled.extend(encoding_rs::GBK.encode("各团支部：请按时提交总结。").0.as_ref());
+    garbled.extend(b"\r\n");
+    for m in [broken.as_bytes(), no_text.as_bytes(), oversized.as_bytes(), &garbled] {
+        send_raw(from, &[BOT], m).await;
     }
-    assert_eq!(wait_count("bot", "INBOX", 3, PATIENCE).await.len(), 3);
+    assert_eq!(wait_count("bot", "INBOX", 4, PATIENCE).await.len(), 4);
 
     let state = tempfile::tempdir().unwrap();
     let mut run = start(Settings { max_attachment_bytes: 1024, ..bot_settings(state.path()) });
-    let quarantined = wait_count("bot", "Quarantine", 3, PATIENCE).await;
-    let answers = wait_count("official", "INBOX", 3, PATIENCE).await;
+    let quarantined = wait_count("bot", "Quarantine", 4, PATIENCE).await;
+    let answers = wait_count("official", "INBOX", 4, PATIENCE).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(run.rx.try_recv().is_err(), "unreadable mail never reaches the core");
     run.stop().await;
-    assert_eq!(quarantined.len(), 3);
+    assert_eq!(quarantined.len(), 4);
     assert!(messages("bot", "INBOX").await.is_empty());
     let answers_now = messages("official", "INBOX").await;
-    assert_eq!(answers_now.len(), 3, "one answer per mail, no more");
+    assert_eq!(answers_now.len(), 4, "one answer per mail, no more");
     let texts: Vec<String> = answers.iter().map(|a| readable(a)).collect();
     for t in &texts {
         assert!(t.starts_with(UNREADABLE_SUBJECT), "{t}");
@@ -158,6 +203,7 @@ async fn unreadable_mail_is_quarantined_and_sender_told_once() {
     }
     let all = texts.concat();
     assert!(all.contains("broken") && all.contains("no readable text") && all.contains("r.pdf"), "{all}");
+    assert!(all.contains("正文") && all.contains("its body could not be read"), "{all}");
 }
 
 #[tokio::test]

@@ -20,6 +20,10 @@ pub fn smtp_port() -> u16 {
     port("TREECAST_TEST_SMTP_PORT", 2525)
 }
 
+pub fn submission_port() -> u16 {
+    port("TREECAST_TEST_SUBMISSION_PORT", 2587)
+}
+
 pub fn imap_port() -> u16 {
     port("TREECAST_TEST_IMAP_PORT", 1143)
 }
@@ -35,7 +39,8 @@ pub fn bot_settings(state_dir: &std::path::Path) -> Settings {
         state_dir: state_dir.to_owned(),
         poll_seconds: 2,
         processed: Processed::MoveTo("Processed".into()),
-        trusted_authserv_ids: vec!["mx.example.test".into()],
+        // The peer's Postfix writes Authentication-Results as its myhostname.
+        trusted_authserv_ids: vec!["mail.example.test".into()],
         ..Settings::new(BOT, "127.0.0.1")
     }
 }
@@ -101,6 +106,20 @@ pub async fn send_raw(from: &str, to: &[&str], raw: &[u8]) {
         lettre::address::Envelope::new(Some(from.parse().unwrap()), to.iter().map(|a| a.parse().unwrap()).collect())
             .unwrap();
     t.send_raw(&env, raw).await.expect("the peer accepts the mail");
+}
+
+/// Sends raw bytes through the peer's submission port 2587, logged in as
+/// `user` (password `<user>pass`).
+pub async fn submit_raw(user: &str, from: &str, to: &[&str], raw: &[u8]) {
+    use lettre::transport::smtp::authentication::Credentials;
+    let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1")
+        .port(submission_port())
+        .credentials(Credentials::new(user.to_owned(), format!("{user}pass")))
+        .build();
+    let env =
+        lettre::address::Envelope::new(Some(from.parse().unwrap()), to.iter().map(|a| a.parse().unwrap()).collect())
+            .unwrap();
+    t.send_raw(&env, raw).await.expect("the peer accepts the submission");
 }
 
 /// A simple UTF-8 mail as bytes.
