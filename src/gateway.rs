@@ -63,6 +63,9 @@ impl Gateway {
             }));
             replies.extend(handled.replies);
         }
+        for f in self.registry.features() {
+            f.end_batch(&self.ctx)?;
+        }
         self.commit(replies).await?;
         Ok(outcomes)
     }

@@ -288,6 +288,12 @@ pub trait Feature: Send + Sync {
         Err(Error::invalid(format!("no runner for the job kind {}", job.kind)))
     }
 
+    /// The gateway's batch is about to be committed: writes the feature kept
+    /// back (to commit a batch's worth at once) go now.
+    fn end_batch(&self, _cx: &Ctx) -> Result<()> {
+        Ok(())
+    }
+
     /// Derived views it keeps from the event log.
     fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
         Vec::new()

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-
 /// One answer. Stored with bincode: variants may be added at the end only.
 /// Typed fields (mobile, email, date…) are `Text` in their normalized form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -211,7 +211,10 @@ pub fn ask<S: Script>(s: &S, p: &Progress, lead: Option<&str>, buttons: bool) ->
         t.push_str(&h);
     }
     if let Some(a) = &p.answers[at] {
-        t.push_str(&format!("\n当前答案 Current answer: {}（/skip 保留 keeps it）", short(&a.show(q.kind.choices()), 60)));
+        t.push_str(&format!(
+            "\n当前答案 Current answer: {}（/skip 保留 keeps it）",
+            short(&a.show(q.kind.choices()), 60)
+        ));
     }
     let mut controls = vec![];
     if !p.trail.is_empty() {

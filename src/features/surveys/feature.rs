@@ -51,6 +51,10 @@ impl Feature for SurveyFeature {
         self.surveys.start(ev, &cx.person(ev)?, payload)
     }
 
+    fn end_batch(&self, _cx: &Ctx) -> Result<()> {
+        self.surveys.commit_pending()
+    }
+
     fn conversation(&self, cx: &Cx, ev: &Inbound) -> Result<Option<Handled>> {
         self.surveys.answer_text(ev, &cx.person(ev)?)
     }

@@ -33,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::notice::NoticeRules;
 use crate::registry::{reply_to, Caps, Handled};
 use crate::store::survey_keys as keys;
+use crate::store::Writes;
 use crate::store::{decode, encode};
 use crate::tree::people::Person;
 use crate::tree::Tree;
@@ -119,6 +120,8 @@ struct Inner {
     clock: AtomicU64,
     /// What each connected platform can do (answer buttons where they work).
     caps: RwLock<Caps>,
+    /// Finished responses and their events, committed with the batch.
+    pending: std::sync::Mutex<Writes>,
 }
 
 /// The survey engine: a cheap handle over the tree and the `surveys` sled tree.
@@ -143,8 +146,21 @@ impl Surveys {
                 cache: RwLock::new(HashMap::new()),
                 clock: AtomicU64::new(0),
                 caps: RwLock::new(Caps::default()),
+                pending: Default::default(),
             }),
         }
+    }
+
+    /// Keeps `w` to commit with the batch being handled.
+    fn defer(&self, w: Writes) {
+        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(w);
+    }
+
+    /// Commits the finished responses of the batch being handled, with their
+    /// events, in one transaction (the gateway calls it before its flush).
+    pub fn commit_pending(&self) -> Result<()> {
+        let w = std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        self.tree.store.commit(&w)
     }
 
     /// The connected platforms' capabilities (the app's, shared).
@@ -290,6 +306,7 @@ impl Surveys {
             };
             out.push(h);
         }
+        self.commit_pending()?;
         self.tree.store.flush()?;
         Ok(out)
     }
