@@ -9,6 +9,7 @@
 mod errors;
 mod inbound;
 mod outbound;
+mod reaction;
 pub mod render;
 mod session;
 mod settings;

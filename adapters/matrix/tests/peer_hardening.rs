@@ -1,0 +1,47 @@
+//! Hardening checks against a real Synapse (scripts/peers/matrix.sh start):
+//! malformed reactions.
+//! Run with `cargo test -p treecast-matrix -- --include-ignored`.
+
+#![recursion_limit = "256"]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use serde_json::json;
+use treecast_wire::{Adapter, Address, InboundKind, Outbound, Platform};
+
+// ---- a reaction must be an m.annotation --------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn a_reference_with_a_key_does_not_acknowledge() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let user = User::login(&url(), "student1").await;
+    let room = create_room(adapter.client(), &[uid("student1")], false).await;
+    let room_id = room.room_id().to_string();
+    let joined = user.joined(&room_id).await;
+    let mut running = run(adapter.clone());
+
+    let to = Address::group(Platform::Matrix, &room_id);
+    let notice = adapter.deliver(&Outbound::reply(unique("n"), to, "请确认收到")).await.unwrap();
+    let notice_id = &notice.message_ids[0];
+    let malformed = json!({"m.relates_to": {"rel_type": "m.reference", "event_id": notice_id, "key": "✅"}});
+    joined.send_raw("m.reaction", malformed).await.expect("the malformed reaction is sent");
+    let marker = unique("之后");
+    user.say(&room_id, &marker, None).await;
+
+    // Everything up to the marker (the sync keeps the room's order).
+    let mut before = Vec::new();
+    loop {
+        let e = running.wait_for(20, |_| true).await;
+        if e.text == marker {
+            break;
+        }
+        before.push(e);
+    }
+    assert!(!before.iter().any(|e| matches!(e.kind, InboundKind::Reaction { .. })), "{before:?}");
+    running.stop().await;
+}
