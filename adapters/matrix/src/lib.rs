@@ -9,6 +9,7 @@
 mod errors;
 mod inbound;
 mod outbound;
+mod private_dir;
 mod reaction;
 pub mod render;
 mod session;

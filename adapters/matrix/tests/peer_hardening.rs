@@ -1,5 +1,5 @@
 //! Hardening checks against a real Synapse (scripts/peers/matrix.sh start):
-//! malformed reactions.
+//! malformed reactions, the store's file modes.
 //! Run with `cargo test -p treecast-matrix -- --include-ignored`.
 
 #![recursion_limit = "256"]
@@ -44,4 +44,35 @@ async fn a_reference_with_a_key_does_not_acknowledge() {
     }
     assert!(!before.iter().any(|e| matches!(e.kind, InboundKind::Reaction { .. })), "{before:?}");
     running.stop().await;
+}
+
+// ---- the store is private ----------------------------------------------------
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn a_new_store_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    // Let the stores write what a running bot writes.
+    let room = create_room(adapter.client(), &[], false).await;
+    let to = Address::group(Platform::Matrix, room.room_id().as_str());
+    adapter.deliver(&Outbound::reply(unique("p"), to, "存储权限")).await.unwrap();
+
+    let store = dir.path().join("matrix");
+    let mut seen = Vec::new();
+    let mut todo = vec![store.clone()];
+    while let Some(path) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&path).unwrap();
+        let mode = meta.permissions().mode() & 0o777;
+        if meta.is_dir() {
+            todo.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            assert_eq!(mode, 0o700, "{} is {mode:o}", path.display());
+        } else {
+            assert_eq!(mode, 0o600, "{} is {mode:o}", path.display());
+        }
+        seen.push(path);
+    }
+    assert!(seen.iter().any(|p| p.to_string_lossy().ends_with(".sqlite3")), "the SQLite files were checked: {seen:?}");
 }
