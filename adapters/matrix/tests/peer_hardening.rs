@@ -1,5 +1,5 @@
 //! Hardening checks against a real Synapse (scripts/peers/matrix.sh start):
-//! malformed reactions, the store's file modes.
+//! malformed reactions, the store's file modes, the bot's rate limit.
 //! Run with `cargo test -p treecast-matrix -- --include-ignored`.
 
 #![recursion_limit = "256"]
@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use common::*;
 use serde_json::json;
+use treecast_matrix::RateLimitInfo;
 use treecast_wire::{Adapter, Address, InboundKind, Outbound, Platform};
 
 // ---- a reaction must be an m.annotation --------------------------------------
@@ -75,4 +76,39 @@ async fn a_new_store_is_readable_by_its_owner_only() {
         seen.push(path);
     }
     assert!(seen.iter().any(|p| p.to_string_lossy().ends_with(".sqlite3")), "the SQLite files were checked: {seen:?}");
+}
+
+// ---- the rate limit in force ---------------------------------------------------
+
+/// Sets (`Some`) or removes (`None`) the bot's rate-limit override; the bot
+/// is a server admin on the peer.
+async fn override_rate_limit(adapter: &MatrixAdapter, body: Option<serde_json::Value>) {
+    let client = adapter.client();
+    let url = format!(
+        "{}/_synapse/admin/v1/users/{}/override_ratelimit",
+        client.homeserver().as_str().trim_end_matches('/'),
+        adapter.user_id()
+    );
+    let http = client.http_client();
+    let req = match &body {
+        Some(b) => http.post(url).header("content-type", "application/json").body(b.to_string()),
+        None => http.delete(url),
+    };
+    let resp = req.bearer_auth(client.access_token().unwrap()).send().await.unwrap();
+    assert!(resp.status().is_success(), "override_ratelimit answered {}", resp.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn the_bot_knows_whether_it_is_exempt() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let admin = bot(&url(), &dirs[0]).await;
+    override_rate_limit(&admin, Some(json!({"messages_per_second": 0, "burst_count": 0}))).await;
+    let exempt = bot(&url(), &dirs[1]).await;
+    override_rate_limit(&admin, None).await;
+    assert_eq!(exempt.rate_limit(), RateLimitInfo::Exempt);
+
+    // The default-limits peer: nobody exempts the bot there (read only).
+    let limited = bot(&default_limits_url(), &dirs[2]).await;
+    assert_eq!(limited.rate_limit(), RateLimitInfo::HomeserverDefault);
 }
