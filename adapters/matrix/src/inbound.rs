@@ -11,6 +11,7 @@ use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMe
 use matrix_sdk::ruma::events::room::message::{
     sanitize::remove_plain_reply_fallback, MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
+use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::mpsc;
@@ -19,6 +20,7 @@ use treecast_wire::{
     Shutdown,
 };
 
+use crate::reaction::{self, Meaning};
 use crate::settings::InvitePolicy;
 use crate::MatrixAdapter;
 
@@ -78,17 +80,13 @@ impl MatrixAdapter {
             }
         });
         let tx = inbound.clone();
-        let reactions = c.add_event_handler(move |ev: OriginalSyncReactionEvent, room: Room| {
+        // Raw: `reaction::read` checks the relation, which ruma does not.
+        let reactions = c.add_event_handler(move |raw: Raw<OriginalSyncReactionEvent>, room: Room| {
             let tx = tx.clone();
             async move {
-                if ev.sender == room.own_user_id() {
-                    return;
+                if let Some(event) = reaction_inbound(&raw, &room).await {
+                    let _ = tx.send(InboundEnvelope::new(event)).await;
                 }
-                let mut event =
-                    base_inbound(&room, &ev.sender, ev.event_id.as_str(), ev.content.relates_to.key.clone()).await;
-                event.kind = InboundKind::Reaction { key: ev.content.relates_to.key.clone() };
-                event.in_reply_to = Some(ev.content.relates_to.event_id.to_string());
-                let _ = tx.send(InboundEnvelope::new(event)).await;
             }
         });
         let tx = inbound.clone();
@@ -190,6 +188,21 @@ async fn message_inbound(ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Opti
     let text = strip_quotes(body, in_reply_to.is_some());
     let mut event = base_inbound(room, &ev.sender, ev.event_id.as_str(), text).await;
     event.in_reply_to = in_reply_to;
+    Some(event)
+}
+
+async fn reaction_inbound(raw: &Raw<OriginalSyncReactionEvent>, room: &Room) -> Option<Inbound> {
+    let reacted = reaction::read(raw)?;
+    if reacted.sender == room.own_user_id() {
+        return None;
+    }
+    let (kind, text, to) = match reacted.meaning {
+        Meaning::Reaction { key, to } => (InboundKind::Reaction { key: key.clone() }, key, to),
+        Meaning::Reply { text, to } => (InboundKind::Message, strip_quotes(&text, true), to),
+    };
+    let mut event = base_inbound(room, &reacted.sender, reacted.event_id.as_str(), text).await;
+    event.kind = kind;
+    event.in_reply_to = Some(to);
     Some(event)
 }
 

@@ -9,6 +9,9 @@
 mod errors;
 mod inbound;
 mod outbound;
+mod private_dir;
+mod ratelimit;
+mod reaction;
 pub mod render;
 mod session;
 mod settings;
@@ -26,6 +29,7 @@ use treecast_wire::{
 pub use errors::{classify, classify_api};
 pub use inbound::strip_quotes;
 pub use matrix_sdk;
+pub use ratelimit::RateLimitInfo;
 pub use settings::{InvitePolicy, Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
 
 /// What this adapter does on Matrix (`docs/adapters/matrix.md`).
@@ -57,6 +61,8 @@ pub struct MatrixAdapter {
     /// or created by this process. (A person may have several DM rooms with
     /// the bot; answers go where they spoke.)
     dms: Arc<Mutex<HashMap<OwnedUserId, OwnedRoomId>>>,
+    /// The message rate limit the homeserver applies to the bot, as learned at start.
+    rate_limit: RateLimitInfo,
 }
 
 impl MatrixAdapter {
@@ -69,12 +75,14 @@ impl MatrixAdapter {
             .user_id()
             .ok_or_else(|| AdapterError::new(Platform::Matrix, "logged in but the client has no user id"))?
             .to_owned();
+        let rate_limit = ratelimit::learn(&client, &user_id).await;
         Ok(MatrixAdapter {
             policy: settings.invite_policy(),
             client,
             settings,
             user_id,
             dms: Arc::new(Mutex::new(HashMap::new())),
+            rate_limit,
         })
     }
 
@@ -95,6 +103,12 @@ impl MatrixAdapter {
             return Some(room.to_string());
         }
         self.client.get_dm_room(&user).map(|r| r.room_id().to_string())
+    }
+
+    /// The message rate limit the homeserver applies to the bot, as learned
+    /// at start (see [`RateLimitInfo`]); the outbox may pace sends by it.
+    pub fn rate_limit(&self) -> RateLimitInfo {
+        self.rate_limit
     }
 
     /// The underlying matrix-sdk client (for tests and tools: creating

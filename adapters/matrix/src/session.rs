@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use treecast_wire::{AdapterError, Platform};
 
+use crate::private_dir::make_private;
 use crate::settings::{Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
 
 /// What `session.json` in the store directory holds.
@@ -36,8 +37,8 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
     let user_id = OwnedUserId::try_from(settings.user_id.as_str()).map_err(|_| {
         fail(format!("matrix.user_id `{}` is not a Matrix user id like @name:server", settings.user_id))
     })?;
-    std::fs::create_dir_all(&settings.store_dir)
-        .map_err(|e| fail(format!("cannot create the store directory {}: {e}", settings.store_dir.display())))?;
+    let dir = &settings.store_dir;
+    prepare_store_dir(dir)?;
     let passphrase = std::env::var(ENV_STORE_PASSPHRASE).ok();
     // No automatic retries: a 429 must reach the core's outbox, which retries.
     let requests = RequestConfig::new().disable_retry().timeout(Duration::from_secs(60));
@@ -50,6 +51,8 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
         .map_err(|e| {
             fail(format!("cannot open the store in {} for {}: {e}", settings.store_dir.display(), settings.homeserver))
         })?;
+    // The databases the builder just created got the process's umask.
+    make_private(dir).map_err(|e| fail(format!("cannot make the store in {} private: {e}", dir.display())))?;
 
     let path = session_path(&settings.store_dir);
     let saved = read_saved(&path)?;
@@ -83,6 +86,22 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
         write_saved(&path, &client, settings, true)?;
     }
     Ok(client)
+}
+
+/// Creates the store directory private, or makes an existing one private:
+/// it holds the access token and the end-to-end keys.
+fn prepare_store_dir(dir: &Path) -> Result<(), AdapterError> {
+    let tightened = make_private(dir)
+        .map_err(|e| fail(format!("cannot create the store directory {} as private: {e}", dir.display())))?;
+    if tightened > 0 {
+        tracing::info!(
+            "Matrix 存储目录 {0} 原先其他系统用户也能读取，已收紧 {tightened} 项权限（目录 0700、文件 0600）。 / \
+             The Matrix store directory {0} was readable by other system users; tightened {tightened} entries \
+             (directories 0700, files 0600).",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 async fn login(client: &Client, settings: &Settings, user_id: &OwnedUserId) -> Result<(), AdapterError> {
