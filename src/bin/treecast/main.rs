@@ -39,88 +39,100 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let out = match args.cmd {
         Cmd::Demo { branches, schools } => return run_demo(schools, branches).await,
         Cmd::Serve => return serve(cfg).await,
-        Cmd::Tree(t) => {
-            let tree = cli::open_tree(&cfg)?;
-            match t {
-                TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
-                TreeCmd::Generate { schools, branches, csv } => {
-                    cli::tree_generate(&tree, schools.as_deref(), branches, csv.as_deref())?
-                }
-                TreeCmd::Stats => cli::tree_stats(&tree)?,
-                TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
-                TreeCmd::Move { code, parent } => {
-                    format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?)
-                }
-                TreeCmd::Rename { code, name } => {
-                    format!("renamed: {}", tree.rename(&code, &name)?.name)
-                }
-                TreeCmd::Delete { code, cascade } => {
-                    format!("deleted {} orgs", tree.delete(&code, cascade)?)
-                }
-            }
-        }
-        Cmd::Org(o) => {
-            let tree = cli::open_tree(&cfg)?;
-            match o {
-                OrgCmd::Invite { code } => cli::org_invite(&tree, &cfg, &code)?,
-                OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
-                OrgCmd::BindList { code, list, mut members, members_file } => {
-                    members.extend(cli::address_file(members_file.as_deref())?);
-                    cli::org_bind_list(&tree, &code, &list, &members)?
-                }
-                OrgCmd::Members { code, list, mut add, add_file, mut remove, remove_file } => {
-                    add.extend(cli::address_file(add_file.as_deref())?);
-                    remove.extend(cli::address_file(remove_file.as_deref())?);
-                    cli::org_list_members(&tree, &code, &list, &add, &remove)?
-                }
-            }
-        }
+        Cmd::Tree(t) => tree_cmd(&cfg, t)?,
+        Cmd::Org(o) => org_cmd(&cfg, o)?,
         Cmd::Person(PersonCmd::Add { name, identities, official, member, prefer }) => {
             let tree = cli::open_tree(&cfg)?;
             cli::person_add(&tree, &cli::NewPerson { name, identities, official, member, prefer })?
         }
-        Cmd::Notice(n) => {
-            let tree = cli::open_tree(&cfg)?;
-            match n {
-                NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
-                    let body = std::fs::read_to_string(&body_file)
-                        .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
-                    cli::notice_post(
-                        &tree,
-                        &cfg,
-                        cli::PostArgs {
-                            org,
-                            title,
-                            body,
-                            author,
-                            levels,
-                            only,
-                            exclude,
-                            no_ack,
-                            deadline,
-                            attachments: attach,
-                        },
-                    )?
-                }
-                NoticeCmd::Status { id, org } => cli::notice_status(&tree, id, org.as_deref())?,
-            }
-        }
-        Cmd::Survey(c) => {
-            let tree = cli::open_tree(&cfg)?;
-            let surveys = cli::surveys(&tree, &cfg);
-            match c {
-                SurveyCmd::Check { file } => cli::survey_check(&file)?,
-                SurveyCmd::Launch { file, org, by } => cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?,
-                SurveyCmd::List => cli::survey_list(&tree, &surveys)?,
-                SurveyCmd::Results { id, org, csv, xlsx } => {
-                    cli::survey_results(&surveys, id, org.as_deref(), csv.as_deref(), xlsx.as_deref())?
-                }
-                SurveyCmd::Close { id } => cli::survey_close(&tree, &surveys, id)?,
-            }
-        }
+        Cmd::Notice(n) => notice_cmd(&cfg, n)?,
+        Cmd::Survey(c) => survey_cmd(&cfg, c)?,
     };
     println!("{out}");
     Ok(())
+}
+
+/// `treecast tree …`: what it did, to print.
+fn tree_cmd(cfg: &Config, t: TreeCmd) -> anyhow::Result<String> {
+    let tree = cli::open_tree(cfg)?;
+    Ok(match t {
+        TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
+        TreeCmd::Generate { schools, branches, csv } => {
+            cli::tree_generate(&tree, schools.as_deref(), branches, csv.as_deref())?
+        }
+        TreeCmd::Stats => cli::tree_stats(&tree)?,
+        TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
+        TreeCmd::Move { code, parent } => {
+            format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?)
+        }
+        TreeCmd::Rename { code, name } => {
+            format!("renamed: {}", tree.rename(&code, &name)?.name)
+        }
+        TreeCmd::Delete { code, cascade } => {
+            format!("deleted {} orgs", tree.delete(&code, cascade)?)
+        }
+    })
+}
+
+/// `treecast org …`: what it did, to print.
+fn org_cmd(cfg: &Config, o: OrgCmd) -> anyhow::Result<String> {
+    let tree = cli::open_tree(cfg)?;
+    Ok(match o {
+        OrgCmd::Invite { code } => cli::org_invite(&tree, cfg, &code)?,
+        OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
+        OrgCmd::BindList { code, list, mut members, members_file } => {
+            members.extend(cli::address_file(members_file.as_deref())?);
+            cli::org_bind_list(&tree, &code, &list, &members)?
+        }
+        OrgCmd::Members { code, list, mut add, add_file, mut remove, remove_file } => {
+            add.extend(cli::address_file(add_file.as_deref())?);
+            remove.extend(cli::address_file(remove_file.as_deref())?);
+            cli::org_list_members(&tree, &code, &list, &add, &remove)?
+        }
+    })
+}
+
+/// `treecast notice …`: what it did, to print.
+fn notice_cmd(cfg: &Config, n: NoticeCmd) -> anyhow::Result<String> {
+    let tree = cli::open_tree(cfg)?;
+    Ok(match n {
+        NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
+            let body = std::fs::read_to_string(&body_file)
+                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+            cli::notice_post(
+                &tree,
+                cfg,
+                cli::PostArgs {
+                    org,
+                    title,
+                    body,
+                    author,
+                    levels,
+                    only,
+                    exclude,
+                    no_ack,
+                    deadline,
+                    attachments: attach,
+                },
+            )?
+        }
+        NoticeCmd::Status { id, org } => cli::notice_status(&tree, id, org.as_deref())?,
+    })
+}
+
+/// `treecast survey …`: what it did, to print.
+fn survey_cmd(cfg: &Config, c: SurveyCmd) -> anyhow::Result<String> {
+    let tree = cli::open_tree(cfg)?;
+    let surveys = cli::surveys(&tree, cfg);
+    Ok(match c {
+        SurveyCmd::Check { file } => cli::survey_check(&file)?,
+        SurveyCmd::Launch { file, org, by } => cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?,
+        SurveyCmd::List => cli::survey_list(&tree, &surveys)?,
+        SurveyCmd::Results { id, org, csv, xlsx } => {
+            cli::survey_results(&surveys, id, org.as_deref(), csv.as_deref(), xlsx.as_deref())?
+        }
+        SurveyCmd::Close { id } => cli::survey_close(&tree, &surveys, id)?,
+    })
 }
 
 async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<()> {

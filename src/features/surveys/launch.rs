@@ -11,6 +11,7 @@ use super::{clock, Survey, Surveys};
 use crate::error::{Error, Result};
 use crate::notice::Draft;
 use crate::tree::auth::Action;
+use crate::tree::Org;
 
 /// What a launch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,43 @@ impl Surveys {
     }
 
     fn launch_def(&self, by: u64, name: &str, def: Definition, org_code: Option<&str>) -> Result<Launched> {
+        let (org, levels) = self.audience(by, &def, org_code)?;
+        let now = self.now();
+        let (opens, closes) = window(&def, now)?;
+        let survey = Survey {
+            id: self.tree.store.next_number("survey")?,
+            name: name.to_owned(),
+            org: org.id,
+            launched_by: by,
+            opens,
+            closes,
+            notice: None,
+            reminded: false,
+            salt: rand::random(),
+            def,
+        };
+        self.put_survey(&survey)?;
+        let notice = self.announce(by, &survey, &org, levels, now)?;
+        let mut survey = survey;
+        survey.notice = Some(notice);
+        self.put_survey(&survey)?;
+        self.schedule_jobs(&survey)?;
+        Ok(Launched {
+            id: survey.id,
+            title: survey.def.title.clone(),
+            org_code: org.code,
+            org_name: org.name,
+            notice,
+            payload: survey.payload(),
+            opens: survey.opens,
+            closes: survey.closes,
+        })
+    }
+
+    /// The audience org (`org_code`, else the file's) if `by` may run a
+    /// survey there, and the announcement's level keys (`[audience] level`,
+    /// which must lie below it; empty: every level).
+    fn audience(&self, by: u64, def: &Definition, org_code: Option<&str>) -> Result<(Org, Vec<String>)> {
         let code = org_code.or(def.org.as_deref()).ok_or_else(|| {
             Error::invalid("name the audience org: --org CODE, /survey launch NAME ORG, or [audience] org in the file")
         })?;
@@ -101,35 +139,16 @@ impl Surveys {
             }
             None => Vec::new(),
         };
-        let now = self.now();
-        let opens = def.opens.unwrap_or(now);
-        let closes = match def.closes {
-            Closes::At(t) => t,
-            Closes::After(days) => opens.max(now) + days as u64 * 86400,
-        };
-        if closes <= now {
-            return Err(Error::invalid(format!(
-                "the survey's closing time {} has already passed",
-                clock::show(closes)
-            )));
-        }
-        let survey = Survey {
-            id: self.tree.store.next_number("survey")?,
-            name: name.to_owned(),
-            org: org.id,
-            launched_by: by,
-            opens,
-            closes,
-            notice: None,
-            reminded: false,
-            salt: rand::random(),
-            def,
-        };
-        self.put_survey(&survey)?;
+        Ok((org, levels))
+    }
+
+    /// Posts the announcement notice of a stored survey and returns its id;
+    /// if the post fails the survey is removed again.
+    fn announce(&self, by: u64, survey: &Survey, org: &Org, levels: Vec<String>, now: u64) -> Result<u64> {
         let draft = Draft {
             issuer_code: org.code.clone(),
             title: format!("【微调查】{}", survey.def.title),
-            body: announcement(&survey, now),
+            body: announcement(survey, now),
             levels,
             ack_required: false,
             buttons: vec![Button {
@@ -139,28 +158,28 @@ impl Surveys {
             ..Draft::default()
         };
         let rules = self.inner.rules.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let notice = match self.tree.post_even_unreachable(by, draft, &rules) {
-            Ok(n) => n,
+        match self.tree.post_even_unreachable(by, draft, &rules) {
+            Ok(n) => Ok(n.id),
             Err(e) => {
                 self.tree.store.surveys.remove(crate::store::survey_keys::survey(survey.id))?;
-                return Err(e);
+                Err(e)
             }
-        };
-        let mut survey = survey;
-        survey.notice = Some(notice.id);
-        self.put_survey(&survey)?;
-        self.schedule_jobs(&survey)?;
-        Ok(Launched {
-            id: survey.id,
-            title: survey.def.title.clone(),
-            org_code: org.code,
-            org_name: org.name,
-            notice: notice.id,
-            payload: survey.payload(),
-            opens: survey.opens,
-            closes: survey.closes,
-        })
+        }
     }
+}
+
+/// When a survey launched `now` opens and closes (`days` count from the
+/// later of the two); refused when it would already be closed.
+fn window(def: &Definition, now: u64) -> Result<(u64, u64)> {
+    let opens = def.opens.unwrap_or(now);
+    let closes = match def.closes {
+        Closes::At(t) => t,
+        Closes::After(days) => opens.max(now) + days as u64 * 86400,
+    };
+    if closes <= now {
+        return Err(Error::invalid(format!("the survey's closing time {} has already passed", clock::show(closes))));
+    }
+    Ok((opens, closes))
 }
 
 fn announcement(s: &Survey, now: u64) -> String {

@@ -1,0 +1,108 @@
+//! The chat-sized summary of survey results (`/survey results`).
+
+use super::super::answer::{letter, number};
+use super::super::def::Kind;
+use super::super::{clock, Question};
+use super::{OrgResult, Results, Tally};
+
+impl Results {
+    /// A chat-sized summary: participation overall and per child org (up to
+    /// `limit`), then each question's tallies over the scope.
+    pub fn to_text(&self, limit: usize) -> String {
+        let t = self.total();
+        let mut out = self.heading();
+        self.push_units(&mut out, limit);
+        for (i, (q, tally)) in self.survey.def.questions.iter().zip(&t.tallies).enumerate() {
+            out.push_str(&format!("\n\nQ{} ({}) {}", i + 1, q.kind.label(), q.text));
+            push_tally(&mut out, q, tally, t.responses);
+        }
+        out
+    }
+
+    /// The survey, the scope, whether it is open, and participation over the scope.
+    fn heading(&self) -> String {
+        let s = &self.survey;
+        let t = self.total();
+        let state = if self.now >= s.closes { "已截止 closed" } else { "进行中 open" };
+        format!(
+            "微调查 #{} 《{}》 · {} · {state}（截止 {}）\n参与 Participation: {}/{} ({})",
+            s.id,
+            s.def.title,
+            self.scope.name,
+            clock::show(s.closes),
+            t.responses,
+            t.members,
+            pct(t.responses, t.members)
+        )
+    }
+
+    /// Participation per child org of the scope, the first `limit` of them.
+    fn push_units(&self, out: &mut String, limit: usize) {
+        let kids: Vec<&OrgResult> = self.orgs.iter().filter(|r| r.org.parent == Some(self.scope.id)).collect();
+        if kids.is_empty() {
+            return;
+        }
+        out.push_str("\n按下级 By unit:");
+        for r in kids.iter().take(limit) {
+            out.push_str(&format!(
+                "\n  {} {} {}/{} ({})",
+                r.org.code,
+                r.org.name,
+                r.responses,
+                r.members,
+                pct(r.responses, r.members)
+            ));
+        }
+        if kids.len() > limit {
+            out.push_str(&format!("\n  … {} more / 另有 {} 个", kids.len() - limit, kids.len() - limit));
+        }
+    }
+}
+
+/// One question's tally over the scope; `responses` is the scope's count.
+fn push_tally(out: &mut String, q: &Question, tally: &Tally, responses: u64) {
+    match tally {
+        Tally::Counts(v) => push_counts(out, q, v, responses),
+        Tally::Numbers { count, sum, min, max } => {
+            if *count == 0 {
+                out.push_str("\n  0 answers");
+            } else {
+                out.push_str(&format!(
+                    "\n  n={count} 平均 mean {:.2} 最小 min {} 最大 max {}",
+                    sum / *count as f64,
+                    number(*min),
+                    number(*max)
+                ));
+            }
+        }
+        Tally::Texts(n) => out.push_str(&format!("\n  {n} 条文字回答 text answers (see the export)")),
+    }
+}
+
+/// Counts per choice or per star, as shares of those who answered (of every
+/// response for a multiple choice), and a rating's mean.
+fn push_counts(out: &mut String, q: &Question, v: &[u64], responses: u64) {
+    let answered: u64 = if matches!(q.kind, Kind::Multi { .. }) { responses } else { v.iter().sum() };
+    for (k, n) in v.iter().enumerate() {
+        let label = match &q.kind {
+            Kind::Rating { .. } => format!("{} ★", k + 1),
+            _ => format!("{}. {}", letter(k as u8), q.kind.choices()[k]),
+        };
+        out.push_str(&format!("\n  {label} — {n} ({})", pct(*n, answered)));
+    }
+    if let Kind::Rating { .. } = q.kind {
+        let sum: u64 = v.iter().enumerate().map(|(k, n)| (k as u64 + 1) * n).sum();
+        let count: u64 = v.iter().sum();
+        if count > 0 {
+            out.push_str(&format!("\n  平均 mean {:.2}", sum as f64 / count as f64));
+        }
+    }
+}
+
+/// `a` as a percentage of `b`, or `-` when `b` is zero.
+fn pct(a: u64, b: u64) -> String {
+    if b == 0 {
+        return "-".into();
+    }
+    format!("{:.1}%", a as f64 * 100.0 / b as f64)
+}
