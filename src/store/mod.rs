@@ -97,7 +97,21 @@ impl Store {
     /// Opens (creating if needed, mode 0700) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store> {
         create_private_dir(dir)?;
-        let db = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).flush_every_ms(Some(500)).open()?;
+        let config = sled::Config::new().path(dir).cache_capacity(CACHE_BYTES).flush_every_ms(Some(500));
+        // sled's background threads let go of the lock file a moment after
+        // the last handle is dropped: a store reopened at once (a restart,
+        // a test) waits up to a second for it rather than failing.
+        let mut tries = 0;
+        let db = loop {
+            match config.open() {
+                // sled wraps the OS's WouldBlock in an error of kind Other.
+                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") && tries < 20 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
         Self::from_db(db, dir.to_owned())
     }
 
