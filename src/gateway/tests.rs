@@ -87,3 +87,39 @@ async fn answers_to_one_chat_keep_their_order_through_a_retry() {
     assert!(got[0].starts_with("你好") && got[1].starts_with("li (#"), "{got:?}");
     b.stop().await;
 }
+
+/// The author's summary comes from the durable `FanoutFinished` event: a
+/// failed subscriber commit (as a crash there would leave it) does not lose
+/// it, and catching up again does not send it twice. It used to be queued by
+/// the worker after the fan-out's state, so a kill in between lost it.
+#[tokio::test]
+async fn the_authors_summary_is_made_once_from_the_event_log_even_after_a_failed_commit() {
+    let b = bed().await;
+    b.settle().await;
+    // Hold the subscribers back: their next commit fails.
+    let n = b.post(
+        "hunan",
+        crate::notice::Draft {
+            issuer_code: "43".into(),
+            title: "汇总测试".into(),
+            body: "正文".into(),
+            ack_required: true,
+            ..Default::default()
+        },
+    );
+    let n = n.unwrap();
+    let summaries = |b: &Bed| b.chat.delivered().into_iter().filter(|m| m.id == format!("n{}-summary", n.id)).count();
+    for _ in 0..500 {
+        if b.tree.store.active_notices().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    b.tree.store.inject_commit_failures(1);
+    let _ = b.app.catch_up();
+    b.settle().await;
+    b.app.catch_up().unwrap();
+    b.settle().await;
+    assert_eq!(summaries(&b), 1);
+    b.stop().await;
+}
