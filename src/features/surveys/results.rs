@@ -228,7 +228,22 @@ fn fresh(o: &Org, questions: &[Question]) -> OrgResult {
     }
 }
 
+/// The fewest respondents an anonymous survey's results or exports show
+/// for one org: fewer would let the answers be traced to people.
+pub const MIN_ANONYMOUS_GROUP: u64 = 5;
+
 impl Results {
+    /// Finished responses in `org`'s subtree.
+    pub fn responses_in(&self, org: u32) -> u64 {
+        self.orgs.iter().find(|r| r.org.id == org).map_or(0, |r| r.responses)
+    }
+
+    /// Whether the answers over the scope may be shown: always for named
+    /// surveys, for anonymous ones only from MIN_ANONYMOUS_GROUP responses.
+    pub fn answers_shown(&self) -> bool {
+        !self.survey.def.anonymous || self.total().responses >= MIN_ANONYMOUS_GROUP
+    }
+
     /// The row of one org (by code) in the scope.
     pub fn org(&self, code: &str) -> Option<&OrgResult> {
         self.orgs.iter().find(|r| r.org.code == code)

@@ -192,6 +192,35 @@ impl std::io::Write for LogBuf {
     }
 }
 
+/// Anonymous exports name an org only where at least five respondents share
+/// it: a branch with one respondent would name the student. (The export used
+/// to carry every row's branch code.)
+#[test]
+fn anonymous_exports_merge_small_groups_up_the_tree() {
+    let f = fixture();
+    let def = format!("anonymous = true\n{DEF}");
+    let l = launch(&f, &def, "43");
+    let mut who = Vec::new();
+    for i in 0..5 {
+        who.push((member(&f.tree, &format!("甲{i}"), &format!("a{i}"), "4143010533-001"), "4143010533-001"));
+    }
+    who.push((member(&f.tree, "乙", "b0", "4143010533-002"), "4143010533-002"));
+    for (p, _) in &who {
+        let uid = &p.identities[0].user;
+        say(&f, uid, &format!("/start {}", l.payload));
+        for a in ["是", "A", "4", "2", "/skip"] {
+            say(&f, uid, a);
+        }
+    }
+    let r = f.sv.results(None, l.id).unwrap();
+    assert_eq!(r.total().responses, 6);
+    let rows = r.rows();
+    let with_branch = |code: &str| rows.iter().filter(|row| row.iter().any(|c| c == code)).count();
+    assert_eq!(with_branch("4143010533-001"), 5, "five share that branch: it is shown");
+    assert_eq!(with_branch("4143010533-002"), 0, "one alone: the branch is not shown");
+    assert_eq!(rows.iter().filter(|row| row.iter().any(|c| c == "4143010533")).count(), 6, "the school is");
+}
+
 #[test]
 fn anonymous_answers_cannot_be_joined_to_people() {
     let logs = LogBuf::default();
@@ -234,7 +263,21 @@ fn anonymous_answers_cannot_be_joined_to_people() {
     let r = f.sv.results(None, l.id).unwrap();
     assert_eq!(r.total().responses, 2);
     assert_eq!(r.org("4143010533-001").unwrap().tallies[0], Tally::Counts(vec![2, 0]));
+    // Two answers are too few to show or export anonymously.
     let dir = tempfile::tempdir().unwrap();
+    let err = r.write_csv(&dir.path().join("a.csv")).unwrap_err().to_string();
+    assert!(err.contains("Fewer than 5 responses") && err.contains("少于 5 份"), "{err}");
+    let text = r.to_text(10);
+    assert!(text.contains("the answers are not shown") && !text.contains("Q1"), "{text}");
+    // With more answers in the audience the export works (checked below).
+    for i in 3..8 {
+        member(&f.tree, &format!("学生{i}"), &format!("v{i}"), "4143010533-001");
+        say(&f, &format!("v{i}"), &format!("/start {}", l.payload));
+        for a in ["是", "A", "4", "2", "/skip"] {
+            say(&f, &format!("v{i}"), a);
+        }
+    }
+    let r = f.sv.results(None, l.id).unwrap();
     r.write_csv(&dir.path().join("a.csv")).unwrap();
     let csv = std::fs::read_to_string(dir.path().join("a.csv")).unwrap();
     assert!(!csv.contains("person_id") && !csv.contains("submitted"), "{csv}");

@@ -5,6 +5,7 @@ use std::path::Path;
 use super::super::answer::{letter, number, Answer};
 use super::super::def::Kind;
 use super::super::{clock, Response};
+use super::MIN_ANONYMOUS_GROUP;
 use super::{Results, Tally};
 use crate::error::{Error, Result};
 
@@ -25,6 +26,20 @@ impl Results {
         h
     }
 
+    /// Anonymous results over fewer than MIN_ANONYMOUS_GROUP responses are
+    /// not exported: the rows would be the few people's answers.
+    fn must_show_answers(&self) -> Result<()> {
+        if self.answers_shown() {
+            return Ok(());
+        }
+        Err(crate::error::Error::denied(format!(
+            "{} 范围内回答少于 {n} 份，为保护匿名不能导出。 Fewer than {n} responses in {}: not exported, to keep the answers anonymous.",
+            self.scope.name,
+            self.scope.name,
+            n = MIN_ANONYMOUS_GROUP
+        )))
+    }
+
     /// One export row per response, as strings.
     pub fn rows(&self) -> Vec<Vec<String>> {
         self.responses.iter().enumerate().map(|(n, r)| self.row(n, r)).collect()
@@ -41,6 +56,13 @@ impl Results {
         let mut cols = vec![None; self.level_keys.len()];
         if let Some(b) = self.by_id.get(&r.branch) {
             for o in b.path.iter().filter_map(|id| self.by_id.get(id)) {
+                // Anonymous: an org shared by fewer than MIN_ANONYMOUS_GROUP
+                // respondents would point at them; its column stays empty
+                // and the row shows only the levels above.
+                let below_scope = o.is_within(&self.scope) && o.id != self.scope.id;
+                if self.survey.def.anonymous && below_scope && self.responses_in(o.id) < MIN_ANONYMOUS_GROUP {
+                    break;
+                }
                 if let Some(c) = cols.get_mut(o.level as usize) {
                     *c = Some(o);
                 }
@@ -57,6 +79,7 @@ impl Results {
     }
 
     pub fn write_csv(&self, path: &Path) -> Result<()> {
+        self.must_show_answers()?;
         let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
         w.write_record(self.header()).map_err(|e| io(path, e))?;
         for row in self.rows() {
@@ -69,6 +92,7 @@ impl Results {
     /// An .xlsx workbook: sheet 答卷 (one row per response) and sheet 参与率
     /// (participation and tallies per org).
     pub fn write_xlsx(&self, path: &Path) -> Result<()> {
+        self.must_show_answers()?;
         use rust_xlsxwriter::{Format, Workbook};
         let x = |e: rust_xlsxwriter::XlsxError| io(path, e);
         let mut wb = Workbook::new();

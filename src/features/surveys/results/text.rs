@@ -12,6 +12,13 @@ impl Results {
         let t = self.total();
         let mut out = self.heading();
         self.push_units(&mut out, limit);
+        if !self.answers_shown() {
+            out.push_str(&format!(
+                "\n\n此范围内回答少于 {n} 份，为保护匿名不显示答案。 Fewer than {n} responses here: the answers are not shown, to keep them anonymous.",
+                n = super::MIN_ANONYMOUS_GROUP
+            ));
+            return out;
+        }
         for (i, (q, tally)) in self.survey.def.questions.iter().zip(&t.tallies).enumerate() {
             out.push_str(&format!("\n\nQ{} ({}) {}", i + 1, q.kind.label(), q.text));
             push_tally(&mut out, q, tally, t.responses);
