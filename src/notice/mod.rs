@@ -175,7 +175,7 @@ impl Tree {
             buttons: draft.buttons,
         };
         let mut w = Writes::default();
-        self.notice_writes(&notice, &mut w);
+        self.notice_writes(&notice, &mut w)?;
         if let Some(deadline) = notice.ack_deadline.filter(|_| notice.ack_required && !rules.remind_before.is_zero()) {
             let at = deadline.saturating_sub(rules.remind_before.as_secs()) * 1000;
             let job = Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", notice.id), notice.id.to_be_bytes().to_vec());
@@ -205,12 +205,12 @@ impl Tree {
             created: self.clock.now(),
             ..original.clone()
         };
-        self.notice_writes(&notice, w);
+        self.notice_writes(&notice, w)?;
         Ok(notice)
     }
 
     /// The notice record, its place in the active set and its event, together.
-    fn notice_writes(&self, n: &Notice, w: &mut Writes) {
+    fn notice_writes(&self, n: &Notice, w: &mut Writes) -> Result<()> {
         w.put_notice(n);
         w.activate_notice(n.id);
         let reminder_of = match n.kind {
@@ -219,6 +219,9 @@ impl Tree {
         };
         let e = Event::NoticePosted { notice: n.id, issuer: n.issuer, author: n.author, reminder_of };
         events::emit(w, self.clock.now_ms(), &e);
+        // Its audience is fixed now: chats bound later (a higher id) are not part of it.
+        w.put_horizon(n.id, self.store.next_id()?);
+        Ok(())
     }
 
     /// A changed notice record, added to `w`.

@@ -81,6 +81,10 @@ impl Tree {
         } else {
             self.store.counts(n.id, org.id)?
         };
+        // Once the walk is over, the notice's audience is what it resolved:
+        // chats bound after it was posted are not part of it.
+        let done = self.store.cursor(n.id)?.walked && !self.store.active_notices()?.contains(&n.id);
+        let channels = if done { c.delivered + c.failed } else { channels };
         Ok(StatusRow {
             org: org.clone(),
             channels,

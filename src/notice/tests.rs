@@ -615,6 +615,31 @@ async fn only_a_branchs_own_people_acknowledge_or_reply_by_mail() {
     b.stop().await;
 }
 
+/// A notice's audience is fixed when it is posted: a chat bound afterwards
+/// neither gets it nor counts in its status (an old notice used to show
+/// "delivered 2/3" after a new bind); the next notice reaches it.
+#[tokio::test]
+async fn a_chat_bound_after_posting_is_not_part_of_the_notice() {
+    let b = bed().await;
+    let n = b.post("hunan", draft("43", "评议通知")).unwrap();
+    b.settle().await;
+    let branch = b.tree.require("4143010533-002").unwrap();
+    let list = Address::list("jsj2302@lists.test", vec!["m1@stu.test".into()]);
+    b.tree.bind(&branch, list.clone()).unwrap();
+    let row = |id: u64| {
+        let st = b.tree.status(None, id, Some("4143010533"), 10).unwrap();
+        let r = st.rows.iter().find(|r| r.org.code == "4143010533-002").unwrap().clone();
+        (r.delivered, r.channels)
+    };
+    assert_eq!(row(n.id), (1, 1));
+    assert!(b.chat.delivered_to(&list).is_empty());
+    let later = b.post("hunan", draft("43", "新通知")).unwrap();
+    b.settle().await;
+    assert_eq!(row(later.id), (2, 2));
+    assert_eq!(row(n.id), (1, 1), "the old notice still reads as it was");
+    b.stop().await;
+}
+
 /// A mail as the email adapter hands it over; `verified` says whether the
 /// mail system proved the sender.
 fn mail(from: &str, text: &str, verified: bool) -> Inbound {

@@ -42,6 +42,8 @@ pub(super) struct Job {
 }
 
 pub(super) struct Run {
+    /// Channels bound after the notice was posted (a higher id) are not part of it.
+    horizon: Option<u64>,
     /// For the unguessable part of each copy's delivery id.
     store: crate::store::Store,
     notice: Notice,
@@ -81,6 +83,7 @@ impl Run {
         let retries = tree.store.retries(notice.id)?.len();
         Ok(Run {
             rendered: Rendered::new(&notice, footer),
+            horizon: tree.store.horizon(notice.id)?,
             store: tree.store.clone(),
             walk_root: cursor.root as usize,
             walked: cursor.walked,
@@ -160,6 +163,7 @@ impl Run {
             let Placed { pos: at, path, channel } = kv?;
             let root = self.notice.target.roots[self.walk_root];
             let wanted = self.notice.target.admits(root, &path, channel.level)
+                && self.horizon.is_none_or(|h| channel.id <= h)
                 && !self.already_acked(tree, channel.org)?
                 && !tree.store.has_delivery(self.notice.id, channel.id)?;
             if !wanted {

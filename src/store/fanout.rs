@@ -25,6 +25,9 @@ pub(super) const ACK: u8 = b'a';
 pub(super) const ACK_COUNT: u8 = b'x';
 /// ++ channel id -> () for each permanently failed delivery
 pub(super) const FAILED: u8 = b'f';
+/// -> the highest id any channel could have when the notice was posted:
+/// channels bound later are not part of it
+pub(super) const HORIZON: u8 = b'h';
 
 /// Bytes before the channel or org id.
 pub(super) const HEAD: usize = 9;
@@ -52,6 +55,13 @@ pub(super) fn by_org(notice: u64, tag: u8, org: u32) -> [u8; HEAD + 4] {
 
 impl Store {
     /// Where `notice`'s walk stands (the start if it has not begun).
+    /// The highest channel id `notice` was posted to (None: posted before
+    /// horizons were kept; then every channel counts).
+    pub fn horizon(&self, notice: u64) -> Result<Option<u64>> {
+        let key = head(notice, HORIZON);
+        self.fanout.get(key)?.map(|v| super::keys::val_u64(KS, &key, &v)).transpose()
+    }
+
     pub fn cursor(&self, notice: u64) -> Result<Cursor> {
         let key = head(notice, CURSOR);
         match self.fanout.get(key)? {
@@ -152,6 +162,11 @@ impl Writes {
     }
 
     /// Writes where `notice`'s walk stands.
+    /// Fixes `notice`'s audience: channels with a higher id came later.
+    pub fn put_horizon(&mut self, notice: u64, horizon: u64) {
+        self.put(KS, head(notice, HORIZON), horizon.to_be_bytes().to_vec());
+    }
+
     pub fn put_cursor(&mut self, notice: u64, c: &Cursor) {
         self.put(KS, head(notice, CURSOR), encode(c));
     }
