@@ -1,0 +1,231 @@
+//! Every sentence a user can read from the core, in one plain table: Chinese
+//! first, then English, in one string. `{name}` marks a value filled in by
+//! [`msg`]; an entry without values is used as `Msg::X.text()`.
+//!
+//! Users read the Chinese first, so each entry starts with a Chinese sentence
+//! and repeats it in English; the tests below walk every entry and check both.
+
+use std::fmt::Display;
+
+/// Declares the table once: the `Msg` enum, `Msg::ALL` (for the tests) and
+/// `Msg::text`, so an entry cannot be listed without its text or vice versa.
+macro_rules! catalogue {
+    ($($name:ident => $text:literal,)*) => {
+        /// One user-facing sentence (or a few that always go together).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg {
+            $($name,)*
+        }
+
+        impl Msg {
+            /// Every entry, in table order.
+            pub const ALL: &'static [Msg] = &[$(Msg::$name,)*];
+
+            /// The entry's text, placeholders unfilled.
+            pub fn text(self) -> &'static str {
+                match self {
+                    $(Msg::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // Errors of the core (src/error.rs).
+    StoreFailed => "存储出错：{error}。 Storage error: {error}.",
+    StoreCorrupt => "无法读取存储中的数据（{error}），数据可能已损坏。 The data in the store could not be read ({error}); it may be damaged.",
+    SchemaTooNew => "{path} 中的存储版本为 {found}，高于本程序支持的版本（{supported}），请升级 treecast。 The store at {path} has schema version {found}, newer than this treecast understands ({supported}); upgrade treecast.",
+    UnknownOrg => "没有代码为 {code} 的组织。 No org has the code {code}.",
+    ConfigError => "配置文件 {path} 有误：{message} Config file {path}: {message}",
+    IoError => "读写文件出错：{error}。 File error: {error}.",
+
+    // Permissions (src/tree/auth.rs, src/registry.rs).
+    MayNotPost => "你无权向 {code} {name} 发布通知：只有该组织或其上级组织的团干部可以。 You may not post notices to {code} {name}: only its officials or those of an org above it may.",
+    MayNotViewStatus => "你无权查看 {code} {name} 的通知进度：只有该组织或其上级组织的团干部可以。 You may not see the status of {code} {name}: only its officials or those of an org above it may.",
+    MayNotRemind => "你无权为 {code} {name} 的通知发送提醒：只有该组织或其上级组织的团干部可以。 You may not send reminders for {code} {name}'s notices: only its officials or those of an org above it may.",
+    MayNotBind => "你无权为 {code} {name} 绑定群：只有该组织或其上级组织的团干部可以。 You may not bind chats to {code} {name}: only its officials or those of an org above it may.",
+    MayNotRunSurvey => "你无权为 {code} {name} 发起或查看调查：只有该组织或其上级组织的团干部可以。 You may not run surveys for {code} {name}: only its officials or those of an org above it may.",
+    MayNotAcknowledge => "你无权代表 {code} {name} 确认通知：只有该团支部的成员或其团干部可以。 You may not acknowledge for {code} {name}: only its members or officials may.",
+    MayNotAnswerSurvey => "你不在 {code} {name} 的调查对象之中，不能作答。 You may not answer surveys for {code} {name}: you are not in its audience.",
+    NotAnOfficial => "只有团干部可以这样做，而你未登记为团干部。 Only League officials may do this, and you are not registered as one.",
+    SeveralOrgs => "你是多个组织的团干部（{codes}），请指明一个，例如 @{first}。 You are an official of several orgs; name one, e.g. @{first}",
+    UnknownPerson => "我还不认识你：请联系团干部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.",
+    NotAvailable => "/{command} 暂不可用。 /{command} is not available.",
+    NoJobRunner => "系统内部错误：没有处理 {kind} 类任务的功能。 Internal error: no feature runs jobs of kind {kind}.",
+    DuplicateClaim => "功能 {first} 和 {second} 都声明了 {key}。 Features {first} and {second} both claim {key}.",
+
+    // The gateway (src/gateway.rs).
+    SystemBusy => "系统繁忙，请稍后再试。 Sorry, something went wrong on our side; please try again later.",
+    UnknownCommand => "未知命令 /{command}，发送 /帮助 查看可用命令。 Sorry, I do not know the command /{command}. Send /help for the list.",
+    NotUnderstood => "没有看懂。要答复通知发布人，请回复转来的那条消息；发送 /帮助 查看命令。 I did not understand that. To answer a notice's author, reply to the forwarded message; send /help for the commands.",
+    ConfirmWhatCommand => "执行命令 {line} / run the command {line}",
+
+    // Codes and confirmations (src/store/codes.rs, src/confirm.rs).
+    CodeUnknown => "该码无效或已被使用。 That code is unknown or was already used.",
+    CodeExpired => "该码已过期，请重新获取。 That code has expired; ask for a new one.",
+    ConfirmRequest => "请直接回复本邮件以确认{what}（确认码 {code}）。如果这不是你发的，请忽略本邮件：没有你的回复，什么都不会发生。\nReply to this mail to confirm (code {code}). If you did not send it, ignore this mail: nothing happens without your reply.\n\n收到的邮件全文 The mail as received:\n----------\n{mail}\n----------",
+    ConfirmAttachments => "\n附件 Attachments: {names}",
+    AwaitingConfirmation => "发件人未经邮件系统验证，等待确认。 The sender was not proven by the mail system; awaiting confirmation.",
+    OnlySenderConfirms => "只有发出请求的人才能确认。 Only the person who sent it can confirm.",
+    NotAConfirmation => "这不是确认码。 That is not a confirmation.",
+    ConfirmedNoCommand => "确认的邮件中没有命令。 The confirmed mail holds no command.",
+
+    // Accounts, binding and linking (src/features/account/**).
+    Welcome => "你好！这里是 treecast 团组织通知机器人。 This is treecast, the League's notice bot.\n\n{help}",
+    BindNeedsCode => "/bind 需要团干部给你的绑定码：/bind CODE。 /bind needs the code an official gave you: /bind CODE",
+    NotAccountCommand => "/{command} 不是账号命令。 /{command} is not an account command.",
+    BadLink => "链接无效。 The link {payload} is not one this bot knows.",
+    NotRegisteredWhoami => "你尚未登记：{platform} 上的 {user}。 You are {user} on {platform}, not registered with treecast.",
+    NameAnOrgForTree => "请指明组织：/tree 代码。 Name an org: /tree CODE",
+    BindCodeIssued => "{code_org} {name} 的绑定码：{code}\n请把机器人拉进要绑定的群、房间或邮件列表，并在其中发送 /bind {code}\nBind code for {name}: add the bot to the group, room or list and post: /bind {code}",
+    BindInPrivate => "请在要绑定的群或房间中发送 /bind，而不是私聊。 Send /bind in the group or room you want to bind, not in a private chat.",
+    NotABindCode => "这不是绑定码。 That code is not a bind code.",
+    ChatBound => "本群已绑定到 {code} {name}，今后将在此收到通知。 This chat is now bound to {name} and will receive its notices.",
+    ChatBoundToOfficial => "{name} 的群 ({chat}) 已完成绑定。 A chat ({chat}) was bound to {name}.",
+    LinkCodeIssued => "请在一小时内在另一账号中发送 /link {code}。 Send /link {code} from your other account within an hour.",
+    NotALinkCode => "这不是关联码。 That code is not a link code.",
+    AccountTaken => "这个账号已属于别人。 This account already belongs to someone else.",
+    Linked => "已关联：{name} 今后也可以在这里（{platform}）收到消息。 Linked: {name} now also reaches you here ({platform}).",
+
+    // Notices (src/features/notices/**, src/notice/**).
+    NoticeNeedsTitle => "/notice 第一行写标题，下面写正文：/notice 关于……的通知。 /notice needs a title on its first line and the body below.",
+    NoticeInGroup => "请在与机器人的私聊中发布通知，不要在群里。 Post notices in a private chat with the bot, not in a group.",
+    NoticePosted => "通知 #{id} 已发布，正在发往 {channels} 个渠道。 Notice #{id} is going out to {channels} channels. /status {id} shows its progress.",
+    NoticePostedByMail => "通知 #{id} 《{title}》已发布，正在发往 {channels} 个渠道。 Notice #{id} is going out to {channels} channels; send /status {id} to the bot for its progress.",
+    SenderNotRegistered => "{sender} 未在 treecast 登记，不能发布通知。 {sender} is not registered with treecast, so it cannot post notices.",
+    ConfirmWhatPost => "发布通知《{title}》到 {org} / post the notice \"{title}\" to {org}",
+    StatusNeedsId => "/status 需要通知编号：/status 42。 /status needs a notice number: /status 42",
+    RemindNeedsId => "/remind 需要通知编号：/remind 42。 /remind needs a notice number: /remind 42",
+    ReminderQueued => "提醒 #{reminder} 已排队，只发给尚未确认的组织。 Reminder queued for those who have not acknowledged notice #{id}.",
+    NotNoticeCommand => "/{command} 不是通知命令。 /{command} is not a notice command.",
+    ReplyPassedOn => "已转给通知发布人。 Your reply was passed to the notice's author.",
+    NotANoticeId => "{text} 不是通知编号。 {text} is not a notice number.",
+    OnlyMembersAnswer => "只有 {org} 的成员才能答复或确认这条通知。 Only members of {org} can answer or acknowledge this notice.",
+    ChatNoLongerBound => "该群已不再绑定。 That chat is no longer bound.",
+    ChatNotBound => "本群未绑定任何组织。 This chat is not bound to any org.",
+    AckHow => "请回复通知 /ack，或写明编号：/ack 42。 Reply /ack to the notice, or give its number: /ack 42",
+    AckUnknownPerson => "我还不认识你，请在团支部群里确认。 I do not know you yet; acknowledge in your branch's group instead.",
+    AckNeedsId => "请写明通知编号：/ack 42。 Give the notice's number: /ack 42",
+    AckOnlyMembers => "只有团支部成员可以私下确认。 Only a branch member can acknowledge from a private chat.",
+    Acknowledged => "✅ {org} 已确认收到通知 #{id}。 Acknowledged.",
+    AlreadyAcknowledged => "{org} 已确认过通知 #{id}。 Already acknowledged.",
+    NoNotice => "没有编号为 #{id} 的通知。 There is no notice #{id}.",
+    NoticeNoTitle => "通知需要标题（第一行）。 A notice needs a title (the first line).",
+    NoticeTitleTooLong => "标题超过 200 字，请把其余内容写进正文。 The title is longer than 200 characters; put the rest in the body.",
+    AttachmentsTooBig => "附件共 {size} KB，超过了 {limit} KB 的上限。 The attachments come to {size} KB, over the limit of {limit} KB.",
+    NoChannels => "没有可以收到这条通知的渠道：{org} 及其下级尚未绑定群、房间或邮件列表（可用 /invite 获取绑定码）。 No chat would receive this notice: {org} and the orgs below it have no bound group, room or list (get a bind code with /invite).",
+    NoReplyThread => "回复线程 #{id} 已不存在。 Reply thread #{id} is gone.",
+    AuthorGone => "通知发布人已不存在。 The notice's author is gone.",
+    AuthorUnreachable => "通知发布人没有可以私下联系的地址。 The notice's author has no private address to reach.",
+    ChannelGone => "该渠道已不存在。 That channel is gone.",
+    NoSuchLevel => "没有层级 {level}。 There is no level {level}.",
+    LevelNotBelow => "{level} 不在 {org} 之下。 {level} is not below {org}.",
+    OrgNotBelow => "{code} {name} 不在 {org} 之下。 {code} {name} is not below {org}.",
+    NoticeNotSentTo => "通知 #{id} 没有发给 {org}。 Notice #{id} was not sent to {org}.",
+}
+
+/// The text of `m` with each `{key}` replaced by its value, in one pass (a
+/// value that itself contains `{…}` is left alone). A key with no value is
+/// kept as written, which the tests catch.
+pub fn msg(m: Msg, args: &[(&str, &dyn Display)]) -> String {
+    let text = m.text();
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').map(|close| (&after[..close], close)) {
+            Some((key, close)) if push_value(args, key, &mut out) => rest = &after[close + 1..],
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Appends the value of `key` to `out`; false when `args` has none.
+fn push_value(args: &[(&str, &dyn Display)], key: &str, out: &mut String) -> bool {
+    use std::fmt::Write;
+    match args.iter().find(|(k, _)| *k == key) {
+        Some((_, v)) => {
+            let _ = write!(out, "{v}");
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_cjk(c: char) -> bool {
+        matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
+    }
+
+    /// The text with `{placeholders}` and `/commands` blanked: both are ASCII
+    /// in either language, so they say nothing about which language comes first.
+    fn prose(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' => {
+                    for d in chars.by_ref() {
+                        if d == '}' {
+                            break;
+                        }
+                    }
+                    out.push(' ');
+                }
+                '/' if chars.peek().is_some_and(|d| d.is_ascii_alphabetic()) => {
+                    while chars.peek().is_some_and(|d| d.is_ascii_alphanumeric()) {
+                        chars.next();
+                    }
+                    out.push(' ');
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Every entry has Chinese, then English: the first Chinese character
+    /// comes before the first English letter, and there is an English word after it.
+    #[test]
+    fn every_entry_is_chinese_first_then_english() {
+        for m in Msg::ALL {
+            let p = prose(m.text());
+            let cjk = p.find(is_cjk).unwrap_or_else(|| panic!("{m:?} has no Chinese: {:?}", m.text()));
+            let latin = p.find(|c: char| c.is_ascii_alphabetic());
+            let latin = latin.unwrap_or_else(|| panic!("{m:?} has no English: {:?}", m.text()));
+            assert!(cjk < latin, "{m:?} does not start in Chinese: {:?}", m.text());
+            let english_word = p[cjk..].split(|c: char| !c.is_ascii_alphabetic()).any(|w| w.len() >= 2);
+            assert!(english_word, "{m:?} has no English word after its Chinese: {:?}", m.text());
+        }
+    }
+
+    /// Every `{` of an entry is closed, so [`msg`] sees each placeholder whole.
+    #[test]
+    fn placeholders_are_closed() {
+        for m in Msg::ALL {
+            let t = m.text();
+            assert_eq!(t.matches('{').count(), t.matches('}').count(), "{m:?}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn msg_fills_values_once() {
+        let s = msg(Msg::NoNotice, &[("id", &999)]);
+        assert_eq!(s, "没有编号为 #999 的通知。 There is no notice #999.");
+        // A value that looks like a placeholder stays as it is.
+        let s = msg(Msg::NotANoticeId, &[("text", &"{text}")]);
+        assert_eq!(s, "{text} 不是通知编号。 {text} is not a notice number.");
+        // A missing value leaves the placeholder visible.
+        assert_eq!(msg(Msg::NoNotice, &[]), Msg::NoNotice.text());
+    }
+}
