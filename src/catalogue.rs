@@ -59,7 +59,7 @@ catalogue! {
     SystemBusy => "系统繁忙，请稍后再试。 Sorry, something went wrong on our side; please try again later.",
     UnknownCommand => "未知命令 /{command}，发送 /帮助 查看可用命令。 Sorry, I do not know the command /{command}. Send /help for the list.",
     NotUnderstood => "没有看懂。要答复通知发布人，请回复转来的那条消息；发送 /帮助 查看命令。 I did not understand that. To answer a notice's author, reply to the forwarded message; send /help for the commands.",
-    ConfirmWhatCommand => "执行命令 {line} / run the command {line}",
+    ConfirmWhatCommand => "执行命令：{line} / run the command: {line}",
 
     // Codes and confirmations (src/store/codes.rs, src/confirm.rs).
     CodeUnknown => "该码无效或已被使用。 That code is unknown or was already used.",
