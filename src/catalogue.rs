@@ -153,6 +153,43 @@ catalogue! {
     OutsideAudience => "{code} {name} 不在本调查的对象 {audience} 之内。 {code} {name} is outside the survey's audience {audience}.",
     TooFewToExport => "{org} 范围内回答少于 {n} 份，为保护匿名不能导出。 Fewer than {n} responses in {org}: not exported, to keep the answers anonymous.",
     ExportWriteFailed => "{path}：无法写入导出文件（{error}）。 {path}: could not write the export: {error}",
+
+    // The org tree (src/tree/**): orgs, people, levels, channels, imports.
+    AlreadyBoundElsewhere => "本群已绑定到 {code} {name}，请先在那里解除绑定。 This chat is already bound to {code} {name}; unbind it there first.",
+    PrivateChatNotChannel => "私聊不能作为组织的渠道，请绑定群、房间或邮件列表。 A private chat cannot be an org's channel; bind a group, room or list.",
+    NoChannel => "没有编号为 #{id} 的渠道。 There is no channel #{id}.",
+    NoBoundList => "{org} 没有绑定邮件列表 {list}。 {org} has no bound mailing list {list}.",
+    ListChannelGone => "该邮件列表的渠道已不存在。 The list's channel is gone.",
+    OrgGone => "组织 #{id} 已不存在。 Org #{id} is gone.",
+    MoveUnderOwnSubtree => "{code} 不能移到它自己的下级之下。 {code} cannot move under its own subtree.",
+    ParentLevelTooLow => "{code}（{level}）不能隶属于 {parent}（{parent_level}）：上级组织的层级必须更高。 {code} ({level}) cannot sit under {parent} ({parent_level}): a parent must be of a higher level.",
+    HasChildren => "{code} {name} 下有 {count} 个下级组织，请先删除它们，或加上 --cascade。 {code} {name} has {count} child orgs; delete them first or pass --cascade.",
+    SchoolListUnreadable => "{path}：无法读取学校名单（{error}）。 {path}: cannot read the school list ({error}).",
+    CsvError => "{place}：表格有误（{error}）。 {place}: the table is malformed ({error}).",
+    NoColumn => "{place}：缺少列 {column}。 {place}: no column {column}.",
+    FileUnreadable => "{path}：无法读取文件（{error}）。 {path}: cannot read ({error}).",
+    NotUtf8 => "{path}：不是 UTF-8 编码（第 {byte} 字节），请另存为 UTF-8。 {path}: not UTF-8 (byte {byte}); save the file as UTF-8.",
+    HeaderUnreadable => "{file}:1：无法读取表头（{error}）。 {file}:1: cannot read the header ({error}).",
+    HeaderColumns => "{file}:1：表头须包含 code、name、level、parent_code 四列。 {file}:1: the header must name the columns code, name, level, parent_code.",
+    InjectedFault => "测试注入的故障。 Injected fault (tests only): the import stops here.",
+    IdentityNeedsUser => "账号需要用户 ID。 An identity needs a user id.",
+    IdentityTaken => "{identity} 已属于别人。 {identity} already belongs to someone else.",
+    NoPerson => "没有编号为 #{id} 的人员。 There is no person #{id}.",
+    NoIdentityOn => "{name} 没有 {platform} 账号。 {name} has no {platform} identity.",
+    MembersBelongToLeaves => "团员只能属于{leaf}；{code} 是{level}。 Members belong to a {leaf}; {code} is a {level}.",
+    LevelCount => "层级配置 levels 有误：需要 1 到 16 个层级。 levels: between 1 and 16 levels are needed.",
+    LevelKeyTwice => "层级配置 levels[{i}].key 有误：{key} 出现了两次。 levels[{i}].key: {key} appears twice.",
+    LevelBadRegex => "层级配置 levels[{i}].naming 有误：不是有效的正则表达式（{error}）。 levels[{i}].naming: not a valid regex ({error}).",
+    NameEmpty => "名称为空。 The name is empty.",
+    NameTooLong => "名称超过 100 字。 The name is longer than 100 characters.",
+    NoLevelNumber => "没有第 {level} 层级。 There is no level {level}.",
+    NameBreaksRule => "名称 {name} 不合要求：{hint} Name {name}: {hint}",
+
+    // Internal failures a user may be told of (src/app.rs, src/store/tx.rs, src/demo).
+    OutboxNotSettled => "发件箱一分钟内未处理完。 The outbox did not settle within a minute.",
+    OutboxWorkerFailed => "发件箱工作进程出错：{error}。 Outbox worker: {error}.",
+    KeyspaceNotInWrite => "内部错误：键空间 {keyspace} 不在本次写入之中。 Internal error: keyspace {keyspace} is not part of this write.",
+    SurveyNotLaunched => "调查未能发起。 The survey was not launched.",
 }
 
 /// The text of `m` with each `{key}` replaced by its value, in one pass (a
