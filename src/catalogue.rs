@@ -296,3 +296,108 @@ mod tests {
         assert_eq!(msg(Msg::NoNotice, &[]), Msg::NoNotice.text());
     }
 }
+
+/// No sentence for a user is written outside the table: a plain text search
+/// of the sources for the ways a sentence reaches a user, each followed
+/// (after any line break) by a string literal or a `format!` of one.
+#[cfg(test)]
+mod no_sentences_elsewhere {
+    use std::path::{Path, PathBuf};
+
+    /// The calls whose text a user reads, and whether the text is their
+    /// second argument (after the event answered) rather than their first.
+    const CALLS: &[(&str, bool)] = &[
+        ("Error::invalid(", false),
+        ("Error::denied(", false),
+        ("Error::not_found(", false),
+        ("Error::Invalid(", false),
+        ("Error::Denied(", false),
+        ("Error::NotFound(", false),
+        ("Handled::say(", true),
+        ("Handled::reject(", true),
+        ("reply_to(", true),
+        // The surveys' own shorthand for `Handled::say`.
+        (" say(", true),
+        ("(say(", true),
+    ];
+
+    /// What a sentence written in place starts with.
+    const LITERALS: &[&str] = &["\"", "r\"", "r#\"", "format!("];
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Test files, this table, and operator-only output (the CLI and the
+    /// binary), which may stay as it is.
+    fn skipped(rel: &str) -> bool {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        name == "tests.rs"
+            || name.starts_with("tests_")
+            || rel.contains("/tests/")
+            || rel == "catalogue.rs"
+            || rel == "cli.rs"
+            || rel.starts_with("bin/")
+    }
+
+    /// Every `file:line: call` with a literal sentence in `text` (the part
+    /// before an inline `#[cfg(test)] mod`, whose sentences are tests').
+    fn literal_calls(rel: &str, text: &str) -> Vec<String> {
+        let code = text.find("#[cfg(test)]\nmod ").map_or(text, |i| &text[..i]);
+        let mut found = Vec::new();
+        for &(call, second) in CALLS {
+            for (at, _) in code.match_indices(call) {
+                let mut rest = code[at + call.len()..].trim_start();
+                if second {
+                    // Past the event argument (`ev`, `&ev`, `to`), formatted on one line or several.
+                    let arg = rest.find(|c: char| !(c == '&' || c == '_' || c.is_ascii_alphanumeric()));
+                    rest = match arg.map(|i| rest[i..].trim_start()) {
+                        Some(r) if r.starts_with(',') => r[1..].trim_start(),
+                        _ => continue,
+                    };
+                }
+                if LITERALS.iter().any(|l| rest.starts_with(l)) {
+                    let line = code[..at].matches('\n').count() + 1;
+                    found.push(format!("{rel}:{line}: {}", call.trim()));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_search_finds_a_sentence_written_in_place() {
+        let hits = literal_calls("x.rs", "fn f() {\n    Err(Error::invalid(\n        \"no\"))\n}\n");
+        assert_eq!(hits, ["x.rs:2: Error::invalid("]);
+        let hits = literal_calls("x.rs", "Ok(Handled::say(ev, format!(\"{n}\")))");
+        assert_eq!(hits, ["x.rs:1: Handled::say("]);
+        let hits = literal_calls("x.rs", "Ok(Handled::say(\n    ev,\n    \"hi\",\n))");
+        assert_eq!(hits, ["x.rs:1: Handled::say("]);
+        assert!(literal_calls("x.rs", "pub fn reply_to(ev: &Inbound, text: impl Into<String>)").is_empty());
+        assert!(literal_calls("x.rs", "Err(Error::invalid(Msg::NoNotice.text()))").is_empty());
+        assert!(literal_calls("x.rs", "#[cfg(test)]\nmod tests { Error::invalid(\"t\") }").is_empty());
+    }
+
+    #[test]
+    fn every_user_sentence_comes_from_the_catalogue() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 20, "the sources were found");
+        let mut found = Vec::new();
+        for path in files {
+            let rel = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            if !skipped(&rel) {
+                found.extend(literal_calls(&rel, &std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        assert!(found.is_empty(), "sentences written in place, not in src/catalogue.rs:\n{}", found.join("\n"));
+    }
+}
