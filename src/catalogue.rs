@@ -21,8 +21,8 @@ macro_rules! catalogue {
             /// Every entry, in table order.
             pub const ALL: &'static [Msg] = &[$(Msg::$name,)*];
 
-            /// The entry's text, placeholders unfilled.
-            pub fn text(self) -> &'static str {
+            /// The entry's text, placeholders unfilled (`const`, so it can name a `const`).
+            pub const fn text(self) -> &'static str {
                 match self {
                     $(Msg::$name => $text,)*
                 }
@@ -190,6 +190,31 @@ catalogue! {
     OutboxWorkerFailed => "发件箱工作进程出错：{error}。 Outbox worker: {error}.",
     KeyspaceNotInWrite => "内部错误：键空间 {keyspace} 不在本次写入之中。 Internal error: keyspace {keyspace} is not part of this write.",
     SurveyNotLaunched => "调查未能发起。 The survey was not launched.",
+
+    // Conversations' answers that could not be read (src/conversation/**).
+    FieldNameErr => "请输入姓名，如 张伟 或 Zhang Wei。 Please enter a name, e.g. 张伟 or Zhang Wei.",
+    FieldMobileErr => "请输入 11 位手机号码。 Please enter an 11-digit mobile number.",
+    FieldLandlineErr => "请输入带区号的座机号码，如 0731-88888888。 Please enter a landline number with its area code, e.g. 0731-88888888.",
+    FieldEmailErr => "请输入有效的电子邮箱地址，如 name@example.com。 Please enter a valid email address, e.g. name@example.com.",
+    FieldQqErr => "请输入 5 到 11 位、不以 0 开头的 QQ 号。 Please enter a QQ number of 5 to 11 digits, not starting with 0.",
+    FieldDateErr => "请输入日期，如 2026-11-25 或 2026年11月25日。 Please enter a date, e.g. 2026-11-25.",
+    FieldNoSuchDay => "没有这一天，请检查年月日。 There is no such day; please check the year, month and day.",
+    StaleQuestion => "这道题不是当前题目，请回答下面这题。 That button belongs to another question; here is the current one.",
+    StaleButton => "这个按钮已失效。 That button no longer applies.",
+    FirstQuestion => "已经是第一题。 This is the first question.",
+    BackOne => "回到上一题。 Back one question.",
+    CannotSkip => "此题为必答题，不能跳过。 This question must be answered; it cannot be skipped.",
+    AnswerEmpty => "请回答本题。 Please answer the question.",
+    PickOne => "请回复选项字母或序号，如 A 或 1（共 {count} 项）。 Reply with one letter or number, e.g. A or 1.",
+    PickLetters => "请回复选项字母，可多选，如 A,C 或 AC。 Reply with letters, e.g. A,C or AC.",
+    RatingRange => "请回复 1 到 5 的评分（5 为最好）。 Reply with a rating from 1 to 5 (5 is best).",
+    TextTooLong => "回答太长（{n} 字），请不超过 {max} 字。 Too long: at most {max} characters.",
+    TextWrongForm => "格式不符合要求，请按题目说明填写。 That does not have the expected form; see the question.",
+    NotANumber => "请回复一个数字，如 3 或 2.5。 Reply with a number, e.g. 3 or 2.5.",
+    NotWhole => "请回复一个整数。 Reply with a whole number.",
+    NumberRange => "请回复 {lo} 到 {hi} 之间的数字。 Reply with a number from {lo} to {hi}.",
+    PickAtLeast => "请至少选择 {min} 项。 Pick at least {min}.",
+    PickAtMost => "最多选择 {max} 项。 Pick at most {max}.",
 }
 
 /// The text of `m` with each `{key}` replaced by its value, in one pass (a
