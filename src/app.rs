@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use treecast_wire::{shutdown_signalled, Adapter, Platform, Shutdown};
 
+use crate::catalogue::{msg, Msg};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -83,7 +84,7 @@ impl App {
         let now = self.ctx.clock.now_ms();
         let n = schedule::run_due(self.ctx.store(), now, |job| match self.registry.job_owner(&job.kind) {
             Some(f) => f.run_job(&self.ctx, job),
-            None => Err(Error::invalid(format!("no feature runs jobs of kind {}", job.kind))),
+            None => Err(Error::invalid(msg(Msg::NoJobRunner, &[("kind", &job.kind)]))),
         })?;
         if n > 0 {
             self.ctx.store().flush()?;
@@ -148,7 +149,7 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Err(Error::invalid("the outbox did not settle within a minute"))
+        Err(Error::invalid(Msg::OutboxNotSettled.text()))
     }
 
     /// Subscribers and scheduled jobs: woken by appends, else every tick.
@@ -190,7 +191,7 @@ impl Running {
 
     /// Waits for everything to stop (after the shutdown signal) and flushes.
     pub async fn join(mut self) -> Result<()> {
-        let worked = self.worker.await.map_err(|e| Error::invalid(format!("outbox worker: {e}")))?;
+        let worked = self.worker.await.map_err(|e| Error::invalid(msg(Msg::OutboxWorkerFailed, &[("error", &e)])))?;
         while self.tasks.join_next().await.is_some() {}
         self.app.ctx.store().flush()?;
         worked

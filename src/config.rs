@@ -235,9 +235,9 @@ mod tests {
     fn errors_name_the_key_and_the_file() {
         let p = Path::new("bad.toml");
         let e = Config::parse("[outbox.limits.fax]\nper_second = 1\n", p).unwrap_err().to_string();
-        assert!(e.starts_with("bad.toml: outbox.limits.fax: not a platform"), "{e}");
+        assert!(e.contains("bad.toml: outbox.limits.fax: not a platform"), "{e}");
         let e = Config::parse("foter = 'x'\n", p).unwrap_err().to_string();
-        assert!(e.starts_with("bad.toml: ") && e.contains("foter"), "{e}");
+        assert!(e.contains("bad.toml: ") && e.contains("foter"), "{e}");
         let e = Config::parse("[telegram]\ntoken = 'abc'\n", p).unwrap_err().to_string();
         assert!(e.contains("telegram.token") && e.contains("environment"), "{e}");
         assert!(!e.contains("abc"), "a secret must not be echoed: {e}");

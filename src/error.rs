@@ -1,28 +1,32 @@
-//! The core's error type: every variant reads as one clear sentence.
+//! The core's error type: every variant reads as one clear sentence, in
+//! Chinese then English; the sentences live in `crate::catalogue`, and
+//! `Invalid`, `Denied` and `NotFound` carry one already made from there.
 
 use std::path::PathBuf;
+
+use crate::catalogue::{msg, Msg};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("storage error: {0}")]
+    #[error("{}", msg(Msg::StoreFailed, &[("error", .0)]))]
     Store(#[from] sled::Error),
-    #[error("the data in the store could not be read ({0}); it may be damaged")]
+    #[error("{}", msg(Msg::StoreCorrupt, &[("error", .0)]))]
     Corrupt(String),
-    #[error("the store at {path} has schema version {found}, newer than this treecast understands ({supported}); upgrade treecast")]
+    #[error("{}", msg(Msg::SchemaTooNew, &[("path", &.path.display()), ("found", .found), ("supported", .supported)]))]
     SchemaTooNew { path: PathBuf, found: u32, supported: u32 },
     #[error("{0}")]
     Invalid(String),
-    #[error("没有代码为 {0} 的组织。 No org has the code {0}.")]
+    #[error("{}", msg(Msg::UnknownOrg, &[("code", .0)]))]
     UnknownOrg(String),
     #[error("{0}")]
     Denied(String),
     #[error("{0}")]
     NotFound(String),
-    #[error("{path}: {message}")]
+    #[error("{}", msg(Msg::ConfigError, &[("path", &.path.display()), ("message", .message)]))]
     Config { path: PathBuf, message: String },
-    #[error("{0}")]
+    #[error("{}", msg(Msg::IoError, &[("error", .0)]))]
     Io(#[from] std::io::Error),
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use treecast_wire::{shutdown_signalled, ChatKind, Inbound, InboundEnvelope, InboundKind, Outcome, Shutdown};
 
+use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
@@ -51,10 +52,7 @@ impl Gateway {
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "could not handle an event");
-                    Handled::say(
-                        ev,
-                        "系统繁忙，请稍后再试。 Sorry, something went wrong on our side; please try again later.",
-                    )
+                    Handled::say(ev, Msg::SystemBusy.text())
                 }
             };
             outcomes.push(Some(match &handled.rejected {
@@ -170,16 +168,19 @@ impl Gateway {
                 if !ev.sender.verified && (spec.changes_state)(&inv.args) {
                     if let Some(p) = cx.person(ev)? {
                         let line = ev.text.lines().next().unwrap_or_default().trim();
-                        let what = format!("执行命令 / run the command: {line}");
-                        return crate::confirm::ask(cx, ev, Grant::ConfirmCommand { person: p.id, text: ev.text.clone() }, &what);
+                        let what = msg(Msg::ConfirmWhatCommand, &[("line", &line)]);
+                        return crate::confirm::ask(
+                            cx,
+                            ev,
+                            Grant::ConfirmCommand { person: p.id, text: ev.text.clone() },
+                            &what,
+                        );
                     }
                 }
                 return feature.command(cx, ev, &inv);
             }
             Some(Parsed::Unknown(name)) => {
-                return Ok(Handled::say(ev, format!(
-                    "未知命令 /{name}，发送 /帮助 查看可用命令。 Sorry, I do not know the command /{name}. Send /help for the list."
-                )))
+                return Ok(Handled::say(ev, msg(Msg::UnknownCommand, &[("command", &name)])))
             }
             None => {}
         }
@@ -189,10 +190,7 @@ impl Gateway {
                     return Ok(h);
                 }
             }
-            return Ok(Handled::say(
-                ev,
-                "没有看懂。要答复通知发布人，请回复转来的那条消息；发送 /帮助 查看命令。 I did not understand that. To answer a notice's author, reply to the forwarded message; send /help for the commands.",
-            ));
+            return Ok(Handled::say(ev, Msg::NotUnderstood.text()));
         }
         self.group_message(cx, ev)
     }

@@ -13,6 +13,7 @@
 //! Platforms are reached only through `treecast_wire::Adapter`.
 
 pub mod app;
+pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod codes;

@@ -11,6 +11,7 @@ use std::sync::RwLock;
 
 use treecast_wire::{Capabilities, Inbound, Outbound, Platform};
 
+use crate::catalogue::{msg, Msg};
 use crate::clock::Clock;
 use crate::codes::Grant;
 use crate::config::Config;
@@ -84,13 +85,14 @@ impl Ctx {
         let mut orgs: Vec<Org> =
             self.tree.roles_of(p.id)?.into_iter().filter(|(_, r)| *r == Role::Official).map(|(o, _)| o).collect();
         match orgs.len() {
-            0 => Err(Error::denied("只有团干部可以这样做，而你未登记为团干部。 Only League officials may do this, and you are not registered as one.")),
+            0 => Err(Error::denied(Msg::NotAnOfficial.text())),
             1 => Ok(orgs.remove(0)),
-            _ => Err(Error::invalid(format!(
-                "你是多个组织的团干部（{}），请指明一个，例如 @{}。 You are an official of several orgs; name one, e.g. @{}",
-                orgs.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join(", "),
-                orgs[0].code,
-                orgs[0].code
+            _ => Err(Error::invalid(msg(
+                Msg::SeveralOrgs,
+                &[
+                    ("codes", &orgs.iter().map(|o| o.code.as_str()).collect::<Vec<_>>().join(", ")),
+                    ("first", &orgs[0].code),
+                ],
             ))),
         }
     }
@@ -98,7 +100,7 @@ impl Ctx {
 
 /// The answer to someone the bot does not know.
 pub fn unknown_person() -> Error {
-    Error::denied("我还不认识你：请联系团干部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.")
+    Error::denied(Msg::UnknownPerson.text())
 }
 
 /// Who a command is for (shown in the help and in bot-commands.md).
@@ -234,7 +236,7 @@ pub trait Feature: Send + Sync {
 
     /// One of its declared commands.
     fn command(&self, _cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
-        Ok(Handled::say(ev, format!("/{} 暂不可用。 /{} is not available.", inv.name, inv.name)))
+        Ok(Handled::say(ev, msg(Msg::NotAvailable, &[("command", &inv.name)])))
     }
 
     /// A press of one of its buttons.
@@ -285,7 +287,7 @@ pub trait Feature: Send + Sync {
 
     /// One of its scheduled jobs, due now; the writes commit with the job's removal.
     fn run_job(&self, _cx: &Ctx, job: &Job) -> Result<Writes> {
-        Err(Error::invalid(format!("no runner for the job kind {}", job.kind)))
+        Err(Error::invalid(msg(Msg::NoJobRunner, &[("kind", &job.kind)])))
     }
 
     /// The gateway's batch is about to be committed: writes the feature kept

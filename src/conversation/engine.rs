@@ -5,6 +5,7 @@ use treecast_wire::{Button, ButtonAction};
 
 use super::answer::{letter, Answer};
 use super::question::{check_count, path_taken, Kind, Next, Question};
+use crate::catalogue::Msg;
 use crate::error::Result;
 
 /// One person's way through a conversation. Stored with bincode inside the owner's row: fields keep their order.
@@ -91,9 +92,8 @@ pub trait Script {
     }
 }
 
-const STALE_QUESTION: &str =
-    "这道题不是当前题目，请回答下面这题。 That button belongs to another question; here is the current one.";
-const STALE_BUTTON: &str = "这个按钮已失效。 That button no longer applies.";
+const STALE_QUESTION: &str = Msg::StaleQuestion.text();
+const STALE_BUTTON: &str = Msg::StaleButton.text();
 
 /// One step. `buttons`: whether the chat shows buttons (the caller's capability, not the engine's guess).
 pub fn step<S: Script>(s: &S, mut p: Progress, input: Input, buttons: bool) -> Result<Reply> {
@@ -108,17 +108,17 @@ pub fn step<S: Script>(s: &S, mut p: Progress, input: Input, buttons: bool) -> R
         Input::Pick { q: qi, .. } if qi != p.at => again(&p, STALE_QUESTION),
         Input::Pick { pick, .. } => press(s, p, pick, buttons),
         Input::Back => match p.trail.pop() {
-            None => again(&p, "已经是第一题。 This is the first question."),
+            None => again(&p, Msg::FirstQuestion.text()),
             Some(prev) => {
                 p.at = prev;
                 p.picked.clear();
                 s.save(&p)?;
-                again(&p, "回到上一题。 Back one question.")
+                again(&p, Msg::BackOne.text())
             }
         },
         Input::Skip => {
             if q.required && p.answers[at].is_none() {
-                return again(&p, "此题为必答题，不能跳过。 This question must be answered; it cannot be skipped.");
+                return again(&p, Msg::CannotSkip.text());
             }
             let keep = p.answers[at].take();
             advance(s, p, keep, buttons)

@@ -1,5 +1,6 @@
 //! Typed form fields (name, mobile, landline, email, QQ, date): input normalized, or refused in one bilingual sentence.
 
+use crate::catalogue::Msg;
 use serde::{Deserialize, Serialize};
 
 use super::answer::normalize;
@@ -21,16 +22,13 @@ pub enum Field {
     Date,
 }
 
-const NAME_ERR: &str = "请输入姓名，如 张伟 或 Zhang Wei。 Please enter a name, e.g. 张伟 or Zhang Wei.";
-const MOBILE_ERR: &str = "请输入 11 位手机号码。 Please enter an 11-digit mobile number.";
-const LANDLINE_ERR: &str =
-    "请输入带区号的座机号码，如 0731-88888888。 Please enter a landline number with its area code, e.g. 0731-88888888.";
-const EMAIL_ERR: &str =
-    "请输入有效的电子邮箱地址，如 name@example.com。 Please enter a valid email address, e.g. name@example.com.";
-const QQ_ERR: &str =
-    "请输入 5 到 11 位、不以 0 开头的 QQ 号。 Please enter a QQ number of 5 to 11 digits, not starting with 0.";
-const DATE_ERR: &str = "请输入日期，如 2026-11-25 或 2026年11月25日。 Please enter a date, e.g. 2026-11-25.";
-const NO_SUCH_DAY: &str = "没有这一天，请检查年月日。 There is no such day; please check the year, month and day.";
+const NAME_ERR: &str = Msg::FieldNameErr.text();
+const MOBILE_ERR: &str = Msg::FieldMobileErr.text();
+const LANDLINE_ERR: &str = Msg::FieldLandlineErr.text();
+const EMAIL_ERR: &str = Msg::FieldEmailErr.text();
+const QQ_ERR: &str = Msg::FieldQqErr.text();
+const DATE_ERR: &str = Msg::FieldDateErr.text();
+const NO_SUCH_DAY: &str = Msg::FieldNoSuchDay.text();
 
 impl Field {
     /// The word a definition names the field by (`type = "mobile"` or `type = "手机"`).

@@ -1,5 +1,6 @@
 //! Typed questions: their kinds, reading an answer into a value or a bilingual hint, the hint line, branching.
 
+use crate::catalogue::{msg, Msg};
 use std::borrow::Cow;
 
 use regex::Regex;
@@ -107,27 +108,20 @@ impl Question {
     pub fn read(&self, pattern: Option<&Regex>, input: &str) -> Result<Answer, String> {
         let s = normalize(input);
         if s.is_empty() {
-            return Err("请回答本题。 Please answer the question.".into());
+            return Err(Msg::AnswerEmpty.text().into());
         }
         match &self.kind {
-            Kind::Single { choices } => choice_index(choices, &s).map(Answer::Choice).ok_or_else(|| {
-                format!(
-                    "请回复选项字母或序号，如 A 或 1（共 {} 项）。 Reply with one letter or number, e.g. A or 1.",
-                    choices.len()
-                )
-            }),
+            Kind::Single { choices } => choice_index(choices, &s)
+                .map(Answer::Choice)
+                .ok_or_else(|| msg(Msg::PickOne, &[("count", &choices.len())])),
             Kind::Multi { choices, min, max } => {
-                let picked = choice_list(choices, &s).ok_or_else(|| {
-                    "请回复选项字母，可多选，如 A,C 或 AC。 Reply with letters, e.g. A,C or AC.".to_owned()
-                })?;
+                let picked = choice_list(choices, &s).ok_or_else(|| Msg::PickLetters.text().to_owned())?;
                 check_count(&picked, *min, *max)?;
                 Ok(Answer::Choices(picked))
             }
             Kind::Text { max_len, .. } => read_text(s, *max_len, pattern),
             Kind::Number { min, max, integer } => read_number(&s, *min, *max, *integer),
-            Kind::Rating { .. } => rating(&s).map(Answer::Rating).ok_or_else(|| {
-                "请回复 1 到 5 的评分（5 为最好）。 Reply with a rating from 1 to 5 (5 is best).".to_owned()
-            }),
+            Kind::Rating { .. } => rating(&s).map(Answer::Rating).ok_or_else(|| Msg::RatingRange.text().to_owned()),
             Kind::Field(f) => f.read(&s).map(Answer::Text),
         }
     }
@@ -136,13 +130,11 @@ impl Question {
 fn read_text(s: String, max_len: u32, pattern: Option<&Regex>) -> Result<Answer, String> {
     let n = s.chars().count();
     if n > max_len as usize {
-        return Err(format!("回答太长（{n} 字），请不超过 {max_len} 字。 Too long: at most {max_len} characters."));
+        return Err(msg(Msg::TextTooLong, &[("n", &n), ("max", &max_len)]));
     }
     if let Some(re) = pattern {
         if !re.is_match(&s) {
-            return Err(
-                "格式不符合要求，请按题目说明填写。 That does not have the expected form; see the question.".into()
-            );
+            return Err(Msg::TextWrongForm.text().into());
         }
     }
     Ok(Answer::Text(s))
@@ -153,14 +145,14 @@ fn read_number(s: &str, min: Option<f64>, max: Option<f64>, integer: bool) -> Re
         .replace([',', '，'], "")
         .trim_end_matches(['。', '.'])
         .parse()
-        .map_err(|_| "请回复一个数字，如 3 或 2.5。 Reply with a number, e.g. 3 or 2.5.".to_owned())?;
+        .map_err(|_| Msg::NotANumber.text().to_owned())?;
     if !n.is_finite() || (integer && n.fract() != 0.0) {
-        return Err("请回复一个整数。 Reply with a whole number.".into());
+        return Err(Msg::NotWhole.text().into());
     }
     if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
         let lo = min.map(number).unwrap_or_else(|| "…".into());
         let hi = max.map(number).unwrap_or_else(|| "…".into());
-        return Err(format!("请回复 {lo} 到 {hi} 之间的数字。 Reply with a number from {lo} to {hi}."));
+        return Err(msg(Msg::NumberRange, &[("lo", &lo), ("hi", &hi)]));
     }
     Ok(Answer::Number(n))
 }
@@ -169,10 +161,10 @@ fn read_number(s: &str, min: Option<f64>, max: Option<f64>, integer: bool) -> Re
 pub fn check_count(picked: &[u8], min: u8, max: u8) -> Result<(), String> {
     let n = picked.len();
     if n < min as usize {
-        return Err(format!("请至少选择 {min} 项。 Pick at least {min}."));
+        return Err(msg(Msg::PickAtLeast, &[("min", &min)]));
     }
     if n > max as usize {
-        return Err(format!("最多选择 {max} 项。 Pick at most {max}."));
+        return Err(msg(Msg::PickAtMost, &[("max", &max)]));
     }
     Ok(())
 }

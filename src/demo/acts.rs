@@ -150,7 +150,11 @@ impl Show {
         launch.message_id = "<survey-1@example.test>".into();
         handle(&self.gw, &launch).await?;
         self.app.settle().await?;
-        let survey = self.surveys.all()?.pop().ok_or_else(|| crate::Error::invalid("the survey was not launched"))?;
+        let survey = self
+            .surveys
+            .all()?
+            .pop()
+            .ok_or_else(|| crate::Error::invalid(crate::catalogue::Msg::SurveyNotLaunched.text()))?;
         let start = format!("/start {}", survey.payload());
         // 李明 in his Telegram private chat; 赵敏 in her Matrix DM. Each answer is
         // typed the way people type: letters, 是/否, 、-separated choices, digits.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::Platform;
 
 use super::Notice;
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::store::Keyspace;
@@ -39,7 +40,7 @@ impl Tree {
         let notice = self.require_notice(id)?;
         let root = self.require_notice(notice.root_id())?;
         if !targets(self, &root, org)? {
-            return Err(Error::invalid(format!("notice #{} was not sent to {}", root.id, org.name)));
+            return Err(Error::invalid(msg(Msg::NoticeNotSentTo, &[("id", &root.id), ("org", &org.name)])));
         }
         let event = Event::Acknowledged { notice: root.id, org: org.id, person: by.person, via: by.via };
         let at_ms = self.clock.now_ms();

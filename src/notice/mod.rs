@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use treecast_wire::{Attachment, Button, ButtonAction, Outbound, OutboundKind};
 
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::schedule::{self, Job};
@@ -118,7 +119,7 @@ impl Tree {
     }
 
     pub fn require_notice(&self, id: u64) -> Result<Notice> {
-        self.notice(id)?.ok_or_else(|| Error::not_found(format!("there is no notice #{id}")))
+        self.notice(id)?.ok_or_else(|| Error::not_found(msg(Msg::NoNotice, &[("id", &id)])))
     }
 
     /// Checks the draft and the author's right to post, then makes the notice
@@ -139,25 +140,21 @@ impl Tree {
         self.check(author, Action::PostNotice, &issuer)?;
         let title = draft.title.trim().to_owned();
         if title.is_empty() {
-            return Err(Error::invalid("a notice needs a title (the first line)"));
+            return Err(Error::invalid(Msg::NoticeNoTitle.text()));
         }
         if title.chars().count() > 200 {
-            return Err(Error::invalid("the title is longer than 200 characters; put the rest in the body"));
+            return Err(Error::invalid(Msg::NoticeTitleTooLong.text()));
         }
         let size: usize = draft.attachments.iter().map(|a| a.data.len()).sum();
         if size as u64 > rules.max_attachment_bytes {
-            return Err(Error::invalid(format!(
-                "the attachments come to {} KB, over the limit of {} KB",
-                size / 1024,
-                rules.max_attachment_bytes / 1024
+            return Err(Error::invalid(msg(
+                Msg::AttachmentsTooBig,
+                &[("size", &(size / 1024)), ("limit", &(rules.max_attachment_bytes / 1024))],
             )));
         }
         let target = self.resolve_target(&issuer, &draft)?;
         if need_reach && self.expected(&target, &issuer)?.0 == 0 {
-            return Err(Error::invalid(format!(
-                "没有可以收到这条通知的渠道：{} 及其下级尚未绑定群、房间或邮件列表（可用 /invite 获取绑定码）。 No chat would receive this notice: {} and the orgs below it have no bound group, room or list (get a bind code with /invite).",
-                issuer.name, issuer.name
-            )));
+            return Err(Error::invalid(msg(Msg::NoChannels, &[("org", &issuer.name)])));
         }
         let notice = Notice {
             id: self.store.next_number("notice")?,
@@ -189,7 +186,10 @@ impl Tree {
     pub fn remind(&self, by: u64, of: u64) -> Result<Notice> {
         let original = self.require_notice(of)?;
         let issuer = self.require_id(original.issuer)?;
-        self.check(by, Action::ViewStatus, &issuer)?;
+        // Reminding needs the same right as seeing the status, but the refusal says what was asked.
+        if !self.allowed(by, Action::ViewStatus, &issuer)? {
+            return Err(Error::denied(msg(Msg::MayNotRemind, &[("code", &issuer.code), ("name", &issuer.name)])));
+        }
         let mut w = Writes::default();
         let n = self.reminder_writes(&original, by, &mut w)?;
         self.store.commit(&w)?;

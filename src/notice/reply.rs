@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, Inbound, Outbound, OutboundKind, Platform};
 
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
@@ -37,7 +38,7 @@ pub struct Thread {
 
 impl Tree {
     pub fn thread(&self, id: u64) -> Result<Thread> {
-        self.store.thread(id)?.ok_or_else(|| Error::not_found(format!("reply thread #{id} is gone")))
+        self.store.thread(id)?.ok_or_else(|| Error::not_found(msg(Msg::NoReplyThread, &[("id", &id)])))
     }
 
     /// How a sender is shown to others: the registered name when the person
@@ -55,9 +56,8 @@ impl Tree {
 
     /// A notice's author and their private address.
     fn author_address(&self, author: u64) -> Result<(crate::tree::people::Person, Address)> {
-        let p = self.person(author)?.ok_or_else(|| Error::not_found("the notice's author is gone"))?;
-        let to =
-            p.private_address().ok_or_else(|| Error::invalid("the notice's author has no private address to reach"))?;
+        let p = self.person(author)?.ok_or_else(|| Error::not_found(Msg::AuthorGone.text()))?;
+        let to = p.private_address().ok_or_else(|| Error::invalid(Msg::AuthorUnreachable.text()))?;
         Ok((p, to))
     }
 
@@ -66,7 +66,7 @@ impl Tree {
     pub fn relay_reply(&self, ev: &Inbound, notice: u64, channel: u64) -> Result<Queued> {
         let n = self.require_notice(notice)?;
         let root = self.require_notice(n.root_id())?;
-        let ch = self.channel(channel)?.ok_or_else(|| Error::not_found("that channel is gone"))?;
+        let ch = self.channel(channel)?.ok_or_else(|| Error::not_found(Msg::ChannelGone.text()))?;
         let org = self.require_id(ch.org)?;
         let (author, to) = self.author_address(root.author)?;
         let name = self.sender_name(ev)?;

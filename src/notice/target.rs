@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Draft;
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::tree::{Org, Tree};
 
@@ -41,16 +42,22 @@ impl Tree {
     pub(super) fn resolve_target(&self, issuer: &Org, d: &Draft) -> Result<Target> {
         let mut levels = Vec::new();
         for l in &d.levels {
-            let lv = self.levels.find(l).ok_or_else(|| Error::invalid(format!("there is no level {l:?}")))?;
+            let lv = self
+                .levels
+                .find(l)
+                .ok_or_else(|| Error::invalid(msg(Msg::NoSuchLevel, &[("level", &format!("{l:?}"))])))?;
             if lv <= issuer.level {
-                return Err(Error::invalid(format!("{l} is not below {}", issuer.name)));
+                return Err(Error::invalid(msg(Msg::LevelNotBelow, &[("level", &l), ("org", &issuer.name)])));
             }
             levels.push(lv);
         }
         let below = |code: &str| -> Result<Org> {
             let o = self.require(code)?;
             if o.id == issuer.id || !o.is_within(issuer) {
-                return Err(Error::invalid(format!("{} {} is not below {}", o.code, o.name, issuer.name)));
+                return Err(Error::invalid(msg(
+                    Msg::OrgNotBelow,
+                    &[("code", &o.code), ("name", &o.name), ("org", &issuer.name)],
+                )));
             }
             Ok(o)
         };

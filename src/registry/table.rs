@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{CommandSpec, Declaration, Feature, Invocation, Parsed, Subscriber, Who};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 pub struct Registry {
@@ -29,7 +30,10 @@ fn claim<K: std::hash::Hash + Eq + std::fmt::Display>(
     names: &[&str],
 ) -> Result<()> {
     if let Some(j) = map.get(&key) {
-        return Err(Error::invalid(format!("features {} and {} both claim {key}", names[*j], names[i])));
+        return Err(Error::invalid(msg(
+            Msg::DuplicateClaim,
+            &[("first", &names[*j]), ("second", &names[i]), ("key", &key)],
+        )));
     }
     map.insert(key, i);
     Ok(())

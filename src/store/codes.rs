@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::{decode_at, encode};
 use super::{Keyspace, Store};
+use crate::catalogue::Msg;
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 
@@ -41,14 +42,14 @@ impl Store {
     /// Uses up a code only if `accept` approves its grant (a refused try leaves it for its rightful user).
     pub fn redeem_code_if(&self, code: &str, now: u64, accept: impl FnOnce(&Grant) -> Result<()>) -> Result<Grant> {
         let code = code.trim().to_uppercase();
-        let used = || Error::invalid("该码无效或已被使用。 That code is unknown or was already used.");
+        let used = || Error::invalid(Msg::CodeUnknown.text());
         let Some(v) = self.codes.get(code.as_bytes())? else {
             return Err(used());
         };
         let row: CodeRow = decode_at(KS, code.as_bytes(), &v)?;
         if row.expires_unix < now {
             self.codes.remove(code.as_bytes())?;
-            return Err(Error::invalid("该码已过期，请重新获取。 That code has expired; ask for a new one."));
+            return Err(Error::invalid(Msg::CodeExpired.text()));
         }
         accept(&row.grant)?;
         // Once only, even if two attempts race.

@@ -5,6 +5,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use super::keyspace::Keyspace;
 use super::Store;
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 /// One transaction's view of the keyspaces it named.
@@ -21,7 +22,7 @@ impl Tx<'_> {
     fn tree(&self, ks: Keyspace) -> std::result::Result<&TransactionalTree, Abort> {
         match self.spaces.iter().position(|s| *s == ks) {
             Some(i) => Ok(&self.trees[i]),
-            None => Err(Abort::Abort(Error::invalid(format!("keyspace {} is not part of this write", ks.name())))),
+            None => Err(Abort::Abort(Error::invalid(msg(Msg::KeyspaceNotInWrite, &[("keyspace", &ks.name())])))),
         }
     }
 

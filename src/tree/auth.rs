@@ -2,6 +2,7 @@
 
 use super::people::Role;
 use super::{Org, Tree};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 /// Something a person may or may not do to an org.
@@ -22,14 +23,15 @@ pub enum Action {
 }
 
 impl Action {
-    fn label(self) -> &'static str {
+    /// The sentence refusing this action (filled with the org's code and name).
+    fn refusal(self) -> Msg {
         match self {
-            Action::PostNotice => "post notices to",
-            Action::ViewStatus => "see the status of",
-            Action::BindChannel => "bind chats to",
-            Action::RunSurvey => "run surveys for",
-            Action::Acknowledge => "acknowledge for",
-            Action::AnswerSurvey => "answer surveys for",
+            Action::PostNotice => Msg::MayNotPost,
+            Action::ViewStatus => Msg::MayNotViewStatus,
+            Action::BindChannel => Msg::MayNotBind,
+            Action::RunSurvey => Msg::MayNotRunSurvey,
+            Action::Acknowledge => Msg::MayNotAcknowledge,
+            Action::AnswerSurvey => Msg::MayNotAnswerSurvey,
         }
     }
 
@@ -73,11 +75,6 @@ impl Tree {
         if self.allowed(person, action, org)? {
             return Ok(());
         }
-        Err(Error::denied(format!(
-            "you may not {} {} {}: only its officials or those of an org above it may",
-            action.label(),
-            org.code,
-            org.name
-        )))
+        Err(Error::denied(msg(action.refusal(), &[("code", &org.code), ("name", &org.name)])))
     }
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, ChatKind};
 
 use super::{Org, Tree};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::store::{encode, Ops};
@@ -42,9 +43,9 @@ impl Tree {
                 return Ok(ch);
             }
             let owner = self.require_id(ch.org)?;
-            return Err(Error::invalid(format!(
-                "this chat is already bound to {} {}; unbind it there first",
-                owner.code, owner.name
+            return Err(Error::invalid(msg(
+                Msg::AlreadyBoundElsewhere,
+                &[("code", &owner.code), ("name", &owner.name)],
             )));
         }
         let first_for_org = self.channel_counts(org.id, org.level)?.0 == 0;
@@ -59,7 +60,7 @@ impl Tree {
     /// A channel for `address` under a fresh id (not yet written).
     fn new_channel(&self, org: &Org, address: Address) -> Result<Channel> {
         if address.kind == ChatKind::Direct {
-            return Err(Error::invalid("私聊不能作为组织的渠道，请绑定群、房间或邮件列表。 A private chat cannot be an org's channel; bind a group, room or list."));
+            return Err(Error::invalid(Msg::PrivateChatNotChannel.text()));
         }
         let id = self.store.next_id()?;
         Ok(Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new() })
@@ -77,7 +78,7 @@ impl Tree {
     /// Removes a channel and its counts.
     pub fn unbind(&self, channel: u64) -> Result<Channel> {
         let _g = self.lock();
-        let ch = self.channel(channel)?.ok_or_else(|| Error::not_found(format!("no channel #{channel}")))?;
+        let ch = self.channel(channel)?.ok_or_else(|| Error::not_found(msg(Msg::NoChannel, &[("id", &channel)])))?;
         let org = self.require_id(ch.org)?;
         let last = self.channels_of(&org)?.len() == 1;
         let mut ops = Ops::default();
@@ -121,12 +122,10 @@ impl Tree {
     /// (addresses compared lowercased; adding one already there is a no-op).
     pub fn edit_list_members(&self, org: &Org, list: &str, add: &[String], remove: &[String]) -> Result<Channel> {
         let key = Address::list(list, Vec::new());
-        let ch = self.channel_by_address(&key)?.filter(|c| c.org == org.id).ok_or_else(|| {
-            Error::not_found(format!(
-                "{} 没有绑定邮件列表 {list}。 {} has no bound mailing list {list}.",
-                org.name, org.name
-            ))
-        })?;
+        let ch = self
+            .channel_by_address(&key)?
+            .filter(|c| c.org == org.id)
+            .ok_or_else(|| Error::not_found(msg(Msg::NoBoundList, &[("org", &org.name), ("list", &list)])))?;
         let updated = self.update_channel(ch.id, |c| {
             let drop: std::collections::HashSet<String> = remove.iter().map(|a| a.trim().to_lowercase()).collect();
             c.address.members.retain(|m| !drop.contains(&m.to_lowercase()));
@@ -139,7 +138,7 @@ impl Tree {
                 }
             }
         })?;
-        updated.ok_or_else(|| Error::not_found("the list's channel is gone"))
+        updated.ok_or_else(|| Error::not_found(Msg::ListChannelGone.text()))
     }
 
     fn update_channel(&self, channel: u64, f: impl FnOnce(&mut Channel)) -> Result<Option<Channel>> {

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 const MAJORS_UNDERGRAD: &[&str] = &[
@@ -68,22 +69,26 @@ pub fn schools(path: Option<&Path>) -> Result<Vec<School>> {
 
 /// Reads the school list (columns: code, name, …, province_code, province, …, level).
 pub fn read_schools(path: &Path) -> Result<Vec<School>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::invalid(format!("{}：无法读取学校名单 cannot read the school list ({e})", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid(msg(Msg::SchoolListUnreadable, &[("path", &path.display()), ("error", &e)])))?;
     parse_schools(&text, path)
 }
 
 fn parse_schools(text: &str, path: &Path) -> Result<Vec<School>> {
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let h = rdr.headers().map_err(|e| Error::invalid(format!("{}:1: {e}", path.display())))?.clone();
+    let h = rdr
+        .headers()
+        .map_err(|e| Error::invalid(msg(Msg::CsvError, &[("place", &format!("{}:1", path.display())), ("error", &e)])))?
+        .clone();
     let col = |n: &str| {
-        h.iter().position(|x| x == n).ok_or_else(|| Error::invalid(format!("{}:1: no column {n}", path.display())))
+        h.iter().position(|x| x == n).ok_or_else(|| {
+            Error::invalid(msg(Msg::NoColumn, &[("place", &format!("{}:1", path.display())), ("column", &n)]))
+        })
     };
     let (c, n, pc, p, l) = (col("code")?, col("name")?, col("province_code")?, col("province")?, col("level")?);
     let mut out = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::invalid(format!("{}: {e}", path.display())))?;
+        let rec = rec.map_err(|e| Error::invalid(msg(Msg::CsvError, &[("place", &path.display()), ("error", &e)])))?;
         out.push(School {
             code: rec[c].to_owned(),
             name: rec[n].to_owned(),

@@ -4,6 +4,7 @@
 use regex::Regex;
 use serde::Deserialize;
 
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 /// One level as configured.
@@ -39,17 +40,16 @@ pub struct Levels {
 impl Levels {
     pub fn from_specs(specs: &[LevelSpec]) -> Result<Levels> {
         if specs.is_empty() || specs.len() > 16 {
-            return Err(Error::invalid("levels: between 1 and 16 levels are needed"));
+            return Err(Error::invalid(Msg::LevelCount.text()));
         }
         let mut levels = Vec::new();
         for (i, s) in specs.iter().enumerate() {
             if levels.iter().any(|l: &Level| l.key == s.key) {
-                return Err(Error::invalid(format!("levels[{i}].key: {:?} appears twice", s.key)));
+                return Err(Error::invalid(msg(Msg::LevelKeyTwice, &[("i", &i), ("key", &format!("{:?}", s.key))])));
             }
             let naming = match &s.naming {
                 Some(re) => Some(
-                    Regex::new(re)
-                        .map_err(|e| Error::invalid(format!("levels[{i}].naming: not a valid regex ({e})")))?,
+                    Regex::new(re).map_err(|e| Error::invalid(msg(Msg::LevelBadRegex, &[("i", &i), ("error", &e)])))?,
                 ),
                 None => None,
             };
@@ -112,16 +112,18 @@ impl Levels {
     pub fn check_name(&self, level: u8, name: &str) -> Result<()> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::invalid("the name is empty"));
+            return Err(Error::invalid(Msg::NameEmpty.text()));
         }
         if name.chars().count() > 100 {
-            return Err(Error::invalid("the name is longer than 100 characters"));
+            return Err(Error::invalid(Msg::NameTooLong.text()));
         }
         let Some(l) = self.get(level) else {
-            return Err(Error::invalid(format!("there is no level {level}")));
+            return Err(Error::invalid(msg(Msg::NoLevelNumber, &[("level", &level)])));
         };
         match &l.naming {
-            Some(re) if !re.is_match(name) => Err(Error::invalid(format!("{name:?}: {}", l.hint))),
+            Some(re) if !re.is_match(name) => {
+                Err(Error::invalid(msg(Msg::NameBreaksRule, &[("name", &format!("{name:?}")), ("hint", &l.hint)])))
+            }
             _ => Ok(()),
         }
     }
@@ -146,6 +148,6 @@ mod tests {
         let mut specs = Levels::default_specs();
         specs[2].naming = Some("(".into());
         let err = Levels::from_specs(&specs).unwrap_err().to_string();
-        assert!(err.starts_with("levels[2].naming"), "{err}");
+        assert!(err.contains("levels[2].naming"), "{err}");
     }
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::{msg, Msg};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::store::{Ops, Store};
@@ -94,7 +95,7 @@ impl Tree {
     }
 
     pub fn require_id(&self, id: u32) -> Result<Org> {
-        self.get(id)?.ok_or_else(|| Error::not_found(format!("org #{id} is gone")))
+        self.get(id)?.ok_or_else(|| Error::not_found(msg(Msg::OrgGone, &[("id", &id)])))
     }
 
     /// Whether orgs of `level` are leaves (class branches).
@@ -193,15 +194,17 @@ impl Tree {
         let org = self.require(code)?;
         let parent = self.require(new_parent)?;
         if parent.is_within(&org) {
-            return Err(Error::invalid(format!("{} cannot move under its own subtree", org.code)));
+            return Err(Error::invalid(msg(Msg::MoveUnderOwnSubtree, &[("code", &org.code)])));
         }
         if parent.level >= org.level || (self.is_leaf(org.level) && parent.level + 1 != org.level) {
-            return Err(Error::invalid(format!(
-                "{} ({}) cannot sit under {} ({}): a parent must be of a higher level",
-                org.code,
-                self.levels.key(org.level),
-                parent.code,
-                self.levels.key(parent.level)
+            return Err(Error::invalid(msg(
+                Msg::ParentLevelTooLow,
+                &[
+                    ("code", &org.code),
+                    ("level", &self.levels.key(org.level)),
+                    ("parent", &parent.code),
+                    ("parent_level", &self.levels.key(parent.level)),
+                ],
             )));
         }
         let mut ops = Ops::default();
@@ -256,11 +259,9 @@ impl Tree {
         let org = self.require(code)?;
         let kids = self.children(org.id)?;
         if !kids.is_empty() && !cascade {
-            return Err(Error::invalid(format!(
-                "{} {} has {} child orgs; delete them first or pass --cascade",
-                org.code,
-                org.name,
-                kids.len()
+            return Err(Error::invalid(msg(
+                Msg::HasChildren,
+                &[("code", &org.code), ("name", &org.name), ("count", &kids.len())],
             )));
         }
         let mut ops = Ops::default();

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::Platform;
 
 use super::{Org, Tree};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,14 +77,14 @@ impl Tree {
         let _g = self.lock();
         let user = user.trim();
         if user.is_empty() {
-            return Err(Error::invalid("an identity needs a user id"));
+            return Err(Error::invalid(Msg::IdentityNeedsUser.text()));
         }
         if let Some(owner) = self.store.identity_owner(platform, user)? {
             if owner != person {
-                return Err(Error::invalid(format!("{platform}:{user} already belongs to someone else")));
+                return Err(Error::invalid(msg(Msg::IdentityTaken, &[("identity", &format!("{platform}:{user}"))])));
             }
         }
-        let mut p = self.person(person)?.ok_or_else(|| Error::not_found(format!("no person #{person}")))?;
+        let mut p = self.person(person)?.ok_or_else(|| Error::not_found(msg(Msg::NoPerson, &[("id", &person)])))?;
         self.store.put_identity(platform, user, person)?;
         let user = if platform == Platform::Email { user.to_lowercase() } else { user.to_owned() };
         if !p.identities.iter().any(|i| i.platform == platform && i.user == user) {
@@ -94,9 +95,9 @@ impl Tree {
     }
 
     pub fn set_preferred(&self, person: u64, platform: Platform) -> Result<Person> {
-        let mut p = self.person(person)?.ok_or_else(|| Error::not_found(format!("no person #{person}")))?;
+        let mut p = self.person(person)?.ok_or_else(|| Error::not_found(msg(Msg::NoPerson, &[("id", &person)])))?;
         if !p.identities.iter().any(|i| i.platform == platform) {
-            return Err(Error::invalid(format!("{} has no {platform} identity", p.name)));
+            return Err(Error::invalid(msg(Msg::NoIdentityOn, &[("name", &p.name), ("platform", &platform)])));
         }
         p.preferred = Some(platform);
         self.put_person(&p)?;
@@ -105,11 +106,13 @@ impl Tree {
 
     pub fn grant(&self, person: u64, org: &Org, role: Role) -> Result<()> {
         if role == Role::Member && org.level as usize + 1 != self.levels.len() {
-            return Err(Error::invalid(format!(
-                "members belong to a {}; {} is a {}",
-                self.levels.key(self.levels.len() as u8 - 1),
-                org.code,
-                self.levels.key(org.level)
+            return Err(Error::invalid(msg(
+                Msg::MembersBelongToLeaves,
+                &[
+                    ("leaf", &self.levels.key(self.levels.len() as u8 - 1)),
+                    ("code", &org.code),
+                    ("level", &self.levels.key(org.level)),
+                ],
             )));
         }
         self.store.put_role(person, org.id, role)

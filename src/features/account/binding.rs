@@ -3,6 +3,7 @@
 
 use treecast_wire::{ChatKind, Inbound, Outbound};
 
+use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::outbox::queue::Queued;
@@ -17,37 +18,25 @@ pub(super) fn invite(cx: &Cx, ev: &Inbound, p: &Person, org: Option<&str>) -> Re
     cx.tree.check(p.id, Action::BindChannel, &org)?;
     let ttl = cx.config.bind_code_ttl.as_secs();
     let code = cx.store().issue_code(Grant::Bind { org: org.id, by: p.id }, cx.now() + ttl)?;
-    Ok(Handled::say(
-        ev,
-        format!(
-            "{} {} 的绑定码：{code}\n请把机器人拉进要绑定的群、房间或邮件列表，并在其中发送 /bind {code}\nBind code for {}: add the bot to the group, room or list and post: /bind {code}",
-            org.code, org.name, org.name
-        ),
-    ))
+    Ok(Handled::say(ev, msg(Msg::BindCodeIssued, &[("code_org", &org.code), ("name", &org.name), ("code", &code)])))
 }
 
 /// `/bind CODE` in a group, room or list.
 pub(super) fn bind(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
     if ev.chat.kind == ChatKind::Direct {
-        return Err(Error::invalid("请在要绑定的群或房间中发送 /bind，而不是私聊。 Send /bind in the group or room you want to bind, not in a private chat."));
+        return Err(Error::invalid(Msg::BindInPrivate.text()));
     }
     let Grant::Bind { org, by } = cx.store().redeem_code(code, cx.now())? else {
-        return Err(Error::invalid("这不是绑定码。 That code is not a bind code."));
+        return Err(Error::invalid(Msg::NotABindCode.text()));
     };
     let org = cx.tree.require_id(org)?;
     let ch = cx.tree.bind(&org, ev.chat.clone())?;
-    let mut h = Handled::say(
-        ev,
-        format!(
-            "本群已绑定到 {} {}，今后将在此收到通知。 This chat is now bound to {} and will receive its notices.",
-            org.code, org.name, org.name
-        ),
-    );
+    let mut h = Handled::say(ev, msg(Msg::ChatBound, &[("code", &org.code), ("name", &org.name)]));
     if let Some(to) = cx.tree.person(by)?.as_ref().and_then(Person::private_address) {
         h.replies.push(Queued::new(Outbound::reply(
             format!("b{}", ch.id),
             to,
-            format!("{} 的群 ({}) 已完成绑定。 A chat was bound to {}.", org.name, ev.chat, org.name),
+            msg(Msg::ChatBoundToOfficial, &[("name", &org.name), ("chat", &ev.chat)]),
         )));
     }
     Ok(h)
@@ -58,21 +47,16 @@ pub(super) fn link(cx: &Cx, ev: &Inbound, person: Option<&Person>, code: Option<
     let Some(code) = code else {
         let p = person.cloned().ok_or_else(crate::registry::unknown_person)?;
         let code = cx.store().issue_code(Grant::Link { person: p.id }, cx.now() + 3600)?;
-        return Ok(Handled::say(
-            ev,
-            format!(
-                "请在一小时内在另一账号中发送 /link {code}。 Send /link {code} from your other account within an hour."
-            ),
-        ));
+        return Ok(Handled::say(ev, msg(Msg::LinkCodeIssued, &[("code", &code)])));
     };
     let Grant::Link { person: target } = cx.store().redeem_code(code, cx.now())? else {
-        return Err(Error::invalid("这不是关联码。 That code is not a link code."));
+        return Err(Error::invalid(Msg::NotALinkCode.text()));
     };
     if person.is_some_and(|p| p.id != target) {
-        return Err(Error::invalid("这个账号已属于别人。 This account already belongs to someone else."));
+        return Err(Error::invalid(Msg::AccountTaken.text()));
     }
     let p = cx.tree.add_identity(target, ev.chat.platform, &ev.sender.id)?;
-    Ok(Handled::say(ev, format!("已关联。 Linked: {} now also reaches you here ({}).", p.name, ev.chat.platform)))
+    Ok(Handled::say(ev, msg(Msg::Linked, &[("name", &p.name), ("platform", &ev.chat.platform)])))
 }
 
 /// The bot was removed from a chat: its channel dies and the officials hear.

@@ -6,6 +6,7 @@ mod binding;
 
 use treecast_wire::{Inbound, InboundKind};
 
+use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
@@ -84,26 +85,17 @@ impl Feature for Account {
             "help" => Ok(Handled::say(ev, cx.registry.help_text())),
             "start" => match inv.arg(0) {
                 Some(payload) => deep_link(cx, ev, payload),
-                None => Ok(Handled::say(
-                    ev,
-                    format!(
-                        "你好！这里是 treecast 团组织通知机器人。 This is treecast, the League's notice bot.\n\n{}",
-                        cx.registry.help_text()
-                    ),
-                )),
+                None => Ok(Handled::say(ev, msg(Msg::Welcome, &[("help", &cx.registry.help_text())]))),
             },
             "whoami" => Ok(Handled::say(ev, whoami(cx, ev, person.as_ref())?)),
             "link" => binding::link(cx, ev, person.as_ref(), inv.arg(0)),
             "bind" => match inv.arg(0) {
                 Some(code) => binding::bind(cx, ev, code),
-                None => Ok(Handled::say(
-                    ev,
-                    "/bind 需要团干部给你的绑定码：/bind CODE。 /bind needs the code an official gave you: /bind CODE",
-                )),
+                None => Ok(Handled::say(ev, Msg::BindNeedsCode.text())),
             },
             "invite" => binding::invite(cx, ev, &cx.need_person(ev)?, inv.arg(0)),
             "tree" => Ok(Handled::say(ev, show_tree(cx, person.as_ref(), inv.arg(0))?)),
-            _ => Err(Error::invalid(format!("/{} is not an account command", inv.name))),
+            _ => Err(Error::invalid(msg(Msg::NotAccountCommand, &[("command", &inv.name)]))),
         }
     }
 
@@ -119,7 +111,7 @@ impl Feature for Account {
             confirmed.sender.verified = true;
             return match cx.registry.parse(text) {
                 Some(crate::registry::Parsed::Known { feature, inv, .. }) => feature.command(cx, &confirmed, &inv),
-                _ => Err(Error::invalid("确认的邮件中没有命令。 The confirmed mail holds no command.")),
+                _ => Err(Error::invalid(Msg::ConfirmedNoCommand.text())),
             };
         }
         for f in cx.registry.features() {
@@ -127,7 +119,7 @@ impl Feature for Account {
                 return Ok(h);
             }
         }
-        Err(Error::invalid("这不是确认码。 That is not a confirmation."))
+        Err(Error::invalid(Msg::NotAConfirmation.text()))
     }
 
     fn chat_changed(&self, cx: &Cx, ev: &Inbound) -> Result<Handled> {
@@ -143,16 +135,13 @@ impl Feature for Account {
 fn deep_link(cx: &Cx, ev: &Inbound, payload: &str) -> Result<Handled> {
     match cx.registry.deep_link(payload) {
         Some(f) => f.deep_link(cx, ev, payload),
-        None => Err(Error::invalid(format!("链接无效。 The link {payload} is not one this bot knows."))),
+        None => Err(Error::invalid(msg(Msg::BadLink, &[("payload", &payload)]))),
     }
 }
 
 fn whoami(cx: &Cx, ev: &Inbound, p: Option<&Person>) -> Result<String> {
     let Some(p) = p else {
-        return Ok(format!(
-            "您尚未登记：{} 上的 {}。 You are {} on {}, not registered with treecast.",
-            ev.chat.platform, ev.sender.id, ev.sender.id, ev.chat.platform
-        ));
+        return Ok(msg(Msg::NotRegisteredWhoami, &[("platform", &ev.chat.platform), ("user", &ev.sender.id)]));
     };
     let mut s = format!("{} (#{})\n账号 Accounts:", p.name, p.id);
     for i in &p.identities {
@@ -170,7 +159,7 @@ fn show_tree(cx: &Cx, p: Option<&Person>, code: Option<&str>) -> Result<String> 
         Some(c) => cx.tree.require(c)?,
         None => match p.and_then(|p| cx.tree.roles_of(p.id).ok()).and_then(|r| r.into_iter().next()) {
             Some((o, _)) => o,
-            None => return Err(Error::invalid("请指明组织：/tree 代码。 Name an org: /tree CODE")),
+            None => return Err(Error::invalid(Msg::NameAnOrgForTree.text())),
         },
     };
     crate::tree::describe(&cx.tree, &org, 30)

@@ -4,6 +4,7 @@
 use treecast_wire::Inbound;
 
 use super::parse_notice_id;
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::notice::ack::AckRow;
 use crate::registry::{Cx, Handled};
@@ -29,16 +30,12 @@ pub(super) fn must_speak_for(cx: &Cx, ev: &Inbound, channel: u64) -> Result<()> 
             return Ok(());
         }
     }
-    Err(Error::denied(format!(
-        "只有 {} 的成员才能答复或确认这条通知。 Only members of {} can answer or acknowledge this notice.",
-        org.name, org.name
-    )))
+    Err(Error::denied(msg(Msg::OnlyMembersAnswer, &[("org", &org.name)])))
 }
 
 /// An acknowledgement from a bound chat's copy of notice `notice`.
 pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: bool) -> Result<Handled> {
-    let ch =
-        cx.tree.channel(channel)?.ok_or_else(|| Error::not_found("该群已不再绑定。 That chat is no longer bound."))?;
+    let ch = cx.tree.channel(channel)?.ok_or_else(|| Error::not_found(Msg::ChatNoLongerBound.text()))?;
     let org = cx.tree.require_id(ch.org)?;
     let person = cx.person(ev)?;
     let row = AckRow {
@@ -51,11 +48,8 @@ pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: 
     if !say {
         return Ok(Handled::none());
     }
-    let text = if fresh {
-        format!("✅ {} 已确认收到通知 #{}。 Acknowledged.", org.name, root.id)
-    } else {
-        format!("{} 已确认过通知 #{}。 Already acknowledged.", org.name, root.id)
-    };
+    let text =
+        msg(if fresh { Msg::Acknowledged } else { Msg::AlreadyAcknowledged }, &[("org", &org.name), ("id", &root.id)]);
     Ok(Handled::say(ev, text))
 }
 
@@ -64,10 +58,7 @@ pub(super) fn button(cx: &Cx, ev: &Inbound, data: &str) -> Result<Handled> {
     let Some(id) = data.strip_prefix("ack:").and_then(parse_notice_id) else {
         return Ok(Handled::none());
     };
-    let ch = cx
-        .tree
-        .channel_by_address(&ev.chat)?
-        .ok_or_else(|| Error::invalid("本群未绑定任何组织。 This chat is not bound to any org."))?;
+    let ch = cx.tree.channel_by_address(&ev.chat)?.ok_or_else(|| Error::invalid(Msg::ChatNotBound.text()))?;
     in_channel(cx, ev, id, ch.id, false)
 }
 
@@ -76,31 +67,27 @@ pub(super) fn command(cx: &Cx, ev: &Inbound, id: Option<&str>) -> Result<Handled
     let id = id.and_then(parse_notice_id);
     if let Some(ch) = cx.tree.channel_by_address(&ev.chat)? {
         let Some(id) = id else {
-            return Err(Error::invalid(
-                "请回复通知 /ack，或写明编号：/ack 42。 Reply /ack to the notice, or give its number: /ack 42",
-            ));
+            return Err(Error::invalid(Msg::AckHow.text()));
         };
         return in_channel(cx, ev, id, ch.id, true);
     }
-    let p = cx.person(ev)?.ok_or_else(|| {
-        Error::denied(
-            "我还不认识你，请在团支部群里确认。 I do not know you yet; acknowledge in your branch's group instead.",
-        )
-    })?;
-    let id = id.ok_or_else(|| Error::invalid("请写明通知编号：/ack 42。 Give the notice's number: /ack 42"))?;
-    let branch =
-        cx.tree.roles_of(p.id)?.into_iter().find(|(_, r)| *r == Role::Member).map(|(o, _)| o).ok_or_else(|| {
-            Error::denied("只有团支部成员可以私下确认。 Only a branch member can acknowledge from a private chat.")
-        })?;
+    let p = cx.person(ev)?.ok_or_else(|| Error::denied(Msg::AckUnknownPerson.text()))?;
+    let id = id.ok_or_else(|| Error::invalid(Msg::AckNeedsId.text()))?;
+    let branch = cx
+        .tree
+        .roles_of(p.id)?
+        .into_iter()
+        .find(|(_, r)| *r == Role::Member)
+        .map(|(o, _)| o)
+        .ok_or_else(|| Error::denied(Msg::AckOnlyMembers.text()))?;
     cx.tree.check(p.id, Action::Acknowledge, &branch)?;
     let row = AckRow { person: Some(p.id), by: p.name.clone(), via: ev.chat.platform, at: cx.now() };
     let (root, fresh) = cx.tree.acknowledge(id, &branch, row)?;
     Ok(Handled::say(
         ev,
-        if fresh {
-            format!("✅ {} 已确认收到通知 #{}。 Acknowledged.", branch.name, root.id)
-        } else {
-            format!("{} 已确认过通知 #{}。 Already acknowledged.", branch.name, root.id)
-        },
+        msg(
+            if fresh { Msg::Acknowledged } else { Msg::AlreadyAcknowledged },
+            &[("org", &branch.name), ("id", &root.id)],
+        ),
     ))
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use treecast_wire::{ChatKind, Inbound};
 
+use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
@@ -78,10 +79,7 @@ impl Feature for Notices {
             "status" => {
                 let p = cx.need_person(ev)?;
                 let Some(id) = inv.arg(0) else {
-                    return Ok(Handled::say(
-                        ev,
-                        "/status 需要通知编号：/status 42。 /status needs a notice number: /status 42",
-                    ));
+                    return Ok(Handled::say(ev, Msg::StatusNeedsId.text()));
                 };
                 let id = notice_id(id)?;
                 let st = cx.tree.status(Some(p.id), id, inv.arg(1), 20)?;
@@ -90,20 +88,14 @@ impl Feature for Notices {
             "remind" => {
                 let p = cx.need_person(ev)?;
                 let Some(id) = inv.arg(0) else {
-                    return Ok(Handled::say(
-                        ev,
-                        "/remind 需要通知编号：/remind 42。 /remind needs a notice number: /remind 42",
-                    ));
+                    return Ok(Handled::say(ev, Msg::RemindNeedsId.text()));
                 };
                 let id = notice_id(id)?;
                 let r = cx.tree.remind(p.id, id)?;
-                Ok(Handled::say(ev, format!(
-                    "提醒 #{} 已排队，只发给尚未确认的组织。 Reminder queued for those who have not acknowledged notice #{id}.",
-                    r.id
-                )))
+                Ok(Handled::say(ev, msg(Msg::ReminderQueued, &[("reminder", &r.id), ("id", &id)])))
             }
             "ack" => acks::command(cx, ev, inv.arg(0)),
-            _ => Err(Error::invalid(format!("/{} is not a notice command", inv.name))),
+            _ => Err(Error::invalid(msg(Msg::NotNoticeCommand, &[("command", &inv.name)]))),
         }
     }
 
@@ -125,10 +117,7 @@ impl Feature for Notices {
                 let q = cx.tree.relay_reply(ev, notice, channel)?;
                 let mut h = Handled::queued(vec![q]);
                 if ev.chat.kind != ChatKind::Group {
-                    h.replies.push(crate::registry::reply_to(
-                        ev,
-                        "已转给通知发布人。 Your reply was passed to the notice's author.",
-                    ));
+                    h.replies.push(crate::registry::reply_to(ev, Msg::ReplyPassedOn.text()));
                 }
                 Ok(h)
             }
@@ -173,7 +162,7 @@ pub fn parse_notice_id(s: &str) -> Option<u64> {
 }
 
 fn notice_id(s: &str) -> Result<u64> {
-    parse_notice_id(s).ok_or_else(|| Error::invalid(format!("{s} 不是通知编号。 {s} is not a notice number.")))
+    parse_notice_id(s).ok_or_else(|| Error::invalid(msg(Msg::NotANoticeId, &[("text", &s)])))
 }
 
 /// A draft as an official writes it in chat.

@@ -4,6 +4,7 @@
 use treecast_wire::{ChatKind, Inbound};
 
 use super::chat_draft;
+use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::notice::Draft;
@@ -18,37 +19,23 @@ pub(super) fn command(cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled
     };
     let title = title_words.join(" ");
     if title.is_empty() {
-        return Ok(Handled::say(
-            ev,
-            "/notice 第一行写标题，下面写正文：/notice 关于……的通知。 /notice needs a title on its first line and the body below.",
-        ));
+        return Ok(Handled::say(ev, Msg::NoticeNeedsTitle.text()));
     }
     let p = cx.need_person(ev)?;
     if ev.chat.kind == ChatKind::Group {
-        return Err(Error::invalid(
-            "请在与机器人的私聊中发布通知，不要在群里。 Post notices in a private chat with the bot, not in a group.",
-        ));
+        return Err(Error::invalid(Msg::NoticeInGroup.text()));
     }
     let org = cx.official_org(&p, org)?;
     let n = cx.tree.post(p.id, chat_draft(org.code.clone(), title, inv.body.clone()), &cx.rules())?;
     let (channels, _) = cx.tree.expected(&n.target, &org)?;
-    Ok(Handled::say(
-        ev,
-        format!(
-        "通知 #{} 已发布，正在发往 {} 个渠道。 Notice #{} is going out to {} channels. /status {} shows its progress.",
-        n.id, channels, n.id, channels, n.id
-    ),
-    ))
+    Ok(Handled::say(ev, msg(Msg::NoticePosted, &[("id", &n.id), ("channels", &channels)])))
 }
 
 /// `notice+CODE@…`: an official posts by mail; subject = title, text = body.
 pub(super) fn by_mail(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
     let org = cx.tree.require(code)?;
     let Some(p) = cx.person(ev)? else {
-        return Err(Error::denied(format!(
-            "{} 未在 treecast 登记，不能发布通知。 {} is not registered with treecast, so it cannot post notices.",
-            ev.sender.id, ev.sender.id
-        )));
+        return Err(Error::denied(msg(Msg::SenderNotRegistered, &[("sender", &ev.sender.id)])));
     };
     cx.tree.check(p.id, Action::PostNotice, &org)?;
     let draft = Draft {
@@ -60,8 +47,7 @@ pub(super) fn by_mail(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
         ..Draft::default()
     };
     if !ev.sender.verified {
-        let what =
-            format!("发布通知《{}》到 {} / post the notice \"{}\" to {}", draft.title, org.name, draft.title, org.name);
+        let what = msg(Msg::ConfirmWhatPost, &[("title", &draft.title), ("org", &org.name)]);
         return crate::confirm::ask(cx, ev, Grant::ConfirmPost { person: p.id, draft }, &what);
     }
     publish(cx, ev, p.id, draft)
@@ -72,8 +58,5 @@ pub(super) fn publish(cx: &Cx, ev: &Inbound, person: u64, draft: Draft) -> Resul
     let n = cx.tree.post(person, draft, &cx.rules())?;
     let org = cx.tree.require_id(n.issuer)?;
     let (channels, _) = cx.tree.expected(&n.target, &org)?;
-    Ok(Handled::say(ev, format!(
-        "通知 #{} 《{}》已发布，正在发往 {} 个渠道。 Notice #{} is going out to {channels} channels; send /status {} to the bot for its progress.",
-        n.id, n.title, channels, n.id, n.id
-    )))
+    Ok(Handled::say(ev, msg(Msg::NoticePostedByMail, &[("id", &n.id), ("title", &n.title), ("channels", &channels)])))
 }

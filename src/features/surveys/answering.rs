@@ -4,6 +4,7 @@ use serde::Serialize;
 use treecast_wire::{ChatKind, Inbound};
 
 use super::{clock, say, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
+use crate::catalogue::{msg, Msg};
 use crate::conversation::{self, Input, Progress, Question, Reply, Script};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
@@ -45,11 +46,9 @@ impl Surveys {
         let sv = &s.survey;
         let now = self.now();
         if now < sv.opens {
-            return Err(Error::invalid(format!(
-                "《{}》将于 {} 开始。 This survey opens at {} (China time).",
-                sv.def.title,
-                clock::show(sv.opens),
-                clock::show(sv.opens)
+            return Err(Error::invalid(msg(
+                Msg::SurveyNotOpenYet,
+                &[("title", &sv.def.title), ("opens", &clock::show(sv.opens))],
             )));
         }
         if now >= sv.closes {
@@ -57,21 +56,18 @@ impl Surveys {
         }
         let p = person.as_ref().ok_or_else(unknown_person)?;
         if ev.chat.kind != ChatKind::Direct {
-            return Err(Error::invalid("请在与机器人的私聊中作答。 Please answer in a private chat with the bot."));
+            return Err(Error::invalid(Msg::AnswerInPrivate.text()));
         }
         let org = self.tree.require_id(sv.org)?;
         if !self.tree.allowed(p.id, Action::AnswerSurvey, &org)? {
-            return Err(Error::denied(format!(
-                "本调查面向 {} 的团员，你不在其中。 This survey is for League members of {}; you are not registered as one of them.",
-                org.name, org.name
-            )));
+            return Err(Error::denied(msg(Msg::SurveyNotForYou, &[("org", &org.name)])));
         }
         if let Some(c) = self.conversation(id, p.id)? {
             if self.active(p.id)? != Some(id) {
                 self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
             }
             let a = Answering::new(self, &s, p.id, &c);
-            let lead = "继续上次的作答。 Picking up where you left off.";
+            let lead = Msg::PickingUp.text();
             return Ok(handled(ev, conversation::ask(&a, &c.progress, Some(lead), self.shows_buttons(ev))));
         }
         self.begin_new(ev, p, &s, &org)
@@ -82,7 +78,7 @@ impl Surveys {
         let sv = &s.survey;
         let answered = self.has_answered(sv, p.id)?;
         if answered && sv.def.anonymous {
-            return Err(Error::invalid("你已提交过这份匿名调查；匿名答案不与你关联，提交后不能修改。 You have already answered this anonymous survey; anonymous answers are not linked to you, so they cannot be changed."));
+            return Err(Error::invalid(Msg::AnonymousAlreadyAnswered.text()));
         }
         let branch = self
             .tree
@@ -90,12 +86,7 @@ impl Surveys {
             .into_iter()
             .find(|(o, r)| *r == Role::Member && o.is_within(org))
             .map(|(o, _)| o.id)
-            .ok_or_else(|| {
-                Error::denied(format!(
-                    "本调查面向 {} 的团支部成员。 This survey is for branch members of {}.",
-                    org.name, org.name
-                ))
-            })?;
+            .ok_or_else(|| Error::denied(msg(Msg::SurveyForBranchMembers, &[("org", &org.name)])))?;
         let previous = if answered { self.response(sv.id, p.id)?.map(|r| r.answers) } else { None };
         let progress = match previous {
             Some(answers) => Progress::editing(answers),
@@ -165,9 +156,9 @@ impl Surveys {
             ));
         }
         if lines.is_empty() {
-            return Ok(say(ev, "目前没有你可以参与的调查。 There are no open surveys for you."));
+            return Ok(say(ev, Msg::NoOpenSurveys.text()));
         }
-        Ok(say(ev, format!("进行中的调查 Open surveys:\n{}", lines.join("\n"))))
+        Ok(say(ev, msg(Msg::OpenSurveys, &[("list", &lines.join("\n"))])))
     }
 }
 
@@ -272,8 +263,5 @@ fn handled(ev: &Inbound, r: Reply) -> Handled {
 
 pub(super) fn closed_text(s: &Loaded) -> String {
     let t = clock::show(s.survey.closes);
-    format!(
-        "《{}》已于 {t} 截止，不再接受回答。 This survey closed at {t} (China time); answers are no longer accepted.",
-        s.def().title
-    )
+    msg(Msg::SurveyClosed, &[("title", &s.def().title), ("closes", &t)])
 }

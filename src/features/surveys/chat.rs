@@ -4,6 +4,7 @@
 use treecast_wire::{ChatKind, Inbound, InboundKind};
 
 use super::{commands, parse_survey_id, say, unknown_person, Surveys, BUTTON_TAG};
+use crate::catalogue::{msg, Msg};
 use crate::conversation::{parse_button, Input, Pick};
 use crate::error::{Error, Result};
 use crate::registry::{reply_to, Handled};
@@ -32,10 +33,10 @@ impl Surveys {
         let Some(p) = person else { return Err(unknown_person()) };
         let s = self.load(id)?;
         let Some(c) = self.conversation(id, p.id)? else {
-            return Ok(Some(say(ev, format!(
-                "你没有正在作答的《{}》。发送 /start {} 开始。 You are not answering this survey now; send /start {} to begin.",
-                s.def().title, s.survey.payload(), s.survey.payload()
-            ))));
+            return Ok(Some(say(
+                ev,
+                msg(Msg::NotAnsweringThis, &[("title", &s.def().title), ("payload", &s.survey.payload())]),
+            )));
         };
         if self.active(p.id)? != Some(id) {
             self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
@@ -45,8 +46,7 @@ impl Surveys {
 
     /// `/start PAYLOAD` from a deep link: `s<ID>` begins or resumes survey ID.
     pub fn start(&self, ev: &Inbound, person: &Option<Person>, payload: &str) -> Result<Handled> {
-        let id = parse_survey_id(payload)
-            .ok_or_else(|| Error::invalid(format!("链接无效。 The link {payload} is not one this bot knows.")))?;
+        let id = parse_survey_id(payload).ok_or_else(|| Error::invalid(msg(Msg::BadLink, &[("payload", &payload)])))?;
         self.begin(ev, person, id)
     }
 
@@ -58,27 +58,27 @@ impl Surveys {
             "" | "list" | "列表" => self.list(ev, person),
             "launch" | "发布" => {
                 let p = person.as_ref().ok_or_else(unknown_person)?;
-                let name = arg(1).ok_or_else(|| Error::invalid("name the survey file: /survey launch NAME [ORG]"))?;
+                let name = arg(1).ok_or_else(|| Error::invalid(Msg::SurveyLaunchNeedsName.text()))?;
                 let l = self.launch_named(p.id, name, arg(2))?;
                 Ok(say(ev, l.to_text()))
             }
             "results" | "结果" => {
                 let p = person.as_ref().ok_or_else(unknown_person)?;
-                let id = arg(1).and_then(parse_survey_id).ok_or_else(|| Error::invalid("give the survey number: /survey results 12"))?;
+                let id =
+                    arg(1).and_then(parse_survey_id).ok_or_else(|| Error::invalid(Msg::SurveyResultsNeedsId.text()))?;
                 let r = self.results_in(Some(p.id), id, arg(2))?;
                 Ok(say(ev, r.to_text(12)))
             }
             "close" | "结束" => {
                 let p = person.as_ref().ok_or_else(unknown_person)?;
-                let id = arg(1).and_then(parse_survey_id).ok_or_else(|| Error::invalid("give the survey number: /survey close 12"))?;
+                let id =
+                    arg(1).and_then(parse_survey_id).ok_or_else(|| Error::invalid(Msg::SurveyCloseNeedsId.text()))?;
                 let s = self.close(Some(p.id), id)?;
-                Ok(say(ev, format!("微调查 #{} 《{}》已结束收集。 Survey #{} is closed.", s.id, s.def.title, s.id)))
+                Ok(say(ev, msg(Msg::SurveyClosedNow, &[("id", &s.id), ("title", &s.def.title)])))
             }
             _ => match parse_survey_id(&sub) {
                 Some(id) => self.begin(ev, person, id),
-                None => Err(Error::invalid(
-                    "用法 Usage: /survey [list] · /survey ID · /survey launch NAME [ORG] · /survey results ID [ORG] · /survey close ID",
-                )),
+                None => Err(Error::invalid(Msg::SurveyUsage.text())),
             },
         }
     }
@@ -93,10 +93,7 @@ impl Surveys {
             None => None,
         };
         let Some((id, c)) = conv else {
-            return Ok(say(
-                ev,
-                "你当前没有正在作答的调查。 You are not answering a survey right now; /survey lists the open ones.",
-            ));
+            return Ok(say(ev, Msg::NotAnsweringAny.text()));
         };
         let s = self.load(id)?;
         let input = match cmd {

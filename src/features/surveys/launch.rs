@@ -8,6 +8,7 @@ use treecast_wire::{Button, ButtonAction};
 
 use super::def::{self, Closes, Definition};
 use super::{clock, Survey, Surveys};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::notice::Draft;
 use crate::tree::auth::Action;
@@ -43,7 +44,7 @@ impl Surveys {
     /// `FILE:LINE: what is wrong`, one per line.
     pub fn check_file(path: &Path) -> Result<Definition> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::invalid(format!("{}: cannot read the survey file: {e}", path.display())))?;
+            .map_err(|e| Error::invalid(msg(Msg::SurveyFileUnreadable, &[("path", &path.display()), ("error", &e)])))?;
         Ok(def::parse(&path.display().to_string(), &text)?)
     }
 
@@ -59,15 +60,12 @@ impl Surveys {
     pub fn launch_named(&self, by: u64, name: &str, org_code: Option<&str>) -> Result<Launched> {
         let name = name.trim().trim_end_matches(".toml");
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            return Err(Error::invalid(format!("{name:?} is not a survey name; use the file name without .toml")));
+            return Err(Error::invalid(msg(Msg::NotASurveyName, &[("name", &format!("{name:?}"))])));
         }
         let dir = self.inner.dir.read().unwrap_or_else(|e| e.into_inner()).clone();
         let path = dir.join(format!("{name}.toml"));
         if !path.exists() {
-            return Err(Error::not_found(format!(
-                "没有名为 {name} 的调查定义。 There is no survey definition {name} ({}).",
-                path.display()
-            )));
+            return Err(Error::not_found(msg(Msg::NoSurveyDefinition, &[("name", &name), ("path", &path.display())])));
         }
         self.launch_file(by, &path, org_code)
     }
@@ -117,22 +115,19 @@ impl Surveys {
     /// survey there, and the announcement's level keys (`[audience] level`,
     /// which must lie below it; empty: every level).
     fn audience(&self, by: u64, def: &Definition, org_code: Option<&str>) -> Result<(Org, Vec<String>)> {
-        let code = org_code.or(def.org.as_deref()).ok_or_else(|| {
-            Error::invalid("name the audience org: --org CODE, /survey launch NAME ORG, or [audience] org in the file")
-        })?;
+        let code = org_code.or(def.org.as_deref()).ok_or_else(|| Error::invalid(Msg::SurveyNeedsAudience.text()))?;
         let org = self.tree.require(code)?;
         self.tree.check(by, Action::RunSurvey, &org)?;
         let levels = match &def.level {
             Some(l) => {
-                let lv = self
-                    .tree
-                    .levels
-                    .find(l)
-                    .ok_or_else(|| Error::invalid(format!("[audience] level: there is no level {l:?}")))?;
+                let lv =
+                    self.tree.levels.find(l).ok_or_else(|| {
+                        Error::invalid(msg(Msg::AudienceNoSuchLevel, &[("level", &format!("{l:?}"))]))
+                    })?;
                 if lv <= org.level {
-                    return Err(Error::invalid(format!(
-                        "[audience] level: {l} is not below {} {}",
-                        org.code, org.name
+                    return Err(Error::invalid(msg(
+                        Msg::AudienceLevelNotBelow,
+                        &[("level", &l), ("code", &org.code), ("name", &org.name)],
                     )));
                 }
                 vec![l.clone()]
@@ -177,7 +172,7 @@ fn window(def: &Definition, now: u64) -> Result<(u64, u64)> {
         Closes::After(days) => opens.max(now) + days as u64 * 86400,
     };
     if closes <= now {
-        return Err(Error::invalid(format!("the survey's closing time {} has already passed", clock::show(closes))));
+        return Err(Error::invalid(msg(Msg::SurveyClosesInPast, &[("closes", &clock::show(closes))])));
     }
     Ok((opens, closes))
 }

@@ -28,6 +28,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use treecast_wire::Inbound;
 
+use crate::catalogue::{msg, Msg};
 pub use crate::conversation::answer;
 use crate::conversation::Progress;
 use crate::error::{Error, Result};
@@ -222,7 +223,7 @@ impl Surveys {
             .store
             .surveys
             .get(keys::survey(id))?
-            .ok_or_else(|| Error::not_found(format!("没有编号为 {id} 的调查。 There is no survey #{id}.")))?;
+            .ok_or_else(|| Error::not_found(msg(Msg::NoSurvey, &[("id", &id)])))?;
         let l = Arc::new(Loaded::new(decode(&v)?));
         self.inner.cache.write().unwrap_or_else(|e| e.into_inner()).insert(id, l.clone());
         Ok(l)
@@ -281,7 +282,7 @@ fn say(ev: &Inbound, text: impl Into<String>) -> Handled {
 }
 
 fn unknown_person() -> Error {
-    Error::denied("我还不认识你：请联系团支部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.")
+    Error::denied(Msg::SurveyUnknownPerson.text())
 }
 
 /// `s12`, `S12`, `#12` or `12`.

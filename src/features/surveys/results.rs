@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::answer::Answer;
 use super::def::Kind;
 use super::{Question, Response, Survey, Surveys};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::store::decode;
 use crate::store::survey_keys as keys;
@@ -108,9 +109,9 @@ impl Surveys {
             Some(c) => {
                 let o = self.tree.require(c)?;
                 if !o.is_within(&audience) {
-                    return Err(Error::invalid(format!(
-                        "{} {} is outside the survey's audience {}",
-                        o.code, o.name, audience.name
+                    return Err(Error::invalid(msg(
+                        Msg::OutsideAudience,
+                        &[("code", &o.code), ("name", &o.name), ("audience", &audience.name)],
                     )));
                 }
                 o

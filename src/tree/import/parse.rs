@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::super::{Org, Tree};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 pub(super) struct Row {
@@ -53,7 +54,10 @@ struct Columns {
 
 pub(super) fn parse(tree: &Tree, file: &str, text: &str) -> Result<Parsed> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
-    let headers = rdr.headers().map_err(|e| Error::invalid(format!("{file}:1: cannot read the header ({e})")))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::invalid(msg(Msg::HeaderUnreadable, &[("file", &file), ("error", &e)])))?
+        .clone();
     let columns = columns(file, &headers)?;
     let mut problems = Problems::default();
     let mut rows = Vec::new();
@@ -79,9 +83,7 @@ fn columns(file: &str, headers: &csv::StringRecord) -> Result<Columns> {
     let (Some(code), Some(name), Some(level), Some(parent)) =
         (col("code"), col("name"), col("level"), col("parent_code"))
     else {
-        return Err(Error::invalid(format!(
-            "{file}:1: the header must name the columns code, name, level, parent_code"
-        )));
+        return Err(Error::invalid(msg(Msg::HeaderColumns, &[("file", &file)])));
     };
     Ok(Columns { code, name, level, parent, width: headers.len() })
 }

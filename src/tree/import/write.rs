@@ -210,7 +210,7 @@ pub(super) mod fault {
     pub fn after_batch(_batches: u32) -> crate::error::Result<()> {
         #[cfg(test)]
         if AFTER.with(|a| a.get()).is_some_and(|(n, _)| n == _batches) {
-            return Err(crate::error::Error::invalid("injected fault"));
+            return Err(crate::error::Error::invalid(crate::catalogue::Msg::InjectedFault.text()));
         }
         Ok(())
     }

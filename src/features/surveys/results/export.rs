@@ -7,6 +7,7 @@ use super::super::def::Kind;
 use super::super::{clock, Response};
 use super::MIN_ANONYMOUS_GROUP;
 use super::{Results, Tally};
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
 impl Results {
@@ -32,11 +33,9 @@ impl Results {
         if self.answers_shown() {
             return Ok(());
         }
-        Err(crate::error::Error::denied(format!(
-            "{} 范围内回答少于 {n} 份，为保护匿名不能导出。 Fewer than {n} responses in {}: not exported, to keep the answers anonymous.",
-            self.scope.name,
-            self.scope.name,
-            n = MIN_ANONYMOUS_GROUP
+        Err(crate::error::Error::denied(msg(
+            Msg::TooFewToExport,
+            &[("org", &self.scope.name), ("n", &MIN_ANONYMOUS_GROUP)],
         )))
     }
 
@@ -178,5 +177,5 @@ fn export_value(a: &Answer, q: &super::super::Question) -> String {
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("{}: could not write the export: {e}", path.display()))
+    Error::invalid(msg(Msg::ExportWriteFailed, &[("path", &path.display()), ("error", &e)]))
 }

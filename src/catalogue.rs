@@ -1,0 +1,428 @@
+//! Every sentence a user can read from the core, in one plain table: Chinese
+//! first, then English, in one string. `{name}` marks a value filled in by
+//! [`msg`]; an entry without values is used as `Msg::X.text()`.
+//!
+//! Users read the Chinese first, so each entry starts with a Chinese sentence
+//! and repeats it in English; the tests below walk every entry and check both.
+
+use std::fmt::Display;
+
+/// Declares the table once: the `Msg` enum, `Msg::ALL` (for the tests) and
+/// `Msg::text`, so an entry cannot be listed without its text or vice versa.
+macro_rules! catalogue {
+    ($($name:ident => $text:literal,)*) => {
+        /// One user-facing sentence (or a few that always go together).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg {
+            $($name,)*
+        }
+
+        impl Msg {
+            /// Every entry, in table order.
+            pub const ALL: &'static [Msg] = &[$(Msg::$name,)*];
+
+            /// The entry's text, placeholders unfilled (`const`, so it can name a `const`).
+            pub const fn text(self) -> &'static str {
+                match self {
+                    $(Msg::$name => $text,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    // Errors of the core (src/error.rs).
+    StoreFailed => "存储出错：{error}。 Storage error: {error}.",
+    StoreCorrupt => "无法读取存储中的数据（{error}），数据可能已损坏。 The data in the store could not be read ({error}); it may be damaged.",
+    SchemaTooNew => "{path} 中的存储版本为 {found}，高于本程序支持的版本（{supported}），请升级 treecast。 The store at {path} has schema version {found}, newer than this treecast understands ({supported}); upgrade treecast.",
+    UnknownOrg => "没有代码为 {code} 的组织。 No org has the code {code}.",
+    ConfigError => "配置文件 {path} 有误：{message} Config file {path}: {message}",
+    IoError => "读写文件出错：{error}。 File error: {error}.",
+
+    // Permissions (src/tree/auth.rs, src/registry.rs).
+    MayNotPost => "你无权向 {code} {name} 发布通知：只有该组织或其上级组织的团干部可以。 You may not post notices to {code} {name}: only its officials or those of an org above it may.",
+    MayNotViewStatus => "你无权查看 {code} {name} 的通知进度：只有该组织或其上级组织的团干部可以。 You may not see the status of {code} {name}: only its officials or those of an org above it may.",
+    MayNotRemind => "你无权为 {code} {name} 的通知发送提醒：只有该组织或其上级组织的团干部可以。 You may not send reminders for {code} {name}'s notices: only its officials or those of an org above it may.",
+    MayNotBind => "你无权为 {code} {name} 绑定群：只有该组织或其上级组织的团干部可以。 You may not bind chats to {code} {name}: only its officials or those of an org above it may.",
+    MayNotRunSurvey => "你无权为 {code} {name} 发起或查看调查：只有该组织或其上级组织的团干部可以。 You may not run surveys for {code} {name}: only its officials or those of an org above it may.",
+    MayNotAcknowledge => "你无权代表 {code} {name} 确认通知：只有该团支部的成员或其团干部可以。 You may not acknowledge for {code} {name}: only its members or officials may.",
+    MayNotAnswerSurvey => "你不在 {code} {name} 的调查对象之中，不能作答。 You may not answer surveys for {code} {name}: you are not in its audience.",
+    NotAnOfficial => "只有团干部可以这样做，而你未登记为团干部。 Only League officials may do this, and you are not registered as one.",
+    SeveralOrgs => "你是多个组织的团干部（{codes}），请指明一个，例如 @{first}。 You are an official of several orgs; name one, e.g. @{first}",
+    UnknownPerson => "我还不认识你：请联系团干部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.",
+    NotAvailable => "/{command} 暂不可用。 /{command} is not available.",
+    NoJobRunner => "系统内部错误：没有处理 {kind} 类任务的功能。 Internal error: no feature runs jobs of kind {kind}.",
+    DuplicateClaim => "功能 {first} 和 {second} 都声明了 {key}。 Features {first} and {second} both claim {key}.",
+
+    // The gateway (src/gateway.rs).
+    SystemBusy => "系统繁忙，请稍后再试。 Sorry, something went wrong on our side; please try again later.",
+    UnknownCommand => "未知命令 /{command}，发送 /帮助 查看可用命令。 Sorry, I do not know the command /{command}. Send /help for the list.",
+    NotUnderstood => "没有看懂。要答复通知发布人，请回复转来的那条消息；发送 /帮助 查看命令。 I did not understand that. To answer a notice's author, reply to the forwarded message; send /help for the commands.",
+    ConfirmWhatCommand => "执行命令：{line} / run the command: {line}",
+
+    // Codes and confirmations (src/store/codes.rs, src/confirm.rs).
+    CodeUnknown => "该码无效或已被使用。 That code is unknown or was already used.",
+    CodeExpired => "该码已过期，请重新获取。 That code has expired; ask for a new one.",
+    ConfirmRequest => "请直接回复本邮件以确认{what}（确认码 {code}）。如果这不是你发的，请忽略本邮件：没有你的回复，什么都不会发生。\nReply to this mail to confirm (code {code}). If you did not send it, ignore this mail: nothing happens without your reply.\n\n收到的邮件全文 The mail as received:\n----------\n{mail}\n----------",
+    ConfirmAttachments => "\n附件 Attachments: {names}",
+    AwaitingConfirmation => "发件人未经邮件系统验证，等待确认。 The sender was not proven by the mail system; awaiting confirmation.",
+    OnlySenderConfirms => "只有发出请求的人才能确认。 Only the person who sent it can confirm.",
+    NotAConfirmation => "这不是确认码。 That is not a confirmation.",
+    ConfirmedNoCommand => "确认的邮件中没有命令。 The confirmed mail holds no command.",
+
+    // Accounts, binding and linking (src/features/account/**).
+    Welcome => "你好！这里是 treecast 团组织通知机器人。 This is treecast, the League's notice bot.\n\n{help}",
+    BindNeedsCode => "/bind 需要团干部给你的绑定码：/bind CODE。 /bind needs the code an official gave you: /bind CODE",
+    NotAccountCommand => "/{command} 不是账号命令。 /{command} is not an account command.",
+    BadLink => "链接无效。 The link {payload} is not one this bot knows.",
+    NotRegisteredWhoami => "你尚未登记：{platform} 上的 {user}。 You are {user} on {platform}, not registered with treecast.",
+    NameAnOrgForTree => "请指明组织：/tree 代码。 Name an org: /tree CODE",
+    BindCodeIssued => "{code_org} {name} 的绑定码：{code}\n请把机器人拉进要绑定的群、房间或邮件列表，并在其中发送 /bind {code}\nBind code for {name}: add the bot to the group, room or list and post: /bind {code}",
+    BindInPrivate => "请在要绑定的群或房间中发送 /bind，而不是私聊。 Send /bind in the group or room you want to bind, not in a private chat.",
+    NotABindCode => "这不是绑定码。 That code is not a bind code.",
+    ChatBound => "本群已绑定到 {code} {name}，今后将在此收到通知。 This chat is now bound to {name} and will receive its notices.",
+    ChatBoundToOfficial => "{name} 的群 ({chat}) 已完成绑定。 A chat ({chat}) was bound to {name}.",
+    LinkCodeIssued => "请在一小时内在另一账号中发送 /link {code}。 Send /link {code} from your other account within an hour.",
+    NotALinkCode => "这不是关联码。 That code is not a link code.",
+    AccountTaken => "这个账号已属于别人。 This account already belongs to someone else.",
+    Linked => "已关联：{name} 今后也可以在这里（{platform}）收到消息。 Linked: {name} now also reaches you here ({platform}).",
+
+    // Notices (src/features/notices/**, src/notice/**).
+    NoticeNeedsTitle => "/notice 第一行写标题，下面写正文：/notice 关于……的通知。 /notice needs a title on its first line and the body below.",
+    NoticeInGroup => "请在与机器人的私聊中发布通知，不要在群里。 Post notices in a private chat with the bot, not in a group.",
+    NoticePosted => "通知 #{id} 已发布，正在发往 {channels} 个渠道。 Notice #{id} is going out to {channels} channels. /status {id} shows its progress.",
+    NoticePostedByMail => "通知 #{id} 《{title}》已发布，正在发往 {channels} 个渠道。 Notice #{id} is going out to {channels} channels; send /status {id} to the bot for its progress.",
+    SenderNotRegistered => "{sender} 未在 treecast 登记，不能发布通知。 {sender} is not registered with treecast, so it cannot post notices.",
+    ConfirmWhatPost => "发布通知《{title}》到 {org} / post the notice \"{title}\" to {org}",
+    StatusNeedsId => "/status 需要通知编号：/status 42。 /status needs a notice number: /status 42",
+    RemindNeedsId => "/remind 需要通知编号：/remind 42。 /remind needs a notice number: /remind 42",
+    ReminderQueued => "提醒 #{reminder} 已排队，只发给尚未确认的组织。 Reminder queued for those who have not acknowledged notice #{id}.",
+    NotNoticeCommand => "/{command} 不是通知命令。 /{command} is not a notice command.",
+    ReplyPassedOn => "已转给通知发布人。 Your reply was passed to the notice's author.",
+    NotANoticeId => "{text} 不是通知编号。 {text} is not a notice number.",
+    OnlyMembersAnswer => "只有 {org} 的成员才能答复或确认这条通知。 Only members of {org} can answer or acknowledge this notice.",
+    ChatNoLongerBound => "该群已不再绑定。 That chat is no longer bound.",
+    ChatNotBound => "本群未绑定任何组织。 This chat is not bound to any org.",
+    AckHow => "请回复通知 /ack，或写明编号：/ack 42。 Reply /ack to the notice, or give its number: /ack 42",
+    AckUnknownPerson => "我还不认识你，请在团支部群里确认。 I do not know you yet; acknowledge in your branch's group instead.",
+    AckNeedsId => "请写明通知编号：/ack 42。 Give the notice's number: /ack 42",
+    AckOnlyMembers => "只有团支部成员可以私下确认。 Only a branch member can acknowledge from a private chat.",
+    Acknowledged => "✅ {org} 已确认收到通知 #{id}。 Acknowledged.",
+    AlreadyAcknowledged => "{org} 已确认过通知 #{id}。 Already acknowledged.",
+    NoNotice => "没有编号为 #{id} 的通知。 There is no notice #{id}.",
+    NoticeNoTitle => "通知需要标题（第一行）。 A notice needs a title (the first line).",
+    NoticeTitleTooLong => "标题超过 200 字，请把其余内容写进正文。 The title is longer than 200 characters; put the rest in the body.",
+    AttachmentsTooBig => "附件共 {size} KB，超过了 {limit} KB 的上限。 The attachments come to {size} KB, over the limit of {limit} KB.",
+    NoChannels => "没有可以收到这条通知的渠道：{org} 及其下级尚未绑定群、房间或邮件列表（可用 /invite 获取绑定码）。 No chat would receive this notice: {org} and the orgs below it have no bound group, room or list (get a bind code with /invite).",
+    NoReplyThread => "回复线程 #{id} 已不存在。 Reply thread #{id} is gone.",
+    AuthorGone => "通知发布人已不存在。 The notice's author is gone.",
+    AuthorUnreachable => "通知发布人没有可以私下联系的地址。 The notice's author has no private address to reach.",
+    ChannelGone => "该渠道已不存在。 That channel is gone.",
+    NoSuchLevel => "没有层级 {level}。 There is no level {level}.",
+    LevelNotBelow => "{level} 不在 {org} 之下。 {level} is not below {org}.",
+    OrgNotBelow => "{code} {name} 不在 {org} 之下。 {code} {name} is not below {org}.",
+    NoticeNotSentTo => "通知 #{id} 没有发给 {org}。 Notice #{id} was not sent to {org}.",
+
+    // Surveys (src/features/surveys/**).
+    SurveyNotOpenYet => "《{title}》将于 {opens} 开始。 This survey opens at {opens} (China time).",
+    SurveyClosed => "《{title}》已于 {closes} 截止，不再接受回答。 This survey closed at {closes} (China time); answers are no longer accepted.",
+    AnswerInPrivate => "请在与机器人的私聊中作答。 Please answer in a private chat with the bot.",
+    SurveyNotForYou => "本调查面向 {org} 的团员，你不在其中。 This survey is for League members of {org}; you are not registered as one of them.",
+    SurveyForBranchMembers => "本调查面向 {org} 的团支部成员。 This survey is for branch members of {org}.",
+    AnonymousAlreadyAnswered => "你已提交过这份匿名调查；匿名答案不与你关联，提交后不能修改。 You have already answered this anonymous survey; anonymous answers are not linked to you, so they cannot be changed.",
+    PickingUp => "继续上次的作答。 Picking up where you left off.",
+    NoOpenSurveys => "目前没有你可以参与的调查。 There are no open surveys for you.",
+    OpenSurveys => "进行中的调查：\nOpen surveys:\n{list}",
+    SurveyUnknownPerson => "我还不认识你：请联系团支部登记，或用 /link 关联已登记的账号。 I do not know you yet: ask your League official to register you, or link this account with /link CODE.",
+    NoSurvey => "没有编号为 {id} 的调查。 There is no survey #{id}.",
+    NotAnsweringThis => "你没有正在作答的《{title}》。发送 /start {payload} 开始。 You are not answering this survey now; send /start {payload} to begin.",
+    NotAnsweringAny => "你当前没有正在作答的调查，发送 /survey 查看进行中的调查。 You are not answering a survey right now; /survey lists the open ones.",
+    SurveyLaunchNeedsName => "请写明调查文件名：/survey launch 名称 [组织代码]。 Name the survey file: /survey launch NAME [ORG]",
+    SurveyResultsNeedsId => "请写明调查编号：/survey results 12。 Give the survey number: /survey results 12",
+    SurveyCloseNeedsId => "请写明调查编号：/survey close 12。 Give the survey number: /survey close 12",
+    SurveyClosedNow => "微调查 #{id} 《{title}》已结束收集。 Survey #{id} is closed.",
+    SurveyUsage => "用法：/survey [list] · /survey 编号 · /survey launch 名称 [组织代码] · /survey results 编号 [组织代码] · /survey close 编号。 Usage: /survey [list] · /survey ID · /survey launch NAME [ORG] · /survey results ID [ORG] · /survey close ID",
+    SurveyFileUnreadable => "{path}：无法读取调查文件（{error}）。 {path}: cannot read the survey file: {error}",
+    NotASurveyName => "{name} 不是调查名称，请写不带 .toml 的文件名。 {name} is not a survey name; use the file name without .toml.",
+    NoSurveyDefinition => "没有名为 {name} 的调查定义。 There is no survey definition {name} ({path}).",
+    SurveyNeedsAudience => "请指明调查对象组织：--org 代码、/survey launch 名称 组织代码，或在文件的 [audience] org 中写明。 Name the audience org: --org CODE, /survey launch NAME ORG, or [audience] org in the file.",
+    AudienceNoSuchLevel => "调查对象层级 [audience] level 有误：没有层级 {level}。 [audience] level: there is no level {level}.",
+    AudienceLevelNotBelow => "调查对象层级 [audience] level 有误：{level} 不在 {code} {name} 之下。 [audience] level: {level} is not below {code} {name}.",
+    SurveyClosesInPast => "调查的截止时间 {closes} 已经过去。 The survey's closing time {closes} has already passed.",
+    OutsideAudience => "{code} {name} 不在本调查的对象 {audience} 之内。 {code} {name} is outside the survey's audience {audience}.",
+    TooFewToExport => "{org} 范围内回答少于 {n} 份，为保护匿名不能导出。 Fewer than {n} responses in {org}: not exported, to keep the answers anonymous.",
+    ExportWriteFailed => "{path}：无法写入导出文件（{error}）。 {path}: could not write the export: {error}",
+
+    // The org tree (src/tree/**): orgs, people, levels, channels, imports.
+    AlreadyBoundElsewhere => "本群已绑定到 {code} {name}，请先在那里解除绑定。 This chat is already bound to {code} {name}; unbind it there first.",
+    PrivateChatNotChannel => "私聊不能作为组织的渠道，请绑定群、房间或邮件列表。 A private chat cannot be an org's channel; bind a group, room or list.",
+    NoChannel => "没有编号为 #{id} 的渠道。 There is no channel #{id}.",
+    NoBoundList => "{org} 没有绑定邮件列表 {list}。 {org} has no bound mailing list {list}.",
+    ListChannelGone => "该邮件列表的渠道已不存在。 The list's channel is gone.",
+    OrgGone => "组织 #{id} 已不存在。 Org #{id} is gone.",
+    MoveUnderOwnSubtree => "{code} 不能移到它自己的下级之下。 {code} cannot move under its own subtree.",
+    ParentLevelTooLow => "{code}（{level}）不能隶属于 {parent}（{parent_level}）：上级组织的层级必须更高。 {code} ({level}) cannot sit under {parent} ({parent_level}): a parent must be of a higher level.",
+    HasChildren => "{code} {name} 下有 {count} 个下级组织，请先删除它们，或加上 --cascade。 {code} {name} has {count} child orgs; delete them first or pass --cascade.",
+    SchoolListUnreadable => "{path}：无法读取学校名单（{error}）。 {path}: cannot read the school list ({error}).",
+    CsvError => "{place}：表格有误（{error}）。 {place}: the table is malformed ({error}).",
+    NoColumn => "{place}：缺少列 {column}。 {place}: no column {column}.",
+    FileUnreadable => "{path}：无法读取文件（{error}）。 {path}: cannot read ({error}).",
+    NotUtf8 => "{path}：不是 UTF-8 编码（第 {byte} 字节），请另存为 UTF-8。 {path}: not UTF-8 (byte {byte}); save the file as UTF-8.",
+    HeaderUnreadable => "{file}:1：无法读取表头（{error}）。 {file}:1: cannot read the header ({error}).",
+    HeaderColumns => "{file}:1：表头须包含 code、name、level、parent_code 四列。 {file}:1: the header must name the columns code, name, level, parent_code.",
+    InjectedFault => "测试注入的故障。 Injected fault (tests only): the import stops here.",
+    IdentityNeedsUser => "账号需要用户 ID。 An identity needs a user id.",
+    IdentityTaken => "{identity} 已属于别人。 {identity} already belongs to someone else.",
+    NoPerson => "没有编号为 #{id} 的人员。 There is no person #{id}.",
+    NoIdentityOn => "{name} 没有 {platform} 账号。 {name} has no {platform} identity.",
+    MembersBelongToLeaves => "团员只能属于{leaf}；{code} 是{level}。 Members belong to a {leaf}; {code} is a {level}.",
+    LevelCount => "层级配置 levels 有误：需要 1 到 16 个层级。 levels: between 1 and 16 levels are needed.",
+    LevelKeyTwice => "层级配置 levels[{i}].key 有误：{key} 出现了两次。 levels[{i}].key: {key} appears twice.",
+    LevelBadRegex => "层级配置 levels[{i}].naming 有误：不是有效的正则表达式（{error}）。 levels[{i}].naming: not a valid regex ({error}).",
+    NameEmpty => "名称为空。 The name is empty.",
+    NameTooLong => "名称超过 100 字。 The name is longer than 100 characters.",
+    NoLevelNumber => "没有第 {level} 层级。 There is no level {level}.",
+    NameBreaksRule => "名称 {name} 不合要求：{hint} Name {name}: {hint}",
+
+    // Internal failures a user may be told of (src/app.rs, src/store/tx.rs, src/demo).
+    OutboxNotSettled => "发件箱一分钟内未处理完。 The outbox did not settle within a minute.",
+    OutboxWorkerFailed => "发件箱工作进程出错：{error}。 Outbox worker: {error}.",
+    KeyspaceNotInWrite => "内部错误：键空间 {keyspace} 不在本次写入之中。 Internal error: keyspace {keyspace} is not part of this write.",
+    SurveyNotLaunched => "调查未能发起。 The survey was not launched.",
+
+    // Conversations' answers that could not be read (src/conversation/**).
+    FieldNameErr => "请输入姓名，如 张伟 或 Zhang Wei。 Please enter a name, e.g. 张伟 or Zhang Wei.",
+    FieldMobileErr => "请输入 11 位手机号码。 Please enter an 11-digit mobile number.",
+    FieldLandlineErr => "请输入带区号的座机号码，如 0731-88888888。 Please enter a landline number with its area code, e.g. 0731-88888888.",
+    FieldEmailErr => "请输入有效的电子邮箱地址，如 name@example.com。 Please enter a valid email address, e.g. name@example.com.",
+    FieldQqErr => "请输入 5 到 11 位、不以 0 开头的 QQ 号。 Please enter a QQ number of 5 to 11 digits, not starting with 0.",
+    FieldDateErr => "请输入日期，如 2026-11-25 或 2026年11月25日。 Please enter a date, e.g. 2026-11-25.",
+    FieldNoSuchDay => "没有这一天，请检查年月日。 There is no such day; please check the year, month and day.",
+    StaleQuestion => "这道题不是当前题目，请回答下面这题。 That button belongs to another question; here is the current one.",
+    StaleButton => "这个按钮已失效。 That button no longer applies.",
+    FirstQuestion => "已经是第一题。 This is the first question.",
+    BackOne => "回到上一题。 Back one question.",
+    CannotSkip => "此题为必答题，不能跳过。 This question must be answered; it cannot be skipped.",
+    AnswerEmpty => "请回答本题。 Please answer the question.",
+    PickOne => "请回复选项字母或序号，如 A 或 1（共 {count} 项）。 Reply with one letter or number, e.g. A or 1.",
+    PickLetters => "请回复选项字母，可多选，如 A,C 或 AC。 Reply with letters, e.g. A,C or AC.",
+    RatingRange => "请回复 1 到 5 的评分（5 为最好）。 Reply with a rating from 1 to 5 (5 is best).",
+    TextTooLong => "回答太长（{n} 字），请不超过 {max} 字。 Too long: at most {max} characters.",
+    TextWrongForm => "格式不符合要求，请按题目说明填写。 That does not have the expected form; see the question.",
+    NotANumber => "请回复一个数字，如 3 或 2.5。 Reply with a number, e.g. 3 or 2.5.",
+    NotWhole => "请回复一个整数。 Reply with a whole number.",
+    NumberRange => "请回复 {lo} 到 {hi} 之间的数字。 Reply with a number from {lo} to {hi}.",
+    PickAtLeast => "请至少选择 {min} 项。 Pick at least {min}.",
+    PickAtMost => "最多选择 {max} 项。 Pick at most {max}.",
+}
+
+/// The text of `m` with each `{key}` replaced by its value, in one pass (a
+/// value that itself contains `{…}` is left alone). A key with no value is
+/// kept as written, which the tests catch.
+pub fn msg(m: Msg, args: &[(&str, &dyn Display)]) -> String {
+    let text = m.text();
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').map(|close| (&after[..close], close)) {
+            Some((key, close)) if push_value(args, key, &mut out) => rest = &after[close + 1..],
+            _ => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Appends the value of `key` to `out`; false when `args` has none.
+fn push_value(args: &[(&str, &dyn Display)], key: &str, out: &mut String) -> bool {
+    use std::fmt::Write;
+    match args.iter().find(|(k, _)| *k == key) {
+        Some((_, v)) => {
+            let _ = write!(out, "{v}");
+            true
+        }
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_cjk(c: char) -> bool {
+        matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
+    }
+
+    /// The text with `{placeholders}` and `/commands` blanked: both are ASCII
+    /// in either language, so they say nothing about which language comes first.
+    fn prose(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' => {
+                    for d in chars.by_ref() {
+                        if d == '}' {
+                            break;
+                        }
+                    }
+                    out.push(' ');
+                }
+                '/' if chars.peek().is_some_and(|d| d.is_ascii_alphabetic()) => {
+                    while chars.peek().is_some_and(|d| d.is_ascii_alphanumeric()) {
+                        chars.next();
+                    }
+                    out.push(' ');
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
+    /// Every entry has Chinese, then English: the first Chinese character
+    /// comes before the first English letter, and there is an English word after it.
+    #[test]
+    fn every_entry_is_chinese_first_then_english() {
+        for m in Msg::ALL {
+            let p = prose(m.text());
+            let cjk = p.find(is_cjk).unwrap_or_else(|| panic!("{m:?} has no Chinese: {:?}", m.text()));
+            let latin = p.find(|c: char| c.is_ascii_alphabetic());
+            let latin = latin.unwrap_or_else(|| panic!("{m:?} has no English: {:?}", m.text()));
+            assert!(cjk < latin, "{m:?} does not start in Chinese: {:?}", m.text());
+            let english_word = p[cjk..].split(|c: char| !c.is_ascii_alphabetic()).any(|w| w.len() >= 2);
+            assert!(english_word, "{m:?} has no English word after its Chinese: {:?}", m.text());
+        }
+    }
+
+    /// Every `{` of an entry is closed, so [`msg`] sees each placeholder whole.
+    #[test]
+    fn placeholders_are_closed() {
+        for m in Msg::ALL {
+            let t = m.text();
+            assert_eq!(t.matches('{').count(), t.matches('}').count(), "{m:?}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn msg_fills_values_once() {
+        let s = msg(Msg::NoNotice, &[("id", &999)]);
+        assert_eq!(s, "没有编号为 #999 的通知。 There is no notice #999.");
+        // A value that looks like a placeholder stays as it is.
+        let s = msg(Msg::NotANoticeId, &[("text", &"{text}")]);
+        assert_eq!(s, "{text} 不是通知编号。 {text} is not a notice number.");
+        // A missing value leaves the placeholder visible.
+        assert_eq!(msg(Msg::NoNotice, &[]), Msg::NoNotice.text());
+    }
+}
+
+/// No sentence for a user is written outside the table: a plain text search
+/// of the sources for the ways a sentence reaches a user, each followed
+/// (after any line break) by a string literal or a `format!` of one.
+#[cfg(test)]
+mod no_sentences_elsewhere {
+    use std::path::{Path, PathBuf};
+
+    /// The calls whose text a user reads, and whether the text is their
+    /// second argument (after the event answered) rather than their first.
+    const CALLS: &[(&str, bool)] = &[
+        ("Error::invalid(", false),
+        ("Error::denied(", false),
+        ("Error::not_found(", false),
+        ("Error::Invalid(", false),
+        ("Error::Denied(", false),
+        ("Error::NotFound(", false),
+        ("Handled::say(", true),
+        ("Handled::reject(", true),
+        ("reply_to(", true),
+        // The surveys' own shorthand for `Handled::say`.
+        (" say(", true),
+        ("(say(", true),
+    ];
+
+    /// What a sentence written in place starts with.
+    const LITERALS: &[&str] = &["\"", "r\"", "r#\"", "format!("];
+
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    /// Test files, this table, and operator-only output (the CLI and the
+    /// binary), which may stay as it is.
+    fn skipped(rel: &str) -> bool {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        name == "tests.rs"
+            || name.starts_with("tests_")
+            || rel.contains("/tests/")
+            || rel == "catalogue.rs"
+            || rel == "cli.rs"
+            || rel.starts_with("bin/")
+    }
+
+    /// Every `file:line: call` with a literal sentence in `text` (the part
+    /// before an inline `#[cfg(test)] mod`, whose sentences are tests').
+    fn literal_calls(rel: &str, text: &str) -> Vec<String> {
+        let code = text.find("#[cfg(test)]\nmod ").map_or(text, |i| &text[..i]);
+        let mut found = Vec::new();
+        for &(call, second) in CALLS {
+            for (at, _) in code.match_indices(call) {
+                let mut rest = code[at + call.len()..].trim_start();
+                if second {
+                    // Past the event argument (`ev`, `&ev`, `to`), formatted on one line or several.
+                    let arg = rest.find(|c: char| !(c == '&' || c == '_' || c.is_ascii_alphanumeric()));
+                    rest = match arg.map(|i| rest[i..].trim_start()) {
+                        Some(r) if r.starts_with(',') => r[1..].trim_start(),
+                        _ => continue,
+                    };
+                }
+                if LITERALS.iter().any(|l| rest.starts_with(l)) {
+                    let line = code[..at].matches('\n').count() + 1;
+                    found.push(format!("{rel}:{line}: {}", call.trim()));
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_search_finds_a_sentence_written_in_place() {
+        let hits = literal_calls("x.rs", "fn f() {\n    Err(Error::invalid(\n        \"no\"))\n}\n");
+        assert_eq!(hits, ["x.rs:2: Error::invalid("]);
+        let hits = literal_calls("x.rs", "Ok(Handled::say(ev, format!(\"{n}\")))");
+        assert_eq!(hits, ["x.rs:1: Handled::say("]);
+        let hits = literal_calls("x.rs", "Ok(Handled::say(\n    ev,\n    \"hi\",\n))");
+        assert_eq!(hits, ["x.rs:1: Handled::say("]);
+        assert!(literal_calls("x.rs", "pub fn reply_to(ev: &Inbound, text: impl Into<String>)").is_empty());
+        assert!(literal_calls("x.rs", "Err(Error::invalid(Msg::NoNotice.text()))").is_empty());
+        assert!(literal_calls("x.rs", "#[cfg(test)]\nmod tests { Error::invalid(\"t\") }").is_empty());
+    }
+
+    #[test]
+    fn every_user_sentence_comes_from_the_catalogue() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 20, "the sources were found");
+        let mut found = Vec::new();
+        for path in files {
+            let rel = path.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+            if !skipped(&rel) {
+                found.extend(literal_calls(&rel, &std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+        assert!(found.is_empty(), "sentences written in place, not in src/catalogue.rs:\n{}", found.join("\n"));
+    }
+}
