@@ -169,6 +169,21 @@ impl Show {
                 handle(&self.gw, &ev).await?;
             }
         }
+        // Four classmates of 李明 answer too (console chats, silently): the
+        // survey is anonymous, and results name a branch only where five
+        // or more answered, so 李明's branch shows and 赵敏's merges into her school.
+        let branch = self.tree.require("4143010532-001")?;
+        for n in 1..=4 {
+            let user = format!("classmate{n}");
+            let p = self.tree.add_person(&format!("同学{n}"))?;
+            self.tree.add_identity(p.id, Platform::Console, &user)?;
+            self.tree.grant(p.id, &branch, crate::tree::people::Role::Member)?;
+            let chat = Address::direct(Platform::Console, &user);
+            let answers = [start.as_str(), "B", "是", "C", "5", "1", "/skip", "希望多开展实践活动"];
+            for text in answers {
+                handle(&self.gw, &Inbound::text(chat.clone(), &user, text)).await?;
+            }
+        }
         self.app.settle().await?;
         step(10, "Results roll up branch -> school -> province; the CSV export");
         let results = self.surveys.results(Some(self.people["hunan"]), survey.id)?;
