@@ -25,8 +25,9 @@ pub enum Event {
     Acknowledged { notice: u64, org: u32, person: Option<u64>, via: Platform },
     /// Someone replied to a notice; the reply went to its author.
     Replied { notice: u64, channel: u64 },
-    /// A survey response was finished (anonymous ones name no person).
-    SurveyAnswered { survey: u64, branch: u32, person: Option<u64> },
+    /// Survey responses were finished, one event per survey and group
+    /// commit: (branch, person) each (anonymous ones name no person).
+    SurveyAnswered { survey: u64, answered: Vec<(u32, Option<u64>)> },
     /// A chat was bound to an org (or bound again after the bot was removed).
     ChannelBound { channel: u64, org: u32 },
     /// The bot can no longer post in a chat.

@@ -7,7 +7,6 @@ use super::{clock, say, unknown_person, Conversation, Loaded, Response, Surveys,
 use crate::catalogue::{msg, Msg};
 use crate::conversation::{self, Input, Progress, Question, Reply, Script};
 use crate::error::{Error, Result};
-use crate::events::{self, Event};
 use crate::registry::{reply_to, Handled};
 use crate::store::survey_keys as keys;
 use crate::store::{encode, Keyspace, Writes};
@@ -211,9 +210,7 @@ impl Script for Answering<'_> {
             (keys::survey_person(keys::RESPONSE, sv.id, self.person).to_vec(), row, Some(self.person))
         };
         w.put(Keyspace::Surveys, row_key, encode(&row));
-        let e = Event::SurveyAnswered { survey: sv.id, branch: self.branch, person };
-        events::emit(&mut w, self.sv.tree.clock.now_ms(), &e);
-        db.defer(w);
+        db.defer(w, sv.id, (self.branch, person));
         db.forget(sv.id, self.person)?;
         Ok(text)
     }

@@ -291,10 +291,11 @@ fn anonymous_answers_cannot_be_joined_to_people() {
     let answered: Vec<_> = crate::events::read(&f.tree.store, 0, 100_000)
         .unwrap()
         .into_iter()
-        .filter_map(|r| match r.event {
-            crate::events::Event::SurveyAnswered { survey, person, .. } if survey == l.id => Some(person),
-            _ => None,
+        .flat_map(|r| match r.event {
+            crate::events::Event::SurveyAnswered { survey, answered } if survey == l.id => answered,
+            _ => Vec::new(),
         })
+        .map(|(_, person)| person)
         .collect();
     assert!(!answered.is_empty() && answered.iter().all(Option::is_none), "{answered:?}");
     // The reminder still knows who has answered, without knowing what.
@@ -307,11 +308,15 @@ fn anonymous_answers_cannot_be_joined_to_people() {
 #[test]
 fn reminders_go_once_and_only_to_members_who_have_not_answered() {
     let (f, l) = rollup();
-    // Each finished named response is one event naming its person.
+    // Each finished named response is listed, with its person, in the events.
     let named = crate::events::read(&f.tree.store, 0, 100_000)
         .unwrap()
         .into_iter()
-        .filter(|r| matches!(r.event, crate::events::Event::SurveyAnswered { survey, person: Some(_), .. } if survey == l.id))
+        .flat_map(|r| match r.event {
+            crate::events::Event::SurveyAnswered { survey, answered } if survey == l.id => answered,
+            _ => Vec::new(),
+        })
+        .filter(|(_, person)| person.is_some())
         .count();
     assert_eq!(named, 4);
     // One job, due a day before closing (the definition's remind_before_hours).
