@@ -47,14 +47,17 @@ impl Tree {
                 self.check(p, Action::ViewStatus, &focus)?;
             }
         }
-        let mut rows = vec![self.status_row(&notice, &focus)?];
+        // Once the walk is over, the notice's audience is what it resolved:
+        // chats bound after it was posted are not part of it.
+        let cursor = self.store.cursor(notice.id)?;
+        let done = cursor.walked && !self.store.active_notices()?.contains(&notice.id);
+        let mut rows = vec![self.status_row(&notice, &focus, done)?];
         for child in self.children(focus.id)? {
-            let row = self.status_row(&notice, &child)?;
+            let row = self.status_row(&notice, &child, done)?;
             if row.channels > 0 || row.delivered > 0 || row.acked > 0 {
                 rows.push(row);
             }
         }
-        let cursor = self.store.cursor(notice.id)?;
         Ok(Status {
             missing: self.missing(&notice, &focus, limit)?,
             failures: self.failures(&notice, &focus, limit)?,
@@ -64,7 +67,7 @@ impl Tree {
         })
     }
 
-    fn status_row(&self, n: &Notice, org: &Org) -> Result<StatusRow> {
+    fn status_row(&self, n: &Notice, org: &Org, done: bool) -> Result<StatusRow> {
         let (channels, orgs) = self.expected(&n.target, org)?;
         let c = if org.level as usize + 1 == self.levels.len() {
             // The worker keeps counters for orgs with children; a leaf
@@ -81,9 +84,6 @@ impl Tree {
         } else {
             self.store.counts(n.id, org.id)?
         };
-        // Once the walk is over, the notice's audience is what it resolved:
-        // chats bound after it was posted are not part of it.
-        let done = self.store.cursor(n.id)?.walked && !self.store.active_notices()?.contains(&n.id);
         let channels = if done { c.delivered + c.failed } else { channels };
         Ok(StatusRow {
             org: org.clone(),

@@ -10,16 +10,6 @@ use crate::error::{Error, Result};
 /// The `msgref` key, for writers that batch message refs themselves.
 pub use super::msgref::key as msgref;
 
-/// A big-endian u64 from the front of `b`, a short slice padded with zeros.
-/// Only `survey_keys.rs` still uses it; store code
-/// reads with `key_u64`/`val_u64`, which refuse damaged data.
-pub fn read_u64(b: &[u8]) -> u64 {
-    let mut a = [0u8; 8];
-    let n = b.len().min(8);
-    a[..n].copy_from_slice(&b[..n]);
-    u64::from_be_bytes(a)
-}
-
 /// A big-endian u64 at `at` in a stored key or value; a short one is an
 /// error naming `what` (the keyspace or key), never a panic.
 pub fn read_u64_at(b: &[u8], at: usize, what: &str) -> Result<u64> {

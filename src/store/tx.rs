@@ -44,11 +44,6 @@ impl Tx<'_> {
     pub fn event(&mut self, at_ms: u64, body: Vec<u8>) {
         self.events.push((at_ms, body));
     }
-
-    /// A fresh id from the store's sequence.
-    pub fn generate_id(&self) -> std::result::Result<u64, Abort> {
-        Ok(self.trees[0].generate_id()? + 1)
-    }
 }
 
 /// What callers of `transact` may return to abort with an error.
