@@ -44,14 +44,15 @@ impl Tree {
     /// How a sender is shown to others: the registered name when the person
     /// is known; otherwise what the platform shows, marked as such (anyone
     /// can set a display name).
-    pub fn sender_name(&self, ev: &Inbound) -> Result<String> {
-        if let Some(p) = self.person_by_identity(ev.chat.platform, &ev.sender.id)? {
-            return Ok(p.name);
+    /// `person` is the sender as looked up already, if they are registered.
+    pub fn sender_name(ev: &Inbound, person: Option<&crate::tree::people::Person>) -> String {
+        if let Some(p) = person {
+            return p.name.clone();
         }
-        Ok(match &ev.sender.display_name {
+        match &ev.sender.display_name {
             Some(d) => format!("{d}（{} 显示名 display name）", ev.chat.platform),
             None => ev.sender.id.clone(),
-        })
+        }
     }
 
     /// A notice's author and their private address.
@@ -69,7 +70,7 @@ impl Tree {
         let ch = self.channel(channel)?.ok_or_else(|| Error::not_found(Msg::ChannelGone.text()))?;
         let org = self.require_id(ch.org)?;
         let (author, to) = self.author_address(root.author)?;
-        let name = self.sender_name(ev)?;
+        let name = Tree::sender_name(ev, self.person_by_identity(ev.chat.platform, &ev.sender.id)?.as_ref());
         let thread = Thread {
             id: self.store.next_id()?,
             notice: root.id,

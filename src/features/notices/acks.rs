@@ -40,7 +40,7 @@ pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: 
     let person = cx.person(ev)?;
     let row = AckRow {
         person: person.as_ref().map(|p| p.id),
-        by: cx.tree.sender_name(ev)?,
+        by: crate::tree::Tree::sender_name(ev, person.as_ref()),
         via: ev.chat.platform,
         at: cx.now(),
     };
