@@ -8,19 +8,14 @@ use matrix_sdk::event_handler::EventHandlerDropGuard;
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
-use matrix_sdk::ruma::events::room::message::{
-    sanitize::remove_plain_reply_fallback, MessageType, OriginalSyncRoomMessageEvent, Relation,
-};
+use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::mpsc;
-use treecast_wire::{
-    shutdown_signalled, AdapterError, Address, ChatKind, Inbound, InboundEnvelope, InboundKind, Platform, Sender,
-    Shutdown,
-};
+use treecast_wire::{shutdown_signalled, AdapterError, ChatKind, Inbound, InboundEnvelope, Platform, Shutdown};
 
-use crate::reaction::{self, Meaning};
+use crate::convert::{self, RoomView};
 use crate::settings::InvitePolicy;
 use crate::MatrixAdapter;
 
@@ -139,119 +134,36 @@ fn consider_invite(room: Room, inviter: &UserId, policy: &InvitePolicy) {
     });
 }
 
-/// Where an event in `room` happened, as the core names it: a DM is the
-/// other person's address, any other room its id.
-async fn chat_of(room: &Room, sender: &UserId) -> Address {
-    if room.is_direct().await.unwrap_or(false) && sender != room.own_user_id() {
-        Address::direct(Platform::Matrix, sender.as_str())
-    } else {
-        Address::group(Platform::Matrix, room.room_id().as_str())
+/// What the conversion needs to know about `room`.
+async fn view_of(room: &Room) -> RoomView {
+    RoomView {
+        own_user: room.own_user_id().to_string(),
+        room_id: room.room_id().to_string(),
+        joined: room.state() == RoomState::Joined,
+        direct: room.is_direct().await.unwrap_or(false),
     }
 }
 
-async fn base_inbound(room: &Room, sender: &UserId, event_id: &str, text: String) -> Inbound {
-    let display_name = match room.get_member_no_sync(sender).await {
-        Ok(Some(m)) => m.display_name().map(str::to_owned),
-        _ => None,
-    };
-    Inbound {
-        kind: InboundKind::Message,
-        chat: chat_of(room, sender).await,
-        sender: Sender { id: sender.to_string(), display_name, verified: true },
-        message_id: event_id.to_owned(),
-        text,
-        in_reply_to: None,
-        subject: String::new(),
-        sent_to: None,
-        attachments: Vec::new(),
+/// Fills in the sender's display name in this room, when it has one.
+async fn with_display_name(mut event: Inbound, room: &Room) -> Inbound {
+    let Ok(sender) = UserId::parse(event.sender.id.as_str()) else { return event };
+    if let Ok(Some(m)) = room.get_member_no_sync(&sender).await {
+        event.sender.display_name = m.display_name().map(str::to_owned);
     }
+    event
 }
 
 async fn message_inbound(ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Option<Inbound> {
-    if ev.sender == room.own_user_id() || room.state() != RoomState::Joined {
-        return None;
-    }
-    let in_reply_to = match &ev.content.relates_to {
-        Some(Relation::Replacement(_)) => return None, // an edit; the original already came
-        Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
-        Some(Relation::Thread(t)) => {
-            Some(t.in_reply_to.as_ref().map(|r| &r.event_id).unwrap_or(&t.event_id).to_string())
-        }
-        _ => None,
-    };
-    let body = match &ev.content.msgtype {
-        MessageType::Text(t) => &t.body,
-        MessageType::Notice(n) => &n.body,
-        MessageType::Emote(e) => &e.body,
-        other => other.body(),
-    };
-    let text = strip_quotes(body, in_reply_to.is_some());
-    let mut event = base_inbound(room, &ev.sender, ev.event_id.as_str(), text).await;
-    event.in_reply_to = in_reply_to;
-    Some(event)
+    let event = convert::message(ev, &view_of(room).await)?;
+    Some(with_display_name(event, room).await)
 }
 
 async fn reaction_inbound(raw: &Raw<OriginalSyncReactionEvent>, room: &Room) -> Option<Inbound> {
-    let reacted = reaction::read(raw)?;
-    if reacted.sender == room.own_user_id() {
-        return None;
-    }
-    let (kind, text, to) = match reacted.meaning {
-        Meaning::Reaction { key, to } => (InboundKind::Reaction { key: key.clone() }, key, to),
-        Meaning::Reply { text, to } => (InboundKind::Message, strip_quotes(&text, true), to),
-    };
-    let mut event = base_inbound(room, &reacted.sender, reacted.event_id.as_str(), text).await;
-    event.kind = kind;
-    event.in_reply_to = Some(to);
-    Some(event)
-}
-
-/// The sender's own words: a reply fallback (`> <@a:b> ...` lines, then a
-/// blank line) and, in replies, any leading quoted lines are dropped.
-pub fn strip_quotes(body: &str, is_reply: bool) -> String {
-    let mut s = remove_plain_reply_fallback(body);
-    if is_reply {
-        while s.starts_with('>') {
-            s = s.split_once('\n').map(|(_, rest)| rest).unwrap_or("");
-        }
-    }
-    s.trim().to_owned()
+    let event = convert::reaction(raw, &view_of(room).await)?;
+    Some(with_display_name(event, room).await)
 }
 
 async fn removal_inbound(ev: &OriginalSyncRoomMemberEvent, room: &Room) -> Option<Inbound> {
-    let me = room.own_user_id();
-    if ev.state_key.as_str() != me.as_str() || ev.sender == me {
-        return None;
-    }
-    let verb = match ev.content.membership {
-        MembershipState::Leave => "removed",
-        MembershipState::Ban => "banned",
-        _ => return None,
-    };
-    let reason = ev.content.reason.clone().unwrap_or_default();
-    let text = format!("{verb} by {}{}{reason}", ev.sender, if reason.is_empty() { "" } else { ": " });
-    let mut event = base_inbound(room, &ev.sender, ev.event_id.as_str(), text).await;
-    event.kind = InboundKind::Removed;
-    event.chat = Address::group(Platform::Matrix, room.room_id().as_str());
-    Some(event)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::strip_quotes;
-
-    #[test]
-    fn reply_fallback_is_removed() {
-        let body = "> <@bot:localhost> 关于开展团日活动的通知\n> 请各团支部按时参加。\n\n已收到，谢谢";
-        assert_eq!(strip_quotes(body, true), "已收到，谢谢");
-        assert_eq!(strip_quotes(body, false), "已收到，谢谢");
-    }
-
-    #[test]
-    fn leading_quotes_in_a_reply_are_dropped_but_plain_text_is_kept() {
-        assert_eq!(strip_quotes("> 原文\n收到", true), "收到");
-        assert_eq!(strip_quotes("> 原文\n收到", false), "> 原文\n收到");
-        assert_eq!(strip_quotes("!bind ABC123", false), "!bind ABC123");
-        assert_eq!(strip_quotes("  /bind ABC123 \n", false), "/bind ABC123");
-    }
+    let event = convert::removal(ev, &view_of(room).await)?;
+    Some(with_display_name(event, room).await)
 }

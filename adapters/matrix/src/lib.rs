@@ -6,6 +6,7 @@
 //! keys live in [`Settings::store_dir`]; a restart restores them (same
 //! device, no new login) and resumes syncing where it stopped.
 
+pub mod convert;
 mod errors;
 mod inbound;
 mod outbound;
@@ -26,8 +27,8 @@ use treecast_wire::{
     Adapter, AdapterError, Capabilities, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
 };
 
+pub use convert::{strip_quotes, RoomView};
 pub use errors::{classify, classify_api};
-pub use inbound::strip_quotes;
 pub use matrix_sdk;
 pub use ratelimit::RateLimitInfo;
 pub use settings::{InvitePolicy, Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};

@@ -29,6 +29,7 @@ pub use errors::{classify, redact};
 pub use inbound::{message_ref, parse_message_ref, strip_bot_mention, to_inbound, BotIdentity};
 pub use render::{deep_link, escape_html, keyboard, render, utf16_len, KeyboardButton, MAX_CHARS, MAX_UTF16};
 pub use settings::{Mode, ParseMode, Settings, TOKEN_ENV};
+pub use teloxide;
 
 /// What this adapter does on Telegram (`docs/adapters/telegram.md`).
 pub const CAPABILITIES: Capabilities = Capabilities {
