@@ -215,6 +215,18 @@ catalogue! {
     NumberRange => "请回复 {lo} 到 {hi} 之间的数字。 Reply with a number from {lo} to {hi}.",
     PickAtLeast => "请至少选择 {min} 项。 Pick at least {min}.",
     PickAtMost => "最多选择 {max} 项。 Pick at most {max}.",
+
+    // The admin API and the command line beside a running server (src/admin/**).
+    AdminUnknownOp => "没有管理操作 {op}。 There is no admin operation {op}.",
+    AdminBadArguments => "管理操作 {op} 的参数有误：{error} The arguments of admin operation {op} are wrong: {error}",
+    AdminNoToken => "未提供管理令牌或令牌不对。 The admin token is missing or wrong.",
+    AdminOff => "管理接口未开启：启动 treecast serve 前请设置环境变量 TREECAST_ADMIN_TOKEN。 The admin API is off: set TREECAST_ADMIN_TOKEN before starting treecast serve.",
+    AdminServerRunning => "服务（treecast serve）正在使用 {path} 的存储；请设置与服务相同的 TREECAST_ADMIN_TOKEN，命令即通过管理接口执行。 treecast serve is using the store at {path}; set TREECAST_ADMIN_TOKEN to the server's token and the command runs through its admin API.",
+    AdminStoreInUse => "存储 {path} 正被使用（treecast serve 是否在运行？），且没有可用的管理接口；请停止它，或在设置 TREECAST_ADMIN_TOKEN 后重启它。 The store at {path} is in use (is treecast serve running?) and no admin API answers; stop it, or restart it with TREECAST_ADMIN_TOKEN set.",
+    AdminUnreachable => "无法连接管理接口 {socket}：{error} Cannot reach the admin API at {socket}: {error}",
+    AdminBadAnswer => "管理接口的回答无法读取：{error} The admin API's answer could not be read: {error}",
+    AdminCannotListen => "管理接口无法监听 {address}：{error} The admin API cannot listen on {address}: {error}",
+    OutFileUnwritable => "无法写入 {path}：{error} Cannot write {path}: {error}",
 }
 
 /// The text of `m` with each `{key}` replaced by its value, in one pass (a

@@ -19,14 +19,27 @@ pub fn open_tree(cfg: &Config) -> Result<Tree> {
         Error::Store(sled::Error::Io(io))
             if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
         {
-            Error::invalid(format!(
-                "the store at {} is in use (is `treecast serve` running with it?); stop it or use the chat commands",
-                cfg.data_dir.display()
+            Error::invalid(crate::catalogue::msg(
+                crate::catalogue::Msg::AdminStoreInUse,
+                &[("path", &cfg.data_dir.display())],
             ))
         }
         e => e,
     })?;
     Tree::new(store, cfg.levels())
+}
+
+/// Whether this process is the command line working on the store itself:
+/// only then do long operations draw progress bars (a server never does).
+static INTERACTIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+pub fn set_interactive(on: bool) {
+    INTERACTIVE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A progress bar for the command line run on the store itself; None in a server.
+pub fn progress_bar(len: u64, what: &str) -> Option<ProgressBar> {
+    INTERACTIVE.load(std::sync::atomic::Ordering::Relaxed).then(|| progress(len, what))
 }
 
 /// A progress bar on a terminal; hidden otherwise (CI logs stay short).
@@ -212,7 +225,7 @@ pub struct PostArgs {
     pub exclude: Vec<String>,
     pub no_ack: bool,
     pub deadline: Option<String>,
-    pub attachments: Vec<std::path::PathBuf>,
+    pub attachments: Vec<treecast_wire::Attachment>,
 }
 
 /// `YYYY-MM-DD HH:MM` in China time -> unix seconds.
@@ -224,17 +237,11 @@ pub fn parse_deadline(s: &str) -> Result<u64> {
 
 pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
     let author = person_by(tree, &a.author)?;
-    let mut attachments = Vec::new();
-    for p in &a.attachments {
-        let data = std::fs::read(p).map_err(|e| Error::invalid(format!("{}: {e}", p.display())))?;
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        attachments.push(treecast_wire::Attachment { name, content_type: "application/octet-stream".into(), data });
-    }
     let draft = Draft {
         issuer_code: a.org,
         title: a.title,
         body: a.body,
-        attachments,
+        attachments: a.attachments,
         levels: a.levels,
         only: a.only,
         exclude: a.exclude,

@@ -25,6 +25,8 @@ struct RawConfig {
     outbox: RawOutbox,
     #[serde(default)]
     surveys: RawSurveys,
+    #[serde(default)]
+    admin: RawAdmin,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -53,6 +55,24 @@ struct RawOutbox {
 struct RawSurveys {
     dir: Option<PathBuf>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    /// "127.0.0.1:8391" (the default); "" turns the TCP listener off.
+    listen: Option<String>,
+    /// The Unix socket `admin.sock` in the data dir (default on).
+    socket: Option<bool>,
+}
+
+/// The admin API of `serve` (on only while `TREECAST_ADMIN_TOKEN` is set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminConfig {
+    pub listen: Option<std::net::SocketAddr>,
+    pub socket: bool,
+}
+
+pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8391";
 
 /// Rate limits for one platform; 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -113,6 +133,7 @@ pub struct Config {
     pub retry_max: Duration,
     pub limits: BTreeMap<Platform, Limits>,
     pub surveys_dir: PathBuf,
+    pub admin: AdminConfig,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -157,6 +178,12 @@ impl Config {
             }
             limits.insert(p, l);
         }
+        let listen = raw.admin.listen.unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.to_owned());
+        let listen = match listen.trim() {
+            "" => None,
+            l => Some(l.parse().map_err(|_| bad("admin.listen", "write an address and port, e.g. 127.0.0.1:8391"))?),
+        };
+        let admin = AdminConfig { listen, socket: raw.admin.socket.unwrap_or(true) };
         let footer = raw.footer.unwrap_or_else(|| DEFAULT_FOOTER.to_owned());
         let data_dir = std::env::var_os("TREECAST_DATA_DIR")
             .map(PathBuf::from)
@@ -192,6 +219,7 @@ impl Config {
             retry_max: Duration::from_secs(raw.outbox.retry_max_secs.unwrap_or(3_600)),
             limits,
             surveys_dir: raw.surveys.dir.unwrap_or_else(|| PathBuf::from("config/surveys")),
+            admin,
             adapters,
             source: path.to_owned(),
         })

@@ -12,6 +12,7 @@
 //! adapter's inbound events to their owners; `app` wires it all once.
 //! Platforms are reached only through `treecast_wire::Adapter`.
 
+pub mod admin;
 pub mod app;
 pub mod catalogue;
 pub mod cli;

@@ -148,6 +148,9 @@ pub struct Declaration {
     pub replies: &'static [&'static str],
     /// Kinds of scheduled jobs it runs.
     pub jobs: &'static [&'static str],
+    /// Operator operations (`tree.stats`): the command line's and the admin
+    /// API's (`/api/v1/tree/stats`), handled by `Feature::admin`.
+    pub admin: &'static [&'static str],
 }
 
 /// A command as typed: its canonical name, the words after it on the first
@@ -297,6 +300,11 @@ pub trait Feature: Send + Sync {
     }
 
     /// Derived views it keeps from the event log.
+    /// An operator operation it declared, with its JSON arguments.
+    fn admin(&self, _cx: &Ctx, op: &str, _args: serde_json::Value) -> Result<crate::admin::Reply> {
+        Err(Error::invalid(msg(Msg::AdminUnknownOp, &[("op", &op)])))
+    }
+
     fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
         Vec::new()
     }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod notices;
+pub mod orgs;
 pub mod surveys;
 
 use std::sync::Arc;
@@ -16,5 +17,10 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
     surveys.set_dir(ctx.config.surveys_dir.clone());
     surveys.set_rules(ctx.rules());
     surveys.set_caps(ctx.caps.clone());
-    vec![Arc::new(account::Account), Arc::new(notices::Notices), Arc::new(surveys::SurveyFeature { surveys })]
+    vec![
+        Arc::new(account::Account),
+        Arc::new(notices::Notices),
+        Arc::new(surveys::SurveyFeature { surveys }),
+        Arc::new(orgs::Orgs),
+    ]
 }

@@ -20,6 +20,7 @@ pub struct Registry {
     mail_tags: HashMap<String, usize>,
     replies: HashMap<&'static str, usize>,
     jobs: HashMap<&'static str, usize>,
+    admin: HashMap<&'static str, usize>,
     subscribers: Vec<Arc<dyn Subscriber>>,
 }
 
@@ -51,6 +52,7 @@ impl Registry {
             mail_tags: HashMap::new(),
             replies: HashMap::new(),
             jobs: HashMap::new(),
+            admin: HashMap::new(),
             subscribers: features.iter().flat_map(|f| f.subscribers()).collect(),
             features,
             declarations: Vec::new(),
@@ -79,6 +81,9 @@ impl Registry {
             }
             for k in d.jobs {
                 claim(&mut r.jobs, *k, i, &names)?;
+            }
+            for op in d.admin {
+                claim(&mut r.admin, *op, i, &names)?;
             }
         }
         let mut subs = HashMap::new();
@@ -134,6 +139,21 @@ impl Registry {
     /// The feature handling replies to a kind of bot message.
     pub fn reply_owner(&self, kind: &str) -> Option<&dyn Feature> {
         self.replies.get(kind).map(|i| self.features[*i].as_ref())
+    }
+
+    /// Runs an operator operation (`tree.stats`) by the feature declaring it.
+    pub fn admin(&self, cx: &super::Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
+        match self.admin.get(op) {
+            Some(i) => self.features[*i].admin(cx, op, args),
+            None => Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
+        }
+    }
+
+    /// Every operator operation, sorted.
+    pub fn admin_ops(&self) -> Vec<&'static str> {
+        let mut ops: Vec<_> = self.admin.keys().copied().collect();
+        ops.sort_unstable();
+        ops
     }
 
     pub fn job_owner(&self, kind: &str) -> Option<&dyn Feature> {

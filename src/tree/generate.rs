@@ -74,7 +74,7 @@ pub fn read_schools(path: &Path) -> Result<Vec<School>> {
     parse_schools(&text, path)
 }
 
-fn parse_schools(text: &str, path: &Path) -> Result<Vec<School>> {
+pub fn parse_schools(text: &str, path: &Path) -> Result<Vec<School>> {
     let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let h = rdr
         .headers()

@@ -5,14 +5,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 mod args;
+mod ops;
 mod platforms;
 
 use anyhow::Context;
-use args::{Args, Cmd, NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
+use args::{Args, Cmd};
 use clap::Parser;
 use tokio::sync::watch;
 use treecast::config::Config;
-use treecast::{cli, demo};
+use treecast::{admin, cli, demo};
 
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     match path {
@@ -24,115 +25,54 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    init_logs();
     if let Err(e) = run(Args::parse()).await {
         eprintln!("treecast: {e:#}");
         std::process::exit(1);
     }
 }
 
+/// Logs on stderr at `TREECAST_LOG` (default warn): colour only on a
+/// terminal, one JSON object a line with `TREECAST_LOG_FORMAT=json`.
+fn init_logs() {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("TREECAST_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
-    let out = match args.cmd {
+    let (op, op_args) = match args.cmd {
         Cmd::Demo { branches, schools } => return run_demo(schools, branches).await,
         Cmd::Serve => return serve(cfg).await,
-        Cmd::Tree(t) => tree_cmd(&cfg, t)?,
-        Cmd::Org(o) => org_cmd(&cfg, o)?,
-        Cmd::Person(PersonCmd::Add { name, identities, official, member, prefer }) => {
-            let tree = cli::open_tree(&cfg)?;
-            cli::person_add(&tree, &cli::NewPerson { name, identities, official, member, prefer })?
-        }
-        Cmd::Notice(n) => notice_cmd(&cfg, n)?,
-        Cmd::Survey(c) => survey_cmd(&cfg, c)?,
+        Cmd::Tree(t) => ops::tree(t)?,
+        Cmd::Org(o) => ops::org(o)?,
+        Cmd::Person(p) => ops::person(p),
+        Cmd::Notice(n) => ops::notice(n)?,
+        Cmd::Survey(c) => ops::survey(c)?,
     };
-    println!("{out}");
+    let reply = match admin::client::call(&cfg.data_dir, op, &op_args).await? {
+        Some(reply) => reply,
+        None => on_the_store(cfg, op, op_args)?,
+    };
+    for f in &reply.files {
+        f.write()?;
+    }
+    println!("{}", reply.text);
     Ok(())
 }
 
-/// `treecast tree …`: what it did, to print.
-fn tree_cmd(cfg: &Config, t: TreeCmd) -> anyhow::Result<String> {
-    let tree = cli::open_tree(cfg)?;
-    Ok(match t {
-        TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
-        TreeCmd::Generate { schools, branches, csv } => {
-            cli::tree_generate(&tree, schools.as_deref(), branches, csv.as_deref())?
-        }
-        TreeCmd::Stats => cli::tree_stats(&tree)?,
-        TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
-        TreeCmd::Move { code, parent } => {
-            format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?)
-        }
-        TreeCmd::Rename { code, name } => {
-            format!("renamed: {}", tree.rename(&code, &name)?.name)
-        }
-        TreeCmd::Delete { code, cascade } => {
-            format!("deleted {} orgs", tree.delete(&code, cascade)?)
-        }
-    })
-}
-
-/// `treecast org …`: what it did, to print.
-fn org_cmd(cfg: &Config, o: OrgCmd) -> anyhow::Result<String> {
-    let tree = cli::open_tree(cfg)?;
-    Ok(match o {
-        OrgCmd::Invite { code } => cli::org_invite(&tree, cfg, &code)?,
-        OrgCmd::BindConsole { level } => cli::org_bind_console(&tree, &level)?,
-        OrgCmd::BindList { code, list, mut members, members_file } => {
-            members.extend(cli::address_file(members_file.as_deref())?);
-            cli::org_bind_list(&tree, &code, &list, &members)?
-        }
-        OrgCmd::Members { code, list, mut add, add_file, mut remove, remove_file } => {
-            add.extend(cli::address_file(add_file.as_deref())?);
-            remove.extend(cli::address_file(remove_file.as_deref())?);
-            cli::org_list_members(&tree, &code, &list, &add, &remove)?
-        }
-    })
-}
-
-/// `treecast notice …`: what it did, to print.
-fn notice_cmd(cfg: &Config, n: NoticeCmd) -> anyhow::Result<String> {
-    let tree = cli::open_tree(cfg)?;
-    Ok(match n {
-        NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
-            let body = std::fs::read_to_string(&body_file)
-                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
-            cli::notice_post(
-                &tree,
-                cfg,
-                cli::PostArgs {
-                    org,
-                    title,
-                    body,
-                    author,
-                    levels,
-                    only,
-                    exclude,
-                    no_ack,
-                    deadline,
-                    attachments: attach,
-                },
-            )?
-        }
-        NoticeCmd::Status { id, org } => cli::notice_status(&tree, id, org.as_deref())?,
-    })
-}
-
-/// `treecast survey …`: what it did, to print.
-fn survey_cmd(cfg: &Config, c: SurveyCmd) -> anyhow::Result<String> {
-    let tree = cli::open_tree(cfg)?;
-    let surveys = cli::surveys(&tree, cfg);
-    Ok(match c {
-        SurveyCmd::Check { file } => cli::survey_check(&file)?,
-        SurveyCmd::Launch { file, org, by } => cli::survey_launch(&tree, &surveys, &file, org.as_deref(), &by)?,
-        SurveyCmd::List => cli::survey_list(&tree, &surveys)?,
-        SurveyCmd::Results { id, org, csv, xlsx } => {
-            cli::survey_results(&surveys, id, org.as_deref(), csv.as_deref(), xlsx.as_deref())?
-        }
-        SurveyCmd::Close { id } => cli::survey_close(&tree, &surveys, id)?,
-    })
+/// Runs an operation on the store itself (no server is running with it).
+fn on_the_store(cfg: Config, op: &str, args: serde_json::Value) -> anyhow::Result<admin::Reply> {
+    cli::set_interactive(true);
+    let tree = cli::open_tree(&cfg)?;
+    let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
+    Ok(app.registry.admin(&app.ctx, op, args)?)
 }
 
 async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<()> {
@@ -158,11 +98,15 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let (stop, shutdown) = watch::channel(false);
     let data_dir = cfg.data_dir.clone();
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
-    let running = app.start(adapters, shutdown);
+    let running = app.start(adapters, shutdown.clone());
+    let api = admin::server::start(app.ctx.clone(), app.registry.clone(), shutdown).await?;
     eprintln!("treecast: serving from {} (Ctrl-C to stop)", data_dir.display());
     wait_for_signal().await;
     eprintln!("treecast: stopping");
     stop.send(true).ok();
+    if let Some(api) = api {
+        api.join().await;
+    }
     running.join().await.context("stopping")?;
     Ok(())
 }

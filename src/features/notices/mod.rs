@@ -4,6 +4,7 @@
 //! an acknowledgement deadline, and the author's summary when a fan-out ends.
 
 mod acks;
+mod admin;
 mod post;
 mod summary;
 
@@ -69,8 +70,13 @@ impl Feature for Notices {
             mail_tags: &["notice"],
             replies: &["delivery", "thread"],
             jobs: &[REMIND_JOB],
+            admin: admin::OPS,
             ..Declaration::default()
         }
+    }
+
+    fn admin(&self, cx: &Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
+        admin::run(cx, op, args)
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

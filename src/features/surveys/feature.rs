@@ -23,8 +23,13 @@ impl Feature for SurveyFeature {
             buttons: &["sv:"],
             deep_links: &["s", "S"],
             jobs: &[REMIND_JOB, CLOSE_JOB],
+            admin: super::admin::OPS,
             ..Declaration::default()
         }
+    }
+
+    fn admin(&self, cx: &Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
+        super::admin::run(cx, &self.surveys, op, args)
     }
 
     fn run_job(&self, _cx: &Ctx, job: &Job) -> Result<Writes> {

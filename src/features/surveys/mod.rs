@@ -2,6 +2,7 @@
 //! launch as a notice with an "answer privately" button, one question at a
 //! time in a private chat, results rolled up branch -> school -> province.
 
+mod admin;
 mod answering;
 mod chat;
 pub mod clock;

@@ -78,19 +78,29 @@ impl Results {
     }
 
     pub fn write_csv(&self, path: &Path) -> Result<()> {
+        let bytes = self.csv_bytes(path)?;
+        std::fs::write(path, bytes).map_err(|e| io(path, e))
+    }
+
+    /// The CSV export (one row per response); `path` names it in errors.
+    pub fn csv_bytes(&self, path: &Path) -> Result<Vec<u8>> {
         self.must_show_answers()?;
-        let mut w = csv::Writer::from_path(path).map_err(|e| io(path, e))?;
+        let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(self.header()).map_err(|e| io(path, e))?;
         for row in self.rows() {
             w.write_record(row).map_err(|e| io(path, e))?;
         }
-        w.flush()?;
-        Ok(())
+        w.into_inner().map_err(|e| io(path, e))
+    }
+
+    pub fn write_xlsx(&self, path: &Path) -> Result<()> {
+        let bytes = self.xlsx_bytes(path)?;
+        std::fs::write(path, bytes).map_err(|e| io(path, e))
     }
 
     /// An .xlsx workbook: sheet 答卷 (one row per response) and sheet 参与率
-    /// (participation and tallies per org).
-    pub fn write_xlsx(&self, path: &Path) -> Result<()> {
+    /// (participation and tallies per org); `path` names it in errors.
+    pub fn xlsx_bytes(&self, path: &Path) -> Result<Vec<u8>> {
         self.must_show_answers()?;
         use rust_xlsxwriter::{Format, Workbook};
         let x = |e: rust_xlsxwriter::XlsxError| io(path, e);
@@ -143,8 +153,7 @@ impl Results {
                 }
             }
         }
-        wb.save(path).map_err(x)?;
-        Ok(())
+        wb.save_to_buffer().map_err(x)
     }
 }
 

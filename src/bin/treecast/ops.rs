@@ -1,0 +1,124 @@
+//! Each operator subcommand as an admin operation and its JSON arguments,
+//! with the files it names read here, on the operator's side, so the same
+//! operation runs on the store or through a running server's admin API.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use treecast::catalogue::{msg, Msg};
+use treecast::cli;
+
+use crate::args::{NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
+
+pub type Op = (&'static str, Value);
+
+/// A text file, with the catalogue's sentences when it cannot be read.
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &path.display()), ("error", &e)])))?;
+    String::from_utf8(bytes).map_err(|e| {
+        anyhow::anyhow!(msg(Msg::NotUtf8, &[("path", &path.display()), ("byte", &e.utf8_error().valid_up_to())]))
+    })
+}
+
+fn named(path: &Path, text: String) -> Value {
+    json!({ "name": path.display().to_string(), "csv": text })
+}
+
+pub fn tree(t: TreeCmd) -> anyhow::Result<Op> {
+    Ok(match t {
+        TreeCmd::Import { file } => ("tree.import", named(&file, read_text(&file)?)),
+        TreeCmd::Generate { schools, branches, csv } => {
+            let schools = match schools {
+                Some(p) => Some(named(&p, read_schools(&p)?)),
+                None => None,
+            };
+            let csv = csv.map(|p| p.display().to_string());
+            ("tree.generate", json!({ "schools": schools, "branches": branches, "csv": csv }))
+        }
+        TreeCmd::Stats => ("tree.stats", json!({})),
+        TreeCmd::Show { code } => ("tree.show", json!({ "code": code })),
+        TreeCmd::Move { code, parent } => ("tree.move", json!({ "code": code, "parent": parent })),
+        TreeCmd::Rename { code, name } => ("tree.rename", json!({ "code": code, "name": name })),
+        TreeCmd::Delete { code, cascade } => ("tree.delete", json!({ "code": code, "cascade": cascade })),
+    })
+}
+
+fn read_schools(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!(msg(Msg::SchoolListUnreadable, &[("path", &path.display()), ("error", &e)])))
+}
+
+pub fn org(o: OrgCmd) -> anyhow::Result<Op> {
+    Ok(match o {
+        OrgCmd::Invite { code } => ("org.invite", json!({ "code": code })),
+        OrgCmd::BindConsole { level } => ("org.bind_console", json!({ "level": level })),
+        OrgCmd::BindList { code, list, mut members, members_file } => {
+            members.extend(cli::address_file(members_file.as_deref())?);
+            ("org.bind_list", json!({ "code": code, "list": list, "members": members }))
+        }
+        OrgCmd::Members { code, list, mut add, add_file, mut remove, remove_file } => {
+            add.extend(cli::address_file(add_file.as_deref())?);
+            remove.extend(cli::address_file(remove_file.as_deref())?);
+            ("org.members", json!({ "code": code, "list": list, "add": add, "remove": remove }))
+        }
+    })
+}
+
+pub fn person(p: PersonCmd) -> Op {
+    let PersonCmd::Add { name, identities, official, member, prefer } = p;
+    let args =
+        json!({ "name": name, "identities": identities, "official": official, "member": member, "prefer": prefer });
+    ("person.add", args)
+}
+
+pub fn notice(n: NoticeCmd) -> anyhow::Result<Op> {
+    Ok(match n {
+        NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
+            let body = std::fs::read_to_string(&body_file)
+                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+            let mut attachments = Vec::new();
+            for p in &attach {
+                let data = std::fs::read(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                attachments.push(json!({ "name": name, "bytes": base64(&data) }));
+            }
+            let args = json!({
+                "org": org, "title": title, "body": body, "author": author, "levels": levels, "only": only,
+                "exclude": exclude, "no_ack": no_ack, "deadline": deadline, "attachments": attachments,
+            });
+            ("notice.post", args)
+        }
+        NoticeCmd::Status { id, org } => ("notice.status", json!({ "id": id, "org": org })),
+    })
+}
+
+fn base64(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+fn definition(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!(msg(Msg::SurveyFileUnreadable, &[("path", &path.display()), ("error", &e)])))?;
+    Ok(json!({ "name": path.display().to_string(), "text": text }))
+}
+
+pub fn survey(c: SurveyCmd) -> anyhow::Result<Op> {
+    Ok(match c {
+        SurveyCmd::Check { file } => ("survey.check", definition(&file)?),
+        SurveyCmd::Launch { file, org, by } => {
+            let mut args = definition(&file)?;
+            args["org"] = json!(org);
+            args["by"] = json!(by);
+            ("survey.launch", args)
+        }
+        SurveyCmd::List => ("survey.list", json!({})),
+        SurveyCmd::Results { id, org, csv, xlsx } => {
+            let path = |p: Option<std::path::PathBuf>| p.map(|p| p.display().to_string());
+            ("survey.results", json!({ "id": id, "org": org, "csv": path(csv), "xlsx": path(xlsx) }))
+        }
+        SurveyCmd::Close { id } => ("survey.close", json!({ "id": id })),
+    })
+}

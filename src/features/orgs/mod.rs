@@ -1,0 +1,180 @@
+//! The operator's org tree, channels and people: `treecast tree|org|person`
+//! on the command line and `/api/v1/tree|org|person/...` in the admin API.
+//! No chat commands: officials use /tree, /invite and /bind (`account`).
+
+use serde::Deserialize;
+
+use crate::admin::{args, OutFile, Reply};
+use crate::catalogue::{msg, Msg};
+use crate::cli;
+use crate::error::{Error, Result};
+use crate::registry::{Ctx, Declaration, Feature};
+use crate::tree::{generate, import};
+
+pub struct Orgs;
+
+const OPS: &[&str] = &[
+    "tree.import",
+    "tree.generate",
+    "tree.stats",
+    "tree.show",
+    "tree.move",
+    "tree.rename",
+    "tree.delete",
+    "org.bind_console",
+    "org.invite",
+    "org.bind_list",
+    "org.members",
+    "person.add",
+];
+
+/// A CSV given as text; `name` is how it was called (its path), for messages.
+#[derive(Deserialize)]
+struct Import {
+    name: String,
+    csv: String,
+}
+
+#[derive(Deserialize)]
+struct Generate {
+    /// The school list's name and text (None: the built-in list).
+    schools: Option<Import>,
+    branches: usize,
+    /// Where the operator wants the CSV instead of importing it.
+    csv: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Code {
+    code: String,
+}
+
+#[derive(Deserialize)]
+struct Move {
+    code: String,
+    parent: String,
+}
+
+#[derive(Deserialize)]
+struct Rename {
+    code: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Delete {
+    code: String,
+    #[serde(default)]
+    cascade: bool,
+}
+
+#[derive(Deserialize)]
+struct Level {
+    level: String,
+}
+
+#[derive(Deserialize)]
+struct BindList {
+    code: String,
+    list: String,
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Members {
+    code: String,
+    list: String,
+    #[serde(default)]
+    add: Vec<String>,
+    #[serde(default)]
+    remove: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct NewPerson {
+    name: String,
+    #[serde(default)]
+    identities: Vec<String>,
+    #[serde(default)]
+    official: Vec<String>,
+    #[serde(default)]
+    member: Vec<String>,
+    prefer: Option<String>,
+}
+
+impl Feature for Orgs {
+    fn declare(&self) -> Declaration {
+        Declaration { name: "orgs", admin: OPS, ..Declaration::default() }
+    }
+
+    fn admin(&self, cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
+        let tree = &cx.tree;
+        let text = match op {
+            "tree.import" => {
+                let i: Import = args(op, a)?;
+                let pb = cli::progress_bar(0, "importing");
+                let report = import::import_string(tree, &i.name, i.csv, pb.as_ref())?;
+                pb.inspect(|pb| pb.finish_and_clear());
+                tree.store.flush()?;
+                format!("{}: {report}", i.name)
+            }
+            "tree.generate" => return generate_tree(cx, args(op, a)?),
+            "tree.stats" => cli::tree_stats(tree)?,
+            "tree.show" => cli::tree_show(tree, &args::<Code>(op, a)?.code)?,
+            "tree.move" => {
+                let m: Move = args(op, a)?;
+                format!("moved: {}", cli::tree_show(tree, &tree.move_org(&m.code, &m.parent)?.code)?)
+            }
+            "tree.rename" => {
+                let r: Rename = args(op, a)?;
+                format!("renamed: {}", tree.rename(&r.code, &r.name)?.name)
+            }
+            "tree.delete" => {
+                let d: Delete = args(op, a)?;
+                format!("deleted {} orgs", tree.delete(&d.code, d.cascade)?)
+            }
+            "org.bind_console" => cli::org_bind_console(tree, &args::<Level>(op, a)?.level)?,
+            "org.invite" => cli::org_invite(tree, &cx.config, &args::<Code>(op, a)?.code)?,
+            "org.bind_list" => {
+                let b: BindList = args(op, a)?;
+                cli::org_bind_list(tree, &b.code, &b.list, &b.members)?
+            }
+            "org.members" => {
+                let m: Members = args(op, a)?;
+                cli::org_list_members(tree, &m.code, &m.list, &m.add, &m.remove)?
+            }
+            "person.add" => {
+                let p: NewPerson = args(op, a)?;
+                let np = cli::NewPerson {
+                    name: p.name,
+                    identities: p.identities,
+                    official: p.official,
+                    member: p.member,
+                    prefer: p.prefer,
+                };
+                cli::person_add(tree, &np)?
+            }
+            _ => return Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
+        };
+        Ok(Reply::text(text))
+    }
+}
+
+/// The national tree from a school list: imported, or written as CSV.
+fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
+    let (list, source) = match &g.schools {
+        Some(s) => (generate::parse_schools(&s.csv, std::path::Path::new(&s.name))?, s.name.clone()),
+        None => (generate::schools(None)?, "universities.csv".to_owned()),
+    };
+    let csv = generate::national_csv(&list, g.branches);
+    if let Some(path) = g.csv {
+        let text = format!("wrote {path} ({} schools, {} branches each)", list.len(), g.branches);
+        return Ok(Reply { text, files: vec![OutFile { path, bytes: csv.into_bytes() }] });
+    }
+    let pb = cli::progress_bar(0, "generating");
+    let report = import::import_string(&cx.tree, &source, csv, pb.as_ref())?;
+    pb.inspect(|pb| pb.finish_and_clear());
+    cx.tree.store.flush()?;
+    Ok(Reply::text(format!("national tree from {} schools, {} branches each: {report}", list.len(), g.branches)))
+}

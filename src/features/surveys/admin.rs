@@ -1,0 +1,84 @@
+//! `treecast survey check|launch|list|results|close` and `/api/v1/survey/...`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{def, Surveys};
+use crate::admin::{args, OutFile, Reply};
+use crate::catalogue::{msg, Msg};
+use crate::cli;
+use crate::error::{Error, Result};
+use crate::registry::Ctx;
+
+pub const OPS: &[&str] = &["survey.check", "survey.launch", "survey.list", "survey.results", "survey.close"];
+
+/// A definition as text; `name` is its file's path, for messages.
+#[derive(Deserialize)]
+struct Definition {
+    name: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct Launch {
+    name: String,
+    text: String,
+    org: Option<String>,
+    by: String,
+}
+
+#[derive(Deserialize)]
+struct Results {
+    id: u64,
+    org: Option<String>,
+    /// Where the operator wants the exports written.
+    csv: Option<String>,
+    xlsx: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: u64,
+}
+
+pub fn run(cx: &Ctx, surveys: &Surveys, op: &str, a: serde_json::Value) -> Result<Reply> {
+    let tree = &cx.tree;
+    let text = match op {
+        "survey.check" => {
+            let d: Definition = args(op, a)?;
+            let def = def::parse(&d.name, &d.text)?;
+            format!("{}: 《{}》, {} questions, no problems", d.name, def.title, def.questions.len())
+        }
+        "survey.launch" => {
+            let l: Launch = args(op, a)?;
+            let by = cli::person_by(tree, &l.by)?;
+            let launched = surveys.launch_text(by.id, &l.name, &l.text, l.org.as_deref())?;
+            tree.store.flush()?;
+            cx.waker.wake();
+            format!("{}\n`treecast serve` delivers the announcement.", launched.to_text())
+        }
+        "survey.list" => cli::survey_list(tree, surveys)?,
+        "survey.results" => return results(surveys, args(op, a)?),
+        "survey.close" => cli::survey_close(tree, surveys, args::<Id>(op, a)?.id)?,
+        _ => return Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
+    };
+    Ok(Reply::text(text))
+}
+
+/// Results rolled up, and the exports the operator asked for as files.
+fn results(surveys: &Surveys, a: Results) -> Result<Reply> {
+    let r = surveys.results_in(None, a.id, a.org.as_deref())?;
+    let mut reply = Reply::text(r.to_text(40));
+    if let Some(path) = a.csv {
+        let bytes = r.csv_bytes(Path::new(&path))?;
+        reply.text.push_str(&format!("\nwritten: {path}"));
+        reply.files.push(OutFile { path, bytes });
+    }
+    if let Some(path) = a.xlsx {
+        let bytes = r.xlsx_bytes(Path::new(&path))?;
+        reply.text.push_str(&format!("\nwritten: {path}"));
+        reply.files.push(OutFile { path, bytes });
+    }
+    Ok(reply)
+}

@@ -1,0 +1,241 @@
+//! The command line beside a running `treecast serve`: every subcommand
+//! goes through the admin API and prints what it prints on the store
+//! itself; the API refuses requests without the token and never logs it.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_treecast");
+const TOKEN: &str = "tok-9f2c41d7e3b5";
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/sample-orgs.csv");
+const SURVEY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/surveys/sixiang-dongtai.toml");
+
+struct Place {
+    dir: PathBuf,
+    cfg: PathBuf,
+}
+
+fn place(root: &Path, name: &str) -> Place {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("treecast.toml");
+    let toml =
+        format!("data_dir = {:?}\n[console]\nquiet = true\n[admin]\nlisten = \"127.0.0.1:0\"\n", dir.join("data"));
+    std::fs::write(&cfg, toml).unwrap();
+    std::fs::write(dir.join("body.txt"), "请各团支部于本周五前完成团员信息核对。\n").unwrap();
+    std::fs::write(dir.join("附件.txt"), "名单").unwrap();
+    let survey = "title = \"团课反馈\"\ndays = 7\n[[questions]]\ntype = \"single\"\ntext = \"本次团课有收获吗？\"\nchoices = [\"有\", \"没有\"]\n";
+    std::fs::write(dir.join("团课反馈.toml"), survey).unwrap();
+    Place { dir, cfg }
+}
+
+fn treecast(p: &Place, args: &[&str], token: Option<&str>) -> Output {
+    let mut c = Command::new(BIN);
+    c.arg("--config").arg(&p.cfg).args(args).current_dir(&p.dir).env_remove("TREECAST_DATA_DIR");
+    match token {
+        Some(t) => c.env("TREECAST_ADMIN_TOKEN", t),
+        None => c.env_remove("TREECAST_ADMIN_TOKEN"),
+    };
+    c.output().unwrap()
+}
+
+fn serve(p: &Place) -> Child {
+    let child = Command::new(BIN)
+        .arg("--config")
+        .arg(&p.cfg)
+        .arg("serve")
+        .current_dir(&p.dir)
+        .env("TREECAST_ADMIN_TOKEN", TOKEN)
+        .env("TREECAST_LOG", "debug")
+        .env_remove("TREECAST_DATA_DIR")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(p.dir.join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let sock = p.dir.join("data/admin.sock");
+    let t = Instant::now();
+    while !sock.exists() {
+        assert!(t.elapsed() < Duration::from_secs(30), "serve did not open its admin socket");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn stop(mut child: Child) {
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "serve stopped with {status}");
+}
+
+/// Every operator subcommand once, in an order where each has something to do.
+fn every_subcommand() -> Vec<Vec<&'static str>> {
+    let w = "email:wang@hnu.edu.cn";
+    vec![
+        vec!["tree", "import", SAMPLE],
+        vec!["tree", "stats"],
+        vec!["tree", "show", "4143010533"],
+        vec!["tree", "show", "9999"],
+        vec!["tree", "rename", "4143010533-002", "软件工程2023级2班团支部"],
+        vec!["tree", "move", "4143010534-001", "4143010533"],
+        vec!["tree", "generate", "--branches", "1", "--csv", "national.csv"],
+        vec!["person", "add", "王老师", "--id", w, "--official", "4143010533"],
+        vec!["person", "add", "学生一", "--id", "telegram:1001", "--member", "4143010533-001"],
+        vec!["org", "invite", "4143010533-001"],
+        vec![
+            "org",
+            "bind-list",
+            "4143010533",
+            "--list",
+            "tw@lists.hnu.edu.cn",
+            "--members",
+            "a@hnu.edu.cn,b@hnu.edu.cn",
+        ],
+        vec![
+            "org",
+            "members",
+            "4143010533",
+            "--list",
+            "tw@lists.hnu.edu.cn",
+            "--add",
+            "c@hnu.edu.cn",
+            "--remove",
+            "a@hnu.edu.cn",
+        ],
+        vec![
+            "notice",
+            "post",
+            "--org",
+            "4143010533",
+            "--title",
+            "关于核对团员信息的通知",
+            "--body-file",
+            "body.txt",
+            "--author",
+            w,
+            "--attach",
+            "附件.txt",
+        ],
+        vec!["notice", "status", "99"],
+        vec!["survey", "check", SURVEY],
+        vec!["survey", "launch", SURVEY, "--org", "4143010533", "--by", w],
+        vec!["survey", "launch", "团课反馈.toml", "--org", "4143010533", "--by", w],
+        vec!["survey", "list"],
+        vec!["survey", "results", "1", "--csv", "results.csv"],
+        vec!["survey", "results", "2", "--csv", "results.csv", "--xlsx", "results.xlsx"],
+        vec!["survey", "close", "1"],
+        vec!["org", "bind-console", "--level", "branch"],
+        vec!["tree", "delete", "4143010534"],
+        vec!["tree", "delete", "4143010534", "--cascade"],
+    ]
+}
+
+/// What a run printed, with what differs by nature between two runs blanked:
+/// bind codes, survey links, the minute, and person numbers (sled's
+/// `generate_id` jumps ahead each time a process opens the store).
+fn transcript(p: &Place, token: Option<&str>) -> Vec<String> {
+    let code =
+        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|channel #\d+").unwrap();
+    every_subcommand()
+        .iter()
+        .map(|args| {
+            let out = treecast(p, args, token);
+            let text = format!(
+                "$ {}\n{}{}[exit {}]",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                out.status.code().unwrap_or(-1)
+            );
+            code.replace_all(&text.replace(p.dir.to_str().unwrap(), "DIR"), "<v>").into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn every_subcommand_prints_the_same_with_and_without_a_running_server() {
+    let root = tempfile::tempdir().unwrap();
+    let (live, plain) = (place(root.path(), "live"), place(root.path(), "plain"));
+    std::fs::create_dir_all(live.dir.join("data")).unwrap();
+    // The store must exist before serve starts (it opens or creates it).
+    let server = serve(&live);
+    let through_api = transcript(&live, Some(TOKEN));
+    // A status through the API, then the same on the store once stopped.
+    let status_live = treecast(&live, &["notice", "status", "1"], Some(TOKEN));
+    let refused = treecast(&live, &["tree", "stats"], None);
+    stop(server);
+    let status_after = treecast(&live, &["notice", "status", "1"], None);
+    let on_store = transcript(&plain, None);
+    for (a, b) in through_api.iter().zip(&on_store) {
+        assert_eq!(a, b, "through the API (left) and on the store (right) differ");
+    }
+    assert_eq!(through_api.len(), every_subcommand().len());
+    assert!(through_api.iter().any(|t| t.contains("[exit 1]")), "errors are among the cases");
+    assert_eq!(String::from_utf8_lossy(&status_live.stdout), String::from_utf8_lossy(&status_after.stdout));
+    assert!(String::from_utf8_lossy(&status_live.stdout).contains("关于核对团员信息的通知"));
+    // Files the operations wrote land where the operator asked, both ways.
+    for p in [&live, &plain] {
+        assert!(std::fs::read_to_string(p.dir.join("results.csv")).unwrap().contains("本次团课有收获吗"));
+        assert!(std::fs::read(p.dir.join("results.xlsx")).unwrap().starts_with(b"PK"), "an xlsx is a zip");
+        assert!(std::fs::read_to_string(p.dir.join("national.csv")).unwrap().contains("湖南大学"));
+    }
+    assert_eq!(
+        std::fs::read(live.dir.join("national.csv")).unwrap(),
+        std::fs::read(plain.dir.join("national.csv")).unwrap()
+    );
+    // Without the token, the command line says what to do (both languages).
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && err.contains("TREECAST_ADMIN_TOKEN") && err.contains("正在使用"), "{err}");
+    assert!(!live.dir.join("data/admin.sock").exists(), "the socket goes with the server");
+}
+
+/// A raw HTTP/1.1 request to the API's TCP address: (status, body).
+fn http(addr: &str, method: &str, path: &str, auth: Option<&str>, body: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr.trim()).unwrap();
+    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+}
+
+#[test]
+fn the_api_refuses_without_the_token_changes_nothing_and_never_logs_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let p = place(root.path(), "api");
+    assert!(treecast(&p, &["tree", "import", SAMPLE], None).status.success());
+    let server = serve(&p);
+    let mode = std::fs::metadata(p.dir.join("data/admin.sock")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the socket is the owner's only");
+    let addr = std::fs::read_to_string(p.dir.join("data/admin.addr")).unwrap();
+    let delete = r#"{"code": "CN", "cascade": true}"#;
+    for auth in [None, Some("Bearer wrong"), Some(TOKEN), Some("Bearer ")] {
+        let (status, body) = http(&addr, "POST", "/api/v1/tree/delete", auth, delete);
+        assert_eq!(status, 401, "{auth:?}: {body}");
+        assert!(body.contains("令牌") && body.contains("token"), "{body}");
+    }
+    let (status, body) = http(&addr, "POST", "/api/v1/tree/stats", Some(&format!("Bearer {TOKEN}")), "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("total") && body.contains("10"), "nothing was deleted: {body}");
+    let (status, body) =
+        http(&addr, "POST", "/api/v1/tree/show", Some(&format!("Bearer {TOKEN}")), r#"{"code":"ZZZ"}"#);
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = http(&addr, "POST", "/api/v1/tree/show", Some(&format!("Bearer {TOKEN}")), "{not json");
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = http(&addr, "GET", "/api/v1/ops", Some(&format!("Bearer {TOKEN}")), "");
+    assert_eq!(status, 200);
+    assert!(body.contains("\"notice.post\"") && body.contains("\"survey.results\""), "{body}");
+    stop(server);
+    let log = std::fs::read_to_string(p.dir.join("serve.log")).unwrap();
+    assert!(log.contains("admin request refused") && log.contains("POST /api/v1/tree/delete"), "{log}");
+    assert!(!log.contains(TOKEN), "the token never appears in the log");
+    assert!(!log.contains('\u{1b}'), "no colour codes when stderr is a file");
+}
