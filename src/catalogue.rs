@@ -226,6 +226,7 @@ catalogue! {
     AdminUnreachable => "无法连接管理接口 {socket}：{error} Cannot reach the admin API at {socket}: {error}",
     AdminBadAnswer => "管理接口的回答无法读取：{error} The admin API's answer could not be read: {error}",
     AdminCannotListen => "管理接口无法监听 {address}：{error} The admin API cannot listen on {address}: {error}",
+    MetricsOff => "本进程未启用指标记录。 Metrics are not recorded in this process.",
     OutFileUnwritable => "无法写入 {path}：{error} Cannot write {path}: {error}",
 }
 

@@ -43,6 +43,7 @@ impl Gateway {
         let mut outcomes = Vec::with_capacity(events.len());
         let mut replies = Vec::new();
         for (i, ev) in events.iter().enumerate() {
+            crate::metrics::inbound(ev.chat.platform, kind_name(&ev.kind));
             let handled = match self.decide(ev) {
                 Ok(h) => h,
                 Err(e) if can_retry.get(i).copied().unwrap_or(false) => {
@@ -223,3 +224,14 @@ pub fn posting_tag(addr: &str) -> Option<(&str, &str)> {
 
 #[cfg(test)]
 mod tests;
+
+/// An inbound event's kind, as the metrics name it.
+fn kind_name(k: &InboundKind) -> &'static str {
+    match k {
+        InboundKind::Message => "message",
+        InboundKind::Reaction { .. } => "reaction",
+        InboundKind::Button { .. } => "button",
+        InboundKind::Removed => "removed",
+        InboundKind::Migrated { .. } => "migrated",
+    }
+}

@@ -26,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod features;
 pub mod gateway;
+pub mod metrics;
 pub mod msgref;
 pub mod notice;
 pub mod outbox;

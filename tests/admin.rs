@@ -239,3 +239,51 @@ fn the_api_refuses_without_the_token_changes_nothing_and_never_logs_it() {
     assert!(!log.contains(TOKEN), "the token never appears in the log");
     assert!(!log.contains('\u{1b}'), "no colour codes when stderr is a file");
 }
+
+/// The value of one sample in Prometheus text: `name{labels} value`.
+fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .find(|l| l.starts_with(name) && l[name.len()..].starts_with('{') && labels.split(',').all(|x| l.contains(x)))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[test]
+fn metrics_count_a_fan_out_while_it_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let p = place(root.path(), "metrics");
+    assert!(treecast(&p, &["tree", "generate", "--branches", "1"], None).status.success());
+    assert!(treecast(&p, &["org", "bind-console", "--level", "branch"], None).status.success());
+    let w = "email:wang@hnu.edu.cn";
+    assert!(treecast(&p, &["person", "add", "王老师", "--id", w, "--official", "CN"], None).status.success());
+    let server = serve(&p);
+    let addr = std::fs::read_to_string(p.dir.join("data/admin.addr")).unwrap();
+    let auth = format!("Bearer {TOKEN}");
+    let (status, before) = http(&addr, "GET", "/metrics", Some(&auth), "");
+    assert_eq!(status, 200, "{before}");
+    assert_eq!(http(&addr, "GET", "/metrics", None, "").0, 401, "metrics need the token too");
+    let delivered = |t: &str| sample(t, "treecast_deliveries_total", r#"platform="console",kind="notice""#);
+    assert_eq!(delivered(&before).unwrap_or(0.0), 0.0, "{before}");
+    let post = ["notice", "post", "--org", "CN", "--title", "全国通知", "--body-file", "body.txt", "--author", w];
+    let out = treecast(&p, &post, Some(TOKEN));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let t = Instant::now();
+    let mut seen = Vec::new();
+    let after = loop {
+        let (_, text) = http(&addr, "GET", "/metrics", Some(&auth), "");
+        let n = delivered(&text).unwrap_or(0.0);
+        seen.push(n);
+        if n >= 2756.0 || t.elapsed() > Duration::from_secs(60) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    stop(server);
+    assert_eq!(delivered(&after), Some(2756.0), "one delivery per branch chat; seen {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "a counter never goes back: {seen:?}");
+    for gauge in ["treecast_store_bytes", "treecast_scheduler_lag_seconds", "treecast_notices_sending"] {
+        assert!(after.lines().any(|l| l.starts_with(gauge)), "{gauge} in {after}");
+    }
+    assert!(sample(&after, "treecast_event_log_lag", "subscriber=").is_some(), "{after}");
+    assert!(sample(&after, "treecast_inbound_events_total", "").is_none(), "no chat event came in");
+}

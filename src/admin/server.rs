@@ -6,7 +6,8 @@
 //!
 //! `POST /api/v1/{group}/{action}` runs the operation `group.action` with
 //! the JSON body as its arguments and answers `{"text": ..., "files": [...]}`
-//! or `{"error": ...}`; `GET /api/v1/ops` lists the operations.
+//! or `{"error": ...}`; `GET /api/v1/ops` lists the operations and
+//! `GET /metrics` is Prometheus text (`crate::metrics`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,7 @@ struct Shared {
     registry: Arc<Registry>,
     /// The token's hash: comparing hashes takes the same time whatever matches.
     token: blake3::Hash,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// Who is asking over the Unix socket: the peer's user id.
@@ -76,7 +78,8 @@ pub async fn start(ctx: Ctx, registry: Arc<Registry>, shutdown: Shutdown) -> Res
             return Ok(None);
         }
     };
-    let shared = Shared { token: blake3::hash(token.trim().as_bytes()), ctx: ctx.clone(), registry };
+    let metrics = crate::metrics::install();
+    let shared = Shared { token: blake3::hash(token.trim().as_bytes()), ctx: ctx.clone(), registry, metrics };
     let app = router(shared);
     let mut api = AdminApi { tcp: None, socket: None, tasks: JoinSet::new() };
     let dir = ctx.config.data_dir.clone();
@@ -135,6 +138,7 @@ fn bind_socket(dir: &Path) -> Result<(UnixListener, PathBuf)> {
 fn router(shared: Shared) -> Router {
     Router::new()
         .route("/api/v1/ops", get(ops))
+        .route("/metrics", get(metrics))
         .route("/api/v1/{group}/{action}", post(run_op))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared)
@@ -170,6 +174,18 @@ async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
 
 async fn ops(State(s): State<Shared>) -> Json<Vec<&'static str>> {
     Json(s.registry.admin_ops())
+}
+
+/// Prometheus text: the counters, and gauges read from the store now.
+async fn metrics(State(s): State<Shared>) -> Response {
+    let Some(handle) = s.metrics.clone() else {
+        return error(StatusCode::NOT_FOUND, Msg::MetricsOff.text().to_owned());
+    };
+    match tokio::task::spawn_blocking(move || crate::metrics::render(&handle, &s.ctx, &s.registry)).await {
+        Ok(Ok(text)) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 async fn run_op(State(s): State<Shared>, UrlPath((group, action)): UrlPath<(String, String)>, body: Bytes) -> Response {

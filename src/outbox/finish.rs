@@ -32,6 +32,7 @@ impl Worker {
         match result {
             Ok(d) => {
                 self.ob.stats.delivered.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::delivered(job.platform, "notice");
                 self.pending_refs.push((
                     job.platform,
                     d.message_ids.clone(),
@@ -47,6 +48,7 @@ impl Worker {
             }
             Err(DeliveryError::Transient { retry_after, reason }) if tries + 1 < MAX_TRIES => {
                 self.ob.stats.retried.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::retried(job.platform, "notice", retry_after.is_some());
                 let wait = backoff(tries, self.ob.retry_base, self.ob.retry_max, retry_after);
                 if retry_after.is_some() {
                     // The platform asked everyone to slow down, not just this chat.
@@ -61,6 +63,7 @@ impl Worker {
             }
             Err(e) => {
                 self.ob.stats.failed.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::failed(job.platform, "notice");
                 let reason = match e {
                     DeliveryError::Transient { reason, .. } => format!("gave up after {MAX_TRIES} tries: {reason}"),
                     DeliveryError::Permanent { reason } => reason,
@@ -81,6 +84,7 @@ impl Worker {
         match result {
             Ok(d) => {
                 self.ob.stats.private_sent.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::delivered(job.platform, "private");
                 if let Some(r) = &q.on_sent {
                     tree.store.record_msgref(job.platform, &d.message_ids, r)?;
                 }
@@ -89,6 +93,7 @@ impl Worker {
                 self.pass_turn(&job.out.to, seq);
             }
             Err(DeliveryError::Transient { retry_after, .. }) if q.tries + 1 < MAX_TRIES => {
+                crate::metrics::retried(job.platform, "private", retry_after.is_some());
                 let wait = backoff(q.tries, self.ob.retry_base, self.ob.retry_max, retry_after);
                 q.tries += 1;
                 q.next_at_ms = run::unix_ms() + wait.as_millis() as u64;
@@ -100,6 +105,7 @@ impl Worker {
                 );
             }
             Err(e) => {
+                crate::metrics::failed(job.platform, "private");
                 tracing::warn!(to = %q.msg.to, error = %e, "private message could not be delivered");
                 let mut follow = Vec::new();
                 if let Some(f) = q.fallback.take() {

@@ -122,6 +122,9 @@ impl Worker {
         if let Some(Reverse((at, _))) = self.later.peek() {
             t = t.min(*at);
         }
+        for (p, q) in &self.ready {
+            crate::metrics::outbox_ready(*p, q.len());
+        }
         for (p, at) in &self.platform_ready_at {
             if self.ready.get(p).is_some_and(|q| !q.is_empty()) {
                 t = t.min(*at);

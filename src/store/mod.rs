@@ -121,6 +121,11 @@ impl Store {
         Self::from_db(db, PathBuf::from("<temporary>"))
     }
 
+    /// Bytes the store takes on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
     fn from_db(db: sled::Db, path: PathBuf) -> Result<Store> {
         let meta = db.open_tree("meta")?;
         check_schema(&meta, &path)?;

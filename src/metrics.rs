@@ -1,0 +1,73 @@
+//! Prometheus metrics through the `metrics` facade; the admin API renders
+//! them at `/metrics`. Counters are counted where things happen (a no-op
+//! until `install` is called, so tests and the demo pay nothing); what is
+//! cheaper to read than to keep up to date (queues, log lag, scheduler lag,
+//! store size) is read from the store at each scrape.
+
+use metrics::{counter, gauge};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use treecast_wire::Platform;
+
+use crate::error::Result;
+use crate::registry::{Ctx, Registry};
+
+/// Installs the process-wide recorder; None when one already is.
+pub fn install() -> Option<PrometheusHandle> {
+    PrometheusBuilder::new().install_recorder().ok()
+}
+
+/// A delivery that reached its chat; `what` is `notice` or `private`.
+pub fn delivered(p: Platform, what: &'static str) {
+    counter!("treecast_deliveries_total", "platform" => p.as_str(), "kind" => what).increment(1);
+}
+
+/// A delivery given up on.
+pub fn failed(p: Platform, what: &'static str) {
+    counter!("treecast_delivery_failures_total", "platform" => p.as_str(), "kind" => what).increment(1);
+}
+
+/// A delivery to try again; `rate_limited` when the platform said to slow down (429).
+pub fn retried(p: Platform, what: &'static str, rate_limited: bool) {
+    counter!("treecast_delivery_retries_total", "platform" => p.as_str(), "kind" => what).increment(1);
+    if rate_limited {
+        counter!("treecast_rate_limited_total", "platform" => p.as_str()).increment(1);
+    }
+}
+
+/// An event from a chat: `kind` is message, button, reaction, ...
+pub fn inbound(p: Platform, kind: &'static str) {
+    counter!("treecast_inbound_events_total", "platform" => p.as_str(), "kind" => kind).increment(1);
+}
+
+/// Jobs the outbox holds ready to send to a platform now.
+pub fn outbox_ready(p: Platform, n: usize) {
+    gauge!("treecast_outbox_ready", "platform" => p.as_str()).set(n as f64);
+}
+
+/// The metrics text: the counters, and the gauges read from the store now.
+pub fn render(handle: &PrometheusHandle, cx: &Ctx, registry: &Registry) -> Result<String> {
+    let store = cx.store();
+    let now_ms = cx.clock.now_ms();
+    let mut depth = std::collections::BTreeMap::<Platform, (usize, u64)>::new();
+    for (_, q) in store.queued()? {
+        let e = depth.entry(q.msg.to.platform).or_insert((0, u64::MAX));
+        e.0 += 1;
+        e.1 = e.1.min(q.next_at_ms);
+    }
+    for p in Platform::ALL {
+        let (n, oldest) = depth.get(&p).copied().unwrap_or((0, u64::MAX));
+        gauge!("treecast_private_queue", "platform" => p.as_str()).set(n as f64);
+        let overdue = if oldest == u64::MAX { 0 } else { now_ms.saturating_sub(oldest) };
+        gauge!("treecast_private_queue_oldest_due_seconds", "platform" => p.as_str()).set(overdue as f64 / 1000.0);
+    }
+    gauge!("treecast_notices_sending").set(store.active_notices()?.len() as f64);
+    let last = store.last_event();
+    for s in registry.subscribers() {
+        let lag = last.saturating_sub(store.position(s.name())?);
+        gauge!("treecast_event_log_lag", "subscriber" => s.name()).set(lag as f64);
+    }
+    let due = crate::schedule::next_due(store)?.map_or(0, |at| now_ms.saturating_sub(at));
+    gauge!("treecast_scheduler_lag_seconds").set(due as f64 / 1000.0);
+    gauge!("treecast_store_bytes").set(store.size_on_disk()? as f64);
+    Ok(handle.render())
+}
