@@ -155,7 +155,7 @@ catalogue! {
     ExportWriteFailed => "{path}：无法写入导出文件（{error}）。 {path}: could not write the export: {error}",
 
     // The org tree (src/tree/**): orgs, people, levels, channels, imports.
-    AlreadyBoundElsewhere => "本群已绑定到 {code} {name}，请先在那里解除绑定。 This chat is already bound to {code} {name}; unbind it there first.",
+    AlreadyBoundElsewhere => "本群已绑定到 {code} {name}；如需改绑，请该组织的负责人先在本群发送 /unbind。 This chat is already bound to {code} {name}; to bind it elsewhere, an official of that org first sends /unbind here.",
     PrivateChatNotChannel => "私聊不能作为组织的渠道，请绑定群、房间或邮件列表。 A private chat cannot be an org's channel; bind a group, room or list.",
     NoChannel => "没有编号为 #{id} 的渠道。 There is no channel #{id}.",
     NoBoundList => "{org} 没有绑定邮件列表 {list}。 {org} has no bound mailing list {list}.",
@@ -227,6 +227,19 @@ catalogue! {
     AdminBadAnswer => "管理接口的回答无法读取：{error} The admin API's answer could not be read: {error}",
     AdminCannotListen => "管理接口无法监听 {address}：{error} The admin API cannot listen on {address}: {error}",
     MetricsOff => "本进程未启用指标记录。 Metrics are not recorded in this process.",
+    NotAChat => "聊天地址 {chat} 有误；请写成 平台:编号，如 telegram:-1001234、matrix:!room:example.org、email:list@example.edu.cn。 {chat} is not a chat; write platform:id, e.g. telegram:-1001234, matrix:!room:example.org, email:list@example.edu.cn.",
+    BindCodesIssued => "已为 {code} {name} 下的 {n} 个 {level} 组织各生成一个绑定码，有效期至 {until}。 {n} bind codes issued, one per {level} org under {code} {name}, valid until {until}.",
+    NoChannelYet => "无渠道 no channel",
+    ChannelDeadMark => "已失效 dead",
+    ChannelCoverage => "共 {total} 个组织：{with} 个已有渠道，{without} 个没有。 {total} orgs: {with} with a channel, {without} without.",
+    BindListWithBindList => "邮件列表请用 org bind-list 绑定。 Bind a mailing list with org bind-list.",
+    ChatBoundById => "已将 {chat} 绑定到 {code} {name}（渠道 #{id}）。 {chat} is bound to {code} {name} as channel #{id}.",
+    ChatIdNotBound => "聊天 {chat} 没有绑定到任何组织。 {chat} is not bound to any org.",
+    ChatUnbound => "已解除 {chat} 与 {code} {name} 的绑定。 {chat} is no longer bound to {code} {name}.",
+    InviteWhich => "请给出一个组织代码，或同时给出 --under 和 --level（可加 --csv）。 Give one org code, or both --under and --level (and optionally --csv).",
+    UnbindInPrivate => "请在要解绑的群里发送 /unbind。 Send /unbind in the group to unbind.",
+    UnboundHere => "本群已与 {code} {name} 解除绑定，不再接收其通知；可用新的绑定码重新绑定。 This chat is no longer bound to {code} {name} and gets no more of its notices; a new bind code binds it again.",
+    StatsLegend => "各列：组织数、有渠道的组织数、覆盖率。 Columns: orgs, orgs with a channel, coverage.",
     OutFileUnwritable => "无法写入 {path}：{error} Cannot write {path}: {error}",
 }
 

@@ -77,16 +77,31 @@ pub fn tree_generate(tree: &Tree, schools: Option<&Path>, branches: usize, csv_o
     Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))
 }
 
+/// Orgs per level, with how many have at least one channel (coverage).
 pub fn tree_stats(tree: &Tree) -> Result<String> {
+    let roots = tree.roots()?;
     let mut s = String::new();
-    let mut total = 0;
+    let (mut total, mut covered) = (0, 0);
     for (level, n) in tree.stats()? {
         let l = tree.levels.get(level).expect("level from the store");
-        s.push_str(&format!("{:<10} {} {n:>8}\n", l.key, pad(&l.name, 8)));
+        let mut with = 0;
+        for r in &roots {
+            with += tree.channel_counts(r.id, level)?.1.max(0) as u64;
+        }
+        s.push_str(&format!("{:<10} {} {n:>8} {with:>8} {:>6}\n", l.key, pad(&l.name, 8), percent(with, n)));
         total += n;
+        covered += with;
     }
-    s.push_str(&format!("{:<19} {total:>8}", "total"));
+    s.push_str(&format!("{:<19} {total:>8} {covered:>8} {:>6}\n", "total", percent(covered, total)));
+    s.push_str(crate::catalogue::Msg::StatsLegend.text());
     Ok(s)
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".into();
+    }
+    format!("{:.1}%", part as f64 * 100.0 / whole as f64)
 }
 
 /// `text` padded to `cols` terminal columns: a Chinese character takes two,
@@ -348,7 +363,8 @@ mod tests {
         let tree = crate::tree::tests::small_tree();
         let stats = tree_stats(&tree).unwrap();
         let widths: Vec<usize> = stats.lines().map(unicode_width::UnicodeWidthStr::width).collect();
-        assert_eq!(widths.len(), 5, "{stats}");
+        assert_eq!(widths.len(), 6, "{stats}");
+        let widths = &widths[..5]; // the legend line is prose
         assert!(widths.iter().all(|w| *w == widths[0]), "{widths:?}\n{stats}");
     }
 }

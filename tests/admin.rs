@@ -83,6 +83,13 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["person", "add", "王老师", "--id", w, "--official", "4143010533"],
         vec!["person", "add", "学生一", "--id", "telegram:1001", "--member", "4143010533-001"],
         vec!["org", "invite", "4143010533-001"],
+        vec!["org", "invite", "--under", "43", "--level", "branch", "--csv", "codes.csv"],
+        vec!["org", "invite", "--under", "43"],
+        vec!["org", "bind", "4143010533-002", "telegram:-100555"],
+        vec!["org", "channels", "--under", "43"],
+        vec!["org", "unbind", "telegram:-100555"],
+        vec!["org", "unbind", "telegram:-100555"],
+        vec!["org", "channels", "--unbound", "--level", "branch"],
         vec![
             "org",
             "bind-list",
@@ -136,7 +143,7 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
 /// `generate_id` jumps ahead each time a process opens the store).
 fn transcript(p: &Place, token: Option<&str>) -> Vec<String> {
     let code =
-        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|channel #\d+").unwrap();
+        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|channel #\d+|渠道 #\d+|#\d+ (console|telegram|matrix|email):").unwrap();
     every_subcommand()
         .iter()
         .map(|args| {
@@ -179,6 +186,7 @@ fn every_subcommand_prints_the_same_with_and_without_a_running_server() {
         assert!(std::fs::read_to_string(p.dir.join("results.csv")).unwrap().contains("本次团课有收获吗"));
         assert!(std::fs::read(p.dir.join("results.xlsx")).unwrap().starts_with(b"PK"), "an xlsx is a zip");
         assert!(std::fs::read_to_string(p.dir.join("national.csv")).unwrap().contains("湖南大学"));
+        assert_eq!(std::fs::read_to_string(p.dir.join("codes.csv")).unwrap().lines().count(), 4, "3 branches of 湖南");
     }
     assert_eq!(
         std::fs::read(live.dir.join("national.csv")).unwrap(),

@@ -82,8 +82,34 @@ pub enum OrgCmd {
         #[arg(long, default_value = "branch")]
         level: String,
     },
-    /// A one-time code; `/bind CODE` in a group binds it to the org.
-    Invite { code: String },
+    /// A one-time code; `/bind CODE` in a group binds it to the org. With
+    /// --under and --level: one code for every such org, as CSV.
+    Invite {
+        code: Option<String>,
+        /// Every org of --level in this org's subtree.
+        #[arg(long, requires = "level", conflicts_with = "code")]
+        under: Option<String>,
+        #[arg(long, requires = "under")]
+        level: Option<String>,
+        /// Write the codes here (org_code, org_name, bind_code, expires).
+        #[arg(long)]
+        csv: Option<PathBuf>,
+    },
+    /// Bound chats per org; with --unbound only the orgs without any.
+    Channels {
+        /// Only this org's subtree.
+        #[arg(long)]
+        under: Option<String>,
+        /// Only orgs of this level.
+        #[arg(long)]
+        level: Option<String>,
+        #[arg(long)]
+        unbound: bool,
+    },
+    /// Bind a chat the bot is already in, by its id (telegram:-1001234, matrix:!room:server).
+    Bind { code: String, chat: String },
+    /// Unbind a chat (group, room or mailing list) by its id.
+    Unbind { chat: String },
     /// Bind a mailing list (addresses) to an org.
     BindList {
         code: String,

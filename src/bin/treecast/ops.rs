@@ -52,7 +52,15 @@ fn read_schools(path: &Path) -> anyhow::Result<String> {
 
 pub fn org(o: OrgCmd) -> anyhow::Result<Op> {
     Ok(match o {
-        OrgCmd::Invite { code } => ("org.invite", json!({ "code": code })),
+        OrgCmd::Invite { code, under, level, csv } => {
+            let csv = csv.map(|p| p.display().to_string());
+            ("org.invite", json!({ "code": code, "under": under, "level": level, "csv": csv }))
+        }
+        OrgCmd::Channels { under, level, unbound } => {
+            ("org.channels", json!({ "under": under, "level": level, "unbound": unbound }))
+        }
+        OrgCmd::Bind { code, chat } => ("org.bind", json!({ "code": code, "chat": chat })),
+        OrgCmd::Unbind { chat } => ("org.unbind", json!({ "chat": chat })),
         OrgCmd::BindConsole { level } => ("org.bind_console", json!({ "level": level })),
         OrgCmd::BindList { code, list, mut members, members_file } => {
             members.extend(cli::address_file(members_file.as_deref())?);

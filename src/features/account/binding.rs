@@ -42,6 +42,19 @@ pub(super) fn bind(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
     Ok(h)
 }
 
+/// `/unbind` in a bound group: an official of its org (or above) releases
+/// it; the chat gets no more notices and can be bound again.
+pub(super) fn unbind(cx: &Cx, ev: &Inbound, p: &Person) -> Result<Handled> {
+    if ev.chat.kind == ChatKind::Direct {
+        return Err(Error::invalid(Msg::UnbindInPrivate.text()));
+    }
+    let ch = cx.tree.channel_by_address(&ev.chat)?.ok_or_else(|| Error::invalid(Msg::ChatNotBound.text()))?;
+    let org = cx.tree.require_id(ch.org)?;
+    cx.tree.check(p.id, Action::BindChannel, &org)?;
+    cx.tree.unbind(ch.id)?;
+    Ok(Handled::say(ev, msg(Msg::UnboundHere, &[("code", &org.code), ("name", &org.name)])))
+}
+
 /// `/link` (a code) or `/link CODE` (from the other account).
 pub(super) fn link(cx: &Cx, ev: &Inbound, person: Option<&Person>, code: Option<&str>) -> Result<Handled> {
     let Some(code) = code else {

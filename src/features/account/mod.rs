@@ -10,7 +10,7 @@ use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
-use crate::registry::{never, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Who};
+use crate::registry::{always, never, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Who};
 use crate::tree::people::Person;
 
 pub struct Account;
@@ -57,6 +57,14 @@ const COMMANDS: &[CommandSpec] = &[
         changes_state: never,
     },
     CommandSpec {
+        name: "unbind",
+        aliases: &["解绑"],
+        usage: "",
+        help: "解除本群绑定 / unbind this group from its org",
+        who: Who::Officials,
+        changes_state: always,
+    },
+    CommandSpec {
         name: "invite",
         aliases: &["邀请"],
         usage: "[ORG]",
@@ -93,6 +101,7 @@ impl Feature for Account {
                 Some(code) => binding::bind(cx, ev, code),
                 None => Ok(Handled::say(ev, Msg::BindNeedsCode.text())),
             },
+            "unbind" => binding::unbind(cx, ev, &cx.need_person(ev)?),
             "invite" => binding::invite(cx, ev, &cx.need_person(ev)?, inv.arg(0)),
             "tree" => Ok(Handled::say(ev, show_tree(cx, person.as_ref(), inv.arg(0))?)),
             _ => Err(Error::invalid(msg(Msg::NotAccountCommand, &[("command", &inv.name)]))),

@@ -2,6 +2,8 @@
 //! on the command line and `/api/v1/tree|org|person/...` in the admin API.
 //! No chat commands: officials use /tree, /invite and /bind (`account`).
 
+mod channels;
+
 use serde::Deserialize;
 
 use crate::admin::{args, OutFile, Reply};
@@ -23,6 +25,9 @@ const OPS: &[&str] = &[
     "tree.delete",
     "org.bind_console",
     "org.invite",
+    "org.channels",
+    "org.bind",
+    "org.unbind",
     "org.bind_list",
     "org.members",
     "person.add",
@@ -47,6 +52,34 @@ struct Generate {
 #[derive(Deserialize)]
 struct Code {
     code: String,
+}
+
+/// One org's code, or with `under` and `level` every such org's.
+#[derive(Deserialize)]
+struct Invite {
+    code: Option<String>,
+    under: Option<String>,
+    level: Option<String>,
+    csv: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Channels {
+    under: Option<String>,
+    level: Option<String>,
+    #[serde(default)]
+    unbound: bool,
+}
+
+#[derive(Deserialize)]
+struct Bind {
+    code: String,
+    chat: String,
+}
+
+#[derive(Deserialize)]
+struct Chat {
+    chat: String,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +168,16 @@ impl Feature for Orgs {
                 format!("deleted {} orgs", tree.delete(&d.code, d.cascade)?)
             }
             "org.bind_console" => cli::org_bind_console(tree, &args::<Level>(op, a)?.level)?,
-            "org.invite" => cli::org_invite(tree, &cx.config, &args::<Code>(op, a)?.code)?,
+            "org.invite" => return invite(cx, args(op, a)?),
+            "org.channels" => {
+                let c: Channels = args(op, a)?;
+                channels::list(cx, c.under.as_deref(), c.level.as_deref(), c.unbound)?
+            }
+            "org.bind" => {
+                let b: Bind = args(op, a)?;
+                channels::bind(cx, &b.code, &b.chat)?
+            }
+            "org.unbind" => channels::unbind(cx, &args::<Chat>(op, a)?.chat)?,
             "org.bind_list" => {
                 let b: BindList = args(op, a)?;
                 cli::org_bind_list(tree, &b.code, &b.list, &b.members)?
@@ -161,6 +203,15 @@ impl Feature for Orgs {
     }
 }
 
+/// One org's bind code, or (`under` + `level`) one for every such org.
+fn invite(cx: &Ctx, i: Invite) -> Result<Reply> {
+    match (i.code, i.under, i.level) {
+        (Some(code), None, None) if i.csv.is_none() => Ok(Reply::text(cli::org_invite(&cx.tree, &cx.config, &code)?)),
+        (None, Some(under), Some(level)) => channels::invite_many(cx, &under, &level, i.csv),
+        _ => Err(Error::invalid(Msg::InviteWhich.text())),
+    }
+}
+
 /// The national tree from a school list: imported, or written as CSV.
 fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
     let (list, source) = match &g.schools {
@@ -178,3 +229,6 @@ fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
     cx.tree.store.flush()?;
     Ok(Reply::text(format!("national tree from {} schools, {} branches each: {report}", list.len(), g.branches)))
 }
+
+#[cfg(test)]
+mod tests;
