@@ -20,6 +20,59 @@ pub struct AckRow {
     pub by: String,
     pub via: Platform,
     pub at: u64,
+    pub how: AckHow,
+}
+
+/// How an acknowledgement was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckHow {
+    Button,
+    Reaction,
+    /// A reply such as 收到 to the notice's copy (in chat or by mail).
+    Reply,
+    /// `/ack`.
+    Command,
+    /// Recorded before treecast kept how.
+    Unknown,
+}
+
+impl AckHow {
+    /// How the event `ev` acknowledges.
+    pub fn of(ev: &treecast_wire::Inbound) -> AckHow {
+        use treecast_wire::InboundKind;
+        match &ev.kind {
+            InboundKind::Button { .. } => AckHow::Button,
+            InboundKind::Reaction { .. } => AckHow::Reaction,
+            _ if ev.text.trim_start().starts_with(['/', '!', '／']) => AckHow::Command,
+            _ => AckHow::Reply,
+        }
+    }
+
+    /// Its name for people, Chinese then English.
+    pub fn label(self) -> &'static str {
+        match self {
+            AckHow::Button => "按钮 button",
+            AckHow::Reaction => "表情 reaction",
+            AckHow::Reply => "回复 reply",
+            AckHow::Command => "命令 /ack",
+            AckHow::Unknown => "未记录 not recorded",
+        }
+    }
+}
+
+/// An `AckRow` as stored before `how` was kept; read back as `Unknown`.
+#[derive(Deserialize)]
+pub(crate) struct AckRowV1 {
+    person: Option<u64>,
+    by: String,
+    via: Platform,
+    at: u64,
+}
+
+impl From<AckRowV1> for AckRow {
+    fn from(o: AckRowV1) -> AckRow {
+        AckRow { person: o.person, by: o.by, via: o.via, at: o.at, how: AckHow::Unknown }
+    }
 }
 
 /// Whether the notice targets `org`.

@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod reply;
 pub mod status;
 mod target;
+pub mod unreached;
 
 use std::sync::Arc;
 
@@ -173,6 +174,8 @@ impl Tree {
         };
         let mut w = Writes::default();
         self.notice_writes(&notice, &mut w)?;
+        let unreached = self.unreached(&notice.target)?;
+        self.keep_unreached(notice.id, &unreached, &mut w);
         if let Some(deadline) = notice.ack_deadline.filter(|_| notice.ack_required && !rules.remind_before.is_zero()) {
             let at = deadline.saturating_sub(rules.remind_before.as_secs()) * 1000;
             let job = Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", notice.id), notice.id.to_be_bytes().to_vec());

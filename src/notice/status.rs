@@ -29,6 +29,11 @@ pub struct Status {
     pub missing: Vec<Org>,
     /// Failed channels below the focus: (org, reason), first few.
     pub failures: Vec<(Org, String)>,
+    /// Targeted orgs below the focus with no channel at posting, per level
+    /// (None for notices posted before this was kept).
+    pub unreached: Option<super::unreached::Gaps>,
+    /// Acknowledgements below the focus, first few: who, when and how.
+    pub acks: Vec<(Org, super::ack::AckRow)>,
 }
 
 impl Tree {
@@ -59,6 +64,8 @@ impl Tree {
             }
         }
         Ok(Status {
+            unreached: self.unreached_within(notice.id, &focus, limit.min(5))?,
+            acks: self.acks_within(&notice, &focus, limit)?,
             missing: self.missing(&notice, &focus, limit)?,
             failures: self.failures(&notice, &focus, limit)?,
             walked: cursor.walked,
@@ -110,6 +117,22 @@ impl Tree {
             let org = self.require_id(org_id)?;
             if targets(self, n, &org)? {
                 out.push(org);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Acknowledgements of orgs within `focus`, at most `limit`, in org order.
+    fn acks_within(&self, n: &Notice, focus: &Org, limit: usize) -> Result<Vec<(Org, super::ack::AckRow)>> {
+        let mut out = Vec::new();
+        for a in self.store.acks(n.id) {
+            if out.len() >= limit {
+                break;
+            }
+            let (org, row) = a?;
+            let org = self.require_id(org)?;
+            if org.is_within(focus) {
+                out.push((org, row));
             }
         }
         Ok(out)
@@ -167,6 +190,17 @@ impl Status {
                 s.push_str(&format!("  … and {} more\n", missing_total as usize - self.missing.len()));
             }
         }
+        self.unreached_text(tree, &mut s);
+        if !self.acks.is_empty() {
+            s.push_str(&format!("已确认 / Acknowledged ({}):\n", top.acked));
+            for (o, a) in &self.acks {
+                let when = crate::clock::show(a.at);
+                s.push_str(&format!("  - {} {}: {}, {when}, {} {}\n", o.code, o.name, a.by, a.via, a.how.label()));
+            }
+            if top.acked as usize > self.acks.len() {
+                s.push_str(&format!("  … 另有 {0} 个 / and {0} more\n", top.acked as usize - self.acks.len()));
+            }
+        }
         if !self.failures.is_empty() {
             s.push_str("Failed / 发送失败:\n");
             for (o, why) in &self.failures {
@@ -174,5 +208,19 @@ impl Status {
             }
         }
         s.trim_end().to_owned()
+    }
+
+    /// Per level, the targeted orgs with no channel at posting (never reached).
+    fn unreached_text(&self, tree: &Tree, s: &mut String) {
+        let Some(gaps) = self.unreached.as_ref().filter(|g| !g.is_empty()) else { return };
+        let total: usize = gaps.iter().map(|(_, n, _)| n).sum();
+        s.push_str(&format!("无渠道、未送达 / No channel, not reached ({total}):\n"));
+        for (level, n, first) in gaps {
+            let l = tree.levels.get(*level);
+            let name = l.map(|l| format!("{} {}", l.name, l.key)).unwrap_or_default();
+            let shown: Vec<String> = first.iter().map(|o| format!("{} {}", o.code, o.name)).collect();
+            let more = if *n > first.len() { format!(", … +{}", n - first.len()) } else { String::new() };
+            s.push_str(&format!("  {name}: {n} — {}{more}\n", shown.join(", ")));
+        }
     }
 }

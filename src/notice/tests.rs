@@ -283,6 +283,44 @@ async fn acks_by_reply_button_and_reaction_roll_up_per_level() {
     b.stop().await;
 }
 
+/// Status names who can never get a notice (no channel when it was posted,
+/// per level) and who acknowledged, when and how.
+#[tokio::test]
+async fn status_shows_the_unreachable_per_level_and_how_each_ack_came() {
+    let b = bed().await;
+    let gone = b.tree.channel_by_address(&Bed::group("4143010533-002")).unwrap().unwrap();
+    b.tree.unbind(gone.id).unwrap();
+    let csu = b.tree.channel_by_address(&Bed::group("4143010534")).unwrap().unwrap();
+    b.tree.unbind(csu.id).unwrap();
+    let n = b.post("hunan", draft("43", "核对名单")).unwrap();
+    b.settle().await;
+    let mut press = Inbound::text(Bed::group("4143010533-001"), "li", "");
+    press.kind = InboundKind::Button { data: ack_data(n.id) };
+    b.say(press).await;
+    let mut reply = Inbound::text(Bed::group("4143010534-001"), "zhao", "收到");
+    reply.in_reply_to = Some(b.copy_id(n.id, "4143010534-001"));
+    b.say(reply).await;
+    let st = b.tree.status(Some(b.people["hunan"]), n.id, None, 10).unwrap();
+    let gaps = st.unreached.clone().expect("kept at posting");
+    let per: Vec<(u8, usize)> = gaps.iter().map(|(l, n, _)| (*l, *n)).collect();
+    assert_eq!(per, [(2, 1), (3, 1)], "one school and one branch had no channel: {gaps:?}");
+    let text = st.to_text(&b.tree);
+    assert!(text.contains("无渠道、未送达 / No channel, not reached (2)"), "{text}");
+    assert!(text.contains("4143010533-002") && text.contains("4143010534 "), "{text}");
+    assert!(text.contains("按钮 button") && text.contains("回复 reply"), "{text}");
+    assert!(text.contains("已确认 / Acknowledged (2)"), "{text}");
+    // A bind after posting does not change who the notice could reach.
+    b.tree.bind(&b.tree.require("4143010533-002").unwrap(), Bed::group("4143010533-002")).unwrap();
+    let again = b.tree.status(Some(b.people["hunan"]), n.id, None, 10).unwrap();
+    assert_eq!(again.unreached, st.unreached);
+    // Seen from the school, only its own branch is missing.
+    let school = b.tree.status(Some(b.people["hnu"]), n.id, Some("4143010533"), 10).unwrap();
+    let names: Vec<&str> =
+        school.unreached.as_ref().unwrap().iter().flat_map(|(_, _, o)| o).map(|o| o.code.as_str()).collect();
+    assert_eq!(names, ["4143010533-002"]);
+    b.stop().await;
+}
+
 #[tokio::test]
 async fn status_is_refused_outside_ones_subtree() {
     let b = bed().await;

@@ -5,7 +5,7 @@ use super::keys::{counts_value, key_u64, read_counts};
 use super::tx::{abort, Abort};
 use super::{Keyspace, Store, Tx, Writes};
 use crate::error::Result;
-use crate::notice::ack::AckRow;
+use crate::notice::ack::{AckRow, AckRowV1};
 use crate::notice::fanout::{Counts, Cursor, DeliveryRow};
 
 const KS: Keyspace = Keyspace::Fanout;
@@ -122,7 +122,7 @@ impl Store {
     pub fn ack(&self, notice: u64, org: u32) -> Result<Option<AckRow>> {
         let key = by_org(notice, ACK, org);
         match self.fanout.get(key)? {
-            Some(v) => Ok(Some(decode_at(KS, &key, &v)?)),
+            Some(v) => Ok(Some(ack_row(&key, &v)?)),
             None => Ok(None),
         }
     }
@@ -169,6 +169,27 @@ impl Writes {
 
     pub fn put_cursor(&mut self, notice: u64, c: &Cursor) {
         self.put(KS, head(notice, CURSOR), encode(c));
+    }
+}
+
+/// An ack row, as stored now or before it kept how it was given.
+fn ack_row(key: &[u8], v: &[u8]) -> Result<AckRow> {
+    match decode_at::<AckRow>(KS, key, v) {
+        Ok(row) => Ok(row),
+        Err(e) => decode_at::<AckRowV1>(KS, key, v).map(AckRow::from).map_err(|_| e),
+    }
+}
+
+impl Store {
+    /// Acknowledgements of `notice` in org-id order: (org, row).
+    pub fn acks(&self, notice: u64) -> impl Iterator<Item = Result<(u32, AckRow)>> + '_ {
+        let prefix = head(notice, ACK);
+        self.fanout.scan_prefix(prefix).map(|kv| {
+            let (k, v) = kv?;
+            let org = k.get(HEAD..).and_then(|b| <[u8; 4]>::try_from(b).ok()).map(u32::from_be_bytes);
+            let org = org.ok_or_else(|| crate::error::Error::Corrupt(format!("fanout: ack key {k:?}")))?;
+            Ok((org, ack_row(&k, &v)?))
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use treecast_wire::Inbound;
 use super::parse_notice_id;
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
-use crate::notice::ack::AckRow;
+use crate::notice::ack::{AckHow, AckRow};
 use crate::registry::{Cx, Handled};
 use crate::tree::auth::Action;
 use crate::tree::people::Role;
@@ -43,6 +43,7 @@ pub(super) fn in_channel(cx: &Cx, ev: &Inbound, notice: u64, channel: u64, say: 
         by: crate::tree::Tree::sender_name(ev, person.as_ref()),
         via: ev.chat.platform,
         at: cx.now(),
+        how: AckHow::of(ev),
     };
     let (root, fresh) = cx.tree.acknowledge(notice, &org, row)?;
     if !say {
@@ -81,7 +82,8 @@ pub(super) fn command(cx: &Cx, ev: &Inbound, id: Option<&str>) -> Result<Handled
         .map(|(o, _)| o)
         .ok_or_else(|| Error::denied(Msg::AckOnlyMembers.text()))?;
     cx.tree.check(p.id, Action::Acknowledge, &branch)?;
-    let row = AckRow { person: Some(p.id), by: p.name.clone(), via: ev.chat.platform, at: cx.now() };
+    let row =
+        AckRow { person: Some(p.id), by: p.name.clone(), via: ev.chat.platform, at: cx.now(), how: AckHow::Command };
     let (root, fresh) = cx.tree.acknowledge(id, &branch, row)?;
     Ok(Handled::say(
         ev,

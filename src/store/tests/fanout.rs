@@ -4,7 +4,7 @@ use treecast_wire::Platform;
 
 use super::super::fanout::{by_channel, by_org, head, ACK, ACK_COUNT, COUNTS, CURSOR, DELIVERY, FAILED, RETRY};
 use super::{assert_corrupt, store};
-use crate::notice::ack::AckRow;
+use crate::notice::ack::{AckHow, AckRow};
 use crate::notice::fanout::{Counts, Cursor, DeliveryRow, DeliveryState};
 use crate::store::{Keyspace, Store, Writes};
 
@@ -15,7 +15,7 @@ fn row(org: u32) -> DeliveryRow {
 }
 
 fn ack_row() -> AckRow {
-    AckRow { person: Some(3), by: "李明".into(), via: Platform::Telegram, at: 9 }
+    AckRow { person: Some(3), by: "李明".into(), via: Platform::Telegram, at: 9, how: AckHow::Reaction }
 }
 
 fn ack(s: &Store, notice: u64, org: u32, path: &[u32]) -> crate::error::Result<bool> {
@@ -115,4 +115,25 @@ fn short_fanout_keys_name_themselves() {
         };
         assert_corrupt(r, KS, &k);
     }
+}
+
+/// Acks stored before `how` was kept still read, as "not recorded"; new
+/// ones keep how they were given and list in org order.
+#[test]
+fn acks_stored_before_how_was_kept_read_as_unknown() {
+    #[derive(serde::Serialize)]
+    struct Old {
+        person: Option<u64>,
+        by: String,
+        via: Platform,
+        at: u64,
+    }
+    let s = store();
+    let old = Old { person: Some(3), by: "李明".into(), via: Platform::Matrix, at: 7 };
+    s.fanout.insert(by_org(5, ACK, 2), crate::store::codec::encode(&old)).unwrap();
+    let got = s.ack(5, 2).unwrap().unwrap();
+    assert_eq!((got.by.as_str(), got.at, got.how), ("李明", 7, AckHow::Unknown));
+    assert!(ack(&s, 5, 9, &[1, 9]).unwrap());
+    let all: Vec<(u32, AckHow)> = s.acks(5).map(|r| r.map(|(o, a)| (o, a.how))).collect::<Result<_, _>>().unwrap();
+    assert_eq!(all, [(2, AckHow::Unknown), (9, AckHow::Reaction)]);
 }
