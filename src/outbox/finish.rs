@@ -49,6 +49,7 @@ impl Worker {
             Err(DeliveryError::Transient { retry_after, reason }) if tries + 1 < MAX_TRIES => {
                 self.ob.stats.retried.fetch_add(1, Ordering::Relaxed);
                 crate::metrics::retried(job.platform, "notice", retry_after.is_some());
+                self.retries.retried(job.platform, retry_after.is_some());
                 let wait = backoff(tries, self.ob.retry_base, self.ob.retry_max, retry_after);
                 if retry_after.is_some() {
                     // The platform asked everyone to slow down, not just this chat.
@@ -64,6 +65,7 @@ impl Worker {
             Err(e) => {
                 self.ob.stats.failed.fetch_add(1, Ordering::Relaxed);
                 crate::metrics::failed(job.platform, "notice");
+                self.retries.failed(job.platform);
                 let reason = match e {
                     DeliveryError::Transient { reason, .. } => format!("gave up after {MAX_TRIES} tries: {reason}"),
                     DeliveryError::Permanent { reason } => reason,
@@ -94,6 +96,7 @@ impl Worker {
             }
             Err(DeliveryError::Transient { retry_after, .. }) if q.tries + 1 < MAX_TRIES => {
                 crate::metrics::retried(job.platform, "private", retry_after.is_some());
+                self.retries.retried(job.platform, retry_after.is_some());
                 let wait = backoff(q.tries, self.ob.retry_base, self.ob.retry_max, retry_after);
                 q.tries += 1;
                 q.next_at_ms = run::unix_ms() + wait.as_millis() as u64;
@@ -106,6 +109,7 @@ impl Worker {
             }
             Err(e) => {
                 crate::metrics::failed(job.platform, "private");
+                self.retries.failed(job.platform);
                 tracing::warn!(to = %q.msg.to, error = %e, "private message could not be delivered");
                 let mut follow = Vec::new();
                 if let Some(f) = q.fallback.take() {

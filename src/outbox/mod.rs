@@ -7,6 +7,7 @@ mod finish;
 pub mod limits;
 pub mod queue;
 mod run;
+mod summary;
 mod walk;
 
 use std::cmp::Reverse;
@@ -108,6 +109,7 @@ impl Outbox {
                 last_tick = Instant::now();
             }
             w.dispatch()?;
+            w.retries.maybe_report();
             if w.pending.len >= COMMIT_EVERY
                 || (w.pending.len > 0 && (w.inflight.is_empty() || w.pending_since.elapsed() >= COMMIT_AFTER))
             {
@@ -172,4 +174,5 @@ struct Worker {
     /// Private chats with a message in flight (or waiting for a retry), and
     /// the messages queued behind it: answers to one chat keep their order.
     chats: HashMap<treecast_wire::Address, ChatTurn>,
+    retries: summary::RetrySummary,
 }

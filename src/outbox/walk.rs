@@ -31,6 +31,7 @@ impl Worker {
             pending_since: Instant::now(),
             private_seen: Default::default(),
             chats: HashMap::new(),
+            retries: super::summary::RetrySummary::new(),
         };
         w.load_new()?;
         Ok(w)

@@ -25,18 +25,28 @@ fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
 
 #[tokio::main]
 async fn main() {
-    init_logs();
-    if let Err(e) = run(Args::parse()).await {
+    let args = Args::parse();
+    init_logs(matches!(args.cmd, Cmd::Serve));
+    if let Err(e) = run(args).await {
         eprintln!("treecast: {e:#}");
         std::process::exit(1);
     }
 }
 
-/// Logs on stderr at `TREECAST_LOG` (default warn): colour only on a
-/// terminal, one JSON object a line with `TREECAST_LOG_FORMAT=json`.
-fn init_logs() {
+/// What `serve` logs by default: treecast's own INFO (start, admin requests,
+/// the retry summary), WARN from libraries, and nothing from matrix-sdk,
+/// whose ERROR and WARN lines are about what it handles itself (429s,
+/// missing room state, no backup key at every sync); the Matrix adapter
+/// logs what needs a person. `TREECAST_LOG` replaces it.
+const SERVE_LOG: &str = "warn,treecast=info,treecast_email=info,treecast_matrix=info,treecast_telegram=info,\
+matrix_sdk=off,matrix_sdk_base=off,matrix_sdk_crypto=off,matrix_sdk_sqlite=off,matrix_sdk_common=off";
+
+/// Logs on stderr at `TREECAST_LOG` (default: warn; `SERVE_LOG` for serve):
+/// colour only on a terminal, one JSON object a line with `TREECAST_LOG_FORMAT=json`.
+fn init_logs(serving: bool) {
     use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| "warn".into());
+    let default = if serving { SERVE_LOG } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| default.into());
     let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("TREECAST_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         logs.json().init();
@@ -123,4 +133,13 @@ async fn wait_for_signal() {
     }
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await.ok();
+}
+
+#[cfg(test)]
+mod tests {
+    /// A directive the filter cannot read would be dropped without a word.
+    #[test]
+    fn the_serve_log_filter_is_valid() {
+        assert!(tracing_subscriber::EnvFilter::builder().with_regex(false).parse(super::SERVE_LOG).is_ok());
+    }
 }
