@@ -127,7 +127,10 @@ async fn main() {
     };
     let t = Instant::now();
     let notice = tree.post(official.id, draft, &app.ctx.rules()).unwrap();
-    println!("posting the national notice (with its unreached orgs per level): {:.0} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "posting the national notice (with its unreached orgs per level): {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     app.ctx.waker.wake();
     let t = Instant::now();
     app.settle().await.unwrap();

@@ -240,6 +240,7 @@ catalogue! {
     UnbindInPrivate => "请在要解绑的群里发送 /unbind。 Send /unbind in the group to unbind.",
     UnboundHere => "本群已与 {code} {name} 解除绑定，不再接收其通知；可用新的绑定码重新绑定。 This chat is no longer bound to {code} {name} and gets no more of its notices; a new bind code binds it again.",
     StatsLegend => "各列：组织数、有渠道的组织数、覆盖率。 Columns: orgs, orgs with a channel, coverage.",
+    NoSuchProgress => "没有编号为 {id} 的进行中请求。 No request {id} is running.",
     OutFileUnwritable => "无法写入 {path}：{error} Cannot write {path}: {error}",
 }
 

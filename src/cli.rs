@@ -37,8 +37,28 @@ pub fn set_interactive(on: bool) {
     INTERACTIVE.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// A progress bar for the command line run on the store itself; None in a server.
+thread_local! {
+    /// The bar of the admin request this thread is running, read by its client.
+    static REQUEST_BAR: std::cell::RefCell<Option<ProgressBar>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `bar` as the progress bar its long steps update (the
+/// admin API's, hidden, which the CLI polls and draws on its side).
+pub fn with_progress<R>(bar: ProgressBar, f: impl FnOnce() -> R) -> R {
+    REQUEST_BAR.with(|b| *b.borrow_mut() = Some(bar));
+    let out = f();
+    REQUEST_BAR.with(|b| *b.borrow_mut() = None);
+    out
+}
+
+/// A progress bar for a long step: the CLI's own when it works on the
+/// store, the admin request's when one is running; None otherwise.
 pub fn progress_bar(len: u64, what: &str) -> Option<ProgressBar> {
+    if let Some(bar) = REQUEST_BAR.with(|b| b.borrow().clone()) {
+        bar.set_length(len);
+        bar.set_message(what.to_owned());
+        return Some(bar);
+    }
     INTERACTIVE.load(std::sync::atomic::Ordering::Relaxed).then(|| progress(len, what))
 }
 

@@ -295,3 +295,44 @@ fn metrics_count_a_fan_out_while_it_runs() {
     assert!(sample(&after, "treecast_event_log_lag", "subscriber=").is_some(), "{after}");
     assert!(sample(&after, "treecast_inbound_events_total", "").is_none(), "no chat event came in");
 }
+
+/// A long operation through the API reports its progress while it runs
+/// (the CLI draws it as a bar on a terminal) and forgets it when done.
+#[test]
+fn a_long_import_through_the_api_reports_its_progress() {
+    let root = tempfile::tempdir().unwrap();
+    let p = place(root.path(), "progress");
+    std::fs::create_dir_all(p.dir.join("data")).unwrap();
+    let server = serve(&p);
+    let addr = std::fs::read_to_string(p.dir.join("data/admin.addr")).unwrap().trim().to_owned();
+    let auth = format!("Bearer {TOKEN}");
+    let a = addr.clone();
+    let import = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(&a).unwrap();
+        let body = r#"{"branches": 20}"#;
+        write!(
+            s,
+            "POST /api/v1/tree/generate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nx-treecast-progress: p1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp
+    });
+    let mut seen = Vec::new();
+    while !import.is_finished() {
+        let (status, body) = http(&addr, "GET", "/api/v1/progress/p1", Some(&auth), "");
+        if status == 200 {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            seen.push((v["pos"].as_u64().unwrap(), v["len"].as_u64().unwrap()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let resp = import.join().unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("national tree"), "{resp}");
+    assert!(seen.iter().any(|(pos, len)| *pos > 0 && *len >= *pos), "progress was visible: {seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "it only goes forward: {seen:?}");
+    assert_eq!(http(&addr, "GET", "/api/v1/progress/p1", Some(&auth), "").0, 404, "forgotten when done");
+    stop(server);
+}

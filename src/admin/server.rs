@@ -9,6 +9,7 @@
 //! or `{"error": ...}`; `GET /api/v1/ops` lists the operations and
 //! `GET /metrics` is Prometheus text (`crate::metrics`).
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -43,6 +44,19 @@ struct Shared {
     /// The token's hash: comparing hashes takes the same time whatever matches.
     token: blake3::Hash,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Bars of running requests that asked for progress, by their id.
+    progress: Arc<std::sync::Mutex<HashMap<String, indicatif::ProgressBar>>>,
+}
+
+/// The header a client names a request with to follow its progress.
+pub const PROGRESS_HEADER: &str = "x-treecast-progress";
+
+/// How far a long request has got: `GET /api/v1/progress/{id}`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Progress {
+    pub pos: u64,
+    pub len: u64,
+    pub what: String,
 }
 
 /// Who is asking over the Unix socket: the peer's user id.
@@ -79,7 +93,13 @@ pub async fn start(ctx: Ctx, registry: Arc<Registry>, shutdown: Shutdown) -> Res
         }
     };
     let metrics = crate::metrics::install();
-    let shared = Shared { token: blake3::hash(token.trim().as_bytes()), ctx: ctx.clone(), registry, metrics };
+    let shared = Shared {
+        token: blake3::hash(token.trim().as_bytes()),
+        ctx: ctx.clone(),
+        registry,
+        metrics,
+        progress: Default::default(),
+    };
     let app = router(shared);
     let mut api = AdminApi { tcp: None, socket: None, tasks: JoinSet::new() };
     let dir = ctx.config.data_dir.clone();
@@ -138,6 +158,7 @@ fn bind_socket(dir: &Path) -> Result<(UnixListener, PathBuf)> {
 fn router(shared: Shared) -> Router {
     Router::new()
         .route("/api/v1/ops", get(ops))
+        .route("/api/v1/progress/{id}", get(progress))
         .route("/metrics", get(metrics))
         .route("/api/v1/{group}/{action}", post(run_op))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
@@ -188,7 +209,22 @@ async fn metrics(State(s): State<Shared>) -> Response {
     }
 }
 
-async fn run_op(State(s): State<Shared>, UrlPath((group, action)): UrlPath<(String, String)>, body: Bytes) -> Response {
+async fn progress(State(s): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
+    let bar = s.progress.lock().unwrap_or_else(|e| e.into_inner()).get(&id).cloned();
+    match bar {
+        Some(b) => {
+            Json(Progress { pos: b.position(), len: b.length().unwrap_or(0), what: b.message() }).into_response()
+        }
+        None => error(StatusCode::NOT_FOUND, msg(Msg::NoSuchProgress, &[("id", &id)])),
+    }
+}
+
+async fn run_op(
+    State(s): State<Shared>,
+    UrlPath((group, action)): UrlPath<(String, String)>,
+    headers: header::HeaderMap,
+    body: Bytes,
+) -> Response {
     let op = format!("{group}.{action}");
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::json!({})
@@ -200,8 +236,20 @@ async fn run_op(State(s): State<Shared>, UrlPath((group, action)): UrlPath<(Stri
             }
         }
     };
+    // A client following progress names the request; its bar lives while it runs.
+    let watched = headers.get(PROGRESS_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let bar = indicatif::ProgressBar::hidden();
+    if let Some(id) = &watched {
+        s.progress.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), bar.clone());
+    }
+    let progress = s.progress.clone();
     // Operations read and write the store: off the async threads.
-    let done = tokio::task::spawn_blocking(move || s.registry.admin(&s.ctx, &op, args)).await;
+    let done =
+        tokio::task::spawn_blocking(move || crate::cli::with_progress(bar, || s.registry.admin(&s.ctx, &op, args)))
+            .await;
+    if let Some(id) = watched {
+        progress.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    }
     match done {
         Ok(Ok(reply)) => Json::<Reply>(reply).into_response(),
         Ok(Err(e)) => error(status_of(&e), e.to_string()),
