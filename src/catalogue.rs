@@ -185,6 +185,9 @@ catalogue! {
     NoLevelNumber => "没有第 {level} 层级。 There is no level {level}.",
     NameBreaksRule => "名称 {name} 不合要求：{hint} Name {name}: {hint}",
 
+    // The operator's command line (src/cli.rs).
+    TreeExported => "已将 {orgs} 个组织写入 {path}。 Wrote {orgs} orgs to {path}.",
+
     // Internal failures a user may be told of (src/app.rs, src/store/tx.rs, src/demo).
     OutboxNotSettled => "发件箱一分钟内未处理完。 The outbox did not settle within a minute.",
     OutboxWorkerFailed => "发件箱工作进程出错：{error}。 Outbox worker: {error}.",

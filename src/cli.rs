@@ -6,13 +6,14 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use treecast_wire::{Address, Platform};
 
+use crate::catalogue::{msg, Msg};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::features::surveys::Surveys;
 use crate::notice::{Draft, NoticeRules};
 use crate::store::Store;
 use crate::tree::people::{Person, Role};
-use crate::tree::{describe, generate, import, Tree};
+use crate::tree::{describe, export, generate, import, Tree};
 
 pub fn open_tree(cfg: &Config) -> Result<Tree> {
     let store = Store::open(&cfg.data_dir).map_err(|e| match e {
@@ -47,6 +48,13 @@ pub fn tree_import(tree: &Tree, file: &Path) -> Result<String> {
     pb.finish_and_clear();
     tree.store.flush()?;
     Ok(format!("{}: {report}", file.display()))
+}
+
+pub fn tree_export(tree: &Tree, file: &Path) -> Result<String> {
+    let out = std::fs::File::create(file)
+        .map_err(|e| Error::invalid(msg(Msg::ExportWriteFailed, &[("path", &file.display()), ("error", &e)])))?;
+    let n = export::export(tree, std::io::BufWriter::new(out))?;
+    Ok(msg(Msg::TreeExported, &[("orgs", &n), ("path", &file.display())]))
 }
 
 pub fn tree_generate(tree: &Tree, schools: Option<&Path>, branches: usize, csv_out: Option<&Path>) -> Result<String> {

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod channels;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod level;

@@ -57,6 +57,7 @@ fn tree_cmd(cfg: &Config, t: TreeCmd) -> anyhow::Result<String> {
     let tree = cli::open_tree(cfg)?;
     Ok(match t {
         TreeCmd::Import { file } => cli::tree_import(&tree, &file)?,
+        TreeCmd::Export { file } => cli::tree_export(&tree, &file)?,
         TreeCmd::Generate { schools, branches, csv } => {
             cli::tree_generate(&tree, schools.as_deref(), branches, csv.as_deref())?
         }
