@@ -124,6 +124,17 @@ catalogue! {
     OrgNotBelow => "{code} {name} 不在 {org} 之下。 {code} {name} is not below {org}.",
     NoticeNotSentTo => "通知 #{id} 没有发给 {org}。 Notice #{id} was not sent to {org}.",
 
+    // A notice's status and its author's summary (src/notice/status.rs, src/features/notices/summary.rs).
+    StatusHeading => "通知 Notice #{id} 《{title}》",
+    StillSending => "（发送中 still being sent）",
+    StatusRow => "{org} [{level}] 已送达 delivered {delivered}/{channels} · 已确认 acknowledged {acked}/{orgs} · 失败 failed {failed}",
+    StatusMoreRows => "… 另有 {n} 个，发送 /status {id} 代码 查看其中一个。 … and {n} more; /status {id} CODE shows one of them.",
+    StatusNotAcked => "未确认 Not yet acknowledged ({n}):",
+    StatusFailed => "发送失败 Failed:",
+    AndMore => "… 另有 {n} 个 and {n} more",
+    FanoutSummary => "通知 #{id} 《{title}》发送完毕：{delivered} 个渠道已送达，{failed} 个失败。 Notice #{id} sent: {delivered} delivered, {failed} failed.",
+    FanoutSummaryTitle => "发送完毕 Sent: {title}",
+
     // Surveys (src/features/surveys/**).
     SurveyNotOpenYet => "《{title}》将于 {opens} 开始。 This survey opens at {opens} (China time).",
     SurveyClosed => "《{title}》已于 {closes} 截止，不再接受回答。 This survey closed at {closes} (China time); answers are no longer accepted.",

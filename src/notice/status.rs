@@ -4,6 +4,7 @@
 use super::ack::targets;
 use super::fanout::DeliveryState;
 use super::Notice;
+use crate::catalogue::{msg, Msg};
 use crate::error::Result;
 use crate::store::Placed;
 use crate::tree::auth::Action;
@@ -153,46 +154,58 @@ impl Status {
     /// The status as plain text for chat and the CLI.
     pub fn to_text(&self, tree: &Tree) -> String {
         let n = &self.notice;
-        let mut s = format!("通知 #{} 《{}》", n.id, n.title);
+        let mut s = msg(Msg::StatusHeading, &[("id", &n.id), ("title", &n.title)]);
         if !self.walked {
-            s.push_str(" (still being sent / 发送中)");
+            s.push_str(Msg::StillSending.text());
         }
         s.push('\n');
         const SHOWN_ROWS: usize = 40;
         for (i, r) in self.rows.iter().enumerate().take(SHOWN_ROWS + 1) {
-            let level = tree.levels.get(r.org.level).map(|l| l.name.as_str()).unwrap_or("");
-            let indent = if i == 0 { "" } else { "  " };
-            s.push_str(&format!(
-                "{indent}{} [{level}] delivered {}/{} · acknowledged {}/{} · failed {}\n",
-                r.org.name, r.delivered, r.channels, r.acked, r.orgs, r.failed
-            ));
+            s.push_str(if i == 0 { "" } else { "  " });
+            s.push_str(&row_text(tree, r));
+            s.push('\n');
         }
         if self.rows.len() > SHOWN_ROWS + 1 {
-            s.push_str(&format!(
-                "  … and {} more; /status {} CODE shows one of them\n",
-                self.rows.len() - SHOWN_ROWS - 1,
-                n.id
-            ));
+            let more = self.rows.len() - SHOWN_ROWS - 1;
+            s.push_str(&format!("  {}\n", msg(Msg::StatusMoreRows, &[("n", &more), ("id", &n.id)])));
         }
         let top = &self.rows[0];
         let missing_total = (top.orgs - top.acked).max(0);
         if !self.missing.is_empty() {
-            s.push_str(&format!("Not yet acknowledged / 未确认 ({missing_total}):\n"));
+            s.push_str(&format!("{}\n", msg(Msg::StatusNotAcked, &[("n", &missing_total)])));
             for o in &self.missing {
                 s.push_str(&format!("  - {} {}\n", o.code, o.name));
             }
             if missing_total as usize > self.missing.len() {
-                s.push_str(&format!("  … and {} more\n", missing_total as usize - self.missing.len()));
+                let more = missing_total as usize - self.missing.len();
+                s.push_str(&format!("  {}\n", msg(Msg::AndMore, &[("n", &more)])));
             }
         }
         if !self.failures.is_empty() {
-            s.push_str("Failed / 发送失败:\n");
+            s.push_str(&format!("{}\n", Msg::StatusFailed.text()));
             for (o, why) in &self.failures {
                 s.push_str(&format!("  - {} {}: {why}\n", o.code, o.name));
             }
         }
         s.trim_end().to_owned()
     }
+}
+
+/// One org's line: delivered, acknowledged and failed.
+fn row_text(tree: &Tree, r: &StatusRow) -> String {
+    let level = tree.levels.get(r.org.level).map(|l| l.name.as_str()).unwrap_or("");
+    msg(
+        Msg::StatusRow,
+        &[
+            ("org", &r.org.name),
+            ("level", &level),
+            ("delivered", &r.delivered),
+            ("channels", &r.channels),
+            ("acked", &r.acked),
+            ("orgs", &r.orgs),
+            ("failed", &r.failed),
+        ],
+    )
 }
 
 #[cfg(test)]
