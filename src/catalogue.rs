@@ -164,6 +164,16 @@ catalogue! {
     OutsideAudience => "{code} {name} 不在本调查的对象 {audience} 之内。 {code} {name} is outside the survey's audience {audience}.",
     TooFewToExport => "{org} 范围内回答少于 {n} 份，为保护匿名不能导出。 Fewer than {n} responses in {org}: not exported, to keep the answers anonymous.",
     ExportWriteFailed => "{path}：无法写入导出文件（{error}）。 {path}: could not write the export: {error}",
+    SurveyLaunched => "微调查 #{id} 《{title}》已发布到 {code} {org}，通知 #{notice}，截止 {closes}。\nSurvey #{id} is launched to {org}; announcement notice #{notice}; open until {closes} (China time).\n查看结果 Results: /survey results {id}",
+    ResultsHeading => "微调查 #{id} 《{title}》 · {scope} · {state}（截止 {closes}）\n参与 Participation: {responses}/{members} ({share})",
+    ResultsOpen => "进行中 open",
+    ResultsClosed => "已截止 closed",
+    ResultsByUnit => "按下级 By unit:",
+    ResultsHidden => "此范围内回答少于 {n} 份，为保护匿名不显示答案。 Fewer than {n} responses here: the answers are not shown, to keep them anonymous.",
+    ResultsNoNumbers => "0 个回答 0 answers",
+    ResultsNumbers => "{count} 个回答 answers · 平均 mean {mean} · 最小 min {min} · 最大 max {max}",
+    ResultsMean => "平均 mean {mean}",
+    ResultsTexts => "{n} 条文字回答，见导出文件。 {n} text answers (see the export).",
 
     // The org tree (src/tree/**): orgs, people, levels, channels, imports.
     AlreadyBoundElsewhere => "本群已绑定到 {code} {name}，请先在那里解除绑定。 This chat is already bound to {code} {name}; unbind it there first.",
