@@ -87,6 +87,14 @@ catalogue! {
     NotALinkCode => "这不是关联码。 That code is not a link code.",
     AccountTaken => "这个账号已属于别人。 This account already belongs to someone else.",
     Linked => "已关联：{name} 今后也可以在这里（{platform}）收到消息。 Linked: {name} now also reaches you here ({platform}).",
+    HelpHeading => "命令一览（括号内为中文别名） treecast commands (Chinese aliases in brackets):",
+    HelpForMembers => "团员 members: ",
+    HelpForOfficials => "团干部 officials: ",
+    HelpFooter => "回复通知“收到”或点按钮即确认收到；回复其他内容将私下转给发布人。 Reply 收到 to a notice, or press its button, to acknowledge it. Reply with anything else to answer its author privately.",
+    WhoamiAccounts => "账号 Accounts:",
+    WhoamiRoles => "角色 Roles:",
+    RoleOfficial => "{code} {name} 的团干部 official of {code} {name}",
+    RoleMember => "{code} {name} 的团员 member of {code} {name}",
 
     // Notices (src/features/notices/**, src/notice/**).
     NoticeNeedsTitle => "/notice 第一行写标题，下面写正文：/notice 关于……的通知。 /notice needs a title on its first line and the body below.",
