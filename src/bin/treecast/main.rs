@@ -11,6 +11,7 @@ use anyhow::Context;
 use args::{Args, Cmd, NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
 use clap::Parser;
 use tokio::sync::watch;
+use treecast::catalogue::{msg, Msg};
 use treecast::config::Config;
 use treecast::{cli, demo};
 
@@ -64,14 +65,11 @@ fn tree_cmd(cfg: &Config, t: TreeCmd) -> anyhow::Result<String> {
         TreeCmd::Stats => cli::tree_stats(&tree)?,
         TreeCmd::Show { code } => cli::tree_show(&tree, &code)?,
         TreeCmd::Move { code, parent } => {
-            format!("moved: {}", cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?)
+            let shown = cli::tree_show(&tree, &tree.move_org(&code, &parent)?.code)?;
+            msg(Msg::OrgMoved, &[("org", &shown)])
         }
-        TreeCmd::Rename { code, name } => {
-            format!("renamed: {}", tree.rename(&code, &name)?.name)
-        }
-        TreeCmd::Delete { code, cascade } => {
-            format!("deleted {} orgs", tree.delete(&code, cascade)?)
-        }
+        TreeCmd::Rename { code, name } => msg(Msg::OrgRenamed, &[("name", &tree.rename(&code, &name)?.name)]),
+        TreeCmd::Delete { code, cascade } => msg(Msg::OrgsDeleted, &[("n", &tree.delete(&code, cascade)?)]),
     })
 }
 
@@ -98,8 +96,9 @@ fn notice_cmd(cfg: &Config, n: NoticeCmd) -> anyhow::Result<String> {
     let tree = cli::open_tree(cfg)?;
     Ok(match n {
         NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
-            let body = std::fs::read_to_string(&body_file)
-                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+            let body = std::fs::read_to_string(&body_file).map_err(|e| {
+                anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &body_file.display()), ("error", &e)]))
+            })?;
             cli::notice_post(
                 &tree,
                 cfg,
@@ -149,7 +148,7 @@ async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<(
     #[cfg(not(feature = "console"))]
     {
         let _ = (schools, branches);
-        anyhow::bail!("this build has no console adapter; build with --features console")
+        anyhow::bail!(Msg::NoConsoleAdapter.text())
     }
 }
 
@@ -160,9 +159,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
     let running = app.start(adapters, shutdown);
-    eprintln!("treecast: serving from {} (Ctrl-C to stop)", data_dir.display());
+    eprintln!("treecast: {}", msg(Msg::Serving, &[("path", &data_dir.display())]));
     wait_for_signal().await;
-    eprintln!("treecast: stopping");
+    eprintln!("treecast: {}", Msg::Stopping.text());
     stop.send(true).ok();
     running.join().await.context("stopping")?;
     Ok(())
