@@ -6,23 +6,21 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use treecast_wire::{Address, Platform};
 
+use crate::catalogue::{msg, Msg};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::features::surveys::Surveys;
 use crate::notice::{Draft, NoticeRules};
 use crate::store::Store;
 use crate::tree::people::{Person, Role};
-use crate::tree::{describe, generate, import, Tree};
+use crate::tree::{describe, Tree};
 
 pub fn open_tree(cfg: &Config) -> Result<Tree> {
     let store = Store::open(&cfg.data_dir).map_err(|e| match e {
         Error::Store(sled::Error::Io(io))
             if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock") =>
         {
-            Error::invalid(crate::catalogue::msg(
-                crate::catalogue::Msg::AdminStoreInUse,
-                &[("path", &cfg.data_dir.display())],
-            ))
+            Error::invalid(msg(Msg::AdminStoreInUse, &[("path", &cfg.data_dir.display())]))
         }
         e => e,
     })?;
@@ -74,29 +72,6 @@ pub fn progress(len: u64, what: &str) -> ProgressBar {
     pb
 }
 
-pub fn tree_import(tree: &Tree, file: &Path) -> Result<String> {
-    let pb = progress(0, "importing");
-    let report = import::import_file(tree, file, Some(&pb))?;
-    pb.finish_and_clear();
-    tree.store.flush()?;
-    Ok(format!("{}: {report}", file.display()))
-}
-
-pub fn tree_generate(tree: &Tree, schools: Option<&Path>, branches: usize, csv_out: Option<&Path>) -> Result<String> {
-    let list = generate::schools(schools)?;
-    let source = schools.map_or_else(|| "universities.csv".to_owned(), |p| p.display().to_string());
-    let csv = generate::national_csv(&list, branches);
-    if let Some(out) = csv_out {
-        std::fs::write(out, &csv)?;
-        return Ok(format!("wrote {} ({} schools, {branches} branches each)", out.display(), list.len()));
-    }
-    let pb = progress(0, "generating");
-    let report = import::import_string(tree, &source, csv, Some(&pb))?;
-    pb.finish_and_clear();
-    tree.store.flush()?;
-    Ok(format!("national tree from {} schools, {branches} branches each: {report}", list.len()))
-}
-
 /// Orgs per level, with how many have at least one channel (coverage).
 pub fn tree_stats(tree: &Tree) -> Result<String> {
     let roots = tree.roots()?;
@@ -112,8 +87,12 @@ pub fn tree_stats(tree: &Tree) -> Result<String> {
         total += n;
         covered += with;
     }
-    s.push_str(&format!("{:<19} {total:>8} {covered:>8} {:>6}\n", "total", percent(covered, total)));
-    s.push_str(crate::catalogue::Msg::StatsLegend.text());
+    s.push_str(&format!(
+        "{} {total:>8} {covered:>8} {:>6}\n",
+        pad(Msg::StatsTotal.text(), 19),
+        percent(covered, total)
+    ));
+    s.push_str(Msg::StatsLegend.text());
     Ok(s)
 }
 
@@ -137,17 +116,18 @@ pub fn tree_show(tree: &Tree, code: &str) -> Result<String> {
 
 /// `platform:user`, e.g. `email:li@example.edu.cn` or `telegram:123456`.
 pub fn parse_identity(s: &str) -> Result<(Platform, String)> {
-    let (p, u) = s.split_once(':').ok_or_else(|| {
-        Error::invalid(format!("{s:?}: write an identity as platform:user, e.g. email:li@example.edu.cn"))
-    })?;
-    let p = Platform::parse(p)
-        .ok_or_else(|| Error::invalid(format!("{p:?} is not a platform (console, email, matrix, telegram)")))?;
-    Ok((p, u.to_owned()))
+    let (p, u) =
+        s.split_once(':').ok_or_else(|| Error::invalid(msg(Msg::IdentityForm, &[("text", &format!("{s:?}"))])))?;
+    Ok((platform(p)?, u.to_owned()))
+}
+
+fn platform(name: &str) -> Result<Platform> {
+    Platform::parse(name).ok_or_else(|| Error::invalid(msg(Msg::NotAPlatform, &[("name", &format!("{name:?}"))])))
 }
 
 pub fn person_by(tree: &Tree, identity: &str) -> Result<Person> {
     let (p, u) = parse_identity(identity)?;
-    tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(format!("nobody has the identity {identity}")))
+    tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(msg(Msg::NoIdentity, &[("identity", &identity)])))
 }
 
 #[derive(Debug, Default)]
@@ -175,11 +155,10 @@ pub fn person_add(tree: &Tree, np: &NewPerson) -> Result<String> {
         tree.grant(p.id, &tree.require(code)?, Role::Member)?;
     }
     if let Some(pref) = &np.prefer {
-        let pl = Platform::parse(pref).ok_or_else(|| Error::invalid(format!("{pref:?} is not a platform")))?;
-        tree.set_preferred(p.id, pl)?;
+        tree.set_preferred(p.id, platform(pref)?)?;
     }
     tree.store.flush()?;
-    Ok(format!("{} (#{}) saved", np.name, p.id))
+    Ok(msg(Msg::PersonSaved, &[("name", &np.name), ("id", &p.id)]))
 }
 
 pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
@@ -188,11 +167,14 @@ pub fn org_invite(tree: &Tree, cfg: &Config, code: &str) -> Result<String> {
     let grant = crate::codes::Grant::Bind { org: org.id, by: 0 };
     let c = tree.store.issue_code(grant, tree.clock.now() + cfg.bind_code_ttl.as_secs())?;
     tree.store.flush()?;
-    Ok(format!("bind code for {} {}: {c}\npost `/bind {c}` in the group, room or list to bind it", org.code, org.name))
+    Ok(msg(Msg::BindCodeIssued, &[("code_org", &org.code), ("name", &org.name), ("code", &c)]))
 }
 
 pub fn org_bind_console(tree: &Tree, level: &str) -> Result<String> {
-    let lv = tree.levels.find(level).ok_or_else(|| Error::invalid(format!("there is no level {level:?}")))?;
+    let lv = tree
+        .levels
+        .find(level)
+        .ok_or_else(|| Error::invalid(msg(Msg::NoSuchLevel, &[("level", &format!("{level:?}"))])))?;
     let mut pairs = Vec::new();
     for root in tree.roots()? {
         for o in tree.subtree(&root) {
@@ -205,14 +187,14 @@ pub fn org_bind_console(tree: &Tree, level: &str) -> Result<String> {
     }
     let n = tree.bind_bulk(pairs)?;
     tree.store.flush()?;
-    Ok(format!("{n} console group chats bound"))
+    Ok(msg(Msg::ConsoleChatsBound, &[("n", &n)]))
 }
 
 pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) -> Result<String> {
     let org = tree.require(code)?;
     let ch = tree.bind(&org, Address::list(list, members.to_vec()))?;
     tree.store.flush()?;
-    Ok(format!("mailing list {list} ({} addresses) bound to {} as channel #{}", members.len(), org.name, ch.id))
+    Ok(msg(Msg::ListBound, &[("list", &list), ("n", &members.len()), ("org", &org.name), ("id", &ch.id)]))
 }
 
 /// Addresses from a file, one a line; blank lines and `#` comments are
@@ -220,7 +202,7 @@ pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) ->
 pub fn address_file(path: Option<&Path>) -> Result<Vec<String>> {
     let Some(path) = path else { return Ok(Vec::new()) };
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::invalid(format!("{}：无法读取 cannot read it ({e})", path.display())))?;
+        .map_err(|e| Error::invalid(msg(Msg::FileUnreadable, &[("path", &path.display()), ("error", &e)])))?;
     let mut out = Vec::new();
     let mut bad = Vec::new();
     for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
@@ -234,7 +216,10 @@ pub fn address_file(path: Option<&Path>) -> Result<Vec<String>> {
             {
                 out.push(a.to_lowercase())
             }
-            _ => bad.push(format!("{}:{}: {a:?} 不是邮件地址 is not an email address", path.display(), i + 1)),
+            _ => {
+                let place = format!("{}:{}", path.display(), i + 1);
+                bad.push(msg(Msg::NotAnAddress, &[("place", &place), ("address", &format!("{a:?}"))]))
+            }
         }
     }
     if !bad.is_empty() {
@@ -247,7 +232,7 @@ pub fn org_list_members(tree: &Tree, code: &str, list: &str, add: &[String], rem
     let org = tree.require(code)?;
     let ch = tree.edit_list_members(&org, list, add, remove)?;
     tree.store.flush()?;
-    Ok(format!("mailing list {list} of {} now has {} addresses", org.name, ch.address.members.len()))
+    Ok(msg(Msg::ListMembers, &[("org", &org.name), ("list", &list), ("n", &ch.address.members.len())]))
 }
 
 pub struct PostArgs {
@@ -265,9 +250,7 @@ pub struct PostArgs {
 
 /// `YYYY-MM-DD HH:MM` in China time -> unix seconds.
 pub fn parse_deadline(s: &str) -> Result<u64> {
-    crate::clock::parse_china(s).ok_or_else(|| {
-        Error::invalid(format!("{s:?}：截止时间请写成 YYYY-MM-DD HH:MM（北京时间）。 Write the deadline as YYYY-MM-DD HH:MM (Beijing time)."))
-    })
+    crate::clock::parse_china(s).ok_or_else(|| Error::invalid(msg(Msg::DeadlineForm, &[("text", &format!("{s:?}"))])))
 }
 
 pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
@@ -289,9 +272,9 @@ pub fn notice_post(tree: &Tree, cfg: &Config, a: PostArgs) -> Result<String> {
     tree.store.flush()?;
     let issuer = tree.require_id(n.issuer)?;
     let (channels, orgs) = tree.expected(&n.target, &issuer)?;
-    Ok(format!(
-        "notice #{} posted by {} for {}: {channels} channels in {orgs} orgs; `treecast serve` delivers it",
-        n.id, author.name, issuer.name
+    Ok(msg(
+        Msg::NoticePostedCli,
+        &[("id", &n.id), ("author", &author.name), ("issuer", &issuer.name), ("channels", &channels), ("orgs", &orgs)],
     ))
 }
 
@@ -307,22 +290,6 @@ pub fn surveys(tree: &Tree, cfg: &Config) -> Surveys {
     s
 }
 
-pub fn survey_check(file: &Path) -> Result<String> {
-    let def = Surveys::check_file(file)?;
-    Ok(format!("{}: 《{}》, {} questions, no problems", file.display(), def.title, def.questions.len()))
-}
-
-pub fn survey_launch(tree: &Tree, surveys: &Surveys, file: &Path, org: Option<&str>, by: &str) -> Result<String> {
-    let by = person_by(tree, by)?;
-    let launched = surveys.launch_file(by.id, file, org)?;
-    tree.store.flush()?;
-    Ok(format!(
-        "{}
-`treecast serve` delivers the announcement.",
-        launched.to_text()
-    ))
-}
-
 pub fn survey_list(tree: &Tree, surveys: &Surveys) -> Result<String> {
     let mut out = String::new();
     for s in surveys.all()? {
@@ -335,36 +302,17 @@ pub fn survey_list(tree: &Tree, surveys: &Surveys) -> Result<String> {
             org.name,
             crate::features::surveys::clock::show(s.opens),
             crate::features::surveys::clock::show(s.closes),
-            if s.def.anonymous { ", anonymous" } else { "" }
+            if s.def.anonymous { Msg::SurveyAnonymous.text() } else { "" }
         ));
     }
-    Ok(if out.is_empty() { "no surveys yet".into() } else { out.trim_end().to_owned() })
-}
-
-pub fn survey_results(
-    surveys: &Surveys,
-    id: u64,
-    org: Option<&str>,
-    csv: Option<&Path>,
-    xlsx: Option<&Path>,
-) -> Result<String> {
-    let r = surveys.results_in(None, id, org)?;
-    let mut out = r.to_text(40);
-    if let Some(p) = csv {
-        r.write_csv(p)?;
-        out.push_str(&format!("\nwritten: {}", p.display()));
-    }
-    if let Some(p) = xlsx {
-        r.write_xlsx(p)?;
-        out.push_str(&format!("\nwritten: {}", p.display()));
-    }
-    Ok(out)
+    Ok(if out.is_empty() { Msg::NoSurveysYet.text().into() } else { out.trim_end().to_owned() })
 }
 
 pub fn survey_close(tree: &Tree, surveys: &Surveys, id: u64) -> Result<String> {
     let s = surveys.close(None, id)?;
     tree.store.flush()?;
-    Ok(format!("survey #{} 《{}》 closed at {}", s.id, s.def.title, crate::features::surveys::clock::show(s.closes)))
+    let closes = crate::features::surveys::clock::show(s.closes);
+    Ok(msg(Msg::SurveyClosedAt, &[("id", &s.id), ("title", &s.def.title), ("closes", &closes)]))
 }
 
 #[cfg(test)]

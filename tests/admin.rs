@@ -80,6 +80,7 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["tree", "rename", "4143010533-002", "软件工程2023级2班团支部"],
         vec!["tree", "move", "4143010534-001", "4143010533"],
         vec!["tree", "generate", "--branches", "1", "--csv", "national.csv"],
+        vec!["tree", "export", "exported.csv"],
         vec!["person", "add", "王老师", "--id", w, "--official", "4143010533"],
         vec!["person", "add", "学生一", "--id", "telegram:1001", "--member", "4143010533-001"],
         vec!["org", "invite", "4143010533-001"],
@@ -143,7 +144,7 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
 /// `generate_id` jumps ahead each time a process opens the store).
 fn transcript(p: &Place, token: Option<&str>) -> Vec<String> {
     let code =
-        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|channel #\d+|渠道 #\d+|#\d+ (console|telegram|matrix|email):").unwrap();
+        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|（#\d+）|channel #\d+|渠道 #\d+|#\d+ (console|telegram|matrix|email):").unwrap();
     every_subcommand()
         .iter()
         .map(|args| {
@@ -187,6 +188,7 @@ fn every_subcommand_prints_the_same_with_and_without_a_running_server() {
         assert!(std::fs::read(p.dir.join("results.xlsx")).unwrap().starts_with(b"PK"), "an xlsx is a zip");
         assert!(std::fs::read_to_string(p.dir.join("national.csv")).unwrap().contains("湖南大学"));
         assert_eq!(std::fs::read_to_string(p.dir.join("codes.csv")).unwrap().lines().count(), 4, "3 branches of 湖南");
+        assert_eq!(std::fs::read_to_string(p.dir.join("exported.csv")).unwrap().lines().count(), 11, "10 orgs");
     }
     assert_eq!(
         std::fs::read(live.dir.join("national.csv")).unwrap(),
@@ -330,7 +332,7 @@ fn a_long_import_through_the_api_reports_its_progress() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let resp = import.join().unwrap();
-    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("national tree"), "{resp}");
+    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("2756"), "{resp}");
     assert!(seen.iter().any(|(pos, len)| *pos > 0 && *len >= *pos), "progress was visible: {seen:?}");
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "it only goes forward: {seen:?}");
     assert_eq!(http(&addr, "GET", "/api/v1/progress/p1", Some(&auth), "").0, 404, "forgotten when done");

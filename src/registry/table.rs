@@ -175,18 +175,18 @@ impl Registry {
 
     /// The /help answer, built from the declarations.
     pub fn help_text(&self) -> String {
-        let mut s = String::from("treecast 命令 commands（括号内为中文别名 Chinese aliases in brackets）:\n");
+        let mut s = format!("{}\n", Msg::HelpHeading.text());
         for c in self.commands() {
             let aliases: Vec<String> = c.aliases.iter().map(|a| format!("/{a}")).collect();
             let who = match c.who {
                 Who::Anyone => "",
-                Who::Members => "团员 members: ",
-                Who::Officials => "团干部 officials: ",
+                Who::Members => Msg::HelpForMembers.text(),
+                Who::Officials => Msg::HelpForOfficials.text(),
             };
             let usage = if c.usage.is_empty() { String::new() } else { format!(" {}", c.usage) };
             s.push_str(&format!("/{}{usage} ({}) - {who}{}\n", c.name, aliases.join(" "), c.help));
         }
-        s.push_str("回复通知“收到”或点按钮即确认收到；回复其他内容将私下转给发布人。 Reply 收到 to a notice, or press its button, to acknowledge it. Reply with anything else to answer its author privately.");
+        s.push_str(Msg::HelpFooter.text());
         s
     }
 }

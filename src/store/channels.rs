@@ -172,6 +172,20 @@ impl Store {
         ChannelWalk(self.channels.range::<Vec<u8>, _>((start, end)))
     }
 
+    /// The channels with an id above `id` (bound after it was handed out), in id order.
+    pub fn channels_after(&self, id: u64) -> Result<Vec<Placed>> {
+        let start = Bound::Included(id_key(id.saturating_add(1)));
+        let end = prefix_end(&[BY_ID]).map_or(Bound::Unbounded, Bound::Excluded);
+        let mut out = Vec::new();
+        for kv in self.channels.range::<Vec<u8>, _>((start, end)) {
+            let (_, key) = kv?;
+            if let Some(v) = self.channels.get(&key)? {
+                out.push(placed(Ok((key, v)))?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The org id of each channel in the subtree at `path`, in key order (keys only).
     pub fn channel_owners(&self, path: &[u32]) -> impl Iterator<Item = Result<u32>> {
         self.channels.scan_prefix(prefix(path)).keys().map(|k| {

@@ -29,11 +29,13 @@ pub struct ImportReport {
 
 impl std::fmt::Display for ImportReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} created, {} updated, {} moved, {} unchanged",
-            self.created, self.updated, self.moved, self.unchanged
-        )
+        let counts: [(&str, &dyn std::fmt::Display); 4] = [
+            ("created", &self.created),
+            ("updated", &self.updated),
+            ("moved", &self.moved),
+            ("unchanged", &self.unchanged),
+        ];
+        f.write_str(&msg(Msg::ImportReport, &counts))
     }
 }
 
@@ -159,11 +161,15 @@ mod tests {
         let err = import_str(&tree, "bad.csv", csv, None).unwrap_err().to_string();
         let lines: Vec<&str> = err.lines().collect();
         assert!(lines[0].starts_with("bad.csv:3: ") && lines[0].contains("团支部"), "{err}");
-        assert!(lines[1].starts_with("bad.csv:4: unknown level \"class\""), "{err}");
+        assert!(lines[1].starts_with("bad.csv:4: ") && lines[1].contains("Unknown level \"class\""), "{err}");
         // Every bad row in one report: the parent checks run beside the parse errors.
-        assert!(lines[2].starts_with("bad.csv:5: the parent NOPE is neither in this file nor in the tree"), "{err}");
-        assert!(lines[3].starts_with("bad.csv:6: the code 4143010533-003 already appears on line 2"), "{err}");
-        assert!(lines[4].starts_with("bad.csv:7: a school cannot sit under a branch"), "{err}");
+        assert!(lines[2].starts_with("bad.csv:5: 上级 NOPE 既不在本文件中"), "{err}");
+        assert!(lines[2].contains("The parent NOPE is neither in this file nor in the tree"), "{err}");
+        assert!(lines[3].starts_with("bad.csv:6: ") && lines[3].contains("already appears on line 2"), "{err}");
+        assert!(
+            lines[4].starts_with("bad.csv:7: ") && lines[4].contains("A school cannot sit under a branch"),
+            "{err}"
+        );
         assert_eq!(lines.len(), 5, "{err}");
         assert_eq!(tree.stats().unwrap(), before, "a failed import changes nothing");
         assert!(tree.by_code("4143010533-003").unwrap().is_none());

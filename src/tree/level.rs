@@ -54,7 +54,7 @@ impl Levels {
                 None => None,
             };
             let hint = s.naming_hint.clone().unwrap_or_else(|| match &s.naming {
-                Some(re) => format!("a {} name must match {re}", s.key),
+                Some(re) => msg(Msg::NamingMustMatch, &[("level", &s.name), ("key", &s.key), ("re", re)]),
                 None => String::new(),
             });
             levels.push(Level { key: s.key.clone(), name: s.name.clone(), naming, hint });
@@ -64,17 +64,17 @@ impl Levels {
 
     /// National -> province -> school -> branch, with the League's naming.
     pub fn default_specs() -> Vec<LevelSpec> {
-        let spec = |key: &str, name: &str, naming: &str, hint: &str| LevelSpec {
+        let spec = |key: &str, name: &str, naming: &str, hint: Msg| LevelSpec {
             key: key.into(),
             name: name.into(),
             naming: Some(naming.into()),
-            naming_hint: Some(hint.into()),
+            naming_hint: Some(hint.text().into()),
         };
         vec![
-            spec("national", "全国", r"\S", "a national org needs a name"),
-            spec("province", "省级", r"(学校部|学校工作部|团委)$", "a province name must end in 学校部 or 团委"),
-            spec("school", "高校团委", r"团委$", "a school name must end in 团委"),
-            spec("branch", "团支部", r"团支部$", "a branch name must end in 团支部"),
+            spec("national", "全国", r"\S", Msg::NamingNational),
+            spec("province", "省级", r"(学校部|学校工作部|团委)$", Msg::NamingProvince),
+            spec("school", "高校团委", r"团委$", Msg::NamingSchool),
+            spec("branch", "团支部", r"团支部$", Msg::NamingBranch),
         ]
     }
 

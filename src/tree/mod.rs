@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod channels;
+pub mod export;
 pub mod generate;
 pub mod import;
 pub mod level;
@@ -299,23 +300,24 @@ pub fn describe(tree: &Tree, org: &Org, limit: usize) -> Result<String> {
     let chain = tree.ancestors(org)?;
     if !chain.is_empty() {
         let names: Vec<String> = chain.iter().map(|o| o.name.clone()).collect();
-        s.push_str(&format!("Parents / 上级: {}\n", names.join(" > ")));
+        s.push_str(&format!("{}\n", msg(Msg::OrgParents, &[("names", &names.join(" > "))])));
     }
     let kids = tree.children(org.id)?;
     if !kids.is_empty() {
-        s.push_str(&format!("Children / 下级 ({}):\n", kids.len()));
+        s.push_str(&format!("{}\n", msg(Msg::OrgChildren, &[("n", &kids.len())])));
         for k in kids.iter().take(limit) {
             s.push_str(&format!("  {} {}\n", k.code, k.name));
         }
         if kids.len() > limit {
-            s.push_str(&format!("  … and {} more\n", kids.len() - limit));
+            s.push_str(&format!("  {}\n", msg(Msg::AndMore, &[("n", &(kids.len() - limit))])));
         }
     }
     let chans = tree.channels_of(org)?;
     if !chans.is_empty() {
-        s.push_str("Channels / 渠道:\n");
+        s.push_str(&format!("{}\n", Msg::OrgChannels.text()));
         for c in chans {
-            let state = if c.alive { String::new() } else { format!(" (dead: {})", c.note) };
+            let state =
+                if c.alive { String::new() } else { format!(" {}", msg(Msg::ChannelDead, &[("note", &c.note)])) };
             s.push_str(&format!("  #{} {}{state}\n", c.id, c.address));
         }
     }

@@ -1,5 +1,6 @@
 //! Tree, channel, people and permission tests on a small tree.
 
+use proptest::prelude::*;
 use treecast_wire::{Address, Platform};
 
 use super::auth::Action;
@@ -11,9 +12,97 @@ use crate::codes::Grant;
 pub(crate) const SMALL_CSV: &str = include_str!("../../config/sample-orgs.csv");
 
 pub(crate) fn small_tree() -> Tree {
-    let tree = Tree::new(Store::temporary().unwrap(), Levels::default_levels()).unwrap();
+    let tree = empty_tree();
     import::import_str(&tree, "small.csv", SMALL_CSV, None).unwrap();
     tree
+}
+
+/// A tree with the default levels and no org, in a temporary store.
+pub(crate) fn empty_tree() -> Tree {
+    Tree::new(Store::temporary().unwrap(), Levels::default_levels()).unwrap()
+}
+
+/// One org of a generated tree, as an import row gives it (`parent`: a code, or empty for a root).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct GenOrg {
+    pub code: String,
+    pub name: String,
+    pub level: u8,
+    pub parent: String,
+}
+
+impl GenOrg {
+    pub(crate) fn sorted(rows: &[GenOrg]) -> Vec<GenOrg> {
+        let mut v = rows.to_vec();
+        v.sort();
+        v
+    }
+}
+
+/// Random valid trees of 1 to `max` orgs under the default levels, each
+/// parent listed before its children, the first a national root. Codes
+/// mix letters, digits and `-_."'#`; names mix Chinese, ASCII, commas,
+/// quotes, line breaks and characters outside the BMP, and end as their
+/// level's naming rule asks.
+pub(crate) fn arb_tree(max: usize) -> impl Strategy<Value = Vec<GenOrg>> {
+    let org = (0u8..4, any::<prop::sample::Index>(), "[A-Za-z0-9_.\"'#-]{1,8}", name_text());
+    prop::collection::vec(org, 1..=max).prop_map(|specs| {
+        const ENDS: [&str; 4] = ["学校部", "团委", "团委", "团支部"];
+        let mut rows: Vec<GenOrg> = Vec::new();
+        for (i, (level, pick, code, name)) in specs.into_iter().enumerate() {
+            let level = if i == 0 { 0 } else { level };
+            // A branch sits directly under a school; any other org under a higher level.
+            let parents: Vec<&GenOrg> =
+                rows.iter().filter(|r| if level == 3 { r.level == 2 } else { r.level < level }).collect();
+            let parent = match level {
+                0 => String::new(),
+                _ if parents.is_empty() => continue,
+                _ => pick.get(&parents).code.clone(),
+            };
+            let name = format!("{}{}", name.trim_start(), ENDS[level as usize]);
+            // The index keeps codes unique whatever the random part.
+            rows.push(GenOrg { code: format!("{code}-{i}"), name, level, parent });
+        }
+        rows
+    })
+}
+
+/// Up to 30 characters of an org name, before its level's ending.
+fn name_text() -> impl Strategy<Value = String> {
+    let odd = prop::sample::select(vec![',', '"', '\'', '\n', '\r', ' ', '，', '#', '🎉', '𠮷']);
+    let c = prop_oneof![
+        4 => proptest::char::range('\u{4e00}', '\u{9fa5}'),
+        2 => proptest::char::range('0', 'z'),
+        1 => odd,
+    ];
+    prop::collection::vec(c, 0..30).prop_map(String::from_iter)
+}
+
+/// `rows` as an import file, in their order, quoted where the csv crate needs.
+pub(crate) fn csv_of(rows: &[GenOrg]) -> String {
+    let levels = Levels::default_levels();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["code", "name", "level", "parent_code"]).unwrap();
+    for r in rows {
+        w.write_record([r.code.as_str(), &r.name, levels.key(r.level), &r.parent]).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// Every org of `tree` as a row, sorted.
+pub(crate) fn orgs_of(tree: &Tree) -> Vec<GenOrg> {
+    let all: Vec<Org> = tree.store.orgs_under(&[]).map(|o| o.unwrap()).collect();
+    let code = |id: u32| all.iter().find(|o| o.id == id).map(|o| o.code.clone()).unwrap();
+    let rows: Vec<GenOrg> = all
+        .iter()
+        .map(|o| GenOrg {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            level: o.level,
+            parent: o.parent.map(code).unwrap_or_default(),
+        })
+        .collect();
+    GenOrg::sorted(&rows)
 }
 
 #[test]

@@ -196,7 +196,7 @@ impl Scenario {
         let ask = format!("/status {} {SCHOOL}", self.notice);
         let ask = mail::send(&Draft { from: OFFICIAL, to: BOT, subject: "查询", text: &ask, in_reply_to: None }).await;
         let answer = mail::wait_for(OFFICIAL_BOX, "the status by mail", |m| m.in_reply_to() == ask).await;
-        assert!(answer.text.contains("delivered 3/3 · acknowledged 2/3"), "{}", answer.text);
+        assert!(answer.text.contains("delivered 3/3 · 已确认 acknowledged 2/3"), "{}", answer.text);
     }
 
     /// A survey launched by mail, answered in a Telegram private chat and a

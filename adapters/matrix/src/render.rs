@@ -183,6 +183,7 @@ pub fn txn_id(delivery_id: &str, part: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use std::sync::Arc;
     use treecast_wire::{Address, Button, Platform};
 
@@ -280,6 +281,44 @@ mod tests {
         assert_eq!(parts.len(), 10);
         assert_eq!(parts.concat(), body);
         assert_eq!(split_body("", 10), vec![""]);
+    }
+
+    /// Long text of Chinese, ASCII words, emoji, HTML specials (the costliest
+    /// characters), sentence ends, spaces, line and paragraph breaks.
+    fn long_text() -> impl Strategy<Value = String> {
+        let breaks = [" ", "\t", "\n", "\n\n", "。", "！", ". ", "，", "…"];
+        let piece = prop_oneof![
+            3 => "[\u{4e00}-\u{9fa5}]{1,12}",
+            2 => "[A-Za-z0-9]{1,10}",
+            1 => "[🎉😀👍𠮷]{1,4}",
+            1 => "[<>&\"']{1,3}",
+            3 => prop::sample::select(breaks.to_vec()).prop_map(str::to_owned),
+        ];
+        prop::collection::vec(piece, 0..400).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// For any body and any budget that holds the costliest character,
+        /// the pieces join back to the body exactly (no character dropped,
+        /// not even at a seam), none is empty, and each costs at most the
+        /// budget. Small budgets make many pieces; the real one is checked too.
+        #[test]
+        fn split_body_keeps_every_character_within_the_budget(
+            body in long_text(),
+            budget in prop_oneof![3 => MAX_CHAR_COST..200, 1 => Just(PART_BUDGET)],
+        ) {
+            let parts = split_body(&body, budget);
+            prop_assert_eq!(parts.concat(), body.as_str());
+            if !body.is_empty() {
+                prop_assert!(parts.iter().all(|p| !p.is_empty()), "an empty piece: {:?}", parts);
+            }
+            for p in &parts {
+                let spent: usize = p.chars().map(cost).sum();
+                prop_assert!(spent <= budget, "{:?} costs {} over {}", p, spent, budget);
+            }
+        }
     }
 
     #[test]

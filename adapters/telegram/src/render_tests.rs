@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use proptest::prelude::*;
 use treecast_wire::{Address, Button, ButtonAction, Outbound, Platform};
 
 use super::*;
@@ -139,4 +140,69 @@ fn keyboard_maps_each_action() {
     );
     let too_long = vec![Button { label: "x".into(), action: ButtonAction::Callback("x".repeat(65)) }];
     assert!(keyboard(&too_long, "b").is_err());
+}
+
+/// Long text of Chinese, ASCII words, emoji and rare hanzi (two UTF-16 units
+/// each), HTML specials, sentence ends, spaces, line and paragraph breaks.
+fn long_text() -> impl Strategy<Value = String> {
+    let breaks = [" ", "  ", "\t", "\n", "\n\n", "\n \n\n", "。", "！", ". ", "? ", "，", "…"];
+    let piece = prop_oneof![
+        3 => "[\u{4e00}-\u{9fa5}]{1,12}",
+        2 => "[A-Za-z0-9]{1,10}",
+        1 => "[🎉😀👍𠮷]{1,4}",
+        1 => "[<>&\"']{1,3}",
+        3 => prop::sample::select(breaks.to_vec()).prop_map(str::to_owned),
+    ];
+    prop::collection::vec(piece, 0..400).prop_map(|v| v.concat())
+}
+
+/// Small limits make many parts; the real one is checked too. Any limit of
+/// at least two units holds every character.
+fn limit() -> impl Strategy<Value = usize> {
+    prop_oneof![3 => 2usize..120, 1 => Just(MAX_UTF16)]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// `split_points` cuts any text into parts, in order, that each fit the
+    /// limit in UTF-16 units, are not empty and neither start nor end with
+    /// whitespace; all that lies outside them (before, between, after) is
+    /// whitespace. So nothing but whitespace at the seams and the text's
+    /// ends is dropped: joined with the whitespace between them, the parts
+    /// are the text trimmed.
+    #[test]
+    fn split_parts_fit_and_drop_only_whitespace_at_the_seams(text in long_text(), limit in limit()) {
+        let parts = split_points(&text, limit);
+        let mut joined = String::new();
+        let mut at = skip_space(&text, 0);
+        for &(start, end) in &parts {
+            let (gap, part) = (&text[at..start], &text[start..end]);
+            prop_assert!(gap.trim().is_empty(), "dropped {:?}", gap);
+            prop_assert!(!part.is_empty() && part.trim() == part, "part {:?}", part);
+            prop_assert!(utf16_len(part) <= limit, "{} units over {}", utf16_len(part), limit);
+            joined.push_str(gap);
+            joined.push_str(part);
+            at = end;
+        }
+        prop_assert!(text[at..].trim().is_empty(), "dropped {:?}", &text[at..]);
+        prop_assert_eq!(joined.as_str(), text.trim());
+    }
+
+    /// A rendered notice shows exactly the split parts of its plain text
+    /// (title, body, footer), escaping and styling each piece whole.
+    #[test]
+    fn rendered_parts_show_the_split_text(
+        title in proptest::option::of("[^\\s]{1,40}"),
+        body in long_text(),
+        footer in proptest::option::of("[^\\s]{1,20}"),
+        limit in limit(),
+    ) {
+        let m = notice(title.as_deref(), &body, footer.as_deref());
+        let plain: String = runs(&m).into_iter().map(|(_, t)| t).collect();
+        let want: Vec<&str> = split_points(&plain, limit).into_iter().map(|(a, b)| &plain[a..b]).collect();
+        let html: Vec<String> = render_with_limit(&m, ParseMode::Html, limit).iter().map(|p| shown(p)).collect();
+        prop_assert_eq!(&html, &want);
+        prop_assert_eq!(render_with_limit(&m, ParseMode::Plain, limit), want);
+    }
 }

@@ -48,6 +48,8 @@ pub enum Cmd {
 pub enum TreeCmd {
     /// Import orgs from a CSV (code, name, level, parent_code); all rows or none.
     Import { file: PathBuf },
+    /// Write every org to a CSV that `tree import` reads back.
+    Export { file: PathBuf },
     /// Build the national tree from the real school list.
     Generate {
         /// The school list (default: the built-in list of 2,756 universities).

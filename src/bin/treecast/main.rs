@@ -12,6 +12,7 @@ use anyhow::Context;
 use args::{Args, Cmd};
 use clap::Parser;
 use tokio::sync::watch;
+use treecast::catalogue::{msg, Msg};
 use treecast::config::Config;
 use treecast::{admin, cli, demo};
 
@@ -98,7 +99,7 @@ async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<(
     #[cfg(not(feature = "console"))]
     {
         let _ = (schools, branches);
-        anyhow::bail!("this build has no console adapter; build with --features console")
+        anyhow::bail!(Msg::NoConsoleAdapter.text())
     }
 }
 
@@ -110,9 +111,9 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
     let running = app.start(adapters, shutdown.clone());
     let api = admin::server::start(app.ctx.clone(), app.registry.clone(), shutdown).await?;
-    eprintln!("treecast: serving from {} (Ctrl-C to stop)", data_dir.display());
+    eprintln!("treecast: {}", msg(Msg::Serving, &[("path", &data_dir.display())]));
     wait_for_signal().await;
-    eprintln!("treecast: stopping");
+    eprintln!("treecast: {}", Msg::Stopping.text());
     stop.send(true).ok();
     if let Some(api) = api {
         api.join().await;

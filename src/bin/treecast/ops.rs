@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use serde_json::{json, Value};
 use treecast::catalogue::{msg, Msg};
 use treecast::cli;
@@ -29,6 +28,7 @@ fn named(path: &Path, text: String) -> Value {
 pub fn tree(t: TreeCmd) -> anyhow::Result<Op> {
     Ok(match t {
         TreeCmd::Import { file } => ("tree.import", named(&file, read_text(&file)?)),
+        TreeCmd::Export { file } => ("tree.export", json!({ "file": file.display().to_string() })),
         TreeCmd::Generate { schools, branches, csv } => {
             let schools = match schools {
                 Some(p) => Some(named(&p, read_schools(&p)?)),
@@ -84,11 +84,13 @@ pub fn person(p: PersonCmd) -> Op {
 pub fn notice(n: NoticeCmd) -> anyhow::Result<Op> {
     Ok(match n {
         NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
-            let body = std::fs::read_to_string(&body_file)
-                .with_context(|| format!("cannot read the body file {}", body_file.display()))?;
+            let body = std::fs::read_to_string(&body_file).map_err(|e| {
+                anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &body_file.display()), ("error", &e)]))
+            })?;
             let mut attachments = Vec::new();
             for p in &attach {
-                let data = std::fs::read(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                let data = std::fs::read(p)
+                    .map_err(|e| anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &p.display()), ("error", &e)])))?;
                 let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
                 attachments.push(json!({ "name": name, "bytes": base64(&data) }));
             }

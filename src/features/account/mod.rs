@@ -11,7 +11,7 @@ use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
 use crate::registry::{always, never, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Who};
-use crate::tree::people::Person;
+use crate::tree::people::{Person, Role};
 
 pub struct Account;
 
@@ -152,13 +152,18 @@ fn whoami(cx: &Cx, ev: &Inbound, p: Option<&Person>) -> Result<String> {
     let Some(p) = p else {
         return Ok(msg(Msg::NotRegisteredWhoami, &[("platform", &ev.chat.platform), ("user", &ev.sender.id)]));
     };
-    let mut s = format!("{} (#{})\n账号 Accounts:", p.name, p.id);
+    let mut s = format!("{} (#{})\n{}", p.name, p.id, Msg::WhoamiAccounts.text());
     for i in &p.identities {
         s.push_str(&format!(" {i}"));
     }
-    s.push_str("\n角色 Roles:");
+    s.push('\n');
+    s.push_str(Msg::WhoamiRoles.text());
     for (org, role) in cx.tree.roles_of(p.id)? {
-        s.push_str(&format!("\n  {:?} of {} {}", role, org.code, org.name));
+        let line = match role {
+            Role::Official => Msg::RoleOfficial,
+            Role::Member => Msg::RoleMember,
+        };
+        s.push_str(&format!("\n  {}", msg(line, &[("code", &org.code), ("name", &org.name)])));
     }
     Ok(s)
 }

@@ -4,6 +4,7 @@
 
 use treecast_wire::Outbound;
 
+use crate::catalogue::{msg, Msg};
 use crate::error::Result;
 use crate::events::{Event, Record};
 use crate::notice::fanout::DeliveryState;
@@ -41,9 +42,9 @@ fn summary(cx: &Ctx, id: u64) -> Result<Option<Queued>> {
     let Some(author) = tree.person(notice.author)? else { return Ok(None) };
     let Some(to) = author.private_address() else { return Ok(None) };
     let c = tree.store.counts(notice.id, notice.issuer)?;
-    let mut text = format!(
-        "通知 #{} 《{}》发送完毕 / sent: {} 个渠道已送达 delivered, {} 个失败 failed.",
-        notice.id, notice.title, c.delivered, c.failed
+    let mut text = msg(
+        Msg::FanoutSummary,
+        &[("id", &notice.id), ("title", &notice.title), ("delivered", &c.delivered), ("failed", &c.failed)],
     );
     let failed = tree.store.failed_channels(notice.id)?;
     for ch in failed.iter().take(20) {
@@ -55,11 +56,11 @@ fn summary(cx: &Ctx, id: u64) -> Result<Option<Queued>> {
         }
     }
     if failed.len() > 20 {
-        text.push_str(&format!("\n … 另有 {} 个 and {} more", failed.len() - 20, failed.len() - 20));
+        text.push_str(&format!("\n {}", msg(Msg::AndMore, &[("n", &(failed.len() - 20))])));
     }
-    let mut msg = Outbound::reply(format!("n{}-summary", notice.id), to, text);
-    msg.title = Some(format!("发送完毕 Sent: {}", notice.title).into());
-    Ok(Some(Queued::new(msg)))
+    let mut out = Outbound::reply(format!("n{}-summary", notice.id), to, text);
+    out.title = Some(msg(Msg::FanoutSummaryTitle, &[("title", &notice.title)]).into());
+    Ok(Some(Queued::new(out)))
 }
 
 /// The automatic reminder of notice `payload` before its deadline, to the

@@ -81,7 +81,10 @@ pub fn invite_many(cx: &Ctx, under: &str, level: &str, csv: Option<String>) -> R
         &[("n", &n), ("level", &level), ("code", &root.code), ("name", &root.name), ("until", &until)],
     );
     Ok(match csv {
-        Some(path) => Reply { text: format!("{said}\nwritten: {path}"), files: vec![OutFile { path, bytes }] },
+        Some(path) => {
+            let text = format!("{said}\n{}", msg(Msg::FileWritten, &[("path", &path)]));
+            Reply { text, files: vec![OutFile { path, bytes }] }
+        }
         None => Reply::text(format!("{said}\n{}", String::from_utf8_lossy(&bytes).trim_end())),
     })
 }

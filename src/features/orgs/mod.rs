@@ -11,12 +11,13 @@ use crate::catalogue::{msg, Msg};
 use crate::cli;
 use crate::error::{Error, Result};
 use crate::registry::{Ctx, Declaration, Feature};
-use crate::tree::{generate, import};
+use crate::tree::{export, generate, import};
 
 pub struct Orgs;
 
 const OPS: &[&str] = &[
     "tree.import",
+    "tree.export",
     "tree.generate",
     "tree.stats",
     "tree.show",
@@ -38,6 +39,12 @@ const OPS: &[&str] = &[
 struct Import {
     name: String,
     csv: String,
+}
+
+/// Where the operator wants the exported CSV.
+#[derive(Deserialize)]
+struct Export {
+    file: String,
 }
 
 #[derive(Deserialize)]
@@ -152,20 +159,28 @@ impl Feature for Orgs {
                 tree.store.flush()?;
                 format!("{}: {report}", i.name)
             }
+            "tree.export" => {
+                let file = args::<Export>(op, a)?.file;
+                let mut bytes = Vec::new();
+                let n = export::export(tree, &mut bytes)?;
+                let text = msg(Msg::TreeExported, &[("orgs", &n), ("path", &file)]);
+                return Ok(Reply { text, files: vec![OutFile { path: file, bytes }] });
+            }
             "tree.generate" => return generate_tree(cx, args(op, a)?),
             "tree.stats" => cli::tree_stats(tree)?,
             "tree.show" => cli::tree_show(tree, &args::<Code>(op, a)?.code)?,
             "tree.move" => {
                 let m: Move = args(op, a)?;
-                format!("moved: {}", cli::tree_show(tree, &tree.move_org(&m.code, &m.parent)?.code)?)
+                let shown = cli::tree_show(tree, &tree.move_org(&m.code, &m.parent)?.code)?;
+                msg(Msg::OrgMoved, &[("org", &shown)])
             }
             "tree.rename" => {
                 let r: Rename = args(op, a)?;
-                format!("renamed: {}", tree.rename(&r.code, &r.name)?.name)
+                msg(Msg::OrgRenamed, &[("name", &tree.rename(&r.code, &r.name)?.name)])
             }
             "tree.delete" => {
                 let d: Delete = args(op, a)?;
-                format!("deleted {} orgs", tree.delete(&d.code, d.cascade)?)
+                msg(Msg::OrgsDeleted, &[("n", &tree.delete(&d.code, d.cascade)?)])
             }
             "org.bind_console" => cli::org_bind_console(tree, &args::<Level>(op, a)?.level)?,
             "org.invite" => return invite(cx, args(op, a)?),
@@ -220,14 +235,15 @@ fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
     };
     let csv = generate::national_csv(&list, g.branches);
     if let Some(path) = g.csv {
-        let text = format!("wrote {path} ({} schools, {} branches each)", list.len(), g.branches);
+        let text = msg(Msg::GeneratedCsv, &[("path", &path), ("schools", &list.len()), ("branches", &g.branches)]);
         return Ok(Reply { text, files: vec![OutFile { path, bytes: csv.into_bytes() }] });
     }
     let pb = cli::progress_bar(0, "generating");
     let report = import::import_string(&cx.tree, &source, csv, pb.as_ref())?;
     pb.inspect(|pb| pb.finish_and_clear());
     cx.tree.store.flush()?;
-    Ok(Reply::text(format!("national tree from {} schools, {} branches each: {report}", list.len(), g.branches)))
+    let text = msg(Msg::GeneratedTree, &[("schools", &list.len()), ("branches", &g.branches), ("report", &report)]);
+    Ok(Reply::text(text))
 }
 
 #[cfg(test)]

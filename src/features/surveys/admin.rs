@@ -48,7 +48,7 @@ pub fn run(cx: &Ctx, surveys: &Surveys, op: &str, a: serde_json::Value) -> Resul
         "survey.check" => {
             let d: Definition = args(op, a)?;
             let def = def::parse(&d.name, &d.text)?;
-            format!("{}: 《{}》, {} questions, no problems", d.name, def.title, def.questions.len())
+            msg(Msg::SurveyChecked, &[("path", &d.name), ("title", &def.title), ("n", &def.questions.len())])
         }
         "survey.launch" => {
             let l: Launch = args(op, a)?;
@@ -56,7 +56,7 @@ pub fn run(cx: &Ctx, surveys: &Surveys, op: &str, a: serde_json::Value) -> Resul
             let launched = surveys.launch_text(by.id, &l.name, &l.text, l.org.as_deref())?;
             tree.store.flush()?;
             cx.waker.wake();
-            format!("{}\n`treecast serve` delivers the announcement.", launched.to_text())
+            format!("{}\n{}", launched.to_text(), Msg::ServeDelivers.text())
         }
         "survey.list" => cli::survey_list(tree, surveys)?,
         "survey.results" => return results(surveys, args(op, a)?),
@@ -72,12 +72,12 @@ fn results(surveys: &Surveys, a: Results) -> Result<Reply> {
     let mut reply = Reply::text(r.to_text(40));
     if let Some(path) = a.csv {
         let bytes = r.csv_bytes(Path::new(&path))?;
-        reply.text.push_str(&format!("\nwritten: {path}"));
+        reply.text.push_str(&format!("\n{}", msg(Msg::FileWritten, &[("path", &path)])));
         reply.files.push(OutFile { path, bytes });
     }
     if let Some(path) = a.xlsx {
         let bytes = r.xlsx_bytes(Path::new(&path))?;
-        reply.text.push_str(&format!("\nwritten: {path}"));
+        reply.text.push_str(&format!("\n{}", msg(Msg::FileWritten, &[("path", &path)])));
         reply.files.push(OutFile { path, bytes });
     }
     Ok(reply)

@@ -31,10 +31,16 @@ pub struct Launched {
 
 impl Launched {
     pub fn to_text(&self) -> String {
-        format!(
-            "微调查 #{} 《{}》已发布到 {} {}，通知 #{}，截止 {}。\nSurvey #{} is launched to {}; announcement notice #{}; open until {} (China time).\n查看结果 Results: /survey results {}",
-            self.id, self.title, self.org_code, self.org_name, self.notice, clock::show(self.closes),
-            self.id, self.org_name, self.notice, clock::show(self.closes), self.id
+        msg(
+            Msg::SurveyLaunched,
+            &[
+                ("id", &self.id),
+                ("title", &self.title),
+                ("code", &self.org_code),
+                ("org", &self.org_name),
+                ("notice", &self.notice),
+                ("closes", &clock::show(self.closes)),
+            ],
         )
     }
 }

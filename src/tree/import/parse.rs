@@ -67,7 +67,7 @@ pub(super) fn parse(tree: &Tree, file: &str, text: &str) -> Result<Parsed> {
             Ok(r) => r,
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                problems.add(file, line, format!("not a valid CSV row ({e})"));
+                problems.add(file, line, msg(Msg::RowNotCsv, &[("error", &e)]));
                 continue;
             }
         };
@@ -103,16 +103,17 @@ fn row(
     let (code, name, level, parent) = (field(c.code), field(c.name), field(c.level), field(c.parent));
     codes.insert(code.clone());
     if rec.len() < c.width {
-        problems.add(file, line, format!("expected {} columns, found {}", c.width, rec.len()));
+        problems.add(file, line, msg(Msg::RowColumns, &[("want", &c.width), ("found", &rec.len())]));
         return None;
     }
     if code.is_empty() || code.len() > 64 || code.chars().any(|c| c.is_whitespace() || c == ',') {
-        problems.add(file, line, format!("the code {code:?} must be 1-64 characters with no spaces or commas"));
+        problems.add(file, line, msg(Msg::RowBadCode, &[("code", &format!("{code:?}"))]));
         return None;
     }
     let Some(level) = tree.levels.find(&level) else {
         let known: Vec<&str> = tree.levels.iter().map(|(_, l)| l.key.as_str()).collect();
-        problems.add(file, line, format!("unknown level {level:?} (known: {})", known.join(", ")));
+        let (level, known) = (format!("{level:?}"), known.join(", "));
+        problems.add(file, line, msg(Msg::RowUnknownLevel, &[("level", &level), ("known", &known)]));
         return None;
     };
     if let Err(e) = tree.levels.check_name(level, &name) {
@@ -138,16 +139,8 @@ pub(super) fn plan(
         let old = tree.by_code(&r.code)?;
         if let Some(o) = &old {
             if o.level != r.level {
-                errors.add(
-                    file,
-                    r.line,
-                    format!(
-                        "{} is a {} in the store and cannot become a {}",
-                        r.code,
-                        tree.levels.key(o.level),
-                        tree.levels.key(r.level)
-                    ),
-                );
+                let (old, new) = (tree.levels.key(o.level), tree.levels.key(r.level));
+                errors.add(file, r.line, msg(Msg::RowLevelChange, &[("code", &r.code), ("old", &old), ("new", &new)]));
             }
         }
         existing.push(old.map(Box::new));
@@ -161,7 +154,7 @@ fn first_lines<'a>(file: &str, rows: &'a [Row], errors: &mut Problems) -> HashMa
     let mut first_line: HashMap<&str, (u64, u8)> = HashMap::with_capacity(rows.len());
     for r in rows {
         if let Some((line, _)) = first_line.get(r.code.as_str()) {
-            errors.add(file, r.line, format!("the code {} already appears on line {line}", r.code));
+            errors.add(file, r.line, msg(Msg::RowCodeTwice, &[("code", &r.code), ("line", line)]));
         } else {
             first_line.insert(&r.code, (r.line, r.level));
         }
@@ -180,7 +173,7 @@ fn check_parent(
 ) -> Result<()> {
     if r.parent.is_empty() {
         if r.level != 0 {
-            errors.add(file, r.line, format!("only a {} may have no parent_code", tree.levels.key(0)));
+            errors.add(file, r.line, msg(Msg::RowNoParent, &[("root", &tree.levels.key(0))]));
         }
         return Ok(());
     }
@@ -191,23 +184,20 @@ fn check_parent(
     match parent_level {
         // A parent on a row that was itself bad has already been named.
         None if codes.contains(&r.parent) => {}
-        None => errors.add(file, r.line, format!("the parent {} is neither in this file nor in the tree", r.parent)),
-        Some(pl) if tree.is_leaf(r.level) && pl + 1 != r.level => errors.add(
-            file,
-            r.line,
-            format!(
-                "a {} must sit directly under a {} ({} is a {})",
-                tree.levels.key(r.level),
-                tree.levels.key(r.level - 1),
-                r.parent,
-                tree.levels.key(pl)
-            ),
-        ),
-        Some(pl) if pl >= r.level => errors.add(
-            file,
-            r.line,
-            format!("a {} cannot sit under a {} ({})", tree.levels.key(r.level), tree.levels.key(pl), r.parent),
-        ),
+        None => errors.add(file, r.line, msg(Msg::RowParentMissing, &[("parent", &r.parent)])),
+        Some(pl) if tree.is_leaf(r.level) && pl + 1 != r.level => {
+            let (level, above, parent_level) =
+                (tree.levels.key(r.level), tree.levels.key(r.level - 1), tree.levels.key(pl));
+            let args: [(&str, &dyn std::fmt::Display); 4] =
+                [("level", &level), ("above", &above), ("parent", &r.parent), ("parent_level", &parent_level)];
+            errors.add(file, r.line, msg(Msg::RowLeafParent, &args))
+        }
+        Some(pl) if pl >= r.level => {
+            let (level, parent_level) = (tree.levels.key(r.level), tree.levels.key(pl));
+            let args: [(&str, &dyn std::fmt::Display); 3] =
+                [("level", &level), ("parent_level", &parent_level), ("parent", &r.parent)];
+            errors.add(file, r.line, msg(Msg::RowParentTooLow, &args))
+        }
         Some(_) => {}
     }
     Ok(())

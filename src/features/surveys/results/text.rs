@@ -4,6 +4,7 @@ use super::super::answer::{letter, number};
 use super::super::def::Kind;
 use super::super::{clock, Question};
 use super::{OrgResult, Results, Tally};
+use crate::catalogue::{msg, Msg};
 
 impl Results {
     /// A chat-sized summary: participation overall and per child org (up to
@@ -13,10 +14,8 @@ impl Results {
         let mut out = self.heading();
         self.push_units(&mut out, limit);
         if !self.answers_shown() {
-            out.push_str(&format!(
-                "\n\n此范围内回答少于 {n} 份，为保护匿名不显示答案。 Fewer than {n} responses here: the answers are not shown, to keep them anonymous.",
-                n = super::MIN_ANONYMOUS_GROUP
-            ));
+            out.push_str("\n\n");
+            out.push_str(&msg(Msg::ResultsHidden, &[("n", &super::MIN_ANONYMOUS_GROUP)]));
             return out;
         }
         for (i, (q, tally)) in self.survey.def.questions.iter().zip(&t.tallies).enumerate() {
@@ -30,16 +29,19 @@ impl Results {
     fn heading(&self) -> String {
         let s = &self.survey;
         let t = self.total();
-        let state = if self.now >= s.closes { "已截止 closed" } else { "进行中 open" };
-        format!(
-            "微调查 #{} 《{}》 · {} · {state}（截止 {}）\n参与 Participation: {}/{} ({})",
-            s.id,
-            s.def.title,
-            self.scope.name,
-            clock::show(s.closes),
-            t.responses,
-            t.members,
-            pct(t.responses, t.members)
+        let state = if self.now >= s.closes { Msg::ResultsClosed } else { Msg::ResultsOpen };
+        msg(
+            Msg::ResultsHeading,
+            &[
+                ("id", &s.id),
+                ("title", &s.def.title),
+                ("scope", &self.scope.name),
+                ("state", &state.text()),
+                ("closes", &clock::show(s.closes)),
+                ("responses", &t.responses),
+                ("members", &t.members),
+                ("share", &pct(t.responses, t.members)),
+            ],
         )
     }
 
@@ -49,7 +51,8 @@ impl Results {
         if kids.is_empty() {
             return;
         }
-        out.push_str("\n按下级 By unit:");
+        out.push('\n');
+        out.push_str(Msg::ResultsByUnit.text());
         for r in kids.iter().take(limit) {
             out.push_str(&format!(
                 "\n  {} {} {}/{} ({})",
@@ -61,7 +64,7 @@ impl Results {
             ));
         }
         if kids.len() > limit {
-            out.push_str(&format!("\n  … {} more / 另有 {} 个", kids.len() - limit, kids.len() - limit));
+            out.push_str(&format!("\n  {}", msg(Msg::AndMore, &[("n", &(kids.len() - limit))])));
         }
     }
 }
@@ -71,18 +74,16 @@ fn push_tally(out: &mut String, q: &Question, tally: &Tally, responses: u64) {
     match tally {
         Tally::Counts(v) => push_counts(out, q, v, responses),
         Tally::Numbers { count, sum, min, max } => {
-            if *count == 0 {
-                out.push_str("\n  0 answers");
+            let line = if *count == 0 {
+                Msg::ResultsNoNumbers.text().to_owned()
             } else {
-                out.push_str(&format!(
-                    "\n  n={count} 平均 mean {:.2} 最小 min {} 最大 max {}",
-                    sum / *count as f64,
-                    number(*min),
-                    number(*max)
-                ));
-            }
+                let mean = format!("{:.2}", sum / *count as f64);
+                let (min, max) = (number(*min), number(*max));
+                msg(Msg::ResultsNumbers, &[("count", count), ("mean", &mean), ("min", &min), ("max", &max)])
+            };
+            out.push_str(&format!("\n  {line}"));
         }
-        Tally::Texts(n) => out.push_str(&format!("\n  {n} 条文字回答 text answers (see the export)")),
+        Tally::Texts(n) => out.push_str(&format!("\n  {}", msg(Msg::ResultsTexts, &[("n", n)]))),
     }
 }
 
@@ -101,7 +102,8 @@ fn push_counts(out: &mut String, q: &Question, v: &[u64], responses: u64) {
         let sum: u64 = v.iter().enumerate().map(|(k, n)| (k as u64 + 1) * n).sum();
         let count: u64 = v.iter().sum();
         if count > 0 {
-            out.push_str(&format!("\n  平均 mean {:.2}", sum as f64 / count as f64));
+            let mean = format!("{:.2}", sum as f64 / count as f64);
+            out.push_str(&format!("\n  {}", msg(Msg::ResultsMean, &[("mean", &mean)])));
         }
     }
 }
