@@ -24,4 +24,8 @@ echo "== peers up in $(( $(date +%s) - started )) s"
 # The whole workspace with every adapter; peer tests are #[ignore]d in a
 # plain `cargo test` and run here.
 cargo test --workspace --all-features --no-fail-fast -- --include-ignored
-echo "== all tests done in $(( $(date +%s) - started )) s"
+echo "== tests done in $(( $(date +%s) - started )) s"
+
+# Every fuzz target for 30 s from the committed corpus (fails on a crash).
+scripts/fuzz.sh 30
+echo "== all tests and fuzzing done in $(( $(date +%s) - started )) s"
