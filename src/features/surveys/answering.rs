@@ -121,10 +121,14 @@ impl Surveys {
     /// Drops a conversation and, if it is the active one, the pointer to it.
     /// Ends `person`'s conversation with `survey` (plain writes, in order).
     fn forget(&self, survey: u64, person: u64) -> Result<()> {
-        let db = &self.tree.store.surveys;
-        db.remove(keys::survey_person(keys::CONVERSATION, survey, person))?;
+        self.tree.store.surveys.remove(keys::survey_person(keys::CONVERSATION, survey, person))?;
+        self.drop_active(survey, person)
+    }
+
+    /// `survey` is no longer what `person`'s answers go to.
+    fn drop_active(&self, survey: u64, person: u64) -> Result<()> {
         if self.active(person)? == Some(survey) {
-            db.remove(keys::active(person))?;
+            self.tree.store.surveys.remove(keys::active(person))?;
         }
         Ok(())
     }
@@ -179,6 +183,7 @@ impl Script for Answering<'_> {
         let row = Row { branch: self.branch, progress: p, slot: self.slot };
         let key = keys::survey_person(keys::CONVERSATION, self.s.survey.id, self.person);
         self.sv.tree.store.surveys.insert(key, encode(&row))?;
+        self.sv.resumed(self.s.survey.id, self.person);
         Ok(())
     }
 
@@ -210,8 +215,10 @@ impl Script for Answering<'_> {
             (keys::survey_person(keys::RESPONSE, sv.id, self.person).to_vec(), row, Some(self.person))
         };
         w.put(Keyspace::Surveys, row_key, encode(&row));
-        db.defer(w, sv.id, (self.branch, person));
-        db.forget(sv.id, self.person)?;
+        // Its conversation row goes with the commit (`commit_pending`);
+        // answers go nowhere now, and /start picks a kept one up again.
+        db.defer(w, sv.id, self.person, (self.branch, person));
+        db.drop_active(sv.id, self.person)?;
         Ok(text)
     }
 

@@ -126,7 +126,22 @@ struct Inner {
     /// What each connected platform can do (answer buttons where they work).
     caps: RwLock<Caps>,
     /// Finished responses and their events, committed with the batch.
-    pending: std::sync::Mutex<(Writes, std::collections::BTreeMap<u64, Vec<(u32, Option<u64>)>>)>,
+    pending: std::sync::Mutex<Pending>,
+}
+
+/// What the batch being handled finished, committed together at its end.
+#[derive(Default)]
+struct Pending {
+    /// Response rows and answered markers.
+    writes: Writes,
+    /// Per survey, the (branch, person) answers for its `SurveyAnswered` event.
+    answered: std::collections::BTreeMap<u64, Vec<(u32, Option<u64>)>>,
+    /// (survey, person) finished in this batch: read as answered before the
+    /// commit lands.
+    finished: std::collections::HashSet<(u64, u64)>,
+    /// (survey, person) whose conversation ended with a response in this
+    /// batch: read as gone, removed by the commit (unless begun again).
+    ended: std::collections::HashSet<(u64, u64)>,
 }
 
 /// The survey engine: a cheap handle over the tree and the `surveys` sled tree.
@@ -156,11 +171,29 @@ impl Surveys {
         }
     }
 
-    /// Keeps `w` to commit with the batch being handled.
-    fn defer(&self, w: Writes, survey: u64, answered: (u32, Option<u64>)) {
+    /// Keeps `w` (a finished response of `person`) to commit with the batch
+    /// being handled.
+    fn defer(&self, w: Writes, survey: u64, person: u64, answered: (u32, Option<u64>)) {
         let mut p = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
-        p.0.extend(w);
-        p.1.entry(survey).or_default().push(answered);
+        p.writes.extend(w);
+        p.answered.entry(survey).or_default().push(answered);
+        p.finished.insert((survey, person));
+        p.ended.insert((survey, person));
+    }
+
+    /// Whether `person` finished `survey` in the batch not yet committed.
+    fn finished_now(&self, survey: u64, person: u64) -> bool {
+        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()).finished.contains(&(survey, person))
+    }
+
+    /// Whether `person`'s conversation on `survey` ended in this batch.
+    fn ended_now(&self, survey: u64, person: u64) -> bool {
+        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()).ended.contains(&(survey, person))
+    }
+
+    /// A conversation saved anew is not ended by the batch's commit.
+    fn resumed(&self, survey: u64, person: u64) {
+        self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()).ended.remove(&(survey, person));
     }
 
     /// Commits the finished responses of the batch being handled with one
@@ -168,7 +201,13 @@ impl Surveys {
     /// calls it before its flush). An event per response cost a fifth of
     /// the answer throughput.
     pub fn commit_pending(&self) -> Result<()> {
-        let (mut w, answered) = std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        let Pending { writes: mut w, answered, ended, .. } =
+            std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        // The conversations end with their responses, in the same commit: a
+        // failed commit keeps them and their answers.
+        for (survey, person) in ended {
+            w.remove(crate::store::Keyspace::Surveys, keys::survey_person(keys::CONVERSATION, survey, person).to_vec());
+        }
         let at = self.tree.clock.now_ms();
         for (survey, answered) in answered {
             crate::events::emit(&mut w, at, &crate::events::Event::SurveyAnswered { survey, answered });
@@ -255,6 +294,9 @@ impl Surveys {
     }
 
     fn conversation(&self, survey: u64, person: u64) -> Result<Option<Conversation>> {
+        if self.ended_now(survey, person) {
+            return Ok(None);
+        }
         match self.tree.store.surveys.get(keys::survey_person(keys::CONVERSATION, survey, person))? {
             Some(v) => Ok(Some(decode(&v)?)),
             None => Ok(None),
@@ -263,6 +305,9 @@ impl Surveys {
 
     /// Whether `person` has a finished response to `s`.
     fn has_answered(&self, s: &Survey, person: u64) -> Result<bool> {
+        if self.finished_now(s.id, person) {
+            return Ok(true);
+        }
         let key = if s.def.anonymous {
             keys::survey_opaque(keys::ANSWERED, s.id, &keys::marker(&s.salt, s.id, person)).to_vec()
         } else {

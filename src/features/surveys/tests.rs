@@ -379,3 +379,31 @@ fn chat_commands_list_and_launch_by_name() {
     let r = say(&f, "u1", "/survey launch tuanri 43");
     assert!(r.contains("may not run surveys"), "{r}");
 }
+
+/// A response and the end of its conversation land in one commit: a
+/// failed commit keeps the conversation (the last answer can be sent
+/// again), and within one batch a finished response already counts.
+#[test]
+fn the_end_of_a_conversation_commits_with_its_response() {
+    let f = fixture();
+    let def = "title = \"一题\"\ndays = 3\n[[questions]]\ntype = \"single\"\ntext = \"参加过吗？\"\nchoices = [\"是\", \"否\"]\n";
+    let l = launch(&f, def, "43");
+    let p = member(&f.tree, "李明", "u1", "4143010533-001");
+    say(&f, "u1", &format!("/start {}", l.payload));
+    f.tree.store.inject_commit_failures(1);
+    let batch = [(msg("u1", "是"), Some(p.clone()))];
+    assert!(f.sv.answer_batch(&batch).is_err(), "the commit failed");
+    assert!(f.sv.conversation(l.id, p.id).unwrap().is_some(), "the conversation is still there");
+    // /start picks it up again; the answer is saved.
+    assert!(say(&f, "u1", &format!("/start {}", l.payload)).contains("参加过吗"));
+    assert!(say(&f, "u1", "是").contains("已提交"));
+    assert!(f.sv.conversation(l.id, p.id).unwrap().is_none());
+    assert!(f.sv.has_answered(&f.sv.survey(l.id).unwrap(), p.id).unwrap());
+    // Finishing and starting again (to change the answers) in one batch: the
+    // new conversation is kept, not ended by the batch's commit.
+    say(&f, "u1", &format!("/start {}", l.payload));
+    let batch = [(msg("u1", "否"), Some(p.clone())), (msg("u1", &format!("/start {}", l.payload)), Some(p.clone()))];
+    let out = f.sv.answer_batch(&batch).unwrap();
+    assert!(out[0].replies[0].msg.body.contains("已提交"), "{:?}", out[0].replies[0].msg.body);
+    assert!(f.sv.conversation(l.id, p.id).unwrap().is_some(), "begun again in the same batch");
+}
