@@ -320,6 +320,9 @@ catalogue! {
     NoSuchProgress => "没有编号为 {id} 的进行中请求。 No request {id} is running.",
     StatusAcked => "已确认 / Acknowledged ({n}):",
     StatusUnreached => "无渠道、未送达 / No channel, not reached ({n}):",
+    NoticeListRow => "#{id} 《{title}》{what} {code} {name} {at} · 已送达 delivered {delivered}/{channels} · 已确认 acknowledged {acked}/{orgs}",
+    NoticeListReminder => "（提醒 reminder of #{of}）",
+    NoNoticesYet => "还没有通知。 No notices yet.",
     OutFileUnwritable => "无法写入 {path}：{error} Cannot write {path}: {error}",
 }
 

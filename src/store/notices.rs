@@ -16,6 +16,19 @@ impl Store {
         }
     }
 
+    /// The last `n` notices, newest first.
+    pub fn latest_notices(&self, n: usize) -> Result<Vec<Notice>> {
+        self.notices
+            .iter()
+            .rev()
+            .take(n)
+            .map(|kv| {
+                let (k, v) = kv?;
+                decode_at(Keyspace::Notices, &k, &v)
+            })
+            .collect()
+    }
+
     /// The highest notice id stored (0: none).
     pub fn last_notice_id(&self) -> Result<u64> {
         self.notices.last()?.map(|(k, _)| key_u64(Keyspace::Notices, &k, 0)).unwrap_or(Ok(0))

@@ -196,6 +196,18 @@ pub enum NoticeCmd {
         #[arg(long)]
         attach: Vec<PathBuf>,
     },
+    /// Remind every targeted org that has not acknowledged.
+    Remind {
+        id: u64,
+        /// The reminding official, as platform:user.
+        #[arg(long)]
+        by: String,
+    },
+    /// The last notices, newest first.
+    List {
+        #[arg(long, default_value_t = 20)]
+        last: usize,
+    },
     /// Delivered / acknowledged / failed rolled up per level.
     Status {
         id: u64,

@@ -101,6 +101,8 @@ pub fn notice(n: NoticeCmd) -> anyhow::Result<Op> {
             ("notice.post", args)
         }
         NoticeCmd::Status { id, org } => ("notice.status", json!({ "id": id, "org": org })),
+        NoticeCmd::Remind { id, by } => ("notice.remind", json!({ "id": id, "by": by })),
+        NoticeCmd::List { last } => ("notice.list", json!({ "last": last })),
     })
 }
 

@@ -8,7 +8,7 @@ use crate::cli::{self, PostArgs};
 use crate::error::{Error, Result};
 use crate::registry::Ctx;
 
-pub const OPS: &[&str] = &["notice.post", "notice.status"];
+pub const OPS: &[&str] = &["notice.post", "notice.status", "notice.remind", "notice.list"];
 
 /// An attached file as the operator gave it: its name and bytes.
 #[derive(Deserialize)]
@@ -41,6 +41,23 @@ struct Post {
 struct Status {
     id: u64,
     org: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Remind {
+    id: u64,
+    /// The reminding official, as platform:user.
+    by: String,
+}
+
+#[derive(Deserialize)]
+struct List {
+    #[serde(default = "twenty")]
+    last: usize,
+}
+
+fn twenty() -> usize {
+    20
 }
 
 pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
@@ -76,6 +93,46 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
             let s: Status = args(op, a)?;
             Ok(Reply::text(cli::notice_status(&cx.tree, s.id, s.org.as_deref())?))
         }
+        "notice.remind" => {
+            let r: Remind = args(op, a)?;
+            let by = cli::person_by(&cx.tree, &r.by)?;
+            let n = cx.tree.remind(by.id, r.id)?;
+            cx.tree.store.flush()?;
+            cx.waker.wake();
+            Ok(Reply::text(msg(Msg::ReminderQueued, &[("reminder", &n.id), ("id", &r.id)])))
+        }
+        "notice.list" => list(cx, args::<List>(op, a)?.last),
         _ => Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
     }
+}
+
+/// The last notices, newest first: id, title, issuer, when, delivery and acks.
+fn list(cx: &Ctx, last: usize) -> Result<Reply> {
+    let tree = &cx.tree;
+    let mut out = Vec::new();
+    for n in tree.store.latest_notices(last)? {
+        let issuer = tree.require_id(n.issuer)?;
+        let st = tree.status(None, n.id, None, 0)?;
+        let top = &st.rows[0];
+        let what = match n.kind {
+            crate::notice::NoticeKind::Reminder { of } => msg(Msg::NoticeListReminder, &[("of", &of)]),
+            crate::notice::NoticeKind::Notice => String::new(),
+        };
+        out.push(msg(
+            Msg::NoticeListRow,
+            &[
+                ("id", &n.id),
+                ("title", &n.title),
+                ("what", &what),
+                ("code", &issuer.code),
+                ("name", &issuer.name),
+                ("at", &crate::clock::show(n.created)),
+                ("delivered", &top.delivered),
+                ("channels", &top.channels),
+                ("acked", &top.acked),
+                ("orgs", &top.orgs),
+            ],
+        ));
+    }
+    Ok(Reply::text(if out.is_empty() { Msg::NoNoticesYet.text().to_owned() } else { out.join("\n") }))
 }
