@@ -4,7 +4,6 @@
 //! Plain `fn main`: `cargo bench --bench admin_api [-- BRANCHES_PER_SCHOOL [STATUS_CALLS]]`.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,18 +40,11 @@ impl Adapter for Sink {
 
 const TOKEN: &str = "bench-token";
 
+#[path = "../tests/support/http.rs"]
+mod support;
+
 fn post(addr: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+    support::request(addr, "POST", path, &[("Authorization", &format!("Bearer {TOKEN}"))], body)
 }
 
 fn pct(sorted: &[Duration], p: f64) -> String {

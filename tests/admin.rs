@@ -2,7 +2,6 @@
 //! goes through the admin API and prints what it prints on the store
 //! itself; the API refuses requests without the token and never logs it.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -203,20 +202,13 @@ fn every_subcommand_prints_the_same_with_and_without_a_running_server() {
     assert!(!live.dir.join("data/admin.sock").exists(), "the socket goes with the server");
 }
 
-/// A raw HTTP/1.1 request to the API's TCP address: (status, body).
+#[path = "support/http.rs"]
+mod support;
+
+/// A request to the API's TCP address with `auth` as the Authorization header: (status, body).
 fn http(addr: &str, method: &str, path: &str, auth: Option<&str>, body: &str) -> (u16, String) {
-    let mut s = std::net::TcpStream::connect(addr.trim()).unwrap();
-    let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    s.read_to_string(&mut resp).unwrap();
-    let status = resp.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, resp.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default())
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("Authorization", a)).into_iter().collect();
+    support::request(addr, method, path, &headers, body)
 }
 
 #[test]
@@ -313,17 +305,9 @@ fn a_long_import_through_the_api_reports_its_progress() {
     let auth = format!("Bearer {TOKEN}");
     let a = addr.clone();
     let import = std::thread::spawn(move || {
-        let mut s = std::net::TcpStream::connect(&a).unwrap();
-        let body = r#"{"branches": 20}"#;
-        write!(
-            s,
-            "POST /api/v1/tree/generate HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nx-treecast-progress: p1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        resp
+        let auth = format!("Bearer {TOKEN}");
+        let headers = [("Authorization", auth.as_str()), ("x-treecast-progress", "p1")];
+        support::request(&a, "POST", "/api/v1/tree/generate", &headers, r#"{"branches": 20}"#)
     });
     let mut seen = Vec::new();
     while !import.is_finished() {
@@ -334,8 +318,8 @@ fn a_long_import_through_the_api_reports_its_progress() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let resp = import.join().unwrap();
-    assert!(resp.starts_with("HTTP/1.1 200") && resp.contains("2756"), "{resp}");
+    let (status, resp) = import.join().unwrap();
+    assert!(status == 200 && resp.contains("2756"), "{resp}");
     assert!(seen.iter().any(|(pos, len)| *pos > 0 && *len >= *pos), "progress was visible: {seen:?}");
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "it only goes forward: {seen:?}");
     assert_eq!(http(&addr, "GET", "/api/v1/progress/p1", Some(&auth), "").0, 404, "forgotten when done");
