@@ -130,11 +130,15 @@ pub fn person_by(tree: &Tree, identity: &str) -> Result<Person> {
     tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(msg(Msg::NoIdentity, &[("identity", &identity)])))
 }
 
-#[derive(Debug, Default)]
+/// A person to add, as `person add` and the `person.add` operation take it.
+#[derive(Debug, Default, serde::Deserialize)]
 pub struct NewPerson {
     pub name: String,
+    #[serde(default)]
     pub identities: Vec<String>,
+    #[serde(default)]
     pub official: Vec<String>,
+    #[serde(default)]
     pub member: Vec<String>,
     pub prefer: Option<String>,
 }

@@ -131,18 +131,6 @@ struct Members {
     remove: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct NewPerson {
-    name: String,
-    #[serde(default)]
-    identities: Vec<String>,
-    #[serde(default)]
-    official: Vec<String>,
-    #[serde(default)]
-    member: Vec<String>,
-    prefer: Option<String>,
-}
-
 impl Feature for Orgs {
     fn declare(&self) -> Declaration {
         Declaration { name: "orgs", admin: OPS, ..Declaration::default() }
@@ -201,17 +189,7 @@ impl Feature for Orgs {
                 let m: Members = args(op, a)?;
                 cli::org_list_members(tree, &m.code, &m.list, &m.add, &m.remove)?
             }
-            "person.add" => {
-                let p: NewPerson = args(op, a)?;
-                let np = cli::NewPerson {
-                    name: p.name,
-                    identities: p.identities,
-                    official: p.official,
-                    member: p.member,
-                    prefer: p.prefer,
-                };
-                cli::person_add(tree, &np)?
-            }
+            "person.add" => cli::person_add(tree, &args::<cli::NewPerson>(op, a)?)?,
             _ => return Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
         };
         Ok(Reply::text(text))
