@@ -74,10 +74,8 @@ async fn main() {
 
     // SAFETY of set_var: single-threaded here, before the server starts.
     std::env::set_var("TREECAST_ADMIN_TOKEN", TOKEN);
-    let mut cfg = Config::default();
-    cfg.data_dir = dir.path().join("db");
-    cfg.admin.listen = Some("127.0.0.1:0".parse().unwrap());
-    cfg.admin.socket = false;
+    let admin = treecast::config::AdminConfig { listen: Some("127.0.0.1:0".parse().unwrap()), socket: false };
+    let cfg = Config { data_dir: dir.path().join("db"), admin, ..Config::default() };
     let app = App::new(tree.clone(), cfg, Clock::system()).unwrap();
     let (stop, sd) = tokio::sync::watch::channel(false);
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
