@@ -203,6 +203,8 @@ pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
     let n = REPLY_SEQ.fetch_add(1, Ordering::Relaxed);
     let id = format!("r{}-{n}-{}", crate::clock::now_unix(), crate::msgref::nonce());
     let mut out = Outbound::reply(id, ev.chat.clone(), text.into());
+    // Through the bot account the event came to: that bot is in the chat.
+    out.via = ev.account.clone();
     out.in_reply_to = Some(ev.message_id.clone()).filter(|m| !m.is_empty());
     let s = ev.subject.trim();
     if !s.is_empty() {

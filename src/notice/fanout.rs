@@ -55,13 +55,15 @@ pub struct FanBatch {
 }
 
 impl FanBatch {
-    pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow) {
+    /// Records a delivery's state. `retried`: the attempt came from a
+    /// retry, so a retry mark may be there to remove (a rate-limited retry
+    /// keeps its try count, so the count cannot tell; removing an absent
+    /// key still costs sled a write, so a first attempt leaves it alone).
+    pub fn row(&mut self, notice: u64, channel: u64, row: &DeliveryRow, retried: bool) {
         self.writes.put_delivery(notice, channel, row);
         if matches!(row.state, DeliveryState::Retry { .. }) {
             self.writes.set_retry(notice, channel, true);
-        } else if row.tries > 1 {
-            // Only an earlier try can have left a retry mark; removing an
-            // absent key still costs sled a write.
+        } else if retried {
             self.writes.set_retry(notice, channel, false);
         }
         match &row.state {

@@ -248,6 +248,7 @@ pub fn render(notice: &Notice, shared: &Rendered, channel: &Channel, tag: &str) 
         buttons: shared.buttons.clone(),
         attachments: shared.attachments.clone(),
         in_reply_to: None,
+        via: String::new(),
     }
 }
 

@@ -152,5 +152,6 @@ fn private(id: String, to: Address, body: String) -> Outbound {
         buttons: Vec::new(),
         attachments: Arc::from(Vec::new()),
         in_reply_to: None,
+        via: String::new(),
     }
 }

@@ -32,15 +32,24 @@ pub(crate) struct Bed {
 }
 
 pub(crate) fn test_config() -> Config {
-    Config::parse("[outbox]\nretry_base_ms = 5\nretry_max_secs = 1\n", std::path::Path::new("test.toml")).unwrap()
+    test_config_with("")
+}
+
+/// The test config with more TOML after it.
+pub(crate) fn test_config_with(more: &str) -> Config {
+    let text = format!("[outbox]\nretry_base_ms = 5\nretry_max_secs = 1\n{more}");
+    Config::parse(&text, std::path::Path::new("test.toml")).unwrap()
 }
 
 /// Every org of the small tree gets a console group named by its code;
 /// 湖南省 has an official (on email), 湖南大学 an official (console), two
 /// students are members of 4143010533-001.
 pub(crate) async fn bed_with(adapter: RecordingAdapter) -> Bed {
+    bed_with_config(adapter, test_config()).await
+}
+
+pub(crate) async fn bed_with_config(adapter: RecordingAdapter, cfg: Config) -> Bed {
     let tree = small_tree();
-    let cfg = test_config();
     for code in [
         "43",
         "4143010533",
@@ -127,6 +136,10 @@ impl Bed {
         let ch = self.tree.channel_by_address(&Self::group(code)).unwrap().unwrap();
         self.chat.message_ids(&delivery_id(n, ch.id, &self.tree.store.delivery_tag(n, ch.id))).unwrap()[0].clone()
     }
+}
+
+pub(crate) fn draft_for(org: &str, title: &str) -> Draft {
+    draft(org, title)
 }
 
 fn draft(org: &str, title: &str) -> Draft {

@@ -2,11 +2,11 @@
 //! retried, failed), runs ended, and resolved state committed in groups.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use treecast_wire::{Delivered, DeliveryError, Outbound};
+use treecast_wire::{Delivered, DeliveryError, LimitScope, Outbound};
 
-use super::limits::backoff;
+use super::limits::{backoff, Lane};
 use super::queue::Queued;
 use super::run::{self, Job, JobKind};
 use super::{Done, Worker, MAX_TRIES};
@@ -15,8 +15,7 @@ use crate::msgref::MsgRef;
 
 impl Worker {
     pub(super) fn finish(&mut self, done: Done) -> Result<()> {
-        let p = done.job.platform;
-        if let Some(n) = self.in_flight_per.get_mut(&p) {
+        if let Some(n) = self.in_flight_per.get_mut(&done.job.lane) {
             *n = n.saturating_sub(1);
         }
         let Done { job, result } = done;
@@ -26,15 +25,49 @@ impl Worker {
         }
     }
 
+    /// The platform's rate limit said wait: the chat (or the whole
+    /// account) is held exactly `retry_after`, and the send does not count
+    /// as a try. Returns when the job may go again.
+    fn rate_limited(&mut self, lane: &Lane, chat: &str, retry_after: Duration, scope: LimitScope) -> Instant {
+        // At least a millisecond, so a platform answering 0 cannot spin the loop.
+        let until = Instant::now() + retry_after.max(Duration::from_millis(1));
+        crate::metrics::retried(lane.platform, "rate_limited", true);
+        self.retries.retried(lane.platform, true);
+        match scope {
+            LimitScope::Chat => {
+                let e = self.chat_paused.entry((lane.clone(), chat.to_owned())).or_insert(until);
+                *e = (*e).max(until);
+            }
+            LimitScope::Account => {
+                let e = self.lane_ready_at.entry(lane.clone()).or_insert(until);
+                *e = (*e).max(until);
+            }
+        }
+        until
+    }
+
     pub(super) fn finish_notice(&mut self, job: Job, result: Result<Delivered, DeliveryError>) -> Result<()> {
         let JobKind::Notice { notice, ref channel, tries, .. } = job.kind else { unreachable!() };
-        let Some(run) = self.runs.get_mut(&notice) else { return Ok(()) };
+        if !self.runs.contains_key(&notice) {
+            return Ok(());
+        }
+        if let Err(DeliveryError::RateLimited { retry_after, scope, reason }) = &result {
+            let until = self.rate_limited(&job.lane, &channel.address.id, *retry_after, *scope);
+            let run = self.runs.get_mut(&notice).expect("checked");
+            let at_ms = run::unix_ms() + (until - Instant::now()).as_millis() as u64;
+            run.resolve_retry(&mut self.pending, &job, at_ms, reason.clone(), false)?;
+            let again = run.job_for(channel.clone(), tries);
+            self.defer(again, until);
+            return self.after_outcome(notice);
+        }
+        let platform = job.lane.platform;
+        let run = self.runs.get_mut(&notice).expect("checked");
         match result {
             Ok(d) => {
                 self.ob.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::delivered(job.platform, "notice");
+                crate::metrics::delivered(platform, "notice");
                 self.pending_refs.push((
-                    job.platform,
+                    platform,
                     d.message_ids.clone(),
                     MsgRef::Delivery { notice, channel: channel.id },
                 ));
@@ -43,37 +76,36 @@ impl Worker {
             Err(DeliveryError::Moved { new_id }) => {
                 if let Some(ch) = self.ob.tree.migrate(channel.id, &new_id)? {
                     let job = run.job_for(ch, tries);
-                    self.ready.entry(job.platform).or_default().push_front(job);
+                    self.ready.entry(job.lane.clone()).or_default().push_front(job);
                 }
             }
             Err(DeliveryError::Transient { retry_after, reason }) if tries + 1 < MAX_TRIES => {
                 self.ob.stats.retried.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::retried(job.platform, "notice", retry_after.is_some());
-                self.retries.retried(job.platform, retry_after.is_some());
+                crate::metrics::retried(platform, "notice", false);
+                self.retries.retried(platform, false);
                 let wait = backoff(tries, self.ob.retry_base, self.ob.retry_max, retry_after);
-                if retry_after.is_some() {
-                    // The platform asked everyone to slow down, not just this chat.
-                    let at = Instant::now() + retry_after.unwrap_or_default();
-                    let e = self.platform_ready_at.entry(job.platform).or_insert(at);
-                    *e = (*e).max(at);
-                }
                 let at_ms = run::unix_ms() + wait.as_millis() as u64;
-                run.resolve_retry(&mut self.pending, &job, at_ms, reason)?;
+                run.resolve_retry(&mut self.pending, &job, at_ms, reason, true)?;
                 let again = run.job_for(channel.clone(), tries + 1);
                 self.defer(again, Instant::now() + wait);
             }
             Err(e) => {
                 self.ob.stats.failed.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::failed(job.platform, "notice");
-                self.retries.failed(job.platform);
+                crate::metrics::failed(platform, "notice");
+                self.retries.failed(platform);
                 let reason = match e {
                     DeliveryError::Transient { reason, .. } => format!("gave up after {MAX_TRIES} tries: {reason}"),
                     DeliveryError::Permanent { reason } => reason,
                     DeliveryError::Moved { new_id } => format!("moved to {new_id}"),
+                    DeliveryError::RateLimited { reason, .. } => reason,
                 };
                 run.resolve_failed(&self.ob.tree, &mut self.pending, &job, reason)?;
             }
         }
+        self.after_outcome(notice)
+    }
+
+    fn after_outcome(&mut self, notice: u64) -> Result<()> {
         if self.pending.len == 1 {
             self.pending_since = Instant::now();
         }
@@ -81,40 +113,48 @@ impl Worker {
     }
 
     pub(super) fn finish_private(&mut self, job: Job, result: Result<Delivered, DeliveryError>) -> Result<()> {
+        let lane = job.lane.clone();
         let JobKind::Private { seq, mut q } = job.kind else { unreachable!() };
-        let tree = &self.ob.tree;
+        let platform = lane.platform;
         match result {
             Ok(d) => {
                 self.ob.stats.private_sent.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::delivered(job.platform, "private");
+                crate::metrics::delivered(platform, "private");
+                let tree = &self.ob.tree;
                 if let Some(r) = &q.on_sent {
-                    tree.store.record_msgref(job.platform, &d.message_ids, r)?;
+                    tree.store.record_msgref(platform, &d.message_ids, r)?;
                 }
                 tree.store.dequeue(seq)?;
                 self.private_seen.remove(&seq);
-                self.pass_turn(&job.out.to, seq);
+                self.pass_turn(&q.msg.to, seq);
+            }
+            Err(DeliveryError::RateLimited { retry_after, scope, .. }) => {
+                // Not a try: the message keeps its count and its turn in the chat.
+                let until = self.rate_limited(&lane, &q.msg.to.id, retry_after, scope);
+                q.next_at_ms = run::unix_ms() + (until - Instant::now()).as_millis() as u64;
+                self.ob.tree.store.update_queued(seq, &q)?;
+                self.defer(Job::private(seq, q), until);
             }
             Err(DeliveryError::Transient { retry_after, .. }) if q.tries + 1 < MAX_TRIES => {
-                crate::metrics::retried(job.platform, "private", retry_after.is_some());
-                self.retries.retried(job.platform, retry_after.is_some());
+                crate::metrics::retried(platform, "private", false);
+                self.retries.retried(platform, false);
                 let wait = backoff(q.tries, self.ob.retry_base, self.ob.retry_max, retry_after);
                 q.tries += 1;
                 q.next_at_ms = run::unix_ms() + wait.as_millis() as u64;
-                tree.store.update_queued(seq, &q)?;
-                let out = q.msg.clone();
-                self.defer(
-                    Job { platform: job.platform, out, kind: JobKind::Private { seq, q } },
-                    Instant::now() + wait,
-                );
+                self.ob.tree.store.update_queued(seq, &q)?;
+                self.defer(Job::private(seq, q), Instant::now() + wait);
             }
             Err(e) => {
-                crate::metrics::failed(job.platform, "private");
-                self.retries.failed(job.platform);
+                let tree = &self.ob.tree;
+                crate::metrics::failed(platform, "private");
+                self.retries.failed(platform);
                 tracing::warn!(to = %q.msg.to, error = %e, "private message could not be delivered");
                 let mut follow = Vec::new();
                 if let Some(f) = q.fallback.take() {
                     let mut msg = Outbound::reply(format!("{}-fb", q.msg.id), f.to.clone(), f.body.clone());
                     msg.kind = q.msg.kind;
+                    // Through the account that is in that chat.
+                    msg.via = tree.channel_by_address(&f.to)?.map(|c| c.account).unwrap_or_default();
                     msg.in_reply_to = f.in_reply_to.clone();
                     let mut fq = Queued::new(msg);
                     fq.on_sent = q.on_sent.clone();
@@ -126,7 +166,7 @@ impl Worker {
                 tree.store.enqueue(follow)?;
                 tree.store.dequeue(seq)?;
                 self.private_seen.remove(&seq);
-                self.pass_turn(&job.out.to, seq);
+                self.pass_turn(&q.msg.to, seq);
                 self.load_new()?;
             }
         }
@@ -168,6 +208,7 @@ impl Worker {
             run.write_progress(&mut batch);
         }
         batch.commit(&tree.store, tree.clock.now_ms())?;
+        self.flusher.soon();
         Ok(())
     }
 }

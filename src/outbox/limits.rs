@@ -11,9 +11,35 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use treecast_wire::{Address, ChatKind};
+use treecast_wire::{Address, ChatKind, Platform};
 
 use crate::config::Limits;
+
+/// One bot account on one platform: the unit that has a quota. Deliveries
+/// to chats bound through an account queue in its lane.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Lane {
+    pub platform: Platform,
+    /// The account's name as its adapter gives it; empty for the platform's
+    /// home account.
+    pub account: String,
+}
+
+impl Lane {
+    pub fn new(platform: Platform, account: &str) -> Lane {
+        Lane { platform, account: account.to_owned() }
+    }
+}
+
+impl std::fmt::Display for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.account.is_empty() {
+            write!(f, "{}", self.platform)
+        } else {
+            write!(f, "{}/{}", self.platform, self.account)
+        }
+    }
+}
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 

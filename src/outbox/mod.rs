@@ -1,9 +1,11 @@
 //! The outbox worker: walks each active notice's channels in key order,
-//! hands copies to adapters under per-platform and per-chat rate limits,
-//! round-robin between notices, and records every outcome durably in
-//! groups. Private messages and command replies go first.
+//! hands copies to adapters under each bot account's rate limits (a lane
+//! per platform and account), round-robin between notices, and records
+//! every outcome durably within milliseconds (group commit). Private
+//! messages and command replies go first.
 
 mod finish;
+mod flush;
 pub mod limits;
 pub mod queue;
 mod run;
@@ -25,6 +27,7 @@ use crate::error::Result;
 use crate::msgref::MsgRef;
 use crate::notice::fanout::FanBatch;
 use crate::tree::Tree;
+pub use limits::Lane;
 use limits::PlatformLimits;
 use run::{Job, Run};
 
@@ -50,7 +53,8 @@ impl Waker {
 pub struct Outbox {
     tree: Tree,
     adapters: HashMap<Platform, Arc<dyn Adapter>>,
-    limits: HashMap<Platform, Arc<PlatformLimits>>,
+    /// Each platform's limits, applied to each of its accounts separately.
+    limit_cfg: HashMap<Platform, Limits>,
     retry_base: Duration,
     retry_max: Duration,
     footer: Arc<str>,
@@ -67,21 +71,29 @@ struct Done {
 /// Deliveries per commit: sled 0.34 writes batches of a few hundred keys
 /// fastest (275,600 rows + refs: 84k/s in batches of 256, 65k/s in 1,024).
 const COMMIT_EVERY: usize = 256;
-const COMMIT_AFTER: Duration = Duration::from_millis(20);
+/// The longest an outcome waits to be committed; the flusher then makes it
+/// durable (see `flush.rs`), so a crash re-sends little more than what was
+/// in flight.
+const COMMIT_AFTER: Duration = Duration::from_millis(3);
+/// Jobs walked ahead per lane: a lane this far behind holds its notice's
+/// walk. Lanes drain at their own accounts' rates, so the walk must run
+/// ahead of a slow lane to keep the others busy (31 accounts of 1,000
+/// groups each, walked in key order, are all in memory at once).
+const LANE_BACKLOG: usize = 20_000;
+/// Channels walked in one pass, so sends are not held up by a long walk.
+const WALK_PER_PASS: usize = 1_024;
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Transient failures give up after this many tries (days with backoff).
 const MAX_TRIES: u32 = 40;
 
 impl Outbox {
     pub fn new(tree: Tree, cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>, waker: Waker) -> Outbox {
-        let limits = Platform::ALL
-            .into_iter()
-            .map(|p| (p, Arc::new(PlatformLimits::new(cfg.limits.get(&p).unwrap_or(&Limits::default_for(p))))))
-            .collect();
+        let limit_cfg =
+            Platform::ALL.into_iter().map(|p| (p, cfg.limits.get(&p).cloned().unwrap_or(Limits::default_for(p)))).collect();
         Outbox {
             tree,
             adapters,
-            limits,
+            limit_cfg,
             retry_base: cfg.retry_base,
             retry_max: cfg.retry_max,
             footer: cfg.footer.as_str().into(),
@@ -100,7 +112,8 @@ impl Outbox {
 
     /// Runs until `shutdown`, then commits what it has and returns.
     pub async fn run(self, mut shutdown: Shutdown) -> Result<()> {
-        let mut w = Worker::new(self)?;
+        let flusher = flush::Flusher::start(self.tree.store.clone());
+        let mut w = Worker::new(self, flusher)?;
         let mut last_tick = Instant::now() - Duration::from_secs(3600);
         loop {
             if last_tick.elapsed() >= Duration::from_secs(30) {
@@ -138,6 +151,7 @@ impl Outbox {
             w.finish(done)?;
         }
         w.commit()?;
+        w.flusher.stop();
         w.ob.tree.store.flush()?;
         Ok(())
     }
@@ -157,15 +171,21 @@ struct Worker {
     runs: BTreeMap<u64, Run>,
     /// Round-robin order of notice ids.
     turn: VecDeque<u64>,
-    /// Jobs ready for each platform, filled from private mail and walkers.
-    ready: HashMap<Platform, VecDeque<Job>>,
+    /// Jobs ready for each lane, filled from private mail and walkers.
+    ready: HashMap<Lane, VecDeque<Job>>,
     /// Jobs waiting for a time (retries, chat limits): (when, seq).
     later: BinaryHeap<Reverse<(Instant, u64)>>,
     later_jobs: HashMap<u64, Job>,
     later_seq: u64,
-    /// When each platform's limiter next allows a send.
-    platform_ready_at: HashMap<Platform, Instant>,
-    in_flight_per: HashMap<Platform, usize>,
+    /// Each lane's limits, made when the lane is first used.
+    limits: HashMap<Lane, Arc<PlatformLimits>>,
+    /// When each lane may next send: its limiter's next slot, or the end
+    /// of an account-wide rate limit the platform announced.
+    lane_ready_at: HashMap<Lane, Instant>,
+    /// Chats the platform rate-limited, until when: their jobs wait, the
+    /// lane's other chats go on.
+    chat_paused: HashMap<(Lane, String), Instant>,
+    in_flight_per: HashMap<Lane, usize>,
     inflight: Inflight,
     pending: FanBatch,
     pending_refs: Vec<(Platform, Vec<String>, MsgRef)>,
@@ -175,4 +195,10 @@ struct Worker {
     /// the messages queued behind it: answers to one chat keep their order.
     chats: HashMap<treecast_wire::Address, ChatTurn>,
     retries: summary::RetrySummary,
+    flusher: flush::Flusher,
+    /// The last walk stopped at its budget with channels left.
+    walk_cut: bool,
 }
+
+#[cfg(test)]
+mod tests;

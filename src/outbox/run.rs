@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use treecast_wire::{Outbound, Platform};
+use treecast_wire::{Address, Outbound};
 
+use super::limits::Lane;
 use super::queue::Queued;
 use crate::error::Result;
 use crate::notice::fanout::{Counts, Cursor, DeliveryRow, DeliveryState, FanBatch};
@@ -35,10 +36,25 @@ pub(super) enum JobKind {
     },
 }
 
+/// One delivery waiting in its lane. A notice copy is rendered only when
+/// it is sent, so a long walk-ahead holds channels, not messages.
 pub(super) struct Job {
-    pub platform: Platform,
-    pub out: Outbound,
+    pub lane: Lane,
     pub kind: JobKind,
+}
+
+impl Job {
+    pub fn private(seq: u64, q: Queued) -> Job {
+        Job { lane: Lane::new(q.msg.to.platform, &q.msg.via), kind: JobKind::Private { seq, q } }
+    }
+
+    /// Where the message goes.
+    pub fn to(&self) -> &Address {
+        match &self.kind {
+            JobKind::Notice { channel, .. } => &channel.address,
+            JobKind::Private { q, .. } => &q.msg.to,
+        }
+    }
 }
 
 pub(super) struct Run {
@@ -80,7 +96,6 @@ impl Run {
             roots.push(tree.require_id(*r)?.path);
         }
         let cursor = tree.store.cursor(notice.id)?;
-        let retries = tree.store.retries(notice.id)?.len();
         Ok(Run {
             rendered: Rendered::new(&notice, footer),
             horizon: tree.store.horizon(notice.id)?,
@@ -95,7 +110,7 @@ impl Run {
             counts: HashMap::new(),
             dirty: HashSet::new(),
             cursor_dirty: false,
-            outstanding: retries,
+            outstanding: 0,
             leaf: (tree.levels.len() - 1) as u8,
             held: None,
             notice,
@@ -103,18 +118,22 @@ impl Run {
     }
 
     /// Channels with a retry pending after a restart: (channel, (when, tries)).
-    pub fn retry_channels(&self, tree: &Tree) -> Result<Vec<(Channel, (Instant, u32))>> {
+    /// Called once, right after `resume`: the run's outstanding count is
+    /// these retries (a mark left on a resolved row, or on a channel since
+    /// unbound, is not waited for).
+    pub fn retry_channels(&mut self, tree: &Tree) -> Result<Vec<(Channel, (Instant, u32))>> {
         let mut out = Vec::new();
         for ch in tree.store.retries(self.notice.id)? {
             let (Some(row), Some(channel)) = (tree.store.delivery(self.notice.id, ch)?, tree.channel(ch)?) else {
                 continue;
             };
-            let at = match row.state {
-                DeliveryState::Retry { next_at_ms, .. } => instant_from_unix_ms(next_at_ms),
-                _ => Instant::now(),
-            };
+            // Only a row still waiting for a retry is retried: one that was
+            // resolved since (sent, failed) is done, whatever mark is left.
+            let DeliveryState::Retry { next_at_ms, .. } = row.state else { continue };
+            let at = instant_from_unix_ms(next_at_ms);
             out.push((channel, (at, row.tries)));
         }
+        self.outstanding = out.len();
         Ok(out)
     }
 
@@ -123,13 +142,18 @@ impl Run {
     }
 
     fn make_job(&self, channel: Channel, tries: u32, pos: Option<u64>, counted: Vec<u32>) -> Job {
-        let tag = self.store.delivery_tag(self.notice.id, channel.id);
-        let out = render(&self.notice, &self.rendered, &channel, &tag);
         Job {
-            platform: channel.address.platform,
-            out,
+            lane: Lane::new(channel.address.platform, &channel.account),
             kind: JobKind::Notice { notice: self.notice.id, channel, tries, pos, counted },
         }
+    }
+
+    /// The copy for `channel`, sent through the account the channel was bound with.
+    pub fn render(&self, channel: &Channel) -> Outbound {
+        let tag = self.store.delivery_tag(self.notice.id, channel.id);
+        let mut out = render(&self.notice, &self.rendered, channel, &tag);
+        out.via = channel.account.clone();
+        out
     }
 
     fn open_iter(&mut self, tree: &Tree) -> bool {
@@ -253,7 +277,7 @@ impl Run {
             tries: tries + 1,
             org: ch.org,
         };
-        batch.row(self.notice.id, ch.id, &row);
+        batch.row(self.notice.id, ch.id, &row, pos.is_none());
         self.bump(tree, &counted, 1, 0)?;
         self.outstanding -= 1;
         self.mark_resolved(pos);
@@ -264,17 +288,27 @@ impl Run {
         let (ch, tries, pos, counted) = Self::parts(job);
         let counted = Self::counted_for(tree, self.leaf, ch, counted)?;
         let row = DeliveryRow { state: DeliveryState::Failed { reason }, tries: tries + 1, org: ch.org };
-        batch.row(self.notice.id, ch.id, &row);
+        batch.row(self.notice.id, ch.id, &row, pos.is_none());
         self.bump(tree, &counted, 0, 1)?;
         self.outstanding -= 1;
         self.mark_resolved(pos);
         Ok(())
     }
 
-    pub fn resolve_retry(&mut self, batch: &mut FanBatch, job: &Job, next_at_ms: u64, reason: String) -> Result<()> {
+    /// A retry at `next_at_ms`; `tried` says whether this attempt counts as
+    /// a try (a rate limit does not).
+    pub fn resolve_retry(
+        &mut self,
+        batch: &mut FanBatch,
+        job: &Job,
+        next_at_ms: u64,
+        reason: String,
+        tried: bool,
+    ) -> Result<()> {
         let (ch, tries, pos, _) = Self::parts(job);
-        let row = DeliveryRow { state: DeliveryState::Retry { next_at_ms, reason }, tries: tries + 1, org: ch.org };
-        batch.row(self.notice.id, ch.id, &row);
+        let tries = tries + u32::from(tried);
+        let row = DeliveryRow { state: DeliveryState::Retry { next_at_ms, reason }, tries, org: ch.org };
+        batch.row(self.notice.id, ch.id, &row, pos.is_none());
         self.mark_resolved(pos);
         Ok(())
     }

@@ -3,18 +3,21 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::FuturesUnordered;
-use treecast_wire::{DeliveryError, Platform};
+use treecast_wire::DeliveryError;
 
+use super::flush::Flusher;
+use super::limits::{Lane, PlatformLimits};
 use super::run::{self, Job, JobKind, Run};
-use super::{ChatTurn, Done, Outbox, Worker, COMMIT_AFTER, DELIVERY_TIMEOUT};
+use super::{ChatTurn, Done, Outbox, Worker, COMMIT_AFTER, DELIVERY_TIMEOUT, LANE_BACKLOG, WALK_PER_PASS};
 use crate::error::Result;
 use crate::notice::fanout::FanBatch;
 
 impl Worker {
-    pub(super) fn new(ob: Outbox) -> Result<Worker> {
+    pub(super) fn new(ob: Outbox, flusher: Flusher) -> Result<Worker> {
         let mut w = Worker {
             ob,
             runs: BTreeMap::new(),
@@ -23,7 +26,9 @@ impl Worker {
             later: BinaryHeap::new(),
             later_jobs: HashMap::new(),
             later_seq: 0,
-            platform_ready_at: HashMap::new(),
+            limits: HashMap::new(),
+            lane_ready_at: HashMap::new(),
+            chat_paused: HashMap::new(),
             in_flight_per: HashMap::new(),
             inflight: FuturesUnordered::new(),
             pending: FanBatch::default(),
@@ -32,6 +37,8 @@ impl Worker {
             private_seen: Default::default(),
             chats: HashMap::new(),
             retries: super::summary::RetrySummary::new(),
+            flusher,
+            walk_cut: false,
         };
         w.load_new()?;
         Ok(w)
@@ -47,7 +54,7 @@ impl Worker {
                 self.ob.tree.store.finish_notice(id)?;
                 continue;
             };
-            let run = Run::resume(&self.ob.tree, notice, &self.ob.footer)?;
+            let mut run = Run::resume(&self.ob.tree, notice, &self.ob.footer)?;
             for (ch, at) in run.retry_channels(&self.ob.tree)? {
                 let job = run.job_for(ch, at.1);
                 self.defer(job, at.0);
@@ -62,7 +69,7 @@ impl Worker {
                 continue;
             }
             let at = run::instant_from_unix_ms(q.next_at_ms);
-            let job = Job { platform: q.msg.to.platform, out: q.msg.clone(), kind: JobKind::Private { seq, q } };
+            let job = Job::private(seq, q);
             if at > Instant::now() {
                 self.defer(job, at);
             } else {
@@ -70,7 +77,7 @@ impl Worker {
             }
         }
         for job in now.into_iter().rev() {
-            self.ready.entry(job.platform).or_default().push_front(job);
+            self.ready.entry(job.lane.clone()).or_default().push_front(job);
         }
         Ok(())
     }
@@ -79,14 +86,14 @@ impl Worker {
     /// in flight or waiting for a retry; otherwise it waits behind it.
     fn take_turn(&mut self, job: Job) -> Option<Job> {
         let JobKind::Private { seq, .. } = &job.kind else { return Some(job) };
-        match self.chats.get_mut(&job.out.to) {
+        match self.chats.get_mut(job.to()) {
             Some(t) if t.holder != *seq => {
                 t.waiting.push_back(job);
                 None
             }
             Some(_) => Some(job),
             None => {
-                self.chats.insert(job.out.to.clone(), ChatTurn { holder: *seq, waiting: VecDeque::new() });
+                self.chats.insert(job.to().clone(), ChatTurn { holder: *seq, waiting: VecDeque::new() });
                 Some(job)
             }
         }
@@ -104,7 +111,7 @@ impl Worker {
                 if let JobKind::Private { seq, .. } = &next.kind {
                     t.holder = *seq;
                 }
-                self.ready.entry(next.platform).or_default().push_front(next);
+                self.ready.entry(next.lane.clone()).or_default().push_front(next);
             }
             None => {
                 self.chats.remove(to);
@@ -123,16 +130,23 @@ impl Worker {
         if let Some(Reverse((at, _))) = self.later.peek() {
             t = t.min(*at);
         }
-        for (p, q) in &self.ready {
-            crate::metrics::outbox_ready(*p, q.len());
+        let mut per_platform: HashMap<_, usize> = HashMap::new();
+        for (lane, q) in &self.ready {
+            *per_platform.entry(lane.platform).or_default() += q.len();
         }
-        for (p, at) in &self.platform_ready_at {
-            if self.ready.get(p).is_some_and(|q| !q.is_empty()) {
+        for (p, n) in per_platform {
+            crate::metrics::outbox_ready(p, n);
+        }
+        for (lane, at) in &self.lane_ready_at {
+            if self.ready.get(lane).is_some_and(|q| !q.is_empty()) {
                 t = t.min(*at);
             }
         }
         if self.pending.len > 0 {
             t = t.min(self.pending_since + COMMIT_AFTER);
+        }
+        if self.walk_cut {
+            t = Instant::now();
         }
         t
     }
@@ -147,36 +161,50 @@ impl Worker {
             }
             self.later.pop();
             if let Some(job) = self.later_jobs.remove(&seq) {
-                self.ready.entry(job.platform).or_default().push_front(job);
+                self.ready.entry(job.lane.clone()).or_default().push_front(job);
             }
         }
         self.fill()?;
-        for p in Platform::ALL {
-            self.start(p)?;
+        let lanes: Vec<Lane> = self.ready.iter().filter(|(_, q)| !q.is_empty()).map(|(l, _)| l.clone()).collect();
+        for lane in lanes {
+            self.start(&lane)?;
         }
+        self.chat_paused.retain(|_, until| *until > now);
         Ok(())
     }
 
-    /// Round-robin over notices: each turn takes one channel from one notice.
+    /// The limits of `lane`'s account, made on first use from its platform's.
+    fn lane_limits(&mut self, lane: &Lane) -> Arc<PlatformLimits> {
+        if let Some(l) = self.limits.get(lane) {
+            return l.clone();
+        }
+        let l = Arc::new(PlatformLimits::new(&self.ob.limit_cfg[&lane.platform]));
+        self.limits.insert(lane.clone(), l.clone());
+        l
+    }
+
+    /// Round-robin over notices: each turn takes one channel from one
+    /// notice. A notice's walk runs ahead of its lanes (up to
+    /// `LANE_BACKLOG` jobs in any one lane), so accounts with fast lanes
+    /// are not held up behind a slow one; each pass walks at most
+    /// `WALK_PER_PASS` channels so sends keep going during a long walk.
     pub(super) fn fill(&mut self) -> Result<()> {
         let mut idle_turns = 0;
-        while idle_turns < self.turn.len() {
+        let mut walked = 0;
+        while idle_turns < self.turn.len() && walked < WALK_PER_PASS {
             let Some(id) = self.turn.pop_front() else { break };
             self.turn.push_back(id);
             let run = self.runs.get_mut(&id).expect("turn lists only runs");
-            let cap_ok = |p: Platform, ready: &HashMap<Platform, VecDeque<Job>>, cap: usize| {
-                ready.get(&p).map_or(0, |q| q.len()) < cap
-            };
             let next = match run.held.take() {
                 Some(job) => Some(job),
                 None => run.next_job(&self.ob.tree, &mut self.pending)?,
             };
             match next {
                 Some(job) => {
-                    let cap = self.ob.limits[&job.platform].max_in_flight * 2 + 8;
-                    if cap_ok(job.platform, &self.ready, cap) {
-                        self.ready.entry(job.platform).or_default().push_back(job);
+                    if self.ready.get(&job.lane).map_or(0, |q| q.len()) < LANE_BACKLOG {
+                        self.ready.entry(job.lane.clone()).or_default().push_back(job);
                         idle_turns = 0;
+                        walked += 1;
                     } else {
                         run.held = Some(job);
                         idle_turns += 1;
@@ -186,49 +214,63 @@ impl Worker {
             }
             self.maybe_finish(id)?;
         }
+        // Cut short by the budget: the loop comes straight back for more.
+        self.walk_cut = walked >= WALK_PER_PASS;
         Ok(())
     }
 
-    pub(super) fn start(&mut self, p: Platform) -> Result<()> {
-        let Some(adapter) = self.ob.adapters.get(&p).cloned() else {
+    pub(super) fn start(&mut self, lane: &Lane) -> Result<()> {
+        let Some(adapter) = self.ob.adapters.get(&lane.platform).cloned() else {
             // No adapter for this platform: fail its jobs clearly.
-            while let Some(job) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) {
-                let err = DeliveryError::permanent(format!("treecast is not connected to {p}"));
+            while let Some(job) = self.ready.get_mut(lane).and_then(|q| q.pop_front()) {
+                let err = DeliveryError::permanent(format!("treecast is not connected to {}", lane.platform));
                 self.finish(Done { job, result: Err(err) })?;
             }
             return Ok(());
         };
-        let lim = self.ob.limits[&p].clone();
+        let lim = self.lane_limits(lane);
         loop {
-            let inflight = *self.in_flight_per.get(&p).unwrap_or(&0);
+            let inflight = *self.in_flight_per.get(lane).unwrap_or(&0);
             if inflight >= lim.max_in_flight {
                 return Ok(());
             }
-            if let Some(at) = self.platform_ready_at.get(&p) {
+            if let Some(at) = self.lane_ready_at.get(lane) {
                 if *at > Instant::now() {
                     return Ok(());
                 }
             }
-            if self.ready.get(&p).is_none_or(|q| q.is_empty()) {
+            if self.ready.get(lane).is_none_or(|q| q.is_empty()) {
                 return Ok(());
             }
-            // The platform first: a chat's cell is spent only when the
+            // The account first: a chat's cell is spent only when the
             // message can really go now.
             if let Some(wait) = lim.platform_wait() {
-                self.platform_ready_at.insert(p, Instant::now() + wait);
+                self.lane_ready_at.insert(lane.clone(), Instant::now() + wait);
                 return Ok(());
             }
-            let Some(job) = self.ready.get_mut(&p).and_then(|q| q.pop_front()) else { return Ok(()) };
+            let Some(job) = self.ready.get_mut(lane).and_then(|q| q.pop_front()) else { return Ok(()) };
             let Some(job) = self.take_turn(job) else { continue };
-            if let Some(wait) = lim.chat_wait(&job.out.to) {
+            let paused = self.chat_paused.get(&(lane.clone(), job.to().id.clone())).copied();
+            if let Some(until) = paused.filter(|u| *u > Instant::now()) {
+                self.defer(job, until);
+                continue;
+            }
+            if let Some(wait) = lim.chat_wait(job.to()) {
                 self.defer(job, Instant::now() + wait);
                 continue;
             }
+            let out = match &job.kind {
+                JobKind::Notice { notice, channel, .. } => match self.runs.get(notice) {
+                    Some(run) => run.render(channel),
+                    None => continue,
+                },
+                JobKind::Private { q, .. } => q.msg.clone(),
+            };
             lim.platform_take();
-            *self.in_flight_per.entry(p).or_default() += 1;
+            *self.in_flight_per.entry(lane.clone()).or_default() += 1;
             let adapter = adapter.clone();
             self.inflight.push(Box::pin(async move {
-                let result = match tokio::time::timeout(DELIVERY_TIMEOUT, adapter.deliver(&job.out)).await {
+                let result = match tokio::time::timeout(DELIVERY_TIMEOUT, adapter.deliver(&out)).await {
                     Ok(r) => r,
                     Err(_) => Err(DeliveryError::transient("the platform did not answer in time")),
                 };

@@ -7,6 +7,7 @@ mod fanout;
 pub mod keys;
 mod keyspace;
 mod log;
+mod migrate;
 mod msgref;
 mod notices;
 mod ops;
@@ -36,7 +37,7 @@ pub use tx::{abort, Abort, Tx};
 pub use writes::Writes;
 
 /// Bumped when the on-disk layout changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -128,7 +129,9 @@ impl Store {
 
     fn from_db(db: sled::Db, path: PathBuf) -> Result<Store> {
         let meta = db.open_tree("meta")?;
-        check_schema(&meta, &path)?;
+        if check_schema(&meta, &path)? == 1 {
+            migrate::v1_to_v2(&db, &meta, SCHEMA_KEY)?;
+        }
         let t = |name: &str| db.open_tree(name);
         let store = Store {
             orgs: t("orgs")?,
@@ -275,11 +278,12 @@ fn id_key_from(v: Option<sled::IVec>) -> Result<[u8; 32]> {
         .ok_or_else(|| Error::Corrupt(format!("meta/{}: the delivery id key is not 32 bytes", keys::hex(ID_KEY))))
 }
 
-fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
+/// The store's version (a new store gets the current one).
+fn check_schema(meta: &sled::Tree, path: &Path) -> Result<u32> {
     match meta.get(SCHEMA_KEY)? {
         None => {
             meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
-            Ok(())
+            Ok(SCHEMA_VERSION)
         }
         Some(v) => {
             let found = <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes).map_err(|_| {
@@ -288,7 +292,7 @@ fn check_schema(meta: &sled::Tree, path: &Path) -> Result<()> {
             if found > SCHEMA_VERSION {
                 return Err(Error::SchemaTooNew { path: path.to_owned(), found, supported: SCHEMA_VERSION });
             }
-            Ok(())
+            Ok(found)
         }
     }
 }

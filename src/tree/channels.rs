@@ -21,20 +21,31 @@ pub struct Channel {
     pub alive: bool,
     /// Why it died, shown to officials.
     pub note: String,
+    /// The bot account that is in the chat and delivers to it (see
+    /// `Adapter::accounts`); empty for the platform's home account.
+    pub account: String,
 }
 
 impl Tree {
     /// Binds `address` to `org` (refused if bound elsewhere; a repeat is a
     /// no-op, or revives the channel if the bot had been removed).
     pub fn bind(&self, org: &Org, address: Address) -> Result<Channel> {
+        self.bind_via(org, address, "")
+    }
+
+    /// Binds `address` to `org`, delivered through bot account `account`
+    /// (the one that saw `/bind` there). Binding again through another
+    /// account moves the channel to it: that bot is in the chat now.
+    pub fn bind_via(&self, org: &Org, address: Address, account: &str) -> Result<Channel> {
         let _g = self.lock();
         if let Some(mut ch) = self.channel_by_address(&address)? {
             if ch.org == org.id {
                 // Bound here already; if the bot had been removed from the
                 // chat, binding again brings the same channel back.
-                if !ch.alive {
+                if !ch.alive || ch.account != account {
                     ch.alive = true;
                     ch.note.clear();
+                    ch.account = account.to_owned();
                     let mut ops = Ops::default();
                     ops.put_channel(&org.path, &ch);
                     self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
@@ -49,7 +60,7 @@ impl Tree {
             )));
         }
         let first_for_org = self.channel_counts(org.id, org.level)?.0 == 0;
-        let ch = self.new_channel(org, address)?;
+        let ch = self.new_channel(org, address, account)?;
         let mut ops = Ops::default();
         Self::add_ops(org, &ch, first_for_org, &mut ops);
         self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
@@ -58,12 +69,13 @@ impl Tree {
     }
 
     /// A channel for `address` under a fresh id (not yet written).
-    fn new_channel(&self, org: &Org, address: Address) -> Result<Channel> {
+    fn new_channel(&self, org: &Org, address: Address, account: &str) -> Result<Channel> {
         if address.kind == ChatKind::Direct {
             return Err(Error::invalid(Msg::PrivateChatNotChannel.text()));
         }
         let id = self.store.next_id()?;
-        Ok(Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new() })
+        let account = account.to_owned();
+        Ok(Channel { id, org: org.id, level: org.level, address, alive: true, note: String::new(), account })
     }
 
     /// Writes a new channel and counts it in every counter up the org's
@@ -205,12 +217,17 @@ impl Tree {
     /// batch for 275,600 channels, or a recount of every counter in one
     /// batch, took sled to 1.8 GB.
     pub fn bind_bulk(&self, pairs: Vec<(Org, Address)>) -> Result<usize> {
+        self.bind_bulk_via(pairs.into_iter().map(|(o, a)| (o, a, String::new())).collect())
+    }
+
+    /// `bind_bulk`, each chat delivered through the bot account given with it.
+    pub fn bind_bulk_via(&self, pairs: Vec<(Org, Address, String)>) -> Result<usize> {
         let _g = self.lock();
         let mut n = 0;
         let mut seen = std::collections::HashSet::new();
         let mut orgs_seen = std::collections::HashSet::new();
         let mut ops = Ops::default();
-        for (org, address) in pairs {
+        for (org, address, account) in pairs {
             // Addresses are keyed by platform, kind and id (not list members).
             let akey = (address.platform, address.kind, address.id.clone());
             if !seen.insert(akey) || self.store.channel_id_by_address(&address)?.is_some() {
@@ -219,7 +236,7 @@ impl Tree {
             // Counters are written per chunk: an org seen earlier in this
             // call may not be counted yet.
             let first_for_org = orgs_seen.insert(org.id) && self.channel_counts(org.id, org.level)?.0 == 0;
-            let ch = self.new_channel(&org, address)?;
+            let ch = self.new_channel(&org, address, &account)?;
             Self::add_ops(&org, &ch, first_for_org, &mut ops);
             self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
             n += 1;

@@ -37,6 +37,7 @@ async fn main() {
         buttons: Vec::new(),
         attachments: Arc::from(Vec::new()),
         in_reply_to: None,
+        via: String::new(),
     };
     let started = Instant::now();
     let done = adapter.deliver(&notice).await.expect("delivery");

@@ -108,6 +108,7 @@ fn build(
         subject,
         sent_to: sent_to(msg, settings),
         attachments,
+        account: String::new(),
     })
 }
 

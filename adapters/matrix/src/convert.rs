@@ -47,6 +47,7 @@ impl RoomView {
             subject: String::new(),
             sent_to: None,
             attachments: Vec::new(),
+            account: String::new(),
         }
     }
 }

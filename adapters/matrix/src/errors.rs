@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
 use matrix_sdk::HttpError;
-use treecast_wire::DeliveryError;
+use treecast_wire::{DeliveryError, LimitScope};
 
 /// Maps a failed send to `room` (an id, for the reason text).
 pub fn classify(err: &matrix_sdk::Error, room: &str) -> DeliveryError {
@@ -32,11 +32,13 @@ fn classify_http(http: &HttpError) -> DeliveryError {
 /// Maps a homeserver error response (status, `errcode`, `error`).
 pub fn classify_api(status: u16, kind: Option<&ErrorKind>, message: &str, room: &str) -> DeliveryError {
     match kind {
+        // Synapse's rc_message is per user: the whole account waits.
         Some(ErrorKind::LimitExceeded(data)) => {
-            return DeliveryError::Transient {
-                retry_after: data.retry_after.as_ref().map(retry_delay),
-                reason: "rate limited by the homeserver (M_LIMIT_EXCEEDED)".to_owned(),
-            }
+            let reason = "rate limited by the homeserver (M_LIMIT_EXCEEDED)".to_owned();
+            return match data.retry_after.as_ref().map(retry_delay) {
+                Some(retry_after) => DeliveryError::RateLimited { retry_after, scope: LimitScope::Account, reason },
+                None => DeliveryError::Transient { retry_after: None, reason },
+            };
         }
         Some(ErrorKind::Forbidden) => {
             return DeliveryError::permanent(format!("the bot may not post in {room} (M_FORBIDDEN: {message})"))
@@ -98,8 +100,9 @@ mod tests {
         let got = classify(&sdk_error(429, ErrorKind::LimitExceeded(data)), "!r");
         assert_eq!(
             got,
-            DeliveryError::Transient {
-                retry_after: Some(Duration::from_millis(4321)),
+            DeliveryError::RateLimited {
+                retry_after: Duration::from_millis(4321),
+                scope: LimitScope::Account,
                 reason: "rate limited by the homeserver (M_LIMIT_EXCEEDED)".into()
             }
         );

@@ -202,6 +202,7 @@ mod tests {
             ],
             attachments: Arc::from(Vec::new()),
             in_reply_to: None,
+            via: String::new(),
         }
     }
 

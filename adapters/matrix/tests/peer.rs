@@ -14,7 +14,7 @@ use matrix_sdk::ruma::api::client::room::get_room_event;
 use matrix_sdk::ruma::{EventId, RoomId};
 use tokio::sync::OnceCell;
 use treecast_wire::conformance::{self, Harness};
-use treecast_wire::{Adapter, Address, DeliveryError, InboundKind, Outbound, OutboundKind, Platform};
+use treecast_wire::{Adapter, Address, DeliveryError, InboundKind, LimitScope, Outbound, OutboundKind, Platform};
 
 fn notice(to: Address, body: &str) -> Outbound {
     Outbound {
@@ -257,9 +257,9 @@ async fn default_rate_limit_is_honoured_and_nothing_is_posted_twice() {
         loop {
             match adapter.deliver(&msg).await {
                 Ok(_) => break,
-                Err(DeliveryError::Transient { retry_after, reason }) => {
+                Err(DeliveryError::RateLimited { retry_after: wait, scope, reason }) => {
                     transients += 1;
-                    let wait = retry_after.expect("Synapse sends retry_after_ms");
+                    assert_eq!(scope, LimitScope::Account, "Synapse's rc_message is per user");
                     assert!(wait <= Duration::from_secs(60), "{reason}: {wait:?}");
                     tokio::time::sleep(wait).await;
                 }

@@ -1,14 +1,18 @@
 //! Sorting teloxide's errors into the wire's transient / permanent / moved.
 
 use teloxide::{ApiError, RequestError};
-use treecast_wire::DeliveryError;
+use treecast_wire::{DeliveryError, LimitScope};
 
 /// Maps a failed Bot API call to what the core should do about it.
 /// `token` is removed from every reason (reqwest errors name the URL).
 pub fn classify(err: &RequestError, token: &str) -> DeliveryError {
     match err {
-        RequestError::RetryAfter(s) => DeliveryError::Transient {
-            retry_after: Some(s.duration()),
+        // Telegram's 429 names no scope; it answers the chat the message was
+        // for (per-chat and per-group flood limits). The outbox keeps each
+        // bot's 30/s itself, so only that chat waits.
+        RequestError::RetryAfter(s) => DeliveryError::RateLimited {
+            retry_after: s.duration(),
+            scope: LimitScope::Chat,
             reason: format!("Telegram rate limit: retry after {} s", s.seconds()),
         },
         RequestError::MigrateToChatId(id) => DeliveryError::Moved { new_id: id.0.to_string() },
@@ -95,12 +99,13 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_transient_with_the_hint() {
+    fn retry_after_is_a_rate_limit_on_the_chat_with_the_hint() {
         let e = classify(&RequestError::RetryAfter(Seconds::from_seconds(2)), "t");
         assert_eq!(
             e,
-            DeliveryError::Transient {
-                retry_after: Some(Duration::from_secs(2)),
+            DeliveryError::RateLimited {
+                retry_after: Duration::from_secs(2),
+                scope: LimitScope::Chat,
                 reason: "Telegram rate limit: retry after 2 s".into()
             }
         );

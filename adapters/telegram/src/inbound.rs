@@ -58,6 +58,7 @@ fn event(kind: InboundKind, chat: Address, from: Sender, message_id: String, tex
         subject: String::new(),
         sent_to: None,
         attachments: Vec::new(),
+        account: String::new(),
     }
 }
 

@@ -3,7 +3,10 @@
 //!
 //! Message ids on the wire are `"<chat_id>:<message_id>"`. Telegram cannot
 //! de-duplicate sends, so the adapter remembers, per process, what each
-//! delivery id already posted. See `docs/adapters/telegram.md`.
+//! delivery id already posted. Several bot tokens make several accounts,
+//! each named by its bot id: a chat is reached through the bot that is in
+//! it, and the first token's bot is the home account (private chats, deep
+//! links). See `docs/adapters/telegram.md`.
 
 mod errors;
 mod inbound;
@@ -28,7 +31,7 @@ use treecast_wire::{
 pub use errors::{classify, redact};
 pub use inbound::{message_ref, parse_message_ref, strip_bot_mention, to_inbound, BotIdentity};
 pub use render::{deep_link, escape_html, keyboard, render, utf16_len, KeyboardButton, MAX_CHARS, MAX_UTF16};
-pub use settings::{Mode, ParseMode, Settings, TOKEN_ENV};
+pub use settings::{tokens_from_env, Mode, ParseMode, Settings, TOKENS_ENV, TOKEN_ENV, TOKEN_FILE_ENV};
 pub use teloxide;
 
 /// What this adapter does on Telegram (`docs/adapters/telegram.md`).
@@ -50,18 +53,27 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     max_message_chars: MAX_CHARS,
 };
 
-/// The Telegram adapter. Cheap to share behind an `Arc`.
-pub struct TelegramAdapter {
+/// One bot token: a Telegram account of its own, with its own quota.
+struct Account {
+    /// The bot's id, as `Inbound::account` and `Outbound::via` name it.
+    name: String,
     bot: Bot,
     token: String,
-    settings: Settings,
     me: BotIdentity,
     sent: sent::SentLog,
 }
 
+/// The Telegram adapter over one or more bots. Cheap to share behind an `Arc`.
+pub struct TelegramAdapter {
+    /// The home account first.
+    accounts: Vec<Account>,
+    settings: Settings,
+}
+
 impl fmt::Debug for TelegramAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TelegramAdapter").field("bot", &self.me.username).field("settings", &self.settings).finish()
+        let bots: Vec<&str> = self.accounts.iter().map(|a| a.me.username.as_str()).collect();
+        f.debug_struct("TelegramAdapter").field("bots", &bots).field("settings", &self.settings).finish()
     }
 }
 
@@ -70,21 +82,45 @@ fn adapter_error(message: impl Into<String>) -> AdapterError {
 }
 
 impl TelegramAdapter {
-    /// Connects with the token in `TREECAST_TELEGRAM_TOKEN` and learns the
-    /// bot's username with `getMe`.
+    /// Connects with the tokens in the environment (`TREECAST_TELEGRAM_TOKEN`,
+    /// `TREECAST_TELEGRAM_TOKENS`, `TREECAST_TELEGRAM_TOKEN_FILE`; see
+    /// [`tokens_from_env`]) and learns each bot's username with `getMe`.
     pub async fn new(settings: Settings) -> Result<Self, AdapterError> {
-        let token = std::env::var(TOKEN_ENV).unwrap_or_default();
-        if token.trim().is_empty() {
-            return Err(adapter_error(format!(
-                "{TOKEN_ENV} is not set: put the bot token from @BotFather in the environment"
-            )));
-        }
-        Self::with_token(settings, token.trim()).await
+        let tokens = tokens_from_env().map_err(adapter_error)?;
+        Self::with_tokens(settings, tokens).await
     }
 
-    /// As [`TelegramAdapter::new`] with the token given (tests, embedding).
+    /// As [`TelegramAdapter::new`] with one token given (tests, embedding).
     pub async fn with_token(settings: Settings, token: impl Into<String>) -> Result<Self, AdapterError> {
-        let token = token.into();
+        Self::with_tokens(settings, vec![token.into()]).await
+    }
+
+    /// As [`TelegramAdapter::new`] with the tokens given, the home bot's first.
+    pub async fn with_tokens(settings: Settings, tokens: Vec<String>) -> Result<Self, AdapterError> {
+        if tokens.is_empty() {
+            return Err(adapter_error(format!(
+                "no bot token: put the token from @BotFather in {TOKEN_ENV} (or several in {TOKENS_ENV} or the file {TOKEN_FILE_ENV} names)"
+            )));
+        }
+        if tokens.len() > 1 && settings.mode == Mode::Webhook {
+            return Err(adapter_error(format!(
+                "telegram.mode is \"webhook\" but {} bot tokens are set; several bots need mode = \"polling\"",
+                tokens.len()
+            )));
+        }
+        let mut accounts: Vec<Account> = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            let a = Self::account(&settings, token).await?;
+            if accounts.iter().any(|b| b.name == a.name) {
+                return Err(adapter_error(format!("bot {} (@{}) is given twice", a.name, a.me.username)));
+            }
+            accounts.push(a);
+        }
+        tracing::info!(bots = accounts.len(), home = %accounts[0].me.username, "telegram adapter ready");
+        Ok(TelegramAdapter { accounts, settings })
+    }
+
+    async fn account(settings: &Settings, token: String) -> Result<Account, AdapterError> {
         // Long polls must outlive their own timeout; teloxide's default client gives up at 17 s.
         let client = teloxide::net::default_reqwest_settings()
             .timeout(std::time::Duration::from_secs(u64::from(settings.poll_timeout_secs) + 10))
@@ -107,31 +143,44 @@ impl TelegramAdapter {
             )),
         })?;
         let me = BotIdentity { id: me.user.id.0, username: me.username().to_owned() };
-        tracing::info!(bot = %me.username, "telegram adapter ready");
-        Ok(TelegramAdapter { bot, token, settings, me, sent: sent::SentLog::default() })
+        tracing::info!(bot = %me.username, "telegram bot ready");
+        Ok(Account { name: me.id.to_string(), bot, token, me, sent: sent::SentLog::default() })
     }
 
-    /// The bot's username, as learnt from `getMe` (no `@`).
+    /// The home bot's username, as learnt from `getMe` (no `@`).
     pub fn username(&self) -> &str {
-        &self.me.username
+        &self.accounts[0].me.username
     }
 
-    /// The bot's id and username.
+    /// The home bot's id and username.
     pub fn identity(&self) -> &BotIdentity {
-        &self.me
+        &self.accounts[0].me
     }
 
-    async fn post(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+    /// The bot `via` names (empty: the home bot).
+    fn account_for(&self, via: &str) -> Result<&Account, DeliveryError> {
+        if via.is_empty() {
+            return Ok(&self.accounts[0]);
+        }
+        self.accounts.iter().find(|a| a.name == via).ok_or_else(|| {
+            DeliveryError::permanent(format!(
+                "the chat is reached through Telegram bot {via}, whose token is no longer configured"
+            ))
+        })
+    }
+
+    async fn post(&self, acct: &Account, msg: &Outbound) -> Result<Delivered, DeliveryError> {
         let chat = target_chat(msg)?;
         let parts = render(msg, self.settings.parse_mode);
         if parts.is_empty() {
             return Err(DeliveryError::permanent("the message is empty"));
         }
-        let markup = keyboard(&msg.buttons, &self.me.username).map_err(DeliveryError::permanent)?;
+        // Deep links name the home bot: private conversations live there.
+        let markup = keyboard(&msg.buttons, self.username()).map_err(DeliveryError::permanent)?;
         let reply_to = msg.in_reply_to.as_deref().and_then(parse_message_ref).filter(|(c, _)| *c == chat.0);
-        let mut ids = self.sent.progress(&msg.id);
+        let mut ids = acct.sent.progress(&msg.id);
         for (i, text) in parts.iter().enumerate().skip(ids.len()) {
-            let mut req = self.bot.send_message(chat, text.clone());
+            let mut req = acct.bot.send_message(chat, text.clone());
             if self.settings.parse_mode == ParseMode::Html {
                 req = req.parse_mode(TgParseMode::Html);
             }
@@ -144,12 +193,12 @@ impl TelegramAdapter {
             if i + 1 == parts.len() && !markup.is_empty() {
                 req = req.reply_markup(inline_keyboard(&markup));
             }
-            let posted = req.await.map_err(|e| classify(&e, &self.token))?;
+            let posted = req.await.map_err(|e| classify(&e, &acct.token))?;
             ids.push(message_ref(posted.chat.id.0, posted.id.0));
-            self.sent.record_progress(&msg.id, &ids);
+            acct.sent.record_progress(&msg.id, &ids);
         }
         let done = Delivered { message_ids: ids };
-        self.sent.finish(&msg.id, &done);
+        acct.sent.finish(&msg.id, &done);
         Ok(done)
     }
 }
@@ -189,11 +238,16 @@ impl Adapter for TelegramAdapter {
         CAPABILITIES
     }
 
+    fn accounts(&self) -> Vec<String> {
+        self.accounts.iter().map(|a| a.name.clone()).collect()
+    }
+
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
-        if let Some(done) = self.sent.done(&msg.id) {
+        let acct = self.account_for(&msg.via)?;
+        if let Some(done) = acct.sent.done(&msg.id) {
             return Ok(done);
         }
-        let result = self.post(msg).await;
+        let result = self.post(acct, msg).await;
         if let Err(e) = &result {
             tracing::debug!(delivery = %msg.id, to = %msg.to, error = %e, "telegram delivery failed");
         }
@@ -201,17 +255,29 @@ impl Adapter for TelegramAdapter {
     }
 
     async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown) -> Result<(), AdapterError> {
-        let ctx = Arc::new(receive::Context {
-            bot: self.bot.clone(),
-            token: self.token.clone(),
-            me: self.me.clone(),
-            answer: self.settings.callback_answer.clone(),
-        });
+        let ctx = |a: &Account| {
+            Arc::new(receive::Context {
+                bot: a.bot.clone(),
+                token: a.token.clone(),
+                me: a.me.clone(),
+                answer: self.settings.callback_answer.clone(),
+                account: a.name.clone(),
+            })
+        };
         match self.settings.mode {
-            Mode::Polling => receive::poll(ctx, self.settings.poll_timeout_secs, inbound, shutdown).await,
+            Mode::Polling => {
+                // One long poll per bot. A bot that fails (its token
+                // revoked) stops alone; the first error is reported once
+                // every poll has ended.
+                let polls = self.accounts.iter().map(|a| {
+                    receive::poll(ctx(a), self.settings.poll_timeout_secs, inbound.clone(), shutdown.clone())
+                });
+                let results = futures_util::future::join_all(polls).await;
+                results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
+            }
             Mode::Webhook => {
                 let (listen, url) = self.settings.webhook().map_err(adapter_error)?;
-                receive::webhook(ctx, listen, url, inbound, shutdown).await
+                receive::webhook(ctx(&self.accounts[0]), listen, url, inbound, shutdown).await
             }
         }
     }

@@ -21,6 +21,8 @@ pub(crate) struct Context {
     pub token: String,
     pub me: BotIdentity,
     pub answer: String,
+    /// The account name events from this bot carry (`Inbound::account`).
+    pub account: String,
 }
 
 const ALLOWED: [AllowedUpdate; 3] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember];
@@ -143,7 +145,8 @@ async fn handle(ctx: &Arc<Context>, update: Update, inbound: &mpsc::Sender<Inbou
         tracing::warn!(update = update.id.0, raw = %raw, "telegram update teloxide could not parse; skipped");
         return Flow::Continue;
     }
-    let Some(event) = to_inbound(&update, &ctx.me) else { return Flow::Continue };
+    let Some(mut event) = to_inbound(&update, &ctx.me) else { return Flow::Continue };
+    event.account = ctx.account.clone();
     let callback = match (&update.kind, &event.kind) {
         (UpdateKind::CallbackQuery(q), InboundKind::Button { .. }) => Some(q.id.clone()),
         _ => None,

@@ -6,6 +6,35 @@ use serde::Deserialize;
 
 /// Where the bot token comes from; it is never read from the config file.
 pub const TOKEN_ENV: &str = "TREECAST_TELEGRAM_TOKEN";
+/// Several bot tokens, separated by commas or white space (one bot per
+/// province, say): each is an account with its own quota.
+pub const TOKENS_ENV: &str = "TREECAST_TELEGRAM_TOKENS";
+/// A file outside the repository with one token per line (`#` comments).
+pub const TOKEN_FILE_ENV: &str = "TREECAST_TELEGRAM_TOKEN_FILE";
+
+/// The bot tokens the environment gives, in order (the home bot first):
+/// `TREECAST_TELEGRAM_TOKEN`, then `TREECAST_TELEGRAM_TOKENS`, then the
+/// lines of the file `TREECAST_TELEGRAM_TOKEN_FILE` names; repeats dropped.
+pub fn tokens_from_env() -> Result<Vec<String>, String> {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let file = match std::env::var(TOKEN_FILE_ENV) {
+        Ok(path) if !path.trim().is_empty() => std::fs::read_to_string(path.trim())
+            .map_err(|e| format!("{TOKEN_FILE_ENV} names `{}`, which cannot be read ({e})", path.trim()))?,
+        _ => String::new(),
+    };
+    Ok(parse_tokens(&var(TOKEN_ENV), &var(TOKENS_ENV), &file))
+}
+
+fn parse_tokens(one: &str, many: &str, file: &str) -> Vec<String> {
+    let lines = file.lines().map(|l| l.split('#').next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+    let mut out: Vec<String> = Vec::new();
+    for t in [one, many, &lines].into_iter().flat_map(|s| s.split(|c: char| c == ',' || c.is_whitespace())) {
+        if !t.is_empty() && !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    out
+}
 
 /// Telegram settings. Every key is optional:
 ///
@@ -105,6 +134,13 @@ mod tests {
 
     fn parse(s: &str) -> Result<Settings, serde_json::Error> {
         serde_json::from_str(s)
+    }
+
+    #[test]
+    fn tokens_come_in_order_without_repeats_or_comments() {
+        let file = "# 各省机器人 / one bot per province\n3:ccc\n\n4:ddd  # 湖南\n1:aaa\n";
+        assert_eq!(parse_tokens("1:aaa", "2:bbb, 3:ccc\n", file), ["1:aaa", "2:bbb", "3:ccc", "4:ddd"]);
+        assert!(parse_tokens("", " , ", "# none\n").is_empty());
     }
 
     #[test]

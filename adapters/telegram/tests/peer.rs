@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, watch};
 use treecast_telegram::{parse_message_ref, Settings, TelegramAdapter};
 use treecast_wire::conformance::{self, Harness};
 use treecast_wire::{
-    Adapter, Address, Button, ButtonAction, DeliveryError, Inbound, InboundEnvelope, InboundKind, Outbound, Outcome,
-    Platform,
+    Adapter, Address, Button, ButtonAction, DeliveryError, Inbound, InboundEnvelope, InboundKind, LimitScope, Outbound,
+    Outcome, Platform,
 };
 
 const NEEDS_PEER: &str = "needs the telegram peer: scripts/peers/telegram.sh start";
@@ -230,15 +230,17 @@ async fn ack_button_press_arrives_and_is_answered() {
 
 #[tokio::test]
 #[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
-async fn injected_429_is_transient_then_next_try_succeeds() {
+async fn injected_429_is_a_chat_rate_limit_then_next_try_succeeds() {
     let peer = Peer::new("ratelimit");
     let group = peer.group(-2004).await;
     let adapter = peer.adapter().await;
     peer.post("fail", json!({"method": "sendMessage", "count": 1, "status": 429, "retry_after": 2})).await;
     let msg = notice("rl-1", &group, "限流测试");
     match adapter.deliver(&msg).await {
-        Err(DeliveryError::Transient { retry_after, .. }) => assert_eq!(retry_after, Some(Duration::from_secs(2))),
-        other => panic!("expected Transient with retry_after, got {other:?}"),
+        Err(DeliveryError::RateLimited { retry_after, scope, .. }) => {
+            assert_eq!((retry_after, scope), (Duration::from_secs(2), LimitScope::Chat))
+        }
+        other => panic!("expected RateLimited with retry_after, got {other:?}"),
     }
     assert!(peer.sent(&group).await.is_empty());
     let done = adapter.deliver(&msg).await.expect("the retry succeeds");

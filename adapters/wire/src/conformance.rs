@@ -42,6 +42,7 @@ fn notice(id: &str, to: Address, body: &str) -> Outbound {
         buttons: Vec::new(),
         attachments: Arc::from(Vec::new()),
         in_reply_to: None,
+        via: String::new(),
     }
 }
 

@@ -44,6 +44,7 @@ pub struct RecordingAdapter {
     faults: Option<Box<FaultFn>>,
     next_message: AtomicU64,
     inbound: Mutex<Option<mpsc::Sender<InboundEnvelope>>>,
+    accounts: Vec<String>,
 }
 
 impl RecordingAdapter {
@@ -56,6 +57,7 @@ impl RecordingAdapter {
             faults: None,
             next_message: AtomicU64::new(1),
             inbound: Mutex::new(None),
+            accounts: vec![String::new()],
         }
     }
 
@@ -64,6 +66,13 @@ impl RecordingAdapter {
     /// part (`ceil(chars / max_message_chars)` of them).
     pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = capabilities;
+        self
+    }
+
+    /// Claims several bot accounts (see [`Adapter::accounts`]); every
+    /// delivery still lands in this one recorder, `Outbound::via` naming its account.
+    pub fn with_accounts(mut self, names: &[&str]) -> Self {
+        self.accounts = names.iter().map(|n| n.to_string()).collect();
         self
     }
 
@@ -133,6 +142,10 @@ impl Adapter for RecordingAdapter {
 
     fn capabilities(&self) -> Capabilities {
         self.capabilities
+    }
+
+    fn accounts(&self) -> Vec<String> {
+        self.accounts.clone()
     }
 
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {

@@ -160,6 +160,10 @@ pub struct Inbound {
     pub sent_to: Option<String>,
     #[serde(default)]
     pub attachments: Vec<Attachment>,
+    /// Which of the platform's bot accounts received it (see
+    /// [`Adapter::accounts`]); empty for the platform's first account.
+    #[serde(default)]
+    pub account: String,
 }
 
 impl Inbound {
@@ -175,6 +179,7 @@ impl Inbound {
             subject: String::new(),
             sent_to: None,
             attachments: Vec::new(),
+            account: String::new(),
         }
     }
 }
@@ -228,6 +233,11 @@ pub struct Outbound {
     pub attachments: Arc<[Attachment]>,
     /// Platform message id to thread under, when there is one.
     pub in_reply_to: Option<String>,
+    /// The bot account to send through (see [`Adapter::accounts`]); empty
+    /// for the platform's first account. A chat is reached through the
+    /// account that is in it.
+    #[serde(default)]
+    pub via: String,
 }
 
 impl Outbound {
@@ -243,6 +253,7 @@ impl Outbound {
             buttons: Vec::new(),
             attachments: Arc::from(Vec::new()),
             in_reply_to: None,
+            via: String::new(),
         }
     }
 
@@ -351,6 +362,23 @@ pub enum DeliveryError {
     /// supergroup): the core moves the channel and delivers there.
     #[error("chat moved to {new_id}")]
     Moved { new_id: String },
+    /// The platform's rate limit refused the message (HTTP 429,
+    /// `M_LIMIT_EXCEEDED`): not a failed try. The core waits exactly
+    /// `retry_after` before sending to what `scope` names again.
+    #[error("rate limited for {retry_after:?} ({scope:?}): {reason}")]
+    RateLimited { retry_after: Duration, scope: LimitScope, reason: String },
+}
+
+/// What a rate limit answer holds back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LimitScope {
+    /// Only the chat the message was for (Telegram's per-chat and per-group
+    /// flood limits): other chats keep going.
+    Chat,
+    /// Everything the bot account sends (Synapse's `rc_message` is per
+    /// user; an SMTP relay's rate limit is per login).
+    Account,
 }
 
 impl DeliveryError {
@@ -362,8 +390,9 @@ impl DeliveryError {
         DeliveryError::Permanent { reason: reason.into() }
     }
 
+    /// Whether trying again later may succeed (a rate limit included).
     pub fn is_transient(&self) -> bool {
-        matches!(self, DeliveryError::Transient { .. })
+        matches!(self, DeliveryError::Transient { .. } | DeliveryError::RateLimited { .. })
     }
 }
 
@@ -401,6 +430,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// What this adapter's platform can do (see [`Capabilities`]). The same
     /// answer every time: the core may ask once and keep it.
     fn capabilities(&self) -> Capabilities;
+
+    /// The bot accounts this adapter sends through, the first being the
+    /// platform's home account (the one an empty [`Outbound::via`] means,
+    /// and the one deep links name). Each account has its own quota in the
+    /// core's outbox. Default: one unnamed account.
+    fn accounts(&self) -> Vec<String> {
+        vec![String::new()]
+    }
 
     /// Delivers one message. Called again with the same `Outbound::id` after a
     /// transient failure or a restart; the adapter must not post it twice

@@ -30,7 +30,7 @@ pub(super) fn bind(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
         return Err(Error::invalid(Msg::NotABindCode.text()));
     };
     let org = cx.tree.require_id(org)?;
-    let ch = cx.tree.bind(&org, ev.chat.clone())?;
+    let ch = cx.tree.bind_via(&org, ev.chat.clone(), &ev.account)?;
     let mut h = Handled::say(ev, msg(Msg::ChatBound, &[("code", &org.code), ("name", &org.name)]));
     if let Some(to) = cx.tree.person(by)?.as_ref().and_then(Person::private_address) {
         h.replies.push(Queued::new(Outbound::reply(

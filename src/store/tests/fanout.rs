@@ -35,6 +35,7 @@ fn fanout_state_round_trips_per_notice() {
             address: treecast_wire::Address::group(Platform::Console, "g"),
             alive: true,
             note: String::new(),
+            account: String::new(),
         };
         ops.put_channel(&[1, 2], &ch);
         s.apply(ops).unwrap();

@@ -1,0 +1,187 @@
+//! Upgrades an older store in place when it is opened.
+//!
+//! Version 1 -> 2: a channel records the bot account that reaches it
+//! (`Channel::account`) and a queued message the account it goes through
+//! (`Outbound::via`); both were the platform's only account before, so the
+//! old rows get the home account (empty). Channels are rewritten in small
+//! batches (a crash part-way is picked up again: a new row never decodes in
+//! the old shape's place); the queue and the new version go in one
+//! transaction, because an old queued row can decode as a new one.
+
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use treecast_wire::{Address, Attachment, Button, Outbound, OutboundKind};
+
+use super::codec::{decode, encode};
+use super::BULK_BATCH;
+use crate::error::{Error, Result};
+use crate::msgref::MsgRef;
+use crate::outbox::queue::{Fallback, Queued};
+use crate::tree::channels::Channel;
+
+#[derive(Deserialize)]
+struct ChannelV1 {
+    id: u64,
+    org: u32,
+    level: u8,
+    address: Address,
+    alive: bool,
+    note: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct OutboundV1 {
+    id: String,
+    kind: OutboundKind,
+    to: Address,
+    title: Option<std::sync::Arc<str>>,
+    body: std::sync::Arc<str>,
+    footer: Option<std::sync::Arc<str>>,
+    buttons: Vec<Button>,
+    attachments: std::sync::Arc<[Attachment]>,
+    in_reply_to: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct QueuedV1 {
+    msg: OutboundV1,
+    tries: u32,
+    next_at_ms: u64,
+    on_sent: Option<MsgRef>,
+    fallback: Option<Fallback>,
+}
+
+impl From<QueuedV1> for Queued {
+    fn from(q: QueuedV1) -> Queued {
+        let m = q.msg;
+        let msg = Outbound {
+            id: m.id,
+            kind: m.kind,
+            to: m.to,
+            title: m.title,
+            body: m.body,
+            footer: m.footer,
+            buttons: m.buttons,
+            attachments: m.attachments,
+            in_reply_to: m.in_reply_to,
+            via: String::new(),
+        };
+        Queued { msg, tries: q.tries, next_at_ms: q.next_at_ms, on_sent: q.on_sent, fallback: q.fallback }
+    }
+}
+
+/// Channel rows live under this tag in the `channels` tree (see channels.rs).
+const CHANNEL_ROWS: u8 = b'p';
+
+pub(super) fn v1_to_v2(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
+    let channels = db.open_tree("channels")?;
+    let mut batch = sled::Batch::default();
+    let mut n = 0;
+    for kv in channels.scan_prefix([CHANNEL_ROWS]) {
+        let (k, v) = kv?;
+        if decode::<Channel>(&v).is_ok() {
+            continue; // rewritten before a crash
+        }
+        let c: ChannelV1 = decode(&v)?;
+        let ch = Channel {
+            id: c.id,
+            org: c.org,
+            level: c.level,
+            address: c.address,
+            alive: c.alive,
+            note: c.note,
+            account: String::new(),
+        };
+        batch.insert(k, encode(&ch));
+        n += 1;
+        if n % BULK_BATCH == 0 {
+            channels.apply_batch(std::mem::take(&mut batch))?;
+        }
+    }
+    channels.apply_batch(batch)?;
+
+    let outbox = db.open_tree("outbox")?;
+    let mut rows = Vec::new();
+    for kv in outbox.iter() {
+        let (k, v) = kv?;
+        let q: Queued = decode::<QueuedV1>(&v)?.into();
+        rows.push((k, encode(&q)));
+    }
+    (&outbox, meta)
+        .transaction(|(o, m)| {
+            for (k, v) in &rows {
+                o.insert(k, v.as_slice())?;
+            }
+            m.insert(version_key, &2u32.to_be_bytes())?;
+            Ok::<_, ConflictableTransactionError<()>>(())
+        })
+        .map_err(|e: TransactionError<()>| Error::Corrupt(format!("upgrading the store to version 2: {e:?}")))?;
+    db.flush()?;
+    tracing::info!(channels = n, queued = rows.len(), "store upgraded to version 2 (bot accounts)");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use treecast_wire::Platform;
+
+    /// A version 1 store (written with the old shapes) opens as version 2
+    /// with every channel and queued message on the home account.
+    #[test]
+    fn a_version_one_store_is_upgraded_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            let meta = db.open_tree("meta").unwrap();
+            meta.insert(b"schema_version", &1u32.to_be_bytes()).unwrap();
+            #[derive(Serialize)]
+            struct Old<'a> {
+                id: u64,
+                org: u32,
+                level: u8,
+                address: &'a Address,
+                alive: bool,
+                note: &'a str,
+            }
+            let a = Address::group(Platform::Telegram, "-1001");
+            let old = Old { id: 7, org: 3, level: 3, address: &a, alive: false, note: "kicked" };
+            let channels = db.open_tree("channels").unwrap();
+            channels.insert([CHANNEL_ROWS, 1, 2], encode(&old)).unwrap();
+            let q = QueuedV1 {
+                msg: OutboundV1 {
+                    id: "r1".into(),
+                    kind: OutboundKind::Reply,
+                    to: Address::direct(Platform::Telegram, "42"),
+                    title: None,
+                    body: "收到，谢谢 / Thanks".into(),
+                    footer: None,
+                    buttons: vec![],
+                    attachments: std::sync::Arc::from(Vec::new()),
+                    in_reply_to: Some("9".into()),
+                },
+                tries: 3,
+                next_at_ms: 12345,
+                on_sent: None,
+                fallback: None,
+            };
+            db.open_tree("outbox").unwrap().insert(5u64.to_be_bytes(), encode(&q)).unwrap();
+            db.flush().unwrap();
+        }
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let v = store.channels.get([CHANNEL_ROWS, 1, 2]).unwrap().unwrap();
+        let ch: Channel = decode(&v).unwrap();
+        assert_eq!((ch.id, ch.org, ch.alive, ch.note.as_str(), ch.account.as_str()), (7, 3, false, "kicked", ""));
+        assert_eq!(ch.address, Address::group(Platform::Telegram, "-1001"));
+        let queued = store.queued().unwrap();
+        assert_eq!(queued.len(), 1);
+        let (seq, q) = &queued[0];
+        assert_eq!((*seq, q.tries, q.next_at_ms, q.msg.via.as_str()), (5, 3, 12345, ""));
+        assert_eq!(&*q.msg.body, "收到，谢谢 / Thanks");
+        assert_eq!(q.msg.in_reply_to.as_deref(), Some("9"));
+        drop(store);
+        // Opening again finds version 2 and changes nothing.
+        let store = super::super::Store::open(dir.path()).unwrap();
+        assert_eq!(store.queued().unwrap()[0].1.tries, 3);
+    }
+}
