@@ -71,6 +71,7 @@ function botFor(token) {
       order: [], // "chat:id" keys of bot messages, in send order
       callbacks: new Map(), // callback id -> record
       commands: [],
+      sentAt: new Map(), // chat id -> arrival times (ms) of its sendMessage calls, while the limits are on
     };
     bots.set(token, b);
   }
@@ -345,6 +346,81 @@ function takeFault(method, token, params) {
   return new ApiError(f.status, f.description, f.parameters);
 }
 
+// ---------------------------------------------------------------- flood limits (test-only, off by default)
+//
+// Telegram's published bot limits, enforced the way Telegram answers them:
+// more than `per_bot` sendMessage calls of one token in any second, more
+// than `per_chat` into one chat in any second, or more than
+// `per_group_per_minute` into one group in any minute gets HTTP 429 with
+// `retry_after` (whole seconds, as Telegram gives it). A call is counted
+// when it arrives; `latency_ms` delays every Bot API answer after that,
+// like a real round trip. Every refusal is counted
+// by the limit it broke; `GET /_control/quota` reports them.
+
+let quota = null; // { perBot, perChat, perGroup, latencyMs }
+// How late this process's event loop ran while the limits were on: a late
+// loop stamps arrivals late, so sends spaced out by the sender can be
+// counted closer together than they were sent.
+const loopDelay = require('perf_hooks').monitorEventLoopDelay({ resolution: 5 });
+let quotaStats = null;
+const windows = new Map(); // key -> ascending receipt times (ms) within the window
+
+function resetQuotaStats() {
+  loopDelay.reset();
+  loopDelay.enable();
+  quotaStats = {
+    sends: 0, accepted: 0, abandoned: 0, arrivals: [], limited: { bot: 0, chat: 0, group: 0 }, tokens: new Set(), first: null,
+    // Refusals by whole second since the first send, for finding when they happen.
+    bySecond: {},
+  };
+  windows.clear();
+}
+resetQuotaStats();
+
+// Receipt times under `key` still inside `spanMs`; the oldest first.
+function recent(key, t, spanMs) {
+  let w = windows.get(key);
+  if (!w) { w = []; windows.set(key, w); }
+  let i = 0;
+  while (i < w.length && t - w[i] >= spanMs) i += 1;
+  if (i) w.splice(0, i);
+  return w;
+}
+
+// Throws the 429 Telegram would give, or records the send (returned, so
+// its answer time can be noted).
+function checkQuota(token, chatId) {
+  if (!quota) return;
+  const t = Date.now();
+  quotaStats.sends += 1;
+  quotaStats.tokens.add(token);
+  if (quotaStats.first === null) quotaStats.first = t;
+  const isGroup = Number(chatId) < 0;
+  const checks = [
+    ['bot', `b|${token}`, 1000, quota.perBot],
+    ['chat', `c|${token}|${chatId}`, 1000, quota.perChat],
+    ['group', `g|${token}|${chatId}`, 60000, isGroup ? quota.perGroup : 0],
+  ];
+  for (const [kind, key, span, limit] of checks) {
+    if (!limit) continue;
+    const w = recent(key, t, span);
+    if (w.length >= limit) {
+      quotaStats.limited[kind] += 1;
+      const sec = Math.floor((t - quotaStats.first) / 1000);
+      quotaStats.bySecond[sec] = (quotaStats.bySecond[sec] || 0) + 1;
+      const retryAfter = Math.max(1, Math.ceil((w[w.length - limit] + span - t) / 1000));
+      throw new ApiError(429, `Too Many Requests: retry after ${retryAfter}`, { retry_after: retryAfter });
+    }
+  }
+  for (const [, key, span, limit] of checks) if (limit) recent(key, t, span).push(t);
+  quotaStats.accepted += 1;
+  const call = { arrived: t, answered: Infinity };
+  quotaStats.arrivals.push(call);
+  return call;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 function defaultDescription(status, retryAfter) {
   if (status === 429) return `Too Many Requests: retry after ${retryAfter || 1}`;
   return http.STATUS_CODES[status] || 'Error';
@@ -422,13 +498,18 @@ const methods = {
     });
   },
 
-  sendMessage: (bot, p) => {
+  sendMessage: (bot, p, res, arrivedAt) => {
     const chat = chatForBot(bot, p.chat_id);
     const m = botMessage(bot, chat, p);
     const key = messageKey(chat.id, m.message_id);
     bot.messages.set(key, m);
     bot.html.set(key, String(p.text ?? ''));
     bot.order.push(key);
+    if (quota) {
+      const times = bot.sentAt.get(String(chat.id)) || [];
+      times.push(arrivedAt);
+      bot.sentAt.set(String(chat.id), times);
+    }
     return m;
   },
 
@@ -570,9 +651,23 @@ app.all('/bot:token/:method', async (req, res) => {
   if (!method) return sendError(res, new ApiError(404, 'Not Found: method not found'));
   const bot = botFor(token);
   try {
+    // Counted when the call arrives, as Telegram counts it; answered a
+    // round trip later (refusals too).
+    let limited = null;
+    let call = null;
+    const arrivedAt = Date.now();
+    if (method === 'sendMessage') {
+      try { call = checkQuota(token, params.chat_id); } catch (e) { limited = e; }
+    }
+    if (quota && quota.latencyMs && method !== 'getUpdates') await sleep(quota.latencyMs);
+    if (limited) throw limited;
+    // The sender is gone (killed) before hearing the answer: this message
+    // still posts, and a sender that re-sends it makes a duplicate.
+    if (quota && method === 'sendMessage' && req.socket.destroyed) quotaStats.abandoned += 1;
     const fault = takeFault(method, token, params);
     if (fault) throw fault;
-    const result = await methods[method](bot, params, res);
+    const result = await methods[method](bot, params, res, arrivedAt);
+    if (call) call.answered = Date.now();
     if (!res.headersSent && !res.writableEnded) res.json({ ok: true, result });
   } catch (e) {
     if (!(e instanceof ApiError)) log(`error in ${name}: ${e.stack}`);
@@ -668,6 +763,57 @@ const controls = {
     const update = pushUpdate(bot, { callback_query });
     return { callback_query_id: id, update_id: update.update_id };
   },
+  // Adds the bot to many groups at once: { token, chat_ids: [..] } (benchmarks)
+  'POST /groups': (b) => {
+    const bot = needBot(b);
+    for (const id of b.chat_ids || []) {
+      const g = ensureGroup(bot, id, `团支部 ${id}`, 'supergroup');
+      g.status = 'member';
+      g.migratedTo = null;
+    }
+    return (b.chat_ids || []).length;
+  },
+  // Turns the flood limits on ({ per_bot?, per_chat?, per_group_per_minute?,
+  // latency_ms? }, Telegram's 30 / 1 / 20 by default) or off ({ off: true });
+  // either way the counts start again.
+  'POST /quota': (b) => {
+    resetQuotaStats();
+    quota = b.off ? null : {
+      perBot: Number(b.per_bot ?? 30),
+      perChat: Number(b.per_chat ?? 1),
+      perGroup: Number(b.per_group_per_minute ?? 20),
+      latencyMs: Number(b.latency_ms ?? 0),
+      // No log line per call while the limits are on: a synchronous write
+      // per call made this loop run late at 900 calls a second.
+      quiet: b.quiet === undefined ? true : !!b.quiet,
+    };
+    return quota;
+  },
+  // What the flood limits saw since they were turned on; with
+  // ?in_flight_at=MS also how many accepted sends had arrived but were not
+  // yet answered at that moment.
+  'GET /quota': (q) => ({
+    in_flight_at: q.in_flight_at === undefined ? undefined : quotaStats.arrivals.filter(
+      (c) => c.arrived <= Number(q.in_flight_at) && c.answered > Number(q.in_flight_at)).length,
+    on: !!quota, ...quota, sends: quotaStats.sends, accepted: quotaStats.accepted, abandoned: quotaStats.abandoned,
+    limited: quotaStats.limited, tokens: quotaStats.tokens.size, limited_by_second: quotaStats.bySecond,
+    loop_delay_ms: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+  }),
+  // Arrival times (ms) of the sends to chats that got more than one: ?token=
+  'GET /repeats': (q) => {
+    const out = {};
+    for (const [chat, times] of needBot(q).sentAt) if (times.length > 1) out[chat] = times;
+    return out;
+  },
+  // How many messages the bot sent to each chat: ?token=
+  'GET /sent_counts': (q) => {
+    const counts = {};
+    for (const k of needBot(q).order) {
+      const chat = k.slice(0, k.indexOf(':'));
+      counts[chat] = (counts[chat] || 0) + 1;
+    }
+    return counts;
+  },
   // Callback queries and how the bot answered them: ?token=
   'GET /callbacks': (q) => [...needBot(q).callbacks.values()],
   // What the bot sent to a chat, oldest first: ?token=&chat_id=
@@ -754,7 +900,7 @@ app.use('/_control', control);
 app.use((req, res) => sendError(res, new ApiError(404, 'Not Found')));
 
 function log(line) {
-  if (process.env.TG_QUIET) return;
+  if (process.env.TG_QUIET || (quota && quota.quiet)) return;
   process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 }
 

@@ -1,0 +1,261 @@
+//! A national notice through many Telegram bots (issue 16): the real path
+//! (outbox -> `TelegramAdapter` with several tokens -> the Telegram emulator
+//! behind our compatibility layer) with the emulator's flood limits on
+//! (30 msg/s per bot, 1/s per chat, 20/min per group, each answered with
+//! 429 as Telegram does) and a round trip of LATENCY_MS on every call.
+//!
+//! Two runs in one process: the yardstick, one bot with GROUPS groups, then
+//! BOTS bots with GROUPS groups each (one bot per province, each province's
+//! schools bound to its bot's groups). Each prints the deliveries, the rate
+//! from the post to the last delivery recorded, the 429s the emulator gave
+//! by limit, and what every group got (exactly one copy each).
+//!
+//! Needs the emulator (`scripts/peers/telegram.sh start`). Run:
+//! `eval "$(scripts/peers/telegram.sh env)" && cargo bench --features telegram --bench telegram_accounts [-- BOTS GROUPS LATENCY_MS]`
+//! (defaults 31 bots, 1,000 groups each, 100 ms).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::watch;
+use treecast::app::App;
+use treecast::config::Config;
+use treecast::notice::{Draft, NoticeRules};
+use treecast::store::Store;
+use treecast::tree::people::Role;
+use treecast::tree::{generate, import, Levels, Tree};
+use treecast_telegram::{Settings, TelegramAdapter};
+use treecast_wire::{
+    Adapter, AdapterError, Address, Capabilities, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform,
+    Shutdown,
+};
+
+/// The real adapter, each `deliver()` start stamped per bot, so limits can
+/// be checked at our end as well as at the emulator's.
+struct Stamped {
+    inner: Arc<TelegramAdapter>,
+    starts: std::sync::Mutex<Vec<(String, Instant)>>,
+}
+
+#[async_trait::async_trait]
+impl Adapter for Stamped {
+    fn platform(&self) -> Platform {
+        self.inner.platform()
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+    fn accounts(&self) -> Vec<String> {
+        self.inner.accounts()
+    }
+    async fn deliver(&self, m: &Outbound) -> Result<Delivered, DeliveryError> {
+        self.starts.lock().unwrap().push((m.via.clone(), Instant::now()));
+        self.inner.deliver(m).await
+    }
+    async fn run(&self, inbound: tokio::sync::mpsc::Sender<InboundEnvelope>, sd: Shutdown) -> Result<(), AdapterError> {
+        self.inner.run(inbound, sd).await
+    }
+}
+
+/// The most sends any one bot started within one second, at our end.
+fn busiest_second(starts: &[(String, Instant)]) -> usize {
+    let mut per: HashMap<&str, Vec<Instant>> = HashMap::new();
+    for (via, t) in starts {
+        per.entry(via).or_default().push(*t);
+    }
+    let mut most = 0;
+    for ts in per.values_mut() {
+        ts.sort();
+        let mut j = 0;
+        for i in 0..ts.len() {
+            while ts[i] - ts[j] >= Duration::from_secs(1) {
+                j += 1;
+            }
+            most = most.max(i - j + 1);
+        }
+    }
+    most
+}
+
+const NEEDS_PEER: &str =
+    "needs the telegram peer: scripts/peers/telegram.sh start, then eval \"$(scripts/peers/telegram.sh env)\"";
+
+/// The emulator's control API over a bare HTTP/1.1 request (the root
+/// package has no HTTP client of its own).
+async fn control(api: &str, method: &str, path: &str, body: Option<Value>) -> Value {
+    let host = api.trim_end_matches('/').strip_prefix("http://").unwrap_or_else(|| panic!("{api}: http only"));
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} /_control/{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap_or_else(|e| panic!("{e}; {NEEDS_PEER}"));
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.unwrap();
+    let raw = String::from_utf8(raw).unwrap();
+    let (_, json) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP answer from {path}: {raw}"));
+    let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"));
+    assert_eq!(v["ok"], json!(true), "control {path} failed: {v}");
+    v["result"].clone()
+}
+
+fn national(dir: &Path) -> Tree {
+    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels()).unwrap();
+    let schools =
+        generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
+    import::import_str(&tree, "national", &generate::national_csv(&schools, 1), None).unwrap();
+    tree
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1));
+    kb.and_then(|k| k.parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+}
+
+struct Outcome {
+    delivered: u64,
+    elapsed: Duration,
+    quota: Value,
+    once: usize,
+    missing: usize,
+    extra: usize,
+    /// The most sends one bot started within one second, at our end.
+    busiest: usize,
+}
+
+/// One notice to `bots` x `per_bot` groups, each bot's groups bound to one
+/// province's schools through that bot.
+async fn run(api: &str, bots: usize, per_bot: usize, latency_ms: u64, tag: u64) -> Outcome {
+    let tokens: Vec<String> = (0..bots).map(|i| format!("{}:accounts-bench", tag * 100 + i as u64 + 1)).collect();
+    let chats = |b: usize| -> Vec<i64> {
+        (0..per_bot).map(|g| -(1_000_000_000_000 + ((tag % 10_000) * 100_000_000 + (b * 100_000 + g) as u64) as i64)).collect()
+    };
+    for (b, token) in tokens.iter().enumerate() {
+        control(api, "POST", "groups", Some(json!({"token": token, "chat_ids": chats(b)}))).await;
+    }
+    let settings = Settings { api_url: Some(api.to_owned()), ..Settings::default() };
+    let adapter = Arc::new(TelegramAdapter::with_tokens(settings, tokens.clone()).await.unwrap());
+    let accounts = adapter.accounts();
+
+    let dir = tempfile::tempdir().unwrap();
+    let tree = national(dir.path());
+    let root = tree.require("CN").unwrap();
+    let provinces: Vec<_> = tree.children(root.id).unwrap();
+    assert!(provinces.len() >= bots, "{} provinces for {bots} bots", provinces.len());
+    let mut pairs = Vec::with_capacity(bots * per_bot);
+    for (b, province) in provinces.iter().take(bots).enumerate() {
+        let schools: Vec<_> = tree.subtree(province).map(|o| o.unwrap()).filter(|o| o.level == 2).collect();
+        for (g, chat) in chats(b).into_iter().enumerate() {
+            let school = schools[g % schools.len()].clone();
+            pairs.push((school, Address::group(Platform::Telegram, chat.to_string()), accounts[b].clone()));
+        }
+    }
+    let bound = tree.bind_bulk_via(pairs).unwrap();
+    assert_eq!(bound, bots * per_bot);
+    let admin = tree.add_person("admin").unwrap();
+    tree.grant(admin.id, &root, Role::Official).unwrap();
+    tree.store.flush().unwrap();
+
+    let cfg = Config::default();
+    let rules = NoticeRules::from_config(&cfg);
+    let stamped = Arc::new(Stamped { inner: adapter.clone(), starts: Default::default() });
+    let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
+    adapters.insert(Platform::Telegram, stamped.clone());
+    let outbox = App::new(tree.clone(), cfg, treecast::clock::Clock::system()).unwrap().outbox(adapters);
+    let (stats, waker) = (outbox.stats(), outbox.waker());
+    control(api, "POST", "quota", Some(json!({"latency_ms": latency_ms}))).await;
+    let (stop, rx) = watch::channel(false);
+    let worker = tokio::spawn(outbox.run(rx));
+    let start = Instant::now();
+    let draft = Draft {
+        issuer_code: "CN".into(),
+        title: "关于开展主题团日活动的通知".into(),
+        body: "请各团支部组织开展。".repeat(10),
+        levels: vec!["school".into()],
+        ack_required: true,
+        ..Draft::default()
+    };
+    tree.post(admin.id, draft, &rules).unwrap();
+    waker.wake();
+    while !tree.store.active_notices().unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = start.elapsed();
+    stop.send(true).unwrap();
+    worker.await.unwrap().unwrap();
+    let quota = control(api, "GET", "quota", None).await;
+    control(api, "POST", "quota", Some(json!({"off": true}))).await;
+
+    // What every group got, from the emulator's store.
+    let (mut once, mut missing, mut extra) = (0, 0, 0);
+    for (b, token) in tokens.iter().enumerate() {
+        let counts = control(api, "GET", &format!("sent_counts?token={token}"), None).await;
+        for chat in chats(b) {
+            match counts[chat.to_string()].as_u64().unwrap_or(0) {
+                0 => missing += 1,
+                1 => once += 1,
+                n => extra += n as usize - 1,
+            }
+        }
+    }
+    let busiest = busiest_second(&stamped.starts.lock().unwrap());
+    Outcome { delivered: stats.delivered.load(Ordering::Relaxed), elapsed, quota, once, missing, extra, busiest }
+}
+
+fn report(name: &str, bots: usize, per_bot: usize, o: &Outcome) {
+    let rate = o.delivered as f64 / o.elapsed.as_secs_f64();
+    let limited = &o.quota["limited"];
+    println!(
+        "{name}: {bots} bot(s) x {per_bot} groups: {} delivered in {:.2} s = {rate:.1}/s = {:.1}% of {bots} x 30/s; \
+         emulator: {} sendMessage calls, 429s per bot {} / per chat {} / per group {}; \
+         groups with exactly one copy {}, missing {}, extra copies {}",
+        o.delivered,
+        o.elapsed.as_secs_f64(),
+        100.0 * rate / (bots as f64 * 30.0),
+        o.quota["sends"],
+        limited["bot"],
+        limited["chat"],
+        limited["group"],
+        o.once,
+        o.missing,
+        o.extra,
+    );
+    println!("  at our end: at most {} sends of one bot started within one second", o.busiest);
+    println!("  the emulator's event loop ran late by p99 {} ms, at most {} ms", o.quota["loop_delay_ms"]["p99"], o.quota["loop_delay_ms"]["max"]);
+    if o.quota["limited_by_second"].as_object().is_some_and(|m| !m.is_empty()) {
+        println!("  429s by second since the first send: {}", o.quota["limited_by_second"]);
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_env("TREECAST_LOG")).init();
+    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let bots = args.first().copied().unwrap_or(31);
+    let per_bot = args.get(1).copied().unwrap_or(1000);
+    let latency = args.get(2).copied().unwrap_or(100) as u64;
+    assert!((1..=31).contains(&bots) && (1..=50_000).contains(&per_bot), "BOTS 1..=31, GROUPS 1..=50000");
+    let api = std::env::var("TREECAST_TEST_TELEGRAM_API")
+        .unwrap_or_else(|_| panic!("TREECAST_TEST_TELEGRAM_API is not set; {NEEDS_PEER}"));
+    let tag = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() % 1_000_000;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        println!("telegram accounts: emulator {api}, flood limits on (30/s per bot, 1/s per chat, 20/min per group), {latency} ms per call");
+        let one = run(&api, 1, per_bot, latency, tag).await;
+        report("yardstick", 1, per_bot, &one);
+        let many = run(&api, bots, per_bot, latency, tag + 1).await;
+        report("accounts", bots, per_bot, &many);
+        println!(
+            "target: >= 0.95 x {bots} x 30 = {:.0}/s; achieved {:.1}/s; peak RSS {:.0} MiB",
+            0.95 * bots as f64 * 30.0,
+            many.delivered as f64 / many.elapsed.as_secs_f64(),
+            peak_rss_mib()
+        );
+    });
+}
