@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Every test of treecast: installs and starts the real peers (Postfix +
-# Dovecot, Synapse, the Telegram emulator behind our compatibility layer),
+# Dovecot, Synapse, the Telegram emulator behind our compatibility layer,
+# nats-server for the delivery workers),
 # then runs the whole workspace's tests, peer tests included. Needs root for
 # apt-get on a fresh machine; everything listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PEERS="email telegram matrix"
+PEERS="email telegram matrix nats"
 stop_peers() {
     for p in $PEERS; do scripts/peers/$p.sh stop >/dev/null 2>&1 || true; done
 }

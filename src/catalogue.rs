@@ -261,6 +261,8 @@ catalogue! {
     Serving => "正在服务，数据目录 {path}（按 Ctrl-C 停止）。 Serving from {path} (Ctrl-C to stop).",
     Stopping => "正在停止。 Stopping.",
     NoConsoleAdapter => "此版本没有控制台适配器，请加 --features console 构建。 This build has no console adapter; build with --features console.",
+    NoClusterFeature => "配置中有 [cluster]，但此版本不含集群功能，请加 --features cluster 构建。 The config has a [cluster] section but this build lacks it; build with --features cluster.",
+    WorkerRunning => "投递工作进程 {id} 已连接 {nats}（按 Ctrl-C 停止）。 Delivery worker {id} connected to {nats} (Ctrl-C to stop).",
 
     // Internal failures a user may be told of (src/app.rs, src/store/tx.rs, src/demo).
     OutboxNotSettled => "发件箱一分钟内未处理完。 The outbox did not settle within a minute.",

@@ -27,6 +27,7 @@ struct RawConfig {
     surveys: RawSurveys,
     #[serde(default)]
     admin: RawAdmin,
+    cluster: Option<RawCluster>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -63,6 +64,34 @@ struct RawAdmin {
     listen: Option<String>,
     /// The Unix socket `admin.sock` in the data dir (default on).
     socket: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCluster {
+    nats: Option<String>,
+    replicas: Option<usize>,
+    lease_secs: Option<u64>,
+    ack_wait_secs: Option<u64>,
+    platforms: Option<Vec<String>>,
+}
+
+/// Delivery through workers on NATS JetStream (`[cluster]`); absent, the
+/// process delivers everything itself and needs no other server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterConfig {
+    /// Server URLs, comma-separated as NATS clients take them.
+    pub nats: String,
+    /// Copies of each stream and bucket (1, or 3 on a three-node cluster).
+    pub replicas: usize,
+    /// A worker that has not renewed its accounts' leases for this long
+    /// loses them to another worker.
+    pub lease: Duration,
+    /// A job a worker took and has not answered for this long goes to
+    /// another (JetStream's AckWait).
+    pub ack_wait: Duration,
+    /// The platforms delivered through workers (default: all but console).
+    pub platforms: Vec<Platform>,
 }
 
 /// The admin API of `serve` (on only while `TREECAST_ADMIN_TOKEN` is set).
@@ -134,6 +163,7 @@ pub struct Config {
     pub limits: BTreeMap<Platform, Limits>,
     pub surveys_dir: PathBuf,
     pub admin: AdminConfig,
+    pub cluster: Option<ClusterConfig>,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -184,6 +214,36 @@ impl Config {
             l => Some(l.parse().map_err(|_| bad("admin.listen", "write an address and port, e.g. 127.0.0.1:8391"))?),
         };
         let admin = AdminConfig { listen, socket: raw.admin.socket.unwrap_or(true) };
+        let cluster = match raw.cluster {
+            None => None,
+            Some(c) => {
+                let nats = c.nats.unwrap_or_default().trim().to_owned();
+                if nats.is_empty() {
+                    return Err(bad("cluster.nats", "write the NATS server URL, e.g. nats://127.0.0.1:4222"));
+                }
+                let replicas = c.replicas.unwrap_or(1);
+                if !(1..=5).contains(&replicas) {
+                    return Err(bad("cluster.replicas", "must be 1 to 5 (3 on a three-node cluster)"));
+                }
+                let lease = Duration::from_secs(c.lease_secs.unwrap_or(6));
+                let ack_wait = Duration::from_secs(c.ack_wait_secs.unwrap_or(30));
+                if lease < Duration::from_secs(2) || ack_wait < Duration::from_secs(5) {
+                    return Err(bad("cluster", "lease_secs must be at least 2 and ack_wait_secs at least 5"));
+                }
+                let platforms = match c.platforms {
+                    None => vec![Platform::Email, Platform::Matrix, Platform::Telegram],
+                    Some(names) => names
+                        .iter()
+                        .map(|n| {
+                            Platform::parse(n).ok_or_else(|| {
+                                bad("cluster.platforms", &format!("`{n}` is not a platform (console, email, matrix, telegram)"))
+                            })
+                        })
+                        .collect::<Result<_>>()?,
+                };
+                Some(ClusterConfig { nats, replicas, lease, ack_wait, platforms })
+            }
+        };
         let footer = raw.footer.unwrap_or_else(|| DEFAULT_FOOTER.to_owned());
         let data_dir = std::env::var_os("TREECAST_DATA_DIR")
             .map(PathBuf::from)
@@ -220,6 +280,7 @@ impl Config {
             limits,
             surveys_dir: raw.surveys.dir.unwrap_or_else(|| PathBuf::from("config/surveys")),
             admin,
+            cluster,
             adapters,
             source: path.to_owned(),
         })

@@ -9,7 +9,8 @@
 //! the durable delivery worker; `events` is the durable event log and
 //! `schedule` the durable jobs; `registry` is the seam features plug into
 //! and `features/` holds one folder per feature; `gateway` dispatches every
-//! adapter's inbound events to their owners; `app` wires it all once.
+//! adapter's inbound events to their owners; `app` wires it all once;
+//! `cluster` (feature `cluster`) delivers through workers on NATS JetStream.
 //! Platforms are reached only through `treecast_wire::Adapter`.
 
 pub mod admin;
@@ -17,6 +18,8 @@ pub mod app;
 pub mod catalogue;
 pub mod cli;
 pub mod clock;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod codes;
 pub mod config;
 pub mod confirm;

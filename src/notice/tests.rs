@@ -48,7 +48,8 @@ pub(crate) async fn bed_with(adapter: RecordingAdapter) -> Bed {
     bed_with_config(adapter, test_config()).await
 }
 
-pub(crate) async fn bed_with_config(adapter: RecordingAdapter, cfg: Config) -> Bed {
+/// The small tree, every org with a console group named by its code, and its people.
+fn bed_tree() -> (Tree, HashMap<&'static str, u64>) {
     let tree = small_tree();
     for code in [
         "43",
@@ -76,10 +77,36 @@ pub(crate) async fn bed_with_config(adapter: RecordingAdapter, cfg: Config) -> B
     add("branch_sec", "sec", Platform::Console, Role::Official, "4143010533-001", &mut people);
     add("li", "li", Platform::Console, Role::Member, "4143010533-001", &mut people);
     add("wang", "wang", Platform::Console, Role::Member, "4143010533-001", &mut people);
+    (tree, people)
+}
+
+pub(crate) async fn bed_with_config(adapter: RecordingAdapter, cfg: Config) -> Bed {
+    let (tree, people) = bed_tree();
     let chat = Arc::new(adapter);
     let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
     adapters.insert(Platform::Console, chat.clone());
     adapters.insert(Platform::Email, chat.clone());
+    start_bed(tree, people, adapters, chat, cfg)
+}
+
+/// The bed with `adapters` delivering (wrappers around `chat`, which records).
+#[cfg(feature = "cluster")]
+pub(crate) async fn bed_with_adapters(
+    adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>>,
+    chat: Arc<RecordingAdapter>,
+    cfg: Config,
+) -> Bed {
+    let (tree, people) = bed_tree();
+    start_bed(tree, people, adapters, chat, cfg)
+}
+
+fn start_bed(
+    tree: Tree,
+    people: HashMap<&'static str, u64>,
+    adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>>,
+    chat: Arc<RecordingAdapter>,
+    cfg: Config,
+) -> Bed {
     let app = App::new(tree.clone(), cfg, Clock::system()).unwrap();
     let (stop, rx) = watch::channel(false);
     let running = app.start_workers(adapters, rx);

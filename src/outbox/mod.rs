@@ -88,8 +88,16 @@ const MAX_TRIES: u32 = 40;
 
 impl Outbox {
     pub fn new(tree: Tree, cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>, waker: Waker) -> Outbox {
-        let limit_cfg =
-            Platform::ALL.into_iter().map(|p| (p, cfg.limits.get(&p).cloned().unwrap_or(Limits::default_for(p)))).collect();
+        let limit_cfg = Platform::ALL
+            .into_iter()
+            .map(|p| {
+                let l = cfg.limits.get(&p).cloned().unwrap_or(Limits::default_for(p));
+                // Delivered through workers: the worker owning an account
+                // keeps its quota; here only the jobs out at once are bounded.
+                let by_workers = cfg.cluster.as_ref().is_some_and(|c| c.platforms.contains(&p));
+                (p, if by_workers { Limits { max_in_flight: l.max_in_flight * 2, ..Limits::OFF } } else { l })
+            })
+            .collect();
         Outbox {
             tree,
             adapters,

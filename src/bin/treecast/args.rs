@@ -27,6 +27,9 @@ pub enum Cmd {
     },
     /// Run the gateway with the adapters the config enables.
     Serve,
+    /// Deliver for the planner through NATS JetStream (needs `[cluster]`):
+    /// take a share of the bot accounts and send their jobs.
+    Worker,
     /// The org tree.
     #[command(subcommand)]
     Tree(TreeCmd),

@@ -61,6 +61,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let (op, op_args) = match args.cmd {
         Cmd::Demo { branches, schools } => return run_demo(schools, branches).await,
         Cmd::Serve => return serve(cfg).await,
+        Cmd::Worker => return worker(cfg).await,
         Cmd::Tree(t) => ops::tree(t)?,
         Cmd::Org(o) => ops::org(o)?,
         Cmd::Person(p) => ops::person(p),
@@ -106,6 +107,7 @@ async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<(
 async fn serve(cfg: Config) -> anyhow::Result<()> {
     let tree = cli::open_tree(&cfg)?;
     let adapters = platforms::adapters(&cfg).await?;
+    let adapters = through_workers(&cfg, adapters).await?;
     let (stop, shutdown) = watch::channel(false);
     let data_dir = cfg.data_dir.clone();
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
@@ -120,6 +122,52 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     }
     running.join().await.context("stopping")?;
     Ok(())
+}
+
+/// With `[cluster]`, the platforms it names are delivered by workers.
+#[cfg(feature = "cluster")]
+async fn through_workers(
+    cfg: &Config,
+    adapters: std::collections::HashMap<treecast_wire::Platform, std::sync::Arc<dyn treecast_wire::Adapter>>,
+) -> anyhow::Result<std::collections::HashMap<treecast_wire::Platform, std::sync::Arc<dyn treecast_wire::Adapter>>> {
+    match &cfg.cluster {
+        Some(c) => Ok(treecast::cluster::planner::wrap(adapters, c).await?),
+        None => Ok(adapters),
+    }
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn through_workers(
+    cfg: &Config,
+    adapters: std::collections::HashMap<treecast_wire::Platform, std::sync::Arc<dyn treecast_wire::Adapter>>,
+) -> anyhow::Result<std::collections::HashMap<treecast_wire::Platform, std::sync::Arc<dyn treecast_wire::Adapter>>> {
+    if cfg.cluster.is_some() {
+        anyhow::bail!(Msg::NoClusterFeature.text());
+    }
+    Ok(adapters)
+}
+
+/// `treecast worker`: delivers jobs from NATS through this process's
+/// adapters (their inbound side is not started: the planner receives).
+async fn worker(cfg: Config) -> anyhow::Result<()> {
+    #[cfg(feature = "cluster")]
+    {
+        let adapters = platforms::adapters(&cfg).await?;
+        let w = treecast::cluster::worker::Worker::new(&cfg, adapters).await?;
+        let (stop, shutdown) = watch::channel(false);
+        let id = w.id.clone();
+        let task = tokio::spawn(w.run(shutdown));
+        eprintln!("treecast: {}", msg(Msg::WorkerRunning, &[("id", &id), ("nats", &cfg.cluster.as_ref().map(|c| c.nats.as_str()).unwrap_or(""))]));
+        wait_for_signal().await;
+        stop.send(true).ok();
+        task.await.context("stopping")??;
+        Ok(())
+    }
+    #[cfg(not(feature = "cluster"))]
+    {
+        let _ = cfg;
+        anyhow::bail!(Msg::NoClusterFeature.text())
+    }
 }
 
 async fn wait_for_signal() {

@@ -1,0 +1,358 @@
+//! `treecast worker`: owns some bot accounts, pulls their jobs, keeps their
+//! quotas and delivers through this process's adapters.
+//!
+//! Ownership is a lease per account in the `treecast-leases` bucket, whose
+//! entries expire after `[cluster] lease_secs`: the owner renews it (a
+//! compare-and-set on its revision) every third of that, so a worker that
+//! dies or stalls loses its accounts within one lease, and another worker
+//! creates the key and takes them over. Live workers keep a heartbeat key
+//! in the same bucket; each takes at most its share of the accounts, so
+//! accounts spread out as workers join, and gives surplus ones back.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::consumer::pull;
+use async_nats::jetstream::AckKind;
+use futures::StreamExt;
+use rand::seq::SliceRandom;
+use tokio::sync::watch;
+use treecast_wire::{shutdown_signalled, Adapter, DeliveryError, LimitScope, Platform, Shutdown};
+
+use super::{lease_key, subject, token, Job, Nats, Outcome};
+use crate::config::{Config, Limits};
+use crate::error::Result;
+use crate::outbox::limits::PlatformLimits;
+
+/// One delivery's longest try at the platform (below AckWait).
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(20);
+
+pub struct Worker {
+    pub id: String,
+    nats: Nats,
+    adapters: HashMap<Platform, Arc<dyn Adapter>>,
+    limits: HashMap<Platform, Limits>,
+}
+
+/// An account this worker delivers for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Account {
+    platform: Platform,
+    name: String,
+}
+
+struct Owned {
+    revision: u64,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Owned {
+    /// Stops pulling and waits for the deliveries in flight.
+    async fn finish(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Owned {
+    /// A worker that is itself dropped mid-run (a task aborted, as in a
+    /// crash) takes its account loops with it.
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+impl Worker {
+    pub async fn new(cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>) -> Result<Worker> {
+        let cluster = cfg.cluster.clone().ok_or_else(|| {
+            crate::error::Error::invalid(
+                "treecast worker needs a [cluster] section with nats = \"nats://...\" / 缺少 [cluster] 配置",
+            )
+        })?;
+        let nats = Nats::connect(&cluster).await?;
+        let adapters: HashMap<_, _> = adapters.into_iter().filter(|(p, _)| cluster.platforms.contains(p)).collect();
+        let limits = adapters.keys().map(|p| (*p, cfg.limits[p])).collect();
+        let id = format!("{}-{}", std::process::id(), crate::msgref::nonce());
+        Ok(Worker { id, nats, adapters, limits })
+    }
+
+    fn accounts(&self) -> Vec<Account> {
+        let mut out = Vec::new();
+        for (p, a) in &self.adapters {
+            for name in a.accounts() {
+                out.push(Account { platform: *p, name });
+            }
+        }
+        out
+    }
+
+    /// Runs until `shutdown`; then stops pulling, lets deliveries in
+    /// flight finish and gives its leases back.
+    pub async fn run(self, mut shutdown: Shutdown) -> Result<()> {
+        let accounts = self.accounts();
+        let lease = self.nats.cfg.lease;
+        let tick = lease / 3;
+        let mut owned: HashMap<Account, Owned> = HashMap::new();
+        let me = self.id.clone();
+        tracing::info!(worker = %me, accounts = accounts.len(), "worker started");
+        // One heartbeat before taking anything, so workers started together
+        // see each other and share.
+        self.heartbeat().await;
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = shutdown_signalled(&mut shutdown) => return Ok(()),
+        }
+        loop {
+            self.heartbeat().await;
+            // Renew what is ours; what cannot be renewed is someone else's now.
+            let mut lost = Vec::new();
+            for (acct, o) in owned.iter_mut() {
+                let key = lease_key(acct.platform, &acct.name);
+                match self.nats.leases.update(&key, me.clone().into(), o.revision).await {
+                    Ok(rev) => o.revision = rev,
+                    Err(e) => {
+                        tracing::warn!(account = %key, error = %e, "lease lost; stopping this account");
+                        lost.push(acct.clone());
+                    }
+                }
+            }
+            for acct in lost {
+                if let Some(o) = owned.remove(&acct) {
+                    // Someone else owns it now: stop at once; JetStream
+                    // gives what was in flight to the new owner.
+                    drop(o);
+                }
+            }
+            let live = self.live_workers().await.max(1);
+            let share = accounts.len().div_ceil(live);
+            if owned.len() > share {
+                // Give one back per tick: its deliveries finish, then the key goes.
+                if let Some(acct) = owned.keys().next().cloned() {
+                    owned.remove(&acct).expect("present").finish().await;
+                    let _ = self.nats.leases.delete(lease_key(acct.platform, &acct.name)).await;
+                    tracing::info!(account = %lease_key(acct.platform, &acct.name), "account handed back");
+                }
+            } else {
+                let mut free: Vec<&Account> = accounts.iter().filter(|a| !owned.contains_key(*a)).collect();
+                free.shuffle(&mut rand::rng());
+                for acct in free {
+                    if owned.len() >= share {
+                        break;
+                    }
+                    let key = lease_key(acct.platform, &acct.name);
+                    if let Ok(revision) = self.nats.leases.create(&key, me.clone().into()).await {
+                        tracing::info!(account = %key, worker = %me, "account taken");
+                        let (stop, stopped) = watch::channel(false);
+                        let task = tokio::spawn(self.serve_account(acct.clone(), stopped));
+                        owned.insert(acct.clone(), Owned { revision, stop, task: Some(task) });
+                    }
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = shutdown_signalled(&mut shutdown) => break,
+            }
+        }
+        for (acct, o) in owned {
+            o.finish().await;
+            let _ = self.nats.leases.delete(lease_key(acct.platform, &acct.name)).await;
+        }
+        let _ = self.nats.leases.delete(format!("w.{}", token(&me))).await;
+        Ok(())
+    }
+
+    async fn heartbeat(&self) {
+        let _ = self.nats.leases.put(format!("w.{}", token(&self.id)), self.id.clone().into()).await;
+    }
+
+    async fn live_workers(&self) -> usize {
+        let Ok(keys) = self.nats.leases.keys().await else { return 1 };
+        keys.filter_map(|k| async move { k.ok().filter(|k| k.starts_with("w.")) }).count().await
+    }
+
+    /// Pulls one account's jobs until told to stop, then lets those in
+    /// flight finish.
+    fn serve_account(&self, acct: Account, mut stop: watch::Receiver<bool>) -> impl std::future::Future<Output = ()> {
+        let nats = self.nats.clone();
+        let adapter = self.adapters[&acct.platform].clone();
+        let limits = self.limits[&acct.platform];
+        async move {
+            let lane = Arc::new(Lane::new(&limits));
+            let name = format!("acct-{}-{}", acct.platform, token(&acct.name));
+            let consumer = nats
+                .jobs
+                .get_or_create_consumer(
+                    &name,
+                    pull::Config {
+                        durable_name: Some(name.clone()),
+                        filter_subject: subject(acct.platform, &acct.name),
+                        ack_wait: nats.cfg.ack_wait,
+                        max_ack_pending: limits.max_in_flight as i64,
+                        ..Default::default()
+                    },
+                )
+                .await;
+            let mut messages = match consumer {
+                Ok(c) => match c.messages().await {
+                    Ok(m) => m,
+                    Err(e) => return tracing::error!(consumer = %name, error = %e, "cannot pull jobs"),
+                },
+                Err(e) => return tracing::error!(consumer = %name, error = %e, "cannot make the consumer"),
+            };
+            let mut inflight = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    _ = stop.changed() => break,
+                    Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+                    next = messages.next() => match next {
+                        Some(Ok(m)) => {
+                            inflight.spawn(deliver_one(nats.clone(), adapter.clone(), lane.clone(), m));
+                        }
+                        Some(Err(e)) => {
+                            tracing::warn!(consumer = %name, error = %e, "pulling jobs failed; trying again");
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                        }
+                        None => break,
+                    },
+                }
+            }
+            while inflight.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// One account's pacing: its limits, when it may send again after an
+/// account-wide rate limit, and its chats that must wait.
+struct Lane {
+    limits: PlatformLimits,
+    /// Held while waiting for the account's next send slot, so sends are
+    /// spaced in the order they came.
+    slot: tokio::sync::Mutex<()>,
+    paused_until: Mutex<Option<Instant>>,
+    chats: Mutex<HashMap<String, Instant>>,
+}
+
+impl Lane {
+    fn new(l: &Limits) -> Lane {
+        Lane {
+            limits: PlatformLimits::new(l),
+            slot: tokio::sync::Mutex::new(()),
+            paused_until: Mutex::new(None),
+            chats: Mutex::default(),
+        }
+    }
+
+    /// How long `chat` must still wait (a rate limit the platform gave it).
+    fn chat_paused(&self, chat: &str) -> Option<Duration> {
+        let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        chats.retain(|_, until| *until > now);
+        chats.get(chat).map(|u| *u - now)
+    }
+
+    fn pause(&self, chat: &str, scope: LimitScope, until: Instant) {
+        match scope {
+            LimitScope::Chat => {
+                let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
+                let e = chats.entry(chat.to_owned()).or_insert(until);
+                *e = (*e).max(until);
+            }
+            LimitScope::Account => {
+                let mut p = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+                *p = Some(p.map_or(until, |u| u.max(until)));
+            }
+        }
+    }
+}
+
+async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: async_nats::jetstream::Message) {
+    let job: Job = match serde_json::from_slice(&m.payload) {
+        Ok(j) => j,
+        Err(e) => {
+            tracing::error!(error = %e, "a job that is not a treecast job; dropped");
+            let _ = m.ack_with(AckKind::Term).await;
+            return;
+        }
+    };
+    // Done before (a worker that died between recording and acking).
+    if let Ok(Some(_)) = nats.outcome(&job.key).await {
+        let _ = m.ack().await;
+        return;
+    }
+    // Longer waits go back to JetStream, which keeps the job meanwhile.
+    let hold_limit = nats.cfg.ack_wait / 3;
+    let held = Instant::now();
+    let result = loop {
+        let mut wait = lane.chat_paused(&job.msg.to.id);
+        if wait.is_none() {
+            let _slot = lane.slot.lock().await;
+            let until = *lane.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(u) = until.filter(|u| *u > Instant::now()) {
+                tokio::time::sleep_until(u.into()).await;
+            }
+            while let Some(w) = lane.limits.platform_wait() {
+                tokio::time::sleep(w).await;
+            }
+            wait = lane.limits.chat_wait(&job.msg.to);
+            if wait.is_none() {
+                lane.limits.platform_take();
+            }
+        }
+        if let Some(w) = wait {
+            if held.elapsed() + w > hold_limit {
+                let _ = m.ack_with(AckKind::Nak(Some(w))).await;
+                return;
+            }
+            tokio::time::sleep(w).await;
+            continue;
+        }
+        let r = match tokio::time::timeout(DELIVERY_TIMEOUT, adapter.deliver(&job.msg)).await {
+            Ok(r) => r,
+            Err(_) => Err(DeliveryError::transient("the platform did not answer in time")),
+        };
+        match r {
+            Err(DeliveryError::RateLimited { retry_after, scope, .. }) => {
+                // Not a try: wait exactly what the platform said, here or in JetStream.
+                lane.pause(&job.msg.to.id, scope, Instant::now() + retry_after);
+                crate::metrics::retried(adapter.platform(), "rate_limited", true);
+                if held.elapsed() + retry_after > hold_limit {
+                    let _ = m.ack_with(AckKind::Nak(Some(retry_after))).await;
+                    return;
+                }
+            }
+            other => break other,
+        }
+    };
+    let outcome = Outcome::of(&result);
+    let value = serde_json::to_vec(&outcome).expect("an outcome serializes");
+    // The outcome first, then the ack: a crash between them leaves the
+    // job to be redelivered, and the outcome tells the next worker it is done.
+    if let Err(e) = nats.outcomes.put(&job.key, value.into()).await {
+        tracing::warn!(error = %e, "could not record an outcome; the job will come back");
+        return;
+    }
+    let _ = m.ack().await;
+}
+
+/// The accounts each live worker holds now (for `treecast worker --status`
+/// and the tests).
+pub async fn owners(nats: &Nats) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    let Ok(mut keys) = nats.leases.keys().await else { return Ok(out) };
+    let mut seen = HashSet::new();
+    while let Some(Ok(k)) = keys.next().await {
+        if k.starts_with("w.") || !seen.insert(k.clone()) {
+            continue;
+        }
+        if let Ok(Some(v)) = nats.leases.get(&k).await {
+            out.insert(k, String::from_utf8_lossy(&v).into_owned());
+        }
+    }
+    Ok(out)
+}
