@@ -333,4 +333,23 @@ mod tests {
         let e = Config::parse("[[levels]]\nkey='a'\nname='A'\nnaming='('\n", p).unwrap_err().to_string();
         assert!(e.contains("levels[0].naming"), "{e}");
     }
+
+    #[test]
+    fn the_cluster_section_is_optional_and_checked() {
+        let p = Path::new("c.toml");
+        assert_eq!(Config::parse("", p).unwrap().cluster, None, "no section, no NATS");
+        let c = Config::parse("[cluster]\nnats = 'nats://a:4222,nats://b:4222'\nreplicas = 3\n", p).unwrap();
+        let c = c.cluster.unwrap();
+        assert_eq!((c.nats.as_str(), c.replicas, c.lease.as_secs(), c.ack_wait.as_secs()), ("nats://a:4222,nats://b:4222", 3, 6, 30));
+        assert_eq!(c.platforms, [Platform::Email, Platform::Matrix, Platform::Telegram], "all but the console");
+        for (text, says) in [
+            ("[cluster]\n", "c.toml: cluster.nats: write the NATS server URL"),
+            ("[cluster]\nnats = 'nats://a'\nplatforms = ['fax']\n", "cluster.platforms: `fax` is not a platform"),
+            ("[cluster]\nnats = 'nats://a'\nreplicas = 0\n", "cluster.replicas: must be 1 to 5"),
+            ("[cluster]\nnats = 'nats://a'\nlease_secs = 1\n", "lease_secs must be at least 2"),
+        ] {
+            let e = Config::parse(text, p).unwrap_err().to_string();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
+    }
 }

@@ -414,7 +414,7 @@ function checkQuota(token, chatId) {
   }
   for (const [, key, span, limit] of checks) if (limit) recent(key, t, span).push(t);
   quotaStats.accepted += 1;
-  const call = { arrived: t, answered: Infinity };
+  const call = { arrived: t, answered: Infinity, token };
   quotaStats.arrivals.push(call);
   return call;
 }
@@ -791,10 +791,11 @@ const controls = {
   },
   // What the flood limits saw since they were turned on; with
   // ?in_flight_at=MS also how many accepted sends had arrived but were not
-  // yet answered at that moment.
+  // yet answered at that moment (of the bots in ?tokens=a,b if given).
   'GET /quota': (q) => ({
     in_flight_at: q.in_flight_at === undefined ? undefined : quotaStats.arrivals.filter(
-      (c) => c.arrived <= Number(q.in_flight_at) && c.answered > Number(q.in_flight_at)).length,
+      (c) => c.arrived <= Number(q.in_flight_at) && c.answered > Number(q.in_flight_at)
+        && (!q.tokens || String(q.tokens).split(',').includes(c.token))).length,
     on: !!quota, ...quota, sends: quotaStats.sends, accepted: quotaStats.accepted, abandoned: quotaStats.abandoned,
     limited: quotaStats.limited, tokens: quotaStats.tokens.size, limited_by_second: quotaStats.bySecond,
     loop_delay_ms: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },

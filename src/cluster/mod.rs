@@ -148,10 +148,16 @@ fn nats_err(what: &str, e: impl std::fmt::Display) -> Error {
 
 impl Nats {
     pub async fn connect(cfg: &ClusterConfig) -> Result<Nats> {
+        let servers = cfg
+            .nats
+            .split(',')
+            .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| nats_err(&format!("`{}` is not a list of NATS server URLs", cfg.nats), e))?;
         let client = async_nats::ConnectOptions::new()
             .name("treecast")
             .retry_on_initial_connect()
-            .connect(cfg.nats.as_str())
+            .connect(servers)
             .await
             .map_err(|e| nats_err(&format!("cannot connect to {}", cfg.nats), e))?;
         let js = jetstream::new(client);

@@ -185,25 +185,34 @@ impl Worker {
         async move {
             let lane = Arc::new(Lane::new(&limits));
             let name = format!("acct-{}-{}", acct.platform, token(&acct.name));
-            let consumer = nats
-                .jobs
-                .get_or_create_consumer(
-                    &name,
-                    pull::Config {
-                        durable_name: Some(name.clone()),
-                        filter_subject: subject(acct.platform, &acct.name),
-                        ack_wait: nats.cfg.ack_wait,
-                        max_ack_pending: limits.max_in_flight as i64,
-                        ..Default::default()
+            // Made (or found) again until it works: a NATS node going away
+            // must not leave an account leased but unserved.
+            let mut messages = loop {
+                let made = nats
+                    .jobs
+                    .get_or_create_consumer(
+                        &name,
+                        pull::Config {
+                            durable_name: Some(name.clone()),
+                            filter_subject: subject(acct.platform, &acct.name),
+                            ack_wait: nats.cfg.ack_wait,
+                            max_ack_pending: limits.max_in_flight as i64,
+                            ..Default::default()
+                        },
+                    )
+                    .await;
+                let err = match made {
+                    Ok(c) => match c.messages().await {
+                        Ok(m) => break m,
+                        Err(e) => e.to_string(),
                     },
-                )
-                .await;
-            let mut messages = match consumer {
-                Ok(c) => match c.messages().await {
-                    Ok(m) => m,
-                    Err(e) => return tracing::error!(consumer = %name, error = %e, "cannot pull jobs"),
-                },
-                Err(e) => return tracing::error!(consumer = %name, error = %e, "cannot make the consumer"),
+                    Err(e) => e.to_string(),
+                };
+                tracing::warn!(consumer = %name, error = %err, "cannot pull jobs yet; trying again");
+                tokio::select! {
+                    _ = stop.changed() => return,
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                }
             };
             let mut inflight = tokio::task::JoinSet::new();
             loop {
@@ -332,9 +341,25 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
     let outcome = Outcome::of(&result);
     let value = serde_json::to_vec(&outcome).expect("an outcome serializes");
     // The outcome first, then the ack: a crash between them leaves the
-    // job to be redelivered, and the outcome tells the next worker it is done.
-    if let Err(e) = nats.outcomes.put(&job.key, value.into()).await {
-        tracing::warn!(error = %e, "could not record an outcome; the job will come back");
+    // job to be redelivered, and the outcome tells the next worker it is
+    // done. The message went out already, so a failed write is tried again
+    // (the client moves to another node) rather than left to redelivery,
+    // which would post it twice where the platform cannot tell.
+    let mut wait = Duration::from_millis(100);
+    let mut recorded = false;
+    for _ in 0..8 {
+        match nats.outcomes.put(&job.key, value.clone().into()).await {
+            Ok(_) => {
+                recorded = true;
+                break;
+            }
+            Err(e) => tracing::debug!(error = %e, "recording an outcome failed; trying again"),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+    if !recorded {
+        tracing::warn!(job = %job.key, "could not record an outcome; the job will come back");
         return;
     }
     let _ = m.ack().await;
