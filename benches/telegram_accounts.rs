@@ -29,14 +29,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use treecast::app::App;
 use treecast::config::Config;
 use treecast::notice::{Draft, NoticeRules};
-use treecast::store::Store;
 use treecast::tree::people::Role;
-use treecast::tree::{generate, import, Levels, Tree};
 use treecast_telegram::{Settings, TelegramAdapter};
 use treecast_wire::{
     Adapter, AdapterError, Address, Capabilities, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform,
@@ -102,36 +99,9 @@ fn busiest_second(starts: &[(String, Instant)]) -> usize {
     most
 }
 
-const NEEDS_PEER: &str =
-    "needs the telegram peer: scripts/peers/telegram.sh start, then eval \"$(scripts/peers/telegram.sh env)\"";
-
-/// The emulator's control API over a bare HTTP/1.1 request (the root
-/// package has no HTTP client of its own).
-async fn control(api: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let host = api.trim_end_matches('/').strip_prefix("http://").unwrap_or_else(|| panic!("{api}: http only"));
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} /_control/{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap_or_else(|e| panic!("{e}; {NEEDS_PEER}"));
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8(raw).unwrap();
-    let (_, json) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP answer from {path}: {raw}"));
-    let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"));
-    assert_eq!(v["ok"], json!(true), "control {path} failed: {v}");
-    v["result"].clone()
-}
-
-fn national(dir: &Path) -> Tree {
-    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels()).unwrap();
-    let schools =
-        generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
-    import::import_str(&tree, "national", &generate::national_csv(&schools, 1), None).unwrap();
-    tree
-}
+#[path = "support/emulator.rs"]
+mod emulator;
+use emulator::{control, national, NEEDS_PEER};
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

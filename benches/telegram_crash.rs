@@ -19,35 +19,15 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
-use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use serde_json::json;
 use treecast::config::Config;
 use treecast::notice::{Draft, NoticeRules};
-use treecast::store::Store;
 use treecast::tree::people::Role;
-use treecast::tree::{generate, import, Levels, Tree};
 use treecast_wire::{Address, Platform};
 
-const NEEDS_PEER: &str =
-    "needs the telegram peer: scripts/peers/telegram.sh start, then eval \"$(scripts/peers/telegram.sh env)\"";
-
-async fn control(api: &str, method: &str, path: &str, body: Option<Value>) -> Value {
-    let host = api.trim_end_matches('/').strip_prefix("http://").unwrap_or_else(|| panic!("{api}: http only"));
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} /_control/{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap_or_else(|e| panic!("{e}; {NEEDS_PEER}"));
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.unwrap();
-    let raw = String::from_utf8(raw).unwrap();
-    let (_, json) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP answer from {path}: {raw}"));
-    let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"));
-    assert_eq!(v["ok"], json!(true), "control {path} failed: {v}");
-    v["result"].clone()
-}
+#[path = "support/emulator.rs"]
+mod emulator;
+use emulator::{control, national_in, NEEDS_PEER};
 
 /// Copies in every group: (groups with at least one, extra copies).
 async fn copies(api: &str, tokens: &[String], chats: &[Vec<i64>]) -> (usize, usize) {
@@ -107,10 +87,7 @@ async fn bench(api: String, bots: usize, per_bot: usize, kills: usize) {
     std::fs::write(&cfg_path, format!("data_dir = {data:?}\n[telegram]\napi_url = {api:?}\npoll_timeout_secs = 1\n"))
         .unwrap();
     {
-        let tree = Tree::new(Store::open(&data).unwrap(), Levels::default_levels()).unwrap();
-        let schools =
-            generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
-        import::import_str(&tree, "national", &generate::national_csv(&schools, 1), None).unwrap();
+        let tree = national_in(&data);
         let root = tree.require("CN").unwrap();
         let provinces = tree.children(root.id).unwrap();
         let mut pairs = Vec::new();

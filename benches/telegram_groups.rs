@@ -23,21 +23,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 use treecast::app::App;
 use treecast::config::Config;
 use treecast::notice::{Draft, NoticeRules};
-use treecast::store::Store;
 use treecast::tree::people::Role;
-use treecast::tree::{generate, import, Levels, Tree};
 use treecast_telegram::{Settings, TelegramAdapter, TOKEN_ENV};
 use treecast_wire::{
     Adapter, AdapterError, Address, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
 };
 
-const NEEDS_PEER: &str =
-    "needs the telegram peer: scripts/peers/telegram.sh start, then eval \"$(scripts/peers/telegram.sh env)\"";
+#[path = "support/emulator.rs"]
+mod emulator;
+use emulator::{control, national, NEEDS_PEER};
+
 /// Deliveries in flight for the yardstick: the outbox's Telegram default.
 const YARDSTICK_IN_FLIGHT: usize = 30;
 
@@ -56,47 +55,27 @@ fn chat_ids(run_tag: u64, from: usize, count: usize) -> Vec<i64> {
     (from..from + count).map(|i| -(1_000_000_000_000 + (run_tag * 10_000 + i as u64) as i64)).collect()
 }
 
-/// The emulator's control API over a bare HTTP/1.1 request: the root
-/// package has no HTTP client of its own (adapters own theirs).
+/// One bot's side of the emulator's control API.
 struct Control {
-    host: String,
+    api: String,
     token: String,
 }
 
 impl Control {
     fn new(api: &str, token: &str) -> Control {
-        let host = api.trim_end_matches('/').strip_prefix("http://").unwrap_or_else(|| panic!("{api}: http only"));
-        Control { host: host.to_owned(), token: token.to_owned() }
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.host,
-            body.len()
-        );
-        let mut s = tokio::net::TcpStream::connect(&self.host).await.unwrap_or_else(|e| panic!("{e}; {NEEDS_PEER}"));
-        s.write_all(req.as_bytes()).await.unwrap();
-        let mut raw = Vec::new();
-        s.read_to_end(&mut raw).await.unwrap();
-        let raw = String::from_utf8(raw).unwrap();
-        let (_, json) = raw.split_once("\r\n\r\n").unwrap_or_else(|| panic!("no HTTP answer from {path}: {raw}"));
-        let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{path}: {e}: {json}"));
-        assert_eq!(v["ok"], json!(true), "control {path} failed: {v}");
-        v["result"].clone()
+        Control { api: api.to_owned(), token: token.to_owned() }
     }
 
     /// Puts the bot in a group (a supergroup, as real branch chats are).
     async fn group(&self, chat_id: i64) {
         let body = json!({"token": self.token, "chat_id": chat_id, "title": format!("团支部 {chat_id}")});
-        self.call("POST", "/_control/group", Some(body)).await;
+        control(&self.api, "POST", "group", Some(body)).await;
     }
 
     /// What the bot sent to a chat, as the emulator stored it.
     async fn sent(&self, chat_id: i64) -> Vec<Value> {
-        let path = format!("/_control/sent?token={}&chat_id={chat_id}", self.token);
-        self.call("GET", &path, None).await.as_array().cloned().unwrap_or_default()
+        let path = format!("sent?token={}&chat_id={chat_id}", self.token);
+        control(&self.api, "GET", &path, None).await.as_array().cloned().unwrap_or_default()
     }
 }
 
@@ -229,14 +208,6 @@ fn emulator_record(log: &Path, offset: u64, chats: &HashSet<i64>) -> Option<(Vec
     }
     out.sort_by(|a, b| a.0.total_cmp(&b.0));
     Some((out, others))
-}
-
-fn national(dir: &Path) -> Tree {
-    let tree = Tree::new(Store::open(&dir.join("db")).unwrap(), Levels::default_levels()).unwrap();
-    let schools =
-        generate::read_schools(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/universities.csv")).unwrap();
-    import::import_str(&tree, "national", &generate::national_csv(&schools, 1), None).unwrap();
-    tree
 }
 
 fn draft(org: &str) -> Draft {
