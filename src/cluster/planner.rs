@@ -37,6 +37,8 @@ pub struct ClusterAdapter {
     waiting: Waiting,
     /// Delivery id -> the attempt to make next (after failed ones).
     attempts: Mutex<HashMap<String, u32>>,
+    /// Attempt keys this process has published and not yet heard back on.
+    asked: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Wraps the adapters of the platforms `cfg` delivers through workers, and
@@ -57,6 +59,7 @@ pub async fn wrap(
                     nats: nats.clone(),
                     waiting: waiting.clone(),
                     attempts: Mutex::default(),
+                    asked: Mutex::default(),
                 })
             } else {
                 local
@@ -105,7 +108,13 @@ impl ClusterAdapter {
         o.into_result()
     }
 
-    async fn publish(&self, key: &str, msg: &Outbound) -> std::result::Result<(), String> {
+    fn answered(&self, key: &str, id: &str, n: u32, o: Outcome) -> std::result::Result<Delivered, DeliveryError> {
+        self.asked.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+        self.report(id, n, o)
+    }
+
+    /// Publishes the job; true when JetStream already had it.
+    async fn publish(&self, key: &str, msg: &Outbound) -> std::result::Result<bool, String> {
         let payload = serde_json::to_vec(&Job { key: key.to_owned(), msg: msg.clone() }).map_err(|e| e.to_string())?;
         let mut headers = HeaderMap::new();
         // JetStream drops a second publish of the same attempt.
@@ -116,7 +125,7 @@ impl ClusterAdapter {
             .publish_with_headers(subject(msg.to.platform, &msg.via), headers, payload.into())
             .await
             .map_err(|e| e.to_string())?;
-        ack.await.map(|_| ()).map_err(|e| e.to_string())
+        ack.await.map(|a| a.duplicate).map_err(|e| e.to_string())
     }
 }
 
@@ -141,24 +150,40 @@ impl Adapter for ClusterAdapter {
         let (tx, rx) = oneshot::channel();
         self.waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone(), tx);
         let forget = || self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&key);
-        // Answered already (before a restart of this planner)?
-        match self.nats.outcome(&key).await {
-            Ok(Some(o)) => {
-                forget();
-                return self.report(&msg.id, n, o);
+        // Asked before by this process (which timed out waiting): the answer
+        // may be in the bucket already. A first ask in this process skips
+        // the look; if a planner before a crash published it, JetStream
+        // says the publish is a duplicate and the look follows.
+        let asked_before = !self.asked.lock().unwrap_or_else(|e| e.into_inner()).insert(key.clone());
+        if asked_before {
+            match self.nats.outcome(&key).await {
+                Ok(Some(o)) => {
+                    forget();
+                    return self.answered(&key, &msg.id, n, o);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    forget();
+                    return Err(not_yet(format!("NATS is unreachable: {e}")));
+                }
             }
-            Ok(None) => {}
+        }
+        match self.publish(&key, msg).await {
+            // Published before (by a planner that crashed): answered already?
+            Ok(true) if !asked_before => {
+                if let Ok(Some(o)) = self.nats.outcome(&key).await {
+                    forget();
+                    return self.answered(&key, &msg.id, n, o);
+                }
+            }
+            Ok(_) => {}
             Err(e) => {
                 forget();
-                return Err(not_yet(format!("NATS is unreachable: {e}")));
+                return Err(not_yet(format!("could not queue the delivery on NATS: {e}")));
             }
         }
-        if let Err(e) = self.publish(&key, msg).await {
-            forget();
-            return Err(not_yet(format!("could not queue the delivery on NATS: {e}")));
-        }
         match tokio::time::timeout(WAIT_FOR_WORKER, rx).await {
-            Ok(Ok(o)) => self.report(&msg.id, n, o),
+            Ok(Ok(o)) => self.answered(&key, &msg.id, n, o),
             _ => {
                 forget();
                 Err(not_yet("no worker has delivered it yet".to_owned()))

@@ -230,3 +230,31 @@ async fn a_notice_fans_out_through_two_workers_and_the_status_is_recorded() {
     t2.await.unwrap();
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server: scripts/peers/nats.sh install"]
+async fn a_restarted_planner_finds_the_answers_and_publishes_nothing_twice() {
+    let server = Server::start();
+    let cfg = server.config(2);
+    let platform = Arc::new(RecordingAdapter::new(Platform::Console));
+    let (_, stop, task) = worker(&cfg, platform.clone()).await;
+    let local = || HashMap::from([(Platform::Console, platform.clone() as Arc<dyn Adapter>)]);
+    let msgs: Vec<Outbound> = (0..10)
+        .map(|i| Outbound::reply(format!("n2-c{i}-t"), Address::group(Platform::Console, format!("g{i}")), "通知"))
+        .collect();
+    let first = planner::wrap(local(), &cluster(&cfg)).await.unwrap().remove(&Platform::Console).unwrap();
+    for m in &msgs {
+        deliver(first.as_ref(), m).await;
+    }
+    // The worker goes, so nothing could answer a job published again.
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    drop(first);
+    // A new planner (a restart: nothing in memory) asks for the same attempts.
+    let again = planner::wrap(local(), &cluster(&cfg)).await.unwrap().remove(&Platform::Console).unwrap();
+    for m in &msgs {
+        let d = tokio::time::timeout(Duration::from_secs(10), again.deliver(m)).await.expect("answered at once");
+        assert_eq!(d.unwrap().message_ids, platform.message_ids(&m.id).unwrap(), "the first answer");
+    }
+    assert_eq!((platform.attempts(), platform.delivered_count()), (10, 10), "nothing was sent twice");
+}

@@ -289,10 +289,14 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
             return;
         }
     };
-    // Done before (a worker that died between recording and acking).
-    if let Ok(Some(_)) = nats.outcome(&job.key).await {
-        let _ = m.ack().await;
-        return;
+    // Done before (a worker that died between recording and acking)? Only
+    // a job given out again can be; a first delivery skips the look.
+    let redelivered = m.info().map(|i| i.delivered > 1).unwrap_or(true);
+    if redelivered {
+        if let Ok(Some(_)) = nats.outcome(&job.key).await {
+            let _ = m.ack().await;
+            return;
+        }
     }
     // Longer waits go back to JetStream, which keeps the job meanwhile.
     let hold_limit = nats.cfg.ack_wait / 3;
