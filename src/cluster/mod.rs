@@ -30,6 +30,7 @@ use async_nats::jetstream::{self, kv, stream};
 use serde::{Deserialize, Serialize};
 use treecast_wire::{Delivered, DeliveryError, Outbound, Platform};
 
+use crate::catalogue::{msg, Msg};
 use crate::config::ClusterConfig;
 use crate::error::{Error, Result};
 
@@ -143,7 +144,7 @@ pub struct Nats {
 }
 
 fn nats_err(what: &str, e: impl std::fmt::Display) -> Error {
-    Error::invalid(format!("NATS: {what}: {e} / NATS 出错：{what}"))
+    Error::invalid(msg(Msg::NatsTrouble, &[("what", &what), ("error", &e)]))
 }
 
 impl Nats {

@@ -21,6 +21,7 @@ use tokio::sync::watch;
 use treecast_wire::{shutdown_signalled, Adapter, DeliveryError, LimitScope, Platform, Shutdown};
 
 use super::{lease_key, subject, token, Job, Nats, Outcome};
+use crate::catalogue::Msg;
 use crate::config::{Config, Limits};
 use crate::error::Result;
 use crate::outbox::limits::PlatformLimits;
@@ -70,11 +71,8 @@ impl Drop for Owned {
 
 impl Worker {
     pub async fn new(cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>) -> Result<Worker> {
-        let cluster = cfg.cluster.clone().ok_or_else(|| {
-            crate::error::Error::invalid(
-                "treecast worker needs a [cluster] section with nats = \"nats://...\" / 缺少 [cluster] 配置",
-            )
-        })?;
+        let cluster =
+            cfg.cluster.clone().ok_or_else(|| crate::error::Error::invalid(Msg::WorkerNeedsCluster.text()))?;
         let nats = Nats::connect(&cluster).await?;
         let adapters: HashMap<_, _> = adapters.into_iter().filter(|(p, _)| cluster.platforms.contains(p)).collect();
         let limits = adapters.keys().map(|p| (*p, cfg.limits[p])).collect();
