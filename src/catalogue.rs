@@ -262,6 +262,7 @@ catalogue! {
     Stopping => "正在停止。 Stopping.",
     NoConsoleAdapter => "此版本没有控制台适配器，请加 --features console 构建。 This build has no console adapter; build with --features console.",
     NoClusterFeature => "配置中有 [cluster]，但此版本不含集群功能，请加 --features cluster 构建。 The config has a [cluster] section but this build lacks it; build with --features cluster.",
+    WorkerNotBuilt => "此版本不含投递工作进程，请加 --features cluster 构建。 This build has no delivery worker; build with --features cluster.",
     WorkerNeedsCluster => "投递工作进程（treecast worker）需要配置 [cluster]，写明 nats = \"nats://...\"。 treecast worker needs a [cluster] section with nats = \"nats://...\".",
     NatsTrouble => "消息队列 NATS 出错（{what}）：{error}。 NATS: {what}: {error}.",
     WorkerRunning => "投递工作进程 {id} 已连接 {nats}（按 Ctrl-C 停止）。 Delivery worker {id} connected to {nats} (Ctrl-C to stop).",

@@ -58,3 +58,24 @@ fn a_mailing_list_of_ten_thousand_from_a_file_and_members_added_and_removed() {
         treecast(&cfg, &["org", "members", "4143010533-002", "--list", "jsj2301@lists.hnu.edu.cn", "--add", "a@b.cn"]);
     assert!(!out.status.success(), "another org's list is not edited");
 }
+
+/// `treecast worker` without a `[cluster]` section, and a `[cluster]` that
+/// names no server: one sentence each, Chinese first, nothing started.
+#[test]
+fn a_worker_without_a_cluster_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("treecast.toml");
+    std::fs::write(&cfg, format!("data_dir = {:?}\n[console]\nquiet = true\n", dir.path().join("data"))).unwrap();
+    let out = treecast(&cfg, &["worker"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let expected = if cfg!(feature = "cluster") { "需要配置 [cluster]" } else { "此版本不含投递工作进程" };
+    assert!(err.contains(expected), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+
+    std::fs::write(&cfg, format!("data_dir = {:?}\n[cluster]\nreplicas = 3\n", dir.path().join("data"))).unwrap();
+    let out = treecast(&cfg, &["serve"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("cluster.nats: write the NATS server URL"), "{err}");
+}

@@ -166,7 +166,7 @@ async fn worker(cfg: Config) -> anyhow::Result<()> {
     #[cfg(not(feature = "cluster"))]
     {
         let _ = cfg;
-        anyhow::bail!(Msg::NoClusterFeature.text())
+        anyhow::bail!(Msg::WorkerNotBuilt.text())
     }
 }
 
