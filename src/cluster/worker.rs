@@ -114,10 +114,17 @@ impl Worker {
                 let key = lease_key(acct.platform, &acct.name);
                 match self.nats.leases.update(&key, me.clone().into(), o.revision).await {
                     Ok(rev) => o.revision = rev,
-                    Err(e) => {
-                        tracing::warn!(account = %key, error = %e, "lease lost; stopping this account");
-                        lost.push(acct.clone());
-                    }
+                    // Not renewed: lost only if the key now says someone else
+                    // (or nobody). If NATS cannot say, keep going: no other
+                    // worker can take the key while it cannot be read either.
+                    Err(e) => match self.nats.leases.entry(&key).await {
+                        Ok(Some(entry)) if entry.value.as_ref() == me.as_bytes() => o.revision = entry.revision,
+                        Ok(_) => {
+                            tracing::warn!(account = %key, error = %e, "lease lost; stopping this account");
+                            lost.push(acct.clone());
+                        }
+                        Err(_) => tracing::warn!(account = %key, error = %e, "lease not renewed; NATS did not answer"),
+                    },
                 }
             }
             for acct in lost {
@@ -130,11 +137,17 @@ impl Worker {
             let live = self.live_workers().await.max(1);
             let share = accounts.len().div_ceil(live);
             if owned.len() > share {
-                // Give one back per tick: its deliveries finish, then the key goes.
+                // Give one back per tick: its deliveries finish, then the key
+                // goes; in the background, so the other leases keep being renewed.
                 if let Some(acct) = owned.keys().next().cloned() {
-                    owned.remove(&acct).expect("present").finish().await;
-                    let _ = self.nats.leases.delete(lease_key(acct.platform, &acct.name)).await;
-                    tracing::info!(account = %lease_key(acct.platform, &acct.name), "account handed back");
+                    let o = owned.remove(&acct).expect("present");
+                    let leases = self.nats.leases.clone();
+                    tokio::spawn(async move {
+                        o.finish().await;
+                        let key = lease_key(acct.platform, &acct.name);
+                        let _ = leases.delete(&key).await;
+                        tracing::info!(account = %key, "account handed back");
+                    });
                 }
             } else {
                 let mut free: Vec<&Account> = accounts.iter().filter(|a| !owned.contains_key(*a)).collect();
