@@ -352,6 +352,10 @@ fn main() {
     });
 }
 
+/// A worker in this process: its id, its stop, its task, its adapter.
+#[cfg(feature = "cluster")]
+type RunningWorker = (String, watch::Sender<bool>, tokio::task::JoinHandle<treecast::Result<()>>, Arc<Stamped>);
+
 /// Runs `scripts/peers/nats.sh` with `args`.
 #[cfg(feature = "cluster")]
 fn nats_script(args: &[&str]) {
@@ -368,7 +372,7 @@ fn nats_script(args: &[&str]) {
 async fn kill_one(
     api: &str,
     nats: &treecast::cluster::Nats,
-    workers: &mut [(String, watch::Sender<bool>, tokio::task::JoinHandle<treecast::Result<()>>, Arc<Stamped>)],
+    workers: &mut [RunningWorker],
     tokens: &[String],
 ) -> (u64, u64) {
     let owners = treecast::cluster::worker::owners(nats).await.unwrap();
