@@ -314,7 +314,7 @@ fn main() {
     let bots = args.first().copied().unwrap_or(31);
     let per_bot = args.get(1).copied().unwrap_or(1000);
     let latency = args.get(2).copied().unwrap_or(100) as u64;
-    let cluster = std::env::args().any(|a| a == "cluster");
+    let cluster = std::env::args().any(|a| a == "cluster" || a == "cluster-kill");
     assert!((1..=31).contains(&bots) && (1..=50_000).contains(&per_bot), "BOTS 1..=31, GROUPS 1..=50000");
     let api = std::env::var("TREECAST_TEST_TELEGRAM_API")
         .unwrap_or_else(|_| panic!("TREECAST_TEST_TELEGRAM_API is not set; {NEEDS_PEER}"));
@@ -329,7 +329,9 @@ fn main() {
                 ("3 workers", Mode::Workers { workers: 3, kill: false }),
                 ("3 workers, one killed with a NATS node", Mode::Workers { workers: 3, kill: true }),
             ];
-            for (i, (name, mode)) in runs.into_iter().enumerate() {
+            // `cluster-kill`: the third run alone.
+            let only_kill = std::env::args().any(|a| a == "cluster-kill");
+            for (i, (name, mode)) in runs.into_iter().enumerate().filter(|(i, _)| !only_kill || *i == 2) {
                 let o = run(&api, bots, per_bot, latency, tag + 2 + i as u64, mode).await;
                 report(name, bots, per_bot, &o);
                 println!(

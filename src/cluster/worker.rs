@@ -45,6 +45,8 @@ struct Account {
 
 struct Owned {
     revision: u64,
+    /// The last renewal that NATS confirmed.
+    renewed_at: Instant,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -112,26 +114,43 @@ impl Worker {
             let mut lost = Vec::new();
             for (acct, o) in owned.iter_mut() {
                 let key = lease_key(acct.platform, &acct.name);
-                match self.nats.leases.update(&key, me.clone().into(), o.revision).await {
-                    Ok(rev) => o.revision = rev,
-                    // Not renewed: lost only if the key now says someone else
-                    // (or nobody). If NATS cannot say, keep going: no other
-                    // worker can take the key while it cannot be read either.
-                    Err(e) => match self.nats.leases.entry(&key).await {
-                        Ok(Some(entry)) if entry.value.as_ref() == me.as_bytes() => o.revision = entry.revision,
+                // Bounded: a request to a dead node must not outlast the lease.
+                let renewal = tokio::time::timeout(tick, self.nats.leases.update(&key, me.clone().into(), o.revision));
+                match renewal.await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                    Ok(rev) => {
+                        o.revision = rev;
+                        o.renewed_at = Instant::now();
+                    }
+                    // Not renewed: lost if the key now says someone else (or
+                    // nobody); if NATS cannot say, kept only while the lease
+                    // surely still holds, so two workers never send for one
+                    // account (another may take it once it lapses).
+                    Err(e) => match tokio::time::timeout(tick, self.nats.leases.entry(&key))
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| e.to_string()))
+                    {
+                        Ok(Some(entry)) if entry.value.as_ref() == me.as_bytes() => {
+                            o.revision = entry.revision;
+                            o.renewed_at = Instant::now();
+                        }
                         Ok(_) => {
                             tracing::warn!(account = %key, error = %e, "lease lost; stopping this account");
                             lost.push(acct.clone());
                         }
-                        Err(_) => tracing::warn!(account = %key, error = %e, "lease not renewed; NATS did not answer"),
+                        Err(_) if o.renewed_at.elapsed() > lease * 2 / 3 => {
+                            tracing::warn!(account = %key, error = %e, "lease not renewed in time; stopping this account");
+                            lost.push(acct.clone());
+                        }
+                        Err(_) => tracing::warn!(account = %key, error = %e, "lease not renewed yet; NATS did not answer"),
                     },
                 }
             }
             for acct in lost {
                 if let Some(o) = owned.remove(&acct) {
-                    // Someone else owns it now: stop at once; JetStream
-                    // gives what was in flight to the new owner.
-                    drop(o);
+                    // Stop pulling; what is in flight finishes (within its
+                    // AckWait, so it is not given to the new owner meanwhile).
+                    tokio::spawn(o.finish());
                 }
             }
             let live = self.live_workers().await.max(1);
@@ -161,7 +180,8 @@ impl Worker {
                         tracing::info!(account = %key, worker = %me, "account taken");
                         let (stop, stopped) = watch::channel(false);
                         let task = tokio::spawn(self.serve_account(acct.clone(), stopped));
-                        owned.insert(acct.clone(), Owned { revision, stop, task: Some(task) });
+                        let renewed_at = Instant::now();
+                        owned.insert(acct.clone(), Owned { revision, renewed_at, stop, task: Some(task) });
                     }
                 }
             }
@@ -362,7 +382,10 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
     // which would post it twice where the platform cannot tell.
     let mut wait = Duration::from_millis(100);
     let mut recorded = false;
-    for _ in 0..8 {
+    // As long as the job stays ours (half its AckWait): a NATS node that
+    // dies takes a few seconds to hand its streams to a new leader.
+    let until = Instant::now() + nats.cfg.ack_wait / 2;
+    while Instant::now() < until {
         match nats.outcomes.put(&job.key, value.clone().into()).await {
             Ok(_) => {
                 recorded = true;
