@@ -139,7 +139,9 @@ struct Outcome {
 async fn run(api: &str, bots: usize, per_bot: usize, latency_ms: u64, tag: u64, mode: Mode) -> Outcome {
     let tokens: Vec<String> = (0..bots).map(|i| format!("{}:accounts-bench", tag * 100 + i as u64 + 1)).collect();
     let chats = |b: usize| -> Vec<i64> {
-        (0..per_bot).map(|g| -(1_000_000_000_000 + ((tag % 10_000) * 100_000_000 + (b * 100_000 + g) as u64) as i64)).collect()
+        (0..per_bot)
+            .map(|g| -(1_000_000_000_000 + ((tag % 10_000) * 100_000_000 + (b * 100_000 + g) as u64) as i64))
+            .collect()
     };
     for (b, token) in tokens.iter().enumerate() {
         control(api, "POST", "groups", Some(json!({"token": token, "chat_ids": chats(b)}))).await;
@@ -198,8 +200,9 @@ async fn run(api: &str, bots: usize, per_bot: usize, latency_ms: u64, tag: u64, 
             let own = Arc::new(TelegramAdapter::with_tokens(settings, tokens.clone()).await.unwrap());
             let w = Arc::new(Stamped::new(own, starts.clone()));
             let adapter: Arc<dyn Adapter> = w.clone();
-            let worker =
-                treecast::cluster::worker::Worker::new(&cfg, HashMap::from([(Platform::Telegram, adapter)])).await.unwrap();
+            let worker = treecast::cluster::worker::Worker::new(&cfg, HashMap::from([(Platform::Telegram, adapter)]))
+                .await
+                .unwrap();
             let id = worker.id.clone();
             let (stop, rx) = watch::channel(false);
             workers.push((id, stop, tokio::spawn(worker.run(rx)), w));
@@ -302,7 +305,10 @@ fn report(name: &str, bots: usize, per_bot: usize, o: &Outcome) {
             "  the killed worker had {calls} deliveries in flight at its death ({at_emulator} of them had reached the emulator)"
         );
     }
-    println!("  the emulator's event loop ran late by p99 {} ms, at most {} ms", o.quota["loop_delay_ms"]["p99"], o.quota["loop_delay_ms"]["max"]);
+    println!(
+        "  the emulator's event loop ran late by p99 {} ms, at most {} ms",
+        o.quota["loop_delay_ms"]["p99"], o.quota["loop_delay_ms"]["max"]
+    );
     if o.quota["limited_by_second"].as_object().is_some_and(|m| !m.is_empty()) {
         println!("  429s by second since the first send: {}", o.quota["limited_by_second"]);
     }

@@ -73,7 +73,9 @@ async fn bench(api: String, bots: usize, per_bot: usize, kills: usize) {
     let tag = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() % 1_000_000;
     let tokens: Vec<String> = (0..bots).map(|i| format!("{}:crash-bench", tag * 100 + i as u64 + 1)).collect();
     let chats: Vec<Vec<i64>> = (0..bots)
-        .map(|b| (0..per_bot).map(|g| -(2_000_000_000_000 + (tag * 100_000 + (b * 10_000 + g) as u64) as i64)).collect())
+        .map(|b| {
+            (0..per_bot).map(|g| -(2_000_000_000_000 + (tag * 100_000 + (b * 10_000 + g) as u64) as i64)).collect()
+        })
         .collect();
     for (token, chats) in tokens.iter().zip(&chats) {
         control(&api, "POST", "groups", Some(json!({"token": token, "chat_ids": chats}))).await;
@@ -114,7 +116,9 @@ async fn bench(api: String, bots: usize, per_bot: usize, kills: usize) {
     }
     let total = bots * per_bot;
     control(&api, "POST", "quota", Some(json!({"latency_ms": 100}))).await;
-    println!("telegram crash: {bots} bots x {per_bot} groups = {total}, flood limits on, 100 ms per call, {kills} kills");
+    println!(
+        "telegram crash: {bots} bots x {per_bot} groups = {total}, flood limits on, 100 ms per call, {kills} kills"
+    );
 
     let mut rng = rand::rng();
     let mut rows: Vec<(usize, u64, usize)> = Vec::new(); // (reached at kill, in flight, duplicates after)

@@ -236,7 +236,10 @@ impl Config {
                         .iter()
                         .map(|n| {
                             Platform::parse(n).ok_or_else(|| {
-                                bad("cluster.platforms", &format!("`{n}` is not a platform (console, email, matrix, telegram)"))
+                                bad(
+                                    "cluster.platforms",
+                                    &format!("`{n}` is not a platform (console, email, matrix, telegram)"),
+                                )
                             })
                         })
                         .collect::<Result<_>>()?,
@@ -340,7 +343,10 @@ mod tests {
         assert_eq!(Config::parse("", p).unwrap().cluster, None, "no section, no NATS");
         let c = Config::parse("[cluster]\nnats = 'nats://a:4222,nats://b:4222'\nreplicas = 3\n", p).unwrap();
         let c = c.cluster.unwrap();
-        assert_eq!((c.nats.as_str(), c.replicas, c.lease.as_secs(), c.ack_wait.as_secs()), ("nats://a:4222,nats://b:4222", 3, 6, 30));
+        assert_eq!(
+            (c.nats.as_str(), c.replicas, c.lease.as_secs(), c.ack_wait.as_secs()),
+            ("nats://a:4222,nats://b:4222", 3, 6, 30)
+        );
         assert_eq!(c.platforms, [Platform::Email, Platform::Matrix, Platform::Telegram], "all but the console");
         for (text, says) in [
             ("[cluster]\n", "c.toml: cluster.nats: write the NATS server URL"),

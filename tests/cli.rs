@@ -69,7 +69,8 @@ fn a_worker_without_a_cluster_says_what_is_missing() {
     let out = treecast(&cfg, &["worker"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    let expected = if cfg!(feature = "cluster") { "需要配置 [cluster]" } else { "此版本不含投递工作进程" };
+    let expected =
+        if cfg!(feature = "cluster") { "需要配置 [cluster]" } else { "此版本不含投递工作进程" };
     assert!(err.contains(expected), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
 

@@ -67,16 +67,14 @@ impl Outcome {
     pub fn of(r: &std::result::Result<Delivered, DeliveryError>) -> Outcome {
         match r {
             Ok(d) => Outcome::Sent { message_ids: d.message_ids.clone() },
-            Err(DeliveryError::Transient { retry_after, reason }) => Outcome::Transient {
-                retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
-                reason: reason.clone(),
-            },
+            Err(DeliveryError::Transient { retry_after, reason }) => {
+                Outcome::Transient { retry_after_ms: retry_after.map(|d| d.as_millis() as u64), reason: reason.clone() }
+            }
             // A worker waits out rate limits itself; one reported anyway
             // is a transient failure with its hint.
-            Err(DeliveryError::RateLimited { retry_after, reason, .. }) => Outcome::Transient {
-                retry_after_ms: Some(retry_after.as_millis() as u64),
-                reason: reason.clone(),
-            },
+            Err(DeliveryError::RateLimited { retry_after, reason, .. }) => {
+                Outcome::Transient { retry_after_ms: Some(retry_after.as_millis() as u64), reason: reason.clone() }
+            }
             Err(DeliveryError::Permanent { reason }) => Outcome::Permanent { reason: reason.clone() },
             Err(DeliveryError::Moved { new_id }) => Outcome::Moved { new_id: new_id.clone() },
         }

@@ -191,7 +191,11 @@ impl Adapter for ClusterAdapter {
         }
     }
 
-    async fn run(&self, inbound: mpsc::Sender<InboundEnvelope>, shutdown: Shutdown) -> std::result::Result<(), AdapterError> {
+    async fn run(
+        &self,
+        inbound: mpsc::Sender<InboundEnvelope>,
+        shutdown: Shutdown,
+    ) -> std::result::Result<(), AdapterError> {
         self.local.run(inbound, shutdown).await
     }
 }

@@ -170,11 +170,12 @@ async fn a_crashed_workers_jobs_are_redelivered_and_posted_once_per_delivery_id(
     let slow: Arc<dyn Adapter> = Arc::new(SlowAnswer { inner: platform.clone(), lag: Duration::from_millis(300) });
     let (_, _stop1, task1) = worker(&cfg, slow.clone()).await;
 
-    let planner = planner::wrap(HashMap::from([(Platform::Console, platform.clone() as Arc<dyn Adapter>)]), &cluster(&cfg))
-        .await
-        .unwrap()
-        .remove(&Platform::Console)
-        .unwrap();
+    let planner =
+        planner::wrap(HashMap::from([(Platform::Console, platform.clone() as Arc<dyn Adapter>)]), &cluster(&cfg))
+            .await
+            .unwrap()
+            .remove(&Platform::Console)
+            .unwrap();
     let msgs: Vec<Outbound> = (0..60)
         .map(|i| Outbound::reply(format!("n1-c{i}-t"), Address::group(Platform::Console, format!("g{i}")), "团日通知"))
         .collect();
@@ -210,9 +211,16 @@ async fn a_notice_fans_out_through_two_workers_and_the_status_is_recorded() {
     let platform = Arc::new(RecordingAdapter::new(Platform::Console).with_accounts(&["", "b"]));
     let (_, stop1, t1) = worker(&cfg, platform.clone()).await;
     let (_, stop2, t2) = worker(&cfg, platform.clone()).await;
-    let local: HashMap<Platform, Arc<dyn Adapter>> =
-        HashMap::from([(Platform::Console, platform.clone() as Arc<dyn Adapter>), (Platform::Email, platform.clone() as Arc<dyn Adapter>)]);
-    let b = crate::notice::tests::bed_with_adapters(planner::wrap(local, &cluster(&cfg)).await.unwrap(), platform.clone(), cfg.clone()).await;
+    let local: HashMap<Platform, Arc<dyn Adapter>> = HashMap::from([
+        (Platform::Console, platform.clone() as Arc<dyn Adapter>),
+        (Platform::Email, platform.clone() as Arc<dyn Adapter>),
+    ]);
+    let b = crate::notice::tests::bed_with_adapters(
+        planner::wrap(local, &cluster(&cfg)).await.unwrap(),
+        platform.clone(),
+        cfg.clone(),
+    )
+    .await;
     for code in ["4143010533", "4143010533-001", "4143010533-002"] {
         let org = b.tree.require(code).unwrap();
         b.tree.bind_via(&org, crate::notice::tests::Bed::group(code), "b").unwrap();
@@ -221,7 +229,8 @@ async fn a_notice_fans_out_through_two_workers_and_the_status_is_recorded() {
     b.settle().await;
     let st = b.tree.status(None, n.id, None, 5).unwrap();
     assert_eq!((st.rows[0].delivered, st.rows[0].failed), (6, 0));
-    let copies: Vec<Outbound> = platform.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{}-c", n.id))).collect();
+    let copies: Vec<Outbound> =
+        platform.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{}-c", n.id))).collect();
     assert_eq!(copies.len(), 6, "each group once");
     assert_eq!(copies.iter().filter(|m| m.via == "b").count(), 3, "湖南大学's groups went through account b");
     stop1.send(true).unwrap();

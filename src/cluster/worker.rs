@@ -142,7 +142,9 @@ impl Worker {
                             tracing::warn!(account = %key, error = %e, "lease not renewed in time; stopping this account");
                             lost.push(acct.clone());
                         }
-                        Err(_) => tracing::warn!(account = %key, error = %e, "lease not renewed yet; NATS did not answer"),
+                        Err(_) => {
+                            tracing::warn!(account = %key, error = %e, "lease not renewed yet; NATS did not answer")
+                        }
                     },
                 }
             }

@@ -269,9 +269,10 @@ impl Adapter for TelegramAdapter {
                 // One long poll per bot. A bot that fails (its token
                 // revoked) stops alone; the first error is reported once
                 // every poll has ended.
-                let polls = self.accounts.iter().map(|a| {
-                    receive::poll(ctx(a), self.settings.poll_timeout_secs, inbound.clone(), shutdown.clone())
-                });
+                let polls = self
+                    .accounts
+                    .iter()
+                    .map(|a| receive::poll(ctx(a), self.settings.poll_timeout_secs, inbound.clone(), shutdown.clone()));
                 let results = futures_util::future::join_all(polls).await;
                 results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ())
             }

@@ -157,7 +157,13 @@ async fn worker(cfg: Config) -> anyhow::Result<()> {
         let (stop, shutdown) = watch::channel(false);
         let id = w.id.clone();
         let task = tokio::spawn(w.run(shutdown));
-        eprintln!("treecast: {}", msg(Msg::WorkerRunning, &[("id", &id), ("nats", &cfg.cluster.as_ref().map(|c| c.nats.as_str()).unwrap_or(""))]));
+        eprintln!(
+            "treecast: {}",
+            msg(
+                Msg::WorkerRunning,
+                &[("id", &id), ("nats", &cfg.cluster.as_ref().map(|c| c.nats.as_str()).unwrap_or(""))]
+            )
+        );
         wait_for_signal().await;
         stop.send(true).ok();
         task.await.context("stopping")??;

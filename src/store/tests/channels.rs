@@ -11,7 +11,15 @@ const KS: Keyspace = Keyspace::Channels;
 
 fn channel(id: u64, path: &[u32]) -> Channel {
     let address = Address::group(Platform::Telegram, format!("-100{id}"));
-    Channel { id, org: *path.last().unwrap(), level: path.len() as u8 - 1, address, alive: true, note: String::new(), account: String::new() }
+    Channel {
+        id,
+        org: *path.last().unwrap(),
+        level: path.len() as u8 - 1,
+        address,
+        alive: true,
+        note: String::new(),
+        account: String::new(),
+    }
 }
 
 /// Channels of a school [1, 7, 300], its branch [.., 4000], a neighbour [1, 7, 301] and the school's parent.
