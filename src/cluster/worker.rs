@@ -10,7 +10,7 @@
 //! accounts spread out as workers join, and gives surplus ones back.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::consumer::pull;
@@ -18,7 +18,7 @@ use async_nats::jetstream::AckKind;
 use futures::StreamExt;
 use rand::seq::SliceRandom;
 use tokio::sync::watch;
-use treecast_wire::{shutdown_signalled, Adapter, DeliveryError, LimitScope, Platform, Shutdown};
+use treecast_wire::{shutdown_signalled, Adapter, DeliveryError, Platform, Shutdown};
 
 use super::{lease_key, subject, token, Job, Nats, Outcome};
 use crate::catalogue::Msg;
@@ -269,47 +269,18 @@ impl Worker {
     }
 }
 
-/// One account's pacing: its limits, when it may send again after an
-/// account-wide rate limit, and its chats that must wait.
+/// One account's pacing: its limits (with what rate limits hold back),
+/// and the turn for its next send slot.
 struct Lane {
     limits: PlatformLimits,
     /// Held while waiting for the account's next send slot, so sends are
     /// spaced in the order they came.
     slot: tokio::sync::Mutex<()>,
-    paused_until: Mutex<Option<Instant>>,
-    chats: Mutex<HashMap<String, Instant>>,
 }
 
 impl Lane {
     fn new(l: &Limits) -> Lane {
-        Lane {
-            limits: PlatformLimits::new(l),
-            slot: tokio::sync::Mutex::new(()),
-            paused_until: Mutex::new(None),
-            chats: Mutex::default(),
-        }
-    }
-
-    /// How long `chat` must still wait (a rate limit the platform gave it).
-    fn chat_paused(&self, chat: &str) -> Option<Duration> {
-        let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
-        chats.retain(|_, until| *until > now);
-        chats.get(chat).map(|u| *u - now)
-    }
-
-    fn pause(&self, chat: &str, scope: LimitScope, until: Instant) {
-        match scope {
-            LimitScope::Chat => {
-                let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
-                let e = chats.entry(chat.to_owned()).or_insert(until);
-                *e = (*e).max(until);
-            }
-            LimitScope::Account => {
-                let mut p = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-                *p = Some(p.map_or(until, |u| u.max(until)));
-            }
-        }
+        Lane { limits: PlatformLimits::new(l), slot: tokio::sync::Mutex::new(()) }
     }
 }
 
@@ -335,11 +306,10 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
     let hold_limit = nats.cfg.ack_wait / 3;
     let held = Instant::now();
     let result = loop {
-        let mut wait = lane.chat_paused(&job.msg.to.id);
+        let mut wait = lane.limits.chat_held(&job.msg.to.id).map(|u| u.saturating_duration_since(Instant::now()));
         if wait.is_none() {
             let _slot = lane.slot.lock().await;
-            let until = *lane.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(u) = until.filter(|u| *u > Instant::now()) {
+            if let Some(u) = lane.limits.account_held() {
                 tokio::time::sleep_until(u.into()).await;
             }
             while let Some(w) = lane.limits.platform_wait() {
@@ -365,7 +335,7 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
         match r {
             Err(DeliveryError::RateLimited { retry_after, scope, .. }) => {
                 // Not a try: wait exactly what the platform said, here or in JetStream.
-                lane.pause(&job.msg.to.id, scope, Instant::now() + retry_after);
+                lane.limits.hold(&job.msg.to.id, scope, Instant::now() + retry_after);
                 crate::metrics::retried(adapter.platform(), "rate_limited", true);
                 if held.elapsed() + retry_after > hold_limit {
                     let _ = m.ack_with(AckKind::Nak(Some(retry_after))).await;

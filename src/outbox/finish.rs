@@ -33,16 +33,7 @@ impl Worker {
         let until = Instant::now() + retry_after.max(Duration::from_millis(1));
         crate::metrics::retried(lane.platform, "rate_limited", true);
         self.retries.retried(lane.platform, true);
-        match scope {
-            LimitScope::Chat => {
-                let e = self.chat_paused.entry((lane.clone(), chat.to_owned())).or_insert(until);
-                *e = (*e).max(until);
-            }
-            LimitScope::Account => {
-                let e = self.lane_ready_at.entry(lane.clone()).or_insert(until);
-                *e = (*e).max(until);
-            }
-        }
+        self.lane_limits(lane).hold(chat, scope, until);
         until
     }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
-use treecast_wire::{Address, ChatKind, Platform};
+use treecast_wire::{Address, ChatKind, LimitScope, Platform};
 
 use crate::config::Limits;
 
@@ -210,6 +210,14 @@ pub struct PlatformLimits {
     chat: Option<Keyed>,
     group: Option<KeyedWindow>,
     clock: DefaultClock,
+    /// What the platform's rate limit answers hold back, until when.
+    held: Mutex<Held>,
+}
+
+#[derive(Default)]
+struct Held {
+    account: Option<Instant>,
+    chats: HashMap<String, Instant>,
 }
 
 impl PlatformLimits {
@@ -220,7 +228,36 @@ impl PlatformLimits {
             chat: quota(Duration::from_secs(1), l.per_chat_per_second).map(RateLimiter::keyed),
             group: KeyedWindow::new(l.per_group_per_minute, Duration::from_secs(60)),
             clock: DefaultClock::default(),
+            held: Mutex::default(),
         }
+    }
+
+    /// The platform said "wait until `until`" for `chat` or for the whole
+    /// account (`scope`): a rate limit, not a failed try.
+    pub fn hold(&self, chat: &str, scope: LimitScope, until: Instant) {
+        let mut h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let at = match scope {
+            LimitScope::Chat => h.chats.entry(chat.to_owned()).or_insert(until),
+            LimitScope::Account => h.account.get_or_insert(until),
+        };
+        *at = (*at).max(until);
+    }
+
+    /// Until when the account is held, if it still is.
+    pub fn account_held(&self) -> Option<Instant> {
+        let h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        h.account.filter(|u| *u > Instant::now())
+    }
+
+    /// Until when `chat` is held, if it still is (holds that ended are dropped).
+    pub fn chat_held(&self, chat: &str) -> Option<Instant> {
+        let mut h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if h.chats.is_empty() {
+            return None;
+        }
+        let now = Instant::now();
+        h.chats.retain(|_, until| *until > now);
+        h.chats.get(chat).copied()
     }
 
     /// When the chat may next receive a message (None: now, and the send is

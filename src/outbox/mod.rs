@@ -190,9 +190,6 @@ struct Worker {
     /// When each lane may next send: its limiter's next slot, or the end
     /// of an account-wide rate limit the platform announced.
     lane_ready_at: HashMap<Lane, Instant>,
-    /// Chats the platform rate-limited, until when: their jobs wait, the
-    /// lane's other chats go on.
-    chat_paused: HashMap<(Lane, String), Instant>,
     in_flight_per: HashMap<Lane, usize>,
     inflight: Inflight,
     pending: FanBatch,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::FuturesUnordered;
-use treecast_wire::DeliveryError;
+use treecast_wire::{DeliveryError, Platform};
 
 use super::flush::Flusher;
 use super::limits::{Lane, PlatformLimits};
@@ -28,7 +28,6 @@ impl Worker {
             later_seq: 0,
             limits: HashMap::new(),
             lane_ready_at: HashMap::new(),
-            chat_paused: HashMap::new(),
             in_flight_per: HashMap::new(),
             inflight: FuturesUnordered::new(),
             pending: FanBatch::default(),
@@ -130,11 +129,9 @@ impl Worker {
         if let Some(Reverse((at, _))) = self.later.peek() {
             t = t.min(*at);
         }
-        let mut per_platform: HashMap<_, usize> = HashMap::new();
-        for (lane, q) in &self.ready {
-            *per_platform.entry(lane.platform).or_default() += q.len();
-        }
-        for (p, n) in per_platform {
+        // Per platform, summed over its lanes, without allocating on every turn of the loop.
+        for p in Platform::ALL {
+            let n = self.ready.iter().filter(|(lane, _)| lane.platform == p).map(|(_, q)| q.len()).sum();
             crate::metrics::outbox_ready(p, n);
         }
         for (lane, at) in &self.lane_ready_at {
@@ -169,12 +166,11 @@ impl Worker {
         for lane in lanes {
             self.start(&lane)?;
         }
-        self.chat_paused.retain(|_, until| *until > now);
         Ok(())
     }
 
     /// The limits of `lane`'s account, made on first use from its platform's.
-    fn lane_limits(&mut self, lane: &Lane) -> Arc<PlatformLimits> {
+    pub(super) fn lane_limits(&mut self, lane: &Lane) -> Arc<PlatformLimits> {
         if let Some(l) = self.limits.get(lane) {
             return l.clone();
         }
@@ -239,6 +235,10 @@ impl Worker {
                     return Ok(());
                 }
             }
+            if let Some(until) = lim.account_held() {
+                self.lane_ready_at.insert(lane.clone(), until);
+                return Ok(());
+            }
             if self.ready.get(lane).is_none_or(|q| q.is_empty()) {
                 return Ok(());
             }
@@ -250,8 +250,7 @@ impl Worker {
             }
             let Some(job) = self.ready.get_mut(lane).and_then(|q| q.pop_front()) else { return Ok(()) };
             let Some(job) = self.take_turn(job) else { continue };
-            let paused = self.chat_paused.get(&(lane.clone(), job.to().id.clone())).copied();
-            if let Some(until) = paused.filter(|u| *u > Instant::now()) {
+            if let Some(until) = lim.chat_held(&job.to().id) {
                 self.defer(job, until);
                 continue;
             }
