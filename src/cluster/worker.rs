@@ -9,7 +9,7 @@
 //! in the same bucket; each takes at most its share of the accounts, so
 //! accounts spread out as workers join, and gives surplus ones back.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -380,9 +380,8 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
 pub async fn owners(nats: &Nats) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     let Ok(mut keys) = nats.leases.keys().await else { return Ok(out) };
-    let mut seen = HashSet::new();
     while let Some(Ok(k)) = keys.next().await {
-        if k.starts_with("w.") || !seen.insert(k.clone()) {
+        if k.starts_with("w.") {
             continue;
         }
         if let Ok(Some(v)) = nats.leases.get(&k).await {
