@@ -206,8 +206,13 @@ impl Nats {
 /// shape async-nats's `create_key_value` writes) rather than through it:
 /// that call first reads the account's info, whose 2.9 form async-nats
 /// 0.51 cannot parse.
+///
+/// Reads go to the stream's leader, not "direct" to any replica: a
+/// follower may not have the newest outcome or lease yet, and a stale "no
+/// outcome" would send a message twice. A bucket made with direct reads
+/// by an earlier version is changed.
 async fn bucket(js: &jetstream::Context, name: &str, max_age: Duration, replicas: usize) -> Result<kv::Store> {
-    js.get_or_create_stream(stream::Config {
+    let config = stream::Config {
         name: format!("KV_{name}"),
         subjects: vec![format!("$KV.{name}.>")],
         max_messages_per_subject: 1,
@@ -216,13 +221,17 @@ async fn bucket(js: &jetstream::Context, name: &str, max_age: Duration, replicas
         num_replicas: replicas,
         allow_rollup: true,
         deny_delete: true,
-        allow_direct: true,
+        allow_direct: false,
         discard: stream::DiscardPolicy::New,
         duplicate_window: max_age.min(Duration::from_secs(120)),
         ..Default::default()
-    })
-    .await
-    .map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
+    };
+    let mut made =
+        js.get_or_create_stream(config.clone()).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
+    let info = made.info().await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
+    if info.config.allow_direct {
+        js.update_stream(config).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
+    }
     js.get_key_value(name).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))
 }
 

@@ -99,6 +99,9 @@ impl Worker {
         let lease = self.nats.cfg.lease;
         let tick = lease / 3;
         let mut owned: HashMap<Account, Owned> = HashMap::new();
+        // Accounts given up whose last deliveries are still finishing: not
+        // taken again until they have, so one bot never has two lanes.
+        let mut finishing: HashMap<Account, tokio::task::JoinHandle<()>> = HashMap::new();
         let me = self.id.clone();
         tracing::info!(worker = %me, accounts = accounts.len(), "worker started");
         // One heartbeat before taking anything, so workers started together
@@ -150,9 +153,9 @@ impl Worker {
             }
             for acct in lost {
                 if let Some(o) = owned.remove(&acct) {
-                    // Stop pulling; what is in flight finishes (within its
-                    // AckWait, so it is not given to the new owner meanwhile).
-                    tokio::spawn(o.finish());
+                    // Stop pulling; jobs not yet sent go back at once, and
+                    // what is in flight finishes.
+                    finishing.insert(acct, tokio::spawn(o.finish()));
                 }
             }
             let live = self.live_workers().await.max(1);
@@ -163,15 +166,18 @@ impl Worker {
                 if let Some(acct) = owned.keys().next().cloned() {
                     let o = owned.remove(&acct).expect("present");
                     let leases = self.nats.leases.clone();
-                    tokio::spawn(async move {
+                    let key = lease_key(acct.platform, &acct.name);
+                    let handback = tokio::spawn(async move {
                         o.finish().await;
-                        let key = lease_key(acct.platform, &acct.name);
                         let _ = leases.delete(&key).await;
                         tracing::info!(account = %key, "account handed back");
                     });
+                    finishing.insert(acct, handback);
                 }
             } else {
-                let mut free: Vec<&Account> = accounts.iter().filter(|a| !owned.contains_key(*a)).collect();
+                finishing.retain(|_, t| !t.is_finished());
+                let mut free: Vec<&Account> =
+                    accounts.iter().filter(|a| !owned.contains_key(*a) && !finishing.contains_key(*a)).collect();
                 free.shuffle(&mut rand::rng());
                 for acct in free {
                     if owned.len() >= share {
@@ -191,6 +197,9 @@ impl Worker {
                 _ = tokio::time::sleep(tick) => {}
                 _ = shutdown_signalled(&mut shutdown) => break,
             }
+        }
+        for (_, t) in finishing {
+            let _ = t.await;
         }
         for (acct, o) in owned {
             o.finish().await;
@@ -254,7 +263,7 @@ impl Worker {
                     Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
                     next = messages.next() => match next {
                         Some(Ok(m)) => {
-                            inflight.spawn(deliver_one(nats.clone(), adapter.clone(), lane.clone(), m));
+                            inflight.spawn(deliver_one(nats.clone(), adapter.clone(), lane.clone(), m, stop.clone()));
                         }
                         Some(Err(e)) => {
                             tracing::warn!(consumer = %name, error = %e, "pulling jobs failed; trying again");
@@ -284,7 +293,16 @@ impl Lane {
     }
 }
 
-async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: async_nats::jetstream::Message) {
+/// Delivers one job, paced by its account's lane. Once `stop` says the
+/// account is given up, a job not yet sent goes straight back to JetStream
+/// (nak), for the account's next owner; one already sent is recorded.
+async fn deliver_one(
+    nats: Nats,
+    adapter: Arc<dyn Adapter>,
+    lane: Arc<Lane>,
+    m: async_nats::jetstream::Message,
+    mut stop: watch::Receiver<bool>,
+) {
     let job: Job = match serde_json::from_slice(&m.payload) {
         Ok(j) => j,
         Err(e) => {
@@ -297,23 +315,51 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
     // a job given out again can be; a first delivery skips the look.
     let redelivered = m.info().map(|i| i.delivered > 1).unwrap_or(true);
     if redelivered {
-        if let Ok(Some(_)) = nats.outcome(&job.key).await {
-            let _ = m.ack().await;
-            return;
+        // Unknown is not "not done": if NATS cannot say (a leader moving),
+        // the job waits in JetStream rather than risk a second copy.
+        match nats.outcome(&job.key).await {
+            Ok(Some(_)) => {
+                let _ = m.ack().await;
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!(job = %job.key, error = %e, "cannot read the outcome yet; the job waits");
+                let _ = m.ack_with(AckKind::Nak(Some(Duration::from_secs(1)))).await;
+                return;
+            }
         }
     }
     // Longer waits go back to JetStream, which keeps the job meanwhile.
     let hold_limit = nats.cfg.ack_wait / 3;
     let held = Instant::now();
+    let given_up = |m: async_nats::jetstream::Message| async move {
+        let _ = m.ack_with(AckKind::Nak(None)).await;
+    };
     let result = loop {
+        if *stop.borrow() {
+            return given_up(m).await;
+        }
         let mut wait = lane.limits.chat_held(&job.msg.to.id).map(|u| u.saturating_duration_since(Instant::now()));
         if wait.is_none() {
-            let _slot = lane.slot.lock().await;
-            if let Some(u) = lane.limits.account_held() {
-                tokio::time::sleep_until(u.into()).await;
+            let _slot = tokio::select! {
+                s = lane.slot.lock() => s,
+                _ = stop.changed() => return given_up(m).await,
+            };
+            let paced = async {
+                if let Some(u) = lane.limits.account_held() {
+                    tokio::time::sleep_until(u.into()).await;
+                }
+                while let Some(w) = lane.limits.platform_wait() {
+                    tokio::time::sleep(w).await;
+                }
+            };
+            tokio::select! {
+                _ = paced => {}
+                _ = stop.changed() => return given_up(m).await,
             }
-            while let Some(w) = lane.limits.platform_wait() {
-                tokio::time::sleep(w).await;
+            if *stop.borrow() {
+                return given_up(m).await;
             }
             wait = lane.limits.chat_wait(&job.msg.to);
             if wait.is_none() {
@@ -325,7 +371,10 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
                 let _ = m.ack_with(AckKind::Nak(Some(w))).await;
                 return;
             }
-            tokio::time::sleep(w).await;
+            tokio::select! {
+                _ = tokio::time::sleep(w) => {}
+                _ = stop.changed() => return given_up(m).await,
+            }
             continue;
         }
         let r = match tokio::time::timeout(DELIVERY_TIMEOUT, adapter.deliver(&job.msg)).await {
@@ -354,16 +403,23 @@ async fn deliver_one(nats: Nats, adapter: Arc<dyn Adapter>, lane: Arc<Lane>, m: 
     // which would post it twice where the platform cannot tell.
     let mut wait = Duration::from_millis(100);
     let mut recorded = false;
-    // As long as the job stays ours (half its AckWait): a NATS node that
-    // dies takes a few seconds to hand its streams to a new leader.
-    let until = Instant::now() + nats.cfg.ack_wait / 2;
-    while Instant::now() < until {
+    // A NATS node that dies takes a few seconds to hand its streams to a
+    // new leader. Meanwhile the job is kept ours with progress acks (each
+    // restarts its AckWait), for up to three AckWaits in all.
+    let started = Instant::now();
+    let mut progressed: Option<Instant> = None;
+    while started.elapsed() < nats.cfg.ack_wait * 3 {
         match nats.outcomes.put(&job.key, value.clone().into()).await {
             Ok(_) => {
                 recorded = true;
                 break;
             }
             Err(e) => tracing::debug!(error = %e, "recording an outcome failed; trying again"),
+        }
+        if progressed.is_none_or(|t| t.elapsed() >= nats.cfg.ack_wait / 3)
+            && m.ack_with(AckKind::Progress).await.is_ok()
+        {
+            progressed = Some(Instant::now());
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(2));
