@@ -3,7 +3,8 @@
 #   127.0.0.1:8008  raised rate limits (functional tests, benchmark)
 #   127.0.0.1:8009  Synapse's shipped rate limits (rc_message 0.2/s burst 10)
 # Both are server_name "localhost", SQLite, no federation, with the users
-# bot (admin), official, student1 and student2.
+# bot (admin), official, student1 and student2, and the application service
+# "treecast" whose sender @treecast:localhost is never rate limited.
 #
 # Usage: scripts/peers/matrix.sh install|start|stop|status|env
 # Non-interactive and idempotent; state lives under .peers/matrix (gitignored).
@@ -18,12 +19,13 @@ USERS=("bot:botpass:--admin" "official:officialpass:--no-admin" "student1:studen
 
 log() { echo "matrix peer: $*" >&2; }
 
-secret() {
-    if [[ ! -s "$BASE/secret" ]]; then
+secret() { # [name]: a random value made once per machine, kept under .peers
+    local file="$BASE/${1:-secret}"
+    if [[ ! -s "$file" ]]; then
         mkdir -p "$BASE"
-        python3 -c 'import secrets; print(secrets.token_hex(16))' > "$BASE/secret"
+        (umask 077; python3 -c 'import secrets; print(secrets.token_hex(16))' > "$file")
     fi
-    cat "$BASE/secret"
+    cat "$file"
 }
 
 render() { # profile port
@@ -40,6 +42,8 @@ text = text.replace("@DATA@", data).replace("@PORT@", port).replace("@SECRET@", 
 open(dst, "w").write(text)
 PY
     sed "s|@DATA@|$data|g" "$TEMPLATES/log.config.in" > "$data/log.config"
+    (umask 077; sed -e "s|@AS_TOKEN@|$(secret as_token)|" -e "s|@HS_TOKEN@|$(secret hs_token)|" \
+        "$TEMPLATES/appservice.yaml.in" > "$data/appservice.yaml")
     if [[ ! -s "$data/localhost.signing.key" ]]; then
         "$VENV/bin/python" -m synapse.app.homeserver -c "$data/homeserver.yaml" --generate-keys >/dev/null
     fi
@@ -124,6 +128,8 @@ export TREECAST_TEST_MATRIX_BOT_PASSWORD=botpass
 export TREECAST_TEST_MATRIX_OFFICIAL_PASSWORD=officialpass
 export TREECAST_TEST_MATRIX_STUDENT1_PASSWORD=student1pass
 export TREECAST_TEST_MATRIX_STUDENT2_PASSWORD=student2pass
+export TREECAST_TEST_MATRIX_AS_USER=@treecast:localhost
+export TREECAST_TEST_MATRIX_AS_TOKEN=$(secret as_token)
 VARS
 }
 

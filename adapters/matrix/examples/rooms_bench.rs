@@ -5,14 +5,25 @@
 //!
 //!     TREECAST_MATRIX_PASSWORD=botpass cargo run --release -p treecast-matrix \
 //!         --example rooms_bench -- [ROOMS=500] [CONCURRENCY=16] [HOMESERVER]
+//!
+//! With `appservice` after the homeserver, the bot is instead the sender of
+//! the peer's application service (`TREECAST_MATRIX_AS_TOKEN`, from
+//! `scripts/peers/matrix.sh env`), nothing is exempted by hand, and the
+//! rooms are made with the as_token (not rate limited); a 429 is counted,
+//! waited out and the same send tried again:
+//!
+//!     eval "$(scripts/peers/matrix.sh env)"
+//!     TREECAST_MATRIX_AS_TOKEN=$TREECAST_TEST_MATRIX_AS_TOKEN cargo run --release -p treecast-matrix \
+//!         --example rooms_bench -- 1000 16 http://127.0.0.1:8009 appservice
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
 use treecast_matrix::{MatrixAdapter, Settings};
-use treecast_wire::{Adapter, Address, Outbound, OutboundKind, Platform};
+use treecast_wire::{Adapter, Address, DeliveryError, Outbound, OutboundKind, Platform};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -20,32 +31,52 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rooms: usize = args.first().map(|a| a.parse()).transpose()?.unwrap_or(500);
     let concurrency: usize = args.get(1).map(|a| a.parse()).transpose()?.unwrap_or(16);
     let homeserver = args.get(2).cloned().unwrap_or_else(|| "http://127.0.0.1:8008".to_owned());
+    let appservice = args.get(3).is_some_and(|a| a == "appservice");
+    let as_token = std::env::var(treecast_matrix::ENV_AS_TOKEN).ok();
+    if appservice != as_token.is_some() {
+        return Err(format!("`appservice` and {} go together", treecast_matrix::ENV_AS_TOKEN).into());
+    }
     if std::env::var(treecast_matrix::ENV_PASSWORD).is_err() {
         std::env::set_var(treecast_matrix::ENV_PASSWORD, "botpass");
     }
 
     let dir = tempfile::tempdir()?;
-    let mut settings = Settings::new(&homeserver, "@bot:localhost");
+    let user = if appservice {
+        std::env::var("TREECAST_MATRIX_AS_USER").unwrap_or_else(|_| "@treecast:localhost".to_owned())
+    } else {
+        "@bot:localhost".to_owned()
+    };
+    let mut settings = Settings::new(&homeserver, &user);
     settings.store_dir = dir.path().join("matrix");
     let adapter = Arc::new(MatrixAdapter::connect(settings).await?);
-    exempt_from_rate_limits(&adapter, &homeserver).await?;
+    println!("bot {user}, rate limit as learned: {:?}", adapter.rate_limit());
+    if !appservice {
+        exempt_from_rate_limits(&adapter, &homeserver).await?;
+    }
 
     let started = Instant::now();
+    let http = matrix_sdk::reqwest::Client::new();
     let ids: Vec<String> = stream::iter(0..rooms)
         .map(|i| {
-            let adapter = adapter.clone();
+            let (adapter, http, homeserver, as_token) =
+                (adapter.clone(), http.clone(), homeserver.clone(), as_token.clone());
             async move {
-                let mut req = CreateRoom::new();
-                req.name = Some(format!("团支部 {i}"));
-                req.preset = Some(RoomPreset::PrivateChat);
-                adapter.client().create_room(req).await.map(|r| r.room_id().to_string())
+                match as_token {
+                    Some(token) => create_room_as_service(&http, &homeserver, &token, i).await,
+                    None => {
+                        let mut req = CreateRoom::new();
+                        req.name = Some(format!("团支部 {i}"));
+                        req.preset = Some(RoomPreset::PrivateChat);
+                        adapter.client().create_room(req).await.map(|r| r.room_id().to_string()).map_err(|e| e.into())
+                    }
+                }
             }
         })
         .buffer_unordered(concurrency)
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, Box<dyn std::error::Error>>>()?;
     let created = started.elapsed();
     println!(
         "created {rooms} rooms in {:.1} s ({:.1} rooms/s)",
@@ -57,6 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     adapter.client().sync_once(matrix_sdk::config::SyncSettings::default().timeout(Duration::ZERO)).await?;
 
     let tag = format!("bench-{}", std::process::id());
+    let limited = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let results: Vec<_> = stream::iter(ids.iter().enumerate())
         .map(|(i, room)| {
@@ -72,9 +104,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     "请各团支部于本周五前组织团日活动，并在群内回复“收到”。",
                 )
             };
+            let limited = limited.clone();
             async move {
                 let t = Instant::now();
-                adapter.deliver(&msg).await.map(|_| t.elapsed())
+                loop {
+                    match adapter.deliver(&msg).await {
+                        // As the outbox does: wait what the server said, same transaction id.
+                        Err(DeliveryError::RateLimited { retry_after, .. }) => {
+                            limited.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(retry_after).await;
+                        }
+                        other => return other.map(|_| t.elapsed()),
+                    }
+                }
             }
         })
         .buffer_unordered(concurrency)
@@ -91,14 +133,41 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .unwrap_or_default()
     };
     println!(
-        "delivered {} notices to {rooms} rooms in {:.2} s: {:.1} sends/s, concurrency {concurrency}, {failed} failed, p50 {:?}, p99 {:?}",
+        "delivered {} notices to {rooms} rooms in {:.2} s: {:.1} sends/s, concurrency {concurrency}, {failed} failed, \
+         {} answered 429 (M_LIMIT_EXCEEDED), p50 {:?}, p99 {:?}",
         latencies.len(),
         took.as_secs_f64(),
         latencies.len() as f64 / took.as_secs_f64(),
+        limited.load(Ordering::Relaxed),
         pct(0.5),
         pct(0.99)
     );
     Ok(())
+}
+
+/// `POST /createRoom` with the application service's token: the room is
+/// the sender's, and the request is not rate limited (`rate_limited: false`).
+async fn create_room_as_service(
+    http: &matrix_sdk::reqwest::Client,
+    homeserver: &str,
+    token: &str,
+    i: usize,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let body = serde_json::json!({"name": format!("团支部 {i}"), "preset": "private_chat"});
+    let resp = http
+        .post(format!("{}/_matrix/client/v3/createRoom", homeserver.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    let status = resp.status();
+    let bytes = resp.bytes().await?;
+    if !status.is_success() {
+        return Err(format!("createRoom answered {status}: {}", String::from_utf8_lossy(&bytes)).into());
+    }
+    let made: serde_json::Value = serde_json::from_slice(&bytes)?;
+    Ok(made["room_id"].as_str().ok_or("createRoom gave no room_id")?.to_owned())
 }
 
 /// `POST /_synapse/admin/v1/users/<bot>/override_ratelimit` (the bot is an admin).

@@ -67,6 +67,29 @@ pub fn classify_api(status: u16, kind: Option<&ErrorKind>, message: &str, room: 
     }
 }
 
+/// Maps an error answer read off the wire (`{"errcode", "error",
+/// "retry_after_ms"}`), for requests made without matrix-sdk.
+pub(crate) fn classify_body(status: u16, body: &[u8], room: &str) -> DeliveryError {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let message = v.get("error").and_then(|m| m.as_str()).unwrap_or("").to_owned();
+    let kind = match v.get("errcode").and_then(|c| c.as_str()) {
+        Some("M_LIMIT_EXCEEDED") => {
+            let retry_after = v.get("retry_after_ms").and_then(|m| m.as_u64()).map(Duration::from_millis);
+            let reason = "rate limited by the homeserver (M_LIMIT_EXCEEDED)".to_owned();
+            return match retry_after {
+                Some(retry_after) => DeliveryError::RateLimited { retry_after, scope: LimitScope::Account, reason },
+                None => DeliveryError::Transient { retry_after: None, reason },
+            };
+        }
+        Some("M_FORBIDDEN") => Some(ErrorKind::Forbidden),
+        Some("M_NOT_FOUND") => Some(ErrorKind::NotFound),
+        Some("M_MISSING_TOKEN") => Some(ErrorKind::MissingToken),
+        Some("M_TOO_LARGE") => Some(ErrorKind::TooLarge),
+        _ => None,
+    };
+    classify_api(status, kind.as_ref(), &message, room)
+}
+
 fn retry_delay(r: &RetryAfter) -> Duration {
     match r {
         RetryAfter::Delay(d) => *d,
@@ -125,5 +148,22 @@ mod tests {
         assert!(!classify(&sdk_error(400, ErrorKind::BadJson), "!r").is_transient());
         assert!(classify_api(429, None, "slow down", "!r").is_transient());
         assert!(!classify_api(403, None, "no", "!r").is_transient());
+    }
+
+    #[test]
+    fn answers_read_off_the_wire_sort_like_the_sdks() {
+        let limited = br#"{"errcode":"M_LIMIT_EXCEEDED","error":"Too Many Requests","retry_after_ms":1500}"#;
+        match classify_body(429, limited, "!r") {
+            DeliveryError::RateLimited { retry_after, scope, .. } => {
+                assert_eq!(retry_after, Duration::from_millis(1500));
+                assert_eq!(scope, LimitScope::Account);
+            }
+            other => panic!("{other:?}"),
+        }
+        let forbidden = classify_body(403, br#"{"errcode":"M_FORBIDDEN","error":"not in room"}"#, "!r");
+        assert!(!forbidden.is_transient());
+        assert!(forbidden.to_string().contains("not in room"), "{forbidden}");
+        assert!(classify_body(502, b"<html>bad gateway</html>", "!r").is_transient(), "a body that is not JSON");
+        assert!(!classify_body(400, b"", "!r").is_transient());
     }
 }

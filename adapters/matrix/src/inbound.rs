@@ -1,6 +1,7 @@
 //! The sync loop: room messages, reactions, invites and removals become
 //! [`Inbound`] events for the core.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use matrix_sdk::config::SyncSettings;
@@ -15,6 +16,7 @@ use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::mpsc;
 use treecast_wire::{shutdown_signalled, AdapterError, ChatKind, Inbound, InboundEnvelope, Platform, Shutdown};
 
+use crate::appservice::AppService;
 use crate::convert::{self, RoomView};
 use crate::settings::InvitePolicy;
 use crate::MatrixAdapter;
@@ -28,7 +30,7 @@ impl MatrixAdapter {
         let _guards = self.install_handlers(&inbound);
         for room in self.client.invited_rooms() {
             if let Some(inviter) = inviter_of(&room).await {
-                consider_invite(room, &inviter, &self.policy);
+                consider_invite(room, &inviter, &self.policy, self.appservice.clone());
             }
         }
         let settings = SyncSettings::default().timeout(self.settings.sync_timeout());
@@ -94,11 +96,12 @@ impl MatrixAdapter {
             }
         });
         let policy = self.policy.clone();
+        let appservice = self.appservice.clone();
         let invites = c.add_event_handler(move |ev: StrippedRoomMemberEvent, room: Room, client: Client| {
-            let policy = policy.clone();
+            let (policy, appservice) = (policy.clone(), appservice.clone());
             async move {
                 if Some(ev.state_key.as_ref()) == client.user_id() && ev.content.membership == MembershipState::Invite {
-                    consider_invite(room, &ev.sender, &policy);
+                    consider_invite(room, &ev.sender, &policy, appservice);
                 }
             }
         });
@@ -112,7 +115,9 @@ async fn inviter_of(room: &Room) -> Option<OwnedUserId> {
 }
 
 /// Joins (in the background, retrying) or declines an invite by policy.
-fn consider_invite(room: Room, inviter: &UserId, policy: &InvitePolicy) {
+/// With an application service, the join uses its token (not rate
+/// limited); the next sync shows the room as joined either way.
+fn consider_invite(room: Room, inviter: &UserId, policy: &InvitePolicy, appservice: Option<Arc<AppService>>) {
     let allowed = policy.allows(inviter.as_str());
     let inviter = inviter.to_owned();
     tokio::spawn(async move {
@@ -122,7 +127,12 @@ fn consider_invite(room: Room, inviter: &UserId, policy: &InvitePolicy) {
             return;
         }
         let mut delay = Duration::from_millis(500);
-        while let Err(e) = room.join().await {
+        loop {
+            let joined = match &appservice {
+                Some(a) => a.join(room.room_id().as_str()).await,
+                None => room.join().await.map_err(|e| e.to_string()),
+            };
+            let Err(e) = joined else { break };
             if delay > Duration::from_secs(300) {
                 tracing::warn!(room = %room.room_id(), error = %e, "giving up joining a matrix room");
                 return;

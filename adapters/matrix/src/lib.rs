@@ -6,6 +6,7 @@
 //! keys live in [`Settings::store_dir`]; a restart restores them (same
 //! device, no new login) and resumes syncing where it stopped.
 
+mod appservice;
 pub mod convert;
 mod errors;
 mod inbound;
@@ -31,7 +32,7 @@ pub use convert::{strip_quotes, RoomView};
 pub use errors::{classify, classify_api};
 pub use matrix_sdk;
 pub use ratelimit::RateLimitInfo;
-pub use settings::{InvitePolicy, Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
+pub use settings::{InvitePolicy, Settings, ENV_ACCESS_TOKEN, ENV_AS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
 
 /// What this adapter does on Matrix (`docs/adapters/matrix.md`).
 pub const CAPABILITIES: Capabilities = Capabilities {
@@ -64,6 +65,8 @@ pub struct MatrixAdapter {
     dms: Arc<Mutex<HashMap<OwnedUserId, OwnedRoomId>>>,
     /// The message rate limit the homeserver applies to the bot, as learned at start.
     rate_limit: RateLimitInfo,
+    /// The application service the bot is the sender of, if configured.
+    appservice: Option<Arc<appservice::AppService>>,
 }
 
 impl MatrixAdapter {
@@ -76,8 +79,10 @@ impl MatrixAdapter {
             .user_id()
             .ok_or_else(|| AdapterError::new(Platform::Matrix, "logged in but the client has no user id"))?
             .to_owned();
-        let rate_limit = ratelimit::learn(&client, &user_id).await;
+        let appservice = appservice::AppService::from_env(&settings.homeserver, &user_id).map(Arc::new);
+        let rate_limit = ratelimit::learn(&client, &user_id, appservice.as_deref()).await;
         Ok(MatrixAdapter {
+            appservice,
             policy: settings.invite_policy(),
             client,
             settings,

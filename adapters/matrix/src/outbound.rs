@@ -5,7 +5,7 @@ use matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
 use matrix_sdk::ruma::{EventId, OwnedTransactionId, RoomId, UserId};
-use matrix_sdk::{Room, RoomState};
+use matrix_sdk::{EncryptionState, Room, RoomState};
 use treecast_wire::{Address, ChatKind, Delivered, DeliveryError, Outbound, Platform};
 
 use crate::errors::classify;
@@ -34,6 +34,14 @@ impl MatrixAdapter {
                 content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(event_id.clone()))));
             }
             let txn = OwnedTransactionId::from(txn_id(&msg.id, i));
+            // Through the application service where the room is known not
+            // to be encrypted (never plaintext into an encrypted room).
+            if let (Some(a), EncryptionState::NotEncrypted) = (&self.appservice, room.encryption_state()) {
+                let body = serde_json::to_value(&content)
+                    .map_err(|e| DeliveryError::permanent(format!("cannot encode the message: {e}")))?;
+                ids.push(a.send_message(&room_name, txn.as_str(), &body).await?);
+                continue;
+            }
             let sent = room.send(content).with_transaction_id(txn).await.map_err(|e| classify(&e, &room_name))?;
             ids.push(sent.response.event_id.to_string());
         }

@@ -7,12 +7,17 @@ use std::time::Duration;
 use matrix_sdk::ruma::UserId;
 use matrix_sdk::Client;
 
+use crate::appservice::AppService;
+
 /// The message rate the homeserver allows the bot, as far as the adapter
 /// could learn it at start (Synapse's admin API answers server admins only).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RateLimitInfo {
     /// The bot is exempt from the message rate limit.
     Exempt,
+    /// The bot is an application service's user: not rate limited where it
+    /// sends with the service's token (rooms that are not encrypted, joins).
+    AppService,
     /// A per-user override: `per_second` messages a second, bursts of `burst`.
     Overridden { per_second: f64, burst: u32 },
     /// No override: the homeserver's `rc_message` applies. Its value is not
@@ -63,7 +68,18 @@ impl Why {
 }
 
 /// Asks the homeserver and logs one line with the answer.
-pub(crate) async fn learn(client: &Client, user: &UserId) -> RateLimitInfo {
+pub(crate) async fn learn(client: &Client, user: &UserId, appservice: Option<&AppService>) -> RateLimitInfo {
+    if let Some(appservice) = appservice {
+        match appservice.bot_is_sender().await {
+            Ok(false) => {
+                let info = RateLimitInfo::AppService;
+                tracing::info!("{}", describe(info, None, user, ""));
+                return info;
+            }
+            Ok(true) => tracing::warn!("the Matrix bot {user} is the application service's sender, which cannot sync"),
+            Err(e) => tracing::warn!(error = %e, "cannot ask the homeserver about the application service"),
+        }
+    }
     let url = override_url(client, user);
     let (info, why) = match ask(client, &url).await {
         Ok((status, body)) => from_answer(status, &body),
@@ -80,7 +96,8 @@ fn override_url(client: &Client, user: &UserId) -> String {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn path_segment(s: &str) -> String {
+/// Percent-encodes one URL path segment (a user or room id).
+pub(crate) fn path_segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
@@ -146,6 +163,12 @@ pub(crate) fn describe(info: RateLimitInfo, why: Option<&Why>, user: &UserId, ur
     match info {
         RateLimitInfo::Exempt => format!(
             "Matrix 主服务器已免除机器人 {user} 的发送限速。 / The homeserver exempts {user} from its message rate limit."
+        ),
+        RateLimitInfo::AppService => format!(
+            "Matrix 机器人 {user} 通过应用服务（application service）发送：未加密房间的消息和加入房间不受 Synapse 速率限制；\
+             加密房间的消息仍受 rc_message 限制。 / The Matrix bot {user} sends through an application service: \
+             Synapse does not rate-limit its messages into unencrypted rooms or its joins; messages into \
+             encrypted rooms are still under rc_message."
         ),
         RateLimitInfo::Overridden { per_second, burst } => format!(
             "Matrix 主服务器为机器人 {user} 单独设定的发送限速为每秒 {per_second} 条、突发 {burst} 条；\

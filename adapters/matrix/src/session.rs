@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use treecast_wire::{AdapterError, Platform};
 
+use crate::appservice::AppService;
 use crate::private_dir::make_private;
-use crate::settings::{Settings, ENV_ACCESS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
+use crate::settings::{Settings, ENV_ACCESS_TOKEN, ENV_AS_TOKEN, ENV_PASSWORD, ENV_STORE_PASSPHRASE};
 
 /// What `session.json` in the store directory holds.
 #[derive(Serialize, Deserialize)]
@@ -105,6 +106,13 @@ fn prepare_store_dir(dir: &Path) -> Result<(), AdapterError> {
 }
 
 async fn login(client: &Client, settings: &Settings, user_id: &OwnedUserId) -> Result<(), AdapterError> {
+    if let Some(appservice) = AppService::from_env(&settings.homeserver, user_id) {
+        let session = appservice.login(&settings.device_name).await?;
+        return client
+            .restore_session(session)
+            .await
+            .map_err(|e| fail(format!("cannot use the device the application-service login made: {e}")));
+    }
     if let Ok(token) = std::env::var(ENV_ACCESS_TOKEN) {
         let device_id = whoami_device(settings, &token).await?;
         let session = MatrixSession {
@@ -118,7 +126,7 @@ async fn login(client: &Client, settings: &Settings, user_id: &OwnedUserId) -> R
     }
     let Ok(password) = std::env::var(ENV_PASSWORD) else {
         return Err(fail(format!(
-            "no saved session in {} and neither {ENV_PASSWORD} nor {ENV_ACCESS_TOKEN} is set",
+            "no saved session in {} and none of {ENV_AS_TOKEN}, {ENV_PASSWORD} or {ENV_ACCESS_TOKEN} is set",
             settings.store_dir.display()
         )));
     };

@@ -9,11 +9,15 @@ use serde::Deserialize;
 pub const ENV_PASSWORD: &str = "TREECAST_MATRIX_PASSWORD";
 /// Environment variable holding an access token (instead of a password).
 pub const ENV_ACCESS_TOKEN: &str = "TREECAST_MATRIX_ACCESS_TOKEN";
+/// Environment variable holding an application service's `as_token`: the
+/// bot is then that registration's sender, logs in with it and is not
+/// rate limited by Synapse (`docs/adapters/matrix.md`).
+pub const ENV_AS_TOKEN: &str = "TREECAST_MATRIX_AS_TOKEN";
 /// Optional passphrase that encrypts the SQLite state and crypto stores.
 pub const ENV_STORE_PASSPHRASE: &str = "TREECAST_MATRIX_STORE_PASSPHRASE";
 
 /// The `[matrix]` table. Secrets never live here: see [`ENV_PASSWORD`],
-/// [`ENV_ACCESS_TOKEN`] and [`ENV_STORE_PASSPHRASE`].
+/// [`ENV_ACCESS_TOKEN`], [`ENV_AS_TOKEN`] and [`ENV_STORE_PASSPHRASE`].
 ///
 /// ```toml
 /// [matrix]
