@@ -36,7 +36,13 @@ impl MatrixAdapter {
             let txn = OwnedTransactionId::from(txn_id(&msg.id, i));
             // Through the application service where the room is known not
             // to be encrypted (never plaintext into an encrypted room).
-            if let (Some(a), EncryptionState::NotEncrypted) = (&self.appservice, room.encryption_state()) {
+            // (The state is asked of the server once per room if the sync
+            // has not told it yet.)
+            let plain = match &self.appservice {
+                Some(_) => matches!(room.latest_encryption_state().await, Ok(EncryptionState::NotEncrypted)),
+                None => false,
+            };
+            if let (Some(a), true) = (&self.appservice, plain) {
                 let body = serde_json::to_value(&content)
                     .map_err(|e| DeliveryError::permanent(format!("cannot encode the message: {e}")))?;
                 ids.push(a.send_message(&room_name, txn.as_str(), &body).await?);
