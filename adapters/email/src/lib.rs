@@ -34,7 +34,7 @@ pub use compose::{chunks, message_id, render_html, render_text};
 pub use inbound::{html_to_text, read, MailPart, Reading, Unreadable};
 pub use notice::SUBJECT as UNREADABLE_SUBJECT;
 pub use quote::strip_quoted;
-pub use settings::{Processed, Security, Settings, IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV};
+pub use settings::{Processed, Relay, Security, Settings, IMAP_PASSWORD_ENV, SMTP_PASSWORD_ENV};
 pub use smtp::{classify as classify_smtp_reply, map_error as map_smtp_error};
 
 /// What this adapter does by email (`docs/adapters/email.md`).

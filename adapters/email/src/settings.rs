@@ -23,6 +23,41 @@ pub enum Security {
     Plain,
 }
 
+/// Another SMTP relay the adapter sends through besides `smtp_host`
+/// (issue 16): a list's envelopes and single mails spread over all relays
+/// by a stable hash, so a retry goes to the same relay and the sent log
+/// still skips what it accepted.
+///
+/// ```toml
+/// [[email.relays]]
+/// name = "gd"                   # its password: TREECAST_SMTP_PASSWORD_GD
+/// host = "smtp-gd.league.example"
+/// port = 587                    # default as for smtp_port
+/// user = "notices@league.example"   # default: email.smtp_user's; "" for none
+/// security = "starttls"         # default: email.security
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relay {
+    pub name: String,
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub security: Option<Security>,
+}
+
+impl Relay {
+    /// The environment variable holding this relay's password.
+    pub fn password_env(&self) -> String {
+        let name: String =
+            self.name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+        format!("{SMTP_PASSWORD_ENV}_{name}")
+    }
+}
+
 /// What happens to a mail the core has handled (`Outcome::Done`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
@@ -93,6 +128,9 @@ pub struct Settings {
     /// Default: none (no sender is verified by header).
     #[serde(default)]
     pub trusted_authserv_ids: Vec<String>,
+    /// More SMTP relays to spread sending over (see [`Relay`]). Default: none.
+    #[serde(default)]
+    pub relays: Vec<Relay>,
 }
 
 fn default_security() -> Security {
@@ -148,6 +186,7 @@ impl Settings {
             unsubscribe_mailto: None,
             unsubscribe_url: None,
             trusted_authserv_ids: Vec::new(),
+            relays: Vec::new(),
         }
     }
 
@@ -164,6 +203,28 @@ impl Settings {
             if self.security == Security::Plain && !is_loopback(host) {
                 return bad(format!(
                     "email.security = \"plain\" is only allowed for a loopback host, but {key} is {host:?}; use \"starttls\" or \"tls\""
+                ));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for r in &self.relays {
+            let ok = !r.name.is_empty() && r.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return bad(format!(
+                    "email.relays: the name {:?} must be letters, digits, - or _ (it names the password variable)",
+                    r.name
+                ));
+            }
+            if !names.insert(r.name.to_ascii_uppercase()) {
+                return bad(format!("email.relays: the name {:?} is used twice", r.name));
+            }
+            if r.host.trim().is_empty() {
+                return bad(format!("email.relays {:?}: host is empty", r.name));
+            }
+            if r.security.unwrap_or(self.security) == Security::Plain && !is_loopback(&r.host) {
+                return bad(format!(
+                    "email.relays {:?}: security \"plain\" is only allowed for a loopback host, not {:?}",
+                    r.name, r.host
                 ));
             }
         }
@@ -221,11 +282,7 @@ impl Settings {
     }
 
     pub(crate) fn smtp_port(&self) -> u16 {
-        self.smtp_port.unwrap_or(match self.security {
-            Security::Tls => 465,
-            Security::Starttls => 587,
-            Security::Plain => 25,
-        })
+        self.smtp_port.unwrap_or(default_smtp_port(self.security))
     }
 
     pub(crate) fn imap_user(&self) -> &str {
@@ -238,6 +295,15 @@ impl Settings {
             Some(u) => Some(u),
             None => Some(&self.address),
         }
+    }
+}
+
+/// The usual SMTP port for a kind of connection.
+pub(crate) fn default_smtp_port(security: Security) -> u16 {
+    match security {
+        Security::Tls => 465,
+        Security::Starttls => 587,
+        Security::Plain => 25,
     }
 }
 
@@ -269,6 +335,31 @@ mod tests {
 
     fn ok() -> Settings {
         Settings { security: Security::Plain, ..Settings::new("bot@example.test", "127.0.0.1") }
+    }
+
+    fn relay(name: &str, host: &str) -> Relay {
+        Relay { name: name.into(), host: host.into(), port: None, user: None, security: None }
+    }
+
+    #[test]
+    fn relays_are_checked_and_name_their_password_variable() {
+        let with = |relays: Vec<Relay>| Settings { relays, ..ok() }.validate().map_err(|e| e.to_string());
+        assert!(with(vec![relay("gd", "127.0.0.1"), relay("hunan-2", "localhost")]).is_ok());
+        let e = with(vec![relay("广东", "127.0.0.1")]).unwrap_err();
+        assert!(e.contains("must be letters, digits"), "{e}");
+        let e = with(vec![relay("gd", "127.0.0.1"), relay("GD", "127.0.0.1")]).unwrap_err();
+        assert!(e.contains("used twice"), "{e}");
+        let e = with(vec![relay("gd", "smtp.example.org")]).unwrap_err();
+        assert!(e.contains("only allowed for a loopback host"), "{e}");
+        let tls = Relay { security: Some(Security::Starttls), ..relay("gd", "smtp.example.org") };
+        assert!(with(vec![tls]).is_ok(), "a relay may use TLS while the main one is plain");
+        assert_eq!(relay("hunan-2", "h").password_env(), "TREECAST_SMTP_PASSWORD_HUNAN_2");
+        let parsed: Settings = toml::from_str(
+            "address = \"bot@example.test\"\nimap_host = \"h\"\nsmtp_host = \"h\"\n\
+             [[relays]]\nname = \"gd\"\nhost = \"smtp-gd.example.org\"\nport = 587\n",
+        )
+        .unwrap();
+        assert_eq!(parsed.relays, vec![Relay { port: Some(587), ..relay("gd", "smtp-gd.example.org") }]);
     }
 
     fn err(s: Settings) -> String {

@@ -19,37 +19,90 @@ use crate::compose::{chunks, Composed};
 use crate::settings::{Security, Settings};
 
 pub(crate) struct Smtp {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// `email.smtp_host` first, then each of `email.relays`.
+    relays: Vec<AsyncSmtpTransport<Tokio1Executor>>,
     max_recipients: usize,
     sent: SentLog,
 }
 
+/// One relay's connection settings.
+struct Target<'a> {
+    key: String,
+    host: &'a str,
+    port: u16,
+    security: Security,
+    user: Option<&'a str>,
+    password: Option<String>,
+}
+
+fn transport(t: Target<'_>, domain: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>, AdapterError> {
+    let err = |m: String| AdapterError::new(Platform::Email, m);
+    let host = t.host.trim().trim_start_matches('[').trim_end_matches(']');
+    let key = &t.key;
+    let builder = match t.security {
+        Security::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        Security::Starttls | Security::Tls => {
+            let tls = TlsParameters::new(host.to_owned())
+                .map_err(|e| err(format!("{key} {host:?}: cannot set up TLS: {e}")))?;
+            let tls = if t.security == Security::Tls { Tls::Wrapper(tls) } else { Tls::Required(tls) };
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(tls)
+        }
+    };
+    let mut builder = builder
+        .port(t.port)
+        .hello_name(ClientId::Domain(domain.to_owned()))
+        .timeout(Some(Duration::from_secs(60)))
+        .pool_config(PoolConfig::new().max_size(4));
+    if let (Some(user), Some(pass)) = (t.user, t.password) {
+        builder = builder.credentials(Credentials::new(user.to_owned(), pass));
+    }
+    Ok(builder.build())
+}
+
 impl Smtp {
+    /// `password` is the main relay's; each extra relay's comes from its
+    /// own environment variable ([`crate::settings::Relay::password_env`]).
     pub(crate) fn new(settings: &Settings, password: Option<String>) -> Result<Self, AdapterError> {
-        let err = |m: String| AdapterError::new(Platform::Email, m);
-        let host = settings.smtp_host.trim().trim_start_matches('[').trim_end_matches(']');
-        let builder = match settings.security {
-            Security::Plain => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            Security::Starttls | Security::Tls => {
-                let tls = TlsParameters::new(host.to_owned())
-                    .map_err(|e| err(format!("email.smtp_host {host:?}: cannot set up TLS: {e}")))?;
-                let tls = if settings.security == Security::Tls { Tls::Wrapper(tls) } else { Tls::Required(tls) };
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).tls(tls)
-            }
-        };
-        let mut builder = builder
-            .port(settings.smtp_port())
-            .hello_name(ClientId::Domain(settings.domain().to_owned()))
-            .timeout(Some(Duration::from_secs(60)))
-            .pool_config(PoolConfig::new().max_size(4));
-        if let (Some(user), Some(pass)) = (settings.smtp_user(), password) {
-            builder = builder.credentials(Credentials::new(user.to_owned(), pass));
+        let domain = settings.domain();
+        let mut relays = vec![transport(
+            Target {
+                key: "email.smtp_host".to_owned(),
+                host: &settings.smtp_host,
+                port: settings.smtp_port(),
+                security: settings.security,
+                user: settings.smtp_user(),
+                password,
+            },
+            domain,
+        )?];
+        for r in &settings.relays {
+            let security = r.security.unwrap_or(settings.security);
+            let user = match r.user.as_deref() {
+                Some("") => None,
+                Some(u) => Some(u),
+                None => settings.smtp_user(),
+            };
+            let target = Target {
+                key: format!("email.relays {:?}", r.name),
+                host: &r.host,
+                port: r.port.unwrap_or_else(|| crate::settings::default_smtp_port(security)),
+                security,
+                user,
+                password: crate::settings::secret(&r.password_env()),
+            };
+            relays.push(transport(target, domain)?);
         }
         Ok(Smtp {
-            transport: builder.build(),
+            relays,
             max_recipients: settings.max_recipients,
             sent: SentLog::open(settings.state_dir.join("sent.log"))?,
         })
+    }
+
+    /// The relay for one envelope: stable for its key, so a retry goes where
+    /// the first try went.
+    fn relay(&self, key: &str) -> &AsyncSmtpTransport<Tokio1Executor> {
+        &self.relays[relay_index(key, self.relays.len())]
     }
 
     /// Sends `m` in envelopes of at most `max_recipients`, skipping envelopes
@@ -60,7 +113,7 @@ impl Smtp {
             if self.sent.contains(&key) {
                 continue;
             }
-            match self.envelope(m, chunk).await {
+            match self.envelope(m, chunk, &key).await {
                 Ok(()) => self.sent.record(&key),
                 Err(DeliveryError::Permanent { reason }) if chunk.len() > 1 => {
                     self.one_by_one(m, chunk, &reason).await?;
@@ -72,10 +125,10 @@ impl Smtp {
         Ok(())
     }
 
-    async fn envelope(&self, m: &Composed, to: &[lettre::Address]) -> Result<(), DeliveryError> {
+    async fn envelope(&self, m: &Composed, to: &[lettre::Address], key: &str) -> Result<(), DeliveryError> {
         let envelope = Envelope::new(Some(m.from.clone()), to.to_vec())
             .map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
-        self.transport.send_raw(&envelope, &m.bytes).await.map(|_| ()).map_err(|e| map_error(&e))
+        self.relay(key).send_raw(&envelope, &m.bytes).await.map(|_| ()).map_err(|e| map_error(&e))
     }
 
     /// A permanent refusal of a multi-recipient envelope may be one bad
@@ -89,7 +142,7 @@ impl Smtp {
             if self.sent.contains(&key) {
                 continue;
             }
-            match self.envelope(m, std::slice::from_ref(to)).await {
+            match self.envelope(m, std::slice::from_ref(to), &key).await {
                 Ok(()) => self.sent.record(&key),
                 Err(DeliveryError::Permanent { reason: r }) => refused.push(format!("{to}: {r}")),
                 Err(e) => return Err(e),
@@ -112,9 +165,10 @@ impl Smtp {
         to: lettre::Address,
         bytes: &[u8],
     ) -> Result<(), DeliveryError> {
+        let key = to.to_string();
         let envelope =
             Envelope::new(Some(from), vec![to]).map_err(|e| DeliveryError::permanent(format!("bad envelope: {e}")))?;
-        self.transport.send_raw(&envelope, bytes).await.map(|_| ()).map_err(|e| map_error(&e))
+        self.relay(&key).send_raw(&envelope, bytes).await.map(|_| ()).map_err(|e| map_error(&e))
     }
 }
 
@@ -133,6 +187,11 @@ pub fn classify(code: Option<&str>, permanent: bool, text: &str) -> DeliveryErro
         return DeliveryError::permanent(format!("SMTP server refused the message: {text}"));
     }
     DeliveryError::transient(format!("SMTP: {text}"))
+}
+
+/// Which of `n` relays an envelope key goes to.
+fn relay_index(key: &str, n: usize) -> usize {
+    (fnv(std::iter::once(key)) % n.max(1) as u64) as usize
 }
 
 /// FNV-1a over the recipients, stable across builds and platforms.
@@ -184,5 +243,23 @@ impl SentLog {
         if let Err(e) = written {
             tracing::warn!(path = %self.path.display(), "email: cannot record a sent message: {e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod relay_tests {
+    use super::relay_index;
+
+    #[test]
+    fn envelopes_spread_over_the_relays_and_a_retry_goes_to_the_same_one() {
+        let keys: Vec<String> = (0..3000).map(|i| format!("<n{i}@example.test> {i:016x}")).collect();
+        let mut counts = [0usize; 3];
+        for k in &keys {
+            let i = relay_index(k, 3);
+            assert_eq!(i, relay_index(k, 3), "stable for one key");
+            counts[i] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 800), "about a third each: {counts:?}");
+        assert!(keys.iter().all(|k| relay_index(k, 1) == 0), "one relay takes everything");
     }
 }

@@ -267,3 +267,44 @@ async fn list_with_one_unknown_member_still_reaches_the_others() {
         assert_eq!(got.iter().filter(|m| readable(m).contains(&marker)).count(), 1, "{user}");
     }
 }
+
+#[tokio::test]
+#[ignore = "needs the email peer: scripts/peers/email.sh start"]
+async fn a_list_spreads_over_two_relays_and_each_member_gets_it_once() {
+    use treecast_email::Relay;
+    use treecast_wire::{Address, Outbound};
+    let members = ["branch-a1", "branch-a2", "branch-b1", "branch-c1", "branch-c2", "student1", "student2", "official"];
+    for m in members {
+        reset(m, &["INBOX"]).await;
+    }
+    // The second relay is the peer's submission port, where the bot logs in:
+    // each mail's Received line shows which relay carried it.
+    std::env::set_var("TREECAST_SMTP_PASSWORD_AUTH", "botpass");
+    let state = tempfile::tempdir().unwrap();
+    let auth = Relay {
+        name: "auth".into(),
+        host: "127.0.0.1".into(),
+        port: Some(submission_port()),
+        user: Some("bot".into()),
+        security: None,
+    };
+    let settings = Settings { max_recipients: 1, relays: vec![auth], ..bot_settings(state.path()) };
+    let adapter = EmailAdapter::new(settings).unwrap();
+    let marker = unique("两个中继");
+    let list = Address::list("league@example.test", members.iter().map(|m| format!("{m}@example.test")).collect());
+    // A fixed delivery id: the split over relays follows from it.
+    let msg = Outbound::reply("relay-spread-1", list, marker.clone());
+    adapter.deliver(&msg).await.expect("delivered through both relays");
+    adapter.deliver(&msg).await.expect("a retry of a delivery that went through is a no-op");
+    let mut through_auth = 0;
+    for m in members {
+        let got = wait_count(m, "INBOX", 1, PATIENCE).await;
+        let ours: Vec<_> = got.iter().filter(|raw| readable(raw).contains(&marker)).collect();
+        assert_eq!(ours.len(), 1, "{m} got it exactly once");
+        // Postfix writes "with ESMTPA" in its Received line for an authenticated session.
+        if String::from_utf8_lossy(ours[0]).contains("with ESMTPA") {
+            through_auth += 1;
+        }
+    }
+    assert!(through_auth > 0 && through_auth < members.len(), "both relays carried some: {through_auth} of 8 via auth");
+}
