@@ -239,8 +239,17 @@ async fn run(api: &str, bots: usize, per_bot: usize, latency_ms: u64, tag: u64, 
     waker.wake();
     #[allow(unused_mut)]
     let mut killed_in_flight = None;
+    // A run that stops moving for three minutes is reported, not waited on.
+    let (mut last, mut moved) = (0u64, Instant::now());
     while !tree.store.active_notices().unwrap().is_empty() {
         tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = stats.delivered.load(Ordering::Relaxed) as u64;
+        if now != last {
+            (last, moved) = (now, Instant::now());
+        } else if moved.elapsed() > Duration::from_secs(180) {
+            println!("  STALLED: {now} of {} delivered, nothing moved for 3 minutes", bots * per_bot);
+            break;
+        }
         #[cfg(feature = "cluster")]
         if let (Mode::Workers { kill: true, .. }, None) = (mode, killed_in_flight) {
             if stats.delivered.load(Ordering::Relaxed) as usize >= bots * per_bot / 3 {
