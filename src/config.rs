@@ -28,6 +28,8 @@ struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     cluster: Option<RawCluster>,
+    /// Read by the mailbox feature (`features::mailbox::rules`).
+    mailbox: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -164,6 +166,8 @@ pub struct Config {
     pub surveys_dir: PathBuf,
     pub admin: AdminConfig,
     pub cluster: Option<ClusterConfig>,
+    /// Who may write to which org's mailbox (`[mailbox]`).
+    pub mailbox: crate::features::mailbox::rules::Rules,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -284,6 +288,7 @@ impl Config {
             surveys_dir: raw.surveys.dir.unwrap_or_else(|| PathBuf::from("config/surveys")),
             admin,
             cluster,
+            mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
             adapters,
             source: path.to_owned(),
         })
@@ -335,6 +340,14 @@ mod tests {
         assert!(!e.contains("abc"), "a secret must not be echoed: {e}");
         let e = Config::parse("[[levels]]\nkey='a'\nname='A'\nnaming='('\n", p).unwrap_err().to_string();
         assert!(e.contains("levels[0].naming"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_mailbox_table_stops_the_start_in_one_sentence() {
+        let p = Path::new("c.toml");
+        assert_eq!(Config::parse("", p).unwrap().mailbox, crate::features::mailbox::rules::Rules::default());
+        let e = Config::parse("[mailbox]\nmember = ['everyone']\n", p).unwrap_err().to_string();
+        assert!(e.contains("[mailbox]") && e.contains("everyone"), "{e}");
     }
 
     #[test]

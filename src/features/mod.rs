@@ -2,6 +2,7 @@
 //! in `all`; the gateway never changes.
 
 pub mod account;
+pub mod mailbox;
 pub mod notices;
 pub mod orgs;
 pub mod surveys;
