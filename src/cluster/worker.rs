@@ -49,6 +49,9 @@ struct Owned {
     renewed_at: Instant,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Being handed back: told to stop, its lease still renewed until its
+    /// last deliveries are done, so no other worker sends for it meanwhile.
+    releasing: bool,
 }
 
 impl Owned {
@@ -111,7 +114,13 @@ impl Worker {
             _ = tokio::time::sleep(tick) => {}
             _ = shutdown_signalled(&mut shutdown) => return Ok(()),
         }
+        // Shutting down: every account is handed back as above, its lease
+        // renewed until its deliveries are done; then the loop ends.
+        let mut leaving = false;
         loop {
+            if leaving && owned.is_empty() {
+                break;
+            }
             self.heartbeat().await;
             // Renew what is ours; what cannot be renewed is someone else's now.
             let mut lost = Vec::new();
@@ -158,29 +167,43 @@ impl Worker {
                     finishing.insert(acct, tokio::spawn(o.finish()));
                 }
             }
+            // Accounts handed back whose last deliveries are done: the key
+            // goes, unless it is no longer ours.
+            let done: Vec<Account> = owned
+                .iter()
+                .filter(|(_, o)| o.releasing && o.task.as_ref().is_none_or(|t| t.is_finished()))
+                .map(|(a, _)| a.clone())
+                .collect();
+            for acct in done {
+                let o = owned.remove(&acct).expect("present");
+                let key = lease_key(acct.platform, &acct.name);
+                let _ =
+                    tokio::time::timeout(tick, self.nats.leases.delete_expect_revision(&key, Some(o.revision))).await;
+                tracing::info!(account = %key, "account handed back");
+            }
             let live = self.live_workers().await.max(1);
             let share = accounts.len().div_ceil(live);
-            if owned.len() > share {
-                // Give one back per tick: its deliveries finish, then the key
-                // goes; in the background, so the other leases keep being renewed.
-                if let Some(acct) = owned.keys().next().cloned() {
-                    let o = owned.remove(&acct).expect("present");
-                    let leases = self.nats.leases.clone();
-                    let key = lease_key(acct.platform, &acct.name);
-                    let handback = tokio::spawn(async move {
-                        o.finish().await;
-                        let _ = leases.delete(&key).await;
-                        tracing::info!(account = %key, "account handed back");
-                    });
-                    finishing.insert(acct, handback);
+            let serving = owned.values().filter(|o| !o.releasing).count();
+            if leaving {
+                for o in owned.values_mut() {
+                    let _ = o.stop.send(true);
+                    o.releasing = true;
+                }
+            } else if serving > share {
+                // Give one back per tick: told to stop now; its lease is
+                // renewed until its deliveries are done (above).
+                if let Some(o) = owned.values_mut().find(|o| !o.releasing) {
+                    let _ = o.stop.send(true);
+                    o.releasing = true;
                 }
             } else {
                 finishing.retain(|_, t| !t.is_finished());
                 let mut free: Vec<&Account> =
                     accounts.iter().filter(|a| !owned.contains_key(*a) && !finishing.contains_key(*a)).collect();
                 free.shuffle(&mut rand::rng());
+                let mut serving = serving;
                 for acct in free {
-                    if owned.len() >= share {
+                    if serving >= share {
                         break;
                     }
                     let key = lease_key(acct.platform, &acct.name);
@@ -189,21 +212,23 @@ impl Worker {
                         let (stop, stopped) = watch::channel(false);
                         let task = tokio::spawn(self.serve_account(acct.clone(), stopped));
                         let renewed_at = Instant::now();
-                        owned.insert(acct.clone(), Owned { revision, renewed_at, stop, task: Some(task) });
+                        owned.insert(
+                            acct.clone(),
+                            Owned { revision, renewed_at, stop, task: Some(task), releasing: false },
+                        );
+                        serving += 1;
                     }
                 }
             }
+            // While leaving, look again soon: the hand-back ends the run.
+            let wait = if leaving { Duration::from_millis(100) } else { tick };
             tokio::select! {
-                _ = tokio::time::sleep(tick) => {}
-                _ = shutdown_signalled(&mut shutdown) => break,
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown_signalled(&mut shutdown), if !leaving => leaving = true,
             }
         }
         for (_, t) in finishing {
             let _ = t.await;
-        }
-        for (acct, o) in owned {
-            o.finish().await;
-            let _ = self.nats.leases.delete(lease_key(acct.platform, &acct.name)).await;
         }
         let _ = self.nats.leases.delete(format!("w.{}", token(&me))).await;
         Ok(())
