@@ -243,7 +243,7 @@ async fn run(api: &str, bots: usize, per_bot: usize, latency_ms: u64, tag: u64, 
     let (mut last, mut moved) = (0u64, Instant::now());
     while !tree.store.active_notices().unwrap().is_empty() {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let now = stats.delivered.load(Ordering::Relaxed) as u64;
+        let now = stats.delivered.load(Ordering::Relaxed);
         if now != last {
             (last, moved) = (now, Instant::now());
         } else if moved.elapsed() > Duration::from_secs(180) {
