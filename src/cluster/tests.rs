@@ -267,3 +267,114 @@ async fn a_restarted_planner_finds_the_answers_and_publishes_nothing_twice() {
     }
     assert_eq!((platform.attempts(), platform.delivered_count()), (10, 10), "nothing was sent twice");
 }
+
+/// One worker's view of the platform: records, per account, which worker
+/// has sends under way, and fails if two workers ever overlap on one.
+struct Overlap {
+    inner: Arc<RecordingAdapter>,
+    me: usize,
+    lag: Duration,
+    /// account -> (worker, sends under way)
+    busy: Arc<std::sync::Mutex<HashMap<String, (usize, usize)>>>,
+    overlaps: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl Adapter for Overlap {
+    fn platform(&self) -> Platform {
+        Platform::Console
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities::default()
+    }
+    fn accounts(&self) -> Vec<String> {
+        self.inner.accounts()
+    }
+    async fn deliver(&self, m: &Outbound) -> Result<Delivered, DeliveryError> {
+        {
+            let mut busy = self.busy.lock().unwrap();
+            let e = busy.entry(m.via.clone()).or_insert((self.me, 0));
+            if e.1 > 0 && e.0 != self.me {
+                self.overlaps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            if e.1 == 0 {
+                e.0 = self.me;
+            }
+            e.1 += 1;
+        }
+        tokio::time::sleep(self.lag).await;
+        let r = self.inner.deliver(m).await;
+        self.busy.lock().unwrap().get_mut(&m.via).expect("entered above").1 -= 1;
+        r
+    }
+    async fn run(&self, _: tokio::sync::mpsc::Sender<InboundEnvelope>, _: Shutdown) -> Result<(), AdapterError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs nats-server: scripts/peers/nats.sh install"]
+async fn an_account_handed_back_mid_fan_out_never_has_two_workers_sending() {
+    const N: usize = 64;
+    let server = Server::start();
+    // Four sends at a time per account, each answered after 3 s (longer
+    // than the 2 s lease): about 12 s in all.
+    let mut cfg = server.config(2);
+    for l in cfg.limits.values_mut() {
+        l.max_in_flight = 4;
+    }
+    let platform = Arc::new(RecordingAdapter::new(Platform::Console).with_accounts(&["", "b", "c", "d"]));
+    let busy = Arc::default();
+    let overlaps = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let view = |me| -> Arc<dyn Adapter> {
+        Arc::new(Overlap {
+            inner: platform.clone(),
+            me,
+            lag: Duration::from_millis(3000),
+            busy: Arc::clone(&busy),
+            overlaps: overlaps.clone(),
+        })
+    };
+    let (_, _stop1, _t1) = worker(&cfg, view(1)).await;
+    let nats = Nats::connect(&cluster(&cfg)).await.unwrap();
+    until("the first worker holds all four accounts", Duration::from_secs(10), async || {
+        owners(&nats).await.unwrap().len() == 4
+    })
+    .await;
+
+    let planner =
+        planner::wrap(HashMap::from([(Platform::Console, platform.clone() as Arc<dyn Adapter>)]), &cluster(&cfg))
+            .await
+            .unwrap()
+            .remove(&Platform::Console)
+            .unwrap();
+    let msgs: Vec<Outbound> = (0..N)
+        .map(|i| {
+            let mut m =
+                Outbound::reply(format!("n1-c{i}-h"), Address::group(Platform::Console, format!("g{i}")), "通知");
+            m.via = ["", "b", "c", "d"][i % 4].to_owned();
+            m
+        })
+        .collect();
+    let sending = tokio::spawn(async move {
+        let sends: FuturesUnordered<_> = msgs.iter().map(|m| deliver(planner.as_ref(), m)).collect();
+        sends.count().await
+    });
+    // Mid fan-out a second worker joins: the first hands two accounts back.
+    until("the fan-out is under way", Duration::from_secs(15), async || platform.attempts() >= 8).await;
+    let (two, _stop2, _t2) = worker(&cfg, view(2)).await;
+    until("the second worker gets its share", Duration::from_secs(20), async || {
+        owners(&nats).await.unwrap().values().filter(|w| **w == two).count() == 2
+    })
+    .await;
+    assert!(platform.delivered_count() < N, "the hand-back happened mid fan-out");
+    let done = tokio::time::timeout(Duration::from_secs(90), sending).await.expect("every delivery answered").unwrap();
+
+    assert_eq!(done, N);
+    assert_eq!(platform.delivered_count(), N, "each delivery posted once");
+    assert_eq!(
+        overlaps.load(std::sync::atomic::Ordering::Relaxed),
+        0,
+        "two workers sent for one account at the same time"
+    );
+}

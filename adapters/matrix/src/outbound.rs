@@ -37,9 +37,18 @@ impl MatrixAdapter {
             // Through the application service where the room is known not
             // to be encrypted (never plaintext into an encrypted room).
             // (The state is asked of the server once per room if the sync
-            // has not told it yet.)
+            // has not told it yet. If it cannot be learned the send waits:
+            // a retry must take the same path, since the homeserver keeps
+            // the service's transaction ids apart from the device's.)
             let plain = match &self.appservice {
-                Some(_) => matches!(room.latest_encryption_state().await, Ok(EncryptionState::NotEncrypted)),
+                Some(_) => match room.latest_encryption_state().await {
+                    Ok(state) => matches!(state, EncryptionState::NotEncrypted),
+                    Err(e) => {
+                        return Err(DeliveryError::transient(format!(
+                            "cannot learn whether {room_name} is encrypted: {e}"
+                        )))
+                    }
+                },
                 None => false,
             };
             if let (Some(a), true) = (&self.appservice, plain) {
