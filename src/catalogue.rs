@@ -329,6 +329,14 @@ catalogue! {
     NoticeListReminder => "（提醒 reminder of #{of}）",
     NoNoticesYet => "还没有通知。 No notices yet.",
     OutFileUnwritable => "无法写入 {path}：{error} Cannot write {path}: {error}",
+
+    // Org mailboxes (src/features/mailbox/).
+    MailboxConfigBad => "配置 [mailbox] 有误：{error}（方向可选 own、up、down、sibling、parent、elsewhere）。 [mailbox] is wrong: {error} (directions: own, up, down, sibling, parent, elsewhere).",
+    MailboxNoRecipient => "请写明收信组织：组织代码（多个用逗号分开），或 @parent（上级）、@children（全部下级）。 Name the org(s) to write to: org codes (separated by commas), or @parent, or @children.",
+    MailboxNoChildren => "{code} {name} 没有下级组织。 {code} {name} has no child orgs.",
+    MailboxNoParent => "{code} {name} 没有上级组织。 {code} {name} has no parent org.",
+    MailboxOfficialNotAllowed => "{from} 不能给 {to} 写信：组织只能写给上级及更上级、本组织的全部下级，以及同一上级下的兄弟组织。 {from} may not write to {to}: an org writes to its parent and ancestors, to its own subtree and to its siblings under the same parent.",
+    MailboxMemberNotAllowed => "你不能给 {to} 写信：团员只能写给自己的团支部和所在学校。 You may not write to {to}: a member writes to their own branch and its school only.",
 }
 
 /// The text of `m` with each `{key}` replaced by its value, in one pass (a

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
+use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::tree::people::Role;
 use crate::tree::Org;
@@ -84,13 +85,10 @@ impl Rules {
     /// direction is one sentence naming it.
     pub fn from_table(table: Option<&toml::Table>) -> Result<Rules> {
         let Some(table) = table else { return Ok(Rules::default()) };
-        let raw: RawRules = table.clone().try_into().map_err(|e: toml::de::Error| {
-            Error::invalid(format!(
-                "配置 [mailbox] 有误：{0}（方向可选 own、up、down、sibling、parent、elsewhere）。 / \
-                 [mailbox] is wrong: {0} (directions: own, up, down, sibling, parent, elsewhere).",
-                e.message()
-            ))
-        })?;
+        let raw: RawRules = table
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::invalid(msg(Msg::MailboxConfigBad, &[("error", &e.message())])))?;
         let d = Rules::default();
         Ok(Rules {
             official: raw.official.map(|v| v.into_iter().collect()).unwrap_or(d.official),
