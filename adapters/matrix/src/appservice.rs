@@ -21,6 +21,7 @@
 //! token, the device's, and has no application-service mode in 0.18.
 
 use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::reqwest::Method;
 use matrix_sdk::ruma::{OwnedDeviceId, OwnedUserId};
 use matrix_sdk::{SessionMeta, SessionTokens};
 use serde::Deserialize;
@@ -67,6 +68,20 @@ impl AppService {
         format!("{}/_matrix/client/v3/{path}", self.homeserver)
     }
 
+    /// One request with the `as_token`, a JSON body if given.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<matrix_sdk::reqwest::Response, matrix_sdk::reqwest::Error> {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(&self.token);
+        if let Some(body) = body {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        req.send().await
+    }
+
     /// Registers the bot user through the application service, unless it
     /// exists. Synapse does not create the sender's user by itself, and a
     /// device token of a user that does not exist is refused (bridges
@@ -79,12 +94,7 @@ impl AppService {
             "inhibit_login": true,
         });
         let resp = self
-            .http
-            .post(self.url("register"))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
+            .call(Method::POST, "register", Some(body.to_string()))
             .await
             .map_err(|e| fail(format!("cannot reach {}: {e}", self.homeserver)))?;
         let status = resp.status();
@@ -126,12 +136,7 @@ impl AppService {
             "initial_device_display_name": device_name,
         });
         let resp = self
-            .http
-            .post(self.url("login"))
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
+            .call(Method::POST, "login", Some(body.to_string()))
             .await
             .map_err(|e| fail(format!("cannot reach {}: {e}", self.homeserver)))?;
         let status = resp.status();
@@ -154,13 +159,7 @@ impl AppService {
         struct WhoAmI {
             user_id: String,
         }
-        let resp = self
-            .http
-            .get(self.url("account/whoami"))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let resp = self.call(Method::GET, "account/whoami", None).await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("whoami with the as_token answered HTTP {}", resp.status()));
         }
@@ -182,19 +181,14 @@ impl AppService {
         struct Sent {
             event_id: String,
         }
-        let url = self.url(&format!(
+        let path = format!(
             "rooms/{}/send/m.room.message/{}?user_id={}",
             path_segment(room_id),
             path_segment(txn),
             path_segment(self.user.as_str())
-        ));
+        );
         let resp = self
-            .http
-            .put(url)
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(content.to_string())
-            .send()
+            .call(Method::PUT, &path, Some(content.to_string()))
             .await
             .map_err(|e| DeliveryError::transient(format!("network error talking to the homeserver: {e}")))?;
         let status = resp.status().as_u16();
@@ -213,16 +207,8 @@ impl AppService {
     /// Joins `room_id` as the bot with the `as_token` (not rate limited
     /// when the registration says `rate_limited: false`).
     pub(crate) async fn join(&self, room_id: &str) -> Result<(), String> {
-        let url = self.url(&format!("join/{}?user_id={}", path_segment(room_id), path_segment(self.user.as_str())));
-        let resp = self
-            .http
-            .post(url)
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body("{}")
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let path = format!("join/{}?user_id={}", path_segment(room_id), path_segment(self.user.as_str()));
+        let resp = self.call(Method::POST, &path, Some("{}".to_owned())).await.map_err(|e| e.to_string())?;
         if resp.status().is_success() {
             Ok(())
         } else {
