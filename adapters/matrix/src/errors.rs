@@ -2,23 +2,29 @@
 
 use std::time::{Duration, SystemTime};
 
-use matrix_sdk::ruma::api::error::{ErrorKind, RetryAfter};
+use matrix_sdk::ruma::api::error::{Error as ApiError, ErrorBody, ErrorKind, RetryAfter};
+use matrix_sdk::ruma::api::EndpointError;
 use matrix_sdk::HttpError;
 use treecast_wire::{DeliveryError, LimitScope};
 
 /// Maps a failed send to `room` (an id, for the reason text).
 pub fn classify(err: &matrix_sdk::Error, room: &str) -> DeliveryError {
     if let Some(api) = err.as_client_api_error() {
-        let message = match &api.body {
-            matrix_sdk::ruma::api::error::ErrorBody::Standard(b) => b.message.clone(),
-            _ => String::new(),
-        };
-        return classify_api(api.status_code.as_u16(), api.error_kind(), &message, room);
+        return classify_api_error(api, room);
     }
     match err {
         matrix_sdk::Error::Http(http) => classify_http(http),
         _ => DeliveryError::transient(format!("matrix client error: {err}")),
     }
+}
+
+/// Maps a homeserver error as ruma parsed it.
+fn classify_api_error(api: &ApiError, room: &str) -> DeliveryError {
+    let message = match &api.body {
+        ErrorBody::Standard(b) => b.message.clone(),
+        _ => String::new(),
+    };
+    classify_api(api.status_code.as_u16(), api.error_kind(), &message, room)
 }
 
 fn classify_http(http: &HttpError) -> DeliveryError {
@@ -67,27 +73,14 @@ pub fn classify_api(status: u16, kind: Option<&ErrorKind>, message: &str, room: 
     }
 }
 
-/// Maps an error answer read off the wire (`{"errcode", "error",
-/// "retry_after_ms"}`), for requests made without matrix-sdk.
+/// Maps an error answer read off the wire, for requests made without
+/// matrix-sdk: parsed by ruma as the SDK's are, then sorted the same way.
 pub(crate) fn classify_body(status: u16, body: &[u8], room: &str) -> DeliveryError {
-    let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let message = v.get("error").and_then(|m| m.as_str()).unwrap_or("").to_owned();
-    let kind = match v.get("errcode").and_then(|c| c.as_str()) {
-        Some("M_LIMIT_EXCEEDED") => {
-            let retry_after = v.get("retry_after_ms").and_then(|m| m.as_u64()).map(Duration::from_millis);
-            let reason = "rate limited by the homeserver (M_LIMIT_EXCEEDED)".to_owned();
-            return match retry_after {
-                Some(retry_after) => DeliveryError::RateLimited { retry_after, scope: LimitScope::Account, reason },
-                None => DeliveryError::Transient { retry_after: None, reason },
-            };
-        }
-        Some("M_FORBIDDEN") => Some(ErrorKind::Forbidden),
-        Some("M_NOT_FOUND") => Some(ErrorKind::NotFound),
-        Some("M_MISSING_TOKEN") => Some(ErrorKind::MissingToken),
-        Some("M_TOO_LARGE") => Some(ErrorKind::TooLarge),
-        _ => None,
-    };
-    classify_api(status, kind.as_ref(), &message, room)
+    let response = matrix_sdk::ruma::exports::http::Response::builder().status(status).body(body);
+    match response {
+        Ok(r) => classify_api_error(&ApiError::from_http_response(r), room),
+        Err(_) => DeliveryError::transient(format!("unexpected homeserver answer {status}")),
+    }
 }
 
 fn retry_delay(r: &RetryAfter) -> Duration {
@@ -101,9 +94,7 @@ fn retry_delay(r: &RetryAfter) -> Duration {
 mod tests {
     use super::*;
     use matrix_sdk::ruma::api::client::uiaa::UiaaResponse;
-    use matrix_sdk::ruma::api::error::{
-        Error as ApiError, ErrorBody, FromHttpResponseError, LimitExceededErrorData, StandardErrorBody,
-    };
+    use matrix_sdk::ruma::api::error::{FromHttpResponseError, LimitExceededErrorData, StandardErrorBody};
 
     fn sdk_error(status: u16, kind: ErrorKind) -> matrix_sdk::Error {
         let body = ErrorBody::Standard(StandardErrorBody::new(kind, "test".to_owned()));
