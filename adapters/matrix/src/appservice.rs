@@ -116,7 +116,7 @@ impl AppService {
         fail(format!(
             "the homeserver refused the application-service {what} for {} (HTTP {status}): check that {ENV_AS_TOKEN} \
              is the registration's as_token, that the registration is listed under app_service_config_files, \
-             and that {} is its sender_localpart or in its users namespace",
+             and that {} is in its users namespace",
             self.user, self.user
         ))
     }
@@ -124,6 +124,13 @@ impl AppService {
     /// Registers the bot user if needed, then `POST /login` with
     /// `m.login.application_service`: a new device and its token.
     pub(crate) async fn login(&self, device_name: &str) -> Result<MatrixSession, AdapterError> {
+        if self.sender().await? == self.user.as_str() {
+            return Err(fail(format!(
+                "{} is the application service's sender, which Synapse does not let sync; set matrix.user_id \
+                 to another user in the registration's users namespace",
+                self.user
+            )));
+        }
         self.ensure_registered().await?;
         #[derive(Deserialize)]
         struct LoggedIn {
@@ -152,20 +159,23 @@ impl AppService {
         })
     }
 
-    /// Whether the bot is the registration's sender (`GET whoami` with the
-    /// `as_token` names the sender), which cannot sync.
-    pub(crate) async fn bot_is_sender(&self) -> Result<bool, String> {
+    /// The registration's sender (`GET whoami` with the `as_token`).
+    async fn sender(&self) -> Result<String, AdapterError> {
         #[derive(Deserialize)]
         struct WhoAmI {
             user_id: String,
         }
-        let resp = self.call(Method::GET, "account/whoami", None).await.map_err(|e| e.to_string())?;
-        if !resp.status().is_success() {
-            return Err(format!("whoami with the as_token answered HTTP {}", resp.status()));
+        let resp = self
+            .call(Method::GET, "account/whoami", None)
+            .await
+            .map_err(|e| fail(format!("cannot reach {}: {e}", self.homeserver)))?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(self.refused("token", status));
         }
-        let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
-        let who: WhoAmI = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
-        Ok(who.user_id == self.user.as_str())
+        let bytes = resp.bytes().await.map_err(|e| fail(format!("cannot read the whoami answer: {e}")))?;
+        let who: WhoAmI = serde_json::from_slice(&bytes).map_err(|e| fail(format!("unexpected whoami answer: {e}")))?;
+        Ok(who.user_id)
     }
 
     /// Sends one `m.room.message` into `room_id` as the bot with the

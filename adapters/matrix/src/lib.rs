@@ -65,7 +65,7 @@ pub struct MatrixAdapter {
     dms: Arc<Mutex<HashMap<OwnedUserId, OwnedRoomId>>>,
     /// The message rate limit the homeserver applies to the bot, as learned at start.
     rate_limit: RateLimitInfo,
-    /// The application service the bot is the sender of, if configured.
+    /// The application service the bot is a user of, if configured.
     appservice: Option<Arc<appservice::AppService>>,
 }
 
@@ -80,7 +80,7 @@ impl MatrixAdapter {
             .ok_or_else(|| AdapterError::new(Platform::Matrix, "logged in but the client has no user id"))?
             .to_owned();
         let appservice = appservice::AppService::from_env(&settings.homeserver, &user_id).map(Arc::new);
-        let rate_limit = ratelimit::learn(&client, &user_id, appservice.as_deref()).await;
+        let rate_limit = ratelimit::learn(&client, &user_id, appservice.is_some()).await;
         Ok(MatrixAdapter {
             appservice,
             policy: settings.invite_policy(),

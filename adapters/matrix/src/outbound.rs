@@ -8,6 +8,7 @@ use matrix_sdk::ruma::{EventId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{EncryptionState, Room, RoomState};
 use treecast_wire::{Address, ChatKind, Delivered, DeliveryError, Outbound, Platform};
 
+use crate::appservice::AppService;
 use crate::errors::classify;
 use crate::render::{render, txn_id};
 use crate::MatrixAdapter;
@@ -23,6 +24,7 @@ impl MatrixAdapter {
             ),
             None => None,
         };
+        let service = self.service_for(&room).await?;
         let mut ids = Vec::new();
         for (i, part) in render(msg, self.user_id.as_str()).into_iter().enumerate() {
             let mut content = if part.notice {
@@ -34,24 +36,7 @@ impl MatrixAdapter {
                 content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(event_id.clone()))));
             }
             let txn = OwnedTransactionId::from(txn_id(&msg.id, i));
-            // Through the application service where the room is known not
-            // to be encrypted (never plaintext into an encrypted room).
-            // (The state is asked of the server once per room if the sync
-            // has not told it yet. If it cannot be learned the send waits:
-            // a retry must take the same path, since the homeserver keeps
-            // the service's transaction ids apart from the device's.)
-            let plain = match &self.appservice {
-                Some(_) => match room.latest_encryption_state().await {
-                    Ok(state) => matches!(state, EncryptionState::NotEncrypted),
-                    Err(e) => {
-                        return Err(DeliveryError::transient(format!(
-                            "cannot learn whether {room_name} is encrypted: {e}"
-                        )))
-                    }
-                },
-                None => false,
-            };
-            if let (Some(a), true) = (&self.appservice, plain) {
+            if let Some(a) = service {
                 let body = serde_json::to_value(&content)
                     .map_err(|e| DeliveryError::permanent(format!("cannot encode the message: {e}")))?;
                 ids.push(a.send_message(&room_name, txn.as_str(), &body).await?);
@@ -61,6 +46,23 @@ impl MatrixAdapter {
             ids.push(sent.response.event_id.to_string());
         }
         Ok(Delivered { message_ids: ids })
+    }
+
+    /// The application service to send into `room` with: only where the
+    /// room is known not to be encrypted (never plaintext into an encrypted
+    /// room). The state is asked of the server once per room if the sync has
+    /// not told it yet; if it cannot be learned the send waits, since a
+    /// retry must take the path its first try took (the homeserver keeps the
+    /// service's transaction ids apart from the device's).
+    async fn service_for(&self, room: &Room) -> Result<Option<&AppService>, DeliveryError> {
+        let Some(a) = self.appservice.as_deref() else { return Ok(None) };
+        match room.latest_encryption_state().await {
+            Ok(EncryptionState::NotEncrypted) => Ok(Some(a)),
+            Ok(_) => Ok(None),
+            Err(e) => {
+                Err(DeliveryError::transient(format!("cannot learn whether {} is encrypted: {e}", room.room_id())))
+            }
+        }
     }
 
     /// The joined room an address names; for `Direct`, the DM with that

@@ -7,8 +7,6 @@ use std::time::Duration;
 use matrix_sdk::ruma::UserId;
 use matrix_sdk::Client;
 
-use crate::appservice::AppService;
-
 /// The message rate the homeserver allows the bot, as far as the adapter
 /// could learn it at start (Synapse's admin API answers server admins only).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,17 +66,13 @@ impl Why {
 }
 
 /// Asks the homeserver and logs one line with the answer.
-pub(crate) async fn learn(client: &Client, user: &UserId, appservice: Option<&AppService>) -> RateLimitInfo {
-    if let Some(appservice) = appservice {
-        match appservice.bot_is_sender().await {
-            Ok(false) => {
-                let info = RateLimitInfo::AppService;
-                tracing::info!("{}", describe(info, None, user, ""));
-                return info;
-            }
-            Ok(true) => tracing::warn!("the Matrix bot {user} is the application service's sender, which cannot sync"),
-            Err(e) => tracing::warn!(error = %e, "cannot ask the homeserver about the application service"),
-        }
+/// With `via_service` (an application service's user) there is nothing to
+/// ask: the service's token is not rate limited.
+pub(crate) async fn learn(client: &Client, user: &UserId, via_service: bool) -> RateLimitInfo {
+    if via_service {
+        let info = RateLimitInfo::AppService;
+        tracing::info!("{}", describe(info, None, user, ""));
+        return info;
     }
     let url = override_url(client, user);
     let (info, why) = match ask(client, &url).await {

@@ -36,6 +36,13 @@ async fn the_application_services_user_joins_and_sends_past_the_default_limits()
     assert!(!wrong.path().join("matrix/session.json").exists());
 
     std::env::set_var(ENV_AS_TOKEN, &token);
+    // The registration's sender as the bot: refused at once, saying why
+    // (Synapse would refuse its /sync later).
+    let sender_dir = tempfile::tempdir().unwrap();
+    let sender = Settings { user_id: "@treecast-service:localhost".into(), ..as_settings(&sender_dir) };
+    let err = MatrixAdapter::connect(sender).await.err().expect("the sender is refused as the bot");
+    assert!(err.to_string().contains("is the application service's sender"), "{err}");
+
     let dir = tempfile::tempdir().unwrap();
     let adapter = Arc::new(MatrixAdapter::connect(as_settings(&dir)).await.expect("the bot logs in"));
     assert_eq!(adapter.rate_limit(), RateLimitInfo::AppService);
