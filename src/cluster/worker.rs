@@ -18,7 +18,7 @@ use async_nats::jetstream::AckKind;
 use futures::StreamExt;
 use rand::seq::SliceRandom;
 use tokio::sync::watch;
-use treecast_wire::{shutdown_signalled, Adapter, DeliveryError, Platform, Shutdown};
+use treecast_wire::{shutdown_signalled, Adapter, Address, DeliveryError, Platform, Shutdown};
 
 use super::{lease_key, subject, token, Job, Nats, Outcome};
 use crate::catalogue::Msg;
@@ -49,18 +49,32 @@ struct Owned {
     renewed_at: Instant,
     stop: watch::Sender<bool>,
     task: Option<tokio::task::JoinHandle<()>>,
-    /// Being handed back: told to stop, its lease still renewed until its
-    /// last deliveries are done, so no other worker sends for it meanwhile.
-    releasing: bool,
+    phase: Phase,
+}
+
+/// Where an account of this worker stands. Until its lane has finished it
+/// stays in `owned`, so it is never taken again meanwhile (one bot, one lane).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    /// Being handed back: told to stop; its lease is still renewed until its
+    /// last deliveries are done, so no other worker sends for it meanwhile,
+    /// then the key goes.
+    Releasing,
+    /// Its lease is someone else's (or lapsed): told to stop; nothing renewed
+    /// or deleted.
+    Lost,
 }
 
 impl Owned {
-    /// Stops pulling and waits for the deliveries in flight.
-    async fn finish(mut self) {
+    /// Stops pulling: jobs not yet sent go back, what is in flight finishes.
+    fn stop(&mut self, phase: Phase) {
         let _ = self.stop.send(true);
-        if let Some(t) = self.task.take() {
-            let _ = t.await;
-        }
+        self.phase = phase;
+    }
+
+    fn finished(&self) -> bool {
+        self.task.as_ref().is_none_or(|t| t.is_finished())
     }
 }
 
@@ -102,9 +116,6 @@ impl Worker {
         let lease = self.nats.cfg.lease;
         let tick = lease / 3;
         let mut owned: HashMap<Account, Owned> = HashMap::new();
-        // Accounts given up whose last deliveries are still finishing: not
-        // taken again until they have, so one bot never has two lanes.
-        let mut finishing: HashMap<Account, tokio::task::JoinHandle<()>> = HashMap::new();
         let me = self.id.clone();
         tracing::info!(worker = %me, accounts = accounts.len(), "worker started");
         // One heartbeat before taking anything, so workers started together
@@ -124,7 +135,7 @@ impl Worker {
             self.heartbeat().await;
             // Renew what is ours; what cannot be renewed is someone else's now.
             let mut lost = Vec::new();
-            for (acct, o) in owned.iter_mut() {
+            for (acct, o) in owned.iter_mut().filter(|(_, o)| o.phase != Phase::Lost) {
                 let key = lease_key(acct.platform, &acct.name);
                 // Bounded: a request to a dead node must not outlast the lease.
                 let renewal = tokio::time::timeout(tick, self.nats.leases.update(&key, me.clone().into(), o.revision));
@@ -161,45 +172,37 @@ impl Worker {
                 }
             }
             for acct in lost {
-                if let Some(o) = owned.remove(&acct) {
-                    // Stop pulling; jobs not yet sent go back at once, and
-                    // what is in flight finishes.
-                    finishing.insert(acct, tokio::spawn(o.finish()));
-                }
+                owned.get_mut(&acct).expect("present").stop(Phase::Lost);
             }
-            // Accounts handed back whose last deliveries are done: the key
-            // goes, unless it is no longer ours.
+            // Accounts stopped whose last deliveries are done leave; a
+            // handed-back one's key goes, unless it is no longer ours.
             let done: Vec<Account> = owned
                 .iter()
-                .filter(|(_, o)| o.releasing && o.task.as_ref().is_none_or(|t| t.is_finished()))
+                .filter(|(_, o)| o.phase != Phase::Serving && o.finished())
                 .map(|(a, _)| a.clone())
                 .collect();
             for acct in done {
                 let o = owned.remove(&acct).expect("present");
-                let key = lease_key(acct.platform, &acct.name);
-                let _ =
-                    tokio::time::timeout(tick, self.nats.leases.delete_expect_revision(&key, Some(o.revision))).await;
-                tracing::info!(account = %key, "account handed back");
+                if o.phase == Phase::Releasing {
+                    let key = lease_key(acct.platform, &acct.name);
+                    let delete = self.nats.leases.delete_expect_revision(&key, Some(o.revision));
+                    let _ = tokio::time::timeout(tick, delete).await;
+                    tracing::info!(account = %key, "account handed back");
+                }
             }
             let live = self.live_workers().await.max(1);
             let share = accounts.len().div_ceil(live);
-            let serving = owned.values().filter(|o| !o.releasing).count();
+            let serving = owned.values().filter(|o| o.phase == Phase::Serving).count();
             if leaving {
-                for o in owned.values_mut() {
-                    let _ = o.stop.send(true);
-                    o.releasing = true;
-                }
+                owned.values_mut().filter(|o| o.phase == Phase::Serving).for_each(|o| o.stop(Phase::Releasing));
             } else if serving > share {
-                // Give one back per tick: told to stop now; its lease is
-                // renewed until its deliveries are done (above).
-                if let Some(o) = owned.values_mut().find(|o| !o.releasing) {
-                    let _ = o.stop.send(true);
-                    o.releasing = true;
+                // Give one back per tick; its lease is renewed until its
+                // deliveries are done (above).
+                if let Some(o) = owned.values_mut().find(|o| o.phase == Phase::Serving) {
+                    o.stop(Phase::Releasing);
                 }
             } else {
-                finishing.retain(|_, t| !t.is_finished());
-                let mut free: Vec<&Account> =
-                    accounts.iter().filter(|a| !owned.contains_key(*a) && !finishing.contains_key(*a)).collect();
+                let mut free: Vec<&Account> = accounts.iter().filter(|a| !owned.contains_key(*a)).collect();
                 free.shuffle(&mut rand::rng());
                 let mut serving = serving;
                 for acct in free {
@@ -214,7 +217,7 @@ impl Worker {
                         let renewed_at = Instant::now();
                         owned.insert(
                             acct.clone(),
-                            Owned { revision, renewed_at, stop, task: Some(task), releasing: false },
+                            Owned { revision, renewed_at, stop, task: Some(task), phase: Phase::Serving },
                         );
                         serving += 1;
                     }
@@ -226,9 +229,6 @@ impl Worker {
                 _ = tokio::time::sleep(wait) => {}
                 _ = shutdown_signalled(&mut shutdown), if !leaving => leaving = true,
             }
-        }
-        for (_, t) in finishing {
-            let _ = t.await;
         }
         let _ = self.nats.leases.delete(format!("w.{}", token(&me))).await;
         Ok(())
@@ -316,6 +316,27 @@ impl Lane {
     fn new(l: &Limits) -> Lane {
         Lane { limits: PlatformLimits::new(l), slot: tokio::sync::Mutex::new(()) }
     }
+
+    /// Waits for the account's next send slot and takes it; or, when `to`
+    /// must wait first (a rate limit on the chat, or its own quota), takes
+    /// nothing and says how long.
+    async fn turn(&self, to: &Address) -> Option<Duration> {
+        if let Some(until) = self.limits.chat_held(&to.id) {
+            return Some(until.saturating_duration_since(Instant::now()));
+        }
+        let _slot = self.slot.lock().await;
+        if let Some(until) = self.limits.account_held() {
+            tokio::time::sleep_until(until.into()).await;
+        }
+        while let Some(w) = self.limits.platform_wait() {
+            tokio::time::sleep(w).await;
+        }
+        let wait = self.limits.chat_wait(to);
+        if wait.is_none() {
+            self.limits.platform_take();
+        }
+        wait
+    }
 }
 
 /// Delivers one job, paced by its account's lane. Once `stop` says the
@@ -358,47 +379,27 @@ async fn deliver_one(
     // Longer waits go back to JetStream, which keeps the job meanwhile.
     let hold_limit = nats.cfg.ack_wait / 3;
     let held = Instant::now();
+    // Given up meanwhile (`stop`): the job goes back at once, unsent. A
+    // receiver cloned before the stop sees it as a change, so `changed`
+    // alone tells.
     let given_up = |m: async_nats::jetstream::Message| async move {
         let _ = m.ack_with(AckKind::Nak(None)).await;
     };
     let result = loop {
-        if *stop.borrow() {
-            return given_up(m).await;
-        }
-        let mut wait = lane.limits.chat_held(&job.msg.to.id).map(|u| u.saturating_duration_since(Instant::now()));
-        if wait.is_none() {
-            let _slot = tokio::select! {
-                s = lane.slot.lock() => s,
-                _ = stop.changed() => return given_up(m).await,
-            };
-            let paced = async {
-                if let Some(u) = lane.limits.account_held() {
-                    tokio::time::sleep_until(u.into()).await;
-                }
-                while let Some(w) = lane.limits.platform_wait() {
-                    tokio::time::sleep(w).await;
-                }
-            };
-            tokio::select! {
-                _ = paced => {}
-                _ = stop.changed() => return given_up(m).await,
-            }
-            if *stop.borrow() {
-                return given_up(m).await;
-            }
-            wait = lane.limits.chat_wait(&job.msg.to);
-            if wait.is_none() {
-                lane.limits.platform_take();
-            }
-        }
+        let wait = tokio::select! {
+            biased;
+            _ = stop.changed() => return given_up(m).await,
+            wait = lane.turn(&job.msg.to) => wait,
+        };
         if let Some(w) = wait {
             if held.elapsed() + w > hold_limit {
                 let _ = m.ack_with(AckKind::Nak(Some(w))).await;
                 return;
             }
             tokio::select! {
-                _ = tokio::time::sleep(w) => {}
+                biased;
                 _ = stop.changed() => return given_up(m).await,
+                _ = tokio::time::sleep(w) => {}
             }
             continue;
         }
