@@ -226,10 +226,8 @@ async fn bucket(js: &jetstream::Context, name: &str, max_age: Duration, replicas
         duplicate_window: max_age.min(Duration::from_secs(120)),
         ..Default::default()
     };
-    let mut made =
-        js.get_or_create_stream(config.clone()).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
-    let info = made.info().await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
-    if info.config.allow_direct {
+    let made = js.get_or_create_stream(config.clone()).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
+    if made.cached_info().config.allow_direct {
         js.update_stream(config).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))?;
     }
     js.get_key_value(name).await.map_err(|e| nats_err(&format!("the {name} bucket"), e))
