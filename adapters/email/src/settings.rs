@@ -290,11 +290,23 @@ impl Settings {
     }
 
     pub(crate) fn smtp_user(&self) -> Option<&str> {
-        match self.smtp_user.as_deref() {
-            Some("") => None,
-            Some(u) => Some(u),
-            None => Some(&self.address),
-        }
+        login_user(self.smtp_user.as_deref(), Some(&self.address))
+    }
+}
+
+impl Relay {
+    /// The user this relay logs in as (`None`: no login).
+    pub(crate) fn user<'a>(&'a self, main: &'a Settings) -> Option<&'a str> {
+        login_user(self.user.as_deref(), main.smtp_user())
+    }
+}
+
+/// A configured login name: "" means none, unset means `default`.
+fn login_user<'a>(given: Option<&'a str>, default: Option<&'a str>) -> Option<&'a str> {
+    match given {
+        Some("") => None,
+        Some(u) => Some(u),
+        None => default,
     }
 }
 

@@ -77,17 +77,12 @@ impl Smtp {
         )?];
         for r in &settings.relays {
             let security = r.security.unwrap_or(settings.security);
-            let user = match r.user.as_deref() {
-                Some("") => None,
-                Some(u) => Some(u),
-                None => settings.smtp_user(),
-            };
             let target = Target {
                 key: format!("email.relays {:?}", r.name),
                 host: &r.host,
                 port: r.port.unwrap_or_else(|| crate::settings::default_smtp_port(security)),
                 security,
-                user,
+                user: r.user(settings),
                 password: crate::settings::secret(&r.password_env()),
             };
             relays.push(transport(target, domain)?);
