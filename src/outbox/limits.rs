@@ -236,6 +236,9 @@ impl PlatformLimits {
     /// account (`scope`): a rate limit, not a failed try.
     pub fn hold(&self, chat: &str, scope: LimitScope, until: Instant) {
         let mut h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        // Ended holds go here, where a rate limit is rare, not on every look.
+        let now = Instant::now();
+        h.chats.retain(|_, u| *u > now);
         let at = match scope {
             LimitScope::Chat => h.chats.entry(chat.to_owned()).or_insert(until),
             LimitScope::Account => h.account.get_or_insert(until),
@@ -249,15 +252,10 @@ impl PlatformLimits {
         h.account.filter(|u| *u > Instant::now())
     }
 
-    /// Until when `chat` is held, if it still is (holds that ended are dropped).
+    /// Until when `chat` is held, if it still is.
     pub fn chat_held(&self, chat: &str) -> Option<Instant> {
-        let mut h = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        if h.chats.is_empty() {
-            return None;
-        }
-        let now = Instant::now();
-        h.chats.retain(|_, until| *until > now);
-        h.chats.get(chat).copied()
+        let h = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        h.chats.get(chat).copied().filter(|u| *u > Instant::now())
     }
 
     /// When the chat may next receive a message (None: now, and the send is
