@@ -7,6 +7,10 @@
 //! batches (a crash part-way is picked up again: a new row never decodes in
 //! the old shape's place); the queue and the new version go in one
 //! transaction, because an old queued row can decode as a new one.
+//!
+//! Version 2 -> 3: officials are indexed on their own (`people.rs`,
+//! `OFFICIAL`) for the daily digest; the index is written from the role
+//! rows, then the version (a crash part-way writes the same keys again).
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -121,6 +125,28 @@ pub(super) fn v1_to_v2(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> 
     Ok(())
 }
 
+pub(super) fn v2_to_v3(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
+    use super::people::{official_key, ROLE_BY_PERSON};
+    use crate::tree::people::Role;
+    let people = db.open_tree("people")?;
+    let mut batch = sled::Batch::default();
+    let mut n = 0;
+    for kv in people.scan_prefix([ROLE_BY_PERSON]) {
+        let (k, v) = kv?;
+        if k.len() == 13 && decode::<Role>(&v)? == Role::Official {
+            let person = u64::from_be_bytes(k[1..9].try_into().expect("8 bytes"));
+            let org = u32::from_be_bytes(k[9..13].try_into().expect("4 bytes"));
+            batch.insert(official_key(person, org), &[]);
+            n += 1;
+        }
+    }
+    people.apply_batch(batch)?;
+    meta.insert(version_key, &3u32.to_be_bytes())?;
+    db.flush()?;
+    tracing::info!(officials = n, "store upgraded to version 3 (officials index)");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,8 +206,36 @@ mod tests {
         assert_eq!(&*q.msg.body, "收到，谢谢 / Thanks");
         assert_eq!(q.msg.in_reply_to.as_deref(), Some("9"));
         drop(store);
-        // Opening again finds version 2 and changes nothing.
+        // Opening again finds the current version and changes nothing.
         let store = super::super::Store::open(dir.path()).unwrap();
         assert_eq!(store.queued().unwrap()[0].1.tries, 3);
+    }
+
+    /// A version 2 store's officials are indexed at open; members are not.
+    #[test]
+    fn a_version_two_store_gets_its_officials_index() {
+        use crate::store::people::role_keys;
+        use crate::tree::people::Role;
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta").unwrap().insert(b"schema_version", &2u32.to_be_bytes()).unwrap();
+            let people = db.open_tree("people").unwrap();
+            for (person, org, role) in [(7u64, 300u32, Role::Official), (8, 301, Role::Member), (9, 2, Role::Official)]
+            {
+                let (by_person, by_org) = role_keys(person, org);
+                people.insert(by_person, encode(&role)).unwrap();
+                people.insert(by_org, encode(&role)).unwrap();
+            }
+            db.flush().unwrap();
+        }
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let found: Vec<(u64, u32)> = store.officials().collect::<Result<_>>().unwrap();
+        assert_eq!(found, [(7, 300), (9, 2)]);
+        // A member made an official and back is indexed and unindexed.
+        store.put_role(8, 301, Role::Official).unwrap();
+        assert_eq!(store.officials().count(), 3);
+        store.put_role(8, 301, Role::Member).unwrap();
+        assert_eq!(store.officials().count(), 2);
     }
 }

@@ -37,7 +37,7 @@ pub use tx::{abort, Abort, Tx};
 pub use writes::Writes;
 
 /// Bumped when the on-disk layout changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -129,8 +129,12 @@ impl Store {
 
     fn from_db(db: sled::Db, path: PathBuf) -> Result<Store> {
         let meta = db.open_tree("meta")?;
-        if check_schema(&meta, &path)? == 1 {
+        let found = check_schema(&meta, &path)?;
+        if found == 1 {
             migrate::v1_to_v2(&db, &meta, SCHEMA_KEY)?;
+        }
+        if found <= 2 {
+            migrate::v2_to_v3(&db, &meta, SCHEMA_KEY)?;
         }
         let t = |name: &str| db.open_tree(name);
         let store = Store {

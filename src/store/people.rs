@@ -18,6 +18,9 @@ const IDENTITY: u8 = b'i';
 pub(super) const ROLE_BY_PERSON: u8 = b'r';
 /// org id ++ person id -> Role
 pub(super) const ROLE_BY_ORG: u8 = b'o';
+/// person id ++ org id -> () for officials only: the daily digest walks
+/// officials without reading every member's role (version 3).
+pub(super) const OFFICIAL: u8 = b'f';
 
 pub(super) fn person_key(id: u64) -> Vec<u8> {
     tagged(PERSON, &id.to_be_bytes())
@@ -39,6 +42,10 @@ pub(super) fn role_keys(person: u64, org: u32) -> (Vec<u8>, Vec<u8>) {
     let by_person = tagged(ROLE_BY_PERSON, &[&person.to_be_bytes()[..], &org.to_be_bytes()].concat());
     let by_org = tagged(ROLE_BY_ORG, &[&org.to_be_bytes()[..], &person.to_be_bytes()].concat());
     (by_person, by_org)
+}
+
+pub(super) fn official_key(person: u64, org: u32) -> Vec<u8> {
+    tagged(OFFICIAL, &[&person.to_be_bytes()[..], &org.to_be_bytes()].concat())
 }
 
 impl Store {
@@ -78,7 +85,20 @@ impl Store {
         // `roles_of` shows and a re-grant completes.
         self.people.insert(by_person, v.clone())?;
         self.people.insert(by_org, v)?;
+        let official = official_key(person, org);
+        match role {
+            Role::Official => self.people.insert(official, &[])?,
+            Role::Member => self.people.remove(official)?,
+        };
         Ok(())
+    }
+
+    /// Every official as (person id, org id), in person order.
+    pub fn officials(&self) -> impl Iterator<Item = Result<(u64, u32)>> + '_ {
+        self.people.scan_prefix([OFFICIAL]).map(|kv| {
+            let (k, _) = kv?;
+            Ok((key_u64(KS, &k[..k.len().min(9)], 1)?, key_u32(KS, &k, 9)?))
+        })
     }
 
     /// Every (org id, role) `person` holds, in org id order.
