@@ -99,6 +99,25 @@ pub fn show(unix: u64) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", s / 3600, s % 3600 / 60)
 }
 
+/// The China-time week (Monday to Sunday) holding `unix`, counted from
+/// the week of 1970-01-01 (a Thursday).
+pub fn china_week(unix: u64) -> u32 {
+    ((unix as i64 + CHINA).div_euclid(86_400) + 3).div_euclid(7) as u32
+}
+
+/// Monday 00:00 China time of week `week`, in unix seconds.
+pub fn china_week_start(week: u32) -> u64 {
+    ((week as i64 * 7 - 3) * 86_400 - CHINA).max(0) as u64
+}
+
+/// The first time after `now` when the China clock shows `minute` minutes past midnight.
+pub fn next_china_minute(now: u64, minute: u32) -> u64 {
+    let local = now as i64 + CHINA;
+    let today = local.div_euclid(86_400) * 86_400 + minute as i64 * 60;
+    let at = if today > local { today } else { today + 86_400 };
+    (at - CHINA) as u64
+}
+
 /// `YYYY-MM-DD HH:MM` (or a bare date, meaning 23:59) in China time -> unix seconds.
 pub fn parse_china(s: &str) -> Option<u64> {
     let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), "23:59"));
@@ -126,6 +145,19 @@ mod tests {
         assert_eq!(show(parse_china("2025-11-25").unwrap()), "2025-11-25 23:59");
         assert_eq!(parse_china("2025-13-01 10:00"), None);
         assert_eq!(parse_china("tomorrow"), None);
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_the_next_minute_is_in_china_time() {
+        // 2026-11-30 is a Monday; Sunday 23:59 China time is still the week before.
+        let monday = parse_china("2026-11-30 00:00").unwrap();
+        assert_eq!(china_week(monday), china_week(monday - 60) + 1);
+        assert_eq!(china_week_start(china_week(monday + 5 * 86_400)), monday);
+        let at = parse_china("2026-11-29 08:29").unwrap();
+        assert_eq!(show(next_china_minute(at, 8 * 60 + 30)), "2026-11-29 08:30");
+        // At 08:30 itself, the next one is tomorrow's.
+        assert_eq!(show(next_china_minute(at + 60, 8 * 60 + 30)), "2026-11-30 08:30");
+        assert_eq!(show(next_china_minute(parse_china("2026-11-29 23:00").unwrap(), 30)), "2026-11-30 00:30");
     }
 
     #[test]

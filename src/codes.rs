@@ -19,4 +19,7 @@ pub enum Grant {
     /// A command mailed by a sender the mail system did not prove, run when
     /// the sender answers the bot's confirmation mail.
     ConfirmCommand { person: u64, text: String },
+    /// Anything else a feature holds back until an unproven mail sender
+    /// answers: the feature's name and its own data.
+    ConfirmFor { feature: String, person: u64, data: Vec<u8> },
 }

@@ -32,8 +32,14 @@ pub fn ask(cx: &Ctx, ev: &Inbound, grant: Grant, what: &str) -> Result<Handled> 
 pub fn redeem(cx: &Ctx, ev: &Inbound, code: &str) -> Result<Grant> {
     let from = cx.person(ev)?.map(|f| f.id);
     cx.store().redeem_code_if(code, cx.now(), |g| match g {
-        Grant::ConfirmPost { person, .. } | Grant::ConfirmCommand { person, .. } if from == Some(*person) => Ok(()),
-        Grant::ConfirmPost { .. } | Grant::ConfirmCommand { .. } => Err(Error::denied(Msg::OnlySenderConfirms.text())),
+        Grant::ConfirmPost { person, .. } | Grant::ConfirmCommand { person, .. } | Grant::ConfirmFor { person, .. }
+            if from == Some(*person) =>
+        {
+            Ok(())
+        }
+        Grant::ConfirmPost { .. } | Grant::ConfirmCommand { .. } | Grant::ConfirmFor { .. } => {
+            Err(Error::denied(Msg::OnlySenderConfirms.text()))
+        }
         _ => Err(Error::invalid(Msg::NotAConfirmation.text())),
     })
 }

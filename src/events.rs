@@ -34,6 +34,10 @@ pub enum Event {
     ChannelRemoved { channel: u64, org: u32 },
     /// Someone wrote in a bound group (not to the bot).
     GroupMessage { channel: u64, org: u32, person: Option<u64> },
+    /// A letter went into an org's mailbox (or to a member it answers).
+    LetterSent { letter: u64, from: u32, to: u32, report: bool },
+    /// An official read letters of their org's mailbox first, for the org.
+    LettersRead { letters: Vec<u64>, org: u32, person: u64 },
 }
 
 impl Event {
@@ -50,6 +54,8 @@ impl Event {
             Event::ChannelBound { .. } => "channel_bound",
             Event::ChannelRemoved { .. } => "channel_removed",
             Event::GroupMessage { .. } => "group_message",
+            Event::LetterSent { .. } => "letter_sent",
+            Event::LettersRead { .. } => "letters_read",
         }
     }
 }

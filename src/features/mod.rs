@@ -23,5 +23,6 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(notices::Notices),
         Arc::new(surveys::SurveyFeature { surveys }),
         Arc::new(orgs::Orgs),
+        Arc::new(mailbox::Mailbox),
     ]
 }

@@ -86,6 +86,8 @@ pub(crate) async fn bed_with_config(adapter: RecordingAdapter, cfg: Config) -> B
     let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
     adapters.insert(Platform::Console, chat.clone());
     adapters.insert(Platform::Email, chat.clone());
+    // Matrix too, for people whose preferred platform it is (nobody in the bed's own cast).
+    adapters.insert(Platform::Matrix, chat.clone());
     start_bed(tree, people, adapters, chat, cfg)
 }
 

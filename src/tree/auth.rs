@@ -20,6 +20,8 @@ pub enum Action {
     Acknowledge,
     /// Answer a survey whose audience includes the org.
     AnswerSurvey,
+    /// Read, answer and forward the org's letters, and write as the org.
+    UseMailbox,
 }
 
 impl Action {
@@ -32,6 +34,7 @@ impl Action {
             Action::RunSurvey => Msg::MayNotRunSurvey,
             Action::Acknowledge => Msg::MayNotAcknowledge,
             Action::AnswerSurvey => Msg::MayNotAnswerSurvey,
+            Action::UseMailbox => Msg::MayNotUseMailbox,
         }
     }
 

@@ -1,8 +1,461 @@
-//! Org mailboxes (issue 17): private work messages between orgs and
-//! reports upward. Built so far: the permission table (`rules`) and the
-//! recipients a sender names (`recipients`). The commands, delivery to
-//! officials, read state and the digest are not built yet, so the feature
-//! is not in `features::all`.
+//! Org mailboxes (信息交流): private work messages between orgs (私信),
+//! reports upward (工作信息报送), answers threaded back, read state shared
+//! by an org's officials, forwarding up the chain and the week's roll-up.
+//!
+//! Sending: `/msg`, `/report`, `/forward` in chat, or a mail to
+//! `org+CODE@…`. Each receiving org's officials get a copy on their
+//! preferred platform; replying to it answers as their org.
 
+pub mod letters;
 pub mod recipients;
 pub mod rules;
+pub mod send;
+mod view;
+
+use treecast_wire::{ChatKind, Inbound, Platform};
+
+use crate::catalogue::{msg, Msg};
+use crate::codes::Grant;
+use crate::error::{Error, Result};
+use crate::events::{self, Event};
+use crate::msgref::MsgRef;
+use crate::registry::{always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
+use crate::store::{decode, encode, Writes};
+use crate::tree::auth::Action;
+use crate::tree::people::{Person, Role};
+use crate::tree::Org;
+use letters::{Kind, Letter, Party, ReadMark};
+use send::{Outgoing, Sent, FEATURE};
+
+pub struct Mailbox;
+
+const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        name: "msg",
+        aliases: &["私信"],
+        usage: "ORG[,ORG…] TEXT",
+        help:
+            "给组织发私信（组织代码、@parent 上级或 @children 全部下级） / write to orgs (codes, @parent or @children)",
+        who: Who::Anyone,
+        changes_state: always,
+    },
+    CommandSpec {
+        name: "report",
+        aliases: &["报送"],
+        usage: "TITLE",
+        help: "向上级报送工作信息，正文写在下一行起 / report to the parent org, body on the next lines",
+        who: Who::Officials,
+        changes_state: always,
+    },
+    CommandSpec {
+        name: "inbox",
+        aliases: &["收件箱", "信箱"],
+        usage: "[ORG]",
+        help: "查看本组织信箱的未读和最近信件 / the org's unread and recent letters",
+        who: Who::Officials,
+        changes_state: never,
+    },
+    CommandSpec {
+        name: "read",
+        aliases: &["查看信件", "阅读"],
+        usage: "ID",
+        help: "查看一封信件的全部往来并标为已读 / a letter's whole thread, marked read",
+        who: Who::Anyone,
+        changes_state: never,
+    },
+    CommandSpec {
+        name: "forward",
+        aliases: &["转发"],
+        usage: "ID [@parent|ORG]",
+        help: "把收到的信件或报送转给上级（或其他组织） / forward a letter or report up (or to other orgs)",
+        who: Who::Officials,
+        changes_state: always,
+    },
+    CommandSpec {
+        name: "reports",
+        aliases: &["报送情况"],
+        usage: "[ORG]",
+        help:
+            "本周下级报送情况：谁已报送、谁未报送，各级数量 / this week's reports from below, per child and per level",
+        who: Who::Officials,
+        changes_state: never,
+    },
+];
+
+impl Feature for Mailbox {
+    fn declare(&self) -> Declaration {
+        Declaration {
+            name: FEATURE,
+            commands: COMMANDS,
+            mail_tags: &["org"],
+            replies: &[FEATURE],
+            ..Declaration::default()
+        }
+    }
+
+    fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
+        let p = cx.need_person(ev)?;
+        if matches!(inv.name, "inbox" | "read" | "forward" | "reports") && !is_private(ev) {
+            return Ok(Handled::say(ev, Msg::MailboxPrivateOnly.text()));
+        }
+        match inv.name {
+            "msg" => write(cx, ev, &p, inv),
+            "report" => report(cx, ev, &p, inv),
+            "inbox" => {
+                let mut parts = Vec::new();
+                for org in acting_orgs(cx, &p, inv.arg(0))? {
+                    parts.push(view::inbox(cx, &org)?);
+                }
+                Ok(Handled::say(ev, parts.join("\n\n")))
+            }
+            "read" => read(cx, ev, &p, inv.arg(0)),
+            "forward" => forward(cx, ev, &p, inv),
+            "reports" => {
+                let org = match inv.arg(0) {
+                    Some(code) => {
+                        let org = cx.tree.require(code.trim_start_matches('@'))?;
+                        cx.tree.check(p.id, Action::UseMailbox, &org)?;
+                        org
+                    }
+                    None => cx.official_org(&p, None)?,
+                };
+                Ok(Handled::say(ev, view::week(cx, &org)?))
+            }
+            _ => Err(Error::invalid(msg(Msg::NotAvailable, &[("command", &inv.name)]))),
+        }
+    }
+
+    fn mail(&self, cx: &Cx, ev: &Inbound, _tag: &str, code: &str) -> Result<Handled> {
+        let Some(p) = cx.person(ev)? else {
+            return Err(Error::denied(msg(Msg::MailboxSenderUnknown, &[("sender", &ev.sender.id)])));
+        };
+        let (from, from_org, role) = sender(cx, &p, None, Some(code))?;
+        let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, code)?;
+        let subject = ev.subject.trim().trim_start_matches("Fwd:").trim_start_matches("FW:").trim();
+        let out = Outgoing {
+            from,
+            to: to.iter().map(|o| Party::Org(o.id)).collect(),
+            kind: Kind::Message,
+            title: if subject.is_empty() { send::title_from(&ev.text) } else { subject.to_owned() },
+            body: ev.text.clone(),
+            attachments: ev.attachments.clone(),
+            author: p.id,
+            origin: origin(ev),
+            answers: None,
+            forwarded: Vec::new(),
+            files_of: None,
+        };
+        deliver_or_confirm(cx, ev, &p, out)
+    }
+
+    fn reply(&self, cx: &Cx, ev: &Inbound, to: MsgRef) -> Result<Handled> {
+        let MsgRef::Owned { data, .. } = to else { return Ok(Handled::none()) };
+        let id = crate::store::keys::read_u64_at(&data, 0, "mailbox reply")?;
+        let p = cx.need_person(ev)?;
+        let letter = letter_for(cx, &p, id, |l| l.to)?;
+        let out = Outgoing {
+            from: letter.to,
+            to: vec![letter.from],
+            kind: Kind::Message,
+            title: format!("Re: {}", letter.title.trim_start_matches("Re: ")),
+            body: ev.text.clone(),
+            attachments: ev.attachments.clone(),
+            author: p.id,
+            origin: origin(ev),
+            answers: Some(letter.id),
+            forwarded: Vec::new(),
+            files_of: None,
+        };
+        deliver_or_confirm(cx, ev, &p, out)
+    }
+
+    fn confirmed(&self, cx: &Cx, ev: &Inbound, grant: &Grant) -> Result<Option<Handled>> {
+        let Grant::ConfirmFor { feature, person, data } = grant else { return Ok(None) };
+        if feature != FEATURE {
+            return Ok(None);
+        }
+        let p = cx.tree.person(*person)?.ok_or_else(crate::registry::unknown_person)?;
+        let out: Outgoing = decode(data)?;
+        sent_answer(cx, ev, &p, out).map(Some)
+    }
+}
+
+/// The sender's own message, to thread answers under and to send it once.
+fn origin(ev: &Inbound) -> Option<(Platform, String)> {
+    (!ev.message_id.is_empty()).then(|| (ev.chat.platform, ev.message_id.clone()))
+}
+
+/// Sends `out`, or, from a mail whose sender was not proven, asks them first.
+fn deliver_or_confirm(cx: &Cx, ev: &Inbound, p: &Person, out: Outgoing) -> Result<Handled> {
+    send::check(cx, &out)?;
+    if !ev.sender.verified {
+        let to: Vec<String> = out.to.iter().map(|t| letters::party_name(&cx.tree, *t)).collect::<Result<_>>()?;
+        let what = msg(
+            Msg::MailboxConfirmWhat,
+            &[("title", &out.title), ("to", &to.join("、")), ("from", &letters::party_name(&cx.tree, out.from)?)],
+        );
+        let grant = Grant::ConfirmFor { feature: FEATURE.into(), person: p.id, data: encode(&out) };
+        return crate::confirm::ask(cx, ev, grant, &what);
+    }
+    sent_answer(cx, ev, p, out)
+}
+
+/// Sends `out` and tells the sender where it went. Answering marks the
+/// thread read for the answering org.
+fn sent_answer(cx: &Ctx, ev: &Inbound, p: &Person, out: Outgoing) -> Result<Handled> {
+    let answering = out.answers;
+    let from = out.from;
+    let s = send::send(cx, out)?;
+    if let (Some(id), Party::Org(org)) = (answering, from) {
+        if !s.repeated {
+            mark_thread_read(cx, p, org, id)?;
+        }
+    }
+    Ok(Handled::say(ev, sent_text(cx, &s)?))
+}
+
+fn sent_text(cx: &Ctx, s: &Sent) -> Result<String> {
+    let Some(first) = s.letters.first() else { return Ok(String::new()) };
+    if s.repeated {
+        return Ok(msg(Msg::MailboxAlreadySent, &[("id", &first.id)]));
+    }
+    let to: Vec<String> = s.letters.iter().map(|l| letters::party_name(&cx.tree, l.to)).collect::<Result<_>>()?;
+    let (kind, kind_en) = send::kind_words(first.kind, first.thread != first.id);
+    let mut text = msg(
+        Msg::MailboxSent,
+        &[
+            ("kind", &kind),
+            ("kind_en", &kind_en),
+            ("title", &first.title),
+            ("id", &first.id),
+            ("to", &to.join("、")),
+            ("copies", &s.copies),
+        ],
+    );
+    if !s.unattended.is_empty() {
+        text.push_str(&msg(Msg::MailboxUnattended, &[("orgs", &s.unattended.join("、"))]));
+    }
+    Ok(text)
+}
+
+/// Who `p` writes as: the official org named (`@CODE`), their only one, or
+/// the one that may write to `to`; a member writes as themself.
+fn sender(cx: &Ctx, p: &Person, named: Option<&str>, to: Option<&str>) -> Result<(Party, Org, Role)> {
+    let roles = cx.tree.roles_of(p.id)?;
+    let officials: Vec<&Org> = roles.iter().filter(|(_, r)| *r == Role::Official).map(|(o, _)| o).collect();
+    if let Some(code) = named {
+        let org = cx.tree.require(code)?;
+        if !officials.iter().any(|o| o.id == org.id) {
+            return Err(Error::denied(msg(Msg::MayNotUseMailbox, &[("code", &org.code), ("name", &org.name)])));
+        }
+        return Ok((Party::Org(org.id), org, Role::Official));
+    }
+    if officials.len() > 1 {
+        // The first one allowed to write to every recipient, if the recipients say.
+        if let Some(spec) = to {
+            for o in &officials {
+                if recipients::resolve(&cx.tree, &cx.config.mailbox, Role::Official, o, spec).is_ok() {
+                    return Ok((Party::Org(o.id), (*o).clone(), Role::Official));
+                }
+            }
+        }
+        let org = cx.official_org(p, None)?; // the "name one" sentence
+        return Ok((Party::Org(org.id), org, Role::Official));
+    }
+    if let Some(o) = officials.first() {
+        return Ok((Party::Org(o.id), (*o).clone(), Role::Official));
+    }
+    match roles.into_iter().find(|(_, r)| *r == Role::Member) {
+        Some((branch, _)) => Ok((Party::Member { person: p.id, branch: branch.id }, branch, Role::Member)),
+        None => Err(Error::denied(Msg::NotAnOfficial.text())),
+    }
+}
+
+/// `@CODE` as a first argument names the org to write as.
+fn split_named(args: &[String]) -> (Option<&str>, &[String]) {
+    match args.first().and_then(|a| a.strip_prefix('@').or_else(|| a.strip_prefix('＠'))) {
+        Some(code) if !recipients::is_shorthand(code) => (Some(code), &args[1..]),
+        _ => (None, args),
+    }
+}
+
+/// `/msg [@FROM] ORG[,ORG…] TEXT`: the recipients are the first word (or
+/// words joined by a trailing comma: `43, 4143010533`).
+fn write(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
+    let (named, args) = split_named(&inv.args);
+    let mut spec = String::new();
+    let mut rest = args.iter();
+    for a in rest.by_ref() {
+        spec.push_str(a);
+        if !a.ends_with([',', '，', '、', ';', '；']) {
+            break;
+        }
+    }
+    if spec.is_empty() {
+        return Ok(Handled::say(ev, Msg::MailboxMsgUsage.text()));
+    }
+    let first: Vec<&str> = rest.map(String::as_str).collect();
+    let text = [first.join(" "), inv.body.clone()].join("\n").trim().to_owned();
+    let (from, from_org, role) = sender(cx, p, named, Some(&spec))?;
+    let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, &spec)?;
+    let out = Outgoing {
+        from,
+        to: to.iter().map(|o| Party::Org(o.id)).collect(),
+        kind: Kind::Message,
+        title: send::title_from(&text),
+        body: text,
+        attachments: ev.attachments.clone(),
+        author: p.id,
+        origin: origin(ev),
+        answers: None,
+        forwarded: Vec::new(),
+        files_of: None,
+    };
+    sent_answer(cx, ev, p, out)
+}
+
+/// `/report [@FROM] TITLE` with the body below: a work report to the parent.
+fn report(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
+    let (named, args) = split_named(&inv.args);
+    let title = args.join(" ");
+    if title.trim().is_empty() {
+        return Ok(Handled::say(ev, Msg::MailboxReportUsage.text()));
+    }
+    let (from, from_org, role) = sender(cx, p, named, Some("@parent"))?;
+    if role != Role::Official {
+        return Err(Error::denied(Msg::NotAnOfficial.text()));
+    }
+    let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, "@parent")?;
+    let out = Outgoing {
+        from,
+        to: to.iter().map(|o| Party::Org(o.id)).collect(),
+        kind: Kind::Report,
+        title: title.trim().to_owned(),
+        body: inv.body.clone(),
+        attachments: ev.attachments.clone(),
+        author: p.id,
+        origin: origin(ev),
+        answers: None,
+        forwarded: Vec::new(),
+        files_of: None,
+    };
+    sent_answer(cx, ev, p, out)
+}
+
+/// `/forward ID [@parent|ORG…]`: the letter goes on from the org that received it.
+fn forward(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
+    let Some(id) = inv.arg(0).and_then(parse_id) else {
+        return Ok(Handled::say(ev, Msg::MailboxForwardUsage.text()));
+    };
+    let letter = letter_for(cx, p, id, |l| l.to)?;
+    let Party::Org(at) = letter.to else {
+        return Err(Error::invalid(Msg::MailboxForwardUsage.text()));
+    };
+    let at = cx.tree.require_id(at)?;
+    let spec = inv.args[1..].join("");
+    let spec = if spec.is_empty() { "@parent".to_owned() } else { spec };
+    let to = recipients::resolve(&cx.tree, &cx.config.mailbox, Role::Official, &at, &spec)?;
+    let mut forwarded = letter.forwarded.clone();
+    forwarded.push(letter.id);
+    let out = Outgoing {
+        from: letter.to,
+        to: to.iter().map(|o| Party::Org(o.id)).collect(),
+        kind: letter.kind,
+        title: letter.title.clone(),
+        body: [letter.body.as_str(), inv.body.trim()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n"),
+        attachments: Vec::new(),
+        author: p.id,
+        origin: origin(ev),
+        answers: None,
+        forwarded,
+        files_of: letter.files,
+    };
+    let s = send::send(cx, out)?;
+    if !s.repeated {
+        mark_thread_read(cx, p, at.id, letter.id)?;
+    }
+    Ok(Handled::say(ev, sent_text(cx, &s)?))
+}
+
+/// `/read ID`: the thread, marked read for the orgs `p` acts for in it.
+fn read(cx: &Cx, ev: &Inbound, p: &Person, id: Option<&str>) -> Result<Handled> {
+    let Some(id) = id.and_then(parse_id) else {
+        return Ok(Handled::say(ev, Msg::MailboxReadNeedsId.text()));
+    };
+    let letter = letter_for(cx, p, id, |l| l.to).or_else(|_| letter_for(cx, p, id, |l| l.from))?;
+    let root = letters::get(cx.store(), letter.thread)?.unwrap_or_else(|| letter.clone());
+    for party in [root.from, root.to] {
+        if let Party::Org(org) = party {
+            if may_act(cx, p, party)? {
+                mark_thread_read(cx, p, org, letter.id)?;
+            }
+        }
+    }
+    let all = letters::thread(cx.store(), letter.thread)?;
+    Ok(Handled::say(ev, view::thread(cx, &all)?))
+}
+
+/// Marks the thread of `letter` read for `org` by `p`, with its event.
+fn mark_thread_read(cx: &Ctx, p: &Person, org: u32, letter: u64) -> Result<()> {
+    let Some(l) = letters::get(cx.store(), letter)? else { return Ok(()) };
+    let all = letters::thread(cx.store(), l.thread)?;
+    let mark = ReadMark { person: p.id, name: p.name.clone(), at: cx.now() };
+    let mut w = Writes::default();
+    let marked = letters::mark_read(cx.store(), &mut w, org, &all, &mark)?;
+    if !marked.is_empty() {
+        events::emit(&mut w, cx.clock.now_ms(), &Event::LettersRead { letters: marked, org, person: p.id });
+        cx.store().commit(&w)?;
+    }
+    Ok(())
+}
+
+/// Whether `p` may act for `party`: an official of the org or above it, or the member themself.
+fn may_act(cx: &Ctx, p: &Person, party: Party) -> Result<bool> {
+    match party {
+        Party::Org(o) => cx.tree.allowed(p.id, Action::UseMailbox, &cx.tree.require_id(o)?),
+        Party::Member { person, .. } => Ok(person == p.id),
+    }
+}
+
+/// Letter `id`, if `p` may act for the party `side` picks; anyone else is
+/// told there is no such letter (they learn nothing about it).
+fn letter_for(cx: &Ctx, p: &Person, id: u64, side: fn(&Letter) -> Party) -> Result<Letter> {
+    match letters::get(cx.store(), id)? {
+        Some(l) if may_act(cx, p, side(&l))? => Ok(l),
+        _ => Err(Error::not_found(msg(Msg::MailboxNoLetter, &[("id", &id)]))),
+    }
+}
+
+/// The orgs whose inbox `p` sees: the one named (theirs or below it), or all of theirs.
+fn acting_orgs(cx: &Ctx, p: &Person, named: Option<&str>) -> Result<Vec<Org>> {
+    if let Some(code) = named {
+        let org = cx.tree.require(code.trim_start_matches(['@', '＠']))?;
+        cx.tree.check(p.id, Action::UseMailbox, &org)?;
+        return Ok(vec![org]);
+    }
+    let orgs: Vec<Org> =
+        cx.tree.roles_of(p.id)?.into_iter().filter(|(_, r)| *r == Role::Official).map(|(o, _)| o).collect();
+    if orgs.is_empty() {
+        return Err(Error::denied(Msg::NotAnOfficial.text()));
+    }
+    Ok(orgs)
+}
+
+/// A letter number as typed (`12`, `#12`).
+fn parse_id(s: &str) -> Option<u64> {
+    s.trim().trim_start_matches(['#', '＃']).parse().ok()
+}
+
+/// Whether a chat is one where letters may be read: a private chat or mail
+/// (a group would show an org's letters to everyone in it).
+pub fn is_private(ev: &Inbound) -> bool {
+    ev.chat.kind != ChatKind::Group
+}
+
+#[cfg(test)]
+mod tests;

@@ -11,6 +11,11 @@ use crate::tree::{Org, Tree};
 
 use super::rules::Rules;
 
+/// Whether `word` (without its `@`) is a shorthand for recipients, not an org code.
+pub fn is_shorthand(word: &str) -> bool {
+    matches!(word, "parent" | "上级" | "children" | "下级")
+}
+
 /// The recipient orgs of `spec`, written by someone with `role` in `from`,
 /// in the order typed and each once. The first unknown or forbidden one is
 /// the error, in one sentence; nothing is sent then.
@@ -19,13 +24,13 @@ pub fn resolve(tree: &Tree, rules: &Rules, role: Role, from: &Org, spec: &str) -
     let parts = spec.split([',', '，', '、', ';', '；']).map(str::trim).filter(|p| !p.is_empty());
     for part in parts {
         let found = match part {
-            "@parent" | "@上级" => {
+            "@parent" | "@上级" | "＠上级" => {
                 let p = from.parent.ok_or_else(|| {
                     Error::invalid(msg(Msg::MailboxNoParent, &[("code", &from.code), ("name", &from.name)]))
                 })?;
                 vec![tree.require_id(p)?]
             }
-            "@children" | "@下级" => {
+            "@children" | "@下级" | "＠下级" => {
                 let c = tree.children(from.id)?;
                 if c.is_empty() {
                     return Err(Error::invalid(msg(
