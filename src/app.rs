@@ -37,6 +37,9 @@ impl App {
         let tree = tree.with_clock(clock.clone());
         let ctx = Ctx { tree, clock, config: Arc::new(cfg), waker: Waker::default(), caps: Caps::default() };
         let registry = Arc::new(Registry::new(crate::features::all(&ctx))?);
+        for f in registry.features() {
+            f.start(&ctx)?;
+        }
         let gateway = Arc::new(Gateway::new(ctx.clone(), registry.clone()));
         Ok(App { ctx, registry, gateway })
     }

@@ -30,6 +30,8 @@ struct RawConfig {
     cluster: Option<RawCluster>,
     /// Read by the mailbox feature (`features::mailbox::rules`).
     mailbox: Option<toml::Table>,
+    /// Read by the digest feature (`features::digest::Settings`).
+    digest: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -168,6 +170,8 @@ pub struct Config {
     pub cluster: Option<ClusterConfig>,
     /// Who may write to which org's mailbox (`[mailbox]`).
     pub mailbox: crate::features::mailbox::rules::Rules,
+    /// When the officials' daily digest goes (`[digest]`).
+    pub digest: crate::features::digest::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -289,6 +293,7 @@ impl Config {
             admin,
             cluster,
             mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
+            digest: crate::features::digest::Settings::from_table(raw.digest.as_ref())?,
             adapters,
             source: path.to_owned(),
         })

@@ -213,6 +213,26 @@ pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
     Queued::new(out)
 }
 
+/// One line of an official's daily digest, from the feature that knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestItem {
+    /// The part it goes under: its place in the digest and its heading
+    /// (Chinese first with English).
+    pub section: (u8, &'static str),
+    pub text: String,
+    /// When it falls due (unix seconds): items due soon go first, and those
+    /// due within a day are sent at once instead of waiting for the digest.
+    pub due: Option<u64>,
+    /// Stable name (`notice:12`): an urgent item is sent once.
+    pub key: String,
+}
+
+/// What a feature adds to each official's digest, prepared once per run
+/// (so a run over every official reads each feature's data once).
+pub trait DigestSource {
+    fn items(&self, cx: &Ctx, person: &Person, orgs: &[Org]) -> Result<Vec<DigestItem>>;
+}
+
 /// A derived view fed by the event log from its own persisted position.
 pub trait Subscriber: Send + Sync {
     /// Unique and stable: the name its read position is stored under.
@@ -301,14 +321,24 @@ pub trait Feature: Send + Sync {
         Ok(())
     }
 
-    /// Derived views it keeps from the event log.
     /// An operator operation it declared, with its JSON arguments.
     fn admin(&self, _cx: &Ctx, op: &str, _args: serde_json::Value) -> Result<crate::admin::Reply> {
         Err(Error::invalid(msg(Msg::AdminUnknownOp, &[("op", &op)])))
     }
 
+    /// Derived views it keeps from the event log.
     fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
         Vec::new()
+    }
+
+    /// Its part of the officials' daily digest, read once per digest run.
+    fn digest(&self, _cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {
+        Ok(None)
+    }
+
+    /// Once when the app is built: e.g. the first run of a recurring job.
+    fn start(&self, _cx: &Ctx) -> Result<()> {
+        Ok(())
     }
 }
 

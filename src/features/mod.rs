@@ -2,6 +2,7 @@
 //! in `all`; the gateway never changes.
 
 pub mod account;
+pub mod digest;
 pub mod mailbox;
 pub mod notices;
 pub mod orgs;
@@ -18,11 +19,14 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
     surveys.set_dir(ctx.config.surveys_dir.clone());
     surveys.set_rules(ctx.rules());
     surveys.set_caps(ctx.caps.clone());
-    vec![
+    let mut all: Vec<Arc<dyn Feature>> = vec![
         Arc::new(account::Account),
         Arc::new(notices::Notices),
         Arc::new(surveys::SurveyFeature { surveys }),
         Arc::new(orgs::Orgs),
         Arc::new(mailbox::Mailbox),
-    ]
+    ];
+    // The digest gathers what every other feature has for an official.
+    all.push(Arc::new(digest::Digest::new(all.clone())));
+    all
 }

@@ -12,8 +12,16 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
 use crate::outbox::queue::{Fallback, Queued};
-use crate::store::Writes;
+use crate::store::{Keyspace, Writes};
 use crate::tree::{Org, Tree};
+
+/// author ++ thread -> () : threads whose last word was the replier's, so
+/// the author's daily digest lists the replies awaiting their answer.
+const AWAITING: Keyspace = Keyspace::Named("notices.awaiting");
+
+fn awaiting_key(author: u64, thread: u64) -> Vec<u8> {
+    [&author.to_be_bytes()[..], &thread.to_be_bytes()].concat()
+}
 
 /// Someone who replied, as their platform names them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +90,7 @@ impl Tree {
         };
         let mut w = Writes::default();
         w.put_thread(&thread);
+        w.put(AWAITING, awaiting_key(author.id, thread.id), Vec::new());
         events::emit(&mut w, self.clock.now_ms(), &Event::Replied { notice: root.id, channel });
         self.store.commit(&w)?;
         let body = format!(
@@ -99,6 +108,12 @@ impl Tree {
         let root = self.require_notice(thread.notice)?;
         let org: Org = self.require_id(thread.org)?;
         let seq = self.store.next_id()?;
+        let mut w = Writes::default();
+        match from_author {
+            true => w.remove(AWAITING, awaiting_key(thread.author, thread.id)),
+            false => w.put(AWAITING, awaiting_key(thread.author, thread.id), Vec::new()),
+        }
+        self.store.commit(&w)?;
         if from_author {
             let author = self.person(thread.author)?.map(|p| p.name).unwrap_or_default();
             let body = format!("{author} 就通知《{}》答复您:\n\n{}", root.title, ev.text.trim());
@@ -134,6 +149,19 @@ impl Tree {
             msg.title = Some(format!("回复 Re: {}", root.title).into());
             Ok(Queued::new(msg).on_sent(MsgRef::Thread { thread: thread.id, to_author: true }))
         }
+    }
+}
+
+impl Tree {
+    /// The threads on `author`'s notices whose last word was the replier's, oldest first.
+    pub fn awaiting_answer(&self, author: u64) -> Result<Vec<Thread>> {
+        let mut out = Vec::new();
+        for k in self.store.tree(AWAITING)?.scan_prefix(author.to_be_bytes()).keys() {
+            let k = k?;
+            let id = crate::store::keys::read_u64_at(&k, 8, "notices.awaiting")?;
+            out.extend(self.store.thread(id)?);
+        }
+        Ok(out)
     }
 }
 

@@ -617,9 +617,10 @@ async fn survey_reminders_from_the_gateway_reach_each_member_privately_once() {
     b.settle().await;
     assert_eq!(reminders(&b), 2);
     clock.set(Some(l.closes - 1800));
-    assert_eq!(b.app.run_due_jobs().unwrap(), 0, "once only");
+    // (Other features' jobs, such as the digest's half-hourly sweep, may run now.)
+    b.app.run_due_jobs().unwrap();
     b.settle().await;
-    assert_eq!(reminders(&b), 2);
+    assert_eq!(reminders(&b), 2, "once only");
     let mut to: Vec<String> = b
         .chat
         .delivered()

@@ -29,6 +29,21 @@ impl Store {
             .collect()
     }
 
+    /// Notices created at or after `since` (unix seconds), newest first: ids
+    /// grow with time, so the walk stops at the first older one.
+    pub fn notices_since(&self, since: u64) -> Result<Vec<Notice>> {
+        let mut out = Vec::new();
+        for kv in self.notices.iter().rev() {
+            let (k, v) = kv?;
+            let n: Notice = decode_at(Keyspace::Notices, &k, &v)?;
+            if n.created < since {
+                break;
+            }
+            out.push(n);
+        }
+        Ok(out)
+    }
+
     /// The highest notice id stored (0: none).
     pub fn last_notice_id(&self) -> Result<u64> {
         self.notices.last()?.map(|(k, _)| key_u64(Keyspace::Notices, &k, 0)).unwrap_or(Ok(0))

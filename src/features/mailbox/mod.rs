@@ -19,7 +19,9 @@ use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
-use crate::registry::{always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
+use crate::registry::{
+    always, never, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Who,
+};
 use crate::store::{decode, encode, Writes};
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};
@@ -169,6 +171,10 @@ impl Feature for Mailbox {
         deliver_or_confirm(cx, ev, &p, out)
     }
 
+    fn digest(&self, _cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {
+        Ok(Some(Box::new(UnreadDigest)))
+    }
+
     fn confirmed(&self, cx: &Cx, ev: &Inbound, grant: &Grant) -> Result<Option<Handled>> {
         let Grant::ConfirmFor { feature, person, data } = grant else { return Ok(None) };
         if feature != FEATURE {
@@ -177,6 +183,41 @@ impl Feature for Mailbox {
         let p = cx.tree.person(*person)?.ok_or_else(crate::registry::unknown_person)?;
         let out: Outgoing = decode(data)?;
         sent_answer(cx, ev, &p, out).map(Some)
+    }
+}
+
+/// Each of the official's orgs with unread letters, with the newest three.
+struct UnreadDigest;
+
+impl DigestSource for UnreadDigest {
+    fn items(&self, cx: &Ctx, _person: &Person, orgs: &[Org]) -> Result<Vec<DigestItem>> {
+        let mut out = Vec::new();
+        for org in orgs {
+            let (latest, n) = letters::unread(cx.store(), org.id, 3)?;
+            if n == 0 {
+                continue;
+            }
+            let mut lines = Vec::new();
+            for l in &latest {
+                lines.push(format!(
+                    "#{} {} · {}：{}",
+                    l.id,
+                    letters::party_name(&cx.tree, l.from)?,
+                    l.author_name,
+                    l.title
+                ));
+            }
+            out.push(DigestItem {
+                section: (0, Msg::DigestLetters.text()),
+                text: msg(
+                    Msg::DigestLettersLine,
+                    &[("org", &format!("{}（{}）", org.name, org.code)), ("n", &n), ("latest", &lines.join("；"))],
+                ),
+                due: None,
+                key: format!("mailbox:{}", org.id),
+            });
+        }
+        Ok(out)
     }
 }
 

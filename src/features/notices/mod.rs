@@ -5,6 +5,7 @@
 
 mod acks;
 mod admin;
+mod digest;
 mod post;
 mod summary;
 
@@ -159,6 +160,10 @@ impl Feature for Notices {
 
     fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
         vec![Arc::new(summary::AuthorSummary)]
+    }
+
+    fn digest(&self, cx: &Ctx) -> Result<Option<Box<dyn crate::registry::DigestSource + '_>>> {
+        Ok(Some(Box::new(digest::NoticeDigest::load(cx)?)))
     }
 }
 

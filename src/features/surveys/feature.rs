@@ -5,11 +5,34 @@
 use treecast_wire::Inbound;
 
 use super::commands::COMMANDS;
+use super::Survey;
 use super::{Surveys, CLOSE_JOB, REMIND_JOB};
+use crate::catalogue::{msg, Msg};
+use crate::clock::show;
 use crate::error::Result;
-use crate::registry::{Ctx, Cx, Declaration, Feature, Handled, Invocation};
+use crate::registry::{Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation};
 use crate::schedule::Job;
 use crate::store::Writes;
+use crate::tree::people::Person;
+use crate::tree::Org;
+use std::collections::HashMap;
+
+/// The surveys each official launched that close soon.
+struct Closing(HashMap<u64, Vec<Survey>>);
+
+impl DigestSource for Closing {
+    fn items(&self, _cx: &Ctx, person: &Person, _orgs: &[Org]) -> Result<Vec<DigestItem>> {
+        let mine = self.0.get(&person.id).into_iter().flatten();
+        Ok(mine
+            .map(|s| DigestItem {
+                section: (3, Msg::DigestSurveys.text()),
+                text: msg(Msg::DigestSurveyLine, &[("id", &s.id), ("title", &s.def.title), ("at", &show(s.closes))]),
+                due: Some(s.closes),
+                key: format!("survey:{}", s.id),
+            })
+            .collect())
+    }
+}
 
 pub struct SurveyFeature {
     pub surveys: Surveys,
@@ -54,6 +77,18 @@ impl Feature for SurveyFeature {
 
     fn deep_link(&self, cx: &Cx, ev: &Inbound, payload: &str) -> Result<Handled> {
         self.surveys.start(ev, &cx.person(ev)?, payload)
+    }
+
+    fn digest(&self, cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {
+        // Surveys closing in the next two days, by who launched them.
+        let now = cx.now();
+        let mut closing: HashMap<u64, Vec<Survey>> = HashMap::new();
+        for s in self.surveys.all()? {
+            if s.closes > now && s.closes <= now + 2 * 86_400 {
+                closing.entry(s.launched_by).or_default().push(s);
+            }
+        }
+        Ok(Some(Box::new(Closing(closing))))
     }
 
     fn end_batch(&self, _cx: &Ctx) -> Result<()> {
