@@ -367,6 +367,7 @@ catalogue! {
     MailboxForwardUsage => "用法：/forward 信件编号 [@parent 或组织代码]。 Usage: /forward ID [@parent or org codes].",
     MailboxReadNeedsId => "请写明信件编号，例如 /read 12。 Give the letter number, e.g. /read 12.",
     MailboxNoLetter => "没有你能查看的 #{id} 号信件。 There is no letter #{id} that you may see.",
+    MailboxReportGoesUp => "工作信息报送只能由团干部发给本组织的上级：{org} 的上级组织代码才是 report+ 后面应写的。 A work report goes from an official to their org's parent only: after report+ write the code of {org}'s parent.",
     MailboxPrivateOnly => "信件只在与机器人的私聊或邮件中查看，不在群里显示。 Letters are shown only in a private chat with the bot or by mail, never in a group.",
     DigestConfigBad => "配置 [digest] 有误：{error}（时间写作 \"08:30\"）。 [digest] is wrong: {error} (write the time as \"08:30\").",
     DigestTitle => "每日摘要 Daily digest · {date}",

@@ -89,7 +89,7 @@ impl Feature for Mailbox {
         Declaration {
             name: FEATURE,
             commands: COMMANDS,
-            mail_tags: &["org"],
+            mail_tags: &["org", "report"],
             replies: &[FEATURE],
             ..Declaration::default()
         }
@@ -127,17 +127,25 @@ impl Feature for Mailbox {
         }
     }
 
-    fn mail(&self, cx: &Cx, ev: &Inbound, _tag: &str, code: &str) -> Result<Handled> {
+    /// `org+CODE@…` writes to CODE; `report+CODE@…` reports to CODE, the sender's parent.
+    fn mail(&self, cx: &Cx, ev: &Inbound, tag: &str, code: &str) -> Result<Handled> {
         let Some(p) = cx.person(ev)? else {
             return Err(Error::denied(msg(Msg::MailboxSenderUnknown, &[("sender", &ev.sender.id)])));
         };
-        let (from, from_org, role) = sender(cx, &p, None, Some(code))?;
+        let report = tag.eq_ignore_ascii_case("report");
+        let (from, from_org, role) = sender(cx, &p, None, Some(if report { "@parent" } else { code }))?;
         let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, code)?;
+        if report && (role != Role::Official || to.iter().any(|o| Some(o.id) != from_org.parent)) {
+            return Err(Error::invalid(msg(
+                Msg::MailboxReportGoesUp,
+                &[("org", &format!("{}（{}）", from_org.name, from_org.code))],
+            )));
+        }
         let subject = ev.subject.trim().trim_start_matches("Fwd:").trim_start_matches("FW:").trim();
         let out = Outgoing {
             from,
             to: to.iter().map(|o| Party::Org(o.id)).collect(),
-            kind: Kind::Message,
+            kind: if report { Kind::Report } else { Kind::Message },
             title: if subject.is_empty() { send::title_from(&ev.text) } else { subject.to_owned() },
             body: ev.text.clone(),
             attachments: ev.attachments.clone(),

@@ -294,3 +294,28 @@ async fn a_member_writes_to_their_branch_and_the_answer_comes_back_to_them_only(
     assert!(answer(&b, &Bed::dm("wang")).await.contains("没有你能查看的"), "{}", answer(&b, &Bed::dm("wang")).await);
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_report_by_mail_goes_to_the_parent_only() {
+    let b = bed().await;
+    let national = b.tree.add_person("团中央").unwrap();
+    b.tree.add_identity(national.id, Platform::Console, "cn").unwrap();
+    b.tree.grant(national.id, &b.tree.require("CN").unwrap(), Role::Official).unwrap();
+    let mut up = dm(Platform::Email, "hunan@tw.example", "本月全省共开展团日活动 1,200 场。");
+    up.subject = "十一月工作信息".into();
+    up.sent_to = Some("report+CN@bot.example".into());
+    b.say(up).await;
+    b.settle().await;
+    let got = private_to(&b, &Bed::dm("cn"));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].title.as_deref(), Some("[工作信息报送 Report] 十一月工作信息"));
+    // Down is not a report: one sentence, nothing sent.
+    let mut down = dm(Platform::Email, "hunan@tw.example", "x");
+    down.subject = "误发".into();
+    down.sent_to = Some("report+4143010533@bot.example".into());
+    b.say(down).await;
+    let said = answer(&b, &hunan()).await;
+    assert!(said.contains("工作信息报送只能由团干部发给本组织的上级") && said.contains("goes from an official"), "{said}");
+    assert!(private_to(&b, &Bed::dm("hnu")).is_empty());
+    b.stop().await;
+}
