@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use treecast_wire::{Address, Inbound, InboundKind, Platform};
 
-use super::{handle, last_msgref_to, last_notice, official_mail, step, ParentCode};
+use super::{handle, last_msgref_to, last_notice, official_mail, step, ParentCode, SCHOOL_MAIL};
 use crate::app::App;
 use crate::error::Result;
 use crate::features::surveys::Surveys;
@@ -36,7 +36,9 @@ impl Show {
         self.replies(hunan).await?;
         self.acks(hunan).await?;
         self.status_and_reminder(hunan).await?;
-        self.survey().await
+        self.survey().await?;
+        self.report_up().await?;
+        self.morning_digest().await
     }
 
     fn delivered(&self) -> u64 {
@@ -196,5 +198,44 @@ impl Show {
             println!("  {line}");
         }
         Ok(())
+    }
+
+    /// Step 11: a school reports upward by mail; the province reads it and answers in the thread.
+    async fn report_up(&self) -> Result<()> {
+        step(
+            11,
+            "湖南大学团委 mails a work report (工作信息报送) to report+43@; the 湖南省 official reads and answers it",
+        );
+        let mut report = Inbound::text(
+            Address::direct(Platform::Email, SCHOOL_MAIL),
+            SCHOOL_MAIL,
+            "本周全校 64 个团支部完成团员教育评议，参评团员 2,310 人。",
+        );
+        report.subject = "湖南大学团委第47周工作信息".into();
+        report.sent_to = Some("report+43@bot.example.test".into());
+        report.message_id = "<report-1@example.test>".into();
+        handle(&self.gw, &report).await?;
+        self.app.settle().await?;
+        let mut inbox = official_mail("/inbox");
+        inbox.message_id = "<inbox-1@example.test>".into();
+        handle(&self.gw, &inbox).await?;
+        self.app.settle().await?;
+        let mut answer = official_mail("收到，请把评议照片一并报来。");
+        answer.in_reply_to = Some(super::last_msgref_of(&self.tree, Platform::Email, "mailbox")?);
+        answer.message_id = "<answer-1@example.test>".into();
+        handle(&self.gw, &answer).await?;
+        self.app.settle().await?;
+        let mut week = official_mail("/reports");
+        week.message_id = "<reports-1@example.test>".into();
+        handle(&self.gw, &week).await?;
+        self.app.settle().await
+    }
+
+    /// Step 12: the next morning's digest for the 湖南 official.
+    async fn morning_digest(&self) -> Result<()> {
+        step(12, "The next morning's daily digest (每日摘要, 08:30 China time; brought forward here): only officials with something waiting get one");
+        crate::features::digest::bring_forward(&self.app.ctx)?;
+        self.app.run_due_jobs()?;
+        self.app.settle().await
     }
 }

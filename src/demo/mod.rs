@@ -31,14 +31,24 @@ pub struct DemoOptions {
 }
 
 /// The chats the demo prints (everything else is delivered silently).
-pub const SHOWN: &[&str] =
-    &["-1001001", "!branchB:localhost", "branch-c@lists.example.test", OFFICIAL_MAIL, "5001", "@student.b:localhost"];
+pub const SHOWN: &[&str] = &[
+    "-1001001",
+    "!branchB:localhost",
+    "branch-c@lists.example.test",
+    OFFICIAL_MAIL,
+    SCHOOL_MAIL,
+    "5001",
+    "@student.b:localhost",
+];
 
 /// The survey the demo launches, built into the binary.
 const SAMPLE_SURVEY: &str = include_str!("../../config/surveys/sixiang-dongtai.toml");
 
 /// The 湖南 official's mailbox.
 const OFFICIAL_MAIL: &str = "hunan.official@example.test";
+
+/// The 湖南大学团委 official's mailbox.
+const SCHOOL_MAIL: &str = "hnu.official@example.test";
 
 /// A mail from the 湖南 official to the bot.
 fn official_mail(text: impl Into<String>) -> Inbound {
@@ -162,6 +172,19 @@ fn last_msgref_to(tree: &Tree, platform: Platform) -> Result<String> {
     Ok(newest.map(|(_, id)| id).unwrap_or_default())
 }
 
+/// The newest platform message id recorded for a message of `feature` (`MsgRef::Owned`).
+fn last_msgref_of(tree: &Tree, platform: Platform, feature: &str) -> Result<String> {
+    let mut newest: Option<(Vec<u8>, String)> = None;
+    for r in tree.store.msgrefs_on(platform) {
+        if let (id, crate::msgref::MsgRef::Owned { feature: f, data }) = r? {
+            if f == feature && newest.as_ref().is_none_or(|(d, _)| data > *d) {
+                newest = Some((data, id));
+            }
+        }
+    }
+    Ok(newest.map(|(_, id)| id).unwrap_or_default())
+}
+
 fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
     let mut out = HashMap::new();
     let mut add = |key: &'static str, name: &str, ident: (Platform, &str), role: Role, org: &str| -> Result<()> {
@@ -173,6 +196,7 @@ fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
     };
     add("national", "王老师 (团中央学校部)", (Platform::Console, "wang.national"), Role::Official, "CN")?;
     add("hunan", "湖南省团委学校部 张老师", (Platform::Email, OFFICIAL_MAIL), Role::Official, "43")?;
+    add("hnu", "湖南大学团委 刘老师", (Platform::Email, SCHOOL_MAIL), Role::Official, "4143010532")?;
     add("li", "李明", (Platform::Telegram, "5001"), Role::Member, "4143010532-001")?;
     add("b", "赵敏", (Platform::Matrix, "@student.b:localhost"), Role::Member, "4143010532-002")?;
     Ok(out)

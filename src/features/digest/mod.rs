@@ -254,6 +254,13 @@ impl Digest {
     }
 }
 
+/// Moves the next run at the configured time to now: the demo's "next morning".
+pub fn bring_forward(cx: &Ctx) -> Result<()> {
+    let minute = cx.config.digest.minute;
+    let job = Job::new(SEND_JOB, format!("{SEND_JOB}:{}", show_time(minute)), minute.to_be_bytes().to_vec());
+    schedule::schedule(cx.store(), cx.clock.now_ms(), &job)
+}
+
 /// The digest's text: each section under its heading, then how to change it.
 fn render(items: &[DigestItem]) -> String {
     let mut out = String::new();

@@ -59,6 +59,12 @@ pub fn kind_words(kind: Kind, answer: bool) -> (&'static str, &'static str) {
     }
 }
 
+/// The English kind with its article: "an answer", "a message".
+pub fn a_kind(kind_en: &str) -> String {
+    let article = if kind_en.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {kind_en}")
+}
+
 /// The first line of a chat message as its title (a mail has its subject).
 pub fn title_from(text: &str) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
@@ -187,7 +193,7 @@ fn copies(
                 ("from", &from),
                 ("author", &letter.author_name),
                 ("kind", &kind),
-                ("kind_en", &kind_en),
+                ("a_kind_en", &a_kind(kind_en)),
                 ("title", &letter.title),
                 ("id", &letter.id),
                 ("body", &letter.body),

@@ -315,7 +315,10 @@ async fn a_report_by_mail_goes_to_the_parent_only() {
     down.sent_to = Some("report+4143010533@bot.example".into());
     b.say(down).await;
     let said = answer(&b, &hunan()).await;
-    assert!(said.contains("工作信息报送只能由团干部发给本组织的上级") && said.contains("goes from an official"), "{said}");
+    assert!(
+        said.contains("工作信息报送只能由团干部发给本组织的上级") && said.contains("goes from an official"),
+        "{said}"
+    );
     assert!(private_to(&b, &Bed::dm("hnu")).is_empty());
     b.stop().await;
 }

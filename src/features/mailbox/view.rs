@@ -13,6 +13,8 @@ use crate::tree::Org;
 
 /// Letters listed per part of the inbox.
 const LIST: usize = 10;
+/// Children without a report named in the week's roll-up (the rest are counted).
+const MISSING_SHOWN: usize = 10;
 
 /// One line for a letter: `● #12 [私信] 湖南大学团委（4143010533）· 张三：标题（2026-11-29 09:12）`.
 fn line(cx: &Ctx, l: &Letter, org: u32) -> Result<String> {
@@ -109,15 +111,18 @@ pub fn week(cx: &Ctx, focus: &Org) -> Result<String> {
     let children = cx.tree.children(focus.id)?;
     let done = children.iter().filter(|c| of_child.contains_key(&c.id)).count();
     out.push_str(&format!("\n{}", msg(Msg::MailboxWeekChildren, &[("done", &done), ("all", &children.len())])));
-    for c in &children {
-        let line = match of_child.get(&c.id) {
-            Some(ids) => {
-                let ids: Vec<String> = ids.iter().map(|i| format!("#{i}")).collect();
-                msg(Msg::MailboxWeekReported, &[("name", &c.name), ("n", &ids.len()), ("ids", &ids.join(" "))])
-            }
-            None => msg(Msg::MailboxWeekMissing, &[("name", &c.name)]),
-        };
+    // Those who reported, then the first of those who did not.
+    for c in children.iter().filter(|c| of_child.contains_key(&c.id)) {
+        let ids: Vec<String> = of_child[&c.id].iter().map(|i| format!("#{i}")).collect();
+        let line = msg(Msg::MailboxWeekReported, &[("name", &c.name), ("n", &ids.len()), ("ids", &ids.join(" "))]);
         out.push_str(&format!("\n{line}"));
+    }
+    let missing: Vec<&Org> = children.iter().filter(|c| !of_child.contains_key(&c.id)).collect();
+    for c in missing.iter().take(MISSING_SHOWN) {
+        out.push_str(&format!("\n{}", msg(Msg::MailboxWeekMissing, &[("name", &c.name)])));
+    }
+    if missing.len() > MISSING_SHOWN {
+        out.push_str(&format!("\n {}", msg(Msg::AndMore, &[("n", &(missing.len() - MISSING_SHOWN))])));
     }
     // Orgs per level in the subtree: one walk (a province is ~10,000 orgs).
     let mut total: BTreeMap<usize, usize> = BTreeMap::new();
