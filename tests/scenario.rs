@@ -5,7 +5,9 @@
 //! branches of 湖南大学) and every other 湖南 branch, nothing outside 湖南;
 //! a reply comes back privately both ways; acknowledgements roll up; a
 //! micro-survey is answered in a Telegram private chat and a Matrix DM and
-//! exported. Every other branch is a recording console chat.
+//! exported; a school reports upward by mail, a province official reads it
+//! in Matrix and answers in the thread, and the answer reaches the school by
+//! mail. Every other branch is a recording console chat.
 //!
 //! Run: `scripts/test.sh`, or with the peers up and their env loaded,
 //! `cargo test --all-features --test scenario -- --include-ignored --nocapture`.
@@ -62,5 +64,6 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.student_reply_goes_back_and_forth().await;
     s.acknowledgements_roll_up().await;
     s.survey_is_answered_and_exported().await;
+    s.school_reports_up_and_the_province_answers().await;
     s.stop().await;
 }

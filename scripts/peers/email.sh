@@ -21,7 +21,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TEMPLATES="$ROOT/peers/email"
 DIR="$ROOT/.peers/email"
-USERS="bot official student1 student2 branch-a1 branch-a2 branch-b1 postmaster scenario hunan-official branch-c1 branch-c2"
+USERS="bot official student1 student2 branch-a1 branch-a2 branch-b1 postmaster scenario hunan-official hnu-official branch-c1 branch-c2"
 
 log() { echo "email peer: $*" >&2; }
 

@@ -12,8 +12,11 @@ use treecast_matrix::matrix_sdk::reqwest;
 use treecast_matrix::matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
 use treecast_matrix::matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use treecast_matrix::matrix_sdk::ruma::events::relation::Annotation;
+use treecast_matrix::matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
 use treecast_matrix::matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
-use treecast_matrix::matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, RoomMessageEventContent};
+use treecast_matrix::matrix_sdk::ruma::events::room::message::{
+    OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
+};
 use treecast_matrix::matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use treecast_matrix::matrix_sdk::{Client, Room, RoomState};
 
@@ -128,6 +131,14 @@ impl User {
     pub async fn say(&self, room: &RoomId, text: &str) {
         let r = self.joined(room).await;
         r.send(RoomMessageEventContent::text_plain(text)).await.expect("a message is sent");
+    }
+
+    /// Answers `to` in `room` as a Matrix reply (what Element sends when you press Reply).
+    pub async fn reply(&self, room: &RoomId, to: &OwnedEventId, text: &str) {
+        let r = self.joined(room).await;
+        let mut content = RoomMessageEventContent::text_plain(text);
+        content.relates_to = Some(Relation::Reply(Reply::new(InReplyTo::new(to.clone()))));
+        r.send(content).await.expect("a reply is sent");
     }
 
     pub async fn react(&self, room: &RoomId, event: &OwnedEventId, key: &str) {

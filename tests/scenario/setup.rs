@@ -38,6 +38,11 @@ pub const LIST_MEMBERS: [&str; 2] = ["branch-c1", "branch-c2"];
 pub const GROUP_A: i64 = -1001432010001;
 pub const LI: TgUser = TgUser { id: 5001, name: "李明" };
 pub const SURVEY_NAME: &str = "qingnian-xuexi";
+/// 湖南大学团委's official, who reports upward by mail.
+pub const SCHOOL_BOX: &str = "hnu-official";
+pub const SCHOOL_OFFICIAL: &str = "hnu-official@example.test";
+/// Where a work report to 湖南省 goes by mail.
+pub const REPORT_TO_HUNAN: &str = "report+43@scenario.test";
 
 /// Everything the steps act on and look at.
 pub struct Scenario {
@@ -53,6 +58,9 @@ pub struct Scenario {
     pub mx: Arc<MatrixAdapter>,
     pub zhao: matrix::User,
     pub room_b: OwnedRoomId,
+    /// 湘, the second 湖南省 official, on Matrix, and his DM with the bot.
+    pub xiang: matrix::User,
+    pub xiang_dm: OwnedRoomId,
     pub branches: [Org; 3],
     pub official: u64,
     /// Set by the steps as the story goes on.
@@ -85,7 +93,7 @@ impl Scenario {
             console_count(&tree)
         );
 
-        for user in ["scenario", OFFICIAL_BOX, LIST_MEMBERS[0], LIST_MEMBERS[1]] {
+        for user in ["scenario", OFFICIAL_BOX, SCHOOL_BOX, LIST_MEMBERS[0], LIST_MEMBERS[1]] {
             mail::reset(user).await;
         }
         let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
@@ -101,6 +109,11 @@ impl Scenario {
         let zhao_id = tree.add_person("赵敏").unwrap().id;
         tree.add_identity(zhao_id, Platform::Matrix, zhao_uid.as_str()).unwrap();
         tree.grant(zhao_id, &branches[1], Role::Member).unwrap();
+        let xiang_pass = unique("pw");
+        let xiang_uid = matrix::register(&hs, &format!("xiang-{run}"), &xiang_pass, "湘老师").await;
+        let xiang_id = tree.add_person("湖南省团委学校部 湘老师").unwrap().id;
+        tree.add_identity(xiang_id, Platform::Matrix, xiang_uid.as_str()).unwrap();
+        tree.grant(xiang_id, &tree.require("43").unwrap(), Role::Official).unwrap();
 
         // Secrets reach the adapters through the environment, as in a deployment.
         std::env::set_var(treecast_telegram::TOKEN_ENV, &tg.token);
@@ -136,6 +149,16 @@ impl Scenario {
             mxr.client().get_room(room).filter(|r| r.state() == RoomState::Joined)
         })
         .await;
+        // 湘 opens a DM with the bot and says hello, as an official would once.
+        let xiang = matrix::User::login(&hs, &xiang_uid, &xiang_pass).await;
+        let xiang_dm = xiang.create_dm(&bot_uid).await;
+        let dm = &xiang_dm;
+        poll("the bot joins 湘's DM", Duration::from_secs(30), || async move {
+            mxr.client().get_room(dm).filter(|r| r.state() == RoomState::Joined)
+        })
+        .await;
+        xiang.say(&xiang_dm, "!whoami").await;
+        xiang.nth(&xiang_dm, 0, "the bot's answer to 湘's !whoami").await;
         tree.bind(&branches[0], Address::group(Platform::Telegram, GROUP_A.to_string())).unwrap();
         tree.bind(&branches[1], Address::group(Platform::Matrix, room_b.as_str())).unwrap();
         let members = LIST_MEMBERS.iter().map(|u| format!("{u}@{}", mail::DOMAIN)).collect();
@@ -153,6 +176,8 @@ impl Scenario {
             mx,
             zhao,
             room_b,
+            xiang,
+            xiang_dm,
             branches,
             official,
             notice: 0,
@@ -250,6 +275,9 @@ fn national_tree(cfg: &Config) -> (Tree, [Org; 3], u64) {
     let official = tree.add_person("湖南省团委学校部 张老师").unwrap().id;
     tree.add_identity(official, Platform::Email, OFFICIAL).unwrap();
     tree.grant(official, &tree.require("43").unwrap(), Role::Official).unwrap();
+    let school = tree.add_person("湖南大学团委 刘老师").unwrap().id;
+    tree.add_identity(school, Platform::Email, SCHOOL_OFFICIAL).unwrap();
+    tree.grant(school, &tree.require(SCHOOL).unwrap(), Role::Official).unwrap();
     let li = tree.add_person(LI.name).unwrap().id;
     tree.add_identity(li, Platform::Telegram, &LI.id.to_string()).unwrap();
     tree.grant(li, &branches[0], Role::Member).unwrap();

@@ -32,12 +32,17 @@ fn reply_text(answer: &str, to: &mail::Mail) -> String {
 /// The official answers a mail from the bot as a mail client does: "Re:"
 /// once, the mail quoted, In-Reply-To set. Returns the answer's Message-ID.
 async fn official_answers(to: &mail::Mail, answer: &str) -> String {
+    answers_as(OFFICIAL, to, answer).await
+}
+
+/// `from` answers a mail from the bot, as `official_answers`.
+async fn answers_as(from: &str, to: &mail::Mail, answer: &str) -> String {
     let subject = match to.subject() {
         s if s.starts_with("Re:") => s.to_owned(),
         s => format!("Re: {s}"),
     };
     let text = reply_text(answer, to);
-    mail::send(&Draft { from: OFFICIAL, to: BOT, subject: &subject, text: &text, in_reply_to: Some(&to.id()) }).await
+    mail::send(&Draft { from, to: BOT, subject: &subject, text: &text, in_reply_to: Some(&to.id()) }).await
 }
 
 impl Scenario {
@@ -272,6 +277,58 @@ impl Scenario {
         let _ = std::fs::remove_file(&csv_path);
         eprintln!("{csv}");
         check_csv(&csv, &self.branches.iter().map(|b| b.code.clone()).collect::<Vec<_>>());
+    }
+}
+
+impl Scenario {
+    /// A school official reports upward by mail; the second province
+    /// official reads it in Matrix and answers in the thread; the answer
+    /// reaches the school by mail, threaded under the report.
+    pub async fn school_reports_up_and_the_province_answers(&mut self) {
+        self.step("6. 湖南大学团委's official mails a work report to report+43@scenario.test");
+        let title = format!("湖南大学团委第47周工作信息（{}）", self.run % 100_000);
+        let body = "本周全校团支部完成团员教育评议，参评团员 2,310 人。";
+        let report =
+            Draft { from: SCHOOL_OFFICIAL, to: REPORT_TO_HUNAN, subject: &title, text: body, in_reply_to: None };
+        let report = mail::send(&report).await;
+        // An unproven sender confirms by replying, as for a notice.
+        let ask = mail::wait_for(SCHOOL_BOX, "the request to confirm the report", |m| m.in_reply_to() == report).await;
+        assert!(ask.text.contains("的名义把《") && ask.text.contains("共青团湖南省委学校部（43）"), "{}", ask.text);
+        let yes = answers_as(SCHOOL_OFFICIAL, &ask, "确认。").await;
+        let sent = mail::wait_for(SCHOOL_BOX, "the bot's 'sent' answer", |m| m.in_reply_to() == yes).await;
+        assert!(sent.text.contains("已把工作信息报送") && sent.text.contains("2 位团干部收到"), "{}", sent.text);
+
+        self.step("   both 湖南省 officials get it: 张老师 by mail, 湘老师 in Matrix");
+        let copy =
+            mail::wait_for(OFFICIAL_BOX, "the report in 张老师's mailbox", |m| m.subject().contains(&title)).await;
+        assert_eq!(copy.subject(), format!("[工作信息报送 Report] {title}"));
+        let (event, got) =
+            self.xiang.wait_for(&self.xiang_dm, "the report in 湘老师's DM", |b| b.contains(&title)).await;
+        assert!(
+            got.contains("湖南大学团委（4143010532） · 湖南大学团委 刘老师 发来工作信息报送") && got.contains(body),
+            "{got}"
+        );
+
+        self.step("   湘老师 answers in the thread (a Matrix reply); it reaches the school by mail, threaded");
+        let answer = "收到，请把评议照片一并报来。";
+        self.xiang.reply(&self.xiang_dm, &event, answer).await;
+        let back = mail::wait_for(SCHOOL_BOX, "the answer by mail", |m| m.text.contains(answer)).await;
+        assert_eq!(back.subject(), format!("Re: {title}"));
+        assert_eq!(back.in_reply_to(), report, "threaded under the school's own report mail");
+        assert!(back.header("References").contains(&report), "References: {:?}", back.headers);
+        assert!(back.text.contains("共青团湖南省委学校部（43） · 湖南省团委学校部 湘老师 发来答复"), "{}", back.text);
+
+        // Read for the province, by 湘老师, whichever official looks.
+        let hunan = self.tree.require("43").unwrap();
+        let (unread, n) = treecast::features::mailbox::letters::unread(&self.tree.store, hunan.id, 5).unwrap();
+        assert_eq!((n, unread.len()), (0, 0), "read for the whole org");
+        let report_letter = treecast::features::mailbox::letters::recent(&self.tree.store, hunan.id, 5)
+            .unwrap()
+            .into_iter()
+            .find(|l| l.title == title)
+            .expect("the report in 湖南省's mailbox");
+        let mark = treecast::features::mailbox::letters::read_mark(&self.tree.store, report_letter.id).unwrap();
+        assert_eq!(mark.map(|m| m.name), Some("湖南省团委学校部 湘老师".to_owned()));
     }
 }
 
