@@ -82,6 +82,10 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["tree", "export", "exported.csv"],
         vec!["person", "add", "王老师", "--id", w, "--official", "4143010533"],
         vec!["person", "add", "学生一", "--id", "telegram:1001", "--member", "4143010533-001"],
+        vec!["person", "add", "湖南老师", "--id", "email:hn@tw.example", "--official", "43"],
+        vec!["msg", "send", "--by", w, "--report", "--title", "第一季度工作总结", "--body-file", "body.txt"],
+        vec!["msg", "send", "--by", w, "--to", "4142010486", "--title", "越级", "--body-file", "body.txt"],
+        vec!["msg", "inbox", "--by", "email:hn@tw.example"],
         vec!["org", "invite", "4143010533-001"],
         vec!["org", "invite", "--under", "43", "--level", "branch", "--csv", "codes.csv"],
         vec!["org", "invite", "--under", "43"],
@@ -146,7 +150,7 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
 /// `generate_id` jumps ahead each time a process opens the store).
 fn transcript(p: &Place, token: Option<&str>) -> Vec<String> {
     let code =
-        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|（#\d+）|channel #\d+|渠道 #\d+|#\d+ (console|telegram|matrix|email):").unwrap();
+        regex::Regex::new(r"\b[A-Z0-9]{8}\b|s\d+[a-z0-9]{4,}|\d{4}-\d\d-\d\d \d\d:\d\d|\(#\d+\)|（#\d+）|channel #\d+|渠道 #\d+|#\d+ (console|telegram|matrix|email):|#\d+ \[").unwrap();
     every_subcommand()
         .iter()
         .map(|args| {

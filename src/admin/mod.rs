@@ -48,6 +48,20 @@ impl OutFile {
     }
 }
 
+/// An attached file as the operator gave it: its name and bytes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Attached {
+    pub name: String,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+impl Attached {
+    pub fn into_attachment(self) -> treecast_wire::Attachment {
+        treecast_wire::Attachment { name: self.name, content_type: "application/octet-stream".into(), data: self.bytes }
+    }
+}
+
 /// The typed arguments of an operation, from its JSON.
 pub fn args<T: DeserializeOwned>(op: &str, v: serde_json::Value) -> Result<T> {
     serde_json::from_value(v).map_err(|e| Error::invalid(msg(Msg::AdminBadArguments, &[("op", &op), ("error", &e)])))

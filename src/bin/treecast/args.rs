@@ -45,6 +45,41 @@ pub enum Cmd {
     /// Micro-surveys (微调查).
     #[command(subcommand)]
     Survey(SurveyCmd),
+    /// Org mailboxes: letters between orgs (私信) and reports upward (工作信息报送).
+    #[command(subcommand)]
+    Msg(MsgCmd),
+}
+
+#[derive(Subcommand)]
+pub enum MsgCmd {
+    /// Send a letter (or, with --report, a work report to the parent) for an official.
+    Send {
+        /// The writing official, as platform:user.
+        #[arg(long)]
+        by: String,
+        /// Recipient org codes, comma separated, or @parent / @children.
+        #[arg(long, default_value = "@parent")]
+        to: String,
+        /// The org to write as, when the official has several.
+        #[arg(long)]
+        from: Option<String>,
+        /// A work report to the parent org.
+        #[arg(long)]
+        report: bool,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        body_file: PathBuf,
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+    },
+    /// The unread and recent letters of an official's org(s).
+    Inbox {
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        org: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

@@ -67,6 +67,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Cmd::Person(p) => ops::person(p),
         Cmd::Notice(n) => ops::notice(n)?,
         Cmd::Survey(c) => ops::survey(c)?,
+        Cmd::Msg(m) => ops::letters(m)?,
     };
     let reply = match admin::client::call(&cfg.data_dir, op, &op_args).await? {
         Some(reply) => reply,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use treecast::catalogue::{msg, Msg};
 use treecast::cli;
 
-use crate::args::{NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
+use crate::args::{MsgCmd, NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
 
 pub type Op = (&'static str, Value);
 
@@ -84,16 +84,7 @@ pub fn person(p: PersonCmd) -> Op {
 pub fn notice(n: NoticeCmd) -> anyhow::Result<Op> {
     Ok(match n {
         NoticeCmd::Post { org, title, body_file, author, levels, only, exclude, no_ack, deadline, attach } => {
-            let body = std::fs::read_to_string(&body_file).map_err(|e| {
-                anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &body_file.display()), ("error", &e)]))
-            })?;
-            let mut attachments = Vec::new();
-            for p in &attach {
-                let data = std::fs::read(p)
-                    .map_err(|e| anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &p.display()), ("error", &e)])))?;
-                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                attachments.push(json!({ "name": name, "bytes": base64(&data) }));
-            }
+            let (body, attachments) = body_and_files(&body_file, &attach)?;
             let args = json!({
                 "org": org, "title": title, "body": body, "author": author, "levels": levels, "only": only,
                 "exclude": exclude, "no_ack": no_ack, "deadline": deadline, "attachments": attachments,
@@ -103,6 +94,34 @@ pub fn notice(n: NoticeCmd) -> anyhow::Result<Op> {
         NoticeCmd::Status { id, org } => ("notice.status", json!({ "id": id, "org": org })),
         NoticeCmd::Remind { id, by } => ("notice.remind", json!({ "id": id, "by": by })),
         NoticeCmd::List { last } => ("notice.list", json!({ "last": last })),
+    })
+}
+
+/// A body file's text and the attached files as the admin API carries them.
+fn body_and_files(body_file: &Path, attach: &[std::path::PathBuf]) -> anyhow::Result<(String, Vec<Value>)> {
+    let body = std::fs::read_to_string(body_file)
+        .map_err(|e| anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &body_file.display()), ("error", &e)])))?;
+    let mut attachments = Vec::new();
+    for p in attach {
+        let data = std::fs::read(p)
+            .map_err(|e| anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &p.display()), ("error", &e)])))?;
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        attachments.push(json!({ "name": name, "bytes": base64(&data) }));
+    }
+    Ok((body, attachments))
+}
+
+pub fn letters(m: MsgCmd) -> anyhow::Result<Op> {
+    Ok(match m {
+        MsgCmd::Send { by, to, from, report, title, body_file, attach } => {
+            let (body, attachments) = body_and_files(&body_file, &attach)?;
+            let args = json!({
+                "by": by, "to": to, "from": from, "report": report, "title": title, "body": body,
+                "attachments": attachments,
+            });
+            ("mailbox.send", args)
+        }
+        MsgCmd::Inbox { by, org } => ("mailbox.inbox", json!({ "by": by, "org": org })),
     })
 }
 

@@ -6,6 +6,7 @@
 //! `org+CODE@…`. Each receiving org's officials get a copy on their
 //! preferred platform; replying to it answers as their org.
 
+mod admin;
 pub mod letters;
 pub mod recipients;
 pub mod rules;
@@ -91,6 +92,7 @@ impl Feature for Mailbox {
             commands: COMMANDS,
             mail_tags: &["org", "report"],
             replies: &[FEATURE],
+            admin: admin::OPS,
             ..Declaration::default()
         }
     }
@@ -177,6 +179,10 @@ impl Feature for Mailbox {
             files_of: None,
         };
         deliver_or_confirm(cx, ev, &p, out)
+    }
+
+    fn admin(&self, cx: &Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
+        admin::run(cx, op, args)
     }
 
     fn digest(&self, _cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {

@@ -2,21 +2,13 @@
 
 use serde::Deserialize;
 
-use crate::admin::{args, Reply};
+use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli::{self, PostArgs};
 use crate::error::{Error, Result};
 use crate::registry::Ctx;
 
 pub const OPS: &[&str] = &["notice.post", "notice.status", "notice.remind", "notice.list"];
-
-/// An attached file as the operator gave it: its name and bytes.
-#[derive(Deserialize)]
-struct Attached {
-    name: String,
-    #[serde(with = "crate::admin::base64_bytes")]
-    bytes: Vec<u8>,
-}
 
 #[derive(Deserialize)]
 struct Post {
@@ -64,15 +56,7 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
     match op {
         "notice.post" => {
             let p: Post = args(op, a)?;
-            let attachments = p
-                .attachments
-                .into_iter()
-                .map(|f| treecast_wire::Attachment {
-                    name: f.name,
-                    content_type: "application/octet-stream".into(),
-                    data: f.bytes,
-                })
-                .collect();
+            let attachments = p.attachments.into_iter().map(Attached::into_attachment).collect();
             let post = PostArgs {
                 org: p.org,
                 title: p.title,
