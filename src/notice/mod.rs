@@ -146,8 +146,8 @@ impl Tree {
         if title.chars().count() > 200 {
             return Err(Error::invalid(Msg::NoticeTitleTooLong.text()));
         }
-        let size: usize = draft.attachments.iter().map(|a| a.data.len()).sum();
-        if size as u64 > rules.max_attachment_bytes {
+        let size: u64 = draft.attachments.iter().map(|a| a.size()).sum();
+        if size > rules.max_attachment_bytes {
             return Err(Error::invalid(msg(
                 Msg::AttachmentsTooBig,
                 &[("size", &(size / 1024)), ("limit", &(rules.max_attachment_bytes / 1024))],

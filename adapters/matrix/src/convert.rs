@@ -7,6 +7,7 @@ use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMe
 use matrix_sdk::ruma::events::room::message::{
     sanitize::remove_plain_reply_fallback, MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
+use matrix_sdk::ruma::events::room::MediaSource;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::UserId;
 use treecast_wire::{Address, Inbound, InboundKind, Platform, Sender};
@@ -70,12 +71,51 @@ pub fn message(ev: &OriginalSyncRoomMessageEvent, room: &RoomView) -> Option<Inb
         MessageType::Text(t) => &t.body,
         MessageType::Notice(n) => &n.body,
         MessageType::Emote(e) => &e.body,
-        other => other.body(),
+        // A file's body is its name unless it carries a caption.
+        other => match file_of(other) {
+            Some(f) => f.caption.unwrap_or(""),
+            None => other.body(),
+        },
     };
     let text = strip_quotes(body, in_reply_to.is_some());
     let mut event = room.base(InboundKind::Message, &ev.sender, ev.event_id.as_str(), text);
     event.in_reply_to = in_reply_to;
     Some(event)
+}
+
+/// A file in a message (m.file, m.image, m.video, m.audio), to fetch.
+#[derive(Debug, Clone)]
+pub struct FileRef<'a> {
+    pub name: &'a str,
+    pub caption: Option<&'a str>,
+    pub source: &'a MediaSource,
+    pub mimetype: Option<&'a str>,
+    /// As the sender's client declared it.
+    pub size: Option<u64>,
+}
+
+/// The same fields under four content types (each with its own info type).
+macro_rules! file_ref {
+    ($f:expr) => {{
+        let info = $f.info.as_deref();
+        FileRef {
+            name: $f.filename(),
+            caption: $f.caption(),
+            source: &$f.source,
+            mimetype: info.and_then(|i| i.mimetype.as_deref()),
+            size: info.and_then(|i| i.size).map(u64::from),
+        }
+    }};
+}
+
+pub fn file_of(m: &MessageType) -> Option<FileRef<'_>> {
+    Some(match m {
+        MessageType::File(f) => file_ref!(f),
+        MessageType::Image(f) => file_ref!(f),
+        MessageType::Video(f) => file_ref!(f),
+        MessageType::Audio(f) => file_ref!(f),
+        _ => return None,
+    })
 }
 
 /// An `m.reaction`: an annotation is a reaction, a reply relation a reply.

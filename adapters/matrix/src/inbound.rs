@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use matrix_sdk::config::SyncSettings;
 use matrix_sdk::event_handler::EventHandlerDropGuard;
+use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
 use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
@@ -14,7 +15,10 @@ use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use tokio::sync::mpsc;
-use treecast_wire::{shutdown_signalled, AdapterError, ChatKind, Inbound, InboundEnvelope, Platform, Shutdown};
+use treecast_wire::{
+    shutdown_signalled, AdapterError, Attachment, ChatKind, Inbound, InboundEnvelope, Platform, Shutdown,
+    MAX_FETCH_BYTES,
+};
 
 use crate::appservice::AppService;
 use crate::convert::{self, RoomView};
@@ -164,8 +168,34 @@ async fn with_display_name(mut event: Inbound, room: &Room) -> Inbound {
 }
 
 async fn message_inbound(ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Option<Inbound> {
-    let event = convert::message(ev, &view_of(room).await)?;
+    let mut event = convert::message(ev, &view_of(room).await)?;
+    if let Some(f) = convert::file_of(&ev.content.msgtype) {
+        event.attachments.extend(fetch(room, &f).await);
+    }
     Some(with_display_name(event, room).await)
+}
+
+/// A message's file, fetched (and decrypted in encrypted rooms) by the
+/// client; one larger than the platforms' fetch limit is not fetched but
+/// comes with its declared size, so the core refuses it by size. A failed
+/// fetch is logged and the message goes on without it.
+async fn fetch(room: &Room, f: &convert::FileRef<'_>) -> Option<Attachment> {
+    if let Some(size) = f.size.filter(|s| *s > MAX_FETCH_BYTES) {
+        return Some(Attachment::too_large(f.name, size));
+    }
+    let request = MediaRequestParameters { source: f.source.clone(), format: MediaFormat::File };
+    match room.client().media().get_media_content(&request, false).await {
+        Ok(data) if data.len() as u64 > MAX_FETCH_BYTES => Some(Attachment::too_large(f.name, data.len() as u64)),
+        Ok(data) => Some(Attachment {
+            name: f.name.to_owned(),
+            content_type: f.mimetype.unwrap_or("application/octet-stream").to_owned(),
+            data,
+        }),
+        Err(e) => {
+            tracing::warn!(room = %room.room_id(), file = f.name, error = %e, "could not fetch a file from the homeserver");
+            None
+        }
+    }
 }
 
 async fn reaction_inbound(raw: &Raw<OriginalSyncReactionEvent>, room: &Room) -> Option<Inbound> {

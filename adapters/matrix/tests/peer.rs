@@ -318,3 +318,30 @@ async fn student_dm_is_direct_and_kick_is_removed() {
     assert!(got.text.contains("团支部已撤销"), "{}", got.text);
     running.stop().await;
 }
+
+/// A file sent in an encrypted DM with a caption arrives with the caption
+/// as its text and the file's bytes, fetched and decrypted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn a_file_in_an_encrypted_dm_arrives_with_its_bytes_and_caption() {
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let mut running = run(adapter.clone());
+    let official = User::login(&url(), "student1").await;
+    let dm = official.client.create_dm(&uid("bot")).await.unwrap();
+    assert!(bot_joined(&adapter, dm.room_id(), 20).await, "the bot joins the DM");
+    assert!(dm.latest_encryption_state().await.unwrap().is_encrypted(), "Element-style DMs are encrypted");
+    let data: Vec<u8> = "编号,姓名\n1,李明\n".bytes().chain((0..50_000u32).map(|i| (i % 251) as u8)).collect();
+    let caption = unique("/msg 43 见附件");
+    let room = official.joined(dm.room_id().as_str()).await;
+    let config = matrix_sdk::attachment::AttachmentConfig::new()
+        .caption(Some(matrix_sdk::ruma::events::room::message::TextMessageEventContent::plain(&caption)));
+    room.send_attachment("团员名单.csv", &mime::TEXT_CSV, data.clone(), config).await.expect("the file is sent");
+    let got = running.wait_for(30, |e| e.text == caption).await;
+    assert_eq!(got.chat, Address::direct(Platform::Matrix, "@student1:localhost"));
+    assert_eq!(got.attachments.len(), 1, "{:?}", got.attachments.iter().map(|a| &a.name).collect::<Vec<_>>());
+    let a = &got.attachments[0];
+    assert_eq!((a.name.as_str(), a.content_type.as_str()), ("团员名单.csv", "text/csv"));
+    assert!(a.data == data, "the bytes as sent ({} received, {} sent)", a.data.len(), data.len());
+    running.stop().await;
+}

@@ -123,6 +123,30 @@ pub struct Attachment {
     pub data: Vec<u8>,
 }
 
+/// Adapters do not fetch a chat file larger than this (what the platform
+/// declares): it comes as [`Attachment::too_large`], which the core refuses
+/// by its size like any file over its limit, without holding it in memory.
+pub const MAX_FETCH_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The content type of a file left unfetched for its size.
+const TOO_LARGE: &str = "application/x-treecast-too-large";
+
+impl Attachment {
+    /// A file not fetched because the platform says it has `size` bytes.
+    pub fn too_large(name: impl Into<String>, size: u64) -> Attachment {
+        Attachment { name: name.into(), content_type: format!("{TOO_LARGE}; size={size}"), data: Vec::new() }
+    }
+
+    /// Its size in bytes: what it holds, or what an unfetched file declared.
+    pub fn size(&self) -> u64 {
+        self.content_type
+            .strip_prefix(TOO_LARGE)
+            .and_then(|rest| rest.trim_start_matches(';').trim().strip_prefix("size="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(self.data.len() as u64)
+    }
+}
+
 /// What happened, as an adapter reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InboundKind {
@@ -485,6 +509,15 @@ impl InboundEnvelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_left_unfetched_keeps_its_declared_size() {
+        let big = Attachment::too_large("视频.mp4", 200_000_000);
+        assert_eq!((big.size(), big.data.len()), (200_000_000, 0));
+        let small =
+            Attachment { name: "表.xlsx".into(), content_type: "application/octet-stream".into(), data: vec![1; 7] };
+        assert_eq!(small.size(), 7);
+    }
 
     #[test]
     fn default_capabilities_are_plain_text_only() {

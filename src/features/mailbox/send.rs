@@ -80,9 +80,9 @@ pub fn check(cx: &Ctx, out: &Outgoing) -> Result<()> {
     if out.body.trim().is_empty() && out.attachments.is_empty() && out.forwarded.is_empty() {
         return Err(Error::invalid(Msg::MailboxEmpty.text()));
     }
-    let size: usize = out.attachments.iter().map(|a| a.data.len()).sum();
+    let size: u64 = out.attachments.iter().map(|a| a.size()).sum();
     let limit = cx.rules().max_attachment_bytes;
-    if size as u64 > limit {
+    if size > limit {
         return Err(Error::invalid(msg(Msg::MailboxTooLarge, &[("size", &(size / 1024)), ("limit", &(limit / 1024))])));
     }
     Ok(())
