@@ -72,6 +72,7 @@ function botFor(token) {
       callbacks: new Map(), // callback id -> record
       commands: [],
       sentAt: new Map(), // chat id -> arrival times (ms) of its sendMessage calls, while the limits are on
+      files: new Map(), // file_id -> { path, bytes } of documents users sent
     };
     bots.set(token, b);
   }
@@ -455,6 +456,13 @@ function botMessage(bot, chat, params) {
 }
 
 const methods = {
+  // A file users sent, for the bot to download from /file/bot<token>/<file_path>.
+  getFile: (bot, p) => {
+    const f = bot.files.get(String(p.file_id));
+    if (!f) throw badRequest('Bad Request: invalid file_id');
+    return { file_id: String(p.file_id), file_unique_id: `u${p.file_id}`, file_size: f.bytes.length, file_path: f.path };
+  },
+
   getMe: (bot) => ({
     ...bot.user,
     can_join_groups: true,
@@ -642,6 +650,15 @@ function sendError(res, e) {
   res.status(code).json(body);
 }
 
+// Downloads of files users sent (Telegram serves them at /file/bot<token>/<path>).
+app.get('/file/bot:token/*', (req, res) => {
+  const bot = bots.get(req.params.token);
+  const path = req.params[0];
+  const f = bot && [...bot.files.values()].find((x) => x.path === path);
+  if (!f) return sendError(res, new ApiError(404, 'Not Found'));
+  res.type('application/octet-stream').send(f.bytes);
+});
+
 app.all('/bot:token/:method', async (req, res) => {
   const token = req.params.token;
   const name = req.params.method;
@@ -721,7 +738,9 @@ const controls = {
     if (b.started !== undefined) u.started = !!b.started;
     return { user: u.user, started: u.started, blocked: u.blocked };
   },
-  // A user speaks: { token, chat_id?, from, text, reply_to_message_id? }; no chat_id = private chat.
+  // A user speaks: { token, chat_id?, from, text, reply_to_message_id?, document? };
+  // no chat_id = private chat. A document { file_name, mime_type, base64 }
+  // goes with the text as its caption, as Telegram clients send files.
   'POST /message': async (b) => {
     const bot = needBot(b);
     const from = knownUser(bot, b.from);
@@ -737,8 +756,19 @@ const controls = {
       if (g.status !== 'member' || g.migratedTo) throw badRequest('control: the bot is not in that chat');
       chat = g.chat;
     }
+    let text = String(b.text ?? '');
+    let extra;
+    if (b.document) {
+      const bytes = Buffer.from(String(b.document.base64 || ''), 'base64');
+      const id = `doc${bot.files.size + 1}x${Date.now()}`;
+      bot.files.set(id, { path: `documents/${id}`, bytes });
+      const document = { file_id: id, file_unique_id: `u${id}`, file_name: b.document.file_name, file_size: bytes.length };
+      if (b.document.mime_type) document.mime_type = b.document.mime_type;
+      extra = { document, ...(text ? { caption: text } : {}) };
+      text = undefined;
+    }
     const { message, update } = await userMessage(bot, {
-      chat, from, text: String(b.text ?? ''), reply_to_message_id: b.reply_to_message_id,
+      chat, from, text, reply_to_message_id: b.reply_to_message_id, extra,
     });
     return { message, update_id: update ? update.update_id : null };
   },

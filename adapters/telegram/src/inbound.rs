@@ -15,6 +15,18 @@ pub fn message_ref(chat_id: i64, message_id: i32) -> String {
     format!("{chat_id}:{message_id}")
 }
 
+/// The file a message carries (a document, or a photo's largest size), to fetch:
+/// (file id, name, declared size, content type).
+pub fn file_of(m: &Message) -> Option<(teloxide::types::FileId, String, u64, String)> {
+    if let Some(d) = m.document() {
+        let name = d.file_name.clone().unwrap_or_else(|| "file".to_owned());
+        let mime = d.mime_type.as_ref().map_or("application/octet-stream".to_owned(), |t| t.to_string());
+        return Some((d.file.id.clone(), name, u64::from(d.file.size), mime));
+    }
+    let photo = m.photo()?.iter().max_by_key(|p| p.width * p.height)?;
+    Some((photo.file.id.clone(), "photo.jpg".to_owned(), u64::from(photo.file.size), "image/jpeg".to_owned()))
+}
+
 /// Splits `"<chat_id>:<message_id>"` back apart.
 pub fn parse_message_ref(s: &str) -> Option<(i64, i32)> {
     let (chat, msg) = s.rsplit_once(':')?;
@@ -72,7 +84,9 @@ fn message(m: &Message, me: &BotIdentity) -> Option<Inbound> {
     if from.id.0 == me.id || from.is_bot {
         return None;
     }
-    let text = strip_bot_mention(m.text().or_else(|| m.caption())?, &me.username)?;
+    // A file without a caption is a message with no text (the file comes with it).
+    let file_only = (m.document().is_some() || m.photo().is_some()).then_some("");
+    let text = strip_bot_mention(m.text().or_else(|| m.caption()).or(file_only)?, &me.username)?;
     let mut ev = event(InboundKind::Message, chat, sender(from), id, text);
     ev.in_reply_to = m.reply_to_message().map(|r| message_ref(r.chat.id.0, r.id.0));
     Some(ev)

@@ -6,11 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use teloxide::net::Download;
 use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, Update, UpdateKind};
 use teloxide::update_listeners::{webhooks, AsUpdateStream, UpdateListener};
 use tokio::sync::mpsc;
-use treecast_wire::{shutdown_signalled, AdapterError, InboundEnvelope, InboundKind, Outcome, Platform, Shutdown};
+use treecast_wire::{
+    shutdown_signalled, AdapterError, Attachment, InboundEnvelope, InboundKind, Outcome, Platform, Shutdown,
+    MAX_FETCH_BYTES,
+};
 
 use crate::errors::redact;
 use crate::inbound::{to_inbound, BotIdentity};
@@ -139,6 +143,30 @@ pub(crate) async fn webhook(
     Ok(())
 }
 
+/// A message's file, downloaded through the Bot API; one larger than the
+/// fetch limit is not downloaded but comes with its declared size, which
+/// the core refuses by size. A failed download is logged and the message
+/// goes on without it.
+async fn fetch(ctx: &Context, m: &teloxide::types::Message) -> Option<Attachment> {
+    let (id, name, size, content_type) = crate::inbound::file_of(m)?;
+    if size > MAX_FETCH_BYTES {
+        return Some(Attachment::too_large(name, size));
+    }
+    let got = async {
+        let file = ctx.bot.get_file(id).await.map_err(|e| e.to_string())?;
+        let mut data = Vec::new();
+        ctx.bot.download_file(&file.path, &mut data).await.map_err(|e| e.to_string())?;
+        Ok::<_, String>(data)
+    };
+    match got.await {
+        Ok(data) => Some(Attachment { name, content_type, data }),
+        Err(e) => {
+            tracing::warn!(file = %name, error = %redact(&e, &ctx.token), "could not download a file from Telegram");
+            None
+        }
+    }
+}
+
 /// Sends the update's event (if any) to the core; answers button presses.
 async fn handle(ctx: &Arc<Context>, update: Update, inbound: &mpsc::Sender<InboundEnvelope>) -> Flow {
     if let UpdateKind::Error(raw) = &update.kind {
@@ -147,6 +175,9 @@ async fn handle(ctx: &Arc<Context>, update: Update, inbound: &mpsc::Sender<Inbou
     }
     let Some(mut event) = to_inbound(&update, &ctx.me) else { return Flow::Continue };
     event.account = ctx.account.clone();
+    if let UpdateKind::Message(m) = &update.kind {
+        event.attachments.extend(fetch(ctx, m).await);
+    }
     let callback = match (&update.kind, &event.kind) {
         (UpdateKind::CallbackQuery(q), InboundKind::Button { .. }) => Some(q.id.clone()),
         _ => None,

@@ -424,3 +424,35 @@ async fn retry_after_a_failed_part_posts_only_the_rest() {
     let ids: Vec<String> = sent.iter().map(|m| format!("-2013:{}", m["message_id"])).collect();
     assert_eq!(done.message_ids, ids);
 }
+
+/// A document sent in a private chat, with a command as its caption, arrives
+/// with the caption as its text and the file's bytes (getFile, then the
+/// download); one without a caption arrives with empty text.
+#[tokio::test]
+#[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
+async fn a_document_arrives_with_its_bytes_and_caption() {
+    use base64::Engine;
+    let peer = Peer::new("document");
+    let adapter = peer.adapter().await;
+    let (mut rx, stop, task) = run(&adapter);
+    let data: Vec<u8> = "编号,姓名\n1,李明\n".bytes().chain((0..40_000u32).map(|i| (i % 253) as u8)).collect();
+    let document = json!({
+        "file_name": "团员名单.xlsx",
+        "mime_type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "base64": base64::engine::general_purpose::STANDARD.encode(&data),
+    });
+    let from = json!({"id": STUDENT, "first_name": "小明"});
+    peer.post("message", json!({"from": from, "text": "/msg 43 见附件", "document": document})).await;
+    let got = next_event(&mut rx, |e| e.text == "/msg 43 见附件").await.event;
+    assert_eq!(got.chat, Address::direct(Platform::Telegram, STUDENT.to_string()));
+    assert_eq!(got.attachments.len(), 1);
+    let a = &got.attachments[0];
+    assert_eq!(a.name, "团员名单.xlsx");
+    assert_eq!(a.content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert!(a.data == data, "the bytes as sent ({} received, {} sent)", a.data.len(), data.len());
+    peer.post("message", json!({"from": from, "document": {"file_name": "照片.zip", "base64": "UEsDBA=="}})).await;
+    let bare = next_event(&mut rx, |e| e.attachments.iter().any(|a| a.name == "照片.zip")).await.event;
+    assert_eq!((bare.text.as_str(), bare.attachments[0].data.as_slice()), ("", &b"PK\x03\x04"[..]));
+    let _ = stop.send(true);
+    task.await.unwrap();
+}
