@@ -262,6 +262,12 @@ async fn bad_letters_get_one_sentence_and_nothing_is_sent() {
     b.say(big).await;
     let said = answer(&b, &Bed::dm("hnu")).await;
     assert!(said.contains("超过上限") && said.contains("nothing was sent"), "{said}");
+    // A chat file too large for the adapter to fetch comes with its declared size only.
+    let mut huge = dm(Platform::Console, "hnu", "/msg 43 录像见附件");
+    huge.attachments = vec![Attachment::too_large("录像.mp4", 200 * 1024 * 1024)];
+    b.say(huge).await;
+    let said = answer(&b, &Bed::dm("hnu")).await;
+    assert!(said.contains("附件共 204800 KB，超过上限") && said.contains("nothing was sent"), "{said}");
     // A member may write to their branch, not to the province.
     b.say(dm(Platform::Console, "li", "/msg 43 你好")).await;
     assert!(answer(&b, &Bed::dm("li")).await.contains("团员只能写给"), "{}", answer(&b, &Bed::dm("li")).await);
