@@ -21,16 +21,9 @@ use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Tree};
 use treecast_wire::{Address, Outbound, OutboundKind, Platform};
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
+#[path = "support/rss.rs"]
+mod rss;
+use rss::peak_rss_mb;
 
 fn main() {
     let officials: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
@@ -69,37 +62,17 @@ fn main() {
     let deadline = ctx.now() + 40 * 3600;
     for prov in orgs.iter().filter(|o| o.level == 1) {
         let author = first_of[&prov.id];
-        let schools: Vec<Party> = tree.children(prov.id).unwrap().iter().map(|s| Party::Org(s.id)).collect();
-        for school in &schools {
-            let Party::Org(s) = school else { continue };
-            let out = Outgoing {
-                from: *school,
-                to: vec![Party::Org(prov.id)],
-                kind: Kind::Report,
-                title: "本周工作信息".into(),
-                body: "本周完成团员教育评议。".into(),
-                attachments: vec![],
-                author: first_of[s],
-                origin: None,
-                answers: None,
-                forwarded: vec![],
-                files_of: None,
-            };
+        let children = tree.children(prov.id).unwrap();
+        for child in &children {
+            let (school, s) = (&Party::Org(child.id), &child.id);
+            let prov_org = std::slice::from_ref(prov);
+            let body = "本周完成团员教育评议。".to_owned();
+            let out = Outgoing::letter(*school, prov_org, Kind::Report, "本周工作信息".into(), body, first_of[s]);
             letters += send(ctx, out).unwrap().letters.len();
         }
-        let out = Outgoing {
-            from: Party::Org(prov.id),
-            to: schools,
-            kind: Kind::Message,
-            title: "关于报送团员发展计划的通知".into(),
-            body: "请于周五前报送。".into(),
-            attachments: vec![],
-            author,
-            origin: None,
-            answers: None,
-            forwarded: vec![],
-            files_of: None,
-        };
+        let body = "请于周五前报送。".to_owned();
+        let title = "关于报送团员发展计划的通知".to_owned();
+        let out = Outgoing::letter(Party::Org(prov.id), &children, Kind::Message, title, body, author);
         letters += send(ctx, out).unwrap().letters.len();
         let draft = Draft {
             issuer_code: prov.code.clone(),

@@ -9,16 +9,9 @@ use std::time::Instant;
 use treecast::store::Store;
 use treecast::tree::{generate, import, Levels, Tree};
 
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
+#[path = "support/rss.rs"]
+mod rss;
+use rss::peak_rss_mb;
 
 fn main() {
     let branches: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100);

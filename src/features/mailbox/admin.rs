@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::letters::{Kind, Party};
+use super::letters::Kind;
 use super::send::Outgoing;
 use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
@@ -51,18 +51,10 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
                 let org = format!("{}（{}）", from_org.name, from_org.code);
                 return Err(Error::invalid(msg(Msg::MailboxReportGoesUp, &[("org", &org)])));
             }
+            let kind = if s.report { Kind::Report } else { Kind::Message };
             let out = Outgoing {
-                from,
-                to: to.iter().map(|o| Party::Org(o.id)).collect(),
-                kind: if s.report { Kind::Report } else { Kind::Message },
-                title: s.title,
-                body: s.body,
                 attachments: s.attachments.into_iter().map(Attached::into_attachment).collect(),
-                author: p.id,
-                origin: None,
-                answers: None,
-                forwarded: Vec::new(),
-                files_of: None,
+                ..Outgoing::letter(from, &to, kind, s.title, s.body, p.id)
             };
             let sent = super::send::send(cx, out)?;
             cx.store().flush()?;

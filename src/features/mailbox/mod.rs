@@ -13,7 +13,7 @@ pub mod rules;
 pub mod send;
 mod view;
 
-use treecast_wire::{ChatKind, Inbound, Platform};
+use treecast_wire::{ChatKind, Inbound};
 
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
@@ -144,19 +144,9 @@ impl Feature for Mailbox {
             )));
         }
         let subject = ev.subject.trim().trim_start_matches("Fwd:").trim_start_matches("FW:").trim();
-        let out = Outgoing {
-            from,
-            to: to.iter().map(|o| Party::Org(o.id)).collect(),
-            kind: if report { Kind::Report } else { Kind::Message },
-            title: if subject.is_empty() { send::title_from(&ev.text) } else { subject.to_owned() },
-            body: ev.text.clone(),
-            attachments: ev.attachments.clone(),
-            author: p.id,
-            origin: origin(ev),
-            answers: None,
-            forwarded: Vec::new(),
-            files_of: None,
-        };
+        let kind = if report { Kind::Report } else { Kind::Message };
+        let title = if subject.is_empty() { send::title_from(&ev.text) } else { subject.to_owned() };
+        let out = Outgoing::letter(from, &to, kind, title, ev.text.clone(), p.id).as_in(ev);
         deliver_or_confirm(cx, ev, &p, out)
     }
 
@@ -165,18 +155,11 @@ impl Feature for Mailbox {
         let id = crate::store::keys::read_u64_at(&data, 0, "mailbox reply")?;
         let p = cx.need_person(ev)?;
         let letter = letter_for(cx, &p, id, |l| l.to)?;
+        let title = format!("Re: {}", letter.title.trim_start_matches("Re: "));
         let out = Outgoing {
-            from: letter.to,
             to: vec![letter.from],
-            kind: Kind::Message,
-            title: format!("Re: {}", letter.title.trim_start_matches("Re: ")),
-            body: ev.text.clone(),
-            attachments: ev.attachments.clone(),
-            author: p.id,
-            origin: origin(ev),
             answers: Some(letter.id),
-            forwarded: Vec::new(),
-            files_of: None,
+            ..Outgoing::letter(letter.to, &[], Kind::Message, title, ev.text.clone(), p.id).as_in(ev)
         };
         deliver_or_confirm(cx, ev, &p, out)
     }
@@ -233,11 +216,6 @@ impl DigestSource for UnreadDigest {
         }
         Ok(out)
     }
-}
-
-/// The sender's own message, to thread answers under and to send it once.
-fn origin(ev: &Inbound) -> Option<(Platform, String)> {
-    (!ev.message_id.is_empty()).then(|| (ev.chat.platform, ev.message_id.clone()))
 }
 
 /// Sends `out`, or, from a mail whose sender was not proven, asks them first.
@@ -353,19 +331,7 @@ fn write(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled>
     let text = [first.join(" "), inv.body.clone()].join("\n").trim().to_owned();
     let (from, from_org, role) = sender(cx, p, named, Some(&spec))?;
     let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, &spec)?;
-    let out = Outgoing {
-        from,
-        to: to.iter().map(|o| Party::Org(o.id)).collect(),
-        kind: Kind::Message,
-        title: send::title_from(&text),
-        body: text,
-        attachments: ev.attachments.clone(),
-        author: p.id,
-        origin: origin(ev),
-        answers: None,
-        forwarded: Vec::new(),
-        files_of: None,
-    };
+    let out = Outgoing::letter(from, &to, Kind::Message, send::title_from(&text), text, p.id).as_in(ev);
     sent_answer(cx, ev, p, out)
 }
 
@@ -381,19 +347,7 @@ fn report(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled
         return Err(Error::denied(Msg::NotAnOfficial.text()));
     }
     let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, "@parent")?;
-    let out = Outgoing {
-        from,
-        to: to.iter().map(|o| Party::Org(o.id)).collect(),
-        kind: Kind::Report,
-        title: title.trim().to_owned(),
-        body: inv.body.clone(),
-        attachments: ev.attachments.clone(),
-        author: p.id,
-        origin: origin(ev),
-        answers: None,
-        forwarded: Vec::new(),
-        files_of: None,
-    };
+    let out = Outgoing::letter(from, &to, Kind::Report, title.trim().to_owned(), inv.body.clone(), p.id).as_in(ev);
     sent_answer(cx, ev, p, out)
 }
 
@@ -412,23 +366,11 @@ fn forward(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handle
     let to = recipients::resolve(&cx.tree, &cx.config.mailbox, Role::Official, &at, &spec)?;
     let mut forwarded = letter.forwarded.clone();
     forwarded.push(letter.id);
+    let body = [letter.body.as_str(), inv.body.trim()].iter().filter(|s| !s.is_empty()).cloned().collect::<Vec<_>>();
     let out = Outgoing {
-        from: letter.to,
-        to: to.iter().map(|o| Party::Org(o.id)).collect(),
-        kind: letter.kind,
-        title: letter.title.clone(),
-        body: [letter.body.as_str(), inv.body.trim()]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        attachments: Vec::new(),
-        author: p.id,
-        origin: origin(ev),
-        answers: None,
         forwarded,
         files_of: letter.files,
+        ..Outgoing::letter(letter.to, &to, letter.kind, letter.title.clone(), body.join("\n\n"), p.id).as_in(ev)
     };
     let s = send::send(cx, out)?;
     if !s.repeated {

@@ -14,6 +14,7 @@ use crate::outbox::queue::{self, Queued};
 use crate::registry::Ctx;
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};
+use crate::tree::Org;
 
 /// The feature name its bot messages are recorded under.
 pub const FEATURE: &str = "mailbox";
@@ -36,6 +37,32 @@ pub struct Outgoing {
     /// The letters this forwards, and the letter whose files it carries on.
     pub forwarded: Vec<u64>,
     pub files_of: Option<u64>,
+}
+
+impl Outgoing {
+    /// A new letter of `kind` from `from` to the orgs `to`, by `author`.
+    pub fn letter(from: Party, to: &[Org], kind: Kind, title: String, body: String, author: u64) -> Outgoing {
+        Outgoing {
+            from,
+            to: to.iter().map(|o| Party::Org(o.id)).collect(),
+            kind,
+            title,
+            body,
+            attachments: Vec::new(),
+            author,
+            origin: None,
+            answers: None,
+            forwarded: Vec::new(),
+            files_of: None,
+        }
+    }
+
+    /// With the files of the message that asked for it, and that message as its origin.
+    pub fn as_in(mut self, ev: &treecast_wire::Inbound) -> Outgoing {
+        self.attachments = ev.attachments.clone();
+        self.origin = (!ev.message_id.is_empty()).then(|| (ev.chat.platform, ev.message_id.clone()));
+        self
+    }
 }
 
 /// What a sending became.
