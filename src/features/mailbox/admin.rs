@@ -42,7 +42,7 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
             let s: Send = args(op, a)?;
             let p = cli::person_by(&cx.tree, &s.by)?;
             let spec = if s.report { "@parent" } else { s.to.as_str() };
-            let (from, from_org, role) = super::sender(cx, &p, s.from.as_deref(), Some(spec))?;
+            let (from, from_org, role) = super::commands::sender(cx, &p, s.from.as_deref(), Some(spec))?;
             if s.report && role != Role::Official {
                 return Err(Error::denied(Msg::NotAnOfficial.text()));
             }
@@ -64,7 +64,7 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
             let i: Inbox = args(op, a)?;
             let p = cli::person_by(&cx.tree, &i.by)?;
             let mut parts = Vec::new();
-            for org in super::acting_orgs(cx, &p, i.org.as_deref())? {
+            for org in super::commands::acting_orgs(cx, &p, i.org.as_deref())? {
                 parts.push(super::view::inbox(cx, &org)?);
             }
             Ok(Reply::text(parts.join("\n\n")))

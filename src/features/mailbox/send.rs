@@ -126,73 +126,99 @@ pub fn send(cx: &Ctx, out: Outgoing) -> Result<Sent> {
             return Ok(Sent { letters, copies: 0, unattended: Vec::new(), repeated: true });
         }
     }
-    let author = cx.tree.person(out.author)?.ok_or_else(crate::registry::unknown_person)?;
-    let answered = match out.answers {
-        Some(id) => letters::get(store, id)?,
-        None => None,
+    let mut s = Sending {
+        author: cx.tree.person(out.author)?.ok_or_else(crate::registry::unknown_person)?,
+        answered: match out.answers {
+            Some(id) => letters::get(store, id)?,
+            None => None,
+        },
+        week: crate::clock::china_week(cx.now()),
+        from_org: cx.tree.require_id(out.from.org())?,
+        // A forward carries the files of the letter that holds them, under their names.
+        file_names: match out.files_of {
+            Some(f) if out.attachments.is_empty() => letters::get(store, f)?.map_or(Vec::new(), |l| l.file_names),
+            _ => out.attachments.iter().map(|a| a.name.clone()).collect(),
+        },
+        files_of: out.files_of,
+        w: Writes::default(),
+        sent: Sent { letters: Vec::new(), copies: 0, unattended: Vec::new(), repeated: false },
+        cx,
+        out: &out,
     };
-    let now = cx.now();
-    let week = crate::clock::china_week(now);
-    let mut w = Writes::default();
-    let mut sent = Sent { letters: Vec::new(), copies: 0, unattended: Vec::new(), repeated: false };
-    // A forward carries the files of the letter that holds them, under their names.
-    let file_names: Vec<String> = match out.files_of {
-        Some(f) if out.attachments.is_empty() => letters::get(store, f)?.map_or(Vec::new(), |l| l.file_names),
-        _ => out.attachments.iter().map(|a| a.name.clone()).collect(),
-    };
-    let mut files_of = out.files_of;
-    let from_org = cx.tree.require_id(out.from.org())?;
     for to in &out.to {
-        // Numbered 1, 2, 3…: officials type `/read 12`.
-        let id = store.next_number("letter")?;
-        let carries_files = files_of.is_none() && !out.attachments.is_empty();
-        if carries_files {
-            files_of = Some(id);
-        }
-        let letter = Letter {
-            id,
-            thread: answered.as_ref().map_or(id, |a| a.thread),
-            kind: out.kind,
-            from: out.from,
-            to: *to,
-            author: author.id,
-            author_name: author.name.clone(),
-            title: out.title.trim().to_owned(),
-            body: out.body.trim().to_owned(),
-            files: files_of,
-            file_names: file_names.clone(),
-            at: now,
-            origin: out.origin.clone(),
-            forwarded: out.forwarded.clone(),
-        };
-        let reporter = (out.kind == Kind::Report && matches!(out.from, Party::Org(_))).then_some((week, &from_org));
-        letters::put(&mut w, &letter, carries_files.then_some(&out.attachments[..]), reporter);
-        let files: std::sync::Arc<[Attachment]> = if out.attachments.is_empty() {
-            letters::files(store, &letter)?.into()
-        } else {
-            out.attachments.clone().into()
-        };
-        let copies = copies(cx, &letter, answered.as_ref(), files)?;
-        if copies.is_empty() {
-            sent.unattended.push(letters::party_name(&cx.tree, *to)?);
-        }
-        for q in &copies {
-            queue::put(store, &mut w, q)?;
-        }
-        sent.copies += copies.len();
-        events::emit(
-            &mut w,
-            cx.clock.now_ms(),
-            &Event::LetterSent { letter: id, from: out.from.org(), to: to.org(), report: out.kind == Kind::Report },
-        );
-        sent.letters.push(letter);
+        s.one(*to)?;
     }
+    let (mut w, sent) = (s.w, s.sent);
     if let (Some((p, m)), Some(first)) = (&out.origin, sent.letters.first()) {
         letters::put_origin(&mut w, *p, m, first.id);
     }
     store.commit(&w)?;
     cx.waker.wake();
     Ok(sent)
+}
+
+/// One sending under way: what every recipient's letter shares, and the batch.
+struct Sending<'a> {
+    cx: &'a Ctx,
+    out: &'a Outgoing,
+    author: Person,
+    answered: Option<Letter>,
+    week: u32,
+    from_org: Org,
+    file_names: Vec<String>,
+    /// The letter holding the files, once one does.
+    files_of: Option<u64>,
+    w: Writes,
+    sent: Sent,
+}
+
+impl Sending<'_> {
+    /// The letter to `to`, its indexes, its copies and its event, into the batch.
+    fn one(&mut self, to: Party) -> Result<()> {
+        let (cx, out, store) = (self.cx, self.out, self.cx.store());
+        // Numbered 1, 2, 3…: officials type `/read 12`.
+        let id = store.next_number("letter")?;
+        let carries_files = self.files_of.is_none() && !out.attachments.is_empty();
+        if carries_files {
+            self.files_of = Some(id);
+        }
+        let letter = Letter {
+            id,
+            thread: self.answered.as_ref().map_or(id, |a| a.thread),
+            kind: out.kind,
+            from: out.from,
+            to,
+            author: self.author.id,
+            author_name: self.author.name.clone(),
+            title: out.title.trim().to_owned(),
+            body: out.body.trim().to_owned(),
+            files: self.files_of,
+            file_names: self.file_names.clone(),
+            at: cx.now(),
+            origin: out.origin.clone(),
+            forwarded: out.forwarded.clone(),
+        };
+        let reporter =
+            (out.kind == Kind::Report && matches!(out.from, Party::Org(_))).then_some((self.week, &self.from_org));
+        letters::put(&mut self.w, &letter, carries_files.then_some(&out.attachments[..]), reporter);
+        let files: std::sync::Arc<[Attachment]> = if out.attachments.is_empty() {
+            letters::files(store, &letter)?.into()
+        } else {
+            out.attachments.clone().into()
+        };
+        let copies = copies(cx, &letter, self.answered.as_ref(), files)?;
+        if copies.is_empty() {
+            self.sent.unattended.push(letters::party_name(&cx.tree, to)?);
+        }
+        for q in &copies {
+            queue::put(store, &mut self.w, q)?;
+        }
+        self.sent.copies += copies.len();
+        let e = Event::LetterSent { letter: id, from: out.from.org(), to: to.org(), report: out.kind == Kind::Report };
+        events::emit(&mut self.w, cx.clock.now_ms(), &e);
+        self.sent.letters.push(letter);
+        Ok(())
+    }
 }
 
 /// The people a letter goes to: the receiving org's officials, or the member.
@@ -211,9 +237,32 @@ fn copies(
     answered: Option<&Letter>,
     files: std::sync::Arc<[Attachment]>,
 ) -> Result<Vec<Queued>> {
+    let (body, subject) = copy_text(cx, letter, answered.is_some())?;
+    let mut out = Vec::new();
+    for p in readers(cx, letter.to)? {
+        let Some(addr) = p.private_address() else { continue };
+        let mut m =
+            Outbound::reply(format!("mb{}-p{}-{}", letter.id, p.id, crate::msgref::nonce()), addr, body.clone());
+        m.kind = OutboundKind::Private;
+        m.title = Some(subject.clone().into());
+        m.attachments = files.clone();
+        if let Some(a) = answered.filter(|a| a.author == p.id) {
+            if let Some((_, id)) = a.origin.as_ref().filter(|(platform, _)| *platform == m.to.platform) {
+                m.in_reply_to = Some(id.clone());
+            }
+        }
+        out.push(
+            Queued::new(m).on_sent(MsgRef::Owned { feature: FEATURE.into(), data: letter.id.to_be_bytes().to_vec() }),
+        );
+    }
+    Ok(out)
+}
+
+/// What a copy of `letter` says, and its subject.
+fn copy_text(cx: &Ctx, letter: &Letter, answer: bool) -> Result<(String, String)> {
     let from = letters::party_name(&cx.tree, letter.from)?;
     let to = letters::party_name(&cx.tree, letter.to)?;
-    let (kind, kind_en) = kind_words(letter.kind, answered.is_some());
+    let (kind, kind_en) = kind_words(letter.kind, answer);
     let mut body = match letter.to {
         Party::Org(_) => msg(
             Msg::MailboxCopy,
@@ -245,29 +294,12 @@ fn copies(
     if !letter.file_names.is_empty() {
         body.push_str(&msg(Msg::MailboxFilesLine, &[("names", &letter.file_names.join("、"))]));
     }
-    let subject = match (letter.kind, answered.is_some()) {
+    let subject = match (letter.kind, answer) {
         (_, true) => format!("Re: {}", letter.title.trim_start_matches("Re: ")),
         (Kind::Message, false) => format!("[私信 Message] {}", letter.title),
         (Kind::Report, false) => format!("[工作信息报送 Report] {}", letter.title),
     };
-    let mut out = Vec::new();
-    for p in readers(cx, letter.to)? {
-        let Some(addr) = p.private_address() else { continue };
-        let mut m =
-            Outbound::reply(format!("mb{}-p{}-{}", letter.id, p.id, crate::msgref::nonce()), addr, body.clone());
-        m.kind = OutboundKind::Private;
-        m.title = Some(subject.clone().into());
-        m.attachments = files.clone();
-        if let Some(a) = answered.filter(|a| a.author == p.id) {
-            if let Some((_, id)) = a.origin.as_ref().filter(|(platform, _)| *platform == m.to.platform) {
-                m.in_reply_to = Some(id.clone());
-            }
-        }
-        out.push(
-            Queued::new(m).on_sent(MsgRef::Owned { feature: FEATURE.into(), data: letter.id.to_be_bytes().to_vec() }),
-        );
-    }
-    Ok(out)
+    Ok((body, subject))
 }
 
 /// The orgs a forwarded letter passed through, first sender first.
