@@ -333,6 +333,8 @@ catalogue! {
     // Org mailboxes (src/features/mailbox/).
     MailboxConfigBad => "配置 [mailbox] 有误：{error}（方向可选 own、up、down、sibling、parent、elsewhere）。 [mailbox] is wrong: {error} (directions: own, up, down, sibling, parent, elsewhere).",
     MailboxNoRecipient => "请写明收信组织：组织代码（多个用逗号分开），或 @parent（上级）、@children（全部下级）。 Name the org(s) to write to: org codes (separated by commas), or @parent, or @children.",
+    MailboxNoOrgNamed => "没有代码为“{text}”或名称含“{text}”的组织。 No org has the code or a name containing \"{text}\".",
+    MailboxSeveralNamed => "名称含“{text}”的有 {n} 个组织：{choices}，请写组织代码或更完整的名称。 {n} orgs have \"{text}\" in their name ({choices}); give the code or the name more precisely.",
     MailboxNoChildren => "{code} {name} 没有下级组织。 {code} {name} has no child orgs.",
     MailboxNoParent => "{code} {name} 没有上级组织。 {code} {name} has no parent org.",
     MailboxOfficialNotAllowed => "{from} 不能给 {to} 写信：组织只能写给上级及更上级、本组织的全部下级，以及同一上级下的兄弟组织。 {from} may not write to {to}: an org writes to its parent and ancestors, to its own subtree and to its siblings under the same parent.",

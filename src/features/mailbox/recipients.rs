@@ -11,6 +11,49 @@ use crate::tree::{Org, Tree};
 
 use super::rules::Rules;
 
+/// Matches shown when a name fits several orgs.
+const CHOICES_SHOWN: usize = 5;
+
+/// The org with code `word`, or else the one whose name is (or, failing
+/// that, contains) `word` among those near the sender: their ancestors and
+/// their parent's subtree (for a root, its own). Several fits are one
+/// sentence naming the first few with their codes.
+fn by_code_or_name(tree: &Tree, from: &Org, word: &str) -> Result<Org> {
+    if let Some(o) = tree.by_code(word)? {
+        return Ok(o);
+    }
+    let near = match from.parent {
+        Some(p) => tree.require_id(p)?,
+        None => from.clone(),
+    };
+    let mut exact = Vec::new();
+    let mut partial = Vec::new();
+    let candidates = tree.ancestors(from)?.into_iter().map(Ok).chain(tree.subtree(&near));
+    for o in candidates {
+        let o = o?;
+        if o.name == word {
+            exact.push(o);
+        } else if o.name.contains(word) {
+            partial.push(o);
+        }
+    }
+    let mut found = if exact.is_empty() { partial } else { exact };
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|o| seen.insert(o.id));
+    match found.len() {
+        0 => Err(Error::not_found(msg(Msg::MailboxNoOrgNamed, &[("text", &word)]))),
+        1 => Ok(found.remove(0)),
+        n => {
+            let shown: Vec<String> =
+                found.iter().take(CHOICES_SHOWN).map(|o| format!("{} {}", o.code, o.name)).collect();
+            Err(Error::invalid(msg(
+                Msg::MailboxSeveralNamed,
+                &[("text", &word), ("n", &n), ("choices", &shown.join("；"))],
+            )))
+        }
+    }
+}
+
 /// Whether `word` (without its `@`) is a shorthand for recipients, not an org code.
 pub fn is_shorthand(word: &str) -> bool {
     matches!(word, "parent" | "上级" | "children" | "下级")
@@ -40,7 +83,7 @@ pub fn resolve(tree: &Tree, rules: &Rules, role: Role, from: &Org, spec: &str) -
                 }
                 c
             }
-            code => vec![tree.require(code)?],
+            code => vec![by_code_or_name(tree, from, code)?],
         };
         for to in found {
             if !rules.allows(role, from, &to) {
@@ -96,6 +139,12 @@ mod tests {
         let to = |spec: &str| resolve(&tree, &rules, Role::Official, &hnu, spec).unwrap_err().to_string();
         assert!(to("").contains("请写明收信组织") && to("  ,， ").contains("Name the org"));
         assert!(to("43,9999").contains("9999"), "an unknown code is named: {}", to("43,9999"));
+        // Names: exact, or a unique part of one, near the sender.
+        let named = |spec: &str| resolve(&tree, &rules, Role::Official, &hnu, spec).unwrap();
+        assert_eq!(names(&named("中南大学团委")), ["4143010534"]);
+        assert_eq!(names(&named("共青团湖南省委")), ["43"], "a part of a name, once");
+        let e = to("团支部");
+        assert!(e.contains("3 个组织") && e.contains("4143010533-001") && e.contains("more precisely"), "{e}");
         // Wuhan University is in another province: neither up, down nor a sibling.
         let e = to("4142010486");
         assert!(e.contains("不能给") && e.contains("武汉大学团委") && e.contains("may not write"), "{e}");
