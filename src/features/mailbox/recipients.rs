@@ -1,8 +1,8 @@
 //! Which orgs a message is for, as the sender typed them (issue 17, point
-//! 2): org codes separated by commas (`4143010532,4143010533`, Chinese
-//! commas and 、 too), `@parent` (`@上级`) or `@children` (`@下级`), each
-//! checked against the permission table. Finding an org by its name comes
-//! with search (issue 18).
+//! 2): org codes or names separated by commas (`4143010532,4143010533`,
+//! Chinese commas and 、 too), `@parent` (`@上级`) or `@children` (`@下级`),
+//! each checked against the permission table. Full-text search over every
+//! org comes with issue 18; here a name is looked for near the sender.
 
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
