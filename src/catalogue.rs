@@ -333,6 +333,10 @@ catalogue! {
     // Org mailboxes (src/features/mailbox/).
     MailboxConfigBad => "配置 [mailbox] 有误：{error}（方向可选 own、up、down、sibling、parent、elsewhere）。 [mailbox] is wrong: {error} (directions: own, up, down, sibling, parent, elsewhere).",
     MailboxNoRecipient => "请写明收信组织：组织代码（多个用逗号分开），或 @parent（上级）、@children（全部下级）。 Name the org(s) to write to: org codes (separated by commas), or @parent, or @children.",
+    SearchEmpty => "请输入要搜索的词（排除某词用 -词，整句用引号）。 Type words to search for (-word leaves one out, quotes keep a phrase whole).",
+    SearchTooLong => "搜索词有 {n} 个字，最多 {max} 个。 The query has {n} characters; at most {max} are taken (too long).",
+    SearchUnclosedQuote => "引号没有配对：整句要用一对引号括起来。 A quote is not closed: put a phrase between a pair of quotes.",
+    SearchControl => "搜索词里有控制字符，请只输入文字。 The query holds control characters; type text only.",
     MailboxNoOrgNamed => "没有代码为“{text}”或名称含“{text}”的组织。 No org has the code or a name containing \"{text}\".",
     MailboxSeveralNamed => "名称含“{text}”的有 {n} 个组织：{choices}，请写组织代码或更完整的名称。 {n} orgs have \"{text}\" in their name ({choices}); give the code or the name more precisely.",
     MailboxNoChildren => "{code} {name} 没有下级组织。 {code} {name} has no child orgs.",

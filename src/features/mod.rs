@@ -6,6 +6,7 @@ pub mod digest;
 pub mod mailbox;
 pub mod notices;
 pub mod orgs;
+pub mod search;
 pub mod surveys;
 
 use std::sync::Arc;

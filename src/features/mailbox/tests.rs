@@ -239,7 +239,10 @@ async fn a_mail_to_an_org_address_is_a_letter_and_an_unproven_sender_confirms_fi
 async fn bad_letters_get_one_sentence_and_nothing_is_sent() {
     let b = bed().await;
     let cases: &[(&str, &[&str])] = &[
-        ("/msg 9999 你好", &["没有代码为“9999”或名称含“9999”的组织", "No org has the code or a name containing \"9999\""]),
+        (
+            "/msg 9999 你好",
+            &["没有代码为“9999”或名称含“9999”的组织", "No org has the code or a name containing \"9999\""],
+        ),
         ("/msg 4142010486 你好", &["不能给", "may not write to"]),
         ("/msg 43", &["信件内容为空", "The letter is empty"]),
         ("/msg", &["用法：/msg", "Usage: /msg"]),
