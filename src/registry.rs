@@ -233,6 +233,35 @@ pub trait DigestSource {
     fn items(&self, cx: &Ctx, person: &Person, orgs: &[Org]) -> Result<Vec<DigestItem>>;
 }
 
+/// A document for search (信息搜索), as the feature that owns it describes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchDoc {
+    /// Unique and stable (`notice:12`): putting it again replaces it.
+    pub id: String,
+    /// `org`, `notice`, `letter`…: what `--kind` filters on.
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// The paths of the orgs it belongs to: their officials (and those above
+    /// them) may see it, and "within an org" finds it.
+    pub orgs: Vec<Vec<u32>>,
+    /// Orgs it was sent down to: everyone at or below them may see it.
+    pub reach: Vec<u32>,
+    /// Anyone may see it (org names).
+    pub public: bool,
+    /// Unix seconds.
+    pub at: u64,
+    /// An org's name, also findable by its pinyin initials.
+    pub initials_of: Option<String>,
+}
+
+/// A change to the search index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SearchOp {
+    Put(SearchDoc),
+    Remove(String),
+}
+
 /// A derived view fed by the event log from its own persisted position.
 pub trait Subscriber: Send + Sync {
     /// Unique and stable: the name its read position is stored under.
@@ -334,6 +363,16 @@ pub trait Feature: Send + Sync {
     /// Its part of the officials' daily digest, read once per digest run.
     fn digest(&self, _cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {
         Ok(None)
+    }
+
+    /// What events of the log change in the search index (indexing follows the log).
+    fn search_docs(&self, _cx: &Ctx, _events: &[Record]) -> Result<Vec<SearchOp>> {
+        Ok(Vec::new())
+    }
+
+    /// Every document it has, for rebuilding the index from the store.
+    fn search_all(&self, _cx: &Ctx, _put: &mut dyn FnMut(SearchDoc) -> Result<()>) -> Result<()> {
+        Ok(())
     }
 
     /// Once when the app is built: e.g. the first run of a recurring job.

@@ -27,7 +27,9 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(orgs::Orgs),
         Arc::new(mailbox::Mailbox),
     ];
-    // The digest gathers what every other feature has for an official.
+    // Search indexes what every other feature describes; the digest gathers
+    // what every other feature has for an official.
+    all.push(Arc::new(search::Search::new(all.clone())));
     all.push(Arc::new(digest::Digest::new(all.clone())));
     all
 }

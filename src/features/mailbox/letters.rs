@@ -160,6 +160,15 @@ pub fn by_origin(store: &Store, platform: Platform, message: &str) -> Result<Opt
     }
 }
 
+/// Every letter, oldest first, handed to `f`.
+pub fn each(store: &Store, mut f: impl FnMut(Letter) -> Result<()>) -> Result<()> {
+    for kv in store.tree(LETTERS)?.iter() {
+        let (k, v) = kv?;
+        f(decode_at(LETTERS, &k, &v)?)?;
+    }
+    Ok(())
+}
+
 pub fn get(store: &Store, id: u64) -> Result<Option<Letter>> {
     let key = id.to_be_bytes();
     match store.tree(LETTERS)?.get(key)? {

@@ -11,6 +11,7 @@ mod commands;
 pub mod letters;
 pub mod recipients;
 pub mod rules;
+mod search;
 pub mod send;
 mod view;
 
@@ -167,6 +168,14 @@ impl Feature for Mailbox {
 
     fn admin(&self, cx: &Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
         admin::run(cx, op, args)
+    }
+
+    fn search_docs(&self, cx: &Ctx, events: &[crate::events::Record]) -> Result<Vec<crate::registry::SearchOp>> {
+        search::docs(cx, events)
+    }
+
+    fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(crate::registry::SearchDoc) -> Result<()>) -> Result<()> {
+        search::all(cx, put)
     }
 
     fn digest(&self, _cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {

@@ -7,6 +7,7 @@ mod acks;
 mod admin;
 mod digest;
 mod post;
+mod search;
 mod summary;
 
 use std::sync::Arc;
@@ -160,6 +161,14 @@ impl Feature for Notices {
 
     fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
         vec![Arc::new(summary::AuthorSummary)]
+    }
+
+    fn search_docs(&self, cx: &Ctx, events: &[crate::events::Record]) -> Result<Vec<crate::registry::SearchOp>> {
+        search::docs(cx, events)
+    }
+
+    fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(crate::registry::SearchDoc) -> Result<()>) -> Result<()> {
+        search::all(cx, put)
     }
 
     fn digest(&self, cx: &Ctx) -> Result<Option<Box<dyn crate::registry::DigestSource + '_>>> {

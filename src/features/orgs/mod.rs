@@ -136,6 +136,28 @@ impl Feature for Orgs {
         Declaration { name: "orgs", admin: OPS, ..Declaration::default() }
     }
 
+    /// Every org, public, by name, code and pinyin initials (orgs change by
+    /// import, which is not in the event log: `search rebuild` picks them up).
+    fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(crate::registry::SearchDoc) -> Result<()>) -> Result<()> {
+        for root in cx.tree.roots()? {
+            for o in cx.tree.subtree(&root) {
+                let o = o?;
+                let level = cx.tree.levels.get(o.level).map_or(String::new(), |l| l.name.clone());
+                put(crate::registry::SearchDoc {
+                    id: format!("org:{}", o.id),
+                    kind: "org".into(),
+                    title: o.name.clone(),
+                    body: format!("{} {level}", o.code),
+                    initials_of: Some(o.name.clone()),
+                    orgs: vec![o.path],
+                    public: true,
+                    ..Default::default()
+                })?;
+            }
+        }
+        Ok(())
+    }
+
     fn admin(&self, cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
         let tree = &cx.tree;
         let text = match op {

@@ -22,22 +22,7 @@ const JIEBA: &str = "treecast_jieba";
 /// Memory for the writer's buffer before it flushes a segment.
 const WRITER_BYTES: usize = 50_000_000;
 
-/// One thing to find.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Doc {
-    /// Unique and stable (`notice:12`): putting it again replaces it.
-    pub id: String,
-    /// `org`, `notice`, `letter`, `survey`…
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    /// The paths of the orgs it belongs to (the subtree filter matches any).
-    pub orgs: Vec<Vec<u32>>,
-    /// Unix seconds.
-    pub at: u64,
-    /// An org's name, also findable by its pinyin initials.
-    pub initials_of: Option<String>,
-}
+pub use crate::registry::SearchDoc as Doc;
 
 /// One result.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +36,7 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// What the asker restricts the search to (and may see).
+/// What the asker restricts the search to.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     /// Only these kinds (empty: all).
@@ -60,6 +45,16 @@ pub struct Filter {
     pub within: Vec<Vec<u32>>,
     /// Only documents dated at or after this (unix seconds).
     pub since: Option<u64>,
+    /// What the asker may see (None: everything, for operators).
+    pub sees: Option<Sees>,
+}
+
+/// What one person may see: public documents, those of orgs within the
+/// subtrees they act for, and those sent down to an org on their path.
+#[derive(Debug, Clone, Default)]
+pub struct Sees {
+    pub within: Vec<Vec<u32>>,
+    pub on_path: Vec<u32>,
 }
 
 struct Fields {
@@ -73,6 +68,8 @@ struct Fields {
     body_j: Field,
     initials: Field,
     orgs: Field,
+    reach: Field,
+    public: Field,
     at: Field,
 }
 
@@ -106,6 +103,8 @@ fn schema() -> (Schema, Fields) {
         body_j: text_field(&mut b, "body_j", JIEBA, false),
         initials: b.add_text_field("initials", STRING),
         orgs: b.add_facet_field("orgs", INDEXED),
+        reach: b.add_text_field("reach", STRING),
+        public: b.add_text_field("public", STRING),
         at: b.add_i64_field("at", INDEXED | FAST | STORED),
     };
     (b.build(), f)
@@ -157,9 +156,22 @@ impl Engine {
             for p in &d.orgs {
                 doc.add_facet(self.f.orgs, facet(p));
             }
+            for r in &d.reach {
+                doc.add_text(self.f.reach, r.to_string());
+            }
+            if d.public {
+                doc.add_text(self.f.public, "1");
+            }
             doc.add_i64(self.f.at, d.at as i64);
             w.add_document(doc).map_err(io)?;
         }
+        Ok(())
+    }
+
+    /// Removes every document; visible after `commit`.
+    pub fn clear(&self) -> Result<()> {
+        let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        w.delete_all_documents().map_err(io)?;
         Ok(())
     }
 
@@ -237,6 +249,21 @@ impl Engine {
         if !filter.within.is_empty() {
             let within = filter.within.iter().map(|p| Term::from_facet(self.f.orgs, &facet(p)));
             clauses.push((Occur::Must, Box::new(TermSetQuery::new(within))));
+        }
+        if let Some(sees) = &filter.sees {
+            let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(
+                Occur::Should,
+                Box::new(TermQuery::new(Term::from_field_text(self.f.public, "1"), IndexRecordOption::Basic)),
+            )];
+            if !sees.within.is_empty() {
+                let within = sees.within.iter().map(|p| Term::from_facet(self.f.orgs, &facet(p)));
+                any.push((Occur::Should, Box::new(TermSetQuery::new(within))));
+            }
+            if !sees.on_path.is_empty() {
+                let on_path = sees.on_path.iter().map(|id| Term::from_field_text(self.f.reach, &id.to_string()));
+                any.push((Occur::Should, Box::new(TermSetQuery::new(on_path))));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
         }
         if let Some(since) = filter.since {
             let range = tantivy::query::RangeQuery::new(

@@ -116,8 +116,10 @@ fn engine() -> Engine {
             title: (*title).into(),
             body: (*body).into(),
             orgs: vec![path.to_vec()],
+            public: *kind == "org",
             at: 1_760_000_000 + i as u64 * 86_400,
             initials_of: (*kind == "org").then(|| title.to_string()),
+            ..Doc::default()
         })
         .collect();
     e.put(&docs).unwrap();

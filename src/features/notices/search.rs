@@ -1,0 +1,45 @@
+//! Notices as search documents: title, body and attachment names, owned by
+//! the issuer (its officials and those above see it) and reaching the
+//! target's roots (everyone at or below them may see it).
+
+use crate::error::Result;
+use crate::events::{Event, Record};
+use crate::notice::{Notice, NoticeKind};
+use crate::registry::{Ctx, SearchDoc, SearchOp};
+
+fn doc(cx: &Ctx, n: &Notice) -> Result<SearchDoc> {
+    let issuer = cx.tree.require_id(n.issuer)?;
+    let names: Vec<&str> = n.attachments.iter().map(|a| a.name.as_str()).collect();
+    let body = if names.is_empty() { n.body.clone() } else { format!("{}\n{}", n.body, names.join(" ")) };
+    Ok(SearchDoc {
+        id: format!("notice:{}", n.id),
+        kind: "notice".into(),
+        title: n.title.clone(),
+        body,
+        orgs: vec![issuer.path],
+        reach: n.target.roots.clone(),
+        at: n.created,
+        ..SearchDoc::default()
+    })
+}
+
+pub(super) fn docs(cx: &Ctx, events: &[Record]) -> Result<Vec<SearchOp>> {
+    let mut out = Vec::new();
+    for r in events {
+        if let Event::NoticePosted { notice, reminder_of: None, .. } = r.event {
+            if let Some(n) = cx.tree.notice(notice)?.filter(|n| matches!(n.kind, NoticeKind::Notice)) {
+                out.push(SearchOp::Put(doc(cx, &n)?));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn all(cx: &Ctx, put: &mut dyn FnMut(SearchDoc) -> Result<()>) -> Result<()> {
+    for n in cx.store().notices_since(0)? {
+        if matches!(n.kind, NoticeKind::Notice) {
+            put(doc(cx, &n)?)?;
+        }
+    }
+    Ok(())
+}
