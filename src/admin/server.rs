@@ -160,6 +160,7 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/ops", get(ops))
         .route("/api/v1/progress/{id}", get(progress))
         .route("/metrics", get(metrics))
+        .route("/api/v1/search", get(search))
         .route("/api/v1/{group}/{action}", post(run_op))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared)
@@ -250,6 +251,28 @@ async fn run_op(
     if let Some(id) = watched {
         progress.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }
+    match done {
+        Ok(Ok(reply)) => Json::<Reply>(reply).into_response(),
+        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `GET /api/v1/search?q=…&org=…&kind=…&since=…&page=…`: the `search.query`
+/// operation with the query string as its arguments.
+async fn search(
+    State(s): State<Shared>,
+    axum::extract::Query(params): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let mut args = serde_json::Map::new();
+    for (k, v) in params {
+        let value = match (k.as_str(), v.parse::<u64>()) {
+            ("page", Ok(n)) => serde_json::json!(n),
+            _ => serde_json::json!(v),
+        };
+        args.insert(k, value);
+    }
+    let done = tokio::task::spawn_blocking(move || s.registry.admin(&s.ctx, "search.query", args.into())).await;
     match done {
         Ok(Ok(reply)) => Json::<Reply>(reply).into_response(),
         Ok(Err(e)) => error(status_of(&e), e.to_string()),

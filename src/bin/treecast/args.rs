@@ -48,6 +48,25 @@ pub enum Cmd {
     /// Org mailboxes: letters between orgs (私信) and reports upward (工作信息报送).
     #[command(subcommand)]
     Msg(MsgCmd),
+    /// Search (信息搜索) orgs, notices and letters, as an operator (everything).
+    Search {
+        /// Words; "a phrase" in quotes, -word to leave one out.
+        query: Vec<String>,
+        /// Only within this org's subtree.
+        #[arg(long)]
+        org: Option<String>,
+        /// Only this kind: org, notice, letter.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only dated on or after this day, YYYY-MM-DD (China time).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// Empty the index and fill it again from the store (after an import).
+        #[arg(long)]
+        rebuild: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -68,6 +68,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Cmd::Notice(n) => ops::notice(n)?,
         Cmd::Survey(c) => ops::survey(c)?,
         Cmd::Msg(m) => ops::letters(m)?,
+        Cmd::Search { query, org, kind, since, page, rebuild } => match rebuild {
+            true => ("search.rebuild", serde_json::json!({})),
+            false => (
+                "search.query",
+                serde_json::json!({ "q": query.join(" "), "org": org, "kind": kind, "since": since, "page": page }),
+            ),
+        },
     };
     let reply = match admin::client::call(&cfg.data_dir, op, &op_args).await? {
         Some(reply) => reply,
