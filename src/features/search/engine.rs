@@ -210,9 +210,20 @@ impl Engine {
     pub fn search(&self, q: &Parsed, filter: &Filter, offset: usize, limit: usize) -> Result<(Vec<Hit>, usize)> {
         let query = self.query(q, filter);
         let searcher = self.reader.searcher();
-        let (top, total) = searcher
-            .search(&query, &(TopDocs::with_limit(limit).and_offset(offset).order_by_score(), Count))
-            .map_err(io)?;
+        // BM25, lifted for recent documents: a day-old one counts up to
+        // half again as much as one a year old (undated ones, orgs, not at all).
+        let now = crate::clock::now_unix() as i64;
+        let recent = move |reader: &tantivy::SegmentReader| {
+            let at = reader.fast_fields().i64("at").ok().map(|c| c.first_or_default_col(0));
+            move |doc: tantivy::DocId, score: tantivy::Score| {
+                let t = at.as_ref().map_or(0, |c| c.get_val(doc));
+                let age_days = ((now - t).max(0) / 86_400) as f32;
+                let lift = if t > 0 { 0.5 / (1.0 + age_days / 30.0) } else { 0.0 };
+                score * (1.0 + lift)
+            }
+        };
+        let top_docs = TopDocs::with_limit(limit).and_offset(offset).tweak_score(recent);
+        let (top, total) = searcher.search(&query, &(top_docs, Count)).map_err(io)?;
         let snippets = SnippetGenerator::create(&searcher, &*query, self.f.body_g).map_err(io)?;
         let mut hits = Vec::new();
         for (score, addr) in top {
@@ -257,7 +268,10 @@ impl Engine {
             )];
             if !sees.within.is_empty() {
                 let within = sees.within.iter().map(|p| Term::from_facet(self.f.orgs, &facet(p)));
-                any.push((Occur::Should, Box::new(TermSetQuery::new(within))));
+                any.push((Occur::Should, Box::new(TermSetQuery::new(within.clone()))));
+                // The asker's own subtree first.
+                let own: Box<dyn Query> = Box::new(TermSetQuery::new(within));
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(own, 0.5))));
             }
             if !sees.on_path.is_empty() {
                 let on_path = sees.on_path.iter().map(|id| Term::from_field_text(self.f.reach, &id.to_string()));
