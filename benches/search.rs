@@ -252,6 +252,9 @@ fn main() {
     );
     println!("                    peak RSS after building {rss_after_build:.0} MB");
     drop(engine);
+    if std::env::var("SEARCH_BENCH_SKIP_FTS5").is_ok() {
+        return; // while tuning only: reported figures come with the yardstick
+    }
 
     // The yardstick: SQLite FTS5, same corpus, same queries.
     let db = rusqlite::Connection::open(dir.path().join("fts.db")).unwrap();

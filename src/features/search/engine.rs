@@ -19,6 +19,8 @@ use super::text::{self, Grams, GRAMS};
 use crate::error::{Error, Result};
 
 const JIEBA: &str = "treecast_jieba";
+/// Candidates re-ranked by recency after BM25.
+const RERANK: usize = 50;
 /// Memory for the writer's buffer before it flushes a segment.
 const WRITER_BYTES: usize = 50_000_000;
 
@@ -210,20 +212,24 @@ impl Engine {
     pub fn search(&self, q: &Parsed, filter: &Filter, offset: usize, limit: usize) -> Result<(Vec<Hit>, usize)> {
         let query = self.query(q, filter);
         let searcher = self.reader.searcher();
-        // BM25, lifted for recent documents: a day-old one counts up to
-        // half again as much as one a year old (undated ones, orgs, not at all).
+        // The best by BM25 (with block-max pruning), then lifted for recent
+        // documents: a day-old one counts up to half again as much as one a
+        // year old (undated ones, orgs, not at all). Re-ranking a few dozen
+        // keeps the pruning that scoring every match would lose.
+        let want = offset + limit;
+        let (best, total) =
+            searcher.search(&query, &(TopDocs::with_limit(want.max(RERANK)).order_by_score(), Count)).map_err(io)?;
         let now = crate::clock::now_unix() as i64;
-        let recent = move |reader: &tantivy::SegmentReader| {
-            let at = reader.fast_fields().i64("at").ok().map(|c| c.first_or_default_col(0));
-            move |doc: tantivy::DocId, score: tantivy::Score| {
-                let t = at.as_ref().map_or(0, |c| c.get_val(doc));
-                let age_days = ((now - t).max(0) / 86_400) as f32;
-                let lift = if t > 0 { 0.5 / (1.0 + age_days / 30.0) } else { 0.0 };
-                score * (1.0 + lift)
-            }
-        };
-        let top_docs = TopDocs::with_limit(limit).and_offset(offset).tweak_score(recent);
-        let (top, total) = searcher.search(&query, &(top_docs, Count)).map_err(io)?;
+        let mut lifted = Vec::with_capacity(best.len());
+        for (score, addr) in best {
+            let at = searcher.segment_reader(addr.segment_ord).fast_fields().i64("at").map_err(io)?;
+            let t = at.first_or_default_col(0).get_val(addr.doc_id);
+            let age_days = ((now - t).max(0) / 86_400) as f32;
+            let lift = if t > 0 { 0.5 / (1.0 + age_days / 30.0) } else { 0.0 };
+            lifted.push((score * (1.0 + lift), addr));
+        }
+        lifted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let top: Vec<_> = lifted.into_iter().skip(offset).take(limit).collect();
         let snippets = SnippetGenerator::create(&searcher, &*query, self.f.body_g).map_err(io)?;
         let mut hits = Vec::new();
         for (score, addr) in top {
