@@ -46,7 +46,7 @@ fn child_sends_and_indexes_until_killed() {
         let title = format!("{TITLE} 第{i}期");
         let out = Outgoing::letter(
             Party::Org(hnu.id),
-            &[hunan.clone()],
+            std::slice::from_ref(&hunan),
             Kind::Report,
             title,
             "本周开展志愿服务。".into(),
