@@ -10,7 +10,6 @@ use crate::catalogue::{msg, Msg};
 use crate::cli;
 use crate::error::{Error, Result};
 use crate::registry::Ctx;
-use crate::tree::people::Role;
 
 pub const OPS: &[&str] = &["mailbox.send", "mailbox.inbox"];
 
@@ -43,13 +42,9 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
             let p = cli::person_by(&cx.tree, &s.by)?;
             let spec = if s.report { "@parent" } else { s.to.as_str() };
             let (from, from_org, role) = super::commands::sender(cx, &p, s.from.as_deref(), Some(spec))?;
-            if s.report && role != Role::Official {
-                return Err(Error::denied(Msg::NotAnOfficial.text()));
-            }
             let to = super::recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, &s.to)?;
-            if s.report && to.iter().any(|o| Some(o.id) != from_org.parent) {
-                let org = format!("{}（{}）", from_org.name, from_org.code);
-                return Err(Error::invalid(msg(Msg::MailboxReportGoesUp, &[("org", &org)])));
+            if s.report {
+                super::commands::check_report(role, &from_org, &to)?;
             }
             let kind = if s.report { Kind::Report } else { Kind::Message };
             let out = Outgoing {

@@ -48,6 +48,18 @@ pub(super) fn sender(cx: &Ctx, p: &Person, named: Option<&str>, to: Option<&str>
     }
 }
 
+/// A work report goes from an official to their org's parent only.
+pub(super) fn check_report(role: Role, from_org: &Org, to: &[Org]) -> Result<()> {
+    if role != Role::Official {
+        return Err(Error::denied(Msg::NotAnOfficial.text()));
+    }
+    if to.iter().any(|o| Some(o.id) != from_org.parent) {
+        let org = format!("{}（{}）", from_org.name, from_org.code);
+        return Err(Error::invalid(msg(Msg::MailboxReportGoesUp, &[("org", &org)])));
+    }
+    Ok(())
+}
+
 /// `@CODE` as a first argument names the org to write as.
 fn split_named(args: &[String]) -> (Option<&str>, &[String]) {
     match args.first().and_then(|a| a.strip_prefix('@').or_else(|| a.strip_prefix('＠'))) {
@@ -87,10 +99,8 @@ pub(super) fn report(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Res
         return Ok(Handled::say(ev, Msg::MailboxReportUsage.text()));
     }
     let (from, from_org, role) = sender(cx, p, named, Some("@parent"))?;
-    if role != Role::Official {
-        return Err(Error::denied(Msg::NotAnOfficial.text()));
-    }
     let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, "@parent")?;
+    check_report(role, &from_org, &to)?;
     let out = Outgoing::letter(from, &to, Kind::Report, title.trim().to_owned(), inv.body.clone(), p.id).as_in(ev);
     sent_answer(cx, ev, p, out)
 }

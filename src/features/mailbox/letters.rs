@@ -177,8 +177,8 @@ pub fn get(store: &Store, id: u64) -> Result<Option<Letter>> {
     }
 }
 
-pub fn files(store: &Store, letter: &Letter) -> Result<Vec<Attachment>> {
-    let Some(id) = letter.files else { return Ok(Vec::new()) };
+/// The attachments kept under letter `id` (the one of a sending that holds them).
+pub fn files(store: &Store, id: u64) -> Result<Vec<Attachment>> {
     let key = id.to_be_bytes();
     match store.tree(FILES)?.get(key)? {
         Some(v) => decode_at(FILES, &key, &v),

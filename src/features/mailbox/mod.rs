@@ -26,7 +26,7 @@ use crate::registry::{
 };
 use crate::store::{decode, encode};
 use crate::tree::auth::Action;
-use crate::tree::people::{Person, Role};
+use crate::tree::people::Person;
 use crate::tree::Org;
 use commands::{acting_orgs, forward, is_private, letter_for, mark_thread_read, read, report, sender, write};
 use letters::{Kind, Party};
@@ -139,11 +139,8 @@ impl Feature for Mailbox {
         let report = tag.eq_ignore_ascii_case("report");
         let (from, from_org, role) = sender(cx, &p, None, Some(if report { "@parent" } else { code }))?;
         let to = recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, code)?;
-        if report && (role != Role::Official || to.iter().any(|o| Some(o.id) != from_org.parent)) {
-            return Err(Error::invalid(msg(
-                Msg::MailboxReportGoesUp,
-                &[("org", &format!("{}（{}）", from_org.name, from_org.code))],
-            )));
+        if report {
+            commands::check_report(role, &from_org, &to)?;
         }
         let subject = ev.subject.trim().trim_start_matches("Fwd:").trim_start_matches("FW:").trim();
         let kind = if report { Kind::Report } else { Kind::Message };

@@ -140,6 +140,11 @@ pub fn send(cx: &Ctx, out: Outgoing) -> Result<Sent> {
             _ => out.attachments.iter().map(|a| a.name.clone()).collect(),
         },
         files_of: out.files_of,
+        // Read (or taken) once for every recipient's copies.
+        files: match out.files_of {
+            Some(id) if out.attachments.is_empty() => letters::files(store, id)?.into(),
+            _ => out.attachments.clone().into(),
+        },
         w: Writes::default(),
         sent: Sent { letters: Vec::new(), copies: 0, unattended: Vec::new(), repeated: false },
         cx,
@@ -168,6 +173,7 @@ struct Sending<'a> {
     file_names: Vec<String>,
     /// The letter holding the files, once one does.
     files_of: Option<u64>,
+    files: std::sync::Arc<[Attachment]>,
     w: Writes,
     sent: Sent,
 }
@@ -201,12 +207,7 @@ impl Sending<'_> {
         let reporter =
             (out.kind == Kind::Report && matches!(out.from, Party::Org(_))).then_some((self.week, &self.from_org));
         letters::put(&mut self.w, &letter, carries_files.then_some(&out.attachments[..]), reporter);
-        let files: std::sync::Arc<[Attachment]> = if out.attachments.is_empty() {
-            letters::files(store, &letter)?.into()
-        } else {
-            out.attachments.clone().into()
-        };
-        let copies = copies(cx, &letter, self.answered.as_ref(), files)?;
+        let copies = copies(cx, &letter, self.answered.as_ref(), self.files.clone())?;
         if copies.is_empty() {
             self.sent.unattended.push(letters::party_name(&cx.tree, to)?);
         }
