@@ -13,7 +13,7 @@ pub mod engine;
 pub mod query;
 pub mod text;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use treecast_wire::{ChatKind, Inbound};
 
@@ -47,19 +47,23 @@ pub struct Search {
 struct Inner {
     /// Every other feature: each describes its own documents.
     sources: Vec<Arc<dyn Feature>>,
-    engine: OnceLock<Arc<Engine>>,
+    engine: Mutex<Option<Arc<Engine>>>,
 }
 
 impl Inner {
-    /// The index beside the store (in memory for a temporary store), opened on first use.
+    /// The index beside the store (in memory for a temporary store), opened
+    /// on first use, once: a second opening of the same directory would
+    /// find tantivy's writer lock taken.
     fn engine(&self, cx: &Ctx) -> Result<Arc<Engine>> {
-        if let Some(e) = self.engine.get() {
+        let mut slot = self.engine.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(e) = slot.as_ref() {
             return Ok(e.clone());
         }
         let path = cx.store().path();
         let dir = (path.to_str() != Some("<temporary>")).then(|| path.join("search"));
         let e = Arc::new(Engine::open(dir.as_deref())?);
-        Ok(self.engine.get_or_init(|| e).clone())
+        *slot = Some(e.clone());
+        Ok(e)
     }
 
     fn apply(&self, cx: &Ctx, ops: Vec<SearchOp>) -> Result<()> {
@@ -77,7 +81,7 @@ impl Inner {
 
 impl Search {
     pub fn new(sources: Vec<Arc<dyn Feature>>) -> Search {
-        Search { inner: Arc::new(Inner { sources, engine: OnceLock::new() }) }
+        Search { inner: Arc::new(Inner { sources, engine: Mutex::new(None) }) }
     }
 
     /// Empties the index and fills it again from every feature's store.
