@@ -334,7 +334,7 @@ catalogue! {
     MailboxConfigBad => "配置 [mailbox] 有误：{error}（方向可选 own、up、down、sibling、parent、elsewhere）。 [mailbox] is wrong: {error} (directions: own, up, down, sibling, parent, elsewhere).",
     MailboxNoRecipient => "请写明收信组织：组织代码（多个用逗号分开），或 @parent（上级）、@children（全部下级）。 Name the org(s) to write to: org codes (separated by commas), or @parent, or @children.",
     SearchNothing => "没有找到与“{q}”相符的内容。 Nothing matches \"{q}\".",
-    SearchHead => "搜索“{q}”：共 {total} 条，第 {page} 页。 {total} results for \"{q}\", page {page}:",
+    SearchHead => "搜索“{q}”，第 {page} 页： Results for \"{q}\", page {page}:",
     SearchMore => "更多结果：/search {q} p{next} More: /search {q} p{next}",
     SearchPrivateOnly => "搜索请在与机器人的私聊中进行，结果不在群里显示。 Search in a private chat with the bot: results are never shown in a group.",
     SearchRebuilt => "搜索索引已重建，共 {n} 条。 The search index was rebuilt: {n} documents.",

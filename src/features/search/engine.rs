@@ -1,21 +1,26 @@
-//! The index (tantivy): each document's title and body twice, once in
-//! jieba's words (ranking) and once in positional character grams (recall:
-//! any substring, any phrase), its org paths as a facet (the subtree filter
-//! is one term), its kind, its date, and for orgs their pinyin initials.
+//! The index (tantivy): each document's title and body in three forms:
+//! jieba's words (ranking), positional character grams (recall: any
+//! substring, any phrase) and, without positions, every 3- and 4-character
+//! Han substring (so the common 3- and 4-character word is one term to look
+//! up, not a phrase whose positions are checked in every matching document);
+//! its org paths as a facet (the subtree filter is one term), its kind, its
+//! date, and for orgs their pinyin initials.
 
 use std::path::Path;
 use std::sync::Mutex;
 
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery, TermSetQuery};
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{
     Facet, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::query::Parsed;
-use super::text::{self, Grams, GRAMS};
+use super::text::{self, Grams, LongGrams, GRAMS, LONG_GRAMS};
 use crate::error::{Error, Result};
 
 const JIEBA: &str = "treecast_jieba";
@@ -64,10 +69,13 @@ struct Fields {
     kind: Field,
     title: Field,
     body: Field,
+    /// The title's grams and long grams (for its bonus).
     title_g: Field,
-    body_g: Field,
-    title_j: Field,
-    body_j: Field,
+    title_k: Field,
+    /// Title and body together: grams, long grams, jieba's words.
+    text_g: Field,
+    text_k: Field,
+    text_j: Field,
     initials: Field,
     orgs: Field,
     reach: Field,
@@ -100,9 +108,10 @@ fn schema() -> (Schema, Fields) {
         title: b.add_text_field("title", STORED),
         body: b.add_text_field("body", STORED),
         title_g: text_field(&mut b, "title_g", GRAMS, true),
-        body_g: text_field(&mut b, "body_g", GRAMS, true),
-        title_j: text_field(&mut b, "title_j", JIEBA, false),
-        body_j: text_field(&mut b, "body_j", JIEBA, false),
+        title_k: text_field(&mut b, "title_k", LONG_GRAMS, false),
+        text_g: text_field(&mut b, "text_g", GRAMS, true),
+        text_k: text_field(&mut b, "text_k", LONG_GRAMS, false),
+        text_j: text_field(&mut b, "text_j", JIEBA, false),
         initials: b.add_text_field("initials", STRING),
         orgs: b.add_facet_field("orgs", INDEXED),
         reach: b.add_text_field("reach", STRING),
@@ -130,6 +139,7 @@ impl Engine {
             None => Index::create_in_ram(schema),
         };
         index.tokenizers().register(GRAMS, Grams);
+        index.tokenizers().register(LONG_GRAMS, LongGrams);
         // Jieba's words of the normal form, so 團委 and 团委 rank alike.
         let jieba = tantivy::tokenizer::TextAnalyzer::builder(Normalized(tantivy_jieba::JiebaTokenizer::new())).build();
         index.tokenizers().register(JIEBA, jieba);
@@ -148,10 +158,16 @@ impl Engine {
             doc.add_text(self.f.kind, &d.kind);
             doc.add_text(self.f.title, &d.title);
             doc.add_text(self.f.body, &d.body);
-            for (g, j, text) in [(self.f.title_g, self.f.title_j, &d.title), (self.f.body_g, self.f.body_j, &d.body)] {
-                doc.add_text(g, text);
-                doc.add_text(j, text);
+            doc.add_text(self.f.title_g, &d.title);
+            doc.add_text(self.f.title_k, &d.title);
+            // The title thrice: a match there counts for more (in BM25's
+            // term frequency, at no cost per query).
+            for text in [&d.title, &d.title, &d.title, &d.body] {
+                doc.add_text(self.f.text_g, text);
+                doc.add_text(self.f.text_k, text);
             }
+            doc.add_text(self.f.text_j, &d.title);
+            doc.add_text(self.f.text_j, &d.body);
             for i in d.initials_of.as_deref().map(text::initials).unwrap_or_default() {
                 doc.add_text(self.f.initials, i);
             }
@@ -193,6 +209,13 @@ impl Engine {
         self.reader.reload().map_err(io)
     }
 
+    /// Waits for the merges a commit started (a benchmark measures the
+    /// settled index), then closes the writer.
+    pub fn wait_merges(self) -> Result<()> {
+        let w = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
+        w.wait_merging_threads().map_err(io)
+    }
+
     /// The payload of the last commit ("" for a new index).
     pub fn payload(&self) -> Result<String> {
         let meta = self.index.load_metas().map_err(io)?;
@@ -208,20 +231,44 @@ impl Engine {
         self.len() == 0
     }
 
-    /// The best `limit` hits after `offset` for `q` within `filter`, and how many match in all.
-    pub fn search(&self, q: &Parsed, filter: &Filter, offset: usize, limit: usize) -> Result<(Vec<Hit>, usize)> {
-        let query = self.query(q, filter);
+    /// The best `limit` hits after `offset` for `q` within `filter`, and
+    /// whether more follow. (No exact total: counting every match would
+    /// visit every matching document, the pruning lost.)
+    pub fn search(&self, q: &Parsed, filter: &Filter, offset: usize, limit: usize) -> Result<(Vec<Hit>, bool)> {
         let searcher = self.reader.searcher();
-        // The best by BM25 (with block-max pruning), then lifted for recent
-        // documents: a day-old one counts up to half again as much as one a
-        // year old (undated ones, orgs, not at all). Re-ranking a few dozen
-        // keeps the pruning that scoring every match would lose.
+        // The best by BM25, then among them a bonus for the terms in the
+        // title and as jieba's words, and a lift for recent documents: a
+        // day-old one counts up to half again as much as one a year old
+        // (undated ones, orgs, not at all). Re-ranking a few dozen keeps
+        // the cost of those to a few dozen lookups.
         let want = offset + limit;
-        let (best, total) =
-            searcher.search(&query, &(TopDocs::with_limit(want.max(RERANK)).order_by_score(), Count)).map_err(io)?;
+        let fetch = want.max(RERANK) + 1;
+        let top = |query: &dyn Query, n: usize| searcher.search(query, &TopDocs::with_limit(n).order_by_score()).map_err(io);
+        let mut best = match self.checks(q) {
+            None => top(&*self.query(q, filter, false), fetch)?,
+            Some(check) => {
+                // Long words matched by their pieces first, their phrase
+                // checked in twice the candidates needed; only if too few
+                // pass, the strict search that checks it everywhere.
+                let loose = top(&*self.query(q, filter, false), 2 * fetch)?;
+                let addrs: Vec<DocAddress> = loose.iter().map(|(_, a)| *a).collect();
+                let ok = self.scores(&searcher, &*check, &addrs)?;
+                let passed: Vec<_> = loose.iter().zip(ok).filter(|(_, ok)| ok.is_some()).map(|(h, _)| *h).collect();
+                if passed.len() < fetch && loose.len() == 2 * fetch {
+                    top(&*self.query(q, filter, true), fetch)?
+                } else {
+                    passed
+                }
+            }
+        };
+        best.truncate(fetch);
+        let more = best.len() > want;
+        let addrs: Vec<DocAddress> = best.iter().map(|(_, a)| *a).collect();
+        let bonus = self.scores(&searcher, &*self.bonus(q), &addrs)?;
         let now = crate::clock::now_unix() as i64;
         let mut lifted = Vec::with_capacity(best.len());
-        for (score, addr) in best {
+        for ((score, addr), bonus) in best.into_iter().zip(bonus) {
+            let score = score + bonus.unwrap_or(0.0);
             let at = searcher.segment_reader(addr.segment_ord).fast_fields().i64("at").map_err(io)?;
             let t = at.first_or_default_col(0).get_val(addr.doc_id);
             let age_days = ((now - t).max(0) / 86_400) as f32;
@@ -230,7 +277,17 @@ impl Engine {
         }
         lifted.sort_by(|a, b| b.0.total_cmp(&a.0));
         let top: Vec<_> = lifted.into_iter().skip(offset).take(limit).collect();
-        let snippets = SnippetGenerator::create(&searcher, &*query, self.f.body_g).map_err(io)?;
+        // The snippet marks the query's grams in the body.
+        let marks: Vec<(Occur, Box<dyn Query>)> = q
+            .must
+            .iter()
+            .flat_map(|t| text::query_grams(t))
+            .map(|(_, g)| {
+                let q = TermQuery::new(Term::from_field_text(self.f.text_g, &g), IndexRecordOption::Basic);
+                (Occur::Should, Box::new(q) as Box<dyn Query>)
+            })
+            .collect();
+        let snippets = SnippetGenerator::create(&searcher, &BooleanQuery::new(marks), self.f.text_g).map_err(io)?;
         let mut hits = Vec::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(io)?;
@@ -246,18 +303,19 @@ impl Engine {
                 score,
             });
         }
-        Ok((hits, total))
+        Ok((hits, more))
     }
 
-    /// Every term must match (its grams in title or body, or an org's
-    /// initials); no excluded term may; jieba's words add to the score.
-    fn query(&self, q: &Parsed, filter: &Filter) -> Box<dyn Query> {
+    /// Every term must match (in title or body, or an org's initials); no
+    /// excluded term may. Only required clauses: an optional one is looked
+    /// up in every matching document (see `bonus` for what counts after).
+    fn query(&self, q: &Parsed, filter: &Filter, strict: bool) -> Box<dyn Query> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &q.must {
-            clauses.push((Occur::Must, self.term_query(term)));
+            clauses.push((Occur::Must, self.term_query(term, strict)));
         }
         for term in &q.not {
-            clauses.push((Occur::MustNot, self.term_query(term)));
+            clauses.push((Occur::MustNot, self.term_query(term, true)));
         }
         if !filter.kinds.is_empty() {
             let kinds = filter.kinds.iter().map(|k| Term::from_field_text(self.f.kind, k));
@@ -295,47 +353,135 @@ impl Engine {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// One typed term: its grams in sequence in the title (counted thrice)
-    /// or the body, or it as initials; jieba's words of it as a bonus.
-    fn term_query(&self, term: &str) -> Box<dyn Query> {
-        let grams = text::query_grams(term);
+    /// What lifts a candidate among the best: each term in the title, and
+    /// jieba's words of the terms as words of the text (a match standing
+    /// as a word, not across two).
+    fn bonus(&self, q: &Parsed) -> Box<dyn Query> {
         let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for (field, boost) in [(self.f.title_g, 3.0), (self.f.body_g, 1.0)] {
-            let q: Box<dyn Query> = match grams.len() {
-                0 => continue,
-                1 => Box::new(TermQuery::new(Term::from_field_text(field, &grams[0].1), IndexRecordOption::WithFreqs)),
-                _ => Box::new(PhraseQuery::new_with_offset(
-                    grams.iter().map(|(p, t)| (*p, Term::from_field_text(field, t))).collect(),
-                )),
-            };
-            any.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
-        }
-        let norm = text::normalize(term);
-        if norm.chars().all(|c| c.is_ascii_alphanumeric()) && norm.len() >= 2 {
-            let q = TermQuery::new(Term::from_field_text(self.f.initials, &norm), IndexRecordOption::Basic);
-            any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), 2.0))));
-        }
-        let required = BooleanQuery::new(any);
-        let mut words: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for field in [self.f.title_j, self.f.body_j] {
-            let mut stream = self.index.tokenizer_for_field(field).map(|mut t| {
-                let mut out = Vec::new();
-                let mut s = t.token_stream(&norm);
-                while s.advance() {
-                    out.push(s.token().text.clone());
-                }
-                out
-            });
-            for w in stream.iter_mut().flatten() {
-                let q = TermQuery::new(Term::from_field_text(field, w), IndexRecordOption::WithFreqs);
-                words.push((Occur::Should, Box::new(q)));
+        for term in &q.must {
+            if let Some(title) = self.exact(term, self.f.title_g, self.f.title_k, true) {
+                any.push((Occur::Should, Box::new(BoostQuery::new(title, 2.0))));
             }
         }
-        let mut both: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(required))];
-        if !words.is_empty() {
-            both.push((Occur::Should, Box::new(BooleanQuery::new(words))));
+        let mut words: Vec<String> = q.must.iter().flat_map(|t| self.words(t)).collect();
+        words.sort();
+        words.dedup();
+        for w in words {
+            let q = TermQuery::new(Term::from_field_text(self.f.text_j, &w), IndexRecordOption::WithFreqs);
+            any.push((Occur::Should, Box::new(q)));
         }
-        Box::new(BooleanQuery::new(both))
+        Box::new(BooleanQuery::new(any))
+    }
+
+    /// `query`'s score for each of `addrs` (None where it does not match),
+    /// each segment's scorer sought forward through its candidates.
+    fn scores(&self, searcher: &tantivy::Searcher, query: &dyn Query, addrs: &[DocAddress]) -> Result<Vec<Option<f32>>> {
+        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher)).map_err(io)?;
+        let mut order: Vec<usize> = (0..addrs.len()).collect();
+        order.sort_by_key(|&i| (addrs[i].segment_ord, addrs[i].doc_id));
+        let mut out = vec![None; addrs.len()];
+        let mut current: Option<(u32, Box<dyn Scorer>)> = None;
+        for i in order {
+            let a = addrs[i];
+            if current.as_ref().map(|c| c.0) != Some(a.segment_ord) {
+                current = Some((a.segment_ord, weight.scorer(searcher.segment_reader(a.segment_ord), 1.0).map_err(io)?));
+            }
+            let Some((_, scorer)) = current.as_mut() else { continue };
+            if scorer.doc() < a.doc_id {
+                scorer.seek(a.doc_id);
+            }
+            if scorer.doc() == a.doc_id {
+                out[i] = Some(scorer.score());
+            }
+        }
+        Ok(out)
+    }
+
+    /// A typed term as a substring of the title or body, or as initials.
+    fn term_query(&self, term: &str, strict: bool) -> Box<dyn Query> {
+        let text = self.exact(term, self.f.text_g, self.f.text_k, strict);
+        let norm = text::normalize(term);
+        let initials = (norm.chars().all(|c| c.is_ascii_alphanumeric()) && norm.len() >= 2).then(|| {
+            let q = TermQuery::new(Term::from_field_text(self.f.initials, &norm), IndexRecordOption::Basic);
+            Box::new(BoostQuery::new(Box::new(q), 2.0)) as Box<dyn Query>
+        });
+        match (text, initials) {
+            (Some(t), None) => t,
+            (None, Some(i)) => i,
+            (Some(t), Some(i)) => Box::new(BooleanQuery::new(vec![(Occur::Should, t), (Occur::Should, i)])),
+            (None, None) => Box::new(tantivy::query::EmptyQuery),
+        }
+    }
+
+    /// `term` as a substring of field `grams` (positional) or `long`
+    /// (3- and 4-character Han substrings): one term to look up when it
+    /// can be, a phrase of its grams when it must.
+    fn exact(&self, term: &str, grams: Field, long: Field, strict: bool) -> Option<Box<dyn Query>> {
+        let norm = text::normalize(term);
+        let n = norm.chars().count();
+        if (3..=4).contains(&n) && norm.chars().all(text::is_han) {
+            let q = TermQuery::new(Term::from_field_text(long, &norm), IndexRecordOption::WithFreqs);
+            return Some(Box::new(q));
+        }
+        if n > 4 && norm.chars().all(text::is_han) {
+            // Its overlapping 4-character pieces, no positions read; strict,
+            // the phrase too (positions read in every document with the pieces).
+            let chars: Vec<char> = norm.chars().collect();
+            let mut all: Vec<(Occur, Box<dyn Query>)> = chars
+                .windows(4)
+                .map(|w| {
+                    let t = Term::from_field_text(long, &w.iter().collect::<String>());
+                    (Occur::Must, Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
+                })
+                .collect();
+            if strict {
+                all.push((Occur::Must, self.phrase(term, grams)?));
+            }
+            return Some(Box::new(BooleanQuery::new(all)));
+        }
+        self.phrase(term, grams)
+    }
+
+    /// `term` as its grams in sequence in field `grams` (one gram: a term).
+    fn phrase(&self, term: &str, grams: Field) -> Option<Box<dyn Query>> {
+        let g = text::query_grams(term);
+        match g.len() {
+            0 => None,
+            1 => Some(Box::new(TermQuery::new(Term::from_field_text(grams, &g[0].1), IndexRecordOption::WithFreqs))),
+            _ => Some(Box::new(PhraseQuery::new_with_offset(
+                g.iter().map(|(p, t)| (*p, Term::from_field_text(grams, t))).collect(),
+            ))),
+        }
+    }
+
+    /// The phrases a loose search left unchecked: every required Han term
+    /// longer than four characters, in sequence.
+    fn checks(&self, q: &Parsed) -> Option<Box<dyn Query>> {
+        let long: Vec<(Occur, Box<dyn Query>)> = q
+            .must
+            .iter()
+            .filter(|t| {
+                let norm = text::normalize(t);
+                norm.chars().count() > 4 && norm.chars().all(text::is_han)
+            })
+            .filter_map(|t| self.phrase(t, self.f.text_g))
+            .map(|p| (Occur::Must, p))
+            .collect();
+        (!long.is_empty()).then(|| Box::new(BooleanQuery::new(long)) as Box<dyn Query>)
+    }
+
+    /// Jieba's words of `term`.
+    fn words(&self, term: &str) -> Vec<String> {
+        use tantivy::tokenizer::TokenStream;
+        let norm = text::normalize(term);
+        let mut out = Vec::new();
+        if let Ok(mut t) = self.index.tokenizer_for_field(self.f.text_j) {
+            let mut s = t.token_stream(&norm);
+            while s.advance() {
+                out.push(s.token().text.clone());
+            }
+        }
+        out
     }
 }
 
@@ -343,7 +489,15 @@ impl Engine {
 fn marked(fragment: &str, ranges: &[std::ops::Range<usize>]) -> String {
     let mut out = String::new();
     let mut at = 0;
+    // Overlapping grams (志愿, 愿服, 服务) marked as one run.
+    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
     for r in ranges {
+        match runs.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => runs.push(r.clone()),
+        }
+    }
+    for r in &runs {
         if r.start < at || r.end > fragment.len() {
             continue;
         }

@@ -115,7 +115,7 @@ impl Search {
         q: &str,
         filter: Filter,
         page: usize,
-    ) -> Result<(Vec<Hit>, usize)> {
+    ) -> Result<(Vec<Hit>, bool)> {
         let parsed = query::parse(q)?;
         let engine = self.inner.engine(cx)?;
         let Some(p) = asker else { return engine.search(&parsed, &filter, page * PAGE, PAGE) };
@@ -123,15 +123,16 @@ impl Search {
         let filter = Filter { sees: Some(sees), ..filter };
         // A member sees a notice only once it reached their branch: read
         // more than a page and keep what they may see.
-        let (hits, total) = engine.search(&parsed, &filter, 0, (page + 1) * PAGE + 50)?;
+        let (hits, _) = engine.search(&parsed, &filter, 0, (page + 1) * PAGE + 50)?;
         let mut kept = Vec::new();
         for h in hits {
             if branches.is_empty() || h.kind != "notice" || reached(cx, &h, &branches)? {
                 kept.push(h);
             }
         }
+        let more = kept.len() > (page + 1) * PAGE;
         let shown = kept.into_iter().skip(page * PAGE).take(PAGE).collect();
-        Ok((shown, total))
+        Ok((shown, more))
     }
 }
 
@@ -175,11 +176,11 @@ fn kind_label(kind: &str) -> &'static str {
 }
 
 /// The results as a chat answer: a line per hit with its snippet, then how to see more.
-pub fn render(q: &str, hits: &[Hit], total: usize, page: usize) -> String {
+pub fn render(q: &str, hits: &[Hit], more: bool, page: usize) -> String {
     if hits.is_empty() {
         return msg(Msg::SearchNothing, &[("q", &q)]);
     }
-    let mut out = msg(Msg::SearchHead, &[("q", &q), ("total", &total), ("page", &(page + 1))]);
+    let mut out = msg(Msg::SearchHead, &[("q", &q), ("page", &(page + 1))]);
     for (i, h) in hits.iter().enumerate() {
         let when = if h.at > 0 { format!(" · {}", crate::clock::show(h.at)) } else { String::new() };
         out.push_str(&format!("\n{}. [{}] {}{when}", page * PAGE + i + 1, kind_label(&h.kind), h.title));
@@ -187,7 +188,7 @@ pub fn render(q: &str, hits: &[Hit], total: usize, page: usize) -> String {
             out.push_str(&format!("\n   {}", h.snippet.replace('\n', " ")));
         }
     }
-    if total > (page + 1) * PAGE {
+    if more {
         out.push_str(&format!("\n{}", msg(Msg::SearchMore, &[("q", &q), ("next", &(page + 2))])));
     }
     out
@@ -218,8 +219,8 @@ impl Feature for Search {
         }
         let person = cx.person(ev)?;
         let (q, page) = split_page(&inv.args);
-        let (hits, total) = self.query(cx, person.as_ref().or(Some(&anonymous())), &q, Filter::default(), page)?;
-        Ok(Handled::say(ev, render(&q, &hits, total, page)))
+        let (hits, more) = self.query(cx, person.as_ref().or(Some(&anonymous())), &q, Filter::default(), page)?;
+        Ok(Handled::say(ev, render(&q, &hits, more, page)))
     }
 
     fn admin(&self, cx: &Ctx, op: &str, a: serde_json::Value) -> Result<crate::admin::Reply> {
@@ -267,8 +268,8 @@ fn admin_query(s: &Search, cx: &Ctx, a: AdminQuery) -> Result<crate::admin::Repl
         filter.since = Some(at);
     }
     let page = a.page.saturating_sub(1);
-    let (hits, total) = s.query(cx, None, &a.q, filter, page)?;
-    Ok(crate::admin::Reply::text(render(&a.q, &hits, total, page)))
+    let (hits, more) = s.query(cx, None, &a.q, filter, page)?;
+    Ok(crate::admin::Reply::text(render(&a.q, &hits, more, page)))
 }
 
 /// Follows the event log into the index.

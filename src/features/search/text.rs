@@ -84,6 +84,45 @@ pub fn query_grams(term: &str) -> Vec<(usize, String)> {
     out
 }
 
+/// Every 3- and 4-character substring of each Han run in normalized
+/// `text`, with its position and byte range: a 3- or 4-character query
+/// word is then one term (no positions to check).
+pub fn long_grams(text: &str) -> Vec<(String, usize, usize, usize)> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let end = |j: usize| chars.get(j).map_or(text.len(), |(b, _)| *b);
+    let mut out = Vec::new();
+    for i in 0..chars.len() {
+        for n in 3..=4 {
+            if i + n <= chars.len() && chars[i..i + n].iter().all(|(_, c)| is_han(*c)) {
+                out.push((text[chars[i].0..end(i + n)].to_owned(), i, chars[i].0, end(i + n)));
+            }
+        }
+    }
+    out
+}
+
+/// The long grams' tokenizer (registered as [`LONG_GRAMS`]).
+#[derive(Clone, Default)]
+pub struct LongGrams;
+
+/// Its name in the index.
+pub const LONG_GRAMS: &str = "treecast_long_grams";
+
+impl Tokenizer for LongGrams {
+    type TokenStream<'a> = Tokens;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
+        Tokens::new(to_tokens(long_grams(&normalize(text))))
+    }
+}
+
+fn to_tokens(grams: Vec<(String, usize, usize, usize)>) -> Vec<Token> {
+    grams
+        .into_iter()
+        .map(|(text, position, from, to)| Token { offset_from: from, offset_to: to, position, text, position_length: 1 })
+        .collect()
+}
+
 /// The recall field's tokenizer (registered as [`GRAMS`]).
 #[derive(Clone, Default)]
 pub struct Grams;
@@ -107,18 +146,7 @@ impl Tokenizer for Grams {
     type TokenStream<'a> = Tokens;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> Tokens {
-        let norm = normalize(text);
-        let tokens = grams(&norm)
-            .into_iter()
-            .map(|(text, position, from, to)| Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text,
-                position_length: 1,
-            })
-            .collect();
-        Tokens::new(tokens)
+        Tokens::new(to_tokens(grams(&normalize(text))))
     }
 }
 
@@ -189,6 +217,12 @@ mod tests {
         assert_eq!(q, want.map(|(p, t)| (p, t.to_owned())));
         assert_eq!(query_grams("团"), [(0, "团".to_owned())]);
         assert_eq!(query_grams("團委"), [(0, "团委".to_owned())]);
+    }
+
+    #[test]
+    fn long_grams_are_every_three_and_four_character_han_run() {
+        let g: Vec<String> = long_grams("青年大学习a志愿").into_iter().map(|(t, _, _, _)| t).collect();
+        assert_eq!(g, ["青年大", "青年大学", "年大学", "年大学习", "大学习"]);
     }
 
     #[test]
