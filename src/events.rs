@@ -38,6 +38,15 @@ pub enum Event {
     LetterSent { letter: u64, from: u32, to: u32, report: bool },
     /// An official read letters of their org's mailbox first, for the org.
     LettersRead { letters: Vec<u64>, org: u32, person: u64 },
+    /// Orgs were created, renamed or moved (`all`: by an import too large
+    /// to list; every org may have). Readers look the orgs up again, so a
+    /// change later undone (an import rolled back) reads as it now stands.
+    OrgsChanged { orgs: Vec<u32>, all: bool },
+    /// Orgs were deleted.
+    OrgsRemoved { orgs: Vec<u32> },
+    /// Orgs moved under new parents, each with its whole subtree: every
+    /// path below them changed.
+    OrgsMoved { orgs: Vec<u32> },
 }
 
 impl Event {
@@ -56,6 +65,9 @@ impl Event {
             Event::GroupMessage { .. } => "group_message",
             Event::LetterSent { .. } => "letter_sent",
             Event::LettersRead { .. } => "letters_read",
+            Event::OrgsChanged { .. } => "orgs_changed",
+            Event::OrgsRemoved { .. } => "orgs_removed",
+            Event::OrgsMoved { .. } => "orgs_moved",
         }
     }
 }

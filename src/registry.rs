@@ -255,6 +255,19 @@ pub struct SearchDoc {
     pub initials_of: Option<String>,
 }
 
+/// The ids of `tops` and everything below them (for features whose
+/// search documents carry org paths, after `Event::OrgsMoved`).
+pub fn subtree_ids(cx: &Ctx, tops: &[u32]) -> Result<Vec<u32>> {
+    let mut out = Vec::new();
+    for id in tops {
+        let Some(top) = cx.tree.get(*id)? else { continue };
+        for o in cx.tree.subtree(&top) {
+            out.push(o?.id);
+        }
+    }
+    Ok(out)
+}
+
 /// A change to the search index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SearchOp {

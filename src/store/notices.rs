@@ -44,6 +44,16 @@ impl Store {
         Ok(out)
     }
 
+    /// Every notice, oldest first, one at a time (a rebuild of a million
+    /// must not hold them all).
+    pub fn each_notice(&self, mut f: impl FnMut(Notice) -> Result<()>) -> Result<()> {
+        for kv in self.notices.iter() {
+            let (k, v) = kv?;
+            f(decode_at(Keyspace::Notices, &k, &v)?)?;
+        }
+        Ok(())
+    }
+
     /// The highest notice id stored (0: none).
     pub fn last_notice_id(&self) -> Result<u64> {
         self.notices.last()?.map(|(k, _)| key_u64(Keyspace::Notices, &k, 0)).unwrap_or(Ok(0))

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue::{msg, Msg};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::events::Event;
 use crate::store::{Ops, Store};
 pub use level::{LevelSpec, Levels};
 
@@ -177,6 +178,11 @@ impl Tree {
         ops.del_org(org, !self.is_leaf(org.level));
     }
 
+    /// Appends `e` (about orgs) with `ops`.
+    pub(crate) fn orgs_event(&self, e: &Event, ops: &mut Ops) {
+        ops.event(self.clock.now_ms(), crate::store::encode(e));
+    }
+
     /// Renames an org, checking its level's naming rule.
     pub fn rename(&self, code: &str, name: &str) -> Result<Org> {
         let _g = self.lock();
@@ -185,6 +191,7 @@ impl Tree {
         org.name = name.trim().to_owned();
         let mut ops = Ops::default();
         ops.update_org(&org);
+        self.orgs_event(&Event::OrgsChanged { orgs: vec![org.id], all: false }, &mut ops);
         self.store.apply(ops)?;
         Ok(org)
     }
@@ -210,6 +217,7 @@ impl Tree {
         }
         let mut ops = Ops::default();
         self.relocate_ops(&org, Some(&parent), &mut ops)?;
+        self.orgs_event(&Event::OrgsMoved { orgs: vec![org.id] }, &mut ops);
         self.store.apply(ops)?;
         self.require(code)
     }
@@ -266,11 +274,14 @@ impl Tree {
             )));
         }
         let mut ops = Ops::default();
-        let mut n = 0;
+        let mut gone = Vec::new();
         for o in self.subtree(&org) {
-            self.del_ops(&o?, &mut ops);
-            n += 1;
+            let o = o?;
+            self.del_ops(&o, &mut ops);
+            gone.push(o.id);
         }
+        let n = gone.len();
+        self.orgs_event(&Event::OrgsRemoved { orgs: gone }, &mut ops);
         let mut per_level = std::collections::BTreeMap::<u8, (i64, i64)>::new();
         for placed in self.store.channels_under(&org.path)? {
             ops.del_channel(&placed.path, &placed.channel);

@@ -9,7 +9,8 @@ use crate::registry::{Ctx, SearchDoc, SearchOp};
 fn doc(cx: &Ctx, l: &Letter) -> Result<SearchDoc> {
     let mut orgs = Vec::new();
     for party in [l.from, l.to] {
-        orgs.push(cx.tree.require_id(party.org())?.path);
+        // An org deleted since: its side no longer sees the letter.
+        orgs.extend(cx.tree.get(party.org())?.map(|o| o.path));
     }
     let body = if l.file_names.is_empty() { l.body.clone() } else { format!("{}\n{}", l.body, l.file_names.join(" ")) };
     Ok(SearchDoc {
@@ -25,12 +26,26 @@ fn doc(cx: &Ctx, l: &Letter) -> Result<SearchDoc> {
 
 pub(super) fn docs(cx: &Ctx, events: &[Record]) -> Result<Vec<SearchOp>> {
     let mut out = Vec::new();
+    let mut moved = std::collections::HashSet::new();
     for r in events {
-        if let Event::LetterSent { letter, .. } = r.event {
-            if let Some(l) = letters::get(cx.store(), letter)? {
+        match &r.event {
+            Event::LetterSent { letter, .. } => {
+                if let Some(l) = letters::get(cx.store(), *letter)? {
+                    out.push(SearchOp::Put(doc(cx, &l)?));
+                }
+            }
+            Event::OrgsMoved { orgs } => moved.extend(crate::registry::subtree_ids(cx, orgs)?),
+            _ => {}
+        }
+    }
+    // Letters of moved orgs again, under their new paths.
+    if !moved.is_empty() {
+        letters::each(cx.store(), |l| {
+            if moved.contains(&l.from.org()) || moved.contains(&l.to.org()) {
                 out.push(SearchOp::Put(doc(cx, &l)?));
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(out)
 }

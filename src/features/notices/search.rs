@@ -8,7 +8,6 @@ use crate::notice::{Notice, NoticeKind};
 use crate::registry::{Ctx, SearchDoc, SearchOp};
 
 fn doc(cx: &Ctx, n: &Notice) -> Result<SearchDoc> {
-    let issuer = cx.tree.require_id(n.issuer)?;
     let names: Vec<&str> = n.attachments.iter().map(|a| a.name.as_str()).collect();
     let body = if names.is_empty() { n.body.clone() } else { format!("{}\n{}", n.body, names.join(" ")) };
     Ok(SearchDoc {
@@ -16,7 +15,8 @@ fn doc(cx: &Ctx, n: &Notice) -> Result<SearchDoc> {
         kind: "notice".into(),
         title: n.title.clone(),
         body,
-        orgs: vec![issuer.path],
+        // An issuer deleted since: no subtree sees it (operators still do).
+        orgs: cx.tree.get(n.issuer)?.map(|o| o.path).into_iter().collect(),
         reach: n.target.roots.clone(),
         at: n.created,
         ..SearchDoc::default()
@@ -25,21 +25,31 @@ fn doc(cx: &Ctx, n: &Notice) -> Result<SearchDoc> {
 
 pub(super) fn docs(cx: &Ctx, events: &[Record]) -> Result<Vec<SearchOp>> {
     let mut out = Vec::new();
+    let mut moved = std::collections::HashSet::new();
     for r in events {
-        if let Event::NoticePosted { notice, reminder_of: None, .. } = r.event {
-            if let Some(n) = cx.tree.notice(notice)?.filter(|n| matches!(n.kind, NoticeKind::Notice)) {
+        match &r.event {
+            Event::NoticePosted { notice, reminder_of: None, .. } => {
+                if let Some(n) = cx.tree.notice(*notice)?.filter(|n| matches!(n.kind, NoticeKind::Notice)) {
+                    out.push(SearchOp::Put(doc(cx, &n)?));
+                }
+            }
+            Event::OrgsMoved { orgs } => moved.extend(crate::registry::subtree_ids(cx, orgs)?),
+            _ => {}
+        }
+    }
+    // Notices of moved orgs again, under their new paths (a move is rare:
+    // one pass over the notices).
+    if !moved.is_empty() {
+        cx.store().each_notice(|n| {
+            if moved.contains(&n.issuer) && matches!(n.kind, NoticeKind::Notice) {
                 out.push(SearchOp::Put(doc(cx, &n)?));
             }
-        }
+            Ok(())
+        })?;
     }
     Ok(out)
 }
 
 pub(super) fn all(cx: &Ctx, put: &mut dyn FnMut(SearchDoc) -> Result<()>) -> Result<()> {
-    for n in cx.store().notices_since(0)? {
-        if matches!(n.kind, NoticeKind::Notice) {
-            put(doc(cx, &n)?)?;
-        }
-    }
-    Ok(())
+    cx.store().each_notice(|n| if matches!(n.kind, NoticeKind::Notice) { put(doc(cx, &n)?) } else { Ok(()) })
 }

@@ -10,7 +10,7 @@ use crate::admin::{args, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
 use crate::error::{Error, Result};
-use crate::registry::{Ctx, Declaration, Feature};
+use crate::registry::{Ctx, Declaration, Feature, SearchDoc, SearchOp};
 use crate::tree::{export, generate, import};
 
 pub struct Orgs;
@@ -138,21 +138,44 @@ impl Feature for Orgs {
 
     /// Every org, public, by name, code and pinyin initials (orgs change by
     /// import, which is not in the event log: `search rebuild` picks them up).
-    fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(crate::registry::SearchDoc) -> Result<()>) -> Result<()> {
+    fn search_docs(&self, cx: &Ctx, events: &[crate::events::Record]) -> Result<Vec<SearchOp>> {
+        use crate::events::Event;
+        let mut out = Vec::new();
+        for r in events {
+            match &r.event {
+                Event::OrgsChanged { all: true, .. } => self.search_all(cx, &mut |d| {
+                    out.push(SearchOp::Put(d));
+                    Ok(())
+                })?,
+                Event::OrgsChanged { orgs, all: false } => {
+                    for id in orgs {
+                        // As it stands now: gone since, or an import rolled back.
+                        let op = match cx.tree.get(*id)? {
+                            Some(o) => SearchOp::Put(org_doc(cx, o)),
+                            None => SearchOp::Remove(format!("org:{id}")),
+                        };
+                        out.push(op);
+                    }
+                }
+                Event::OrgsMoved { orgs } => {
+                    for id in orgs {
+                        let Some(top) = cx.tree.get(*id)? else { continue };
+                        for o in cx.tree.subtree(&top) {
+                            out.push(SearchOp::Put(org_doc(cx, o?)));
+                        }
+                    }
+                }
+                Event::OrgsRemoved { orgs } => out.extend(orgs.iter().map(|id| SearchOp::Remove(format!("org:{id}")))),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(SearchDoc) -> Result<()>) -> Result<()> {
         for root in cx.tree.roots()? {
             for o in cx.tree.subtree(&root) {
-                let o = o?;
-                let level = cx.tree.levels.get(o.level).map_or(String::new(), |l| l.name.clone());
-                put(crate::registry::SearchDoc {
-                    id: format!("org:{}", o.id),
-                    kind: "org".into(),
-                    title: o.name.clone(),
-                    body: format!("{} {level}", o.code),
-                    initials_of: Some(o.name.clone()),
-                    orgs: vec![o.path],
-                    public: true,
-                    ..Default::default()
-                })?;
+                put(org_doc(cx, o?))?;
             }
         }
         Ok(())
@@ -248,3 +271,19 @@ fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
 
 #[cfg(test)]
 mod tests;
+
+/// An org as a search document: its name (and pinyin initials), code and
+/// level; public, under its own path.
+fn org_doc(cx: &Ctx, o: crate::tree::Org) -> SearchDoc {
+    let level = cx.tree.levels.get(o.level).map_or(String::new(), |l| l.name.clone());
+    SearchDoc {
+        id: format!("org:{}", o.id),
+        kind: "org".into(),
+        title: o.name.clone(),
+        body: format!("{} {level}", o.code),
+        initials_of: Some(o.name),
+        orgs: vec![o.path],
+        public: true,
+        ..Default::default()
+    }
+}

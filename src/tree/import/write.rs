@@ -8,6 +8,7 @@ use super::super::{Org, Tree};
 use super::parse::Row;
 use super::ImportReport;
 use crate::error::Result;
+use crate::events::Event;
 use crate::store::Ops;
 
 /// A big import is written as a sequence of batches of whole orgs
@@ -31,7 +32,8 @@ pub(super) fn apply(
         tree.store.begin_import(first_new)?;
         tree.store.flush()?;
     }
-    let written = write_rows(tree, rows, &existing, moves, &mut next_id, &mut report, progress);
+    let mut touched = Touched::default();
+    let written = write_rows(tree, rows, &existing, moves, &mut next_id, &mut report, &mut touched, progress);
     if let Err(e) = written {
         if !moves && !fault::crashes() {
             rollback(tree)?;
@@ -39,10 +41,36 @@ pub(super) fn apply(
         return Err(e);
     }
     if !moves {
+        // The event before the journal ends: a crash between the two rolls
+        // the import back, and readers of the event find the orgs as they
+        // stand (as before); the other order could lose the event.
+        if !touched.changed.is_empty() {
+            let mut ops = Ops::default();
+            tree.orgs_event(&changed(touched.changed), &mut ops);
+            tree.store.apply(ops)?;
+        }
         tree.store.flush()?;
         finish(tree)?;
     }
     Ok(report)
+}
+
+/// The orgs an import created or renamed, and those it moved.
+#[derive(Default)]
+struct Touched {
+    changed: Vec<u32>,
+    moved: Vec<u32>,
+}
+
+/// The event for orgs an import created or renamed: listed, or past
+/// `LIST_AT` of them, every org.
+fn changed(touched: Vec<u32>) -> Event {
+    const LIST_AT: usize = 50_000;
+    if touched.len() > LIST_AT {
+        Event::OrgsChanged { orgs: Vec::new(), all: true }
+    } else {
+        Event::OrgsChanged { orgs: touched, all: false }
+    }
 }
 
 fn write_rows(
@@ -52,6 +80,7 @@ fn write_rows(
     moves: bool,
     next_id: &mut u32,
     report: &mut ImportReport,
+    touched: &mut Touched,
     progress: Option<&ProgressBar>,
 ) -> Result<()> {
     let mut ops = Ops::default();
@@ -64,10 +93,17 @@ fn write_rows(
     for i in order {
         let r = &rows[i];
         let parent = parent_of(tree, &placed, r)?;
+        let before = (report.created + report.updated, report.moved);
         let org = match &existing[i] {
             Some(old) => update_org(tree, r, old, parent.as_ref(), moves, &mut ops, report)?,
             None => new_org(tree, r, parent.as_ref(), next_id, &mut ops, report),
         };
+        if report.created + report.updated != before.0 {
+            touched.changed.push(org.id);
+        }
+        if report.moved != before.1 {
+            touched.moved.push(org.id);
+        }
         if !tree.is_leaf(org.level) {
             placed.insert(&r.code, org);
         }
@@ -79,6 +115,13 @@ fn write_rows(
         if let Some(pb) = progress {
             pb.inc(1);
         }
+    }
+    if moves {
+        // One transaction, events included.
+        if !touched.changed.is_empty() {
+            tree.orgs_event(&changed(std::mem::take(&mut touched.changed)), &mut ops);
+        }
+        tree.orgs_event(&Event::OrgsMoved { orgs: std::mem::take(&mut touched.moved) }, &mut ops);
     }
     if !ops.is_empty() {
         tree.seq_op(*next_id, &mut ops);
