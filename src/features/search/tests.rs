@@ -11,7 +11,10 @@ fn dm(platform: Platform, user: &str, text: &str) -> Inbound {
     Inbound::text(Address::direct(platform, user), user, text)
 }
 
+/// `q` searched once the index has caught up with the log (it follows
+/// the log a moment behind).
 async fn ask(b: &Bed, platform: Platform, user: &str, q: &str) -> String {
+    b.settle().await;
     b.say(dm(platform, user, &format!("/search {q}"))).await;
     b.settle().await;
     let to = Address::direct(platform, user);
@@ -69,5 +72,81 @@ async fn orgs_are_public_by_name_and_initials_after_a_rebuild() {
     assert!(none.contains("没有找到") && none.contains("Nothing matches"), "{none}");
     let bad = ask(&b, Platform::Matrix, "@stranger:hn.example", "\"团委").await;
     assert!(bad.contains("引号没有配对") && bad.contains("not closed"), "{bad}");
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn org_changes_reach_the_index_through_the_event_log() {
+    let b = bed().await;
+    let hubei = b.tree.add_person("鄂老师").unwrap();
+    b.tree.add_identity(hubei.id, Platform::Console, "hubei").unwrap();
+    b.tree.grant(hubei.id, &b.tree.require("42").unwrap(), Role::Official).unwrap();
+    let stranger = "@stranger:hn.example";
+    // The import's orgs, with no rebuild.
+    let found = ask(&b, Platform::Matrix, stranger, "法学2024级1班").await;
+    assert!(found.contains("法学2024级1班团支部"), "{found}");
+    // Renamed: found by the new name, not the old.
+    b.tree.rename("4143010534", "中南大学湘雅团委").unwrap();
+    let renamed = ask(&b, Platform::Matrix, stranger, "湘雅").await;
+    assert!(renamed.contains("中南大学湘雅团委"), "{renamed}");
+    // Deleted: gone.
+    b.tree.delete("4142010486-001", false).unwrap();
+    let gone = ask(&b, Platform::Matrix, stranger, "法学2024级1班").await;
+    assert!(gone.contains("没有找到"), "{gone}");
+    // Moved: 湖南大学's notice follows it from 湖南 to 湖北.
+    b.post("hnu", draft_for("4143010533", "湖南大学网络安全周安排")).unwrap();
+    b.settle().await;
+    b.tree.add_identity(b.people["hunan"], Platform::Console, "hunan-c").unwrap();
+    let before = ask(&b, Platform::Console, "hubei", "网络安全周").await;
+    assert!(before.contains("没有找到"), "湖北 before the move: {before}");
+    let hunan = ask(&b, Platform::Console, "hunan-c", "网络安全周").await;
+    assert!(hunan.contains("湖南大学网络安全周安排"), "湖南 before the move: {hunan}");
+    b.tree.move_org("4143010533", "42").unwrap();
+    let after = ask(&b, Platform::Console, "hubei", "网络安全周").await;
+    assert!(after.contains("湖南大学网络安全周安排"), "湖北 after the move: {after}");
+    let hunan = ask(&b, Platform::Console, "hunan-c", "网络安全周").await;
+    assert!(hunan.contains("没有找到"), "湖南 after the move: {hunan}");
+    b.stop().await;
+}
+
+/// A Big5 mail: traditional characters, as a Taiwan or Hong Kong client
+/// writes them, base64 in the body and in the subject's encoded word.
+#[cfg(feature = "email")]
+fn big5_mail(from: &str, to: &str, subject: &str, body: &str, id: &str) -> Inbound {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(encoding_rs::BIG5.encode(s).0);
+    let raw = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: =?big5?B?{}?=\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=big5\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        b64(subject),
+        b64(body)
+    );
+    let settings = treecast_email::Settings::new("bot@bot.example.test", "localhost");
+    let mut ev = treecast_email::read(raw.as_bytes(), &settings).event.expect("a readable mail");
+    // As if the receiving MTA proved the sender (the proof has its own tests).
+    ev.sender.verified = true;
+    ev
+}
+
+#[cfg(feature = "email")]
+#[tokio::test]
+async fn big5_mail_finds_and_is_found_by_simplified_words() {
+    let b = bed().await;
+    let official = "hunan@tw.example";
+    // A notice mailed in Big5 is found by simplified words.
+    let notice = big5_mail(official, "notice+43@bot.example.test", "關於志願服務週的通知", "請各團支部組織團員報名。", "big5-1@tw");
+    assert!(notice.subject.contains("志願服務"), "decoded: {}", notice.subject);
+    b.say(notice).await;
+    b.settle().await;
+    let found = ask(&b, Platform::Console, "hnu", "志愿服务周").await;
+    assert!(found.contains("關於志願服務週的通知"), "{found}");
+    // A Big5 query by mail finds simplified text.
+    b.post("hunan", draft_for("43", "关于开展团员教育评议的通知")).unwrap();
+    b.settle().await;
+    b.say(big5_mail(official, "bot@bot.example.test", "/search 教育評議", "/search 教育評議", "big5-2@tw")).await;
+    b.settle().await;
+    let to = Address::direct(Platform::Email, official);
+    let answer = b.to(&to).into_iter().filter(|m| m.kind == OutboundKind::Reply).last().unwrap();
+    assert!(answer.body.contains("关于开展团员教育评议的通知"), "{}", answer.body);
     b.stop().await;
 }
