@@ -38,7 +38,8 @@ impl Show {
         self.status_and_reminder(hunan).await?;
         self.survey().await?;
         self.report_up().await?;
-        self.morning_digest().await
+        self.morning_digest().await?;
+        self.search().await
     }
 
     fn delivered(&self) -> u64 {
@@ -229,6 +230,26 @@ impl Show {
         week.message_id = "<reports-1@example.test>".into();
         handle(&self.gw, &week).await?;
         self.app.settle().await
+    }
+
+    /// Step 13: search, each asker within what they may see.
+    async fn search(&self) -> Result<()> {
+        step(
+            13,
+            "信息搜索: 李明 searches in his Telegram private chat (only what reached his branch); the official searches by mail, by pinyin initials too",
+        );
+        let li = Address::direct(Platform::Telegram, "5001");
+        let mut ask = Inbound::text(li.clone(), &li.id, "/search 团日活动");
+        ask.message_id = "5001:search".into();
+        handle(&self.gw, &ask).await?;
+        self.app.settle().await?;
+        for (i, q) in ["/search 评议", "/搜索 hndx"].into_iter().enumerate() {
+            let mut m = official_mail(q);
+            m.message_id = format!("<search-{i}@example.test>");
+            handle(&self.gw, &m).await?;
+            self.app.settle().await?;
+        }
+        Ok(())
     }
 
     /// Step 12: the next morning's digest for the 湖南 official.

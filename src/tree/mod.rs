@@ -183,6 +183,17 @@ impl Tree {
         ops.event(self.clock.now_ms(), crate::store::encode(e));
     }
 
+    /// The event for orgs created or renamed: listed, or past `LIST_AT` of
+    /// them, every org.
+    pub(crate) fn orgs_changed(ids: Vec<u32>) -> Event {
+        const LIST_AT: usize = 50_000;
+        if ids.len() > LIST_AT {
+            Event::OrgsChanged { orgs: Vec::new(), all: true }
+        } else {
+            Event::OrgsChanged { orgs: ids, all: false }
+        }
+    }
+
     /// Renames an org, checking its level's naming rule.
     pub fn rename(&self, code: &str, name: &str) -> Result<Org> {
         let _g = self.lock();
@@ -191,7 +202,9 @@ impl Tree {
         org.name = name.trim().to_owned();
         let mut ops = Ops::default();
         ops.update_org(&org);
-        self.orgs_event(&Event::OrgsChanged { orgs: vec![org.id], all: false }, &mut ops);
+        // Those below name it in their search documents too.
+        let below = self.subtree(&org).map(|o| o.map(|o| o.id)).collect::<Result<Vec<u32>>>()?;
+        self.orgs_event(&Self::orgs_changed(below), &mut ops);
         self.store.apply(ops)?;
         Ok(org)
     }

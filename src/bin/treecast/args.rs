@@ -55,7 +55,7 @@ pub enum Cmd {
         /// Only within this org's subtree.
         #[arg(long)]
         org: Option<String>,
-        /// Only this kind: org, notice, letter.
+        /// Only this kind: org, notice, letter (or message).
         #[arg(long)]
         kind: Option<String>,
         /// Only dated on or after this day, YYYY-MM-DD (China time).
@@ -63,7 +63,8 @@ pub enum Cmd {
         since: Option<String>,
         #[arg(long, default_value_t = 1)]
         page: usize,
-        /// Empty the index and fill it again from the store (after an import).
+        /// Empty the index and fill it again from the store (also
+        /// `treecast search rebuild`).
         #[arg(long)]
         rebuild: bool,
     },

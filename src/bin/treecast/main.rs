@@ -68,7 +68,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Cmd::Notice(n) => ops::notice(n)?,
         Cmd::Survey(c) => ops::survey(c)?,
         Cmd::Msg(m) => ops::letters(m)?,
-        Cmd::Search { query, org, kind, since, page, rebuild } => match rebuild {
+        // `treecast search rebuild` as the issue writes it, or `--rebuild`
+        // (the word itself is searched as a phrase: `'"rebuild"'`).
+        Cmd::Search { query, org, kind, since, page, rebuild } => match rebuild || query == ["rebuild"] {
             true => ("search.rebuild", serde_json::json!({})),
             false => (
                 "search.query",

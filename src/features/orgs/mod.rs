@@ -151,7 +151,7 @@ impl Feature for Orgs {
                     for id in orgs {
                         // As it stands now: gone since, or an import rolled back.
                         let op = match cx.tree.get(*id)? {
-                            Some(o) => SearchOp::Put(org_doc(cx, o)),
+                            Some(o) => SearchOp::Put(org_doc(cx, o)?),
                             None => SearchOp::Remove(format!("org:{id}")),
                         };
                         out.push(op);
@@ -161,7 +161,7 @@ impl Feature for Orgs {
                     for id in orgs {
                         let Some(top) = cx.tree.get(*id)? else { continue };
                         for o in cx.tree.subtree(&top) {
-                            out.push(SearchOp::Put(org_doc(cx, o?)));
+                            out.push(SearchOp::Put(org_doc(cx, o?)?));
                         }
                     }
                 }
@@ -175,7 +175,7 @@ impl Feature for Orgs {
     fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(SearchDoc) -> Result<()>) -> Result<()> {
         for root in cx.tree.roots()? {
             for o in cx.tree.subtree(&root) {
-                put(org_doc(cx, o?))?;
+                put(org_doc(cx, o?)?)?;
             }
         }
         Ok(())
@@ -272,18 +272,19 @@ fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
 #[cfg(test)]
 mod tests;
 
-/// An org as a search document: its name (and pinyin initials), code and
-/// level; public, under its own path.
-fn org_doc(cx: &Ctx, o: crate::tree::Org) -> SearchDoc {
+/// An org as a search document: its name (and pinyin initials), code,
+/// level and the names above it; public, under its own path.
+fn org_doc(cx: &Ctx, o: crate::tree::Org) -> Result<SearchDoc> {
     let level = cx.tree.levels.get(o.level).map_or(String::new(), |l| l.name.clone());
-    SearchDoc {
+    let chain: Vec<String> = cx.tree.ancestors(&o)?.into_iter().map(|a| a.name).collect();
+    Ok(SearchDoc {
         id: format!("org:{}", o.id),
         kind: "org".into(),
         title: o.name.clone(),
-        body: format!("{} {level}", o.code),
+        body: format!("{} {level} {}", o.code, chain.join(" ")),
         initials_of: Some(o.name),
         orgs: vec![o.path],
         public: true,
         ..Default::default()
-    }
+    })
 }

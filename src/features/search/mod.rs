@@ -260,7 +260,12 @@ fn admin_query(s: &Search, cx: &Ctx, a: AdminQuery) -> Result<crate::admin::Repl
         filter.within.push(cx.tree.require(code)?.path);
     }
     if let Some(k) = a.kind {
-        filter.kinds.push(k);
+        let kind = match k.trim() {
+            "org" | "notice" | "letter" => k.trim().to_owned(),
+            "message" => "letter".to_owned(),
+            _ => return Err(Error::invalid(msg(Msg::SearchBadKind, &[("kind", &k)]))),
+        };
+        filter.kinds.push(kind);
     }
     if let Some(d) = &a.since {
         let at = crate::clock::parse_china(&format!("{} 00:00", d.trim()))

@@ -85,10 +85,16 @@ async fn org_changes_reach_the_index_through_the_event_log() {
     // The import's orgs, with no rebuild.
     let found = ask(&b, Platform::Matrix, stranger, "法学2024级1班").await;
     assert!(found.contains("法学2024级1班团支部"), "{found}");
+    // By the names above it: a branch of 武汉大学.
+    let below = ask(&b, Platform::Matrix, stranger, "武汉大学 团支部").await;
+    assert!(below.contains("法学2024级1班团支部") && !below.contains("软件工程"), "{below}");
     // Renamed: found by the new name, not the old.
     b.tree.rename("4143010534", "中南大学湘雅团委").unwrap();
     let renamed = ask(&b, Platform::Matrix, stranger, "湘雅").await;
     assert!(renamed.contains("中南大学湘雅团委"), "{renamed}");
+    // ... and its branch by the new name above it.
+    let branch = ask(&b, Platform::Matrix, stranger, "湘雅 临床医学").await;
+    assert!(branch.contains("临床医学2022级2班团支部"), "{branch}");
     // Deleted: gone.
     b.tree.delete("4142010486-001", false).unwrap();
     let gone = ask(&b, Platform::Matrix, stranger, "法学2024级1班").await;
@@ -148,5 +154,19 @@ async fn big5_mail_finds_and_is_found_by_simplified_words() {
     let to = Address::direct(Platform::Email, official);
     let answer = b.to(&to).into_iter().filter(|m| m.kind == OutboundKind::Reply).last().unwrap();
     assert!(answer.body.contains("关于开展团员教育评议的通知"), "{}", answer.body);
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn the_operators_filters_take_the_issues_words_and_refuse_others_in_one_sentence() {
+    let b = bed().await;
+    b.say(dm(Platform::Console, "hnu", "/msg 43 团日活动经费请审批")).await;
+    b.settle().await;
+    let q = |kind: &str| b.app.registry.admin(&b.app.ctx, "search.query", serde_json::json!({"q": "经费", "kind": kind}));
+    let letters = q("message").unwrap().text;
+    assert!(letters.contains("团日活动经费请审批"), "{letters}");
+    assert!(q("notice").unwrap().text.contains("没有找到"));
+    let bad = q("微博").unwrap_err().to_string();
+    assert!(bad.contains("没有“微博”这种类型") && bad.contains("use org, notice, letter or message"), "{bad}");
     b.stop().await;
 }

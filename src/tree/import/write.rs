@@ -46,7 +46,7 @@ pub(super) fn apply(
         // stand (as before); the other order could lose the event.
         if !touched.changed.is_empty() {
             let mut ops = Ops::default();
-            tree.orgs_event(&changed(touched.changed), &mut ops);
+            tree.orgs_event(&Tree::orgs_changed(touched.changed), &mut ops);
             tree.store.apply(ops)?;
         }
         tree.store.flush()?;
@@ -60,17 +60,6 @@ pub(super) fn apply(
 struct Touched {
     changed: Vec<u32>,
     moved: Vec<u32>,
-}
-
-/// The event for orgs an import created or renamed: listed, or past
-/// `LIST_AT` of them, every org.
-fn changed(touched: Vec<u32>) -> Event {
-    const LIST_AT: usize = 50_000;
-    if touched.len() > LIST_AT {
-        Event::OrgsChanged { orgs: Vec::new(), all: true }
-    } else {
-        Event::OrgsChanged { orgs: touched, all: false }
-    }
 }
 
 fn write_rows(
@@ -119,7 +108,7 @@ fn write_rows(
     if moves {
         // One transaction, events included.
         if !touched.changed.is_empty() {
-            tree.orgs_event(&changed(std::mem::take(&mut touched.changed)), &mut ops);
+            tree.orgs_event(&Tree::orgs_changed(std::mem::take(&mut touched.changed)), &mut ops);
         }
         tree.orgs_event(&Event::OrgsMoved { orgs: std::mem::take(&mut touched.moved) }, &mut ops);
     }
