@@ -293,12 +293,13 @@ impl Engine {
             let doc: TantivyDocument = searcher.doc(addr).map_err(io)?;
             let get = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let body = get(self.f.body);
-            let snippet = snippets.snippet(&text::normalize(&body));
+            let (norm, at) = text::normalize_mapped(&body);
+            let snippet = snippets.snippet(&norm);
             hits.push(Hit {
                 id: get(self.f.id),
                 kind: get(self.f.kind),
                 title: get(self.f.title),
-                snippet: marked(snippet.fragment(), snippet.highlighted()),
+                snippet: as_written(&body, &norm, &at, snippet.fragment(), snippet.highlighted()),
                 at: doc.get_first(self.f.at).and_then(|v| v.as_i64()).unwrap_or(0).max(0) as u64,
                 score,
             });
@@ -483,6 +484,20 @@ impl Engine {
         }
         out
     }
+}
+
+/// The snippet `fragment` of normal form `norm` shown in `body` as written
+/// (`at`: `norm`'s byte offsets in `body`), its matches in 【】.
+fn as_written(body: &str, norm: &str, at: &[usize], fragment: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let Some(from) = norm.find(fragment) else { return marked(fragment, ranges) };
+    let base = at[from];
+    let original = &body[base..at[from + fragment.len()]];
+    let ranges: Vec<_> = ranges
+        .iter()
+        .filter(|r| r.end <= fragment.len())
+        .map(|r| at[from + r.start] - base..at[from + r.end] - base)
+        .collect();
+    marked(original, &ranges)
 }
 
 /// `fragment` with each highlighted range in 【】.

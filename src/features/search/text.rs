@@ -25,6 +25,22 @@ pub fn normalize(s: &str) -> String {
         .collect()
 }
 
+/// `normalize(s)` made character by character, with the byte offset in `s`
+/// of each byte of the result (and one past the end): a snippet found in the
+/// normal form is shown in the text as written (its ，and 「」 kept).
+pub fn normalize_mapped(s: &str) -> (String, Vec<usize>) {
+    let mut out = String::with_capacity(s.len());
+    let mut at = Vec::with_capacity(s.len() + 1);
+    let mut buf = [0u8; 4];
+    for (b, c) in s.char_indices() {
+        let n = normalize(c.encode_utf8(&mut buf));
+        at.extend(std::iter::repeat_n(b, n.len()));
+        out.push_str(&n);
+    }
+    at.push(s.len());
+    (out, at)
+}
+
 /// Whether `c` is a Han character (CJK unified ideographs and extension A).
 pub fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
@@ -217,6 +233,17 @@ mod tests {
         assert_eq!(q, want.map(|(p, t)| (p, t.to_owned())));
         assert_eq!(query_grams("团"), [(0, "团".to_owned())]);
         assert_eq!(query_grams("團委"), [(0, "团委".to_owned())]);
+    }
+
+    #[test]
+    fn the_normal_form_maps_back_to_the_text_as_written() {
+        let s = "團委，ＡＢ「志願」";
+        let (n, at) = normalize_mapped(s);
+        assert_eq!(n, normalize(s));
+        let from = n.find("志愿").unwrap();
+        let to = from + "志愿".len();
+        assert_eq!(&s[at[from]..at[to]], "志願");
+        assert_eq!(&s[at[0]..at[n.find(',').unwrap() + 1]], "團委，");
     }
 
     #[test]

@@ -32,14 +32,15 @@ pub(super) fn apply(
         tree.store.begin_import(first_new)?;
         tree.store.flush()?;
     }
-    let mut touched = Touched::default();
-    let written = write_rows(tree, rows, &existing, moves, &mut next_id, &mut report, &mut touched, progress);
-    if let Err(e) = written {
-        if !moves && !fault::crashes() {
-            rollback(tree)?;
+    let touched = match write_rows(tree, rows, &existing, moves, &mut next_id, &mut report, progress) {
+        Ok(t) => t,
+        Err(e) => {
+            if !moves && !fault::crashes() {
+                rollback(tree)?;
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
     if !moves {
         // The event before the journal ends: a crash between the two rolls
         // the import back, and readers of the event find the orgs as they
@@ -69,9 +70,9 @@ fn write_rows(
     moves: bool,
     next_id: &mut u32,
     report: &mut ImportReport,
-    touched: &mut Touched,
     progress: Option<&ProgressBar>,
-) -> Result<()> {
+) -> Result<Touched> {
+    let mut touched = Touched::default();
     let mut ops = Ops::default();
     let order = depth_first(rows);
     // Orgs written so far that may be parents (leaves never are): a few
@@ -116,7 +117,7 @@ fn write_rows(
         tree.seq_op(*next_id, &mut ops);
         tree.store.apply(ops)?;
     }
-    Ok(())
+    Ok(touched)
 }
 
 /// A row's parent: placed earlier in this import, or already in the tree.
