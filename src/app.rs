@@ -60,9 +60,14 @@ impl App {
     /// Brings every subscriber up to the end of the event log. Returns how
     /// many events were handled in all.
     pub fn catch_up(&self) -> Result<usize> {
+        Ok(self.catch_up_where(false)? + self.catch_up_where(true)?)
+    }
+
+    /// Brings the subscribers that run `apart` (or the others) up to date.
+    fn catch_up_where(&self, apart: bool) -> Result<usize> {
         let store = self.ctx.store();
         let mut n = 0;
-        for s in self.registry.subscribers() {
+        for s in self.registry.subscribers().iter().filter(|s| s.apart() == apart) {
             let mut queued = false;
             n += events::catch_up(store, s.name(), |batch| {
                 let w = s.handle(&self.ctx, batch)?;
@@ -114,6 +119,7 @@ impl App {
         tasks.spawn(self.gateway.clone().serve(rx, shutdown.clone()));
         let stats = outbox.stats();
         let worker = tokio::spawn(outbox.run(shutdown.clone()));
+        tasks.spawn(self.clone().background_apart(shutdown.clone()));
         tasks.spawn(self.clone().background(shutdown));
         Running { app: self.clone(), tasks, worker, stats }
     }
@@ -125,6 +131,7 @@ impl App {
         let stats = outbox.stats();
         let worker = tokio::spawn(outbox.run(shutdown.clone()));
         let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(self.clone().background_apart(shutdown.clone()));
         tasks.spawn(self.clone().background(shutdown));
         Running { app: self.clone(), tasks, worker, stats }
     }
@@ -155,12 +162,32 @@ impl App {
         Err(Error::invalid(Msg::OutboxNotSettled.text()))
     }
 
+    /// The subscribers that run apart (a slow view, such as the search
+    /// index after a national import, must not hold up the others): their
+    /// own loop, on a blocking thread, woken by appends, else every tick.
+    async fn background_apart(self, mut shutdown: Shutdown) {
+        let store = self.ctx.store().clone();
+        loop {
+            let app = self.clone();
+            match tokio::task::spawn_blocking(move || app.catch_up_where(true)).await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "a subscriber running apart failed; trying again shortly"),
+                Err(e) => tracing::error!(error = %e, "a subscriber running apart panicked; trying again shortly"),
+            }
+            tokio::select! {
+                _ = shutdown_signalled(&mut shutdown) => return,
+                _ = store.log.notify.notified() => {}
+                _ = tokio::time::sleep(TICK) => {}
+            }
+        }
+    }
+
     /// Subscribers and scheduled jobs: woken by appends, else every tick.
     async fn background(self, mut shutdown: Shutdown) {
         let store = self.ctx.store().clone();
         let mut compacted = std::time::Instant::now();
         loop {
-            if let Err(e) = self.catch_up().and_then(|_| self.run_due_jobs()) {
+            if let Err(e) = self.catch_up_where(false).and_then(|_| self.run_due_jobs()) {
                 tracing::error!(error = %e, "subscribers or scheduled jobs failed; trying again shortly");
             }
             if compacted.elapsed() > Duration::from_secs(600) {

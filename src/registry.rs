@@ -281,6 +281,12 @@ pub trait Subscriber: Send + Sync {
     fn name(&self) -> &'static str;
     /// Handles events in order; what it returns commits with its new position.
     fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes>;
+    /// Runs in a loop of its own, so that a slow batch (the search index
+    /// after a national import) never holds up the others' summaries and
+    /// digests.
+    fn apart(&self) -> bool {
+        false
+    }
 }
 
 /// The context of one dispatch: the shared context and the registry itself

@@ -287,6 +287,10 @@ impl Subscriber for Indexer {
         "search.index"
     }
 
+    fn apart(&self) -> bool {
+        true
+    }
+
     fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
         let mut ops = Vec::new();
         for f in &self.inner.sources {
