@@ -232,6 +232,27 @@ fn serve(dir: &Path, queries: &[String], warm_up: &[String]) {
             eprintln!("slow: {:.1} ms {q}", t.as_secs_f64() * 1000.0);
         }
     }
+    if std::env::var_os("SEARCH_BENCH_DEBUG").is_some() {
+        // Resident pages per mapped index file, largest first.
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap_or_default();
+        let mut files: Vec<(u64, String)> = Vec::new();
+        let mut name = String::new();
+        for l in smaps.lines() {
+            if l.contains(" r--s ") || l.contains(" rw-p ") || l.contains(" r--p ") || l.contains(" r-xp ") {
+                name = l.split_whitespace().nth(5).unwrap_or("").to_owned();
+            } else if let Some(kb) = l.strip_prefix("Rss:") {
+                let kb: u64 = kb.trim().trim_end_matches(" kB").trim().parse().unwrap_or(0);
+                if name.contains("tantivy") {
+                    files.push((kb, name.rsplit('/').next().unwrap_or("").to_owned()));
+                }
+            }
+        }
+        let mut by_ext: std::collections::BTreeMap<String, u64> = Default::default();
+        for (kb, f) in &files {
+            *by_ext.entry(f.rsplit('.').next().unwrap_or("").to_owned()).or_default() += kb;
+        }
+        eprintln!("resident MB by index file kind: {:?}", by_ext.iter().map(|(k, v)| (k, v / 1024)).collect::<Vec<_>>());
+    }
     let (p50, p99) = percentiles(times);
     println!("latency p50 {p50:>6.2} ms  p99 {p99:>6.2} ms  ({found} with results)");
     println!(
@@ -297,6 +318,10 @@ fn main() {
         line("latency ")
     );
     println!("                    peak RSS while building {rss_after_build:.0} MB; serving process: {}", line("rss "));
+    if std::env::var_os("SEARCH_BENCH_KEEP").is_some() {
+        eprintln!("index kept at {}", dir.keep().join("tantivy").display());
+        return;
+    }
     if std::env::var("SEARCH_BENCH_SKIP_FTS5").is_ok() {
         return; // while tuning only: reported figures come with the yardstick
     }

@@ -62,8 +62,37 @@ impl Inner {
         let path = cx.store().path();
         let dir = (path.to_str() != Some("<temporary>")).then(|| path.join("search"));
         let e = Arc::new(Engine::open(dir.as_deref())?);
+        // A new index (first start, or an earlier layout removed) over a
+        // store with history: filled from the store, not only from the log
+        // (compaction may have dropped its start).
+        if e.payload()?.is_empty() && cx.store().last_event() > 0 {
+            self.fill(cx, &e)?;
+        }
         *slot = Some(e.clone());
         Ok(e)
+    }
+
+    /// Empties `engine` and fills it from every feature's store.
+    fn fill(&self, cx: &Ctx, engine: &Engine) -> Result<u64> {
+        tracing::info!("filling the search index from the store");
+        engine.clear()?;
+        let upto = cx.store().last_event();
+        let mut n = 0;
+        for f in &self.sources {
+            let mut batch = Vec::new();
+            f.search_all(cx, &mut |d| {
+                batch.push(d);
+                if batch.len() >= 10_000 {
+                    n += batch.len() as u64;
+                    engine.put(&std::mem::take(&mut batch))?;
+                }
+                Ok(())
+            })?;
+            n += batch.len() as u64;
+            engine.put(&batch)?;
+        }
+        engine.commit(&upto.to_string())?;
+        Ok(n)
     }
 
     fn apply(&self, cx: &Ctx, ops: Vec<SearchOp>) -> Result<()> {
@@ -87,24 +116,7 @@ impl Search {
     /// Empties the index and fills it again from every feature's store.
     pub fn rebuild(&self, cx: &Ctx) -> Result<u64> {
         let engine = self.inner.engine(cx)?;
-        engine.clear()?;
-        let upto = cx.store().last_event();
-        let mut n = 0;
-        for f in &self.inner.sources {
-            let mut batch = Vec::new();
-            f.search_all(cx, &mut |d| {
-                batch.push(d);
-                if batch.len() >= 10_000 {
-                    n += batch.len() as u64;
-                    engine.put(&std::mem::take(&mut batch))?;
-                }
-                Ok(())
-            })?;
-            n += batch.len() as u64;
-            engine.put(&batch)?;
-        }
-        engine.commit(&upto.to_string())?;
-        Ok(n)
+        self.inner.fill(cx, &engine)
     }
 
     /// `query` for `asker` (None: an operator, who sees everything).

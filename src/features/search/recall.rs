@@ -209,3 +209,33 @@ fn a_long_word_is_found_as_a_phrase_never_by_its_pieces_apart() {
         assert_eq!(ids(&e, "通知 -青年大学习", &Filter::default()).len(), decoys.min(50));
     }
 }
+
+#[test]
+fn an_index_of_an_earlier_layout_is_made_again_and_one_of_this_layout_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("search");
+    let doc = Doc { id: "n1".into(), kind: "notice".into(), title: "团委通知".into(), ..Doc::default() };
+    {
+        let e = Engine::open(Some(&at)).unwrap();
+        e.put(std::slice::from_ref(&doc)).unwrap();
+        e.commit("7").unwrap();
+    }
+    {
+        let e = Engine::open(Some(&at)).unwrap();
+        assert_eq!((e.len(), e.payload().unwrap()), (1, "7".to_owned()), "the same layout is kept");
+    }
+    // As an earlier treecast left it: another layout, or none named.
+    for earlier in [Some("1"), None] {
+        {
+            let e = Engine::open(Some(&at)).unwrap();
+            e.put(std::slice::from_ref(&doc)).unwrap();
+            e.commit("7").unwrap();
+        }
+        match earlier {
+            Some(v) => std::fs::write(at.join("treecast-layout"), v).unwrap(),
+            None => std::fs::remove_file(at.join("treecast-layout")).unwrap(),
+        }
+        let e = Engine::open(Some(&at)).unwrap();
+        assert!(e.is_empty() && e.payload().unwrap().is_empty(), "{earlier:?}: a new index to fill from the store");
+    }
+}
