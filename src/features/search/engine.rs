@@ -136,11 +136,7 @@ impl Engine {
     /// the caller fills a new one from the store (its payload is empty).
     pub fn open(dir: Option<&Path>) -> Result<Engine> {
         let (schema, f) = schema();
-        // Small doc store blocks: showing a hit reads its block, and a 4 KB
-        // block is one page where the 16 KB default kept four resident per
-        // hit (363 of the 596 MB a serving process held at 1,000,000 notices).
-        let settings = tantivy::IndexSettings { docstore_blocksize: 4096, ..Default::default() };
-        let builder = Index::builder().schema(schema).settings(settings);
+        let builder = Index::builder().schema(schema);
         let index = match dir {
             Some(d) => {
                 let version = d.join(VERSION_FILE);
