@@ -251,7 +251,10 @@ fn serve(dir: &Path, queries: &[String], warm_up: &[String]) {
         for (kb, f) in &files {
             *by_ext.entry(f.rsplit('.').next().unwrap_or("").to_owned()).or_default() += kb;
         }
-        eprintln!("resident MB by index file kind: {:?}", by_ext.iter().map(|(k, v)| (k, v / 1024)).collect::<Vec<_>>());
+        eprintln!(
+            "resident MB by index file kind: {:?}",
+            by_ext.iter().map(|(k, v)| (k, v / 1024)).collect::<Vec<_>>()
+        );
     }
     let (p50, p99) = percentiles(times);
     println!("latency p50 {p50:>6.2} ms  p99 {p99:>6.2} ms  ({found} with results)");

@@ -256,7 +256,8 @@ impl Engine {
         // the cost of those to a few dozen lookups.
         let want = offset + limit;
         let fetch = want.max(RERANK) + 1;
-        let top = |query: &dyn Query, n: usize| searcher.search(query, &TopDocs::with_limit(n).order_by_score()).map_err(io);
+        let top =
+            |query: &dyn Query, n: usize| searcher.search(query, &TopDocs::with_limit(n).order_by_score()).map_err(io);
         let mut best = match self.checks(q) {
             None => top(&*self.query(q, filter, false), fetch)?,
             Some(check) => {
@@ -389,7 +390,12 @@ impl Engine {
 
     /// `query`'s score for each of `addrs` (None where it does not match),
     /// each segment's scorer sought forward through its candidates.
-    fn scores(&self, searcher: &tantivy::Searcher, query: &dyn Query, addrs: &[DocAddress]) -> Result<Vec<Option<f32>>> {
+    fn scores(
+        &self,
+        searcher: &tantivy::Searcher,
+        query: &dyn Query,
+        addrs: &[DocAddress],
+    ) -> Result<Vec<Option<f32>>> {
         let weight = query.weight(EnableScoring::enabled_from_searcher(searcher)).map_err(io)?;
         let mut order: Vec<usize> = (0..addrs.len()).collect();
         order.sort_by_key(|&i| (addrs[i].segment_ord, addrs[i].doc_id));
@@ -398,7 +404,8 @@ impl Engine {
         for i in order {
             let a = addrs[i];
             if current.as_ref().map(|c| c.0) != Some(a.segment_ord) {
-                current = Some((a.segment_ord, weight.scorer(searcher.segment_reader(a.segment_ord), 1.0).map_err(io)?));
+                current =
+                    Some((a.segment_ord, weight.scorer(searcher.segment_reader(a.segment_ord), 1.0).map_err(io)?));
             }
             let Some((_, scorer)) = current.as_mut() else { continue };
             if scorer.doc() < a.doc_id {

@@ -140,7 +140,13 @@ async fn big5_mail_finds_and_is_found_by_simplified_words() {
     let b = bed().await;
     let official = "hunan@tw.example";
     // A notice mailed in Big5 is found by simplified words.
-    let notice = big5_mail(official, "notice+43@bot.example.test", "關於志願服務週的通知", "請各團支部組織團員報名。", "big5-1@tw");
+    let notice = big5_mail(
+        official,
+        "notice+43@bot.example.test",
+        "關於志願服務週的通知",
+        "請各團支部組織團員報名。",
+        "big5-1@tw",
+    );
     assert!(notice.subject.contains("志願服務"), "decoded: {}", notice.subject);
     b.say(notice).await;
     b.settle().await;
@@ -162,7 +168,8 @@ async fn the_operators_filters_take_the_issues_words_and_refuse_others_in_one_se
     let b = bed().await;
     b.say(dm(Platform::Console, "hnu", "/msg 43 团日活动经费请审批")).await;
     b.settle().await;
-    let q = |kind: &str| b.app.registry.admin(&b.app.ctx, "search.query", serde_json::json!({"q": "经费", "kind": kind}));
+    let q =
+        |kind: &str| b.app.registry.admin(&b.app.ctx, "search.query", serde_json::json!({"q": "经费", "kind": kind}));
     let letters = q("message").unwrap().text;
     assert!(letters.contains("团日活动经费请审批"), "{letters}");
     assert!(q("notice").unwrap().text.contains("没有找到"));

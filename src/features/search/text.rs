@@ -135,7 +135,13 @@ impl Tokenizer for LongGrams {
 fn to_tokens(grams: Vec<(String, usize, usize, usize)>) -> Vec<Token> {
     grams
         .into_iter()
-        .map(|(text, position, from, to)| Token { offset_from: from, offset_to: to, position, text, position_length: 1 })
+        .map(|(text, position, from, to)| Token {
+            offset_from: from,
+            offset_to: to,
+            position,
+            text,
+            position_length: 1,
+        })
         .collect()
 }
 
