@@ -255,14 +255,17 @@ pub struct SearchDoc {
     pub initials_of: Option<String>,
 }
 
-/// The ids of `tops` and everything below them (for features whose
-/// search documents carry org paths, after `Event::OrgsMoved`).
-pub fn subtree_ids(cx: &Ctx, tops: &[u32]) -> Result<Vec<u32>> {
-    let mut out = Vec::new();
-    for id in tops {
-        let Some(top) = cx.tree.get(*id)? else { continue };
-        for o in cx.tree.subtree(&top) {
-            out.push(o?.id);
+/// Every org moved by `events` (`Event::OrgsMoved`), with everything below
+/// it: features whose search documents carry org paths put those again.
+pub fn moved_orgs(cx: &Ctx, events: &[Record]) -> Result<std::collections::HashSet<u32>> {
+    let mut out = std::collections::HashSet::new();
+    for r in events {
+        let crate::events::Event::OrgsMoved { orgs } = &r.event else { continue };
+        for id in orgs {
+            let Some(top) = cx.tree.get(*id)? else { continue };
+            for o in cx.tree.subtree(&top) {
+                out.insert(o?.id);
+            }
         }
     }
     Ok(out)

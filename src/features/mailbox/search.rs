@@ -26,18 +26,14 @@ fn doc(cx: &Ctx, l: &Letter) -> Result<SearchDoc> {
 
 pub(super) fn docs(cx: &Ctx, events: &[Record]) -> Result<Vec<SearchOp>> {
     let mut out = Vec::new();
-    let mut moved = std::collections::HashSet::new();
     for r in events {
-        match &r.event {
-            Event::LetterSent { letter, .. } => {
-                if let Some(l) = letters::get(cx.store(), *letter)? {
-                    out.push(SearchOp::Put(doc(cx, &l)?));
-                }
+        if let Event::LetterSent { letter, .. } = r.event {
+            if let Some(l) = letters::get(cx.store(), letter)? {
+                out.push(SearchOp::Put(doc(cx, &l)?));
             }
-            Event::OrgsMoved { orgs } => moved.extend(crate::registry::subtree_ids(cx, orgs)?),
-            _ => {}
         }
     }
+    let moved = crate::registry::moved_orgs(cx, events)?;
     // Letters of moved orgs again, under their new paths.
     if !moved.is_empty() {
         letters::each(cx.store(), |l| {

@@ -25,18 +25,14 @@ fn doc(cx: &Ctx, n: &Notice) -> Result<SearchDoc> {
 
 pub(super) fn docs(cx: &Ctx, events: &[Record]) -> Result<Vec<SearchOp>> {
     let mut out = Vec::new();
-    let mut moved = std::collections::HashSet::new();
     for r in events {
-        match &r.event {
-            Event::NoticePosted { notice, reminder_of: None, .. } => {
-                if let Some(n) = cx.tree.notice(*notice)?.filter(|n| matches!(n.kind, NoticeKind::Notice)) {
-                    out.push(SearchOp::Put(doc(cx, &n)?));
-                }
+        if let Event::NoticePosted { notice, reminder_of: None, .. } = r.event {
+            if let Some(n) = cx.tree.notice(notice)?.filter(|n| matches!(n.kind, NoticeKind::Notice)) {
+                out.push(SearchOp::Put(doc(cx, &n)?));
             }
-            Event::OrgsMoved { orgs } => moved.extend(crate::registry::subtree_ids(cx, orgs)?),
-            _ => {}
         }
     }
+    let moved = crate::registry::moved_orgs(cx, events)?;
     // Notices of moved orgs again, under their new paths (a move is rare:
     // one pass over the notices).
     if !moved.is_empty() {

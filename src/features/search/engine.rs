@@ -439,12 +439,12 @@ impl Engine {
     /// can be, a phrase of its grams when it must.
     fn exact(&self, term: &str, grams: Field, long: Field, strict: bool) -> Option<Box<dyn Query>> {
         let norm = text::normalize(term);
-        let n = norm.chars().count();
-        if (3..=4).contains(&n) && norm.chars().all(text::is_han) {
+        let n = text::han_len(&norm).unwrap_or(0);
+        if (3..=4).contains(&n) {
             let q = TermQuery::new(Term::from_field_text(long, &norm), IndexRecordOption::WithFreqs);
             return Some(Box::new(q));
         }
-        if n > 4 && norm.chars().all(text::is_han) {
+        if n > 4 {
             // Its overlapping 4-character pieces, no positions read; strict,
             // the phrase too (positions read in every document with the pieces).
             let chars: Vec<char> = norm.chars().collect();
@@ -481,10 +481,7 @@ impl Engine {
         let long: Vec<(Occur, Box<dyn Query>)> = q
             .must
             .iter()
-            .filter(|t| {
-                let norm = text::normalize(t);
-                norm.chars().count() > 4 && norm.chars().all(text::is_han)
-            })
+            .filter(|t| text::han_len(&text::normalize(t)).is_some_and(|n| n > 4))
             .filter_map(|t| self.phrase(t, self.f.text_g))
             .map(|p| (Occur::Must, p))
             .collect();

@@ -41,6 +41,12 @@ pub fn normalize_mapped(s: &str) -> (String, Vec<usize>) {
     (out, at)
 }
 
+/// How many characters `norm` has when all are Han (None otherwise): what
+/// decides how a typed word is looked up.
+pub fn han_len(norm: &str) -> Option<usize> {
+    norm.chars().all(is_han).then(|| norm.chars().count())
+}
+
 /// Whether `c` is a Han character (CJK unified ideographs and extension A).
 pub fn is_han(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}' | '\u{F900}'..='\u{FAFF}')
