@@ -146,7 +146,7 @@ impl Engine {
                 }
                 std::fs::create_dir_all(d)?;
                 std::fs::write(&version, LAYOUT)?;
-                let d = tantivy::directory::MmapDirectory::open(d).map_err(io)?;
+                let d = super::dir::IndexDir::open(d).map_err(io)?;
                 builder.open_or_create(d).map_err(io)?
             }
             None => builder.create_in_ram().map_err(io)?,

@@ -9,6 +9,7 @@
 //! position it indexed up to in its own commit, so a crash re-indexes the
 //! events after it and a document put twice replaces itself.
 
+mod dir;
 pub mod engine;
 pub mod query;
 pub mod text;
