@@ -29,6 +29,7 @@ pub mod error;
 pub mod events;
 pub mod features;
 pub mod gateway;
+pub mod logs;
 pub mod metrics;
 pub mod msgref;
 pub mod notice;

@@ -58,6 +58,7 @@ pub fn env_port(var: &str, default: u16) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the real peers: scripts/test.sh"]
 async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
+    let logs = capture_logs();
     let mut s = steps::Scenario::start().await;
     s.official_posts_by_mail().await;
     s.notice_lands_in_hunan_only().await;
@@ -66,4 +67,52 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.survey_is_answered_and_exported().await;
     s.school_reports_up_and_the_province_answers().await;
     s.stop().await;
+    logs_hold_no_address(&logs.lock().unwrap());
+}
+
+/// A log line's bytes, kept for the end of the run.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every log line of the run, through the masking writer `serve` uses.
+fn capture_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    let buf = Captured::default();
+    let held = buf.0.clone();
+    let filter = "debug,sled=warn,tantivy=warn,hyper=info,hyper_util=info,h2=info,reqwest=info,\
+                  matrix_sdk=info,matrix_sdk_base=info,matrix_sdk_crypto=warn,matrix_sdk_sqlite=warn,rustls=info";
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(false)
+        .with_writer(move || treecast::logs::Masked(buf.clone()))
+        .init();
+    held
+}
+
+/// The people's mail addresses and Matrix ids went through the logs masked:
+/// none is left whole, and some were there to mask.
+fn logs_hold_no_address(logs: &[u8]) {
+    let logs = String::from_utf8_lossy(logs);
+    let email = regex::Regex::new(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.\w{2,}").unwrap();
+    let mut masked = 0;
+    for line in logs.lines() {
+        for m in email.find_iter(line) {
+            assert!(m.as_str().contains("***@"), "an unmasked address in the logs: {:?} in\n{line}", m.as_str());
+            masked += 1;
+        }
+        for who in [setup::OFFICIAL, setup::SCHOOL_OFFICIAL, setup::LIST] {
+            assert!(!line.contains(who), "{who} in the logs:\n{line}");
+        }
+    }
+    assert!(masked > 0, "no address reached the logs, masked or not: the check proves nothing");
+    eprintln!("logs: {} lines, {masked} masked addresses, none whole", logs.lines().count());
 }

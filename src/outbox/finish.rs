@@ -139,7 +139,7 @@ impl Worker {
                 let tree = &self.ob.tree;
                 crate::metrics::failed(platform, "private");
                 self.retries.failed(platform);
-                tracing::warn!(to = %q.msg.to, error = %e, "private message could not be delivered");
+                tracing::warn!(to = %q.msg.to.for_logs(), error = %e, "private message could not be delivered");
                 let mut follow = Vec::new();
                 if let Some(f) = q.fallback.take() {
                     let mut msg = Outbound::reply(format!("{}-fb", q.msg.id), f.to.clone(), f.body.clone());

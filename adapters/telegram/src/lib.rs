@@ -249,7 +249,7 @@ impl Adapter for TelegramAdapter {
         }
         let result = self.post(acct, msg).await;
         if let Err(e) = &result {
-            tracing::debug!(delivery = %msg.id, to = %msg.to, error = %e, "telegram delivery failed");
+            tracing::debug!(delivery = %msg.id, to = %msg.to.for_logs(), error = %e, "telegram delivery failed");
         }
         result
     }

@@ -91,6 +91,16 @@ impl Address {
     pub fn list(id: impl Into<String>, members: Vec<String>) -> Self {
         Address { platform: Platform::Email, kind: ChatKind::List, id: id.into(), members }
     }
+
+    /// As `Display`, but a person's id (a direct chat's) shows only its
+    /// first two characters: logs name chats, not people.
+    pub fn for_logs(&self) -> String {
+        if self.kind != ChatKind::Direct {
+            return self.to_string();
+        }
+        let shown: String = self.id.chars().take(2).collect();
+        format!("{}:dm:{shown}***", self.platform)
+    }
 }
 
 impl fmt::Display for Address {
