@@ -111,7 +111,7 @@ fn pad(text: &str, cols: usize) -> String {
 }
 
 pub fn tree_show(tree: &Tree, code: &str) -> Result<String> {
-    describe(tree, &tree.require(code)?, 50)
+    describe(tree, &tree.require(code)?, 50, None)
 }
 
 /// `platform:user`, e.g. `email:li@example.edu.cn` or `telegram:123456`.

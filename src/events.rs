@@ -47,6 +47,37 @@ pub enum Event {
     /// Orgs moved under new parents, each with its whole subtree: every
     /// path below them changed.
     OrgsMoved { orgs: Vec<u32> },
+    /// An official (or the operator) did something the audit log keeps
+    /// that no other event tells with its actor.
+    Acted { org: u32, by: Actor, act: Act },
+    /// A person's data was deleted at their request (`/forget`).
+    PersonForgotten { person: u64 },
+}
+
+/// Who acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Actor {
+    /// The operator: the command line or the admin API.
+    Operator,
+    Person(u64),
+    /// Someone treecast does not know, holding a bind code an official made.
+    CodeHolder,
+}
+
+/// What was done, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Act {
+    Bound {
+        channel: u64,
+    },
+    Unbound {
+        channel: u64,
+    },
+    /// Data left treecast: what, and how many rows.
+    Exported {
+        what: String,
+        rows: u64,
+    },
 }
 
 impl Event {
@@ -68,6 +99,8 @@ impl Event {
             Event::OrgsChanged { .. } => "orgs_changed",
             Event::OrgsRemoved { .. } => "orgs_removed",
             Event::OrgsMoved { .. } => "orgs_moved",
+            Event::Acted { .. } => "acted",
+            Event::PersonForgotten { .. } => "person_forgotten",
         }
     }
 }

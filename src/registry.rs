@@ -401,6 +401,17 @@ pub trait Feature: Send + Sync {
     fn start(&self, _cx: &Ctx) -> Result<()> {
         Ok(())
     }
+
+    /// What it holds about `person`, one line each (Chinese first), for `/mydata`.
+    fn personal_data(&self, _cx: &Ctx, _person: &Person) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
+
+    /// Removes what it holds about `person` (`/forget`), keeping anonymous
+    /// counts; the writes commit with every other feature's.
+    fn forget(&self, _cx: &Ctx, _person: &Person, _w: &mut Writes) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A parsed command line: a known command with its feature, or an unknown name.

@@ -223,7 +223,7 @@ async fn a_notice_fans_out_through_two_workers_and_the_status_is_recorded() {
     .await;
     for code in ["4143010533", "4143010533-001", "4143010533-002"] {
         let org = b.tree.require(code).unwrap();
-        b.tree.bind_via(&org, crate::notice::tests::Bed::group(code), "b").unwrap();
+        b.tree.bind_via(&org, crate::notice::tests::Bed::group(code), "b", crate::events::Actor::Operator).unwrap();
     }
     let n = b.post("hunan", crate::notice::tests::draft_for("43", "集群投递")).unwrap();
     b.settle().await;

@@ -2,10 +2,12 @@
 //! in `all`; the gateway never changes.
 
 pub mod account;
+pub mod audit;
 pub mod digest;
 pub mod mailbox;
 pub mod notices;
 pub mod orgs;
+pub mod privacy;
 pub mod search;
 pub mod surveys;
 
@@ -26,10 +28,13 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(surveys::SurveyFeature { surveys }),
         Arc::new(orgs::Orgs),
         Arc::new(mailbox::Mailbox),
+        Arc::new(audit::Audit),
     ];
     // Search indexes what every other feature describes; the digest gathers
     // what every other feature has for an official.
     all.push(Arc::new(search::Search::new(all.clone())));
     all.push(Arc::new(digest::Digest::new(all.clone())));
+    // A person's data is held by every feature: each shows and forgets its part.
+    all.push(Arc::new(privacy::Privacy::new(all.clone())));
     all
 }

@@ -7,7 +7,7 @@ use super::Notice;
 use crate::catalogue::{msg, Msg};
 use crate::error::Result;
 use crate::store::Placed;
-use crate::tree::auth::Action;
+use crate::tree::reads::{Read, Sight};
 use crate::tree::{Org, Tree};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,8 +50,8 @@ impl Tree {
         };
         if let Some(p) = viewer {
             // Officials of the issuer see everything; others see their own part.
-            if !self.allowed(p, Action::ViewStatus, &issuer)? {
-                self.check(p, Action::ViewStatus, &focus)?;
+            if self.sight(Some(p), Read::NoticeStatus, &issuer)? != Sight::All {
+                self.check_read(Some(p), Read::NoticeStatus, &focus)?;
             }
         }
         // Chats bound after the notice was posted are not part of it. Once

@@ -88,6 +88,7 @@ pub(crate) async fn bed_with_config(adapter: RecordingAdapter, cfg: Config) -> B
     adapters.insert(Platform::Email, chat.clone());
     // Matrix too, for people whose preferred platform it is (nobody in the bed's own cast).
     adapters.insert(Platform::Matrix, chat.clone());
+    adapters.insert(Platform::Telegram, chat.clone());
     start_bed(tree, people, adapters, chat, cfg)
 }
 
@@ -230,7 +231,7 @@ async fn a_notice_with_no_reachable_chat_is_refused_at_posting() {
     let b = bed().await;
     let branch = b.tree.require("4143010533-002").unwrap();
     let ch = b.tree.channel_by_address(&Bed::group("4143010533-002")).unwrap().unwrap();
-    b.tree.unbind(ch.id).unwrap();
+    b.tree.unbind(ch.id, crate::events::Actor::Operator).unwrap();
     b.tree.grant(b.people["li"], &branch, Role::Official).unwrap();
     let before = b.tree.store.last_notice_id().unwrap();
     let err = b.post("li", draft("4143010533-002", "没人收")).unwrap_err().to_string();
@@ -331,9 +332,9 @@ async fn acks_by_reply_button_and_reaction_roll_up_per_level() {
 async fn status_shows_the_unreachable_per_level_and_how_each_ack_came() {
     let b = bed().await;
     let gone = b.tree.channel_by_address(&Bed::group("4143010533-002")).unwrap().unwrap();
-    b.tree.unbind(gone.id).unwrap();
+    b.tree.unbind(gone.id, crate::events::Actor::Operator).unwrap();
     let csu = b.tree.channel_by_address(&Bed::group("4143010534")).unwrap().unwrap();
-    b.tree.unbind(csu.id).unwrap();
+    b.tree.unbind(csu.id, crate::events::Actor::Operator).unwrap();
     let n = b.post("hunan", draft("43", "核对名单")).unwrap();
     b.settle().await;
     let mut press = Inbound::text(Bed::group("4143010533-001"), "li", "");

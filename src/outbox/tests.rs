@@ -36,7 +36,7 @@ fn adapter(
 fn rebind_hnu_via_b(b: &Bed) {
     for code in ["4143010533", "4143010533-001", "4143010533-002"] {
         let org = b.tree.require(code).unwrap();
-        b.tree.bind_via(&org, Bed::group(code), "b").unwrap();
+        b.tree.bind_via(&org, Bed::group(code), "b", crate::events::Actor::Operator).unwrap();
     }
 }
 
@@ -157,8 +157,8 @@ fn a_rebinding_through_another_bot_moves_the_channel_to_it() {
     let tree = crate::tree::tests::small_tree();
     let org = tree.require("43").unwrap();
     let a = Address::group(Platform::Telegram, "-1001");
-    let first = tree.bind_via(&org, a.clone(), "111").unwrap();
-    let again = tree.bind_via(&org, a.clone(), "222").unwrap();
+    let first = tree.bind_via(&org, a.clone(), "111", crate::events::Actor::Operator).unwrap();
+    let again = tree.bind_via(&org, a.clone(), "222", crate::events::Actor::Operator).unwrap();
     assert_eq!(first.id, again.id, "the same channel");
     assert_eq!(tree.channel_by_address(&a).unwrap().unwrap().account, "222");
 }

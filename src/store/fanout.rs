@@ -127,6 +127,11 @@ impl Store {
         }
     }
 
+    /// Rewrites `org`'s acknowledgement row of `notice` (the org's ack stands).
+    pub fn put_ack_row(&self, w: &mut Writes, notice: u64, org: u32, row: &AckRow) {
+        w.put(KS, by_org(notice, ACK, org).to_vec(), encode(row));
+    }
+
     /// Orgs in `org`'s subtree that have acknowledged `notice`.
     pub fn ack_count(&self, notice: u64, org: u32) -> Result<i64> {
         let key = by_org(notice, ACK_COUNT, org);

@@ -70,6 +70,17 @@ impl Store {
         self.people.get(&key)?.map(|v| val_u64(KS, &key, &v)).transpose()
     }
 
+    /// Forgets `p` (`/forget`): their identities no longer match anyone,
+    /// and their record keeps its id (acknowledgements and roles count on)
+    /// without a name or an account.
+    pub fn forget_person(&self, p: &Person, w: &mut super::Writes) {
+        for i in &p.identities {
+            w.remove(KS, identity_key(i.platform, &i.user));
+        }
+        let gone = Person { id: p.id, name: String::new(), identities: Vec::new(), preferred: None };
+        w.put(KS, person_key(p.id), encode(&gone));
+    }
+
     /// Records that an identity belongs to `person`.
     pub fn put_identity(&self, platform: Platform, user: &str, person: u64) -> Result<()> {
         self.people.insert(identity_key(platform, user), &person.to_be_bytes())?;

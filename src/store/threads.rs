@@ -14,6 +14,15 @@ impl Store {
             None => Ok(None),
         }
     }
+
+    /// Every reply thread, one at a time.
+    pub fn each_thread(&self, mut f: impl FnMut(Thread) -> Result<()>) -> Result<()> {
+        for kv in self.threads.iter() {
+            let (k, v) = kv?;
+            f(decode_at(Keyspace::Threads, &k, &v)?)?;
+        }
+        Ok(())
+    }
 }
 
 impl Writes {

@@ -7,7 +7,7 @@ use treecast_wire::{Address, ChatKind};
 use super::{Org, Tree};
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
-use crate::events::Event;
+use crate::events::{Act, Actor, Event};
 use crate::store::{encode, Ops};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,13 +30,14 @@ impl Tree {
     /// Binds `address` to `org` (refused if bound elsewhere; a repeat is a
     /// no-op, or revives the channel if the bot had been removed).
     pub fn bind(&self, org: &Org, address: Address) -> Result<Channel> {
-        self.bind_via(org, address, "")
+        self.bind_via(org, address, "", Actor::Operator)
     }
 
     /// Binds `address` to `org`, delivered through bot account `account`
     /// (the one that saw `/bind` there). Binding again through another
-    /// account moves the channel to it: that bot is in the chat now.
-    pub fn bind_via(&self, org: &Org, address: Address, account: &str) -> Result<Channel> {
+    /// account moves the channel to it: that bot is in the chat now. `by`
+    /// goes into the audit log with the binding.
+    pub fn bind_via(&self, org: &Org, address: Address, account: &str, by: Actor) -> Result<Channel> {
         let _g = self.lock();
         if let Some(mut ch) = self.channel_by_address(&address)? {
             if ch.org == org.id {
@@ -49,6 +50,7 @@ impl Tree {
                     let mut ops = Ops::default();
                     ops.put_channel(&org.path, &ch);
                     self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
+                    self.channel_event(&Event::Acted { org: org.id, by, act: Act::Bound { channel: ch.id } }, &mut ops);
                     self.store.apply(ops)?;
                 }
                 return Ok(ch);
@@ -64,6 +66,7 @@ impl Tree {
         let mut ops = Ops::default();
         Self::add_ops(org, &ch, first_for_org, &mut ops);
         self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
+        self.channel_event(&Event::Acted { org: org.id, by, act: Act::Bound { channel: ch.id } }, &mut ops);
         self.store.apply(ops)?;
         Ok(ch)
     }
@@ -88,7 +91,7 @@ impl Tree {
     }
 
     /// Removes a channel and its counts.
-    pub fn unbind(&self, channel: u64) -> Result<Channel> {
+    pub fn unbind(&self, channel: u64, by: Actor) -> Result<Channel> {
         let _g = self.lock();
         let ch = self.channel(channel)?.ok_or_else(|| Error::not_found(msg(Msg::NoChannel, &[("id", &channel)])))?;
         let org = self.require_id(ch.org)?;
@@ -99,6 +102,7 @@ impl Tree {
             ops.count_channels(*a, org.level, (-1, -i64::from(last)));
         }
         self.channel_event(&Event::ChannelRemoved { channel: ch.id, org: org.id }, &mut ops);
+        self.channel_event(&Event::Acted { org: org.id, by, act: Act::Unbound { channel: ch.id } }, &mut ops);
         self.store.apply(ops)?;
         Ok(ch)
     }

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod import;
 pub mod level;
 pub mod people;
+pub mod reads;
 
 use std::sync::{Arc, Mutex};
 
@@ -318,7 +319,13 @@ impl Tree {
 pub(crate) mod tests;
 
 /// An org, its parent chain and (up to `limit`) children, as text.
-pub fn describe(tree: &Tree, org: &Org, limit: usize) -> Result<String> {
+pub fn describe(tree: &Tree, org: &Org, limit: usize, asker: Option<Option<u64>>) -> Result<String> {
+    use reads::{Read, Sight};
+    // None: the operator; Some(person or nobody): as the read table allows.
+    let sees = |read| match asker {
+        None => Ok(Sight::All),
+        Some(p) => tree.sight(p, read, org),
+    };
     let level = |o: &Org| tree.levels.get(o.level).map(|l| l.name.clone()).unwrap_or_default();
     let mut s = format!("{} {} [{}]\n", org.code, org.name, level(org));
     let chain = tree.ancestors(org)?;
@@ -327,17 +334,23 @@ pub fn describe(tree: &Tree, org: &Org, limit: usize) -> Result<String> {
         s.push_str(&format!("{}\n", msg(Msg::OrgParents, &[("names", &names.join(" > "))])));
     }
     let kids = tree.children(org.id)?;
-    if !kids.is_empty() {
+    let kids_sight = sees(Read::Children)?;
+    if !kids.is_empty() && kids_sight >= Sight::Count {
         s.push_str(&format!("{}\n", msg(Msg::OrgChildren, &[("n", &kids.len())])));
-        for k in kids.iter().take(limit) {
+        let shown = if kids_sight == Sight::All { limit } else { 0 };
+        for k in kids.iter().take(shown) {
             s.push_str(&format!("  {} {}\n", k.code, k.name));
         }
-        if kids.len() > limit {
+        if kids.len() > limit && shown > 0 {
             s.push_str(&format!("  {}\n", msg(Msg::AndMore, &[("n", &(kids.len() - limit))])));
         }
     }
     let chans = tree.channels_of(org)?;
-    if !chans.is_empty() {
+    let chans_sight = sees(Read::Channels)?;
+    if !chans.is_empty() && chans_sight == Sight::Count {
+        s.push_str(&format!("{}\n", msg(Msg::OrgChannelsCount, &[("n", &chans.len())])));
+    }
+    if !chans.is_empty() && chans_sight == Sight::All {
         s.push_str(&format!("{}\n", Msg::OrgChannels.text()));
         for c in chans {
             let state =

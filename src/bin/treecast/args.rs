@@ -48,6 +48,15 @@ pub enum Cmd {
     /// Org mailboxes: letters between orgs (私信) and reports upward (工作信息报送).
     #[command(subcommand)]
     Msg(MsgCmd),
+    /// The audit log (操作记录) of an org: who posted, reminded, bound,
+    /// unbound and exported, newest first.
+    Audit {
+        #[arg(long)]
+        org: String,
+        /// How many entries.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// Search (信息搜索) orgs, notices and letters, as an operator (everything).
     Search {
         /// Words; "a phrase" in quotes, -word to leave one out.

@@ -48,7 +48,8 @@ fn init_logs(serving: bool) {
     use std::io::IsTerminal;
     let default = if serving { SERVE_LOG } else { "warn" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("TREECAST_LOG").unwrap_or_else(|_| default.into());
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Masked: no email address, phone number or Matrix id reaches a log.
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(treecast::logs::stderr);
     if std::env::var("TREECAST_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         logs.json().init();
     } else {
@@ -68,6 +69,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Cmd::Notice(n) => ops::notice(n)?,
         Cmd::Survey(c) => ops::survey(c)?,
         Cmd::Msg(m) => ops::letters(m)?,
+        Cmd::Audit { org, limit } => ("audit.list", serde_json::json!({ "org": org, "limit": limit })),
         // `treecast search rebuild` as the issue writes it, or `--rebuild`
         // (the word itself is searched as a phrase: `'"rebuild"'`).
         Cmd::Search { query, org, kind, since, page, rebuild } => match rebuild || query == ["rebuild"] {

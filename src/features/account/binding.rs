@@ -6,6 +6,7 @@ use treecast_wire::{ChatKind, Inbound, Outbound};
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
+use crate::events::Actor;
 use crate::outbox::queue::Queued;
 use crate::registry::{Cx, Handled};
 use crate::tree::auth::Action;
@@ -30,7 +31,11 @@ pub(super) fn bind(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
         return Err(Error::invalid(Msg::NotABindCode.text()));
     };
     let org = cx.tree.require_id(org)?;
-    let ch = cx.tree.bind_via(&org, ev.chat.clone(), &ev.account)?;
+    let actor = match cx.person(ev)? {
+        Some(p) => Actor::Person(p.id),
+        None => Actor::CodeHolder,
+    };
+    let ch = cx.tree.bind_via(&org, ev.chat.clone(), &ev.account, actor)?;
     let mut h = Handled::say(ev, msg(Msg::ChatBound, &[("code", &org.code), ("name", &org.name)]));
     if let Some(to) = cx.tree.person(by)?.as_ref().and_then(Person::private_address) {
         h.replies.push(Queued::new(Outbound::reply(
@@ -51,7 +56,7 @@ pub(super) fn unbind(cx: &Cx, ev: &Inbound, p: &Person) -> Result<Handled> {
     let ch = cx.tree.channel_by_address(&ev.chat)?.ok_or_else(|| Error::invalid(Msg::ChatNotBound.text()))?;
     let org = cx.tree.require_id(ch.org)?;
     cx.tree.check(p.id, Action::BindChannel, &org)?;
-    cx.tree.unbind(ch.id)?;
+    cx.tree.unbind(ch.id, Actor::Person(p.id))?;
     Ok(Handled::say(ev, msg(Msg::UnboundHere, &[("code", &org.code), ("name", &org.name)])))
 }
 

@@ -176,5 +176,5 @@ fn show_tree(cx: &Cx, p: Option<&Person>, code: Option<&str>) -> Result<String> 
             None => return Err(Error::invalid(Msg::NameAnOrgForTree.text())),
         },
     };
-    crate::tree::describe(&cx.tree, &org, 30)
+    crate::tree::describe(&cx.tree, &org, 30, Some(p.map(|p| p.id)))
 }

@@ -359,6 +359,31 @@ impl Feature for Digest {
         Ok(Handled::say(ev, said))
     }
 
+    fn personal_data(&self, cx: &Ctx, p: &Person) -> Result<Vec<String>> {
+        if official_orgs(cx, p.id)?.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pr = pref(cx, p.id)?;
+        let state = if pr.off {
+            Msg::DigestIsOff.text().to_owned()
+        } else {
+            show_time(pr.minute.unwrap_or(cx.config.digest.minute))
+        };
+        Ok(vec![msg(Msg::MyDataDigest, &[("state", &state)])])
+    }
+
+    fn forget(&self, cx: &Ctx, p: &Person, w: &mut Writes) -> Result<()> {
+        let pr = pref(cx, p.id)?;
+        w.remove(PREFS, p.id.to_be_bytes().to_vec());
+        if let Some(m) = pr.minute {
+            w.remove(SLOTS, slot_key(m, p.id));
+        }
+        for k in cx.store().tree(ALERTED)?.scan_prefix(p.id.to_be_bytes()).keys() {
+            w.remove(ALERTED, k?.to_vec());
+        }
+        Ok(())
+    }
+
     fn run_job(&self, cx: &Ctx, job: &Job) -> Result<Writes> {
         let mut w = Writes::default();
         if job.kind == URGENT_JOB {

@@ -13,6 +13,7 @@ use crate::registry::{Ctx, Cx, Handled, Invocation};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};
+use crate::tree::reads::Read;
 use crate::tree::Org;
 
 /// Who `p` writes as: the official org named (`@CODE`), their only one, or
@@ -186,7 +187,7 @@ pub(super) fn letter_for(cx: &Ctx, p: &Person, id: u64, side: fn(&Letter) -> Par
 pub(super) fn acting_orgs(cx: &Ctx, p: &Person, named: Option<&str>) -> Result<Vec<Org>> {
     if let Some(code) = named {
         let org = cx.tree.require(code.trim_start_matches(['@', '＠']))?;
-        cx.tree.check(p.id, Action::UseMailbox, &org)?;
+        cx.tree.check_read(Some(p.id), Read::OrgMessages, &org)?;
         return Ok(vec![org]);
     }
     let orgs: Vec<Org> =

@@ -169,6 +169,37 @@ pub fn each(store: &Store, mut f: impl FnMut(Letter) -> Result<()>) -> Result<()
     Ok(())
 }
 
+/// How many letters `person` wrote.
+pub fn written_by(store: &Store, person: u64) -> Result<usize> {
+    let mut n = 0;
+    each(store, |l| {
+        n += usize::from(l.author == person);
+        Ok(())
+    })?;
+    Ok(n)
+}
+
+/// Puts `gone` for `person`'s name on every letter they wrote and every
+/// read mark they left (`/forget`); the letters stay: they are their orgs'.
+pub fn forget(store: &Store, person: u64, gone: &str, w: &mut Writes) -> Result<()> {
+    each(store, |mut l| {
+        if l.author == person {
+            l.author_name = gone.to_owned();
+            w.put(LETTERS, l.id.to_be_bytes().to_vec(), encode(&l));
+        }
+        Ok(())
+    })?;
+    for kv in store.tree(READ)?.iter() {
+        let (k, v) = kv?;
+        let mut mark: ReadMark = decode_at(READ, &k, &v)?;
+        if mark.person == person {
+            mark.name = gone.to_owned();
+            w.put(READ, k.to_vec(), encode(&mark));
+        }
+    }
+    Ok(())
+}
+
 pub fn get(store: &Store, id: u64) -> Result<Option<Letter>> {
     let key = id.to_be_bytes();
     match store.tree(LETTERS)?.get(key)? {

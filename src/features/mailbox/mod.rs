@@ -24,7 +24,7 @@ use crate::msgref::MsgRef;
 use crate::registry::{
     always, never, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Who,
 };
-use crate::store::{decode, encode};
+use crate::store::{decode, encode, Writes};
 use crate::tree::auth::Action;
 use crate::tree::people::Person;
 use crate::tree::Org;
@@ -169,6 +169,17 @@ impl Feature for Mailbox {
 
     fn search_docs(&self, cx: &Ctx, events: &[crate::events::Record]) -> Result<Vec<crate::registry::SearchOp>> {
         search::docs(cx, events)
+    }
+
+    fn personal_data(&self, cx: &Ctx, p: &Person) -> Result<Vec<String>> {
+        match letters::written_by(cx.store(), p.id)? {
+            0 => Ok(Vec::new()),
+            n => Ok(vec![msg(Msg::MyDataLetters, &[("n", &n)])]),
+        }
+    }
+
+    fn forget(&self, cx: &Ctx, p: &Person, w: &mut Writes) -> Result<()> {
+        letters::forget(cx.store(), p.id, Msg::ForgottenAuthor.text(), w)
     }
 
     fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(crate::registry::SearchDoc) -> Result<()>) -> Result<()> {

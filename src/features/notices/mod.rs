@@ -7,6 +7,7 @@ mod acks;
 mod admin;
 mod digest;
 mod post;
+mod privacy;
 mod search;
 mod summary;
 
@@ -75,6 +76,14 @@ impl Feature for Notices {
             admin: admin::OPS,
             ..Declaration::default()
         }
+    }
+
+    fn personal_data(&self, cx: &Ctx, p: &crate::tree::people::Person) -> Result<Vec<String>> {
+        privacy::held(cx, p)
+    }
+
+    fn forget(&self, cx: &Ctx, p: &crate::tree::people::Person, w: &mut Writes) -> Result<()> {
+        privacy::forget(cx, p, w)
     }
 
     fn admin(&self, cx: &Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {

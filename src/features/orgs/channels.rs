@@ -150,7 +150,7 @@ pub fn unbind(cx: &Ctx, chat: &str) -> Result<String> {
     let ch =
         tree.channel_by_address(&a)?.ok_or_else(|| Error::not_found(msg(Msg::ChatIdNotBound, &[("chat", &chat)])))?;
     let org = tree.require_id(ch.org)?;
-    tree.unbind(ch.id)?;
+    tree.unbind(ch.id, crate::events::Actor::Operator)?;
     tree.store.flush()?;
     Ok(msg(Msg::ChatUnbound, &[("chat", &chat), ("code", &org.code), ("name", &org.name)]))
 }

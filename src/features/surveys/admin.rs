@@ -9,7 +9,9 @@ use crate::admin::{args, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
 use crate::error::{Error, Result};
+use crate::events::{self, Act, Actor, Event};
 use crate::registry::Ctx;
+use crate::store::Writes;
 
 pub const OPS: &[&str] = &["survey.check", "survey.launch", "survey.list", "survey.results", "survey.close"];
 
@@ -79,6 +81,14 @@ fn results(surveys: &Surveys, a: Results) -> Result<Reply> {
         let bytes = r.xlsx_bytes(Path::new(&path))?;
         reply.text.push_str(&format!("\n{}", msg(Msg::FileWritten, &[("path", &path)])));
         reply.files.push(OutFile { path, bytes });
+    }
+    if !reply.files.is_empty() {
+        // Answers left treecast: the audit log keeps who, when and how many.
+        let what = format!("survey:{}", r.survey.id);
+        let act = Act::Exported { what, rows: (r.responses.len() * reply.files.len()) as u64 };
+        let mut w = Writes::default();
+        events::emit(&mut w, surveys.now() * 1000, &Event::Acted { org: r.scope.id, by: Actor::Operator, act });
+        surveys.tree.store.commit(&w)?;
     }
     Ok(reply)
 }

@@ -51,6 +51,17 @@ impl Feature for SurveyFeature {
         }
     }
 
+    fn personal_data(&self, _cx: &Ctx, p: &Person) -> Result<Vec<String>> {
+        match self.surveys.held_for(p.id)? {
+            (0, 0) => Ok(Vec::new()),
+            (named, open) => Ok(vec![msg(Msg::MyDataSurveys, &[("named", &named), ("open", &open)])]),
+        }
+    }
+
+    fn forget(&self, _cx: &Ctx, p: &Person, w: &mut Writes) -> Result<()> {
+        self.surveys.forget_person(p.id, w)
+    }
+
     fn admin(&self, cx: &Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
         super::admin::run(cx, &self.surveys, op, args)
     }

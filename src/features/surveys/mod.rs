@@ -37,7 +37,7 @@ use crate::notice::NoticeRules;
 use crate::registry::{reply_to, Caps, Handled};
 use crate::store::survey_keys as keys;
 use crate::store::Writes;
-use crate::store::{decode, encode};
+use crate::store::{decode, encode, Keyspace};
 // The tests name `Person` through `use super::*`; the code here no longer does.
 #[cfg(test)]
 use crate::tree::people::Person;
@@ -251,6 +251,38 @@ impl Surveys {
     /// A launched survey by id.
     pub fn survey(&self, id: u64) -> Result<Survey> {
         Ok(self.load(id)?.survey.clone())
+    }
+
+    /// `person`'s named answers and the surveys they are answering: (answers, open).
+    pub fn held_for(&self, person: u64) -> Result<(usize, usize)> {
+        let t = &self.tree.store.surveys;
+        let (mut named, mut open) = (0, 0);
+        for s in self.all()? {
+            named += usize::from(t.contains_key(keys::survey_person(keys::RESPONSE, s.id, person))?);
+            open += usize::from(t.contains_key(keys::survey_person(keys::CONVERSATION, s.id, person))?);
+        }
+        Ok((named, open))
+    }
+
+    /// Forgets `person` (`/forget`): conversations under way end; each named
+    /// answer stays in the results, moved to a random key without a person,
+    /// so counts and tallies hold and nothing leads back to them.
+    pub fn forget_person(&self, person: u64, w: &mut Writes) -> Result<()> {
+        let t = &self.tree.store.surveys;
+        for s in self.all()? {
+            w.remove(Keyspace::Surveys, keys::survey_person(keys::CONVERSATION, s.id, person).to_vec());
+            let key = keys::survey_person(keys::RESPONSE, s.id, person);
+            if let Some(v) = t.get(key)? {
+                let mut r: Response = decode(&v)?;
+                r.person = None;
+                // The top bit set: never a person's id.
+                let slot: u64 = rand::random::<u64>() | 1 << 63;
+                w.remove(Keyspace::Surveys, key.to_vec());
+                w.put(Keyspace::Surveys, keys::survey_person(keys::RESPONSE, s.id, slot).to_vec(), encode(&r));
+            }
+        }
+        w.remove(Keyspace::Surveys, keys::active(person).to_vec());
+        Ok(())
     }
 
     /// Every launched survey, oldest first.

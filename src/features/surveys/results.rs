@@ -14,8 +14,8 @@ use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::store::decode;
 use crate::store::survey_keys as keys;
-use crate::tree::auth::Action;
 use crate::tree::people::Role;
+use crate::tree::reads::{Read, Sight};
 use crate::tree::{Org, Tree};
 
 /// Counts for one question in one org's subtree.
@@ -119,7 +119,7 @@ impl Surveys {
             None => audience.clone(),
         };
         if let Some(by) = by {
-            if org_code.is_none() && !self.tree.allowed(by, Action::RunSurvey, &scope)? {
+            if org_code.is_none() && self.tree.sight(Some(by), Read::SurveyResults, &scope)? != Sight::All {
                 // A school's official reads their own school's part.
                 if let Some((o, _)) =
                     self.tree.roles_of(by)?.into_iter().find(|(o, r)| *r == Role::Official && o.is_within(&audience))
@@ -127,7 +127,7 @@ impl Surveys {
                     scope = o;
                 }
             }
-            self.tree.check(by, Action::RunSurvey, &scope)?;
+            self.tree.check_read(Some(by), Read::SurveyResults, &scope)?;
         }
         compute(&self.tree, s, scope, self.now())
     }
