@@ -26,8 +26,9 @@ fn a_demo_logged_at_trace_holds_no_email_address_phone_number_or_matrix_id() {
     let phone = Regex::new(r"(^|[^0-9])1[3-9][0-9]{9}($|[^0-9])").unwrap();
     let mxid = Regex::new(r"@[\w.=/+\-]+:[\w.\-]+").unwrap();
     for line in logs.lines() {
-        for m in email.find_iter(line).chain(mxid.find_iter(line)) {
-            assert!(m.as_str().contains("***"), "unmasked in the logs: {:?} in\n{line}", m.as_str());
+        // A masked one (`l***@x.cn`, `@l***:x.org`) does not match these.
+        if let Some(m) = email.find(line).or_else(|| mxid.find(line)) {
+            panic!("unmasked in the logs: {:?} in\n{line}", m.as_str());
         }
         assert!(!phone.is_match(line), "a phone number in the logs:\n{line}");
     }

@@ -332,6 +332,84 @@ impl Scenario {
     }
 }
 
+impl Scenario {
+    /// 李明 on Telegram, 赵敏 in Matrix and 刘老师 by mail each see what
+    /// treecast holds about them and have it deleted; afterwards their
+    /// accounts match nobody, while the branch's acknowledgement stands.
+    pub async fn people_see_and_delete_their_data(&mut self) {
+        self.step("7. /mydata and /forget: 李明 on Telegram");
+        let li_id = LI.id.to_string();
+        for (say, expect) in [
+            ("/mydata", format!("telegram:{li_id}")),
+            ("/forget", "/forget 确认".to_owned()),
+            ("/forget 确认", "你的个人信息已删除".to_owned()),
+            ("/whoami", "尚未登记".to_owned()),
+        ] {
+            let seen = self.tg.sent(LI.id).await.len();
+            self.tg.say(LI, None, say, None).await;
+            let m = self.tg.next_after(LI.id, seen, &format!("the bot's answer to {say:?} on Telegram")).await;
+            assert!(text(&m).contains(&expect), "after {say:?} expected {expect:?}: {}", text(&m));
+            if say == "/mydata" {
+                assert!(text(&m).contains("李明") && text(&m).contains("团支部"), "{}", text(&m));
+            }
+        }
+        assert!(self.tree.person_by_identity(Platform::Telegram, &li_id).unwrap().is_none());
+
+        self.step("   赵敏 in a Matrix DM");
+        let zhao_id = self.zhao.client.user_id().expect("logged in").to_string();
+        let dm = self.zhao.create_dm(&self.bot_uid()).await;
+        let (mx, dm_id) = (&self.mx, &dm);
+        poll("the bot joins 赵敏's new DM", Duration::from_secs(30), || async move {
+            mx.client().get_room(dm_id).filter(|r| r.state() == RoomState::Joined)
+        })
+        .await;
+        for (i, (say, expect)) in
+            [("!mydata", zhao_id.as_str()), ("!forget", "/forget 确认"), ("!forget 确认", "你的个人信息已删除")]
+                .into_iter()
+                .enumerate()
+        {
+            self.zhao.say(&dm, say).await;
+            let got = self.zhao.nth(&dm, i, &format!("the bot's answer to {say:?} on Matrix")).await;
+            assert!(got.contains(expect), "after {say:?} expected {expect:?}: {got}");
+        }
+        assert!(self.tree.person_by_identity(Platform::Matrix, &zhao_id).unwrap().is_none());
+
+        self.step("   刘老师 by mail: /mydata at once, /forget after the confirmation reply");
+        let asked = mail::send(&Draft {
+            from: SCHOOL_OFFICIAL,
+            to: BOT,
+            subject: "我的信息",
+            text: "/mydata",
+            in_reply_to: None,
+        })
+        .await;
+        let mine = mail::wait_for(SCHOOL_BOX, "the /mydata answer by mail", |m| m.in_reply_to() == asked).await;
+        assert!(
+            mine.text.contains(&format!("email:{SCHOOL_OFFICIAL}")) && mine.text.contains("湖南大学团委"),
+            "{}",
+            mine.text
+        );
+        let forget = mail::send(&Draft {
+            from: SCHOOL_OFFICIAL,
+            to: BOT,
+            subject: "删除",
+            text: "/forget 确认",
+            in_reply_to: None,
+        })
+        .await;
+        let ask = mail::wait_for(SCHOOL_BOX, "the request to confirm /forget", |m| m.in_reply_to() == forget).await;
+        assert!(self.tree.person_by_identity(Platform::Email, SCHOOL_OFFICIAL).unwrap().is_some(), "not before");
+        let yes = answers_as(SCHOOL_OFFICIAL, &ask, "确认。").await;
+        let done = mail::wait_for(SCHOOL_BOX, "the /forget answer by mail", |m| m.in_reply_to() == yes).await;
+        assert!(done.text.contains("你的个人信息已删除"), "{}", done.text);
+        assert!(self.tree.person_by_identity(Platform::Email, SCHOOL_OFFICIAL).unwrap().is_none());
+
+        // The branches' acknowledgements made earlier still count.
+        let shown = self.status(SCHOOL).to_text(&self.tree);
+        assert!(shown.contains("acknowledged 2/3"), "{shown}");
+    }
+}
+
 /// Two rows, each under 湖南省 / 湖南大学 and its own branch, with its answers.
 fn check_csv(csv: &str, branches: &[String]) {
     let mut r = ::csv::Reader::from_reader(csv.as_bytes());
