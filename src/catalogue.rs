@@ -384,7 +384,7 @@ catalogue! {
     MailboxNoLetter => "没有你能查看的 #{id} 号信件。 There is no letter #{id} that you may see.",
     MailboxReportGoesUp => "工作信息报送只能由团干部发给本组织的上级：{org} 的上级组织代码才是 report+ 后面应写的。 A work report goes from an official to their org's parent only: after report+ write the code of {org}'s parent.",
     MailboxPrivateOnly => "信件只在与机器人的私聊或邮件中查看，不在群里显示。 Letters are shown only in a private chat with the bot or by mail, never in a group.",
-    PrivacyConfigBad => "配置 [privacy] 有误：{error}（audit_days 写作大于 0 的天数）。 [privacy] is wrong: {error} (audit_days is a number of days above 0).",
+    PrivacyConfigBad => "配置 [privacy] 有误：{error}（audit_days、survey_names_days 写作大于 0 的天数）。 [privacy] is wrong: {error} (audit_days and survey_names_days are numbers of days above 0).",
     MyDataHead => "平台保存的你的个人信息 What treecast holds about you: {name} (#{id})",
     MyDataPreferred => "私信发往 Private messages go to: {platform}",
     MyDataFoot => "这些信息只用于向你转发通知、收集你所在组织发起的调查和信件。发送 /forget 可删除你的个人信息（匿名统计和以团支部名义的确认会保留）。 This is used only to bring you notices, your orgs' surveys and letters. Send /forget to delete your personal data (anonymous counts and acknowledgements made for your branch stay).",

@@ -32,7 +32,7 @@ struct RawConfig {
     mailbox: Option<toml::Table>,
     /// Read by the digest feature (`features::digest::Settings`).
     digest: Option<toml::Table>,
-    /// Read by the audit feature (`features::audit::Settings`).
+    /// Read by the privacy feature (`features::privacy::Settings`).
     privacy: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
@@ -174,8 +174,8 @@ pub struct Config {
     pub mailbox: crate::features::mailbox::rules::Rules,
     /// When the officials' daily digest goes (`[digest]`).
     pub digest: crate::features::digest::Settings,
-    /// How long the audit log keeps an entry (`[privacy]`).
-    pub privacy: crate::features::audit::Settings,
+    /// How long each kind of data is kept (`[privacy]`).
+    pub privacy: crate::features::privacy::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -298,7 +298,7 @@ impl Config {
             cluster,
             mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
             digest: crate::features::digest::Settings::from_table(raw.digest.as_ref())?,
-            privacy: crate::features::audit::Settings::from_table(raw.privacy.as_ref())?,
+            privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
             adapters,
             source: path.to_owned(),
         })

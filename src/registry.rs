@@ -402,6 +402,12 @@ pub trait Feature: Send + Sync {
         Ok(())
     }
 
+    /// Applies the keeping times of `[privacy]` to its data (daily); returns
+    /// how many entries it removed or made anonymous.
+    fn retain(&self, _cx: &Ctx, _w: &mut Writes) -> Result<usize> {
+        Ok(0)
+    }
+
     /// What it holds about `person`, one line each (Chinese first), for `/mydata`.
     fn personal_data(&self, _cx: &Ctx, _person: &Person) -> Result<Vec<String>> {
         Ok(Vec::new())

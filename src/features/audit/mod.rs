@@ -1,7 +1,8 @@
 //! The audit log (操作记录): who did what as an official or as the operator:
 //! posted and reminded notices, bound and unbound chats, exported data.
 //! Derived from the event log (each act's event lands with the act), kept
-//! per org for `[privacy] audit_days`, read by the org's officials and
+//! per org for `[privacy] audit_days` (the daily retention job removes
+//! older entries), read by the org's officials and
 //! those above it (`/audit`, `treecast audit --org CODE`, the admin API).
 
 use serde::{Deserialize, Serialize};
@@ -9,10 +10,9 @@ use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::{Act, Actor, Event, Record};
 use crate::registry::{never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
-use crate::schedule::{self, Job};
 use crate::store::keys::read_u64_at;
 use crate::store::{decode_at, encode, Keyspace, Writes};
 use crate::tree::reads::Read;
@@ -20,43 +20,9 @@ use crate::tree::Org;
 
 /// org ++ at_ms ++ seq -> Entry
 const LOG: Keyspace = Keyspace::Named("audit.log");
-const PRUNE_JOB: &str = "audit.prune";
 const DAY_MS: u64 = 86_400_000;
 /// Entries shown by `/audit` and by default on the command line.
 const SHOWN: usize = 20;
-
-/// `[privacy]` in the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Days an audit entry is kept.
-    pub audit_days: u32,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        // Three years: past a school year's audits and a term of office.
-        Settings { audit_days: 3 * 365 }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    audit_days: Option<u32>,
-}
-
-impl Settings {
-    pub fn from_table(table: Option<&toml::Table>) -> Result<Settings> {
-        let Some(table) = table else { return Ok(Settings::default()) };
-        let bad = |e: &str| Error::invalid(msg(Msg::PrivacyConfigBad, &[("error", &e)]));
-        let raw: RawSettings = table.clone().try_into().map_err(|e: toml::de::Error| bad(e.message()))?;
-        match raw.audit_days {
-            Some(0) => Err(bad("audit_days = 0")),
-            Some(d) => Ok(Settings { audit_days: d }),
-            None => Ok(Settings::default()),
-        }
-    }
-}
 
 /// One act.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,24 +152,11 @@ pub struct Audit;
 
 impl Feature for Audit {
     fn declare(&self) -> Declaration {
-        Declaration {
-            name: "audit",
-            commands: COMMANDS,
-            jobs: &[PRUNE_JOB],
-            admin: &["audit.list"],
-            ..Declaration::default()
-        }
+        Declaration { name: "audit", commands: COMMANDS, admin: &["audit.list"], ..Declaration::default() }
     }
 
     fn subscribers(&self) -> Vec<std::sync::Arc<dyn Subscriber>> {
         vec![std::sync::Arc::new(Log)]
-    }
-
-    fn start(&self, cx: &Ctx) -> Result<()> {
-        if schedule::due_at(cx.store(), PRUNE_JOB)?.is_none() {
-            schedule::schedule(cx.store(), cx.now() * 1000 + DAY_MS, &Job::new(PRUNE_JOB, PRUNE_JOB, Vec::new()))?;
-        }
-        Ok(())
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
@@ -216,12 +169,8 @@ impl Feature for Audit {
         Ok(Handled::say(ev, render(cx, &org, SHOWN)?))
     }
 
-    fn run_job(&self, cx: &Ctx, job: &Job) -> Result<Writes> {
-        let mut w = Writes::default();
-        let n = prune(cx, &mut w)?;
-        tracing::info!(removed = n, "audit entries past their keeping time removed");
-        schedule::put(cx.store(), &mut w, cx.now() * 1000 + DAY_MS, job)?;
-        Ok(w)
+    fn retain(&self, cx: &Ctx, w: &mut Writes) -> Result<usize> {
+        prune(cx, w)
     }
 
     fn admin(&self, cx: &Ctx, op: &str, a: serde_json::Value) -> Result<crate::admin::Reply> {

@@ -80,17 +80,7 @@ async fn entries_past_the_keeping_time_are_removed_by_the_scheduler() {
     let days = u64::from(b.app.ctx.config.privacy.audit_days);
     // A day before the end of its keeping time it stays; after, it goes.
     for (day, kept) in [(days - 1, true), (days + 1, false)] {
-        b.app.ctx.clock.set(Some(start + day * 86_400));
-        let mut w = crate::store::Writes::default();
-        crate::schedule::cancel(&b.tree.store, &mut w, "audit.prune").unwrap();
-        b.tree.store.commit(&w).unwrap();
-        crate::schedule::schedule(
-            &b.tree.store,
-            (start + day * 86_400) * 1000,
-            &crate::schedule::Job::new("audit.prune", "audit.prune", Vec::new()),
-        )
-        .unwrap();
-        b.app.run_due_jobs().unwrap();
+        crate::features::privacy::tests::run_retention_at(&b, start + day * 86_400);
         assert_eq!(read().contains("发布通知"), kept, "day {day}: {}", read());
     }
     assert!(read().contains("暂无记录"), "{}", read());
@@ -98,10 +88,13 @@ async fn entries_past_the_keeping_time_are_removed_by_the_scheduler() {
 
 #[test]
 fn a_wrong_privacy_section_is_one_sentence() {
-    let err = crate::config::Config::parse("[privacy]\naudit_days = 0\n", std::path::Path::new("t.toml")).unwrap_err();
-    assert!(err.to_string().contains("[privacy]"), "{err}");
-    let err = crate::config::Config::parse("[privacy]\nkeep = 3\n", std::path::Path::new("t.toml")).unwrap_err();
-    assert!(err.to_string().contains("[privacy]"), "{err}");
+    for (text, key) in
+        [("audit_days = 0", "audit_days = 0"), ("survey_names_days = 0", "survey_names_days = 0"), ("keep = 3", "keep")]
+    {
+        let err =
+            crate::config::Config::parse(&format!("[privacy]\n{text}\n"), std::path::Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("[privacy]") && err.to_string().contains(key), "{err}");
+    }
     let ok = crate::config::Config::parse("[privacy]\naudit_days = 30\n", std::path::Path::new("t.toml")).unwrap();
-    assert_eq!(ok.privacy.audit_days, 30);
+    assert_eq!((ok.privacy.audit_days, ok.privacy.survey_names_days), (30, 365));
 }

@@ -114,3 +114,41 @@ async fn mydata_shows_what_is_held_and_forget_removes_it_leaving_the_counts() {
     let after = ask(&b, "/mydata").await;
     assert!(after.starts_with("平台没有保存你的个人信息"), "{after}");
 }
+
+/// Runs the daily retention job as if the clock said `at` (unix seconds).
+pub(crate) fn run_retention_at(b: &Bed, at: u64) {
+    b.app.ctx.clock.set(Some(at));
+    let mut w = crate::store::Writes::default();
+    crate::schedule::cancel(&b.tree.store, &mut w, "privacy.retention").unwrap();
+    b.tree.store.commit(&w).unwrap();
+    let job = crate::schedule::Job::new("privacy.retention", "privacy.retention", Vec::new());
+    crate::schedule::schedule(&b.tree.store, at * 1000, &job).unwrap();
+    b.app.run_due_jobs().unwrap();
+}
+
+#[tokio::test]
+async fn named_survey_answers_lose_their_person_a_configured_time_after_closing() {
+    let b = bed().await;
+    let start = 1_800_000_000;
+    b.app.ctx.clock.set(Some(start));
+    let def = "title = \"团日活动调查\"\ndays = 3\n\n[[questions]]\nid = \"q1\"\ntype = \"single\"\ntext = \"参加过吗？\"\nchoices = [\"是\", \"否\"]\n";
+    let survey = b.surveys().launch_text(b.people["hnu"], "t.toml", def, Some("4143010533")).unwrap();
+    b.settle().await;
+    for who in ["li", "wang"] {
+        b.say(Inbound::text(Bed::dm(who), who, format!("/start s{}", survey.id))).await;
+        b.say(Inbound::text(Bed::dm(who), who, "是")).await;
+    }
+    b.settle().await;
+    let named = |b: &Bed| {
+        let r = b.surveys().results_in(None, survey.id, None).unwrap();
+        (r.responses.len(), r.responses.iter().filter(|r| r.person.is_some()).count(), r.total().responses)
+    };
+    assert_eq!(named(&b), (2, 2, 2));
+    let closes = b.surveys().survey(survey.id).unwrap().closes;
+    let days = u64::from(b.app.ctx.config.privacy.survey_names_days);
+    // A day before the keeping time ends the names stay; after, only the answers and counts.
+    run_retention_at(&b, closes + (days - 1) * 86_400);
+    assert_eq!(named(&b), (2, 2, 2));
+    run_retention_at(&b, closes + (days + 1) * 86_400);
+    assert_eq!(named(&b), (2, 0, 2));
+}

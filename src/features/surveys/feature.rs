@@ -58,6 +58,10 @@ impl Feature for SurveyFeature {
         }
     }
 
+    fn retain(&self, cx: &Ctx, w: &mut Writes) -> Result<usize> {
+        self.surveys.unname_answers(cx.config.privacy.survey_names_days, w)
+    }
+
     fn forget(&self, _cx: &Ctx, p: &Person, w: &mut Writes) -> Result<()> {
         self.surveys.forget_person(p.id, w)
     }

@@ -39,6 +39,16 @@ use crate::store::survey_keys as keys;
 use crate::store::Writes;
 use crate::store::{decode, encode, Keyspace};
 // The tests name `Person` through `use super::*`; the code here no longer does.
+/// Moves answer `r` (at `key`) of survey `survey` to a random key without
+/// its person: it still counts, and nothing leads back to who gave it.
+fn unname(survey: u64, key: &[u8], mut r: Response, w: &mut Writes) {
+    r.person = None;
+    // The top bit set: never a person's id.
+    let slot: u64 = rand::random::<u64>() | 1 << 63;
+    w.remove(Keyspace::Surveys, key.to_vec());
+    w.put(Keyspace::Surveys, keys::survey_person(keys::RESPONSE, survey, slot).to_vec(), encode(&r));
+}
+
 #[cfg(test)]
 use crate::tree::people::Person;
 use crate::tree::Tree;
@@ -273,16 +283,33 @@ impl Surveys {
             w.remove(Keyspace::Surveys, keys::survey_person(keys::CONVERSATION, s.id, person).to_vec());
             let key = keys::survey_person(keys::RESPONSE, s.id, person);
             if let Some(v) = t.get(key)? {
-                let mut r: Response = decode(&v)?;
-                r.person = None;
-                // The top bit set: never a person's id.
-                let slot: u64 = rand::random::<u64>() | 1 << 63;
-                w.remove(Keyspace::Surveys, key.to_vec());
-                w.put(Keyspace::Surveys, keys::survey_person(keys::RESPONSE, s.id, slot).to_vec(), encode(&r));
+                unname(s.id, &key, decode(&v)?, w);
             }
         }
         w.remove(Keyspace::Surveys, keys::active(person).to_vec());
         Ok(())
+    }
+
+    /// Named surveys closed more than `days` ago: each answer still naming
+    /// its person moves to a random key without one (counts and tallies
+    /// stay). Returns how many answers it unnamed.
+    pub fn unname_answers(&self, days: u32, w: &mut Writes) -> Result<usize> {
+        let t = &self.tree.store.surveys;
+        let mut n = 0;
+        for s in self.all()? {
+            if s.def.anonymous || s.closes + u64::from(days) * 86_400 > self.now() {
+                continue;
+            }
+            for kv in t.scan_prefix(keys::prefix(keys::RESPONSE, s.id)) {
+                let (k, v) = kv?;
+                let r: Response = decode(&v)?;
+                if r.person.is_some() {
+                    unname(s.id, &k, r, w);
+                    n += 1;
+                }
+            }
+        }
+        Ok(n)
     }
 
     /// Every launched survey, oldest first.
