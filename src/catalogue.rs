@@ -406,6 +406,7 @@ catalogue! {
     AuditReminded => "发送提醒 #{id}（通知 #{of}） sent reminder #{id} of notice #{of}",
     AuditBound => "绑定渠道 #{id} bound chat #{id}",
     AuditUnbound => "解绑渠道 #{id} unbound chat #{id}",
+    AuditReadPersonal => "查看个人信息：{what}，{rows} 人 read personal data: {what}, {rows} people",
     AuditExported => "导出 {what}，共 {rows} 行 exported {what}, {rows} rows",
     DigestConfigBad => "配置 [digest] 有误：{error}（时间写作 \"08:30\"）。 [digest] is wrong: {error} (write the time as \"08:30\").",
     DigestTitle => "每日摘要 Daily digest · {date}",

@@ -78,6 +78,11 @@ pub enum Act {
         what: String,
         rows: u64,
     },
+    /// Someone's personal data was shown: what, and how many people's.
+    ReadPersonal {
+        what: String,
+        rows: u64,
+    },
 }
 
 impl Event {

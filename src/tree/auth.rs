@@ -1,4 +1,5 @@
-//! The one permission check every action goes through.
+//! The one permission check every action goes through (reads go through
+//! the read table, `reads.rs`).
 
 use super::people::Role;
 use super::{Org, Tree};
@@ -20,8 +21,6 @@ pub enum Action {
     Acknowledge,
     /// Answer a survey whose audience includes the org.
     AnswerSurvey,
-    /// Read, answer and forward the org's letters, and write as the org.
-    UseMailbox,
 }
 
 impl Action {
@@ -34,7 +33,6 @@ impl Action {
             Action::RunSurvey => Msg::MayNotRunSurvey,
             Action::Acknowledge => Msg::MayNotAcknowledge,
             Action::AnswerSurvey => Msg::MayNotAnswerSurvey,
-            Action::UseMailbox => Msg::MayNotUseMailbox,
         }
     }
 

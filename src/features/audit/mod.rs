@@ -107,6 +107,7 @@ fn what(w: &What) -> String {
         What::Did(Act::Bound { channel }) => msg(Msg::AuditBound, &[("id", channel)]),
         What::Did(Act::Unbound { channel }) => msg(Msg::AuditUnbound, &[("id", channel)]),
         What::Did(Act::Exported { what, rows }) => msg(Msg::AuditExported, &[("what", what), ("rows", rows)]),
+        What::Did(Act::ReadPersonal { what, rows }) => msg(Msg::AuditReadPersonal, &[("what", what), ("rows", rows)]),
     }
 }
 

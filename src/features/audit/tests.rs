@@ -42,6 +42,13 @@ async fn posts_reminders_bindings_and_unbindings_are_kept_with_who_did_them() {
     ] {
         assert!(log.contains(&line), "{line:?} missing from:\n{log}");
     }
+    // Who acknowledged, shown by /status, is a read of personal data.
+    let mut ack = Inbound::text(Bed::group("4143010533-001"), "li", "收到");
+    ack.in_reply_to = Some(b.copy_id(n.id, "4143010533-001"));
+    b.say(ack).await;
+    ask(&b, dm("hnu", &format!("/status {}", n.id))).await;
+    let log = ask(&b, dm("hnu", "/audit")).await;
+    assert!(log.contains(&format!("hnu  查看个人信息：notice:{} acknowledgements，1 人", n.id)), "{log}");
     // Newest first: the unbinding before the binding.
     assert!(log.find("解绑渠道").unwrap() < log.find("绑定渠道 #").unwrap(), "{log}");
 

@@ -11,9 +11,8 @@ use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::registry::{Ctx, Cx, Handled, Invocation};
 use crate::store::Writes;
-use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};
-use crate::tree::reads::Read;
+use crate::tree::reads::{Read, Sight};
 use crate::tree::Org;
 
 /// Who `p` writes as: the official org named (`@CODE`), their only one, or
@@ -166,10 +165,11 @@ pub(super) fn mark_thread_read(cx: &Ctx, p: &Person, org: u32, letter: u64) -> R
     Ok(())
 }
 
-/// Whether `p` may act for `party`: an official of the org or above it, or the member themself.
+/// Whether `p` may read (and so answer and forward) `party`'s letters: who
+/// the read table lets see the org's letters, or the member themself.
 fn may_act(cx: &Ctx, p: &Person, party: Party) -> Result<bool> {
     match party {
-        Party::Org(o) => cx.tree.allowed(p.id, Action::UseMailbox, &cx.tree.require_id(o)?),
+        Party::Org(o) => Ok(cx.tree.sight(Some(p.id), Read::OrgMessages, &cx.tree.require_id(o)?)? == Sight::All),
         Party::Member { person, .. } => Ok(person == p.id),
     }
 }

@@ -25,7 +25,6 @@ use crate::registry::{
     always, never, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Who,
 };
 use crate::store::{decode, encode, Writes};
-use crate::tree::auth::Action;
 use crate::tree::people::Person;
 use crate::tree::Org;
 use commands::{acting_orgs, forward, is_private, letter_for, mark_thread_read, read, report, sender, write};
@@ -120,7 +119,7 @@ impl Feature for Mailbox {
                 let org = match inv.arg(0) {
                     Some(code) => {
                         let org = cx.tree.require(code.trim_start_matches('@'))?;
-                        cx.tree.check(p.id, Action::UseMailbox, &org)?;
+                        cx.tree.check_read(Some(p.id), crate::tree::reads::Read::OrgMessages, &org)?;
                         org
                     }
                     None => cx.official_org(&p, None)?,

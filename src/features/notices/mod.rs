@@ -18,6 +18,7 @@ use treecast_wire::{ChatKind, Inbound};
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
+use crate::events::{self, Act, Actor, Event};
 use crate::msgref::MsgRef;
 use crate::notice::ack::is_ack_text;
 use crate::notice::{Draft, REMIND_JOB};
@@ -100,6 +101,15 @@ impl Feature for Notices {
                 };
                 let id = notice_id(id)?;
                 let st = cx.tree.status(Some(p.id), id, inv.arg(1), 20)?;
+                // Who acknowledged is personal data: the audit log keeps who saw it.
+                if !st.acks.is_empty() {
+                    let what = format!("notice:{id} acknowledgements");
+                    let act = Act::ReadPersonal { what, rows: st.acks.len() as u64 };
+                    let mut w = Writes::default();
+                    let org = st.rows.first().map_or(st.notice.issuer, |r| r.org.id);
+                    events::emit(&mut w, cx.now() * 1000, &Event::Acted { org, by: Actor::Person(p.id), act });
+                    cx.store().commit(&w)?;
+                }
                 Ok(Handled::say(ev, st.to_text(&cx.tree)))
             }
             "remind" => {
