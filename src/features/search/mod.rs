@@ -49,6 +49,11 @@ struct Inner {
     /// Every other feature: each describes its own documents.
     sources: Vec<Arc<dyn Feature>>,
     engine: Mutex<Option<Arc<Engine>>>,
+    /// Held while documents are made and written: by the indexer for a
+    /// batch of events, by a rebuild for the whole store. Without it a
+    /// batch made before a rename, written after a rebuild, put the old
+    /// name back.
+    writing: Mutex<()>,
 }
 
 impl Inner {
@@ -111,12 +116,13 @@ impl Inner {
 
 impl Search {
     pub fn new(sources: Vec<Arc<dyn Feature>>) -> Search {
-        Search { inner: Arc::new(Inner { sources, engine: Mutex::new(None) }) }
+        Search { inner: Arc::new(Inner { sources, engine: Mutex::new(None), writing: Mutex::new(()) }) }
     }
 
     /// Empties the index and fills it again from every feature's store.
     pub fn rebuild(&self, cx: &Ctx) -> Result<u64> {
         let engine = self.inner.engine(cx)?;
+        let _writing = self.inner.writing.lock().unwrap_or_else(|e| e.into_inner());
         self.inner.fill(cx, &engine)
     }
 
@@ -305,6 +311,7 @@ impl Subscriber for Indexer {
     }
 
     fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
+        let _writing = self.inner.writing.lock().unwrap_or_else(|e| e.into_inner());
         let mut ops = Vec::new();
         for f in &self.inner.sources {
             ops.extend(f.search_docs(cx, events)?);
