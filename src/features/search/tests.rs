@@ -177,3 +177,20 @@ async fn the_operators_filters_take_the_issues_words_and_refuse_others_in_one_se
     assert!(bad.contains("没有“微博”这种类型") && bad.contains("use org, notice, letter or message"), "{bad}");
     b.stop().await;
 }
+
+/// A survey's title is found through its announcement (a notice titled
+/// 【微调查】…), by the students it reached and not by others.
+#[tokio::test]
+async fn a_surveys_title_is_found_by_its_audience() {
+    let b = bed().await;
+    let def = "title = \"寒假社会实践意向调查\"\ndays = 3\n\n[[questions]]\nid = \"q1\"\ntype = \"single\"\ntext = \"参加吗？\"\nchoices = [\"是\", \"否\"]\n";
+    let survey = b.surveys().launch_text(b.people["hnu"], "t.toml", def, Some("4143010533")).unwrap();
+    let li = ask(&b, Platform::Console, "li", "社会实践意向").await;
+    assert!(li.contains("【微调查】寒假社会实践意向调查"), "{li}");
+    assert!(survey.id > 0);
+    let hubei = b.tree.add_person("鄂老师").unwrap();
+    b.tree.add_identity(hubei.id, Platform::Console, "hubei").unwrap();
+    b.tree.grant(hubei.id, &b.tree.require("42").unwrap(), Role::Official).unwrap();
+    let hb = ask(&b, Platform::Console, "hubei", "社会实践意向").await;
+    assert!(!hb.contains("寒假社会实践"), "{hb}");
+}
