@@ -15,8 +15,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use tantivy::directory::error::{DeleteError, OpenReadError, OpenWriteError};
-use tantivy::directory::{Directory, FileHandle, MmapDirectory, WatchCallback, WatchHandle, WritePtr};
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, FileHandle, Lock, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy_common::file_slice::WrapFile;
 
 #[derive(Debug, Clone)]
@@ -76,6 +78,14 @@ impl Directory for IndexDir {
     fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
         self.mapped.watch(watch_callback)
     }
+
+    /// The mapped directory's lock: an OS file lock, released when the
+    /// process dies. (The trait's default creates a file and deletes it on
+    /// drop; a process killed with -9 left it, and the index was locked for
+    /// good.)
+    fn acquire_lock(&self, lock: &Lock) -> Result<DirectoryLock, LockError> {
+        self.mapped.acquire_lock(lock)
+    }
 }
 
 #[cfg(test)]
@@ -99,5 +109,20 @@ mod tests {
         }
         assert!(matches!(dir.get_file_handle(Path::new("gone.store")), Err(OpenReadError::FileDoesNotExist(_))));
         assert!(matches!(dir.get_file_handle(Path::new("gone.idx")), Err(OpenReadError::FileDoesNotExist(_))));
+    }
+
+    /// The writer's lock is the OS's: a second writer is refused while the
+    /// first holds it, and a lock file left in the directory by a process
+    /// killed with -9 does not keep the next writer out.
+    #[test]
+    fn the_writer_lock_is_held_while_taken_and_not_by_a_file_left_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = Lock { filepath: std::path::PathBuf::from(".tantivy-writer.lock"), is_blocking: false };
+        std::fs::write(tmp.path().join(".tantivy-writer.lock"), b"").unwrap();
+        let dir = IndexDir::open(tmp.path()).unwrap();
+        let held = dir.acquire_lock(&lock).expect("a file left behind is no lock");
+        assert!(dir.acquire_lock(&lock).is_err(), "a second writer while the first holds the lock");
+        drop(held);
+        assert!(dir.acquire_lock(&lock).is_ok(), "free again once released");
     }
 }
