@@ -52,6 +52,10 @@ pub enum Event {
     Acted { org: u32, by: Actor, act: Act },
     /// A person's data was deleted at their request (`/forget`).
     PersonForgotten { person: u64 },
+    /// An official opened a micro-topic for their org's subtree.
+    TopicOpened { topic: u64, org: u32, by: u64 },
+    /// A post to a topic, from a chat of `org` (or a person of it, privately).
+    TopicPosted { topic: u64, post: u64, org: u32, person: Option<u64> },
 }
 
 /// Who acted.
@@ -106,6 +110,8 @@ impl Event {
             Event::OrgsMoved { .. } => "orgs_moved",
             Event::Acted { .. } => "acted",
             Event::PersonForgotten { .. } => "person_forgotten",
+            Event::TopicOpened { .. } => "topic_opened",
+            Event::TopicPosted { .. } => "topic_posted",
         }
     }
 }

@@ -37,6 +37,7 @@ pub mod outbox;
 pub mod registry;
 pub mod schedule;
 pub mod store;
+pub mod text;
 pub mod tree;
 
 pub use error::{Error, Result};

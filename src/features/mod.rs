@@ -10,6 +10,7 @@ pub mod orgs;
 pub mod privacy;
 pub mod search;
 pub mod surveys;
+pub mod topics;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(orgs::Orgs),
         Arc::new(mailbox::Mailbox),
         Arc::new(audit::Audit),
+        Arc::new(topics::Topics),
     ];
     // Search indexes what every other feature describes; the digest gathers
     // what every other feature has for an official.

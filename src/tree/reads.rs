@@ -162,6 +162,9 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("/audit", &[Read::AuditLog]),
     // A person's own data, to themselves only.
     ("/mydata", &[]),
+    // A topic and its posts are its subtree's: shown only to those in it.
+    ("/topic", &[]),
+    ("/topics", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),
     ("GET /api/v1/ops", &[]),

@@ -59,6 +59,9 @@ async fn mydata_shows_what_is_held_and_forget_removes_it_leaving_the_counts() {
     reply.in_reply_to = Some(copy);
     b.say(reply).await;
     b.say(dm("/msg 4143010533 班级团日活动安排\n我们班计划周五开展。")).await;
+    // A topic post from the branch's group.
+    b.say(Inbound::text(Bed::dm("hnu"), "hnu", "/topic new #青春心连心# 分享团日活动")).await;
+    b.say(Inbound::text(Bed::group("4143010533-001"), CONSOLE_ID, "#青春心连心# 我们班去了敬老院")).await;
     let def =
         "title = \"团日活动调查\"\ndays = 3\n\n[[questions]]\nid = \"q1\"\ntype = \"text\"\ntext = \"你的建议？\"\n";
     let survey = b.surveys().launch_text(b.people["hnu"], "t.toml", def, Some("4143010533")).unwrap();
@@ -110,6 +113,14 @@ async fn mydata_shows_what_is_held_and_forget_removes_it_leaving_the_counts() {
     let results = b.surveys().results_in(None, survey.id, None).unwrap();
     assert_eq!(results.responses.len(), 1);
     assert!(results.responses[0].person.is_none());
+    // The search index no longer names them: their topic post is signed as forgotten.
+    b.settle().await;
+    let found = {
+        b.say(Inbound::text(Bed::dm("hnu"), "hnu", "/search 敬老院")).await;
+        b.settle().await;
+        b.to(&Bed::dm("hnu")).last().unwrap().body.to_string()
+    };
+    assert!(found.contains("敬老院") && !found.contains(NAME) && found.contains("已删除的用户"), "{found}");
     // To treecast they are a stranger now.
     let after = ask(&b, "/mydata").await;
     assert!(after.starts_with("平台没有保存你的个人信息"), "{after}");

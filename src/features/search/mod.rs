@@ -190,6 +190,7 @@ fn kind_label(kind: &str) -> &'static str {
         "org" => "组织 org",
         "notice" => "通知 notice",
         "letter" => "信件 letter",
+        "topic" => "话题 topic",
         _ => "其他 other",
     }
 }
@@ -280,7 +281,7 @@ fn admin_query(s: &Search, cx: &Ctx, a: AdminQuery) -> Result<crate::admin::Repl
     }
     if let Some(k) = a.kind {
         let kind = match k.trim() {
-            "org" | "notice" | "letter" => k.trim().to_owned(),
+            "org" | "notice" | "letter" | "topic" => k.trim().to_owned(),
             "message" => "letter".to_owned(),
             _ => return Err(Error::invalid(msg(Msg::SearchBadKind, &[("kind", &k)]))),
         };

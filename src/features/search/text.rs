@@ -10,20 +10,7 @@
 
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-/// Simplified characters (OpenCC's tables, by `fast2s`), full-width ASCII
-/// made half-width, lower case.
-pub fn normalize(s: &str) -> String {
-    let simplified = fast2s::convert(s);
-    simplified
-        .chars()
-        .map(|c| match c {
-            '\u{3000}' => ' ',
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            _ => c,
-        })
-        .flat_map(char::to_lowercase)
-        .collect()
-}
+pub use crate::text::normalize;
 
 /// `normalize(s)` made character by character, with the byte offset in `s`
 /// of each byte of the result (and one past the end): a snippet found in the
