@@ -410,7 +410,7 @@ catalogue! {
     TopicsNone => "暂无你能参与的话题。 There is no topic you take part in yet.",
     TopicsHead => "热门话题（最近 7 天，按参与团支部数） Hot topics (last 7 days, by branches taking part):",
     TopicsLevel => "【{level}发起】 opened at {level} level",
-    TopicStanding => "{branches} 个组织参与，活跃度 {activity}，{state} {branches} orgs, activity {activity}, {state}",
+    TopicStanding => "{branches} 个组织参与，活跃度 {activity} {branches} orgs, activity {activity}",
     TopicUntil => "截止 {until} until {until}",
     TopicClosed => "已结束 closed",
     TopicTotals => "共 {branches} 个组织参与，{posts} 条发言 {branches} orgs took part, {posts} posts",

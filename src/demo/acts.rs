@@ -39,7 +39,9 @@ impl Show {
         self.survey().await?;
         self.report_up().await?;
         self.morning_digest().await?;
-        self.search().await
+        self.search().await?;
+        self.topic().await?;
+        self.privacy().await
     }
 
     fn delivered(&self) -> u64 {
@@ -250,6 +252,50 @@ impl Show {
             self.app.settle().await?;
         }
         Ok(())
+    }
+
+    /// Step 14: a micro-topic opened by mail, posts from the Telegram group
+    /// and the Matrix room, and the hot list in 李明's private chat.
+    async fn topic(&self) -> Result<()> {
+        step(14, "微话题: 湖南大学团委 opens #青春心连心# by mail; the Telegram group and the Matrix room post with the tag; 李明 asks for the hot list");
+        let mut open = Inbound::text(
+            Address::direct(Platform::Email, SCHOOL_MAIL),
+            SCHOOL_MAIL,
+            "/topic new #青春心连心# 晒晒你们班的主题团日活动",
+        );
+        open.message_id = "<topic-1@example.test>".into();
+        handle(&self.gw, &open).await?;
+        self.app.settle().await?;
+        let [tg, mx, _] = &self.bound;
+        let mut a = Inbound::text(tg.clone(), "5001", "我们班周五去敬老院了 #青春心连心#");
+        a.message_id = "5001:topic".into();
+        let mut b = Inbound::text(mx.clone(), "@student.b:localhost", "＃青春心连心＃ 我们班办了读书会");
+        b.message_id = "$topic-b".into();
+        for ev in [a, b] {
+            handle(&self.gw, &ev).await?;
+        }
+        let li = Address::direct(Platform::Telegram, "5001");
+        for (i, q) in ["/topics", "/topic #青春心连心#"].into_iter().enumerate() {
+            let mut ask = Inbound::text(li.clone(), &li.id, q);
+            ask.message_id = format!("5001:topics-{i}");
+            handle(&self.gw, &ask).await?;
+            self.app.settle().await?;
+        }
+        Ok(())
+    }
+
+    /// Step 15: a student sees what treecast holds about them; the school's
+    /// official reads the audit log.
+    async fn privacy(&self) -> Result<()> {
+        step(15, "隐私: 李明 asks what treecast holds about him (/mydata); 湖南大学团委 reads its audit log (/audit)");
+        let li = Address::direct(Platform::Telegram, "5001");
+        let mut mine = Inbound::text(li.clone(), &li.id, "/mydata");
+        mine.message_id = "5001:mydata".into();
+        handle(&self.gw, &mine).await?;
+        let mut audit = Inbound::text(Address::direct(Platform::Email, SCHOOL_MAIL), SCHOOL_MAIL, "/audit");
+        audit.message_id = "<audit-1@example.test>".into();
+        handle(&self.gw, &audit).await?;
+        self.app.settle().await
     }
 
     /// Step 12: the next morning's digest for the 湖南 official.

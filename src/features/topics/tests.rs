@@ -87,8 +87,8 @@ async fn a_topic_is_opened_announced_posted_to_and_ranked_by_branches() {
     let second = hot.find("#志愿服务月#").expect("listed");
     assert!(first < second, "more branches rank first, not more posts:\n{hot}");
     // 李明's six posts in one hour count once: 李明, the unknown writer, 王芳.
-    assert!(hot.contains("#青春心连心# · 湖南大学团委 · 2 个组织参与，活跃度 3"), "{hot}");
-    assert!(hot.contains("#志愿服务月# · 湖南大学团委 · 1 个组织参与，活跃度 1"), "{hot}");
+    assert!(hot.contains("#青春心连心# · 湖南大学团委 · 2 个组织参与，活跃度 3 2 orgs, activity 3 · 截止"), "{hot}");
+    assert!(hot.contains("#志愿服务月# · 湖南大学团委 · 1 个组织参与，活跃度 1 1 orgs, activity 1 · 截止"), "{hot}");
 
     // Search finds the posts for the topic's audience.
     b.settle().await;

@@ -79,11 +79,11 @@ pub fn hot_list(cx: &Ctx, p: &Person) -> Result<String> {
                 msg(Msg::TopicUntil, &[("until", &show(t.until))])
             };
             s.push_str(&format!(
-                "\n{}. #{}# · {} · {}",
+                "\n{}. #{}# · {} · {} · {state}",
                 i + 1,
                 t.tag,
                 host.name,
-                msg(Msg::TopicStanding, &[("branches", &st.branches), ("activity", &st.activity), ("state", &state)])
+                msg(Msg::TopicStanding, &[("branches", &st.branches), ("activity", &st.activity)])
             ));
         }
     }
