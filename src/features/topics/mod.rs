@@ -20,7 +20,9 @@ use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::Draft;
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Who};
+use crate::registry::{
+    CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Subscriber, Who,
+};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};
@@ -214,11 +216,43 @@ fn post_privately(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result
     }
 }
 
+/// Keeps each topic's days (`store::Day`: orgs, writers by the hour,
+/// posts) from the event log, for the hot list.
+struct Stats;
+
+impl Subscriber for Stats {
+    fn name(&self) -> &'static str {
+        "topics.stats"
+    }
+
+    fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
+        let mut days: std::collections::BTreeMap<(u64, u32), store::Day> = Default::default();
+        for r in events {
+            let Event::TopicPosted { topic, post, .. } = r.event else { continue };
+            let Some(p) = store::post(cx.store(), topic, post)? else { continue };
+            let d = store::day_of(p.at);
+            if let std::collections::btree_map::Entry::Vacant(e) = days.entry((topic, d)) {
+                e.insert(store::day(cx.store(), topic, d)?);
+            }
+            days.get_mut(&(topic, d)).expect("just filled").add(&p);
+        }
+        let mut w = Writes::default();
+        for ((topic, d), day) in &days {
+            store::put_day(&mut w, *topic, *d, day);
+        }
+        Ok(w)
+    }
+}
+
 pub struct Topics;
 
 impl Feature for Topics {
     fn declare(&self) -> Declaration {
         Declaration { name: "topics", commands: COMMANDS, ..Declaration::default() }
+    }
+
+    fn subscribers(&self) -> Vec<std::sync::Arc<dyn Subscriber>> {
+        vec![std::sync::Arc::new(Stats)]
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

@@ -14,6 +14,9 @@ const TOPICS: Keyspace = Keyspace::Named("topics.topics");
 const BY_TAG: Keyspace = Keyspace::Named("topics.by_tag");
 /// topic id ++ post id -> Post
 const POSTS: Keyspace = Keyspace::Named("topics.posts");
+/// topic id ++ day (China time, days since 1970) -> Day: what the hot list
+/// reads, kept from the event log (`Stats`).
+const DAYS: Keyspace = Keyspace::Named("topics.days");
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Topic {
@@ -45,6 +48,66 @@ pub struct Post {
     pub via: Platform,
     /// Unix seconds.
     pub at: u64,
+}
+
+/// One topic's posts of one day, as the hot list counts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Day {
+    /// Orgs that posted and how often, sorted by org.
+    pub orgs: Vec<(u32, u32)>,
+    /// (writer, hour) pairs, sorted: each writer counts once an hour.
+    pub seen: Vec<(u64, u32)>,
+    pub posts: u32,
+}
+
+impl Day {
+    pub fn add(&mut self, p: &Post) {
+        match self.orgs.binary_search_by_key(&p.org, |(o, _)| *o) {
+            Ok(i) => self.orgs[i].1 += 1,
+            Err(i) => self.orgs.insert(i, (p.org, 1)),
+        }
+        let pair = (writer_hash(&p.who), (p.at / 3600) as u32);
+        if let Err(i) = self.seen.binary_search(&pair) {
+            self.seen.insert(i, pair);
+        }
+        self.posts += 1;
+    }
+}
+
+/// A writer's stable name as a number (their name itself is not kept here).
+fn writer_hash(who: &str) -> u64 {
+    u64::from_be_bytes(blake3::hash(who.as_bytes()).as_bytes()[..8].try_into().expect("8 bytes"))
+}
+
+pub fn day_of(at: u64) -> u32 {
+    ((at as i64 + crate::clock::CHINA).div_euclid(86_400)) as u32
+}
+
+fn day_key(topic: u64, day: u32) -> Vec<u8> {
+    [&topic.to_be_bytes()[..], &day.to_be_bytes()].concat()
+}
+
+pub fn day(store: &Store, topic: u64, day: u32) -> Result<Day> {
+    let key = day_key(topic, day);
+    match store.tree(DAYS)?.get(&key)? {
+        Some(v) => decode_at(DAYS, &key, &v),
+        None => Ok(Day::default()),
+    }
+}
+
+/// Every day of `topic` from `from` on (all of them with 0).
+pub fn days_from(store: &Store, topic: u64, from: u32) -> Result<Vec<Day>> {
+    let mut out = Vec::new();
+    let t = store.tree(DAYS)?;
+    for kv in t.range(day_key(topic, from)..day_key(topic, u32::MAX)) {
+        let (k, v) = kv?;
+        out.push(decode_at(DAYS, &k, &v)?);
+    }
+    Ok(out)
+}
+
+pub fn put_day(w: &mut Writes, topic: u64, d: u32, day: &Day) {
+    w.put(DAYS, day_key(topic, d), encode(day));
 }
 
 fn tag_key(tag: &str, id: u64) -> Vec<u8> {
@@ -89,6 +152,16 @@ pub fn each_topic(store: &Store, mut f: impl FnMut(Topic) -> Result<()>) -> Resu
         f(decode_at(TOPICS, &k, &v)?)?;
     }
     Ok(())
+}
+
+/// The newest `n` posts of `topic`, newest first.
+pub fn latest_posts(store: &Store, topic: u64, n: usize) -> Result<Vec<Post>> {
+    let mut out = Vec::new();
+    for kv in store.tree(POSTS)?.scan_prefix(topic.to_be_bytes()).rev().take(n) {
+        let (k, v) = kv?;
+        out.push(decode_at(POSTS, &k, &v)?);
+    }
+    Ok(out)
 }
 
 /// Posts of `topic`, oldest first.

@@ -131,3 +131,19 @@ async fn a_closed_topic_takes_no_more_posts() {
     let view = ask(&b, dm("li", "/topic #青春心连心#")).await;
     assert!(view.contains("已结束") && view.contains("1 条发言") && !view.contains("截止后"), "{view}");
 }
+
+#[tokio::test]
+async fn the_hot_list_counts_the_last_seven_days_and_the_topic_its_whole_life() {
+    let b = bed().await;
+    let now = b.app.ctx.clock.now();
+    b.app.ctx.clock.set(Some(now - 10 * 86_400));
+    let until = day_ahead(&b, 30);
+    ask(&b, dm("hnu", &format!("/topic new #青春心连心# 说明 {until}"))).await;
+    in_group(&b, "4143010533-002", "zhang", "#青春心连心# 十天前").await;
+    b.app.ctx.clock.set(Some(now));
+    in_group(&b, "4143010533-001", "li", "#青春心连心# 今天").await;
+    let hot = ask(&b, dm("li", "/topics")).await;
+    assert!(hot.contains("#青春心连心# · 湖南大学团委 · 1 个组织参与，活跃度 1"), "{hot}");
+    let view = ask(&b, dm("li", "/topic #青春心连心#")).await;
+    assert!(view.contains("共 2 个组织参与，2 条发言"), "{view}");
+}

@@ -1,11 +1,12 @@
 //! What `/topic #话题#` and `/topics` show: a topic's latest posts and most
 //! active branches, and the hot list. A topic ranks by how many branches
 //! took part in the window, not by how much was said; its activity counts
-//! each writer once an hour, so one person's flood is one.
+//! each writer once an hour, so one person's flood is one. Both read the
+//! topic's days (`store::Day`, kept from the event log), not its posts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use super::store::{self, Post, Topic};
+use super::store::{self, Topic};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
 use crate::error::{Error, Result};
@@ -13,24 +14,35 @@ use crate::registry::Ctx;
 use crate::tree::people::Person;
 use crate::tree::Org;
 
-/// The hot list looks this far back.
-pub const WINDOW_SECS: u64 = 7 * 86_400;
+/// The hot list counts today and the six days before (China time).
+pub const WINDOW_DAYS: u32 = 7;
 const SHOWN_POSTS: usize = 5;
 const SHOWN_TOPICS: usize = 10;
 
-/// A topic's standing in a window.
+/// A topic's standing over some days.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Standing {
     pub branches: usize,
     pub activity: usize,
     pub posts: usize,
+    /// Orgs by posts, most first.
+    pub top: Vec<(u32, u32)>,
 }
 
-pub fn standing(posts: &[Post], since: u64) -> Standing {
-    let recent: Vec<&Post> = posts.iter().filter(|p| p.at >= since).collect();
-    let branches: HashSet<u32> = recent.iter().map(|p| p.org).collect();
-    let activity: HashSet<(&str, u64)> = recent.iter().map(|p| (p.who.as_str(), p.at / 3600)).collect();
-    Standing { branches: branches.len(), activity: activity.len(), posts: recent.len() }
+/// The standing of the days given (each a topic's day, `store::Day`).
+pub fn standing(days: &[store::Day]) -> Standing {
+    let mut by_org: HashMap<u32, u32> = HashMap::new();
+    let (mut activity, mut posts) = (0, 0);
+    for d in days {
+        for (org, n) in &d.orgs {
+            *by_org.entry(*org).or_default() += n;
+        }
+        activity += d.seen.len();
+        posts += d.posts as usize;
+    }
+    let mut top: Vec<(u32, u32)> = by_org.into_iter().collect();
+    top.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), *o));
+    Standing { branches: top.len(), activity, posts, top }
 }
 
 /// Whether `p` takes part in `t`: one of their orgs is at or below its org.
@@ -48,7 +60,8 @@ pub fn hot(cx: &Ctx, p: &Person, now: u64) -> Result<Vec<(Topic, Org, Standing)>
     let mut out = Vec::new();
     store::each_topic(cx.store(), |t| {
         if let Some(host) = cx.tree.get(t.org)?.filter(|h| joins(&orgs, h)) {
-            let s = standing(&store::posts(cx.store(), t.id)?, now.saturating_sub(WINDOW_SECS));
+            let from = store::day_of(now).saturating_sub(WINDOW_DAYS - 1);
+            let s = standing(&store::days_from(cx.store(), t.id, from)?);
             out.push((t, host, s));
         }
         Ok(())
@@ -104,9 +117,8 @@ pub fn topic(cx: &Ctx, p: &Person, tag: &str) -> Result<String> {
         }
     }
     let Some((t, host)) = found else { return Err(Error::not_found(msg(Msg::TopicUnknown, &[("tag", &tag)]))) };
-    let posts = store::posts(cx.store(), t.id)?;
     let now = cx.now();
-    let st = standing(&posts, 0);
+    let st = standing(&store::days_from(cx.store(), t.id, 0)?);
     let state = if t.until < now {
         Msg::TopicClosed.text().to_owned()
     } else {
@@ -117,24 +129,19 @@ pub fn topic(cx: &Ctx, p: &Person, tag: &str) -> Result<String> {
         s.push_str(&format!("\n{}", t.about));
     }
     s.push_str(&format!("\n{}", msg(Msg::TopicTotals, &[("branches", &st.branches), ("posts", &st.posts)])));
-    if posts.is_empty() {
+    let latest = store::latest_posts(cx.store(), t.id, SHOWN_POSTS)?;
+    if latest.is_empty() {
         s.push_str(&format!("\n{}", Msg::TopicNoPosts.text()));
         return Ok(s);
     }
     s.push_str(&format!("\n{}", Msg::TopicLatest.text()));
-    for post in posts.iter().rev().take(SHOWN_POSTS) {
+    for post in &latest {
         let org = cx.tree.get(post.org)?.map(|o| o.name).unwrap_or_default();
         let text: String = post.text.chars().take(80).collect();
         s.push_str(&format!("\n- {} {} {}：{}", show(post.at), org, post.name, text.replace('\n', " ")));
     }
-    let mut by_org: HashMap<u32, usize> = HashMap::new();
-    for post in &posts {
-        *by_org.entry(post.org).or_default() += 1;
-    }
-    let mut top: Vec<(u32, usize)> = by_org.into_iter().collect();
-    top.sort_by_key(|(o, n)| (std::cmp::Reverse(*n), *o));
     s.push_str(&format!("\n{}", Msg::TopicTopBranches.text()));
-    for (org, n) in top.into_iter().take(SHOWN_POSTS) {
+    for (org, n) in st.top.into_iter().take(SHOWN_POSTS) {
         let name = cx.tree.get(org)?.map(|o| o.name).unwrap_or_default();
         s.push_str(&format!("\n- {name}：{}", msg(Msg::TopicPostCount, &[("n", &n)])));
     }
