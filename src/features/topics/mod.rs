@@ -11,8 +11,8 @@
 //! (BotFather: /setprivacy -> Disable, then re-add the bot) or when they
 //! mention the bot or reply to it (docs/topics.md).
 
-mod store;
-mod view;
+pub mod store;
+pub mod view;
 
 use treecast_wire::{ChatKind, Inbound};
 
