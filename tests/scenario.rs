@@ -66,6 +66,7 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.acknowledgements_roll_up().await;
     s.survey_is_answered_and_exported().await;
     s.school_reports_up_and_the_province_answers().await;
+    s.a_topic_gathers_posts_from_telegram_and_matrix().await;
     s.people_see_and_delete_their_data().await;
     let people = [s.zhao.client.user_id().expect("logged in").to_string()];
     s.stop().await;

@@ -333,11 +333,44 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// 湘老师 opens a micro-topic for 湖南 in Matrix; it is announced in the
+    /// branches' chats; 李明 posts in the Telegram group (privacy mode off,
+    /// as docs/topics.md asks) and 赵敏 in the Matrix room with the tag; the
+    /// topic counts both branches.
+    pub async fn a_topic_gathers_posts_from_telegram_and_matrix(&mut self) {
+        self.step("7. 湘老师 opens #青春心连心# in Matrix; posts come from the Telegram group and the Matrix room");
+        self.xiang.say(&self.xiang_dm, "!topic new #青春心连心# 晒晒你们班的主题团日活动").await;
+        let (_, opened) =
+            self.xiang.wait_for(&self.xiang_dm, "the answer to !topic new", |b| b.contains("已发起话题")).await;
+        assert!(opened.contains("已发起话题 #青春心连心#（共青团湖南省委学校部"), "{opened}");
+        self.tg.wait_for(GROUP_A, "the topic's announcement on Telegram", |m| text(m).contains("#青春心连心#")).await;
+        self.zhao.wait_for(&self.room_b, "the topic's announcement on Matrix", |b| b.contains("#青春心连心#")).await;
+
+        self.tg.say(LI, Some(GROUP_A), "我们班周五去敬老院了 #青春心连心#", None).await;
+        self.zhao.say(&self.room_b, "＃青春心连心＃ 我们班办了读书会").await;
+        let store = &self.tree.store;
+        let topic = poll("both posts recorded", Duration::from_secs(30), || async move {
+            let t = treecast::features::topics::store::with_tag(store, "青春心连心").unwrap().pop()?;
+            let days = treecast::features::topics::store::days_from(store, t.id, 0).unwrap();
+            (treecast::features::topics::view::standing(&days).branches == 2).then_some(t)
+        })
+        .await;
+        let latest = treecast::features::topics::store::latest_posts(&self.tree.store, topic.id, 5).unwrap();
+        let names: Vec<&str> = latest.iter().map(|p| p.name.as_str()).collect();
+        assert!(names.contains(&"李明") && names.contains(&"赵敏"), "{names:?}");
+
+        self.xiang.say(&self.xiang_dm, "!topic #青春心连心#").await;
+        let (_, view) = self.xiang.wait_for(&self.xiang_dm, "the answer to !topic", |b| b.contains("最新发言")).await;
+        assert!(view.contains("共 2 个组织参与，2 条发言") && view.contains("我们班办了读书会"), "{view}");
+    }
+}
+
+impl Scenario {
     /// 李明 on Telegram, 赵敏 in Matrix and 刘老师 by mail each see what
     /// treecast holds about them and have it deleted; afterwards their
     /// accounts match nobody, while the branch's acknowledgement stands.
     pub async fn people_see_and_delete_their_data(&mut self) {
-        self.step("7. /mydata and /forget: 李明 on Telegram");
+        self.step("8. /mydata and /forget: 李明 on Telegram");
         let li_id = LI.id.to_string();
         for (say, expect) in [
             ("/mydata", format!("telegram:{li_id}")),

@@ -9,7 +9,8 @@
 //! Telegram bot in privacy mode sees only commands, mentions and replies in
 //! groups, so a group's posts reach it only when privacy mode is off
 //! (BotFather: /setprivacy -> Disable, then re-add the bot) or when they
-//! mention the bot or reply to it (docs/topics.md).
+//! mention the bot (docs/topics.md). A reply to a bot message stays a
+//! reply, on every platform: it goes to the notice's author.
 
 pub mod store;
 pub mod view;
