@@ -161,6 +161,34 @@ impl Engine {
         Ok(Engine { index, reader, writer: Mutex::new(writer), f })
     }
 
+    /// Equal scores among the first `upto` in their documents' id order, so
+    /// a tie reads the same however the documents were written (a rebuilt
+    /// index and one kept up from the log order ties differently). Only tied
+    /// runs read their ids.
+    fn ties_by_id(&self, searcher: &tantivy::Searcher, ranked: &mut [(f32, DocAddress)], upto: usize) -> Result<()> {
+        let mut i = 0;
+        while i < upto.min(ranked.len()) {
+            let mut j = i + 1;
+            while j < ranked.len() && ranked[j].0 == ranked[i].0 {
+                j += 1;
+            }
+            if j - i > 1 {
+                let mut run = Vec::with_capacity(j - i);
+                for &(score, addr) in &ranked[i..j] {
+                    let doc: TantivyDocument = searcher.doc(addr).map_err(io)?;
+                    let id = doc.get_first(self.f.id).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+                    run.push((id, (score, addr)));
+                }
+                run.sort_by(|a, b| a.0.cmp(&b.0));
+                for (k, (_, x)) in run.into_iter().enumerate() {
+                    ranked[i + k] = x;
+                }
+            }
+            i = j;
+        }
+        Ok(())
+    }
+
     /// Adds (or replaces, by id) `docs`; visible after `commit`.
     pub fn put(&self, docs: &[Doc]) -> Result<()> {
         let w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
@@ -290,6 +318,7 @@ impl Engine {
             lifted.push((score * (1.0 + lift), addr));
         }
         lifted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        self.ties_by_id(&searcher, &mut lifted, offset + limit)?;
         let top: Vec<_> = lifted.into_iter().skip(offset).take(limit).collect();
         // The snippet marks the query's grams in the body.
         let marks: Vec<(Occur, Box<dyn Query>)> = q

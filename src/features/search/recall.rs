@@ -239,3 +239,27 @@ fn an_index_of_an_earlier_layout_is_made_again_and_one_of_this_layout_kept() {
         assert!(e.is_empty() && e.payload().unwrap().is_empty(), "{earlier:?}: a new index to fill from the store");
     }
 }
+
+#[test]
+fn equal_scores_come_in_id_order_whatever_order_they_were_written_in() {
+    let doc = |id: &str| Doc {
+        id: id.into(),
+        kind: "org".into(),
+        title: "团支部".into(),
+        body: "共青团湖南省委学校部 湖南大学团委".into(),
+        at: 1_760_000_000,
+        ..Doc::default()
+    };
+    let mut orders = Vec::new();
+    for written in [["org:3", "org:1", "org:2"], ["org:2", "org:3", "org:1"]] {
+        let e = Engine::open(None).unwrap();
+        for id in written {
+            // One commit each: three segments, the docs' addresses in this order.
+            e.put(&[doc(id)]).unwrap();
+            e.commit("test").unwrap();
+        }
+        orders.push(ids(&e, "团支部", &Filter::default()));
+    }
+    assert_eq!(orders[0], ["org:1", "org:2", "org:3"]);
+    assert_eq!(orders[0], orders[1]);
+}
