@@ -142,6 +142,8 @@ async fn the_hot_list_counts_the_last_seven_days_and_the_topic_its_whole_life() 
     in_group(&b, "4143010533-002", "zhang", "#青春心连心# 十天前").await;
     b.app.ctx.clock.set(Some(now));
     in_group(&b, "4143010533-001", "li", "#青春心连心# 今天").await;
+    // The daily figures follow the log a moment behind the posts.
+    b.settle().await;
     let hot = ask(&b, dm("li", "/topics")).await;
     assert!(hot.contains("#青春心连心# · 湖南大学团委 · 1 个组织参与，活跃度 1"), "{hot}");
     let view = ask(&b, dm("li", "/topic #青春心连心#")).await;
