@@ -13,49 +13,138 @@ use crate::store::{decode, encode, Keyspace, RawEvent, Store, Tx, Writes};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// A notice (or a reminder) was posted and will fan out.
-    NoticePosted { notice: u64, issuer: u32, author: u64, reminder_of: Option<u64> },
+    NoticePosted {
+        notice: u64,
+        issuer: u32,
+        author: u64,
+        reminder_of: Option<u64>,
+    },
     /// Copies of a notice reached these (channel, org)s; one event per
     /// worker commit (a few hundred deliveries), not per delivery.
-    Delivered { notice: u64, to: Vec<(u64, u32)> },
+    Delivered {
+        notice: u64,
+        to: Vec<(u64, u32)>,
+    },
     /// Copies that will never reach their channels: (channel, org, reason).
-    DeliveryFailed { notice: u64, failed: Vec<(u64, u32, String)> },
+    DeliveryFailed {
+        notice: u64,
+        failed: Vec<(u64, u32, String)>,
+    },
     /// A notice's fan-out has resolved every channel.
-    FanoutFinished { notice: u64 },
+    FanoutFinished {
+        notice: u64,
+    },
     /// An org acknowledged a notice (first acknowledgement only).
-    Acknowledged { notice: u64, org: u32, person: Option<u64>, via: Platform },
+    Acknowledged {
+        notice: u64,
+        org: u32,
+        person: Option<u64>,
+        via: Platform,
+    },
     /// Someone replied to a notice; the reply went to its author.
-    Replied { notice: u64, channel: u64 },
+    Replied {
+        notice: u64,
+        channel: u64,
+    },
     /// Survey responses were finished, one event per survey and group
     /// commit: (branch, person) each (anonymous ones name no person).
-    SurveyAnswered { survey: u64, answered: Vec<(u32, Option<u64>)> },
+    SurveyAnswered {
+        survey: u64,
+        answered: Vec<(u32, Option<u64>)>,
+    },
     /// A chat was bound to an org (or bound again after the bot was removed).
-    ChannelBound { channel: u64, org: u32 },
+    ChannelBound {
+        channel: u64,
+        org: u32,
+    },
     /// The bot can no longer post in a chat.
-    ChannelRemoved { channel: u64, org: u32 },
+    ChannelRemoved {
+        channel: u64,
+        org: u32,
+    },
     /// Someone wrote in a bound group (not to the bot).
-    GroupMessage { channel: u64, org: u32, person: Option<u64> },
+    GroupMessage {
+        channel: u64,
+        org: u32,
+        person: Option<u64>,
+    },
     /// A letter went into an org's mailbox (or to a member it answers).
-    LetterSent { letter: u64, from: u32, to: u32, report: bool },
+    LetterSent {
+        letter: u64,
+        from: u32,
+        to: u32,
+        report: bool,
+    },
     /// An official read letters of their org's mailbox first, for the org.
-    LettersRead { letters: Vec<u64>, org: u32, person: u64 },
+    LettersRead {
+        letters: Vec<u64>,
+        org: u32,
+        person: u64,
+    },
     /// Orgs were created, renamed or moved (`all`: by an import too large
     /// to list; every org may have). Readers look the orgs up again, so a
     /// change later undone (an import rolled back) reads as it now stands.
-    OrgsChanged { orgs: Vec<u32>, all: bool },
+    OrgsChanged {
+        orgs: Vec<u32>,
+        all: bool,
+    },
     /// Orgs were deleted.
-    OrgsRemoved { orgs: Vec<u32> },
+    OrgsRemoved {
+        orgs: Vec<u32>,
+    },
     /// Orgs moved under new parents, each with its whole subtree: every
     /// path below them changed.
-    OrgsMoved { orgs: Vec<u32> },
+    OrgsMoved {
+        orgs: Vec<u32>,
+    },
     /// An official (or the operator) did something the audit log keeps
     /// that no other event tells with its actor.
-    Acted { org: u32, by: Actor, act: Act },
+    Acted {
+        org: u32,
+        by: Actor,
+        act: Act,
+    },
     /// A person's data was deleted at their request (`/forget`).
-    PersonForgotten { person: u64 },
+    PersonForgotten {
+        person: u64,
+    },
     /// An official opened a micro-topic for their org's subtree.
-    TopicOpened { topic: u64, org: u32, by: u64 },
+    TopicOpened {
+        topic: u64,
+        org: u32,
+        by: u64,
+    },
     /// A post to a topic, from a chat of `org` (or a person of it, privately).
-    TopicPosted { topic: u64, post: u64, org: u32, person: Option<u64> },
+    TopicPosted {
+        topic: u64,
+        post: u64,
+        org: u32,
+        person: Option<u64>,
+    },
+    /// A post was submitted to a column of `org`, from `from` (showcase).
+    ShowcaseSubmitted {
+        post: u64,
+        org: u32,
+        from: u32,
+        author: u64,
+    },
+    ShowcaseApproved {
+        post: u64,
+        org: u32,
+        by: u64,
+    },
+    ShowcaseRejected {
+        post: u64,
+        org: u32,
+        by: u64,
+    },
+    /// `org` (a parent) featured a post of a column of `from`.
+    ShowcaseFeatured {
+        post: u64,
+        org: u32,
+        by: u64,
+        from: u32,
+    },
 }
 
 /// Who acted.
@@ -112,6 +201,10 @@ impl Event {
             Event::PersonForgotten { .. } => "person_forgotten",
             Event::TopicOpened { .. } => "topic_opened",
             Event::TopicPosted { .. } => "topic_posted",
+            Event::ShowcaseSubmitted { .. } => "showcase_submitted",
+            Event::ShowcaseApproved { .. } => "showcase_approved",
+            Event::ShowcaseRejected { .. } => "showcase_rejected",
+            Event::ShowcaseFeatured { .. } => "showcase_featured",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod notices;
 pub mod orgs;
 pub mod privacy;
 pub mod search;
+pub mod showcase;
 pub mod surveys;
 pub mod topics;
 
@@ -31,6 +32,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(mailbox::Mailbox),
         Arc::new(audit::Audit),
         Arc::new(topics::Topics),
+        Arc::new(showcase::Showcase),
     ];
     // Search indexes what every other feature describes; the digest gathers
     // what every other feature has for an official.

@@ -165,6 +165,11 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     // A topic and its posts are its subtree's: shown only to those in it.
     ("/topic", &[]),
     ("/topics", &[]),
+    // Approved posts are showcase (public); pending ones only to the
+    // column's officials and those above (the action table).
+    ("/column", &[]),
+    ("/feature", &[]),
+    ("/showcase", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),
     ("GET /api/v1/ops", &[]),

@@ -191,6 +191,7 @@ fn kind_label(kind: &str) -> &'static str {
         "notice" => "通知 notice",
         "letter" => "信件 letter",
         "topic" => "话题 topic",
+        "showcase" => "专栏 column",
         _ => "其他 other",
     }
 }
@@ -281,7 +282,7 @@ fn admin_query(s: &Search, cx: &Ctx, a: AdminQuery) -> Result<crate::admin::Repl
     }
     if let Some(k) = a.kind {
         let kind = match k.trim() {
-            "org" | "notice" | "letter" | "topic" => k.trim().to_owned(),
+            "org" | "notice" | "letter" | "topic" | "showcase" => k.trim().to_owned(),
             "message" => "letter".to_owned(),
             _ => return Err(Error::invalid(msg(Msg::SearchBadKind, &[("kind", &k)]))),
         };
