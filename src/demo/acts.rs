@@ -41,6 +41,7 @@ impl Show {
         self.morning_digest().await?;
         self.search().await?;
         self.topic().await?;
+        self.showcase().await?;
         self.privacy().await
     }
 
@@ -284,10 +285,49 @@ impl Show {
         Ok(())
     }
 
-    /// Step 15: a student sees what treecast holds about them; the school's
+    /// Step 15: a column of 湖南大学, a post from 李明 approved by mail, and
+    /// 湖南省 featuring it down its subtree.
+    async fn showcase(&self) -> Result<()> {
+        step(15, "专栏与精彩展示: 湖南大学团委 opens a column; 李明 submits from Telegram; the school approves; 湖南省 features it for all 湖南");
+        let school = |text: &str, id: &str| {
+            let mut m = Inbound::text(Address::direct(Platform::Email, SCHOOL_MAIL), SCHOOL_MAIL, text);
+            m.message_id = format!("<{id}@example.test>");
+            m
+        };
+        handle(&self.gw, &school("/column new 团日风采 各班主题团日活动剪影", "column-1")).await?;
+        let li = Address::direct(Platform::Telegram, "5001");
+        let mut post =
+            Inbound::text(li.clone(), &li.id, "/column post 团日风采 我们班周五去敬老院慰问老人，合影见附件。");
+        post.message_id = "5001:column".into();
+        post.attachments = vec![treecast_wire::Attachment {
+            name: "团日合影.jpg".into(),
+            content_type: "image/jpeg".into(),
+            data: vec![0xFF; 2048],
+        }];
+        handle(&self.gw, &post).await?;
+        self.app.settle().await?;
+        let id = self.last_showcase_post()?;
+        handle(&self.gw, &school(&format!("/column approve {id}"), "column-2")).await?;
+        let mut feature = official_mail(format!("/feature {id} fanout"));
+        feature.message_id = "<feature-1@example.test>".into();
+        handle(&self.gw, &feature).await?;
+        self.app.settle().await
+    }
+
+    /// The newest column post's id (the demo just submitted it).
+    fn last_showcase_post(&self) -> Result<u64> {
+        let mut last = 0;
+        crate::features::showcase::store::each_post(self.app.ctx.store(), |p| {
+            last = last.max(p.id);
+            Ok(())
+        })?;
+        Ok(last)
+    }
+
+    /// Step 16: a student sees what treecast holds about them; the school's
     /// official reads the audit log.
     async fn privacy(&self) -> Result<()> {
-        step(15, "隐私: 李明 asks what treecast holds about him (/mydata); 湖南大学团委 reads its audit log (/audit)");
+        step(16, "隐私: 李明 asks what treecast holds about him (/mydata); 湖南大学团委 reads its audit log (/audit)");
         let li = Address::direct(Platform::Telegram, "5001");
         let mut mine = Inbound::text(li.clone(), &li.id, "/mydata");
         mine.message_id = "5001:mydata".into();
