@@ -168,6 +168,15 @@ impl Invocation {
     }
 }
 
+/// `@CODE` (or `＠CODE`) as the first of `args` names the org to act for:
+/// that code, and the words after it; otherwise none, and all of `args`.
+pub fn split_at_org(args: &[String]) -> (Option<&str>, &[String]) {
+    match args.first().and_then(|a| a.strip_prefix('@').or_else(|| a.strip_prefix('＠'))) {
+        Some(code) if !code.is_empty() => (Some(code), &args[1..]),
+        _ => (None, args),
+    }
+}
+
 /// What handling one event produced.
 #[derive(Debug, Default)]
 pub struct Handled {

@@ -61,9 +61,10 @@ pub(super) fn check_report(role: Role, from_org: &Org, to: &[Org]) -> Result<()>
 }
 
 /// `@CODE` as a first argument names the org to write as.
+/// (`@parent` and `@children` there are recipients, not a sender.)
 fn split_named(args: &[String]) -> (Option<&str>, &[String]) {
-    match args.first().and_then(|a| a.strip_prefix('@').or_else(|| a.strip_prefix('＠'))) {
-        Some(code) if !recipients::is_shorthand(code) => (Some(code), &args[1..]),
+    match crate::registry::split_at_org(args) {
+        (Some(code), rest) if !recipients::is_shorthand(code) => (Some(code), rest),
         _ => (None, args),
     }
 }

@@ -8,15 +8,12 @@ use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::notice::Draft;
-use crate::registry::{Cx, Handled, Invocation};
+use crate::registry::{split_at_org, Cx, Handled, Invocation};
 use crate::tree::auth::Action;
 
 /// `/notice [@ORG] TITLE` with the body on the following lines.
 pub(super) fn command(cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
-    let (org, title_words) = match inv.args.first() {
-        Some(a) if a.starts_with('@') && a.len() > 1 => (Some(&a[1..]), &inv.args[1..]),
-        _ => (None, &inv.args[..]),
-    };
+    let (org, title_words) = split_at_org(&inv.args);
     let title = title_words.join(" ");
     if title.is_empty() {
         return Ok(Handled::say(ev, Msg::NoticeNeedsTitle.text()));

@@ -14,7 +14,9 @@ use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::Draft;
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Who};
+use crate::registry::{
+    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Who,
+};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::people::Person;
@@ -83,12 +85,8 @@ fn find_column(cx: &Ctx, p: &Person, name: &str) -> Result<Option<(Column, Org)>
 }
 
 fn create(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let mut args: Vec<&str> = inv.args.iter().skip(1).map(String::as_str).collect();
-    let at = args.first().filter(|a| a.starts_with(['@', '＠'])).map(|a| a.trim_start_matches(['@', '＠']).to_owned());
-    if at.is_some() {
-        args.remove(0);
-    }
-    let org = cx.official_org(p, at.as_deref())?;
+    let (at, args) = split_at_org(&inv.args[1..]);
+    let org = cx.official_org(p, at)?;
     cx.tree.check(p.id, Action::PostNotice, &org)?;
     let Some(name) = args.first().map(|n| n.trim()).filter(|n| !n.is_empty()) else {
         return Err(Error::invalid(Msg::ColumnUsage.text()));

@@ -22,7 +22,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::Draft;
 use crate::registry::{
-    CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Subscriber, Who,
+    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Subscriber, Who,
 };
 use crate::store::Writes;
 use crate::tree::auth::Action;
@@ -125,14 +125,10 @@ fn end_of_day(date: &str) -> Option<u64> {
 }
 
 fn open(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let mut args: Vec<&str> = inv.args.iter().skip(1).map(String::as_str).collect();
-    let at = args.first().filter(|a| a.starts_with(['@', '＠'])).map(|a| a.trim_start_matches(['@', '＠']).to_owned());
-    if at.is_some() {
-        args.remove(0);
-    }
-    let org = cx.official_org(p, at.as_deref())?;
+    let (at, args) = split_at_org(&inv.args[1..]);
+    let org = cx.official_org(p, at)?;
     cx.tree.check(p.id, Action::PostNotice, &org)?;
-    let tag = tag_arg(args.first().copied(), true)?;
+    let tag = tag_arg(args.first().map(String::as_str), true)?;
     let now = cx.now();
     let mut until = now + DEFAULT_DAYS * 86_400;
     let mut words = Vec::new();
@@ -141,7 +137,7 @@ fn open(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> 
         match (d.len() == 10 && d.as_bytes()[4] == b'-').then(|| end_of_day(d)) {
             Some(Some(t)) if t > now => until = t,
             Some(_) => return Err(Error::invalid(msg(Msg::TopicBadDate, &[("date", a)]))),
-            None => words.push(*a),
+            None => words.push(a.as_str()),
         }
     }
     let about = [words.join(" "), inv.body.trim().to_owned()].join("\n").trim().to_owned();
