@@ -155,6 +155,17 @@ impl Bed {
         self.gw.handle(&ev).await.expect("the gateway commits")
     }
 
+    /// Says `ev` and, once everything is sent, all its chat got since, one
+    /// message a line.
+    pub async fn ask(&self, ev: Inbound) -> String {
+        let chat = ev.chat.clone();
+        let before = self.to(&chat).len();
+        self.say(ev).await;
+        self.settle().await;
+        let got: Vec<String> = self.to(&chat)[before..].iter().map(|m| m.body.to_string()).collect();
+        got.join("\n")
+    }
+
     pub fn post(&self, who: &str, draft: Draft) -> crate::Result<Notice> {
         let n = self.tree.post(self.people[who], draft, &self.app.ctx.rules());
         self.app.ctx.waker.wake();

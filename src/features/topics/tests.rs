@@ -12,16 +12,6 @@ fn dm(user: &str, text: &str) -> Inbound {
     Inbound::text(Bed::dm(user), user, text)
 }
 
-/// Says `ev` and, once everything is sent, what its chat got since.
-async fn ask(b: &Bed, ev: Inbound) -> String {
-    let chat = ev.chat.clone();
-    let before = b.to(&chat).len();
-    b.say(ev).await;
-    b.settle().await;
-    let got: Vec<String> = b.to(&chat)[before..].iter().map(|m| m.body.to_string()).collect();
-    got.join("\n")
-}
-
 /// A day `days` from now, as an official types it.
 fn day_ahead(b: &Bed, days: u64) -> String {
     crate::clock::show(b.app.ctx.clock.now() + days * 86_400)[..10].to_owned()
@@ -45,7 +35,7 @@ fn tags_are_read_half_and_full_width_and_bounded() {
 async fn a_topic_is_opened_announced_posted_to_and_ranked_by_branches() {
     let b = bed().await;
     let until = day_ahead(&b, 10);
-    let opened = ask(&b, dm("hnu", &format!("/topic new #青春心连心# 分享你们班的团日活动 {until}"))).await;
+    let opened = b.ask(dm("hnu", &format!("/topic new #青春心连心# 分享你们班的团日活动 {until}"))).await;
     assert!(opened.contains("已发起话题 #青春心连心#（湖南大学团委，截止"), "{opened}");
     let ann = b.to(&Bed::group("4143010533-001"));
     let ann = ann.iter().find(|m| m.body.contains("/topic post #青春心连心#")).expect("the announcement in the group");
@@ -66,23 +56,23 @@ async fn a_topic_is_opened_announced_posted_to_and_ranked_by_branches() {
     in_group(&b, "4143010533-002", "zhang", "＃青春心连心＃ 我们班也去了社区").await;
     in_group(&b, "4143010534-001", "csu", "#青春心连心# 我们也想参加").await;
     in_group(&b, "4143010533-001", "li", "今天天气不错").await;
-    let posted = ask(&b, dm("wang", "/topic post #青春心连心# 我们班还办了读书会")).await;
+    let posted = b.ask(dm("wang", "/topic post #青春心连心# 我们班还办了读书会")).await;
     assert_eq!(posted, "已发布到话题 #青春心连心#。 Posted to #青春心连心#.");
 
     // A second topic with more posts from one branch ranks below.
-    ask(&b, dm("hnu", "/topic new #志愿服务月# 记录志愿服务")).await;
+    b.ask(dm("hnu", "/topic new #志愿服务月# 记录志愿服务")).await;
     for i in 0..10 {
         in_group(&b, "4143010533-002", "zhang", &format!("#志愿服务月# 第{i}次服务")).await;
     }
     b.settle().await;
 
-    let view = ask(&b, dm("li", "/topic #青春心连心#")).await;
+    let view = b.ask(dm("li", "/topic #青春心连心#")).await;
     assert!(view.contains("共 2 个组织参与，8 条发言"), "{view}");
     assert!(view.contains("李明") || view.contains("li"), "{view}");
     assert!(view.contains("我们班还办了读书会") && !view.contains("我们也想参加"), "{view}");
     assert!(view.find("计算机科学与技术2023级1班团支部：7 条").is_some(), "{view}");
 
-    let hot = ask(&b, dm("li", "/topics")).await;
+    let hot = b.ask(dm("li", "/topics")).await;
     let first = hot.find("#青春心连心#").expect("listed");
     let second = hot.find("#志愿服务月#").expect("listed");
     assert!(first < second, "more branches rank first, not more posts:\n{hot}");
@@ -92,14 +82,14 @@ async fn a_topic_is_opened_announced_posted_to_and_ranked_by_branches() {
 
     // Search finds the posts for the topic's audience.
     b.settle().await;
-    let found = ask(&b, dm("li", "/search 敬老院")).await;
+    let found = b.ask(dm("li", "/search 敬老院")).await;
     assert!(found.contains("[话题 topic] #青春心连心#"), "{found}");
 }
 
 #[tokio::test]
 async fn who_may_open_and_bad_input_each_get_one_sentence() {
     let b = bed().await;
-    let member = ask(&b, dm("li", "/topic new #青春心连心# 说明")).await;
+    let member = b.ask(dm("li", "/topic new #青春心连心# 说明")).await;
     assert!(member.contains("团干部") && !member.contains("已发起"), "{member}");
     for (text, expect) in [
         ("/topic new 说明", "用法：/topic new #话题#"),
@@ -108,13 +98,13 @@ async fn who_may_open_and_bad_input_each_get_one_sentence() {
         ("/topic #不存在的话题#", "没有你能参与的进行中的话题 #不存在的话题#"),
         ("/topic post #不存在的话题# 你好", "没有你能参与的进行中的话题"),
     ] {
-        let said = ask(&b, dm("hnu", text)).await;
+        let said = b.ask(dm("hnu", text)).await;
         assert!(said.contains(expect), "{text}: {said}");
     }
-    ask(&b, dm("hnu", "/topic new #青春心连心# 说明")).await;
-    let again = ask(&b, dm("hnu", "/topic new ＃青春心连心＃ 再来一次")).await;
+    b.ask(dm("hnu", "/topic new #青春心连心# 说明")).await;
+    let again = b.ask(dm("hnu", "/topic new ＃青春心连心＃ 再来一次")).await;
     assert!(again.contains("湖南大学团委 已有进行中的话题 #青春心连心#"), "{again}");
-    let stranger = ask(&b, dm("nobody", "/topics")).await;
+    let stranger = b.ask(dm("nobody", "/topics")).await;
     assert!(!stranger.contains("青春心连心"), "{stranger}");
 }
 
@@ -122,13 +112,13 @@ async fn who_may_open_and_bad_input_each_get_one_sentence() {
 async fn a_closed_topic_takes_no_more_posts() {
     let b = bed().await;
     let until = day_ahead(&b, 1);
-    ask(&b, dm("hnu", &format!("/topic new #青春心连心# 说明 {until}"))).await;
+    b.ask(dm("hnu", &format!("/topic new #青春心连心# 说明 {until}"))).await;
     in_group(&b, "4143010533-001", "li", "#青春心连心# 第一条").await;
     b.app.ctx.clock.set(Some(b.app.ctx.clock.now() + 3 * 86_400));
     in_group(&b, "4143010533-001", "li", "#青春心连心# 截止后").await;
-    let late = ask(&b, dm("wang", "/topic post #青春心连心# 截止后私聊")).await;
+    let late = b.ask(dm("wang", "/topic post #青春心连心# 截止后私聊")).await;
     assert!(late.contains("没有你能参与的进行中的话题"), "{late}");
-    let view = ask(&b, dm("li", "/topic #青春心连心#")).await;
+    let view = b.ask(dm("li", "/topic #青春心连心#")).await;
     assert!(view.contains("已结束") && view.contains("1 条发言") && !view.contains("截止后"), "{view}");
 }
 
@@ -138,14 +128,14 @@ async fn the_hot_list_counts_the_last_seven_days_and_the_topic_its_whole_life() 
     let now = b.app.ctx.clock.now();
     b.app.ctx.clock.set(Some(now - 10 * 86_400));
     let until = day_ahead(&b, 30);
-    ask(&b, dm("hnu", &format!("/topic new #青春心连心# 说明 {until}"))).await;
+    b.ask(dm("hnu", &format!("/topic new #青春心连心# 说明 {until}"))).await;
     in_group(&b, "4143010533-002", "zhang", "#青春心连心# 十天前").await;
     b.app.ctx.clock.set(Some(now));
     in_group(&b, "4143010533-001", "li", "#青春心连心# 今天").await;
     // The daily figures follow the log a moment behind the posts.
     b.settle().await;
-    let hot = ask(&b, dm("li", "/topics")).await;
+    let hot = b.ask(dm("li", "/topics")).await;
     assert!(hot.contains("#青春心连心# · 湖南大学团委 · 1 个组织参与，活跃度 1"), "{hot}");
-    let view = ask(&b, dm("li", "/topic #青春心连心#")).await;
+    let view = b.ask(dm("li", "/topic #青春心连心#")).await;
     assert!(view.contains("共 2 个组织参与，2 条发言"), "{view}");
 }
