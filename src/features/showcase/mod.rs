@@ -251,8 +251,7 @@ fn column_view(cx: &Cx, p: Option<&Person>, name: &str, org: Option<&str>) -> Re
         (None, None) => None,
     };
     let Some((c, o)) = found else { return Err(Error::not_found(msg(Msg::ColumnUnknown, &[("column", &name)]))) };
-    let approved: Vec<Post> =
-        store::listed(cx.store(), o.id, b'a', 200)?.into_iter().filter(|p| p.column == c.name).take(SHOWN).collect();
+    let approved = store::approved(cx.store(), o.id, &c.name, SHOWN)?;
     let head = msg(Msg::ColumnHead, &[("column", &c.name), ("org", &o.name), ("about", &c.about)]);
     show_list(cx, head, &approved)
 }

@@ -13,8 +13,10 @@ use crate::store::{decode_at, encode, Keyspace, Store, Writes};
 const COLUMNS: Keyspace = Keyspace::Named("showcase.columns");
 /// post id -> Post
 const POSTS: Keyspace = Keyspace::Named("showcase.posts");
-/// org ++ state tag ++ post id -> (): `p` pending, `a` approved
+/// org ++ `p` ++ post id -> (): posts awaiting review
 const BY_ORG: Keyspace = Keyspace::Named("showcase.by_org");
+/// org ++ normal-form column name ++ 0 ++ post id -> (): approved posts
+const BY_COLUMN: Keyspace = Keyspace::Named("showcase.by_column");
 /// featuring org ++ post id -> ()
 const FEATURED: Keyspace = Keyspace::Named("showcase.featured");
 
@@ -54,6 +56,23 @@ pub struct Post {
 
 fn column_key(org: u32, name: &str) -> Vec<u8> {
     [&org.to_be_bytes()[..], crate::text::normalize(name).trim().as_bytes()].concat()
+}
+
+/// One column's approved posts' keys begin so (the 0 ends the name: 团日
+/// is not a beginning of 团日风采).
+fn column_prefix(org: u32, name: &str) -> Vec<u8> {
+    [column_key(org, name), vec![0]].concat()
+}
+
+/// The newest `limit` approved posts of column `name` of `org`, newest first.
+pub fn approved(store: &Store, org: u32, name: &str, limit: usize) -> Result<Vec<Post>> {
+    let prefix = column_prefix(org, name);
+    let mut out = Vec::new();
+    for k in store.tree(BY_COLUMN)?.scan_prefix(&prefix).keys().rev().take(limit) {
+        let k = k?;
+        out.extend(post(store, read_u64_at(&k, prefix.len(), "showcase.by_column")?)?);
+    }
+    Ok(out)
 }
 
 fn index_key(org: u32, tag: u8, id: u64) -> Vec<u8> {
@@ -101,7 +120,7 @@ pub fn put_post(w: &mut Writes, p: &Post, old: Option<&State>, at_ms: u64) {
             Event::ShowcaseSubmitted { post: p.id, org: p.org, from: p.from, author: p.author }
         }
         State::Approved { by, .. } => {
-            w.put(BY_ORG, index_key(p.org, b'a', p.id), Vec::new());
+            w.put(BY_COLUMN, [column_prefix(p.org, &p.column), p.id.to_be_bytes().to_vec()].concat(), Vec::new());
             Event::ShowcaseApproved { post: p.id, org: p.org, by: *by }
         }
         State::Rejected { by, .. } => Event::ShowcaseRejected { post: p.id, org: p.org, by: *by },
@@ -116,8 +135,8 @@ pub fn put_featured(w: &mut Writes, p: &Post, org: u32, by: u64, at_ms: u64) {
     events::emit(w, at_ms, &Event::ShowcaseFeatured { post: p.id, org, by, from: p.org });
 }
 
-/// Posts of `org` in the index `tag` (`p` pending, `a` approved, `f` featured
-/// by it), newest first.
+/// Posts of `org` in the index `tag` (`p` pending, `f` featured by it),
+/// newest first.
 pub fn listed(store: &Store, org: u32, tag: u8, limit: usize) -> Result<Vec<Post>> {
     let ks = if tag == b'f' { FEATURED } else { BY_ORG };
     let prefix = [&org.to_be_bytes()[..], &[tag]].concat();

@@ -100,3 +100,22 @@ async fn bad_input_and_review_once_each_get_one_sentence() {
     assert!(b.ask(dm("hnu", "/column approve 999999")).await.contains("没有编号为 #999999"));
     assert!(b.ask(dm("hnu", "/column")).await.contains("用法：/column new"));
 }
+
+#[tokio::test]
+async fn a_column_shows_its_own_posts_not_a_longer_named_neighbours() {
+    let b = bed().await;
+    b.ask(dm("hnu", "/column new 团日")).await;
+    b.ask(dm("hnu", "/column new 团日风采")).await;
+    let mut ids = Vec::new();
+    for (column, text) in [("团日", "第一篇"), ("团日风采", "第二篇"), ("团日风采", "第三篇")] {
+        let sent = b.ask(dm("li", &format!("/column post {column} {text}"))).await;
+        let id = number_after(&sent, "已投稿 #");
+        b.ask(dm("hnu", &format!("/column approve {id}"))).await;
+        ids.push(id);
+    }
+    let short = b.ask(dm("wang", "/column 团日")).await;
+    assert!(short.contains("第一篇") && !short.contains("第二篇") && !short.contains("第三篇"), "{short}");
+    let long = b.ask(dm("wang", "/column 團日風采")).await;
+    assert!(long.contains("第二篇") && long.contains("第三篇") && !long.contains("第一篇"), "{long}");
+    assert!(long.find("第三篇") < long.find("第二篇"), "newest first: {long}");
+}
