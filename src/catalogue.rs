@@ -340,7 +340,7 @@ catalogue! {
     SearchPrivateOnly => "搜索请在与机器人的私聊中进行，结果不在群里显示。 Search in a private chat with the bot: results are never shown in a group.",
     SearchRebuilt => "搜索索引已重建，共 {n} 条。 The search index was rebuilt: {n} documents.",
     SearchBadDate => "看不懂日期“{text}”，请写作 2026-11-01。 \"{text}\" is not a date; write it as 2026-11-01.",
-    SearchBadKind => "没有“{kind}”这种类型，可选：org（组织）、notice（通知）、letter 或 message（信件）、topic（话题）、showcase（专栏）。 There is no kind \"{kind}\": use org, notice, letter, message, topic or showcase.",
+    SearchBadKind => "没有“{kind}”这种类型，可选：{kinds}。 There is no kind \"{kind}\": use one of {kinds}.",
     SearchEmpty => "请输入要搜索的词（排除某词用 -词，整句用引号）。 Type words to search for (-word leaves one out, quotes keep a phrase whole).",
     SearchTooLong => "搜索词有 {n} 个字，最多 {max} 个。 The query has {n} characters; at most {max} are taken (too long).",
     SearchUnclosedQuote => "引号没有配对：整句要用一对引号括起来。 A quote is not closed: put a phrase between a pair of quotes.",

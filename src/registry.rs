@@ -151,6 +151,19 @@ pub struct Declaration {
     /// Operator operations (`tree.stats`): the command line's and the admin
     /// API's (`/api/v1/tree/stats`), handled by `Feature::admin`.
     pub admin: &'static [&'static str],
+    /// Kinds of search documents it makes, as results show them and
+    /// `--kind` names them.
+    pub search_kinds: &'static [SearchKind],
+}
+
+/// A kind of search document (`SearchDoc::kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SearchKind {
+    pub kind: &'static str,
+    /// Shown before each hit, Chinese first (`话题 topic`).
+    pub label: &'static str,
+    /// Other names `--kind` takes for it (`message` for `letter`).
+    pub aliases: &'static [&'static str],
 }
 
 /// A command as typed: its canonical name, the words after it on the first

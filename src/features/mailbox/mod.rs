@@ -22,7 +22,8 @@ use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
 use crate::registry::{
-    always, never, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Who,
+    always, never, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation,
+    SearchKind, Who,
 };
 use crate::store::{decode, encode, Writes};
 use crate::tree::people::Person;
@@ -94,6 +95,7 @@ impl Feature for Mailbox {
             mail_tags: &["org", "report"],
             replies: &[FEATURE],
             admin: admin::OPS,
+            search_kinds: &[SearchKind { kind: "letter", label: "信件 letter", aliases: &["message"] }],
             ..Declaration::default()
         }
     }

@@ -23,7 +23,7 @@ use crate::msgref::MsgRef;
 use crate::notice::ack::is_ack_text;
 use crate::notice::{Draft, REMIND_JOB};
 use crate::registry::{
-    always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who,
+    always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchKind, Subscriber, Who,
 };
 use crate::schedule::Job;
 use crate::store::Writes;
@@ -75,6 +75,7 @@ impl Feature for Notices {
             replies: &["delivery", "thread"],
             jobs: &[REMIND_JOB],
             admin: admin::OPS,
+            search_kinds: &[SearchKind { kind: "notice", label: "通知 notice", aliases: &[] }],
             ..Declaration::default()
         }
     }

@@ -10,7 +10,7 @@ use crate::admin::{args, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
 use crate::error::{Error, Result};
-use crate::registry::{Ctx, Declaration, Feature, SearchDoc, SearchOp};
+use crate::registry::{Ctx, Declaration, Feature, SearchDoc, SearchKind, SearchOp};
 use crate::tree::{export, generate, import};
 
 pub struct Orgs;
@@ -133,7 +133,12 @@ struct Members {
 
 impl Feature for Orgs {
     fn declare(&self) -> Declaration {
-        Declaration { name: "orgs", admin: OPS, ..Declaration::default() }
+        Declaration {
+            name: "orgs",
+            admin: OPS,
+            search_kinds: &[SearchKind { kind: "org", label: "组织 org", aliases: &[] }],
+            ..Declaration::default()
+        }
     }
 
     /// Every org, public, by name, code and pinyin initials (orgs change by

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::events::Record;
 use crate::notice::fanout::DeliveryState;
 use crate::registry::{
-    never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchOp, Subscriber, Who,
+    never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchKind, SearchOp, Subscriber, Who,
 };
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};
@@ -185,26 +185,29 @@ fn reached(cx: &Ctx, h: &Hit, branches: &[crate::tree::Org]) -> Result<bool> {
     Ok(false)
 }
 
-fn kind_label(kind: &str) -> &'static str {
-    match kind {
-        "org" => "组织 org",
-        "notice" => "通知 notice",
-        "letter" => "信件 letter",
-        "topic" => "话题 topic",
-        "showcase" => "专栏 column",
-        _ => "其他 other",
-    }
+/// The kinds of documents the features make.
+fn kinds(sources: &[Arc<dyn Feature>]) -> Vec<SearchKind> {
+    sources.iter().flat_map(|f| f.declare().search_kinds.iter().copied()).collect()
+}
+
+fn kind_label(kinds: &[SearchKind], kind: &str) -> &'static str {
+    kinds.iter().find(|k| k.kind == kind).map_or("其他 other", |k| k.label)
+}
+
+/// The kind `--kind` names (its own name or an alias).
+fn kind_named(kinds: &[SearchKind], name: &str) -> Option<&'static str> {
+    kinds.iter().find(|k| k.kind == name || k.aliases.contains(&name)).map(|k| k.kind)
 }
 
 /// The results as a chat answer: a line per hit with its snippet, then how to see more.
-pub fn render(q: &str, hits: &[Hit], more: bool, page: usize) -> String {
+pub fn render(kinds: &[SearchKind], q: &str, hits: &[Hit], more: bool, page: usize) -> String {
     if hits.is_empty() {
         return msg(Msg::SearchNothing, &[("q", &q)]);
     }
     let mut out = msg(Msg::SearchHead, &[("q", &q), ("page", &(page + 1))]);
     for (i, h) in hits.iter().enumerate() {
         let when = if h.at > 0 { format!(" · {}", crate::clock::show(h.at)) } else { String::new() };
-        out.push_str(&format!("\n{}. [{}] {}{when}", page * PAGE + i + 1, kind_label(&h.kind), h.title));
+        out.push_str(&format!("\n{}. [{}] {}{when}", page * PAGE + i + 1, kind_label(kinds, &h.kind), h.title));
         if !h.snippet.trim().is_empty() {
             out.push_str(&format!("\n   {}", h.snippet.replace('\n', " ")));
         }
@@ -241,7 +244,7 @@ impl Feature for Search {
         let person = cx.person(ev)?;
         let (q, page) = split_page(&inv.args);
         let (hits, more) = self.query(cx, person.as_ref().or(Some(&anonymous())), &q, Filter::default(), page)?;
-        Ok(Handled::say(ev, render(&q, &hits, more, page)))
+        Ok(Handled::say(ev, render(&kinds(&self.inner.sources), &q, &hits, more, page)))
     }
 
     fn admin(&self, cx: &Ctx, op: &str, a: serde_json::Value) -> Result<crate::admin::Reply> {
@@ -276,17 +279,18 @@ struct AdminQuery {
 }
 
 fn admin_query(s: &Search, cx: &Ctx, a: AdminQuery) -> Result<crate::admin::Reply> {
+    let kinds = kinds(&s.inner.sources);
     let mut filter = Filter::default();
     if let Some(code) = &a.org {
         filter.within.push(cx.tree.require(code)?.path);
     }
     if let Some(k) = a.kind {
-        let kind = match k.trim() {
-            "org" | "notice" | "letter" | "topic" | "showcase" => k.trim().to_owned(),
-            "message" => "letter".to_owned(),
-            _ => return Err(Error::invalid(msg(Msg::SearchBadKind, &[("kind", &k)]))),
+        let Some(kind) = kind_named(&kinds, k.trim()) else {
+            let names: Vec<String> =
+                kinds.iter().map(|k| format!("{}（{}）", [&[k.kind], k.aliases].concat().join("/"), k.label)).collect();
+            return Err(Error::invalid(msg(Msg::SearchBadKind, &[("kind", &k), ("kinds", &names.join("、"))])));
         };
-        filter.kinds.push(kind);
+        filter.kinds.push(kind.to_owned());
     }
     if let Some(d) = &a.since {
         let at = crate::clock::parse_china(&format!("{} 00:00", d.trim()))
@@ -295,7 +299,7 @@ fn admin_query(s: &Search, cx: &Ctx, a: AdminQuery) -> Result<crate::admin::Repl
     }
     let page = a.page.saturating_sub(1);
     let (hits, more) = s.query(cx, None, &a.q, filter, page)?;
-    Ok(crate::admin::Reply::text(render(&a.q, &hits, more, page)))
+    Ok(crate::admin::Reply::text(render(&kinds, &a.q, &hits, more, page)))
 }
 
 /// Follows the event log into the index.

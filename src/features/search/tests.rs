@@ -175,7 +175,9 @@ async fn the_operators_filters_take_the_issues_words_and_refuse_others_in_one_se
     assert!(q("notice").unwrap().text.contains("没有找到"));
     let bad = q("微博").unwrap_err().to_string();
     assert!(
-        bad.contains("没有“微博”这种类型") && bad.contains("use org, notice, letter, message, topic or showcase"),
+        bad.contains("没有“微博”这种类型")
+            && bad.contains("letter/message（信件 letter）")
+            && bad.contains("showcase/column（专栏 column）"),
         "{bad}"
     );
     b.stop().await;

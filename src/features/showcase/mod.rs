@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::Draft;
 use crate::registry::{
-    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Who,
+    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchKind, SearchOp, Who,
 };
 use crate::store::Writes;
 use crate::tree::auth::Action;
@@ -260,7 +260,12 @@ pub struct Showcase;
 
 impl Feature for Showcase {
     fn declare(&self) -> Declaration {
-        Declaration { name: "showcase", commands: COMMANDS, ..Declaration::default() }
+        Declaration {
+            name: "showcase",
+            commands: COMMANDS,
+            search_kinds: &[SearchKind { kind: "showcase", label: "专栏 column", aliases: &["column"] }],
+            ..Declaration::default()
+        }
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

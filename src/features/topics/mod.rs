@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::Draft;
 use crate::registry::{
-    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchOp, Subscriber, Who,
+    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchKind, SearchOp,
+    Subscriber, Who,
 };
 use crate::store::Writes;
 use crate::tree::auth::Action;
@@ -245,7 +246,12 @@ pub struct Topics;
 
 impl Feature for Topics {
     fn declare(&self) -> Declaration {
-        Declaration { name: "topics", commands: COMMANDS, ..Declaration::default() }
+        Declaration {
+            name: "topics",
+            commands: COMMANDS,
+            search_kinds: &[SearchKind { kind: "topic", label: "话题 topic", aliases: &[] }],
+            ..Declaration::default()
+        }
     }
 
     fn subscribers(&self) -> Vec<std::sync::Arc<dyn Subscriber>> {
