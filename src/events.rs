@@ -145,6 +145,46 @@ pub enum Event {
         by: u64,
         from: u32,
     },
+    /// An official of `org` scheduled an interview for its subtree.
+    InterviewScheduled {
+        interview: u64,
+        org: u32,
+        by: u64,
+    },
+    /// A person of `org` asked a question.
+    InterviewAsked {
+        interview: u64,
+        question: u64,
+        org: u32,
+        person: u64,
+    },
+    /// An official of the hosting `org` approved or rejected a question.
+    InterviewModerated {
+        interview: u64,
+        question: u64,
+        org: u32,
+        approved: bool,
+        by: u64,
+    },
+    InterviewVoted {
+        interview: u64,
+        question: u64,
+        person: u64,
+    },
+    /// The guest answered (hosting `org`).
+    InterviewAnswered {
+        interview: u64,
+        question: u64,
+        org: u32,
+        by: u64,
+    },
+    /// Answers went out to the audience as notice `notice`.
+    InterviewPublished {
+        interview: u64,
+        org: u32,
+        notice: u64,
+        answers: u32,
+    },
 }
 
 /// Who acted.
@@ -205,6 +245,12 @@ impl Event {
             Event::ShowcaseApproved { .. } => "showcase_approved",
             Event::ShowcaseRejected { .. } => "showcase_rejected",
             Event::ShowcaseFeatured { .. } => "showcase_featured",
+            Event::InterviewScheduled { .. } => "interview_scheduled",
+            Event::InterviewAsked { .. } => "interview_asked",
+            Event::InterviewModerated { .. } => "interview_moderated",
+            Event::InterviewVoted { .. } => "interview_voted",
+            Event::InterviewAnswered { .. } => "interview_answered",
+            Event::InterviewPublished { .. } => "interview_published",
         }
     }
 }

@@ -48,6 +48,13 @@ impl Caps {
         self.0.read().unwrap_or_else(|e| e.into_inner()).get(&p).copied().unwrap_or_default()
     }
 
+    /// The shortest message any connected platform takes whole (none if
+    /// no adapter splits): what a message to every platform should fit.
+    pub fn shortest_message(&self) -> Option<usize> {
+        let all = self.0.read().unwrap_or_else(|e| e.into_inner());
+        all.values().map(|c| c.max_message_chars).filter(|n| *n > 0).min()
+    }
+
     pub fn set(&self, p: Platform, c: Capabilities) {
         self.0.write().unwrap_or_else(|e| e.into_inner()).insert(p, c);
     }
@@ -365,6 +372,12 @@ pub trait Feature: Send + Sync {
     /// Free text in a private chat: an answer, if a conversation of this
     /// feature is under way for the sender.
     fn conversation(&self, _cx: &Cx, _ev: &Inbound) -> Result<Option<Handled>> {
+        Ok(None)
+    }
+
+    /// `/back`, `/skip` or `/cancel` in a private chat: handled if a
+    /// conversation of this feature is under way for the sender.
+    fn control(&self, _cx: &Cx, _ev: &Inbound, _input: crate::conversation::Input) -> Result<Option<Handled>> {
         Ok(None)
     }
 

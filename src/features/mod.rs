@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod audit;
+pub mod conversations;
 pub mod digest;
+pub mod interviews;
 pub mod mailbox;
 pub mod notices;
 pub mod orgs;
@@ -33,7 +35,10 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(audit::Audit),
         Arc::new(topics::Topics),
         Arc::new(showcase::Showcase),
+        Arc::new(interviews::Interviews),
     ];
+    // /back, /skip and /cancel go to whichever feature is talking with the sender.
+    all.push(Arc::new(conversations::Conversations::new(all.clone())));
     // Search indexes what every other feature describes; the digest gathers
     // what every other feature has for an official.
     all.push(Arc::new(search::Search::new(all.clone())));

@@ -170,6 +170,13 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("/column", &[]),
     ("/feature", &[]),
     ("/showcase", &[]),
+    // An interview is its audience's (the host's subtree and above); the
+    // askers' names go only to the host's officials, and the audit log
+    // keeps each time they are shown (`Act::ReadPersonal`).
+    ("/interview", &[Read::PersonalData]),
+    ("/ask", &[]),
+    ("/vote", &[]),
+    ("/answer", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),
     ("GET /api/v1/ops", &[]),

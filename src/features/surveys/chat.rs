@@ -83,9 +83,8 @@ impl Surveys {
         }
     }
 
-    /// `/back`, `/skip`, `/cancel`.
-    /// `cmd` is the canonical name: `back`, `skip` or `cancel`.
-    pub fn control(&self, ev: &Inbound, person: &Option<Person>, cmd: &str) -> Result<Handled> {
+    /// `/back`, `/skip`, `/cancel` (`input` is one of those three).
+    pub fn control(&self, ev: &Inbound, person: &Option<Person>, input: Input) -> Result<Handled> {
         let p = person.as_ref().ok_or_else(unknown_person)?;
         let active = self.active(p.id)?;
         let conv = match active {
@@ -96,11 +95,6 @@ impl Surveys {
             return Ok(say(ev, Msg::NotAnsweringAny.text()));
         };
         let s = self.load(id)?;
-        let input = match cmd {
-            "back" => Input::Back,
-            "skip" => Input::Skip,
-            _ => Input::Cancel,
-        };
         self.step(ev, p, &s, c, input)
     }
 
@@ -133,7 +127,9 @@ impl Surveys {
         match name {
             "start" if !args.is_empty() => self.start(ev, person, &args[0]),
             "survey" => self.command(ev, person, &args),
-            "back" | "skip" | "cancel" => self.control(ev, person, name),
+            "back" => self.control(ev, person, Input::Back),
+            "skip" => self.control(ev, person, Input::Skip),
+            "cancel" => self.control(ev, person, Input::Cancel),
             _ => Ok(Handled::default()),
         }
     }

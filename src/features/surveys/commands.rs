@@ -8,40 +8,14 @@ fn survey_changes_state(args: &[String]) -> bool {
     !matches!(args.first().map(String::as_str), None | Some("list" | "列表" | "results" | "结果"))
 }
 
-pub const COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "survey",
-        aliases: &["调查"],
-        usage: "[list | ID | launch NAME [ORG] | results ID [ORG] | close ID]",
-        help: "微调查：发布、作答、查看结果 / micro-surveys: launch, answer, results",
-        who: Who::Anyone,
-        changes_state: survey_changes_state,
-    },
-    CommandSpec {
-        name: "back",
-        aliases: &["上一题"],
-        usage: "",
-        help: "回到上一题 / back to the previous question",
-        who: Who::Anyone,
-        changes_state: crate::registry::never,
-    },
-    CommandSpec {
-        name: "skip",
-        aliases: &["跳过"],
-        usage: "",
-        help: "跳过本题 / skip this question",
-        who: Who::Anyone,
-        changes_state: crate::registry::never,
-    },
-    CommandSpec {
-        name: "cancel",
-        aliases: &["取消"],
-        usage: "",
-        help: "放弃作答 / stop answering",
-        who: Who::Anyone,
-        changes_state: crate::registry::never,
-    },
-];
+pub const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "survey",
+    aliases: &["调查"],
+    usage: "[list | ID | launch NAME [ORG] | results ID [ORG] | close ID]",
+    help: "微调查：发布、作答、查看结果 / micro-surveys: launch, answer, results",
+    who: Who::Anyone,
+    changes_state: survey_changes_state,
+}];
 
 /// The canonical name and arguments of a survey-related command line
 /// (`/start PAYLOAD` too), for callers that bypass the gateway.
@@ -53,6 +27,7 @@ pub fn parse(text: &str) -> Option<(&'static str, Vec<String>)> {
     if word == "start" || word == "开始" {
         return Some(("start", args));
     }
-    let spec = COMMANDS.iter().find(|c| c.name == word || c.aliases.contains(&word.as_str()))?;
+    let specs = COMMANDS.iter().chain(crate::features::conversations::COMMANDS);
+    let spec = specs.into_iter().find(|c| c.name == word || c.aliases.contains(&word.as_str()))?;
     Some((spec.name, args))
 }

@@ -80,10 +80,15 @@ impl Feature for SurveyFeature {
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
         let person = cx.person(ev)?;
-        match inv.name {
-            "survey" => self.surveys.command(ev, &person, &inv.args),
-            name => self.surveys.control(ev, &person, name),
+        self.surveys.command(ev, &person, &inv.args)
+    }
+
+    fn control(&self, cx: &Cx, ev: &Inbound, input: crate::conversation::Input) -> Result<Option<Handled>> {
+        let Some(p) = cx.person(ev)? else { return Ok(None) };
+        if self.surveys.active(p.id)?.is_none() {
+            return Ok(None);
         }
+        self.surveys.control(ev, &Some(p), input).map(Some)
     }
 
     fn button(&self, cx: &Cx, ev: &Inbound, data: &str) -> Result<Handled> {

@@ -342,7 +342,7 @@ impl Surveys {
         Ok(())
     }
 
-    fn active(&self, person: u64) -> Result<Option<u64>> {
+    pub(crate) fn active(&self, person: u64) -> Result<Option<u64>> {
         let key = keys::active(person);
         self.tree
             .store
