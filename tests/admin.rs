@@ -76,6 +76,10 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["tree", "stats"],
         vec!["tree", "show", "4143010533"],
         vec!["tree", "show", "9999"],
+        // Before anything happened, so the scores do not wait on the log.
+        vec!["rank"],
+        vec!["rank", "--recompute"],
+        vec!["rank", "--org", "43"],
         vec!["tree", "rename", "4143010533-002", "软件工程2023级2班团支部"],
         vec!["tree", "move", "4143010534-001", "4143010533"],
         vec!["tree", "generate", "--branches", "1", "--csv", "national.csv"],

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod conversations;
 pub mod digest;
 pub mod interviews;
+pub mod leaderboard;
 pub mod mailbox;
 pub mod notices;
 pub mod orgs;
@@ -36,6 +37,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(topics::Topics),
         Arc::new(showcase::Showcase),
         Arc::new(interviews::Interviews),
+        Arc::new(leaderboard::Leaderboard),
     ];
     // /back, /skip and /cancel go to whichever feature is talking with the sender.
     all.push(Arc::new(conversations::Conversations::new(all.clone())));

@@ -123,6 +123,18 @@ impl Store {
         Ok(out)
     }
 
+    /// How many members (officials not counted) each org has itself.
+    pub fn member_counts(&self) -> Result<std::collections::HashMap<u32, u32>> {
+        let mut out = std::collections::HashMap::new();
+        for kv in self.people.scan_prefix([ROLE_BY_ORG]) {
+            let (k, v) = kv?;
+            if decode_at::<Role>(KS, &k, &v)? == Role::Member {
+                *out.entry(super::keys::read_u32_at(&k, 1, "people/roles by org")?).or_insert(0) += 1;
+            }
+        }
+        Ok(out)
+    }
+
     /// Every (person id, role) held at `org` itself, in person id order.
     pub fn role_holders(&self, org: u32) -> Result<Vec<(u64, Role)>> {
         let prefix = tagged(ROLE_BY_ORG, &org.to_be_bytes());

@@ -177,6 +177,10 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("/ask", &[]),
     ("/vote", &[]),
     ("/answer", &[]),
+    // Scores are about orgs (whose names are public), never about people.
+    ("/rank", &[]),
+    ("op:leaderboard.rank", &[]),
+    ("op:leaderboard.recompute", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),
     ("GET /api/v1/ops", &[]),

@@ -57,6 +57,16 @@ pub enum Cmd {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// The activity leaderboard (活跃度排行榜): the children of an org ranked
+    /// by their scores of the last 30 days, each with its parts.
+    Rank {
+        /// Whose children to rank (default: the root's, the provinces).
+        #[arg(long)]
+        org: Option<String>,
+        /// Compute every org's score now instead of showing the last run.
+        #[arg(long)]
+        recompute: bool,
+    },
     /// Search (信息搜索) orgs, notices and letters, as an operator (everything).
     Search {
         /// Words; "a phrase" in quotes, -word to leave one out.

@@ -70,6 +70,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Cmd::Survey(c) => ops::survey(c)?,
         Cmd::Msg(m) => ops::letters(m)?,
         Cmd::Audit { org, limit } => ("audit.list", serde_json::json!({ "org": org, "limit": limit })),
+        Cmd::Rank { recompute: true, .. } => ("leaderboard.recompute", serde_json::json!({})),
+        Cmd::Rank { org, .. } => ("leaderboard.rank", serde_json::json!({ "org": org })),
         // `treecast search rebuild` as the issue writes it, or `--rebuild`
         // (the word itself is searched as a phrase: `'"rebuild"'`).
         Cmd::Search { query, org, kind, since, page, rebuild } => match rebuild || query == ["rebuild"] {

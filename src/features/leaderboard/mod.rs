@@ -1,0 +1,351 @@
+//! The activity leaderboard (活跃度排行榜). Each org's figures per day are
+//! kept from the event log (notices received and acknowledged on time,
+//! survey responses, topic posts, column posts submitted and featured,
+//! reports sent upward); once a day the scheduler scores every org from
+//! the last 30 days and the 30 before (`score`), and `/rank` compares an
+//! org with its peers under the same parent, each score with its parts,
+//! beside the most improved.
+
+pub mod score;
+pub mod store;
+
+use std::collections::{HashMap, HashSet};
+
+use treecast_wire::Inbound;
+
+use crate::catalogue::{msg, Msg};
+use crate::error::{Error, Result};
+use crate::events::{Event, Record};
+use crate::notice::NoticeKind;
+use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
+use crate::schedule::{self, Job};
+use crate::store::Writes;
+use crate::tree::Org;
+use score::{InUse, Own, Score, Tally, PARTS};
+use store::{day_of, Day, Standing};
+
+const RECOMPUTE_JOB: &str = "leaderboard.recompute";
+/// The daily run, China time (03:00).
+const RUN_MINUTE: u32 = 3 * 60;
+pub const WINDOW_DAYS: u32 = 30;
+/// Peers shown before the asker's own org.
+const SHOWN: usize = 10;
+const IMPROVED: usize = 3;
+
+const COMMANDS: &[CommandSpec] = &[CommandSpec {
+    name: "rank",
+    aliases: &["排行", "排行榜", "活跃度"],
+    usage: "[LEVEL | ORG]",
+    help: "活跃度排行榜：同一上级下的组织比较，含各项得分与进步最快 / activity leaderboard: peers under one parent, with each score's parts and the most improved",
+    who: Who::Anyone,
+    changes_state: crate::registry::never,
+}];
+
+/// Keeps each org's figures per day from the log.
+struct Figures;
+
+/// The ack rule of a notice, read once per batch.
+#[derive(Clone, Copy)]
+struct AckRule {
+    counts: bool,
+    deadline: Option<u64>,
+}
+
+impl Subscriber for Figures {
+    fn name(&self) -> &'static str {
+        "leaderboard.days"
+    }
+
+    fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
+        let mut w = Writes::default();
+        let mut days: HashMap<(u32, u32), Day> = HashMap::new();
+        let mut rules: HashMap<u64, AckRule> = HashMap::new();
+        let mut received: HashSet<(u64, u32)> = HashSet::new();
+        let mut posts: HashMap<u64, u32> = HashMap::new();
+        let db = cx.store();
+        let mut rule = |n: u64| -> Result<AckRule> {
+            if let Some(r) = rules.get(&n) {
+                return Ok(*r);
+            }
+            let r = match db.notice(n)? {
+                Some(x) => AckRule { counts: x.ack_required && x.kind == NoticeKind::Notice, deadline: x.ack_deadline },
+                None => AckRule { counts: false, deadline: None },
+            };
+            rules.insert(n, r);
+            Ok(r)
+        };
+        for r in events {
+            let at = r.at_ms / 1000;
+            let d = day_of(at);
+            let mut bump = |org: u32, f: &dyn Fn(&mut Day)| -> Result<()> {
+                let e = match days.entry((d, org)) {
+                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(e) => e.insert(store::day(db, d, org)?),
+                };
+                f(e);
+                Ok(())
+            };
+            match &r.event {
+                Event::Delivered { notice, to } => {
+                    if !rule(*notice)?.counts {
+                        continue;
+                    }
+                    for (_, org) in to {
+                        // Once per org, however many of its chats got it.
+                        if received.insert((*notice, *org)) && !store::was_received(db, *notice, *org)? {
+                            store::put_received(&mut w, *notice, *org, d);
+                            bump(*org, &|x| x.received += 1)?;
+                        }
+                    }
+                }
+                Event::Acknowledged { notice, org, .. } => {
+                    let r = rule(*notice)?;
+                    if r.counts && r.deadline.is_none_or(|dl| at <= dl) {
+                        bump(*org, &|x| x.acked += 1)?;
+                    }
+                }
+                Event::SurveyAnswered { answered, .. } => {
+                    for (org, _) in answered {
+                        bump(*org, &|x| x.answers += 1)?;
+                    }
+                }
+                Event::TopicPosted { org, .. } => bump(*org, &|x| x.topic_posts += 1)?,
+                Event::ShowcaseSubmitted { post, from, .. } => {
+                    posts.insert(*post, *from);
+                    store::put_post_org(&mut w, *post, *from);
+                    bump(*from, &|x| x.submitted += 1)?;
+                }
+                Event::ShowcaseFeatured { post, .. } => {
+                    let author = match posts.get(post) {
+                        Some(o) => Some(*o),
+                        None => store::post_org(db, *post)?,
+                    };
+                    if let Some(org) = author {
+                        bump(org, &|x| x.featured += 1)?;
+                    }
+                }
+                Event::LetterSent { from, report: true, .. } => bump(*from, &|x| x.reports += 1)?,
+                _ => {}
+            }
+        }
+        for ((d, org), day) in &days {
+            store::put_day(&mut w, *d, *org, day);
+        }
+        Ok(w)
+    }
+}
+
+/// Scores every org from the kept figures, as of now; returns how many.
+pub fn recompute(cx: &Ctx) -> Result<usize> {
+    let (w, n) = recompute_writes(cx)?;
+    cx.store().commit(&w)?;
+    Ok(n)
+}
+
+/// The scores' rows, and how many orgs they score.
+fn recompute_writes(cx: &Ctx) -> Result<(Writes, usize)> {
+    let now = cx.now();
+    let today = day_of(now);
+    let current_from = today.saturating_sub(WINDOW_DAYS - 1);
+    let before_from = today.saturating_sub(2 * WINDOW_DAYS - 1);
+    let (mut current, mut before): (HashMap<u32, Tally>, HashMap<u32, Tally>) = Default::default();
+    let mut report_weeks: HashSet<(u32, u32, bool)> = HashSet::new();
+    store::days_from(cx.store(), before_from, |d, org, x| {
+        let recent = d >= current_from;
+        let t = if recent { current.entry(org) } else { before.entry(org) }.or_default();
+        t.add(&Tally {
+            received: x.received,
+            acked: x.acked,
+            answers: x.answers,
+            topic_posts: x.topic_posts,
+            submitted: x.submitted,
+            featured: x.featured,
+            report_weeks: 0,
+        });
+        if x.reports > 0 {
+            // The China week of the day (day 0, 1970-01-01, was a Thursday).
+            report_weeks.insert((org, (d + 3) / 7, recent));
+        }
+    })?;
+    for (org, _, recent) in report_weeks {
+        if recent { current.entry(org) } else { before.entry(org) }.or_default().report_weeks += 1;
+    }
+    let members = cx.store().member_counts()?;
+    let mut orgs = Vec::new();
+    let mut live = HashSet::new();
+    for root in cx.tree.roots()? {
+        for o in cx.tree.subtree(&root) {
+            let o = o?;
+            orgs.push((o.id, o.parent, o.path.len()));
+        }
+        for p in cx.store().channels_under(&root.path)? {
+            if p.channel.alive {
+                live.insert(p.channel.org);
+            }
+        }
+    }
+    let own = |tallies: &HashMap<u32, Tally>| -> HashMap<u32, Own> {
+        orgs.iter()
+            .map(|(id, _, _)| {
+                let tally = tallies.get(id).copied().unwrap_or_default();
+                (*id, Own { tally, members: members.get(id).copied().unwrap_or(0), live_chat: live.contains(id) })
+            })
+            .collect()
+    };
+    let now_scores = score::all(&orgs, &own(&current), InUse::of(current.values()));
+    let before_scores = score::all(&orgs, &own(&before), InUse::of(before.values()));
+    let mut w = Writes::default();
+    store::prune(cx.store(), before_from, &mut w)?;
+    for (id, s) in &now_scores {
+        let b = before_scores.get(id).copied().unwrap_or_default();
+        store::put_standing(&mut w, *id, &Standing { now: *s, before: b });
+    }
+    store::put_computed_at(&mut w, now);
+    Ok((w, now_scores.len()))
+}
+
+/// One org's line: its score and each part.
+fn line(rank: usize, o: &Org, s: &Score, mine: bool) -> String {
+    let parts: Vec<String> = (0..PARTS)
+        .map(|i| match s.parts[i] {
+            Some(v) => format!("{} {:.0}%", score::LABELS[i], v * 100.0),
+            None => format!("{} —", score::LABELS[i]),
+        })
+        .collect();
+    let marker = if mine { "▶ " } else { "" };
+    format!("{marker}{rank}. {} {:.1}｜{}", o.name, s.total, parts.join(" "))
+}
+
+/// The ranking of `parent`'s children, `mine` marked (and shown even if
+/// below the first ten), with the most improved.
+fn ranking(cx: &Ctx, parent: &Org, mine: Option<u32>) -> Result<String> {
+    let Some(at) = store::computed_at(cx.store())? else {
+        return Ok(Msg::RankNotYet.text().to_owned());
+    };
+    let mut rows = Vec::new();
+    for c in cx.tree.children(parent.id)? {
+        let s = store::standing(cx.store(), c.id)?.unwrap_or_default();
+        rows.push((c, s));
+    }
+    if rows.is_empty() {
+        return Err(Error::invalid(msg(Msg::RankNoChildren, &[("org", &parent.name)])));
+    }
+    // Highest first; equal scores by code, so the order is the same each time.
+    rows.sort_by(|a, b| b.1.now.total.total_cmp(&a.1.now.total).then_with(|| a.0.code.cmp(&b.0.code)));
+    let level = rows[0].0.level;
+    let level_name = cx.tree.levels.get(level).map(|l| l.name.clone()).unwrap_or_default();
+    let when = crate::clock::show(at);
+    let mut s = msg(
+        Msg::RankHead,
+        &[("parent", &parent.name), ("level", &level_name), ("days", &WINDOW_DAYS), ("at", &when), ("n", &rows.len())],
+    );
+    for (i, (o, st)) in rows.iter().enumerate() {
+        let is_mine = mine == Some(o.id);
+        if i < SHOWN || is_mine {
+            if i >= SHOWN {
+                s.push_str("\n…");
+            }
+            s.push_str(&format!("\n{}", line(i + 1, o, &st.now, is_mine)));
+        }
+    }
+    let mut up: Vec<(&Org, f32)> =
+        rows.iter().map(|(o, st)| (o, st.now.total - st.before.total)).filter(|(_, d)| *d > 0.05).collect();
+    up.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.code.cmp(&b.0.code)));
+    if !up.is_empty() {
+        let best: Vec<String> = up.iter().take(IMPROVED).map(|(o, d)| format!("{} +{d:.1}", o.name)).collect();
+        s.push_str(&format!("\n{}", msg(Msg::RankImproved, &[("list", &best.join("、"))])));
+    }
+    s.push_str(&format!("\n{}", Msg::RankLegend.text()));
+    Ok(s)
+}
+
+/// What `/rank` compares: (the parent whose children are ranked, the org to mark).
+fn scope(cx: &Ctx, mine: Option<&Org>, arg: Option<&str>) -> Result<(Org, Option<u32>)> {
+    if let Some(a) = arg {
+        if let Some(level) = cx.tree.levels.find(a) {
+            // Peers at that level under the asker's ancestor just above it.
+            let Some(me) = mine else { return Err(Error::invalid(Msg::RankNameAnOrg.text())) };
+            if level == 0 || level > me.level {
+                return Err(Error::invalid(msg(Msg::RankLevelNotAbove, &[("level", &a)])));
+            }
+            let parent = cx.tree.require_id(me.path[level as usize - 1])?;
+            return Ok((parent, Some(me.path[level as usize])));
+        }
+        return Ok((cx.tree.require(a)?, None));
+    }
+    let Some(me) = mine else { return Err(Error::invalid(Msg::RankNameAnOrg.text())) };
+    match me.parent {
+        Some(p) => Ok((cx.tree.require_id(p)?, Some(me.id))),
+        None => Ok((me.clone(), None)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RankArgs {
+    org: Option<String>,
+}
+
+pub struct Leaderboard;
+
+impl Feature for Leaderboard {
+    fn declare(&self) -> Declaration {
+        Declaration {
+            name: "leaderboard",
+            commands: COMMANDS,
+            jobs: &[RECOMPUTE_JOB],
+            admin: &["leaderboard.rank", "leaderboard.recompute"],
+            ..Declaration::default()
+        }
+    }
+
+    fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
+        let mine = match cx.person(ev)? {
+            Some(p) => cx.tree.roles_of(p.id)?.into_iter().map(|(o, _)| o).next(),
+            None => None,
+        };
+        let (parent, mark) = scope(cx, mine.as_ref(), inv.arg(0))?;
+        Ok(Handled::say(ev, ranking(cx, &parent, mark)?))
+    }
+
+    fn admin(&self, cx: &Ctx, op: &str, a: serde_json::Value) -> Result<crate::admin::Reply> {
+        match op {
+            "leaderboard.recompute" => {
+                let n = recompute(cx)?;
+                Ok(crate::admin::Reply::text(msg(Msg::RankRecomputed, &[("n", &n)])))
+            }
+            _ => {
+                let a: RankArgs = crate::admin::args(op, a)?;
+                let parent = match a.org {
+                    Some(code) => cx.tree.require(&code)?,
+                    None => {
+                        cx.tree.roots()?.into_iter().next().ok_or_else(|| Error::invalid(Msg::RankNameAnOrg.text()))?
+                    }
+                };
+                Ok(crate::admin::Reply::text(ranking(cx, &parent, None)?))
+            }
+        }
+    }
+
+    fn subscribers(&self) -> Vec<std::sync::Arc<dyn Subscriber>> {
+        vec![std::sync::Arc::new(Figures)]
+    }
+
+    fn start(&self, cx: &Ctx) -> Result<()> {
+        if schedule::due_at(cx.store(), RECOMPUTE_JOB)?.is_none() {
+            let at = crate::clock::next_china_minute(cx.now(), RUN_MINUTE);
+            schedule::schedule(cx.store(), at * 1000, &Job::new(RECOMPUTE_JOB, RECOMPUTE_JOB, Vec::new()))?;
+        }
+        Ok(())
+    }
+
+    /// Daily: the scores, and the next run.
+    fn run_job(&self, cx: &Ctx, _job: &Job) -> Result<Writes> {
+        let (mut w, _) = recompute_writes(cx)?;
+        let next = crate::clock::next_china_minute(cx.now() + 60, RUN_MINUTE);
+        schedule::put(cx.store(), &mut w, next * 1000, &Job::new(RECOMPUTE_JOB, RECOMPUTE_JOB, Vec::new()))?;
+        Ok(w)
+    }
+}
+
+#[cfg(test)]
+mod tests;
