@@ -16,13 +16,14 @@ use treecast_wire::Inbound;
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
+use crate::notice::fanout::DeliveryState;
 use crate::notice::NoticeKind;
 use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
 use crate::schedule::{self, Job};
 use crate::store::Writes;
 use crate::tree::Org;
 use score::{InUse, Own, Score, Tally, PARTS};
-use store::{day_of, Day, Standing};
+use store::{day_of, Fact, Standing, What};
 
 const RECOMPUTE_JOB: &str = "leaderboard.recompute";
 /// The daily run, China time (03:00).
@@ -53,14 +54,14 @@ struct AckRule {
 
 impl Subscriber for Figures {
     fn name(&self) -> &'static str {
-        "leaderboard.days"
+        "leaderboard.facts"
     }
 
+    /// The batch's figures, as one row (committed with the position).
     fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
         let mut w = Writes::default();
-        let mut days: HashMap<(u32, u32), Day> = HashMap::new();
+        let mut sums: HashMap<(u32, u32, What), u32> = HashMap::new();
         let mut rules: HashMap<u64, AckRule> = HashMap::new();
-        let mut received: HashSet<(u64, u32)> = HashSet::new();
         let mut posts: HashMap<u64, u32> = HashMap::new();
         let db = cx.store();
         let mut rule = |n: u64| -> Result<AckRule> {
@@ -77,43 +78,38 @@ impl Subscriber for Figures {
         for r in events {
             let at = r.at_ms / 1000;
             let d = day_of(at);
-            let mut bump = |org: u32, f: &dyn Fn(&mut Day)| -> Result<()> {
-                let e = match days.entry((d, org)) {
-                    std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::hash_map::Entry::Vacant(e) => e.insert(store::day(db, d, org)?),
-                };
-                f(e);
-                Ok(())
-            };
+            let mut count = |org: u32, what: What| *sums.entry((org, d, what)).or_insert(0) += 1;
             match &r.event {
-                Event::Delivered { notice, to } => {
+                // Every chat has its copy or has failed: each org that got
+                // one has received the notice, once however many chats it has.
+                Event::FanoutFinished { notice } => {
                     if !rule(*notice)?.counts {
                         continue;
                     }
-                    for (_, org) in to {
-                        // Once per org, however many of its chats got it.
-                        if received.insert((*notice, *org)) && !store::was_received(db, *notice, *org)? {
-                            store::put_received(&mut w, *notice, *org, d);
-                            bump(*org, &|x| x.received += 1)?;
+                    let mut got = HashSet::new();
+                    for row in db.deliveries(*notice) {
+                        let (_, row) = row?;
+                        if matches!(row.state, DeliveryState::Sent { .. }) && got.insert(row.org) {
+                            count(row.org, What::Received);
                         }
                     }
                 }
                 Event::Acknowledged { notice, org, .. } => {
                     let r = rule(*notice)?;
                     if r.counts && r.deadline.is_none_or(|dl| at <= dl) {
-                        bump(*org, &|x| x.acked += 1)?;
+                        count(*org, What::Acked);
                     }
                 }
                 Event::SurveyAnswered { answered, .. } => {
                     for (org, _) in answered {
-                        bump(*org, &|x| x.answers += 1)?;
+                        count(*org, What::Answers);
                     }
                 }
-                Event::TopicPosted { org, .. } => bump(*org, &|x| x.topic_posts += 1)?,
+                Event::TopicPosted { org, .. } => count(*org, What::TopicPosts),
                 Event::ShowcaseSubmitted { post, from, .. } => {
                     posts.insert(*post, *from);
                     store::put_post_org(&mut w, *post, *from);
-                    bump(*from, &|x| x.submitted += 1)?;
+                    count(*from, What::Submitted);
                 }
                 Event::ShowcaseFeatured { post, .. } => {
                     let author = match posts.get(post) {
@@ -121,50 +117,48 @@ impl Subscriber for Figures {
                         None => store::post_org(db, *post)?,
                     };
                     if let Some(org) = author {
-                        bump(org, &|x| x.featured += 1)?;
+                        count(org, What::Featured);
                     }
                 }
-                Event::LetterSent { from, report: true, .. } => bump(*from, &|x| x.reports += 1)?,
+                Event::LetterSent { from, report: true, .. } => count(*from, What::Reports),
                 _ => {}
             }
         }
-        for ((d, org), day) in &days {
-            store::put_day(&mut w, *d, *org, day);
+        if let (Some(first), false) = (events.first(), sums.is_empty()) {
+            let facts: Vec<Fact> = sums.into_iter().map(|((org, day, what), n)| Fact { org, day, what, n }).collect();
+            let last_day = facts.iter().map(|f| f.day).max().unwrap_or(0);
+            store::put_batch(&mut w, first.seq, &store::Batch { last_day, facts });
         }
         Ok(w)
     }
 }
 
-/// Scores every org from the kept figures, as of now; returns how many.
+/// Scores every org from the kept figures, as of now, and stores the
+/// standings; returns how many orgs it scored.
 pub fn recompute(cx: &Ctx) -> Result<usize> {
-    let (w, n) = recompute_writes(cx)?;
-    cx.store().commit(&w)?;
-    Ok(n)
-}
-
-/// The scores' rows, and how many orgs they score.
-fn recompute_writes(cx: &Ctx) -> Result<(Writes, usize)> {
     let now = cx.now();
     let today = day_of(now);
     let current_from = today.saturating_sub(WINDOW_DAYS - 1);
     let before_from = today.saturating_sub(2 * WINDOW_DAYS - 1);
     let (mut current, mut before): (HashMap<u32, Tally>, HashMap<u32, Tally>) = Default::default();
     let mut report_weeks: HashSet<(u32, u32, bool)> = HashSet::new();
-    store::days_from(cx.store(), before_from, |d, org, x| {
-        let recent = d >= current_from;
-        let t = if recent { current.entry(org) } else { before.entry(org) }.or_default();
-        t.add(&Tally {
-            received: x.received,
-            acked: x.acked,
-            answers: x.answers,
-            topic_posts: x.topic_posts,
-            submitted: x.submitted,
-            featured: x.featured,
-            report_weeks: 0,
-        });
-        if x.reports > 0 {
+    let old = store::facts(cx.store(), before_from, |f| {
+        if f.day < before_from || f.day > today {
+            return;
+        }
+        let recent = f.day >= current_from;
+        let t = if recent { current.entry(f.org) } else { before.entry(f.org) }.or_default();
+        match f.what {
+            What::Received => t.received += f.n,
+            What::Acked => t.acked += f.n,
+            What::Answers => t.answers += f.n,
+            What::TopicPosts => t.topic_posts += f.n,
+            What::Submitted => t.submitted += f.n,
+            What::Featured => t.featured += f.n,
             // The China week of the day (day 0, 1970-01-01, was a Thursday).
-            report_weeks.insert((org, (d + 3) / 7, recent));
+            What::Reports => {
+                report_weeks.insert((f.org, (f.day + 3) / 7, recent));
+            }
         }
     })?;
     for (org, _, recent) in report_weeks {
@@ -194,14 +188,14 @@ fn recompute_writes(cx: &Ctx) -> Result<(Writes, usize)> {
     };
     let now_scores = score::all(&orgs, &own(&current), InUse::of(current.values()));
     let before_scores = score::all(&orgs, &own(&before), InUse::of(before.values()));
-    let mut w = Writes::default();
-    store::prune(cx.store(), before_from, &mut w)?;
-    for (id, s) in &now_scores {
-        let b = before_scores.get(id).copied().unwrap_or_default();
-        store::put_standing(&mut w, *id, &Standing { now: *s, before: b });
-    }
-    store::put_computed_at(&mut w, now);
-    Ok((w, now_scores.len()))
+    let parents: HashMap<u32, Option<u32>> = orgs.iter().map(|(id, parent, _)| (*id, *parent)).collect();
+    let standings = now_scores.iter().map(|(id, s)| {
+        let before = before_scores.get(id).copied().unwrap_or_default();
+        (parents[id], *id, Standing { now: *s, before })
+    });
+    store::put_standings(cx.store(), standings, now)?;
+    store::prune(cx.store(), old)?;
+    Ok(now_scores.len())
 }
 
 /// One org's line: its score and each part.
@@ -222,9 +216,10 @@ fn ranking(cx: &Ctx, parent: &Org, mine: Option<u32>) -> Result<String> {
     let Some(at) = store::computed_at(cx.store())? else {
         return Ok(Msg::RankNotYet.text().to_owned());
     };
+    let mut kept = store::standings_under(cx.store(), Some(parent.id))?;
     let mut rows = Vec::new();
     for c in cx.tree.children(parent.id)? {
-        let s = store::standing(cx.store(), c.id)?.unwrap_or_default();
+        let s = kept.remove(&c.id).unwrap_or_default();
         rows.push((c, s));
     }
     if rows.is_empty() {
@@ -340,7 +335,8 @@ impl Feature for Leaderboard {
 
     /// Daily: the scores, and the next run.
     fn run_job(&self, cx: &Ctx, _job: &Job) -> Result<Writes> {
-        let (mut w, _) = recompute_writes(cx)?;
+        recompute(cx)?;
+        let mut w = Writes::default();
         let next = crate::clock::next_china_minute(cx.now() + 60, RUN_MINUTE);
         schedule::put(cx.store(), &mut w, next * 1000, &Job::new(RECOMPUTE_JOB, RECOMPUTE_JOB, Vec::new()))?;
         Ok(w)

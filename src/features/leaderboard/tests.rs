@@ -154,3 +154,44 @@ async fn rank_shows_peers_with_their_parts_from_real_activity_and_the_most_impro
     assert!(later.contains("进步最快 Most improved: 中南大学团委 +66.7"), "{later}");
     b.stop().await;
 }
+
+/// Each batch of the log keeps its figures in one row keyed by its first
+/// event: a batch handled again (a runner that lost the race to commit)
+/// replaces that row, and nothing counts twice.
+#[test]
+fn a_batch_handled_twice_counts_once() {
+    use super::store::What;
+    use crate::events::{self, Event};
+    use crate::registry::Subscriber;
+    let now = 1_800_000_000;
+    let app = crate::app::App::new(
+        crate::tree::tests::small_tree(),
+        crate::notice::tests::test_config(),
+        crate::clock::Clock::fixed(now),
+    )
+    .unwrap();
+    let org = app.tree().require("4143010533-001").unwrap().id;
+    let mut w = crate::store::Writes::default();
+    events::emit(&mut w, now * 1000, &Event::TopicPosted { topic: 1, post: 1, org, person: None });
+    events::emit(&mut w, now * 1000, &Event::SurveyAnswered { survey: 1, answered: vec![(org, None), (org, None)] });
+    app.ctx.store().commit(&w).unwrap();
+    let sum = |what: What| {
+        let mut n = 0;
+        super::store::facts(app.ctx.store(), 0, |f| n += if f.org == org && f.what == what { f.n } else { 0 }).unwrap();
+        n
+    };
+    let batch = events::read(app.ctx.store(), 0, 1000).unwrap();
+    let figures = super::Figures;
+    for _ in 0..2 {
+        app.ctx.store().commit(&figures.handle(&app.ctx, &batch).unwrap()).unwrap();
+    }
+    assert_eq!((sum(What::TopicPosts), sum(What::Answers)), (1, 2));
+    // A later batch counts too.
+    let mut w = crate::store::Writes::default();
+    events::emit(&mut w, now * 1000, &Event::TopicPosted { topic: 1, post: 2, org, person: None });
+    app.ctx.store().commit(&w).unwrap();
+    let last = batch.last().unwrap().seq;
+    let next = events::read(app.ctx.store(), last, 1000).unwrap();
+    app.ctx.store().commit(&figures.handle(&app.ctx, &next).unwrap()).unwrap();
+    assert_eq!(sum(What::TopicPosts), 2);
+}
