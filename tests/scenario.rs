@@ -7,7 +7,10 @@
 //! micro-survey is answered in a Telegram private chat and a Matrix DM and
 //! exported; a school reports upward by mail, a province official reads it
 //! in Matrix and answers in the thread, and the answer reaches the school by
-//! mail. Every other branch is a recording console chat.
+//! mail. A micro-topic gathers posts from Telegram and Matrix; a
+//! micro-interview question asked on Telegram is answered in Matrix and
+//! published to both; a column post is featured down the tree. Every other
+//! branch is a recording console chat.
 //!
 //! Run: `scripts/test.sh`, or with the peers up and their env loaded,
 //! `cargo test --all-features --test scenario -- --include-ignored --nocapture`.
@@ -67,6 +70,7 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.survey_is_answered_and_exported().await;
     s.school_reports_up_and_the_province_answers().await;
     s.a_topic_gathers_posts_from_telegram_and_matrix().await;
+    s.an_interview_and_a_featured_post().await;
     s.people_see_and_delete_their_data().await;
     let people = [s.zhao.client.user_id().expect("logged in").to_string()];
     s.stop().await;

@@ -366,11 +366,82 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// 湘老师 schedules a micro-interview of 王老师 (on Matrix) for 湖南 in
+    /// Matrix; 李明 asks through the button's deep link on Telegram; 湘老师
+    /// approves; 王老师 answers in his Matrix DM; the answer goes out to the
+    /// Telegram group and the Matrix room. Then a column post from 李明 on
+    /// Telegram is approved and featured by 湖南, fanned out to both.
+    pub async fn an_interview_and_a_featured_post(&mut self) {
+        self.step("8. 微访谈: asked on Telegram, approved and answered in Matrix, published to both");
+        let hs = std::env::var("TREECAST_TEST_MATRIX_URL").unwrap_or_else(|_| "http://127.0.0.1:8008".into());
+        let pass = super::unique("pw");
+        let uid = super::matrix::register(&hs, &format!("wang-{}", self.run), &pass, "王老师").await;
+        let guest_id = self.tree.add_person("就业指导中心 王老师").unwrap().id;
+        self.tree.add_identity(guest_id, Platform::Matrix, uid.as_str()).unwrap();
+        let wang = super::matrix::User::login(&hs, &uid, &pass).await;
+        let wang_dm = wang.create_dm(&self.bot_uid()).await;
+        let (mx, dm) = (&self.mx, &wang_dm);
+        poll("the bot joins 王老师's DM", Duration::from_secs(30), || async move {
+            mx.client().get_room(dm).filter(|r| r.state() == RoomState::Joined)
+        })
+        .await;
+
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let at = |t: u64| treecast::clock::show(t).replace(' ', "T");
+        let new = format!("!interview new matrix:{uid} {} {} 就业季答疑\n欢迎同学们提问", at(now - 60), at(now + 3600));
+        self.xiang.say(&self.xiang_dm, &new).await;
+        let (_, made) =
+            self.xiang.wait_for(&self.xiang_dm, "the answer to !interview new", |b| b.contains("已安排微访谈")).await;
+        let id = number_after(&made, "已安排微访谈 #");
+        self.tg.wait_for(GROUP_A, "the interview's announcement on Telegram", |m| text(m).contains("就业季答疑")).await;
+        self.zhao.wait_for(&self.room_b, "the interview's announcement on Matrix", |b| b.contains("就业季答疑")).await;
+
+        // The "提问 Ask" button opens the private chat with /start ivID.
+        let seen = self.tg.sent(LI.id).await.len();
+        self.tg.say(LI, None, &format!("/start iv{id}"), None).await;
+        let lead = self.tg.next_after(LI.id, seen, "the bot asking for the question").await;
+        assert!(text(&lead).contains("请发送你的问题"), "{}", text(&lead));
+        self.tg.say(LI, None, "考研还是直接工作，怎么选？", None).await;
+        let asked = self.tg.next_after(LI.id, seen + 1, "the question's receipt").await;
+        let q = number_after(text(&asked), "已提交问题 #");
+
+        self.xiang.say(&self.xiang_dm, &format!("!interview approve {q}")).await;
+        self.xiang.wait_for(&self.xiang_dm, "the approval", |b| b.contains(&format!("问题 #{q} 已通过"))).await;
+        wang.say(&wang_dm, &format!("!answer {q} 先想清楚自己想做什么研究，再决定。")).await;
+        let (_, done) = wang.wait_for(&wang_dm, "the guest's receipt", |b| b.contains("已回答问题")).await;
+        assert!(done.contains(&format!("已回答问题 #{q}")), "{done}");
+        self.xiang.say(&self.xiang_dm, &format!("!interview publish {id}")).await;
+        self.xiang.wait_for(&self.xiang_dm, "the publication", |b| b.contains("分 1 条发给听众")).await;
+        let tg = self.tg.wait_for(GROUP_A, "the answers on Telegram", |m| text(m).contains("第 1 批回答")).await;
+        assert!(text(&tg).contains("先想清楚") && text(&tg).contains("匿名") && !text(&tg).contains("李明"));
+        let (_, mx_batch) =
+            self.zhao.wait_for(&self.room_b, "the answers on Matrix", |b| b.contains("第 1 批回答")).await;
+        assert!(mx_batch.contains("考研还是直接工作") && mx_batch.contains("先想清楚"), "{mx_batch}");
+
+        self.step("   a column post from Telegram, approved and featured by 湖南 down to both");
+        self.xiang.say(&self.xiang_dm, &format!("!column new @{SCHOOL} 团日风采 各班主题团日活动")).await;
+        self.xiang.wait_for(&self.xiang_dm, "the column", |b| b.contains("已创建专栏“团日风采”")).await;
+        let seen = self.tg.sent(LI.id).await.len();
+        self.tg.say(LI, None, "/column post 团日风采 我们班周五去敬老院慰问老人", None).await;
+        let sub = self.tg.next_after(LI.id, seen, "the submission's receipt").await;
+        let post = number_after(text(&sub), "已投稿 #");
+        self.xiang.say(&self.xiang_dm, &format!("!column approve {post}")).await;
+        self.xiang.wait_for(&self.xiang_dm, "the post's approval", |b| b.contains(&format!("#{post} 已通过"))).await;
+        self.xiang.say(&self.xiang_dm, &format!("!feature {post} fanout")).await;
+        let (_, featured) = self.xiang.wait_for(&self.xiang_dm, "the featuring", |b| b.contains("的精彩展示")).await;
+        assert!(featured.contains("已作为通知"), "{featured}");
+        let tg = self.tg.wait_for(GROUP_A, "the featured post on Telegram", |m| text(m).contains("【精彩展示】")).await;
+        assert!(text(&tg).contains("敬老院") && text(&tg).contains("来自"), "{}", text(&tg));
+        self.zhao.wait_for(&self.room_b, "the featured post on Matrix", |b| b.contains("【精彩展示】")).await;
+    }
+}
+
+impl Scenario {
     /// 李明 on Telegram, 赵敏 in Matrix and 刘老师 by mail each see what
     /// treecast holds about them and have it deleted; afterwards their
     /// accounts match nobody, while the branch's acknowledgement stands.
     pub async fn people_see_and_delete_their_data(&mut self) {
-        self.step("8. /mydata and /forget: 李明 on Telegram");
+        self.step("9. /mydata and /forget: 李明 on Telegram");
         let li_id = LI.id.to_string();
         for (say, expect) in [
             ("/mydata", format!("telegram:{li_id}")),

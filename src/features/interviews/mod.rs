@@ -43,7 +43,7 @@ const DEFAULT_BATCH_CHARS: usize = 4000;
 fn acts(args: &[String]) -> bool {
     matches!(
         args.first().map(String::as_str),
-        Some("new" | "新建" | "approve" | "通过" | "reject" | "退回" | "pending" | "待审")
+        Some("new" | "新建" | "approve" | "通过" | "reject" | "退回" | "pending" | "待审" | "publish" | "发布")
     )
 }
 
@@ -51,7 +51,7 @@ const COMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "interview",
         aliases: &["访谈", "微访谈"],
-        usage: "new [@ORG] GUEST START END 标题 [实名] | ID | pending ID | approve Q | reject Q 理由",
+        usage: "new [@ORG] GUEST START END 标题 [实名] | ID | pending ID | approve Q | reject Q 理由 | publish ID",
         help: "微访谈：安排、审核问题、查看 / interviews: schedule, moderate questions, see one",
         who: Who::Members,
         changes_state: acts,
@@ -405,6 +405,19 @@ fn publish(cx: &Ctx, iv: &mut Interview) -> Result<Writes> {
     Ok(w)
 }
 
+/// A moderator sends the answers waiting for their batch at once.
+fn publish_now(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
+    let mut iv = require(cx, number(inv.arg(1))?)?;
+    cx.tree.check(p.id, Action::PostNotice, &cx.tree.require_id(iv.org)?)?;
+    let before = iv.batches;
+    let mut w = publish(cx, &mut iv)?;
+    schedule::cancel(cx.store(), &mut w, &job_key(PUBLISH_JOB, iv.id))?;
+    cx.store().commit(&w)?;
+    let sent = iv.batches - before;
+    let said = if sent == 0 { Msg::InterviewNothingToPublish } else { Msg::InterviewPublished };
+    Ok(Handled::say(ev, msg(said, &[("id", &iv.id), ("n", &sent)])))
+}
+
 fn close(cx: &Ctx, iv: &mut Interview) -> Result<Writes> {
     let mut w = publish(cx, iv)?;
     iv.closed = true;
@@ -480,6 +493,7 @@ impl Feature for Interviews {
             (_, Some("pending" | "待审")) => pending(cx, ev, &p, inv),
             (_, Some("approve" | "通过")) => moderate(cx, ev, &p, inv, true),
             (_, Some("reject" | "退回")) => moderate(cx, ev, &p, inv, false),
+            (_, Some("publish" | "发布")) => publish_now(cx, ev, &p, inv),
             (_, Some(id)) => {
                 let iv = require(cx, number(Some(id))?)?;
                 if iv.guest != p.id && !moderates(cx, &p, &iv)? {

@@ -120,6 +120,7 @@ async fn a_question_is_asked_moderated_voted_answered_and_published_to_the_audie
     assert!(answered.contains(&format!("已回答问题 #{q2}")) && answered.contains("随本批回答发布"), "{answered}");
     b.ask(dm("guest", &format!("/answer {q1} 先想清楚自己想做什么研究。"))).await;
     assert!(b.ask(dm("guest", &format!("/answer {q1} 再答一次"))).await.contains("已回答过"));
+    assert!(b.ask(dm("li", &format!("/interview publish {id}"))).await.contains("你无权"), "only moderators publish");
 
     // Five minutes on, both answers go out in one message to the audience.
     let before = b.to(&Bed::group("4143010533-002")).len();
@@ -139,10 +140,22 @@ async fn a_question_is_asked_moderated_voted_answered_and_published_to_the_audie
     assert!(found.contains("[访谈 interview] 【微访谈】就业季答疑"), "{found}");
     assert!(!b.ask(dm("zhao", "/search 大三暑假")).await.contains("就业季答疑"));
 
+    // A moderator may send what waits at once, without waiting for the batch.
+    let q4 = number_after(&b.ask(dm("wang", &format!("/ask {id} 简历怎么写"))).await, "已提交问题 #");
+    b.ask(dm("hnu", &format!("/interview approve {q4}"))).await;
+    b.ask(dm("guest", &format!("/answer {q4} 一页纸，写清做过的事。"))).await;
+    let now = b.ask(dm("hnu", &format!("/interview publish {id}"))).await;
+    assert!(now.contains("分 1 条发给听众"), "{now}");
+    assert!(b
+        .to(&Bed::group("4143010533-002"))
+        .iter()
+        .any(|m| title(m).contains("第 2 批回答") && m.body.contains("一页纸")));
+    assert!(b.ask(dm("hnu", &format!("/interview publish {id}"))).await.contains("没有待发布的回答"));
+
     // At its end the host gets the figures; then it takes nothing more.
     later(&b, 3600).await;
     let report = b.to(&Bed::dm("hnu")).iter().map(|m| m.body.to_string()).collect::<Vec<_>>().join("\n");
-    assert!(report.contains("共 3 个问题，2 个已回答，已发布 1 批"), "{report}");
+    assert!(report.contains("共 4 个问题，3 个已回答，已发布 2 批"), "{report}");
     assert!(b.ask(dm("li", &format!("/ask {id} 还能问吗"))).await.contains("已结束"));
     b.stop().await;
 }
