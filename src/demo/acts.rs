@@ -42,7 +42,9 @@ impl Show {
         self.search().await?;
         self.topic().await?;
         self.showcase().await?;
-        self.privacy().await
+        self.privacy().await?;
+        self.interview().await?;
+        self.leaderboard().await
     }
 
     fn delivered(&self) -> u64 {
@@ -322,6 +324,82 @@ impl Show {
             Ok(())
         })?;
         Ok(last)
+    }
+
+    /// Step 17: one round of a micro-interview: scheduled by mail, asked from
+    /// Telegram (the button's deep link) and Matrix, moderated, voted for,
+    /// answered by the guest by mail, published to 湖南大学's chats.
+    async fn interview(&self) -> Result<()> {
+        step(17, "微访谈: 湖南大学团委 schedules 湖南省's official as guest; students ask from Telegram and Matrix; the school approves; the guest answers by mail; the answers go out");
+        let school = |text: String, id: &str| {
+            let mut m = Inbound::text(Address::direct(Platform::Email, SCHOOL_MAIL), SCHOOL_MAIL, text);
+            m.message_id = format!("<{id}@example.test>");
+            m
+        };
+        let now = self.app.ctx.now();
+        let at = |t: u64| crate::clock::show(t).replace(' ', "T");
+        let new = format!(
+            "/interview new email:{} {} {} 团学工作面对面\n省团委学校部老师在线回答同学们关于团学工作的问题。",
+            super::OFFICIAL_MAIL,
+            at(now.saturating_sub(60)),
+            at(now + 3600)
+        );
+        handle(&self.gw, &school(new, "interview-1")).await?;
+        self.app.settle().await?;
+        // The interview just scheduled: the newest.
+        let mut id = 0;
+        crate::features::interviews::store::each_interview(self.app.ctx.store(), |iv| {
+            id = id.max(iv.id);
+            Ok(())
+        })?;
+        let li = Address::direct(Platform::Telegram, "5001");
+        let b = Address::direct(Platform::Matrix, "@student.b:localhost");
+        let says = [
+            (li.clone(), format!("/start iv{id}")),
+            (li.clone(), "团支部怎样组织好主题团日？".to_owned()),
+            (b.clone(), format!("/ask {id} 推优入党的流程是怎样的？")),
+        ];
+        for (i, (to, text)) in says.into_iter().enumerate() {
+            let mut ev = Inbound::text(to.clone(), &to.id, text);
+            ev.message_id = format!("{}:interview-{i}", to.id);
+            handle(&self.gw, &ev).await?;
+            self.app.settle().await?;
+        }
+        let questions = crate::features::interviews::store::questions(self.app.ctx.store(), id)?;
+        handle(&self.gw, &school(format!("/interview pending {id}"), "interview-2")).await?;
+        for (i, q) in questions.iter().enumerate() {
+            handle(&self.gw, &school(format!("/interview approve {}", q.id), &format!("interview-a{i}"))).await?;
+        }
+        let mut vote = Inbound::text(li.clone(), &li.id, format!("/vote {}", questions[1].id));
+        vote.message_id = "5001:interview-vote".into();
+        handle(&self.gw, &vote).await?;
+        self.app.settle().await?;
+        let answers = [
+            "以班级实际为题，提前策划、全员参与、会后总结。",
+            "按团章和学校规定，由团支部民主推荐，团委审核后报党组织。",
+        ];
+        let mut guest = official_mail(format!("/interview {id}"));
+        guest.message_id = "<interview-g0@example.test>".into();
+        handle(&self.gw, &guest).await?;
+        for (i, (q, a)) in questions.iter().zip(answers).enumerate() {
+            let mut m = official_mail(format!("/answer {} {a}", q.id));
+            m.message_id = format!("<interview-g{}@example.test>", i + 1);
+            handle(&self.gw, &m).await?;
+        }
+        handle(&self.gw, &school(format!("/interview publish {id}"), "interview-3")).await?;
+        self.app.settle().await
+    }
+
+    /// Step 18: the daily leaderboard run, brought forward, and 湖南's schools
+    /// ranked for the 湖南 official.
+    async fn leaderboard(&self) -> Result<()> {
+        step(18, "活跃度排行榜: the daily run (03:00, brought forward); the 湖南 official asks for 湖南's schools (/rank 43)");
+        let done = self.app.registry.admin(&self.app.ctx, "leaderboard.recompute", serde_json::json!({}))?;
+        println!("  {}", done.text);
+        let mut rank = official_mail("/rank 43");
+        rank.message_id = "<rank-1@example.test>".into();
+        handle(&self.gw, &rank).await?;
+        self.app.settle().await
     }
 
     /// Step 16: a student sees what treecast holds about them; the school's

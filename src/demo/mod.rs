@@ -45,7 +45,7 @@ pub const SHOWN: &[&str] = &[
 const SAMPLE_SURVEY: &str = include_str!("../../config/surveys/sixiang-dongtai.toml");
 
 /// The 湖南 official's mailbox.
-const OFFICIAL_MAIL: &str = "hunan.official@example.test";
+pub(super) const OFFICIAL_MAIL: &str = "hunan.official@example.test";
 
 /// The 湖南大学团委 official's mailbox.
 const SCHOOL_MAIL: &str = "hnu.official@example.test";
