@@ -186,6 +186,25 @@ impl Invocation {
     pub fn arg(&self, i: usize) -> Option<&str> {
         self.args.get(i).map(String::as_str)
     }
+
+    /// The words from the `i`th on, joined by spaces.
+    pub fn words_from(&self, i: usize) -> String {
+        self.args.get(i..).unwrap_or_default().join(" ")
+    }
+
+    /// What was written from the `i`th word on, the lines below included
+    /// (a question, an answer, a post), trimmed.
+    pub fn text_from(&self, i: usize) -> String {
+        [self.words_from(i), self.body.clone()].join("\n").trim().to_owned()
+    }
+
+    /// Argument `i` as a number (`12` or `#12`); otherwise `usage`.
+    pub fn id(&self, i: usize, usage: Msg) -> Result<u64> {
+        self.arg(i)
+            .map(|a| a.trim_start_matches(['#', '＃']))
+            .and_then(|a| a.parse().ok())
+            .ok_or_else(|| Error::invalid(usage.text()))
+    }
 }
 
 /// `@CODE` (or `＠CODE`) as the first of `args` names the org to act for:

@@ -82,12 +82,6 @@ const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-fn number(arg: Option<&str>) -> Result<u64> {
-    arg.map(|a| a.trim_start_matches('#'))
-        .and_then(|a| a.parse().ok())
-        .ok_or_else(|| Error::invalid(Msg::InterviewUsage.text()))
-}
-
 fn require(cx: &Ctx, id: u64) -> Result<Interview> {
     store::interview(cx.store(), id)?.ok_or_else(|| Error::not_found(msg(Msg::InterviewUnknown, &[("id", &id)])))
 }
@@ -271,8 +265,8 @@ fn same_words(text: &str) -> String {
 }
 
 fn ask(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let iv = require(cx, number(inv.arg(0))?)?;
-    let text = [inv.args.iter().skip(1).cloned().collect::<Vec<_>>().join(" "), inv.body.clone()].join("\n");
+    let iv = require(cx, inv.id(0, Msg::InterviewUsage)?)?;
+    let text = inv.text_from(1);
     let mut w = Writes::default();
     let q = submit(cx, p, &iv, &text, &mut w)?;
     cx.store().commit(&w)?;
@@ -280,13 +274,13 @@ fn ask(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
 }
 
 fn moderate(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, approve: bool) -> Result<Handled> {
-    let mut q = require_question(cx, number(inv.arg(1))?)?;
+    let mut q = require_question(cx, inv.id(1, Msg::InterviewUsage)?)?;
     let iv = require(cx, q.interview)?;
     cx.tree.check(p.id, Action::PostNotice, &cx.tree.require_id(iv.org)?)?;
     if q.state != State::Submitted {
         return Err(Error::invalid(msg(Msg::InterviewNotSubmitted, &[("q", &q.id)])));
     }
-    let reason = inv.args.iter().skip(2).cloned().collect::<Vec<_>>().join(" ");
+    let reason = inv.words_from(2);
     q.state = if approve { State::Approved { by: p.id } } else { State::Rejected { by: p.id, reason: reason.clone() } };
     let mut w = Writes::default();
     store::put_question(&mut w, &q, iv.org, cx.clock.now_ms());
@@ -305,7 +299,7 @@ fn moderate(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, approve: bool) 
 }
 
 fn vote(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let q = require_question(cx, number(inv.arg(0))?)?;
+    let q = require_question(cx, inv.id(0, Msg::InterviewUsage)?)?;
     let iv = require(cx, q.interview)?;
     need_audience(cx, p, &iv)?;
     if !matches!(q.state, State::Approved { .. }) || iv.closed {
@@ -321,7 +315,7 @@ fn vote(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> 
 }
 
 fn answer(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let mut q = require_question(cx, number(inv.arg(0))?)?;
+    let mut q = require_question(cx, inv.id(0, Msg::InterviewUsage)?)?;
     let iv = require(cx, q.interview)?;
     if iv.guest != p.id {
         return Err(Error::denied(msg(Msg::InterviewNotGuest, &[("id", &iv.id)])));
@@ -339,12 +333,11 @@ fn answer(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled
         State::Answered { .. } => return Err(Error::invalid(msg(Msg::InterviewAnsweredAlready, &[("q", &q.id)]))),
         _ => return Err(Error::invalid(msg(Msg::InterviewNotApproved, &[("q", &q.id)]))),
     }
-    let text = [inv.args.iter().skip(1).cloned().collect::<Vec<_>>().join(" "), inv.body.clone()].join("\n");
-    let text = text.trim();
+    let text = inv.text_from(1);
     if text.is_empty() {
         return Err(Error::invalid(Msg::InterviewUsage.text()));
     }
-    q.state = State::Answered { by: p.id, answer: text.to_owned(), at: now, published: false };
+    q.state = State::Answered { by: p.id, answer: text, at: now, published: false };
     let mut w = Writes::default();
     store::put_question(&mut w, &q, iv.org, cx.clock.now_ms());
     // The first answer of a batch sets when the batch goes out.
@@ -407,7 +400,7 @@ fn publish(cx: &Ctx, iv: &mut Interview) -> Result<Writes> {
 
 /// A moderator sends the answers waiting for their batch at once.
 fn publish_now(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let mut iv = require(cx, number(inv.arg(1))?)?;
+    let mut iv = require(cx, inv.id(1, Msg::InterviewUsage)?)?;
     cx.tree.check(p.id, Action::PostNotice, &cx.tree.require_id(iv.org)?)?;
     let before = iv.batches;
     let mut w = publish(cx, &mut iv)?;
@@ -453,7 +446,7 @@ fn opened(cx: &Ctx, iv: &Interview) -> Result<Writes> {
 }
 
 fn pending(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let iv = require(cx, number(inv.arg(1))?)?;
+    let iv = require(cx, inv.id(1, Msg::InterviewUsage)?)?;
     let org = cx.tree.require_id(iv.org)?;
     cx.tree.check(p.id, Action::PostNotice, &org)?;
     let waiting: Vec<Question> =
@@ -494,8 +487,8 @@ impl Feature for Interviews {
             (_, Some("approve" | "通过")) => moderate(cx, ev, &p, inv, true),
             (_, Some("reject" | "退回")) => moderate(cx, ev, &p, inv, false),
             (_, Some("publish" | "发布")) => publish_now(cx, ev, &p, inv),
-            (_, Some(id)) => {
-                let iv = require(cx, number(Some(id))?)?;
+            (_, Some(_)) => {
+                let iv = require(cx, inv.id(0, Msg::InterviewUsage)?)?;
                 if iv.guest != p.id && !moderates(cx, &p, &iv)? {
                     need_audience(cx, &p, &iv)?;
                 }

@@ -57,6 +57,12 @@ impl Subscriber for Figures {
         "leaderboard.facts"
     }
 
+    /// A national notice's end reads all its delivery rows: in a loop of
+    /// its own, so the authors' summaries never wait for it.
+    fn apart(&self) -> bool {
+        true
+    }
+
     /// The batch's figures, as one row (committed with the position).
     fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
         let mut w = Writes::default();

@@ -60,12 +60,6 @@ const COMMANDS: &[CommandSpec] = &[
     },
 ];
 
-fn post_id(arg: Option<&str>) -> Result<u64> {
-    arg.map(|a| a.trim_start_matches('#'))
-        .and_then(|a| a.parse().ok())
-        .ok_or_else(|| Error::invalid(Msg::ColumnUsage.text()))
-}
-
 fn require_post(cx: &Ctx, id: u64) -> Result<Post> {
     store::post(cx.store(), id)?.ok_or_else(|| Error::not_found(msg(Msg::ShowcaseNoPost, &[("id", &id)])))
 }
@@ -110,8 +104,7 @@ fn submit(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled
     let Some((column, org)) = find_column(cx, p, name)? else {
         return Err(Error::not_found(msg(Msg::ColumnUnknown, &[("column", &name)])));
     };
-    let text = [inv.args.iter().skip(2).cloned().collect::<Vec<_>>().join(" "), inv.body.clone()].join("\n");
-    let text = text.trim().to_owned();
+    let text = inv.text_from(2);
     if text.is_empty() && ev.attachments.is_empty() {
         return Err(Error::invalid(Msg::ColumnUsage.text()));
     }
@@ -158,7 +151,7 @@ fn announce(cx: &Cx, p: &Person, org: &Org, title: String, post: &Post) -> Resul
 }
 
 fn decide(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, approve: bool) -> Result<Handled> {
-    let mut post = require_post(cx, post_id(inv.arg(1))?)?;
+    let mut post = require_post(cx, inv.id(1, Msg::ColumnUsage)?)?;
     let org = cx.tree.require_id(post.org)?;
     cx.tree.check(p.id, Action::PostNotice, &org)?;
     if post.state != State::Pending {
@@ -169,7 +162,7 @@ fn decide(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, approve: bool) ->
     post.state = if approve {
         State::Approved { by: p.id, at: now }
     } else {
-        let reason = inv.args.iter().skip(2).cloned().collect::<Vec<_>>().join(" ");
+        let reason = inv.words_from(2);
         State::Rejected { by: p.id, reason }
     };
     let mut w = Writes::default();
@@ -187,7 +180,7 @@ fn decide(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, approve: bool) ->
 }
 
 fn feature(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let mut post = require_post(cx, post_id(inv.arg(0))?)?;
+    let mut post = require_post(cx, inv.id(0, Msg::ColumnUsage)?)?;
     if !matches!(post.state, State::Approved { .. }) {
         return Err(Error::invalid(msg(Msg::ShowcaseNotApproved, &[("id", &post.id)])));
     }

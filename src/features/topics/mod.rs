@@ -202,8 +202,8 @@ fn record(cx: &Ctx, ev: &Inbound, tag: &str, org: &Org, person: Option<&Person>)
 fn post_privately(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
     let tag = tag_arg(inv.arg(1), false)?;
     let Some(org) = home_org(cx, p)? else { return Err(Error::denied(Msg::TopicNoOrg.text())) };
-    let text: String = [inv.args.iter().skip(2).cloned().collect::<Vec<_>>().join(" "), inv.body.clone()].join("\n");
-    if text.trim().is_empty() {
+    let text = inv.text_from(2);
+    if text.is_empty() {
         return Err(Error::invalid(Msg::TopicUsage.text()));
     }
     let mut said = ev.clone();
