@@ -201,6 +201,11 @@ pub fn org_bind_list(tree: &Tree, code: &str, list: &str, members: &[String]) ->
     Ok(msg(Msg::ListBound, &[("list", &list), ("n", &members.len()), ("org", &org.name), ("id", &ch.id)]))
 }
 
+/// Whether `a` looks like a mail address (local@domain.tld, no spaces).
+pub fn is_address(a: &str) -> bool {
+    matches!(a.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@') && !a.contains(char::is_whitespace))
+}
+
 /// Addresses from a file, one a line; blank lines and `#` comments are
 /// skipped. Every line that is not an address is named in one report.
 pub fn address_file(path: Option<&Path>) -> Result<Vec<String>> {
@@ -214,13 +219,9 @@ pub fn address_file(path: Option<&Path>) -> Result<Vec<String>> {
         if a.is_empty() || a.starts_with('#') {
             continue;
         }
-        match a.split_once('@') {
-            Some((l, d))
-                if !l.is_empty() && d.contains('.') && !d.contains('@') && !a.contains(char::is_whitespace) =>
-            {
-                out.push(a.to_lowercase())
-            }
-            _ => {
+        match is_address(a) {
+            true => out.push(a.to_lowercase()),
+            false => {
                 let place = format!("{}:{}", path.display(), i + 1);
                 bad.push(msg(Msg::NotAnAddress, &[("place", &place), ("address", &format!("{a:?}"))]))
             }

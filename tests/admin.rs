@@ -25,6 +25,9 @@ fn place(root: &Path, name: &str) -> Place {
     std::fs::write(&cfg, toml).unwrap();
     std::fs::write(dir.join("body.txt"), "请各团支部于本周五前完成团员信息核对。\n").unwrap();
     std::fs::write(dir.join("附件.txt"), "名单").unwrap();
+    let chats = "code,platform,chat,name\n4143010533-001,telegram,-1001001,计算机2023级1班\n4143010533,matrix,!hnu:example.org,湖南大学团委\n";
+    std::fs::write(dir.join("旧账号.csv"), chats).unwrap();
+    std::fs::write(dir.join("坏账号.csv"), "code,platform,chat,name\n9999,telegram,x,坏\n").unwrap();
     let survey = "title = \"团课反馈\"\ndays = 7\n[[questions]]\ntype = \"single\"\ntext = \"本次团课有收获吗？\"\nchoices = [\"有\", \"没有\"]\n";
     std::fs::write(dir.join("团课反馈.toml"), survey).unwrap();
     Place { dir, cfg }
@@ -98,6 +101,9 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["org", "invite", "--under", "43", "--level", "branch", "--csv", "codes.csv"],
         vec!["org", "invite", "--under", "43"],
         vec!["org", "bind", "4143010533-002", "telegram:-100555"],
+        vec!["org", "import-channels", "坏账号.csv"],
+        vec!["org", "import-channels", "旧账号.csv"],
+        vec!["org", "import-channels", "旧账号.csv"],
         vec!["org", "channels", "--under", "43"],
         vec!["org", "unbind", "telegram:-100555"],
         vec!["org", "unbind", "telegram:-100555"],

@@ -71,6 +71,48 @@ impl Tree {
         Ok(ch)
     }
 
+    /// Binds every (org, chat) at once, in one commit (an import: all or
+    /// nothing); a chat bound to its org already is left as it is (a
+    /// second import adds nothing). The caller has checked the rows; a
+    /// chat bound to another org meanwhile stops it before anything is
+    /// written. Returns (bound now, bound already).
+    pub fn bind_all(&self, rows: &[(Org, Address)], by: Actor) -> Result<(usize, usize)> {
+        let _g = self.lock();
+        let mut ops = Ops::default();
+        let mut firsts = std::collections::HashSet::new();
+        let (mut added, mut had) = (0, 0);
+        for (org, address) in rows {
+            if let Some(mut ch) = self.channel_by_address(address)? {
+                if ch.org != org.id {
+                    let owner = self.require_id(ch.org)?;
+                    return Err(Error::invalid(msg(
+                        Msg::AlreadyBoundElsewhere,
+                        &[("code", &owner.code), ("name", &owner.name)],
+                    )));
+                }
+                if ch.alive {
+                    had += 1;
+                    continue;
+                }
+                ch.alive = true;
+                ch.note.clear();
+                ops.put_channel(&org.path, &ch);
+                self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
+                self.channel_event(&Event::Acted { org: org.id, by, act: Act::Bound { channel: ch.id } }, &mut ops);
+                added += 1;
+                continue;
+            }
+            let first = self.channel_counts(org.id, org.level)?.0 == 0 && firsts.insert(org.id);
+            let ch = self.new_channel(org, address.clone(), "")?;
+            Self::add_ops(org, &ch, first, &mut ops);
+            self.channel_event(&Event::ChannelBound { channel: ch.id, org: org.id }, &mut ops);
+            self.channel_event(&Event::Acted { org: org.id, by, act: Act::Bound { channel: ch.id } }, &mut ops);
+            added += 1;
+        }
+        self.store.apply(ops)?;
+        Ok((added, had))
+    }
+
     /// A channel for `address` under a fresh id (not yet written).
     fn new_channel(&self, org: &Org, address: Address, account: &str) -> Result<Channel> {
         if address.kind == ChatKind::Direct {

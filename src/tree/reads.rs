@@ -144,6 +144,7 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("op:org.bind", &[]),
     ("op:org.unbind", &[]),
     ("op:org.bind_list", &[]),
+    ("op:org.import_channels", &[]),
     ("op:org.members", &[Read::ListMembers, Read::PersonalData]),
     ("op:person.add", &[]),
     ("op:notice.post", &[]),

@@ -189,6 +189,10 @@ pub enum OrgCmd {
     Bind { code: String, chat: String },
     /// Unbind a chat (group, room or mailing list) by its id.
     Unbind { chat: String },
+    /// Bind the chats orgs already have, from a CSV (code,platform,chat,name):
+    /// every bad row named with its line and nothing bound, or all bound in
+    /// one commit; bound ones are left as they are.
+    ImportChannels { file: PathBuf },
     /// Bind a mailing list (addresses) to an org.
     BindList {
         code: String,

@@ -62,6 +62,7 @@ pub fn org(o: OrgCmd) -> anyhow::Result<Op> {
         OrgCmd::Bind { code, chat } => ("org.bind", json!({ "code": code, "chat": chat })),
         OrgCmd::Unbind { chat } => ("org.unbind", json!({ "chat": chat })),
         OrgCmd::BindConsole { level } => ("org.bind_console", json!({ "level": level })),
+        OrgCmd::ImportChannels { file } => ("org.import_channels", named(&file, read_text(&file)?)),
         OrgCmd::BindList { code, list, mut members, members_file } => {
             members.extend(cli::address_file(members_file.as_deref())?);
             ("org.bind_list", json!({ "code": code, "list": list, "members": members }))

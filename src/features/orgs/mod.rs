@@ -3,6 +3,7 @@
 //! No chat commands: officials use /tree, /invite and /bind (`account`).
 
 mod channels;
+mod migrate;
 
 use serde::Deserialize;
 
@@ -31,6 +32,7 @@ const OPS: &[&str] = &[
     "org.unbind",
     "org.bind_list",
     "org.members",
+    "org.import_channels",
     "person.add",
 ];
 
@@ -240,6 +242,10 @@ impl Feature for Orgs {
                 cli::org_list_members(tree, &m.code, &m.list, &m.add, &m.remove)?
             }
             "person.add" => cli::person_add(tree, &args::<cli::NewPerson>(op, a)?)?,
+            "org.import_channels" => {
+                let i: Import = args(op, a)?;
+                migrate::import_channels(cx, &i.name, &i.csv)?
+            }
             _ => return Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
         };
         Ok(Reply::text(text))

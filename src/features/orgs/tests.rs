@@ -72,3 +72,88 @@ async fn unbind_in_the_group_by_its_official_and_not_by_others() {
     assert!(b.tree.channel_by_address(&other).unwrap().is_none());
     b.stop().await;
 }
+
+fn import(b: &Bed, csv: &str) -> crate::error::Result<String> {
+    run(b, "org.import_channels", serde_json::json!({"name": "旧账号.csv", "csv": csv})).map(|r| r.text)
+}
+
+/// Every chat bound in the tree, as `platform:id`.
+fn bound(b: &Bed) -> Vec<String> {
+    let cn = b.tree.require("CN").unwrap();
+    let mut all: Vec<String> = b
+        .tree
+        .store
+        .channels_under(&cn.path)
+        .unwrap()
+        .into_iter()
+        .map(|p| format!("{}:{}", p.channel.address.platform, p.channel.address.id))
+        .collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn existing_chats_are_imported_once_with_the_operator_in_the_audit_log() {
+    let b = bed().await;
+    let before = bound(&b).len();
+    // Columns in any order, a BOM, an extra column, a row given twice, and a
+    // chat bound to its org already (the bed binds every org's console group).
+    let csv = "\u{feff}name,code,platform,chat,备注\n\
+        软件工程2023级1班,4143010533-002,telegram,-1001234567890,\n\
+        软件工程2023级1班,4143010533-002,telegram,-1001234567890,重复\n\
+        临床医学2022级2班,4143010534-001,matrix,!linchuang:example.org,\n\
+        湖南大学团委,4143010533,email,TW@lists.HNU.edu.cn,\n\
+        计算机2023级1班,4143010533-001,console,4143010533-001,\n";
+    let done = import(&b, csv).unwrap();
+    assert!(done.contains("5 行，新绑定 3 个群，1 个此前已绑定"), "{done}");
+    let now = bound(&b);
+    assert_eq!(now.len(), before + 3);
+    for c in ["telegram:-1001234567890", "matrix:!linchuang:example.org", "email:tw@lists.hnu.edu.cn"] {
+        assert!(now.contains(&c.to_owned()), "{c} in {now:?}");
+    }
+    let again = import(&b, csv).unwrap();
+    assert!(again.contains("新绑定 0 个群，4 个此前已绑定"), "{again}");
+    assert_eq!(bound(&b).len(), before + 3, "a second import adds nothing");
+    b.settle().await; // the audit log follows the event log
+    let audit = run(&b, "audit.list", serde_json::json!({"org": "4143010533-002"})).unwrap().text;
+    assert!(audit.contains("运维人员") && audit.contains("绑定"), "{audit}");
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_names_each_line_and_binds_nothing() {
+    let b = bed().await;
+    let before = bound(&b);
+    let csv = "code,platform,chat,name\n\
+        4143010533-002,telegram,-1009990001,好的一行\n\
+        9999,telegram,-1009990002,没有这个组织\n\
+        4143010533-002,telegram,@qunzu,不是编号\n\
+        4143010534-001,matrix,linchuang,不是房间\n\
+        4143010533,email,tw-hnu,不是地址\n\
+        4143010533-001,telegram,,缺少群\n\
+        4143010534-001,telegram,-1009990001,同一个群另一个组织\n\
+        4142010486-001,console,4143010533-001,已绑定到别处\n\
+        4142010486-001,weibo,123,没有这个平台\n";
+    let err = import(&b, csv).unwrap_err().to_string();
+    assert!(err.contains("旧账号.csv：8 行有误，未导入任何群"), "{err}");
+    for (line, what) in [
+        (3, "9999"),
+        (4, "不是“@qunzu”"),
+        (5, "!房间号:服务器"),
+        (6, "完整的邮箱地址"),
+        (7, "缺少 chat"),
+        (8, "与第 2 行是同一个群"),
+        (9, "本群已绑定到 4143010533-001"),
+        (10, "weibo"),
+    ] {
+        let row = err
+            .lines()
+            .find(|l| l.starts_with(&format!("旧账号.csv:{line}：")))
+            .unwrap_or_else(|| panic!("line {line}: {err}"));
+        assert!(row.contains(what), "line {line} should say {what:?}: {row}");
+    }
+    assert_eq!(bound(&b), before, "nothing was bound, the good row neither");
+    let header = import(&b, "org,platform,chat\n43,telegram,-1\n").unwrap_err().to_string();
+    assert!(header.contains("旧账号.csv:1：表头须包含 code、platform、chat、name"), "{header}");
+    b.stop().await;
+}
