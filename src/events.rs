@@ -185,6 +185,11 @@ pub enum Event {
         notice: u64,
         answers: u32,
     },
+    /// Messages of an org's old chats were imported into its archive (their keys).
+    ArchiveImported {
+        org: u32,
+        items: Vec<Vec<u8>>,
+    },
 }
 
 /// Who acted.
@@ -251,6 +256,7 @@ impl Event {
             Event::InterviewVoted { .. } => "interview_voted",
             Event::InterviewAnswered { .. } => "interview_answered",
             Event::InterviewPublished { .. } => "interview_published",
+            Event::ArchiveImported { .. } => "archive_imported",
         }
     }
 }

@@ -28,6 +28,8 @@ fn place(root: &Path, name: &str) -> Place {
     let chats = "code,platform,chat,name\n4143010533-001,telegram,-1001001,计算机2023级1班\n4143010533,matrix,!hnu:example.org,湖南大学团委\n";
     std::fs::write(dir.join("旧账号.csv"), chats).unwrap();
     std::fs::write(dir.join("坏账号.csv"), "code,platform,chat,name\n9999,telegram,x,坏\n").unwrap();
+    let export = r#"{"name": "班群", "messages": [{"id": 1, "type": "message", "date": "2023-09-01T10:00:00", "date_unixtime": "1693533600", "from": "李明", "text": "周五团日活动"}]}"#;
+    std::fs::write(dir.join("result.json"), export).unwrap();
     let survey = "title = \"团课反馈\"\ndays = 7\n[[questions]]\ntype = \"single\"\ntext = \"本次团课有收获吗？\"\nchoices = [\"有\", \"没有\"]\n";
     std::fs::write(dir.join("团课反馈.toml"), survey).unwrap();
     Place { dir, cfg }
@@ -104,6 +106,9 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["org", "import-channels", "坏账号.csv"],
         vec!["org", "import-channels", "旧账号.csv"],
         vec!["org", "import-channels", "旧账号.csv"],
+        vec!["org", "import-history", "--org", "4143010533-001", "result.json"],
+        vec!["org", "import-history", "--org", "4143010533-001", "result.json"],
+        vec!["org", "import-history", "--org", "4143010533-001", "body.txt"],
         vec!["org", "channels", "--under", "43"],
         vec!["org", "unbind", "telegram:-100555"],
         vec!["org", "unbind", "telegram:-100555"],

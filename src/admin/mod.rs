@@ -68,7 +68,7 @@ pub fn args<T: DeserializeOwned>(op: &str, v: serde_json::Value) -> Result<T> {
 }
 
 /// File contents travel as base64 in JSON.
-pub(crate) mod base64_bytes {
+pub mod base64_bytes {
     use base64::Engine;
     use serde::{Deserialize, Deserializer, Serializer};
 

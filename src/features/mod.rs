@@ -2,6 +2,7 @@
 //! in `all`; the gateway never changes.
 
 pub mod account;
+pub mod archive;
 pub mod audit;
 pub mod conversations;
 pub mod digest;
@@ -38,6 +39,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(showcase::Showcase),
         Arc::new(interviews::Interviews),
         Arc::new(leaderboard::Leaderboard),
+        Arc::new(archive::Archive),
     ];
     // /back, /skip and /cancel go to whichever feature is talking with the sender.
     all.push(Arc::new(conversations::Conversations::new(all.clone())));

@@ -145,6 +145,9 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("op:org.unbind", &[]),
     ("op:org.bind_list", &[]),
     ("op:org.import_channels", &[]),
+    // Writes an org's archive; what it holds is read through search
+    // (`Read::SearchResults`: the org's people and the officials above).
+    ("op:archive.import", &[]),
     ("op:org.members", &[Read::ListMembers, Read::PersonalData]),
     ("op:person.add", &[]),
     ("op:notice.post", &[]),

@@ -193,6 +193,17 @@ pub enum OrgCmd {
     /// every bad row named with its line and nothing bound, or all bound in
     /// one commit; bound ones are left as they are.
     ImportChannels { file: PathBuf },
+    /// Import an org's old chat history into its archive (searchable):
+    /// a Telegram Desktop export (result.json), a Matrix room export (JSON)
+    /// or a mailing list's mbox; a message imported before is skipped.
+    ImportHistory {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// telegram, matrix or mbox (default: read from the file).
+        #[arg(long)]
+        format: Option<String>,
+    },
     /// Bind a mailing list (addresses) to an org.
     BindList {
         code: String,

@@ -63,6 +63,12 @@ pub fn org(o: OrgCmd) -> anyhow::Result<Op> {
         OrgCmd::Unbind { chat } => ("org.unbind", json!({ "chat": chat })),
         OrgCmd::BindConsole { level } => ("org.bind_console", json!({ "level": level })),
         OrgCmd::ImportChannels { file } => ("org.import_channels", named(&file, read_text(&file)?)),
+        OrgCmd::ImportHistory { file, org, format } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| anyhow::anyhow!(msg(Msg::FileUnreadable, &[("path", &file.display()), ("error", &e)])))?;
+            let name = file.display().to_string();
+            ("archive.import", json!({ "org": org, "name": name, "bytes": base64(&bytes), "format": format }))
+        }
         OrgCmd::BindList { code, list, mut members, members_file } => {
             members.extend(cli::address_file(members_file.as_deref())?);
             ("org.bind_list", json!({ "code": code, "list": list, "members": members }))
