@@ -39,16 +39,9 @@ use treecast_wire::{Address, Platform};
 const DAY: u64 = 86_400;
 const NOTICES: u64 = 300;
 
-fn peak_mb() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb: f64 = s
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    kb / 1024.0
-}
+#[path = "support/rss.rs"]
+mod rss;
+use rss::peak_rss_mb as peak_mb;
 
 /// The yardstick: every org's score straight from the raw events of the
 /// window, in memory (needs the log kept for 60 days).
