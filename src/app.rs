@@ -63,6 +63,15 @@ impl App {
         Ok(self.catch_up_where(false)? + self.catch_up_where(true)?)
     }
 
+    /// Brings the subscribers of the main loop up to date (not those that
+    /// run apart, such as the search index, which may take long after a
+    /// national import): what the command line does around an operation
+    /// run on the store with no server, so one command's acts show in the
+    /// next one's views (the audit log).
+    pub fn catch_up_main(&self) -> Result<usize> {
+        self.catch_up_where(false)
+    }
+
     /// Brings the subscribers that run `apart` (or the others) up to date.
     fn catch_up_where(&self, apart: bool) -> Result<usize> {
         let store = self.ctx.store();

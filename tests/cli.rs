@@ -80,3 +80,21 @@ fn a_worker_without_a_cluster_says_what_is_missing() {
     assert!(!out.status.success());
     assert!(err.contains("cluster.nats: write the NATS server URL"), "{err}");
 }
+
+/// Without a server, what one command did shows in the next one's views:
+/// an offline import of chats is in the org's audit log at once.
+#[test]
+fn offline_acts_are_in_the_audit_log_of_the_next_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("treecast.toml");
+    std::fs::write(&cfg, format!("data_dir = {:?}\n[console]\nquiet = true\n", dir.path().join("data"))).unwrap();
+    let orgs = concat!(env!("CARGO_MANIFEST_DIR"), "/config/sample-orgs.csv");
+    assert!(treecast(&cfg, &["tree", "import", orgs]).status.success());
+    let chats = dir.path().join("旧账号.csv");
+    std::fs::write(&chats, "code,platform,chat,name\n4143010533,matrix,!hnu:example.org,湖南大学团委\n").unwrap();
+    let out = treecast(&cfg, &["org", "import-channels", chats.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let audit = treecast(&cfg, &["audit", "--org", "4143010533"]);
+    let text = String::from_utf8_lossy(&audit.stdout);
+    assert!(text.contains("运维人员") && text.contains("绑定渠道"), "{text}");
+}

@@ -98,7 +98,10 @@ fn on_the_store(cfg: Config, op: &str, args: serde_json::Value) -> anyhow::Resul
     cli::set_interactive(true);
     let tree = cli::open_tree(&cfg)?;
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
-    Ok(app.registry.admin(&app.ctx, op, args)?)
+    app.catch_up_main()?;
+    let reply = app.registry.admin(&app.ctx, op, args)?;
+    app.catch_up_main()?;
+    Ok(reply)
 }
 
 async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<()> {
