@@ -545,6 +545,8 @@ catalogue! {
     DigestDue => "，截止 due {at}",
     DigestSurveys => "即将截止的调查 Surveys closing soon",
     DigestSurveyLine => "#{id}《{title}》截止 closes {at} — /survey results {id}",
+    DigestInterviews => "待审核的微访谈提问 Interview questions to review",
+    DigestInterviewLine => "#{id}《{title}》{n} 个问题待审核 {n} to review — /interview pending {id}",
 }
 
 /// The text of `m` with each `{key}` replaced by its value, in one pass (a

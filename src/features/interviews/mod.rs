@@ -21,7 +21,8 @@ use crate::events::{Act, Actor, Event, Record};
 use crate::notice::Draft;
 use crate::outbox::queue::Queued;
 use crate::registry::{
-    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchKind, SearchOp, Who,
+    split_at_org, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, SearchDoc,
+    SearchKind, SearchOp, Who,
 };
 use crate::schedule::{self, Job};
 use crate::store::Writes;
@@ -462,6 +463,28 @@ fn pending(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handle
     Ok(Handled::say(ev, text))
 }
 
+/// Interviews not over with questions waiting for review, for the digest
+/// of the officials who moderate them (the host org's and those above).
+struct Waiting(Vec<(Interview, usize)>);
+
+impl DigestSource for Waiting {
+    fn items(&self, cx: &Ctx, _person: &Person, orgs: &[Org]) -> Result<Vec<DigestItem>> {
+        let mut out = Vec::new();
+        for (iv, n) in &self.0 {
+            let Some(host) = cx.tree.get(iv.org)? else { continue };
+            if orgs.iter().any(|o| host.is_within(o)) {
+                out.push(DigestItem {
+                    section: (4, Msg::DigestInterviews.text()),
+                    text: msg(Msg::DigestInterviewLine, &[("id", &iv.id), ("title", &iv.title), ("n", n)]),
+                    due: Some(iv.closes),
+                    key: format!("interview:{}", iv.id),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 pub struct Interviews;
 
 impl Feature for Interviews {
@@ -496,6 +519,20 @@ impl Feature for Interviews {
             }
             (_, None) => Ok(Handled::say(ev, view::list(cx, &p)?)),
         }
+    }
+
+    fn digest(&self, cx: &Ctx) -> Result<Option<Box<dyn DigestSource + '_>>> {
+        let mut waiting = Vec::new();
+        store::each_interview(cx.store(), |iv| {
+            if !iv.closed {
+                let n = store::questions(cx.store(), iv.id)?.iter().filter(|q| q.state == State::Submitted).count();
+                if n > 0 {
+                    waiting.push((iv, n));
+                }
+            }
+            Ok(())
+        })?;
+        Ok(Some(Box::new(Waiting(waiting))))
     }
 
     fn deep_link(&self, cx: &Cx, ev: &Inbound, payload: &str) -> Result<Handled> {

@@ -194,7 +194,12 @@ async fn who_may_schedule_ask_and_see_and_bad_input_gets_one_sentence() {
     assert!(b.ask(dm("wang", "/cancel")).await.contains("已放弃提问"));
     let after = b.ask(dm("wang", "随便说说")).await;
     assert!(after.contains("没有看懂") && !after.contains("已提交"), "{after}");
+    // The moderators' digest says a question waits; once reviewed it does not.
+    let digest = b.ask(dm("hnu", "/digest")).await;
+    assert!(digest.contains(&format!("#{id}《团学干部成长》1 个问题待审核")), "{digest}");
+    assert!(!b.ask(dm("li", "/digest")).await.contains("待审核"), "a member moderates nothing");
     b.ask(dm("hnu", &format!("/interview approve {q}"))).await;
+    assert!(!b.ask(dm("hnu", "/digest")).await.contains("个问题待审核"));
     let early = b.ask(dm("guest", &format!("/answer {q} 我来答"))).await;
     assert!(early.contains("开始，届时才能回答"), "{early}");
     // Named: the page shows who asked.
