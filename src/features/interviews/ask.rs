@@ -3,8 +3,9 @@
 
 use treecast_wire::Inbound;
 
+use super::commands::submit;
 use super::store::{self, Asking, Interview};
-use super::{need_audience, require, submit, MAX_QUESTION};
+use super::{need_audience, require, MAX_QUESTION};
 use crate::catalogue::{msg, Msg};
 use crate::conversation::{self as engine, Answer, Input, Kind, Progress, Question};
 use crate::error::{Error, Result};

@@ -139,11 +139,11 @@ impl Subscriber for Figures {
     }
 }
 
-/// Scores every org from the kept figures, as of now, and stores the
-/// standings; returns how many orgs it scored.
-pub fn recompute(cx: &Ctx) -> Result<usize> {
-    let now = cx.now();
-    let today = day_of(now);
+/// Each org's figures of the last 30 days and of the 30 before (to
+/// `today`, a China day), and the keys of rows older than both.
+type Tallies = (HashMap<u32, Tally>, HashMap<u32, Tally>, Vec<Vec<u8>>);
+
+fn tallies(cx: &Ctx, today: u32) -> Result<Tallies> {
     let current_from = today.saturating_sub(WINDOW_DAYS - 1);
     let before_from = today.saturating_sub(2 * WINDOW_DAYS - 1);
     let (mut current, mut before): (HashMap<u32, Tally>, HashMap<u32, Tally>) = Default::default();
@@ -170,6 +170,14 @@ pub fn recompute(cx: &Ctx) -> Result<usize> {
     for (org, _, recent) in report_weeks {
         if recent { current.entry(org) } else { before.entry(org) }.or_default().report_weeks += 1;
     }
+    Ok((current, before, old))
+}
+
+/// Scores every org from the kept figures, as of now, and stores the
+/// standings; returns how many orgs it scored.
+pub fn recompute(cx: &Ctx) -> Result<usize> {
+    let now = cx.now();
+    let (current, before, old) = tallies(cx, day_of(now))?;
     let members = cx.store().member_counts()?;
     let mut orgs = Vec::new();
     let mut live = HashSet::new();
