@@ -231,6 +231,8 @@ impl Feature for Interviews {
                 _ => None,
             })
             .collect();
+        // An interview answered several times in one batch is put once.
+        ids.sort_unstable();
         ids.dedup();
         let mut out = Vec::new();
         for id in ids {
