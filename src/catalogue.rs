@@ -281,6 +281,7 @@ catalogue! {
     FieldEmailErr => "请输入有效的电子邮箱地址，如 name@example.com。 Please enter a valid email address, e.g. name@example.com.",
     FieldQqErr => "请输入 5 到 11 位、不以 0 开头的 QQ 号。 Please enter a QQ number of 5 to 11 digits, not starting with 0.",
     FieldDateErr => "请输入日期，如 2026-11-25 或 2026年11月25日。 Please enter a date, e.g. 2026-11-25.",
+    FieldJobTitleErr => "请输入职务（2 到 30 个字），如 团委副书记。 Please enter a job title of 2 to 30 characters, e.g. 团委副书记 (deputy secretary).",
     FieldNoSuchDay => "没有这一天，请检查年月日。 There is no such day; please check the year, month and day.",
     StaleQuestion => "这道题不是当前题目，请回答下面这题。 That button belongs to another question; here is the current one.",
     StaleButton => "这个按钮已失效。 That button no longer applies.",

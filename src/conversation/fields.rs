@@ -20,6 +20,9 @@ pub enum Field {
     Qq,
     /// A calendar date, stored as `YYYY-MM-DD`.
     Date,
+    /// A job title (职务), e.g. 团委副书记: 2-30 characters with at least one
+    /// letter or Chinese character, spaces collapsed.
+    JobTitle,
 }
 
 const NAME_ERR: &str = Msg::FieldNameErr.text();
@@ -29,6 +32,7 @@ const EMAIL_ERR: &str = Msg::FieldEmailErr.text();
 const QQ_ERR: &str = Msg::FieldQqErr.text();
 const DATE_ERR: &str = Msg::FieldDateErr.text();
 const NO_SUCH_DAY: &str = Msg::FieldNoSuchDay.text();
+const JOB_TITLE_ERR: &str = Msg::FieldJobTitleErr.text();
 
 impl Field {
     /// The word a definition names the field by (`type = "mobile"` or `type = "手机"`).
@@ -40,6 +44,7 @@ impl Field {
             "email" | "邮箱" => Field::Email,
             "qq" | "QQ" => Field::Qq,
             "date" | "日期" => Field::Date,
+            "job_title" | "title" | "职务" => Field::JobTitle,
             _ => return None,
         })
     }
@@ -52,6 +57,7 @@ impl Field {
             Field::Email => "电子邮箱 email",
             Field::Qq => "QQ 号 QQ number",
             Field::Date => "日期 date",
+            Field::JobTitle => "职务 job title",
         }
     }
 
@@ -66,6 +72,7 @@ impl Field {
             Field::Email => "如 name@example.com。 E.g. name@example.com.",
             Field::Qq => "5 到 11 位数字。 5 to 11 digits.",
             Field::Date => "如 2026-11-25 或 2026年11月25日。 E.g. 2026-11-25.",
+            Field::JobTitle => "如 团委副书记。 E.g. 团委副书记 (deputy secretary).",
         }
     }
 
@@ -78,6 +85,7 @@ impl Field {
             Field::Email => email(input),
             Field::Qq => qq(input),
             Field::Date => date(input),
+            Field::JobTitle => job_title(input),
         }
         .map_err(str::to_owned)
     }
@@ -113,6 +121,18 @@ pub fn name(input: &str) -> Result<String, &'static str> {
         Ok(s)
     } else {
         Err(NAME_ERR)
+    }
+}
+
+/// A job title: 2-30 characters, at least one of them a letter or Chinese
+/// character (a number alone is no title), inner spaces collapsed.
+pub fn job_title(input: &str) -> Result<String, &'static str> {
+    let s = normalize(input).split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = s.chars().count();
+    if (2..=30).contains(&n) && s.chars().any(|c| c.is_alphabetic()) && !s.chars().any(char::is_control) {
+        Ok(s)
+    } else {
+        Err(JOB_TITLE_ERR)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Conversations: one engine asking typed questions in private chats, for surveys now and forms, interviews later.
 
 pub mod answer;
+pub mod def;
 pub mod engine;
 pub mod fields;
 pub mod question;

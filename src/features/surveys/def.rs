@@ -2,15 +2,13 @@
 //! problem is reported as `FILE:LINE: what is wrong`, the line being that of
 //! the offending key.
 
-mod question;
-
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 use toml::value::Datetime;
 use toml::Spanned;
 
 use super::clock;
+pub use crate::conversation::def::DefError;
+use crate::conversation::def::{RawQuestion, Report};
 pub use crate::conversation::question::{anchored, Kind, Next, Question, MAX_CHOICES};
 
 /// A checked survey definition.
@@ -64,76 +62,12 @@ struct RawAudience {
     level: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawQuestion {
-    id: Option<Spanned<String>>,
-    #[serde(rename = "type")]
-    kind: Spanned<String>,
-    text: Spanned<String>,
-    #[serde(default = "yes")]
-    required: bool,
-    choices: Option<Spanned<Vec<String>>>,
-    min: Option<Spanned<f64>>,
-    max: Option<Spanned<f64>>,
-    max_len: Option<Spanned<i64>>,
-    pattern: Option<Spanned<String>>,
-    integer: Option<bool>,
-    low: Option<String>,
-    high: Option<String>,
-    goto: Option<Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// Problems found in one file, each `FILE:LINE: message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DefError(pub Vec<String>);
-
-impl std::fmt::Display for DefError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.join("\n"))
-    }
-}
-
-impl From<DefError> for crate::Error {
-    fn from(e: DefError) -> Self {
-        crate::Error::invalid(e.to_string())
-    }
-}
-
-struct Report<'a> {
-    file: &'a str,
-    src: &'a str,
-    problems: Vec<String>,
-}
-
-impl Report<'_> {
-    fn at(&mut self, offset: usize, msg: impl std::fmt::Display) {
-        let line = self.src[..offset.min(self.src.len())].matches('\n').count() + 1;
-        self.problems.push(format!("{}:{line}: {msg}", self.file));
-    }
-}
-
 /// Reads a definition; `file` names it in error messages.
 pub fn parse(file: &str, src: &str) -> Result<Definition, DefError> {
-    let raw: RawDef = match toml::from_str(src) {
-        Ok(r) => r,
-        Err(e) => {
-            let mut r = Report { file, src, problems: vec![] };
-            r.at(e.span().map(|s| s.start).unwrap_or(0), e.message().trim());
-            return Err(DefError(r.problems));
-        }
-    };
-    let mut r = Report { file, src, problems: vec![] };
+    let raw: RawDef = toml::from_str(src).map_err(|e| Report::toml_error(file, src, e))?;
+    let mut r = Report::new(file, src);
     let def = check(raw, &mut r);
-    if r.problems.is_empty() {
-        Ok(def)
-    } else {
-        Err(DefError(r.problems))
-    }
+    r.finish(def)
 }
 
 fn check(raw: RawDef, r: &mut Report) -> Definition {
@@ -150,7 +84,10 @@ fn check(raw: RawDef, r: &mut Report) -> Definition {
         Some(h) => *h.get_ref() as u32,
         None => 24,
     };
-    let questions = questions(&raw.questions, r);
+    if raw.questions.is_empty() {
+        r.at_end("the survey has no questions: add [[questions]] tables");
+    }
+    let questions = crate::conversation::def::questions(&raw.questions, MAX_QUESTIONS, r);
     let (org, level) = raw.audience.map(|a| (a.org, a.level)).unwrap_or_default();
     Definition {
         title: raw.title.into_inner().trim().to_owned(),
@@ -206,33 +143,4 @@ fn closes(raw: &RawDef, opens: Option<u64>, r: &mut Report) -> Closes {
             Closes::After(1)
         }
     }
-}
-
-/// Every question, checked; ids default to `q1`, `q2`… and must differ.
-fn questions(raw: &[Spanned<RawQuestion>], r: &mut Report) -> Vec<Question> {
-    if raw.is_empty() {
-        r.at(src_end(r), "the survey has no questions: add [[questions]] tables");
-    }
-    if raw.len() > MAX_QUESTIONS {
-        r.at(raw[MAX_QUESTIONS].span().start, format!("at most {MAX_QUESTIONS} questions"));
-    }
-    let ids: Vec<String> = raw
-        .iter()
-        .enumerate()
-        .map(|(i, q)| q.get_ref().id.as_ref().map(|s| s.get_ref().trim().to_owned()).unwrap_or(format!("q{}", i + 1)))
-        .collect();
-    let mut questions = Vec::with_capacity(raw.len());
-    for (i, q) in raw.iter().enumerate() {
-        if let Some(id) = &q.get_ref().id {
-            if ids[..i].contains(&ids[i]) || ids[i].is_empty() {
-                r.at(id.span().start, format!("question id `{}` is empty or used twice", ids[i]));
-            }
-        }
-        questions.push(question::read(q, i, &ids, r));
-    }
-    questions
-}
-
-fn src_end(r: &Report) -> usize {
-    r.src.len()
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use regex::Regex;
 use toml::Spanned;
 
-use super::{anchored, Kind, Next, Question, RawQuestion, Report, MAX_CHOICES};
+use super::{RawQuestion, Report};
+use crate::conversation::question::{anchored, Kind, Next, Question, MAX_CHOICES};
 use crate::conversation::Field;
 
 /// Question `at` of the file; `ids` are every question's id, for `goto`.
@@ -31,7 +32,7 @@ pub(super) fn read(sq: &Spanned<RawQuestion>, at: usize, ids: &[String], r: &mut
         other => match Field::from_word(other) {
             Some(f) => field(q, f, r),
             None => {
-                r.at(q.kind.span().start, format!("unknown question type `{other}`: use single, multi, text, number, rating, name, mobile, landline, email, qq or date (单选, 多选, 填空, 数字, 评分, 姓名, 手机, 座机, 邮箱, QQ, 日期)"));
+                r.at(q.kind.span().start, format!("unknown question type `{other}`: use single, multi, text, number, rating, name, mobile, landline, email, qq, date or job_title (单选, 多选, 填空, 数字, 评分, 姓名, 手机, 座机, 邮箱, QQ, 日期, 职务)"));
                 Kind::Text { max_len: 500, pattern: None }
             }
         },
