@@ -26,6 +26,8 @@ struct RawConfig {
     #[serde(default)]
     surveys: RawSurveys,
     #[serde(default)]
+    campaigns: RawSurveys,
+    #[serde(default)]
     admin: RawAdmin,
     cluster: Option<RawCluster>,
     /// Read by the mailbox feature (`features::mailbox::rules`).
@@ -168,6 +170,8 @@ pub struct Config {
     pub retry_max: Duration,
     pub limits: BTreeMap<Platform, Limits>,
     pub surveys_dir: PathBuf,
+    /// Where `/campaign launch NAME` finds `NAME.toml` (`[campaigns] dir`).
+    pub campaigns_dir: PathBuf,
     pub admin: AdminConfig,
     pub cluster: Option<ClusterConfig>,
     /// Who may write to which org's mailbox (`[mailbox]`).
@@ -294,6 +298,7 @@ impl Config {
             retry_max: Duration::from_secs(raw.outbox.retry_max_secs.unwrap_or(3_600)),
             limits,
             surveys_dir: raw.surveys.dir.unwrap_or_else(|| PathBuf::from("config/surveys")),
+            campaigns_dir: raw.campaigns.dir.unwrap_or_else(|| PathBuf::from("config/campaigns")),
             admin,
             cluster,
             mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,

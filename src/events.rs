@@ -190,6 +190,34 @@ pub enum Event {
         org: u32,
         items: Vec<Vec<u8>>,
     },
+    /// A campaign (工作部署) was launched to an org's subtree.
+    CampaignLaunched {
+        campaign: u64,
+        org: u32,
+        by: u64,
+    },
+    /// A campaign form was filled in (or changed) for an org.
+    CampaignFormSubmitted {
+        campaign: u64,
+        step: u8,
+        org: u32,
+        person: u64,
+    },
+    /// An official of the parent marked a campaign step done (or, `done`
+    /// false, took the mark back).
+    CampaignMarked {
+        campaign: u64,
+        step: u8,
+        org: u32,
+        by: u64,
+        done: bool,
+    },
+    /// Someone follows beyond one chat: linked another account (`/link`)
+    /// or turned the daily digest on.
+    Following {
+        person: u64,
+        digest: bool,
+    },
 }
 
 /// Who acted.
@@ -257,6 +285,10 @@ impl Event {
             Event::InterviewAnswered { .. } => "interview_answered",
             Event::InterviewPublished { .. } => "interview_published",
             Event::ArchiveImported { .. } => "archive_imported",
+            Event::CampaignLaunched { .. } => "campaign_launched",
+            Event::CampaignFormSubmitted { .. } => "campaign_form_submitted",
+            Event::CampaignMarked { .. } => "campaign_marked",
+            Event::Following { .. } => "following",
         }
     }
 }

@@ -261,6 +261,15 @@ pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
     Queued::new(out)
 }
 
+/// A private message to `p` (None if they have no account to reach):
+/// `key` names it, made unique here, so a retry never sends it twice and
+/// two messages never collide.
+pub fn tell(p: &Person, key: &str, text: impl Into<String>) -> Option<Queued> {
+    let mut m = Outbound::reply(format!("{key}-{}", crate::msgref::nonce()), p.private_address()?, text.into());
+    m.kind = treecast_wire::OutboundKind::Private;
+    Some(Queued::new(m))
+}
+
 /// One line of an official's daily digest, from the feature that knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigestItem {

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod archive;
 pub mod audit;
+pub mod campaigns;
 pub mod conversations;
 pub mod digest;
 pub mod interviews;
@@ -40,6 +41,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(interviews::Interviews),
         Arc::new(leaderboard::Leaderboard),
         Arc::new(archive::Archive),
+        Arc::new(campaigns::Campaigns),
     ];
     // /back, /skip and /cancel go to whichever feature is talking with the sender.
     all.push(Arc::new(conversations::Conversations::new(all.clone())));

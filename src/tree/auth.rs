@@ -21,6 +21,10 @@ pub enum Action {
     Acknowledge,
     /// Answer a survey whose audience includes the org.
     AnswerSurvey,
+    /// Fill in a campaign form for the org (its officials, and those above).
+    FillForm,
+    /// Follow up a campaign below the org: mark its children's steps done.
+    FollowUp,
 }
 
 impl Action {
@@ -33,6 +37,8 @@ impl Action {
             Action::RunSurvey => Msg::MayNotRunSurvey,
             Action::Acknowledge => Msg::MayNotAcknowledge,
             Action::AnswerSurvey => Msg::MayNotAnswerSurvey,
+            Action::FillForm => Msg::MayNotFillForm,
+            Action::FollowUp => Msg::MayNotFollowUp,
         }
     }
 

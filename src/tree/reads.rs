@@ -185,6 +185,15 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("/rank", &[]),
     ("op:leaderboard.rank", &[]),
     ("op:leaderboard.recompute", &[]),
+    // A campaign's compliance is its follow-up officials' (the launching
+    // org's and those above, each in their own subtree); form submissions
+    // hold names and phone numbers: exported only to the same.
+    ("/campaign", &[Read::NoticeStatus, Read::FormSubmissions]),
+    ("op:campaign.check", &[]),
+    ("op:campaign.launch", &[]),
+    ("op:campaign.list", &[]),
+    ("op:campaign.status", &[Read::NoticeStatus, Read::FormSubmissions]),
+    ("op:campaign.mark", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),
     ("GET /api/v1/ops", &[]),

@@ -74,6 +74,14 @@ pub(super) fn link(cx: &Cx, ev: &Inbound, person: Option<&Person>, code: Option<
         return Err(Error::invalid(Msg::AccountTaken.text()));
     }
     let p = cx.tree.add_identity(target, ev.chat.platform, &ev.sender.id)?;
+    // Identities are written by plain inserts (no batch to join): the event
+    // follows at once. Lost to a crash between, a campaign's follow step
+    // still sees the second account when it is launched.
+    let at = cx.clock.now_ms();
+    cx.store().transact(&[], |tx| {
+        crate::events::append(tx, at, &crate::events::Event::Following { person: p.id, digest: false });
+        Ok(())
+    })?;
     Ok(Handled::say(ev, msg(Msg::Linked, &[("name", &p.name), ("platform", &ev.chat.platform)])))
 }
 

@@ -348,6 +348,10 @@ impl Feature for Digest {
         };
         let mut w = Writes::default();
         w.put(PREFS, p.id.to_be_bytes().to_vec(), encode(&pr));
+        if !pr.off {
+            let e = crate::events::Event::Following { person: p.id, digest: true };
+            crate::events::emit(&mut w, cx.clock.now_ms(), &e);
+        }
         if let Some(m) = old.filter(|m| Some(*m) != pr.minute) {
             w.remove(SLOTS, slot_key(m, p.id));
         }

@@ -114,7 +114,7 @@ pub(super) fn schedule_interview(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invoca
         Msg::InterviewGuestInvited,
         &[("id", &iv.id), ("title", &iv.title), ("org", &org.name), ("opens", &o), ("closes", &c)],
     );
-    h.replies.extend(tell(&guest, format!("iv{}-guest", iv.id), invite));
+    h.replies.extend(tell(&guest, &format!("iv{}-guest", iv.id), invite));
     Ok(h)
 }
 
@@ -281,7 +281,7 @@ pub(super) fn moderate(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, appr
     };
     let mut h = Handled::say(ev, msg(said, &[("q", &q.id)]));
     if let Some(asker) = cx.tree.person(q.asker)?.filter(|a| a.id != p.id) {
-        h.replies.extend(tell(&asker, format!("iv{}-q{}", iv.id, q.id), told));
+        h.replies.extend(tell(&asker, &format!("iv{}-q{}", iv.id, q.id), told));
     }
     Ok(h)
 }

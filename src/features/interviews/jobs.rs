@@ -71,7 +71,7 @@ pub(super) fn close(cx: &Ctx, iv: &mut Interview) -> Result<Writes> {
             ("batches", &iv.batches),
         ],
     );
-    if let Some(q) = cx.tree.person(iv.host)?.and_then(|h| tell(&h, format!("iv{}-closed", iv.id), report)) {
+    if let Some(q) = cx.tree.person(iv.host)?.and_then(|h| tell(&h, &format!("iv{}-closed", iv.id), report)) {
         crate::outbox::queue::put(cx.store(), &mut w, &q)?;
     }
     Ok(w)
@@ -82,7 +82,7 @@ pub(super) fn opened(cx: &Ctx, iv: &Interview) -> Result<Writes> {
     let approved =
         store::questions(cx.store(), iv.id)?.iter().filter(|q| matches!(q.state, State::Approved { .. })).count();
     let text = msg(Msg::InterviewOpened, &[("id", &iv.id), ("title", &iv.title), ("n", &approved)]);
-    if let Some(q) = cx.tree.person(iv.guest)?.and_then(|g| tell(&g, format!("iv{}-open", iv.id), text)) {
+    if let Some(q) = cx.tree.person(iv.guest)?.and_then(|g| tell(&g, &format!("iv{}-open", iv.id), text)) {
         crate::outbox::queue::put(cx.store(), &mut w, &q)?;
     }
     Ok(w)

@@ -15,15 +15,14 @@ mod jobs;
 pub mod store;
 mod view;
 
-use treecast_wire::{Inbound, Outbound, OutboundKind};
+use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
-use crate::outbox::queue::Queued;
 use crate::registry::{
-    CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, SearchDoc, SearchKind,
-    SearchOp, Who,
+    tell, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, SearchDoc,
+    SearchKind, SearchOp, Who,
 };
 use crate::schedule::Job;
 use crate::store::Writes;
@@ -107,13 +106,6 @@ fn need_audience(cx: &Ctx, p: &Person, iv: &Interview) -> Result<Org> {
 
 fn moderates(cx: &Ctx, p: &Person, iv: &Interview) -> Result<bool> {
     cx.tree.allowed(p.id, Action::PostNotice, &cx.tree.require_id(iv.org)?)
-}
-
-/// A private message to `p`, if they can be reached.
-fn tell(p: &Person, key: String, text: String) -> Option<Queued> {
-    let mut m = Outbound::reply(format!("{key}-{}", crate::msgref::nonce()), p.private_address()?, text);
-    m.kind = OutboundKind::Private;
-    Some(Queued::new(m))
 }
 
 fn job_key(kind: &str, id: u64) -> String {
