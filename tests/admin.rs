@@ -32,6 +32,9 @@ fn place(root: &Path, name: &str) -> Place {
     std::fs::write(dir.join("result.json"), export).unwrap();
     let survey = "title = \"团课反馈\"\ndays = 7\n[[questions]]\ntype = \"single\"\ntext = \"本次团课有收获吗？\"\nchoices = [\"有\", \"没有\"]\n";
     std::fs::write(dir.join("团课反馈.toml"), survey).unwrap();
+    let campaign = "title = \"团委微博建设\"\n[target]\nlevel = \"school\"\n[[steps]]\ntitle = \"负责人信息\"\nkind = \"form\"\ndays = 7\n[[steps.fields]]\ntype = \"mobile\"\ntext = \"手机\"\n[[steps]]\ntitle = \"设置头像\"\nkind = \"manual\"\ndays = 10\n";
+    std::fs::write(dir.join("部署.toml"), campaign).unwrap();
+    std::fs::write(dir.join("坏部署.toml"), campaign.replace("kind = \"manual\"", "kind = \"handmade\"")).unwrap();
     Place { dir, cfg }
 }
 
@@ -158,6 +161,14 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["survey", "results", "1", "--csv", "results.csv"],
         vec!["survey", "results", "2", "--csv", "results.csv", "--xlsx", "results.xlsx"],
         vec!["survey", "close", "1"],
+        vec!["campaign", "check", "坏部署.toml"],
+        vec!["campaign", "launch", "部署.toml", "--org", "43", "--by", "email:hn@tw.example"],
+        vec!["campaign", "launch", "部署.toml", "--org", "43", "--by", w],
+        vec!["campaign", "list"],
+        vec!["campaign", "mark", "1", "1", "4143010533"],
+        vec!["campaign", "mark", "1", "2", "4143010533"],
+        vec!["campaign", "status", "1", "--csv", "compliance.csv", "--forms-xlsx", "forms.xlsx"],
+        vec!["campaign", "status", "1", "--org", "4143010533"],
         vec!["org", "bind-console", "--level", "branch"],
         vec!["tree", "delete", "4143010534"],
         vec!["tree", "delete", "4143010534", "--cascade"],

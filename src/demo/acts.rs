@@ -44,7 +44,8 @@ impl Show {
         self.showcase().await?;
         self.privacy().await?;
         self.interview().await?;
-        self.leaderboard().await
+        self.leaderboard().await?;
+        self.campaign().await
     }
 
     fn delivered(&self) -> u64 {
@@ -400,6 +401,81 @@ impl Show {
         rank.message_id = "<rank-1@example.test>".into();
         handle(&self.gw, &rank).await?;
         self.app.settle().await
+    }
+
+    /// Step 19: the founding notice as a campaign for 湖南: two schools fill
+    /// the 统计表 in chat (Telegram, and mail), one school's old Telegram
+    /// group is imported (its bind step completes), a week later the rest
+    /// are late and 湖南 hears; the compliance table and the XLSX export.
+    async fn campaign(&self) -> Result<()> {
+        step(19, "工作部署: 湖南 launches 高校团委微博建设; 中南大学 fills the 统计表 on Telegram, 湖南大学 by mail; 湖南科技大学's old group is imported; a week on, the late schools are escalated to 湖南; the compliance table and its XLSX");
+        let mut launch = official_mail("/campaign launch weibo-jianshe @43");
+        launch.message_id = "<campaign-1@example.test>".into();
+        handle(&self.gw, &launch).await?;
+        self.app.settle().await?;
+        let id = crate::features::campaigns::store::campaigns(self.app.ctx.store())?.last().map(|c| c.id).unwrap_or(0);
+        let csu = Address::direct(Platform::Telegram, "5002");
+        let lines = "1. 负责人姓名：陈静\n2. 职务：团委副书记\n3. 手机号码：139 0731 0002\n4. 办公电话：0731-88870002\n5. 电子邮箱：chenjing@csu.edu.cn\n7. 是否已开通团委微博：B";
+        for (i, text) in [format!("/start cf{id}"), lines.replace("139 0731 0002", "1390731000"), "13907310002".into()]
+            .into_iter()
+            .enumerate()
+        {
+            let mut ev = Inbound::text(csu.clone(), &csu.id, text);
+            ev.message_id = format!("5002:campaign-{i}");
+            handle(&self.gw, &ev).await?;
+            self.app.settle().await?;
+        }
+        // /skip keeps what was given for the rest (QQ and the account name are optional).
+        for i in 0..5 {
+            if crate::features::campaigns::store::filling(self.app.ctx.store(), self.people["csu"])?.is_none() {
+                break;
+            }
+            let mut ev = Inbound::text(csu.clone(), &csu.id, "/skip");
+            ev.message_id = format!("5002:campaign-skip-{i}");
+            handle(&self.gw, &ev).await?;
+            self.app.settle().await?;
+        }
+        let form = format!(
+            "/campaign fill {id}\n1. 负责人姓名：刘洋\n2. 职务：团委书记\n3. 手机号码：13807310001\n5. 电子邮箱：liuyang@hnu.edu.cn\n6. QQ 号码：10001\n7. 是否已开通团委微博：A\n8. 已有微博账号名称：湖南大学团委"
+        );
+        let mut mail = Inbound::text(Address::direct(Platform::Email, SCHOOL_MAIL), SCHOOL_MAIL, form);
+        mail.message_id = "<campaign-2@example.test>".into();
+        handle(&self.gw, &mail).await?;
+        let csv = "code,platform,chat,name\n4143010534,telegram,-1002002,湖南科技大学团委（原群）\n";
+        let imported = self.app.registry.admin(
+            &self.app.ctx,
+            "org.import_channels",
+            serde_json::json!({ "name": "旧账号.csv", "csv": csv }),
+        )?;
+        println!("  {}", imported.text);
+        self.app.settle().await?;
+        let c = crate::features::campaigns::store::campaign(self.app.ctx.store(), id)?;
+        let Some(c) = c else { return Ok(()) };
+        // A week on: the reminder went a day before the form's deadline; a minute after it, the escalation.
+        let clock = &self.app.ctx.clock;
+        clock.set(Some(c.dues[0] - 24 * 3600));
+        self.app.run_due_jobs()?;
+        clock.set(Some(c.dues[0] + 120));
+        self.app.run_due_jobs()?;
+        self.app.settle().await?;
+        let mut status = official_mail(format!("/campaign status {id}"));
+        status.message_id = "<campaign-3@example.test>".into();
+        handle(&self.gw, &status).await?;
+        self.app.settle().await?;
+        let dir = tempfile::tempdir()?;
+        let xlsx = dir.path().join("高校团委微博建设-统计表.xlsx");
+        let args = serde_json::json!({ "id": id, "forms_xlsx": xlsx.display().to_string() });
+        let reply = self.app.registry.admin(&self.app.ctx, "campaign.status", args)?;
+        for f in &reply.files {
+            f.write()?;
+        }
+        let size = std::fs::metadata(&xlsx).map(|m| m.len()).unwrap_or(0);
+        println!(
+            "  treecast campaign status {id} --forms-xlsx …: {} ({size} bytes, one row per 湖南 school)",
+            xlsx.display()
+        );
+        clock.set(None);
+        Ok(())
     }
 
     /// Step 16: a student sees what treecast holds about them; the school's

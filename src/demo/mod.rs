@@ -38,11 +38,15 @@ pub const SHOWN: &[&str] = &[
     OFFICIAL_MAIL,
     SCHOOL_MAIL,
     "5001",
+    "5002",
     "@student.b:localhost",
 ];
 
 /// The survey the demo launches, built into the binary.
 const SAMPLE_SURVEY: &str = include_str!("../../config/surveys/sixiang-dongtai.toml");
+
+/// The founding notice's campaign, built in too.
+const SAMPLE_CAMPAIGN: &str = include_str!("../../config/campaigns/weibo-jianshe.toml");
 
 /// The 湖南 official's mailbox.
 pub(super) const OFFICIAL_MAIL: &str = "hunan.official@example.test";
@@ -84,6 +88,8 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     let surveys_dir = tempfile::tempdir()?;
     std::fs::write(surveys_dir.path().join("sixiang-dongtai.toml"), SAMPLE_SURVEY)?;
     ocfg.surveys_dir = surveys_dir.path().to_owned();
+    std::fs::write(surveys_dir.path().join("weibo-jianshe.toml"), SAMPLE_CAMPAIGN)?;
+    ocfg.campaigns_dir = surveys_dir.path().to_owned();
     let app = App::new(tree.clone(), ocfg, Clock::system())?;
     let (stop, rx) = watch::channel(false);
     let running = app.start_workers(adapters, rx);
@@ -199,6 +205,7 @@ fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
     add("hnu", "湖南大学团委 刘老师", (Platform::Email, SCHOOL_MAIL), Role::Official, "4143010532")?;
     add("li", "李明", (Platform::Telegram, "5001"), Role::Member, "4143010532-001")?;
     add("b", "赵敏", (Platform::Matrix, "@student.b:localhost"), Role::Member, "4143010532-002")?;
+    add("csu", "中南大学团委 陈老师", (Platform::Telegram, "5002"), Role::Official, "4143010533")?;
     Ok(out)
 }
 

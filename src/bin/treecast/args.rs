@@ -45,6 +45,10 @@ pub enum Cmd {
     /// Micro-surveys (微调查).
     #[command(subcommand)]
     Survey(SurveyCmd),
+    /// Campaigns (工作部署): steps with deadlines down the tree, forms,
+    /// compliance.
+    #[command(subcommand)]
+    Campaign(CampaignCmd),
     /// Org mailboxes: letters between orgs (私信) and reports upward (工作信息报送).
     #[command(subcommand)]
     Msg(MsgCmd),
@@ -337,4 +341,52 @@ pub enum SurveyCmd {
     },
     /// Close a survey now.
     Close { id: u64 },
+}
+
+#[derive(Subcommand)]
+pub enum CampaignCmd {
+    /// Check a definition file and print every problem as FILE:LINE.
+    Check { file: PathBuf },
+    /// Launch a campaign to the schools (the file's target level) under an
+    /// org (announced by `treecast serve`).
+    Launch {
+        file: PathBuf,
+        /// The launching org's code (default: the file's `[target] org`).
+        #[arg(long)]
+        org: Option<String>,
+        /// The launching official, as platform:user.
+        #[arg(long)]
+        by: String,
+    },
+    /// Launched campaigns.
+    List,
+    /// The compliance table (done / late / open per step and per org
+    /// below), optionally exported, with the form submissions.
+    Status {
+        id: u64,
+        /// Only this org's subtree.
+        #[arg(long)]
+        org: Option<String>,
+        /// The compliance table, one row per target org.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        #[arg(long)]
+        xlsx: Option<PathBuf>,
+        /// The form submissions, one row per target org.
+        #[arg(long)]
+        forms_csv: Option<PathBuf>,
+        #[arg(long)]
+        forms_xlsx: Option<PathBuf>,
+    },
+    /// Mark a manual step done for orgs (or take the mark back).
+    Mark {
+        id: u64,
+        /// The step's number (1 for the first).
+        step: usize,
+        /// Org codes.
+        #[arg(required = true)]
+        orgs: Vec<String>,
+        #[arg(long)]
+        undo: bool,
+    },
 }

@@ -68,6 +68,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Cmd::Person(p) => ops::person(p),
         Cmd::Notice(n) => ops::notice(n)?,
         Cmd::Survey(c) => ops::survey(c)?,
+        Cmd::Campaign(c) => ops::campaign(c)?,
         Cmd::Msg(m) => ops::letters(m)?,
         Cmd::Audit { org, limit } => ("audit.list", serde_json::json!({ "org": org, "limit": limit })),
         Cmd::Rank { recompute: true, .. } => ("leaderboard.recompute", serde_json::json!({})),

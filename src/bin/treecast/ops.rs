@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use treecast::catalogue::{msg, Msg};
 use treecast::cli;
 
-use crate::args::{MsgCmd, NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
+use crate::args::{CampaignCmd, MsgCmd, NoticeCmd, OrgCmd, PersonCmd, SurveyCmd, TreeCmd};
 
 pub type Op = (&'static str, Value);
 
@@ -159,4 +159,33 @@ pub fn survey(c: SurveyCmd) -> anyhow::Result<Op> {
         }
         SurveyCmd::Close { id } => ("survey.close", json!({ "id": id })),
     })
+}
+
+pub fn campaign(c: CampaignCmd) -> anyhow::Result<Op> {
+    let path = |p: Option<std::path::PathBuf>| p.map(|p| p.display().to_string());
+    Ok(match c {
+        CampaignCmd::Check { file } => ("campaign.check", named_text(&file)?),
+        CampaignCmd::Launch { file, org, by } => {
+            let mut args = named_text(&file)?;
+            args["org"] = json!(org);
+            args["by"] = json!(by);
+            ("campaign.launch", args)
+        }
+        CampaignCmd::List => ("campaign.list", json!({})),
+        CampaignCmd::Status { id, org, csv, xlsx, forms_csv, forms_xlsx } => {
+            let args = json!({
+                "id": id, "org": org, "csv": path(csv), "xlsx": path(xlsx),
+                "forms_csv": path(forms_csv), "forms_xlsx": path(forms_xlsx),
+            });
+            ("campaign.status", args)
+        }
+        CampaignCmd::Mark { id, step, orgs, undo } => {
+            ("campaign.mark", json!({ "id": id, "step": step, "orgs": orgs, "undo": undo }))
+        }
+    })
+}
+
+/// A definition file as `{name, text}`, with the catalogue's sentences when unreadable.
+fn named_text(path: &Path) -> anyhow::Result<Value> {
+    Ok(json!({ "name": path.display().to_string(), "text": read_text(path)? }))
 }

@@ -17,7 +17,7 @@ use crate::tree::people::Role;
 use crate::tree::Org;
 
 /// How many late children one escalation names (the rest are counted).
-const NAMED: usize = 50;
+const NAMED: usize = 30;
 
 /// The targets of `c` with step `step` not done, and whether each is late.
 fn open(cx: &Ctx, c: &Campaign, step: usize) -> Result<Vec<(Org, State)>> {

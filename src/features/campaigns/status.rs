@@ -78,8 +78,10 @@ pub struct Status {
     pub targets: Vec<(Org, Vec<State>)>,
 }
 
-/// How many late orgs the text names per step (all are in the exports).
+/// How many late orgs the text names per step, and how many orgs below
+/// it lists (all are in the exports).
 const LATE_NAMED: usize = 30;
+const ROWS_SHOWN: usize = 40;
 
 /// Computes the table: one read of the completed rows, one of each target.
 pub fn compute(cx: &Ctx, c: &Campaign, scope: &Org) -> Result<Status> {
@@ -170,7 +172,7 @@ impl Status {
         }
         if !self.rows.is_empty() {
             t.push_str(&format!("\n\n{}", Msg::CampaignStatusBreakdown.text()));
-            for r in &self.rows {
+            for r in self.rows.iter().take(ROWS_SHOWN) {
                 // A child that is itself a target shows its marks; one above the targets, its counts.
                 let own = self.targets.iter().find(|(o, _)| o.id == r.org.id);
                 let cells: Vec<String> = if let Some((_, states)) = own {
@@ -185,6 +187,9 @@ impl Status {
                         .collect()
                 };
                 t.push_str(&format!("\n· {} {}：{}", r.org.code, r.org.name, cells.join(" | ")));
+            }
+            if self.rows.len() > ROWS_SHOWN {
+                t.push_str(&format!("\n{}", msg(Msg::CampaignMoreRows, &[("n", &(self.rows.len() - ROWS_SHOWN))])));
             }
         }
         for (i, s) in c.def.steps.iter().enumerate() {
@@ -222,13 +227,14 @@ impl Status {
             out.push(o.code);
             out.push(o.name);
         }
-        out.resize((cx.tree.levels.len().saturating_sub(1)) * 2, String::new());
         Ok(out)
     }
 
-    fn level_heads(cx: &Ctx) -> Vec<String> {
+    /// The tree columns' heads, from below the root down to the targets' level.
+    fn level_heads(&self, cx: &Ctx) -> Vec<String> {
+        let upto = cx.tree.levels.find(&self.campaign.def.level).unwrap_or(u8::MAX);
         let mut h = Vec::new();
-        for (i, _) in cx.tree.levels.iter().skip(1) {
+        for (i, _) in cx.tree.levels.iter().skip(1).filter(|(i, _)| *i <= upto) {
             let k = cx.tree.levels.key(i);
             h.push(format!("{k}_code"));
             h.push(format!("{k}_name"));
@@ -239,7 +245,7 @@ impl Status {
     /// The compliance table, one row per target: the tree columns, then
     /// each step's state and when it was done.
     pub fn table(&self, cx: &Ctx) -> Result<Table> {
-        let mut head = Self::level_heads(cx);
+        let mut head = self.level_heads(cx);
         for (i, s) in self.campaign.def.steps.iter().enumerate() {
             head.push(format!("{} {}", i + 1, s.title));
             head.push(format!("{} done_at", i + 1));
@@ -270,7 +276,7 @@ impl Status {
         let Some(StepKind::Form { per, fields }) = c.def.steps.get(step).map(|s| &s.kind) else {
             return Err(Error::invalid(msg(Msg::CampaignNotAForm, &[("step", &(step + 1))])));
         };
-        let mut head = Self::level_heads(cx);
+        let mut head = self.level_heads(cx);
         head.extend(["submitted_by".to_owned(), "first_submitted".into(), "last_changed".into()]);
         let mut numeric = vec![false; head.len()];
         head.extend(fields.iter().map(|q| q.text.clone()));

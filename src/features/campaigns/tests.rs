@@ -196,7 +196,7 @@ async fn a_form_is_filled_one_field_at_a_time_with_each_rule_explained_and_edite
     let b = bed().await;
     let id = launched(&b, DEF).await;
     let opened = b.ask(dm("hnu", &format!("/start cf{id}"))).await;
-    assert!(opened.contains("《填写信息表》——湖南大学团委") && opened.contains("第 1/8 项"), "{opened}");
+    assert!(opened.contains("“填写信息表”——湖南大学团委") && opened.contains("第 1/8 项"), "{opened}");
     // Each bad value gets the field's rule in Chinese, then in English; nothing moves on.
     for (good, bad, rule, english) in [
         ("张伟", "12", "请输入姓名", "Please enter a name"),
@@ -258,7 +258,7 @@ async fn a_form_is_filled_at_once_from_lines_and_the_problems_are_listed_with_th
         }
         last = b.ask(dm("hnu", "/skip")).await;
     }
-    assert!(last.contains("已提交《填写信息表》（湖南大学团委）"), "{last}");
+    assert!(last.contains("已提交“填写信息表”（湖南大学团委）"), "{last}");
     let s = store::submission(&b.tree.store, id, 0, org.id, 0).unwrap().unwrap();
     assert!(matches!(&s.answers[0], Some(crate::conversation::Answer::Text(n)) if n == "李华"), "{:?}", s.answers);
 }
@@ -299,7 +299,7 @@ async fn a_form_by_mail_comes_back_filled_and_only_its_addressee_can_submit_it()
     b.say(fixed).await;
     b.settle().await;
     let done = b.to(&Address::direct(Platform::Email, me)).last().unwrap().body.to_string();
-    assert!(done.contains("已提交《填写信息表》（中南大学团委）"), "{done}");
+    assert!(done.contains("已提交“填写信息表”（中南大学团委）"), "{done}");
     let s = store::submission(&b.tree.store, id, 0, csu.id, 0).unwrap().unwrap();
     assert!(matches!(&s.answers[4], Some(crate::conversation::Answer::Text(e)) if e == "QIAN@csu.edu.cn"));
 }
