@@ -443,3 +443,59 @@ async fn exports_put_the_tree_columns_first_with_one_row_per_school() {
     let said = b.ask(dm("hnu", &format!("/campaign export {id} form 4143010534"))).await;
     assert!(said.contains("4143010534") && got.len() == 1, "{said}");
 }
+
+#[tokio::test]
+async fn a_second_account_linked_completes_the_follow_step_and_choice_buttons_answer_a_field() {
+    let b = bed().await;
+    let id = launched(&b, DEF).await;
+    // 湖南大学's official links a Telegram account: the follow step is done for the school.
+    let said = b.ask(dm("hnu", "/link")).await;
+    let code: String = said.split("/link ").nth(1).unwrap().chars().take_while(char::is_ascii_alphanumeric).collect();
+    let tg = Address::direct(Platform::Telegram, "7001");
+    b.say(Inbound::text(tg.clone(), "7001", format!("/link {code}"))).await;
+    b.settle().await;
+    assert_eq!(counts(&b, id, "43")[4], (1, 0, 1), "follow: 湖南大学 done, 中南大学 open");
+    // On a platform that shows buttons, a choice field is answered by pressing one.
+    b.app.ctx.caps.set(Platform::Telegram, treecast_wire::Capabilities { buttons: true, ..Default::default() });
+    let start = Inbound::text(
+        tg.clone(),
+        "7001",
+        format!("/campaign fill {id}\n1：李华\n2：书记\n3：13800138000\n5：a@hnu.edu.cn"),
+    );
+    b.say(start).await;
+    b.settle().await;
+    let asked = b.to(&tg).last().unwrap().clone();
+    assert!(asked.body.contains("第 7/8 项"), "the missing choice is asked: {}", asked.body);
+    let pick = asked.buttons.iter().find(|bt| bt.label.contains("否")).expect("a button per choice");
+    let treecast_wire::ButtonAction::Callback(data) = &pick.action else { panic!("{pick:?}") };
+    let mut press = Inbound::text(tg.clone(), "7001", "");
+    press.kind = treecast_wire::InboundKind::Button { data: data.clone() };
+    b.say(press).await;
+    b.settle().await;
+    let next = b.to(&tg).last().unwrap().body.to_string();
+    assert!(next.contains("第 8/8 项"), "{next}");
+    b.say(Inbound::text(tg.clone(), "7001", "/skip")).await;
+    b.settle().await;
+    let org = b.tree.require("4143010533").unwrap();
+    let s = store::submission(&b.tree.store, id, 0, org.id, 0).unwrap().expect("submitted from Telegram");
+    assert_eq!(s.answers[6], Some(crate::conversation::Answer::Choice(1)));
+}
+
+#[tokio::test]
+async fn a_form_per_person_is_done_for_the_org_once_each_official_has_filled_it() {
+    let b = bed().await;
+    let per_person = DEF.replacen("kind = \"form\"", "kind = \"form\"\nper = \"person\"", 1);
+    let id = launched(&b, &per_person).await;
+    let second = b.tree.add_person("周老师").unwrap();
+    b.tree.add_identity(second.id, Platform::Console, "zhou").unwrap();
+    b.tree.grant(second.id, &b.tree.require("4143010533").unwrap(), Role::Official).unwrap();
+    let form = format!("/campaign fill {id}\n1：李华\n2：书记\n3：13800138000\n5：a@hnu.edu.cn\n7：A");
+    assert!(b.ask(dm("hnu", &form)).await.contains("已提交"));
+    b.settle().await;
+    assert_eq!(counts(&b, id, "43")[0], (0, 0, 2), "one of two officials: not done yet");
+    assert!(b.ask(dm("zhou", &form.replace("李华", "周敏"))).await.contains("已提交"));
+    b.settle().await;
+    assert_eq!(counts(&b, id, "43")[0], (1, 0, 1));
+    let rows = status(&b, id, "43").forms(&b.app.ctx, 0).unwrap().rows;
+    assert_eq!(rows.len(), 2, "one row per person: {rows:?}");
+}
