@@ -249,6 +249,7 @@ pub fn render(notice: &Notice, shared: &Rendered, channel: &Channel, tag: &str) 
         attachments: shared.attachments.clone(),
         in_reply_to: None,
         via: String::new(),
+        unsubscribe: None,
     }
 }
 

@@ -181,5 +181,6 @@ fn private(id: String, to: Address, body: String) -> Outbound {
         attachments: Arc::from(Vec::new()),
         in_reply_to: None,
         via: String::new(),
+        unsubscribe: None,
     }
 }

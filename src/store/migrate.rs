@@ -11,6 +11,10 @@
 //! Version 2 -> 3: officials are indexed on their own (`people.rs`,
 //! `OFFICIAL`) for the daily digest; the index is written from the role
 //! rows, then the version (a crash part-way writes the same keys again).
+//!
+//! Version 3 -> 4: a queued message may carry a subscription's unsubscribe
+//! token (`Outbound::unsubscribe`); old queued rows get none, rewritten with
+//! the new version in one transaction.
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -55,8 +59,52 @@ struct QueuedV1 {
     fallback: Option<Fallback>,
 }
 
-impl From<QueuedV1> for Queued {
-    fn from(q: QueuedV1) -> Queued {
+/// A queued message of versions 2 and 3: with its bot account, without an
+/// unsubscribe token.
+#[derive(Serialize, Deserialize)]
+struct OutboundV3 {
+    id: String,
+    kind: OutboundKind,
+    to: Address,
+    title: Option<std::sync::Arc<str>>,
+    body: std::sync::Arc<str>,
+    footer: Option<std::sync::Arc<str>>,
+    buttons: Vec<Button>,
+    attachments: std::sync::Arc<[Attachment]>,
+    in_reply_to: Option<String>,
+    via: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct QueuedV3 {
+    msg: OutboundV3,
+    tries: u32,
+    next_at_ms: u64,
+    on_sent: Option<MsgRef>,
+    fallback: Option<Fallback>,
+}
+
+impl From<QueuedV1> for QueuedV3 {
+    fn from(q: QueuedV1) -> QueuedV3 {
+        let m = q.msg;
+        let msg = OutboundV3 {
+            id: m.id,
+            kind: m.kind,
+            to: m.to,
+            title: m.title,
+            body: m.body,
+            footer: m.footer,
+            buttons: m.buttons,
+            attachments: m.attachments,
+            in_reply_to: m.in_reply_to,
+            via: String::new(),
+        };
+        QueuedV3 { msg, tries: q.tries, next_at_ms: q.next_at_ms, on_sent: q.on_sent, fallback: q.fallback }
+    }
+}
+
+impl From<QueuedV3> for Queued {
+    fn from(q: QueuedV3) -> Queued {
         let m = q.msg;
         let msg = Outbound {
             id: m.id,
@@ -68,7 +116,8 @@ impl From<QueuedV1> for Queued {
             buttons: m.buttons,
             attachments: m.attachments,
             in_reply_to: m.in_reply_to,
-            via: String::new(),
+            via: m.via,
+            unsubscribe: None,
         };
         Queued { msg, tries: q.tries, next_at_ms: q.next_at_ms, on_sent: q.on_sent, fallback: q.fallback }
     }
@@ -108,7 +157,7 @@ pub(super) fn v1_to_v2(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> 
     let mut rows = Vec::new();
     for kv in outbox.iter() {
         let (k, v) = kv?;
-        let q: Queued = decode::<QueuedV1>(&v)?.into();
+        let q: QueuedV3 = decode::<QueuedV1>(&v)?.into();
         rows.push((k, encode(&q)));
     }
     (&outbox, meta)
@@ -144,6 +193,30 @@ pub(super) fn v2_to_v3(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> 
     meta.insert(version_key, &3u32.to_be_bytes())?;
     db.flush()?;
     tracing::info!(officials = n, "store upgraded to version 3 (officials index)");
+    Ok(())
+}
+
+pub(super) fn v3_to_v4(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
+    let outbox = db.open_tree("outbox")?;
+    let mut rows = Vec::new();
+    for kv in outbox.iter() {
+        let (k, v) = kv?;
+        let q: Queued = decode::<QueuedV3>(&v)?.into();
+        rows.push((k, encode(&q)));
+    }
+    // One transaction: a version 3 row read as version 4 would fail, and
+    // a version 4 row read as version 3 would lose its token.
+    (&outbox, meta)
+        .transaction(|(o, m)| {
+            for (k, v) in &rows {
+                o.insert(k, v.as_slice())?;
+            }
+            m.insert(version_key, &4u32.to_be_bytes())?;
+            Ok::<_, ConflictableTransactionError<()>>(())
+        })
+        .map_err(|e: TransactionError<()>| Error::Corrupt(format!("upgrading the store to version 4: {e:?}")))?;
+    db.flush()?;
+    tracing::info!(queued = rows.len(), "store upgraded to version 4 (unsubscribe tokens)");
     Ok(())
 }
 
@@ -209,6 +282,41 @@ mod tests {
         // Opening again finds the current version and changes nothing.
         let store = super::super::Store::open(dir.path()).unwrap();
         assert_eq!(store.queued().unwrap()[0].1.tries, 3);
+    }
+
+    /// A version 3 store's queued messages keep their bot account and get
+    /// no unsubscribe token.
+    #[test]
+    fn a_version_three_store_keeps_its_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta").unwrap().insert(b"schema_version", &3u32.to_be_bytes()).unwrap();
+            let q = QueuedV3 {
+                msg: OutboundV3 {
+                    id: "r2".into(),
+                    kind: OutboundKind::Private,
+                    to: Address::direct(Platform::Email, "a@example.test"),
+                    title: Some("通知".into()),
+                    body: "正文".into(),
+                    footer: None,
+                    buttons: vec![],
+                    attachments: std::sync::Arc::from(Vec::new()),
+                    in_reply_to: None,
+                    via: "bot2".into(),
+                },
+                tries: 1,
+                next_at_ms: 7,
+                on_sent: None,
+                fallback: None,
+            };
+            db.open_tree("outbox").unwrap().insert(9u64.to_be_bytes(), encode(&q)).unwrap();
+            db.flush().unwrap();
+        }
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let queued = store.queued().unwrap();
+        let (seq, q) = &queued[0];
+        assert_eq!((*seq, q.msg.via.as_str(), q.msg.unsubscribe.as_deref(), &*q.msg.body), (9, "bot2", None, "正文"));
     }
 
     /// A version 2 store's officials are indexed at open; members are not.

@@ -38,6 +38,7 @@ async fn main() {
         attachments: Arc::from(Vec::new()),
         in_reply_to: None,
         via: String::new(),
+        unsubscribe: None,
     };
     let started = Instant::now();
     let done = adapter.deliver(&notice).await.expect("delivery");

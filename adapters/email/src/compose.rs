@@ -57,7 +57,17 @@ pub fn compose(msg: &Outbound, settings: &Settings) -> Result<Composed, Delivery
         let parent = format!("<{}>", parent.trim_matches(['<', '>']));
         b = b.in_reply_to(parent.clone()).references(parent);
     }
-    if matches!(msg.to.kind, ChatKind::List) {
+    if let Some(token) = msg.unsubscribe.as_deref() {
+        // One subscriber's own links: a mail to `unsubscribe+TOKEN@` the bot
+        // (RFC 2369), and the one-click URL where one is configured (RFC 8058).
+        let mut parts = vec![format!("<mailto:unsubscribe+{token}@{}>", settings.domain())];
+        if let Some(u) = &settings.unsubscribe_url {
+            let sep = if u.contains('?') { '&' } else { '?' };
+            parts.insert(0, format!("<{u}{sep}token={token}>"));
+            b = b.raw_header(raw("List-Unsubscribe-Post", "List-Unsubscribe=One-Click".to_owned()));
+        }
+        b = b.raw_header(raw("List-Unsubscribe", parts.join(", ")));
+    } else if matches!(msg.to.kind, ChatKind::List) {
         b = b.raw_header(raw("List-Id", format!("<{}>", list_id(&msg.to.id))));
         b = b.raw_header(raw("Precedence", "list".to_owned()));
         if let Some(v) = unsubscribe(settings) {

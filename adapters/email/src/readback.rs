@@ -110,6 +110,28 @@ fn list_mail_reads_back_with_list_headers() {
 }
 
 #[test]
+fn a_subscribers_mail_carries_their_own_unsubscribe_links() {
+    let mut msg = notice(Address::direct(Platform::Email, "student1@example.test"));
+    msg.unsubscribe = Some("0123abcd0123abcd".into());
+    let bytes = compose(&msg);
+    let m = read_back(&bytes, &Expect { subject: TITLE, text: &["青年大学习"], parent: None });
+    let header = m.header_raw("List-Unsubscribe").map(str::trim);
+    assert_eq!(header, Some("<mailto:unsubscribe+0123abcd0123abcd@example.test>"));
+    assert_eq!(m.header_raw("List-Unsubscribe-Post"), None, "one-click needs an https URL");
+    // With an unsubscribe URL configured: one click (RFC 8058), the URL first.
+    let s = Settings { unsubscribe_url: Some("https://tw.example.test/u".into()), ..settings() };
+    let bytes = crate::compose::compose(&msg, &s).unwrap().bytes;
+    let m = MessageParser::default().parse(&bytes).unwrap();
+    // Long headers are folded; unfolded, the URL comes first.
+    let unfolded = m.header_raw("List-Unsubscribe").map(|h| h.replace("\r\n", "").trim().to_owned());
+    assert_eq!(
+        unfolded.as_deref(),
+        Some("<https://tw.example.test/u?token=0123abcd0123abcd>, <mailto:unsubscribe+0123abcd0123abcd@example.test>")
+    );
+    assert_eq!(m.header_raw("List-Unsubscribe-Post").map(str::trim), Some("List-Unsubscribe=One-Click"));
+}
+
+#[test]
 fn mail_with_attachment_reads_back() {
     let mut msg = notice(Address::direct(Platform::Email, "student1@example.test"));
     let data = b"%PDF-1.4 fake".to_vec();

@@ -203,6 +203,7 @@ mod tests {
             attachments: Arc::from(Vec::new()),
             in_reply_to: None,
             via: String::new(),
+            unsubscribe: None,
         }
     }
 

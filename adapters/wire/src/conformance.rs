@@ -43,6 +43,7 @@ fn notice(id: &str, to: Address, body: &str) -> Outbound {
         attachments: Arc::from(Vec::new()),
         in_reply_to: None,
         via: String::new(),
+        unsubscribe: None,
     }
 }
 

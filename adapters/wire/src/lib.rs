@@ -272,6 +272,11 @@ pub struct Outbound {
     /// account that is in it.
     #[serde(default)]
     pub via: String,
+    /// A subscription's unsubscribe token: mail carries it in
+    /// `List-Unsubscribe` (RFC 2369, and RFC 8058 one-click where an
+    /// unsubscribe URL is configured); other platforms ignore it.
+    #[serde(default)]
+    pub unsubscribe: Option<String>,
 }
 
 impl Outbound {
@@ -288,6 +293,7 @@ impl Outbound {
             attachments: Arc::from(Vec::new()),
             in_reply_to: None,
             via: String::new(),
+            unsubscribe: None,
         }
     }
 
