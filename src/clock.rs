@@ -172,3 +172,10 @@ mod tests {
         assert!(!c.is_fixed());
     }
 }
+
+/// `07:30`, `7:30` or `07：30` -> minutes past midnight.
+pub fn parse_minute(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once([':', '：'])?;
+    let (h, m): (u16, u16) = (h.trim().parse().ok()?, m.trim().parse().ok()?);
+    (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
+}

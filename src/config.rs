@@ -34,6 +34,8 @@ struct RawConfig {
     mailbox: Option<toml::Table>,
     /// Read by the digest feature (`features::digest::Settings`).
     digest: Option<toml::Table>,
+    /// Read by the services feature (`features::services::Settings`).
+    services: Option<toml::Table>,
     /// Read by the privacy feature (`features::privacy::Settings`).
     privacy: Option<toml::Table>,
     console: Option<toml::Table>,
@@ -178,6 +180,8 @@ pub struct Config {
     pub mailbox: crate::features::mailbox::rules::Rules,
     /// When the officials' daily digest goes (`[digest]`).
     pub digest: crate::features::digest::Settings,
+    /// Quiet hours and the bundle time of information services (`[services]`).
+    pub services: crate::features::services::Settings,
     /// How long each kind of data is kept (`[privacy]`).
     pub privacy: crate::features::privacy::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
@@ -303,6 +307,7 @@ impl Config {
             cluster,
             mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
             digest: crate::features::digest::Settings::from_table(raw.digest.as_ref())?,
+            services: crate::features::services::Settings::from_table(raw.services.as_ref())?,
             privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
             adapters,
             source: path.to_owned(),

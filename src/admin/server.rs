@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::connect_info::{ConnectInfo, Connected};
-use axum::extract::{Path as UrlPath, Request, State};
+use axum::extract::{Path as UrlPath, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -163,7 +163,26 @@ fn router(shared: Shared) -> Router {
         .route("/api/v1/search", get(search))
         .route("/api/v1/{group}/{action}", post(run_op))
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        // Outside the guard: a mail client's one-click unsubscribe (RFC 8058)
+        // carries the subscription's own unguessable token, not the admin's.
+        .route("/unsubscribe", post(one_click))
         .with_state(shared)
+}
+
+#[derive(serde::Deserialize)]
+struct OneClick {
+    token: String,
+}
+
+/// `POST /unsubscribe?token=…` (the `List-Unsubscribe` URL with
+/// `List-Unsubscribe=One-Click` in the body): ends that one subscription.
+async fn one_click(State(s): State<Shared>, Query(q): Query<OneClick>) -> Response {
+    let args = serde_json::json!({ "token": q.token });
+    match tokio::task::spawn_blocking(move || s.registry.admin(&s.ctx, "service.unsubscribe", args)).await {
+        Ok(Ok(reply)) => reply.text.into_response(),
+        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
 
 /// Who asked, for the log: the TCP peer or the socket peer's user id.

@@ -14,6 +14,7 @@ pub mod notices;
 pub mod orgs;
 pub mod privacy;
 pub mod search;
+pub mod services;
 pub mod showcase;
 pub mod surveys;
 pub mod topics;
@@ -42,6 +43,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(leaderboard::Leaderboard),
         Arc::new(archive::Archive),
         Arc::new(campaigns::Campaigns),
+        Arc::new(services::Services),
     ];
     // /back, /skip and /cancel go to whichever feature is talking with the sender.
     all.push(Arc::new(conversations::Conversations::new(all.clone())));

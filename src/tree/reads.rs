@@ -194,6 +194,17 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("op:campaign.list", &[]),
     ("op:campaign.status", &[Read::NoticeStatus, Read::FormSubmissions]),
     ("op:campaign.mark", &[]),
+    // A service's subscribers are never listed, only counted for its editors.
+    ("/services", &[]),
+    ("/service", &[]),
+    ("/subscribe", &[]),
+    ("/unsubscribe", &[]),
+    ("/publish", &[]),
+    ("op:service.list", &[]),
+    ("op:service.publish", &[]),
+    // The subscription's own token is the only key: it ends that one.
+    ("op:service.unsubscribe", &[]),
+    ("POST /unsubscribe", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),
     ("GET /api/v1/ops", &[]),

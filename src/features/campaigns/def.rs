@@ -263,7 +263,7 @@ fn step(s: &Spanned<RawStep>, i: usize, r: &mut Report) -> Step {
 fn due(raw: &RawStep, step_at: usize, r: &mut Report) -> Due {
     let minute = match &raw.at {
         None => 23 * 60 + 59,
-        Some(a) => match crate::features::digest::parse_time(a.get_ref()) {
+        Some(a) => match crate::clock::parse_minute(a.get_ref()) {
             Some(m) => m,
             None => {
                 r.at(

@@ -70,12 +70,7 @@ impl Settings {
     }
 }
 
-/// `07:30`, `7:30` or `07：30` -> minutes past midnight.
-pub fn parse_time(s: &str) -> Option<u16> {
-    let (h, m) = s.trim().split_once([':', '：'])?;
-    let (h, m): (u16, u16) = (h.trim().parse().ok()?, m.trim().parse().ok()?);
-    (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
-}
+pub use crate::clock::parse_minute as parse_time;
 
 fn show_time(minute: u16) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
