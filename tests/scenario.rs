@@ -9,8 +9,10 @@
 //! in Matrix and answers in the thread, and the answer reaches the school by
 //! mail. A micro-topic gathers posts from Telegram and Matrix; a
 //! micro-interview question asked on Telegram is answered in Matrix and
-//! published to both; a column post is featured down the tree. Every other
-//! branch is a recording console chat.
+//! published to both; a column post is featured down the tree. A campaign
+//! (工作部署) launched in Matrix has its form filled by one school on Telegram
+//! and another by mail, and the province reads the compliance table in
+//! Matrix. Every other branch is a recording console chat.
 //!
 //! Run: `scripts/test.sh`, or with the peers up and their env loaded,
 //! `cargo test --all-features --test scenario -- --include-ignored --nocapture`.
@@ -71,6 +73,7 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.school_reports_up_and_the_province_answers().await;
     s.a_topic_gathers_posts_from_telegram_and_matrix().await;
     s.an_interview_and_a_featured_post().await;
+    s.a_campaign_form_is_filled_in_telegram_and_by_mail_and_followed_in_matrix().await;
     s.people_see_and_delete_their_data().await;
     let people = [s.zhao.client.user_id().expect("logged in").to_string()];
     s.stop().await;

@@ -43,6 +43,13 @@ pub const SCHOOL_BOX: &str = "hnu-official";
 pub const SCHOOL_OFFICIAL: &str = "hnu-official@example.test";
 /// Where a work report to 湖南省 goes by mail.
 pub const REPORT_TO_HUNAN: &str = "report+43@scenario.test";
+/// A campaign (工作部署) for 湖南's schools, from `CAMPAIGN_NAME.toml` in the campaigns dir.
+pub const CAMPAIGN_NAME: &str = "weibo-test";
+pub const CAMPAIGN_TITLE: &str = "高校团委微博建设（测试）";
+pub const CAMPAIGN_FORM: &str = "填报微博负责人信息";
+/// 中南大学 and its League committee's official 钱伟, who has started the bot on Telegram.
+pub const CSU: &str = "4143010533";
+pub const QIAN: TgUser = TgUser { id: 5002, name: "钱伟" };
 
 /// Everything the steps act on and look at.
 pub struct Scenario {
@@ -102,6 +109,7 @@ impl Scenario {
         let tg = Emulator::new(tg_api.clone(), run);
         tg.group(GROUP_A, &branches[0].name).await;
         tg.say(LI, None, "/start", None).await; // 李明 opened a private chat with the bot
+        tg.say(QIAN, None, "/start", None).await; // and so did 钱伟
         let hs = std::env::var("TREECAST_TEST_MATRIX_URL").unwrap_or_else(|_| "http://127.0.0.1:8008".into());
         let (bot_pass, zhao_pass) = (unique("pw"), unique("pw"));
         let bot_uid = matrix::register(&hs, &format!("treecast-{run}"), &bot_pass, "团委通知").await;
@@ -140,6 +148,7 @@ impl Scenario {
         let server = app.start(adapters, stop_rx);
         let hello = |m: &serde_json::Value| super::telegram::text(m).starts_with("你好");
         tg.wait_for(LI.id, "the bot's greeting in 李明's private chat", hello).await;
+        tg.wait_for(QIAN.id, "the bot's greeting in 钱伟's private chat", hello).await;
 
         // 赵敏 opens branch B's room and invites the bot, which joins (its own server's invites).
         let zhao = matrix::User::login(&hs, &zhao_uid, &zhao_pass).await;
@@ -207,13 +216,62 @@ impl Scenario {
 }
 
 /// The defaults (real rate limits, the League footer), a surveys dir with
-/// one survey, and quicker retries so a transient error costs little time.
+/// one survey, a campaigns dir with one campaign, and quicker retries so a
+/// transient error costs little time.
 fn config(dir: &Path) -> Config {
-    let cfg = Config { surveys_dir: dir.join("surveys"), retry_base: Duration::from_millis(500), ..Config::default() };
+    let cfg = Config {
+        surveys_dir: dir.join("surveys"),
+        campaigns_dir: dir.join("campaigns"),
+        retry_base: Duration::from_millis(500),
+        ..Config::default()
+    };
     std::fs::create_dir_all(&cfg.surveys_dir).unwrap();
     std::fs::write(cfg.surveys_dir.join(format!("{SURVEY_NAME}.toml")), SURVEY).unwrap();
+    std::fs::create_dir_all(&cfg.campaigns_dir).unwrap();
+    std::fs::write(cfg.campaigns_dir.join(format!("{CAMPAIGN_NAME}.toml")), CAMPAIGN).unwrap();
     cfg
 }
+
+/// A short campaign for the schools under the launcher's org: a form of
+/// four fields due in a week, a bound chat, a step the province marks.
+const CAMPAIGN: &str = r#"
+title = "高校团委微博建设（测试）"
+intro = "请各高校团委按以下步骤开通并建设团委微博。"
+
+[target]
+level = "school"
+
+[[steps]]
+id = "form"
+title = "填报微博负责人信息"
+kind = "form"
+days = 7
+  [[steps.fields]]
+  type = "name"
+  text = "负责人姓名"
+  [[steps.fields]]
+  type = "mobile"
+  text = "手机号码"
+  [[steps.fields]]
+  type = "email"
+  text = "电子邮箱"
+  [[steps.fields]]
+  type = "single"
+  text = "是否已开通团委微博"
+  choices = ["已开通", "尚未开通"]
+
+[[steps]]
+id = "bind"
+title = "绑定团委群聊"
+kind = "bind"
+days = 10
+
+[[steps]]
+id = "profile"
+title = "设置统一头像和简介"
+kind = "manual"
+days = 14
+"#;
 
 /// A small named survey for the branches of the launcher's org.
 const SURVEY: &str = r#"
@@ -278,6 +336,9 @@ fn national_tree(cfg: &Config) -> (Tree, [Org; 3], u64) {
     let school = tree.add_person("湖南大学团委 刘老师").unwrap().id;
     tree.add_identity(school, Platform::Email, SCHOOL_OFFICIAL).unwrap();
     tree.grant(school, &tree.require(SCHOOL).unwrap(), Role::Official).unwrap();
+    let qian = tree.add_person("中南大学团委 钱伟").unwrap().id;
+    tree.add_identity(qian, Platform::Telegram, &QIAN.id.to_string()).unwrap();
+    tree.grant(qian, &tree.require(CSU).unwrap(), Role::Official).unwrap();
     let li = tree.add_person(LI.name).unwrap().id;
     tree.add_identity(li, Platform::Telegram, &LI.id.to_string()).unwrap();
     tree.grant(li, &branches[0], Role::Member).unwrap();

@@ -437,11 +437,127 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// 湘老师's command in his Matrix DM, and the bot's first answer to it
+    /// holding `marker` (what the bot said instead, if it never comes).
+    async fn xiang_asks(&self, cmd: &str, marker: &str) -> String {
+        let dm = &self.xiang_dm;
+        let seen = self.xiang.seen(dm).len();
+        self.xiang.say(dm, cmd).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let new: Vec<String> = self.xiang.seen(dm).into_iter().skip(seen).map(|(_, b)| b).collect();
+            if let Some(b) = new.iter().find(|b| b.contains(marker)) {
+                return b.clone();
+            }
+            assert!(std::time::Instant::now() < deadline, "no {marker:?} in the answer to {cmd:?}: {new:#?}");
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// 湘老师 launches a campaign (工作部署) for 湖南's schools in Matrix;
+    /// 中南大学's official fills its form in his Telegram private chat one
+    /// field at a time, 湖南大学's by mail (the blank form mailed to him,
+    /// answered in the reply); 湘老师 reads the compliance table in Matrix.
+    pub async fn a_campaign_form_is_filled_in_telegram_and_by_mail_and_followed_in_matrix(&mut self) {
+        self.step("9. 工作部署: 湘老师 launches a campaign for 湖南's schools in Matrix");
+        let hunan = self.tree.require("43").unwrap();
+        let schools = self.tree.subtree(&hunan).map(Result::unwrap).filter(|o| o.level == 2).count();
+        let launched = self.xiang_asks(&format!("!campaign launch {CAMPAIGN_NAME} @43"), "已发起工作部署 #").await;
+        let id = number_after(&launched, "已发起工作部署 #");
+        let scope = format!("（共青团湖南省委学校部，{schools} 个单位）");
+        assert!(launched.contains(CAMPAIGN_TITLE) && launched.contains(&scope), "{launched}");
+        let c = treecast::features::campaigns::store::campaign(&self.tree.store, id).unwrap().expect("stored");
+        let due = |i: usize| treecast::clock::show(c.dues[i]);
+
+        self.step("   中南大学's official fills the form in his Telegram private chat, one field at a time");
+        let start = format!("/start cf{id}");
+        for (say, expect) in [
+            (start.as_str(), "第 1/4 项"),
+            ("钱伟", "第 2/4 项"),
+            ("12345", "请输入 11 位手机号码"),
+            ("139 0000 1111", "第 3/4 项"),
+            ("qian@csu.edu.cn", "第 4/4 项"),
+            ("B", "已提交"),
+        ] {
+            let seen = self.tg.sent(QIAN.id).await.len();
+            self.tg.say(QIAN, None, say, None).await;
+            let m = self.tg.next_after(QIAN.id, seen, &format!("the bot's answer to {say:?} on Telegram")).await;
+            let got = text(&m);
+            assert!(got.contains(expect), "after {say:?} expected {expect:?}: {got}");
+            match say {
+                s if s == start => {
+                    let lead = format!("——中南大学团委（截止 {}）", due(0));
+                    assert!(got.contains(CAMPAIGN_FORM) && got.contains(&lead), "{got}");
+                }
+                "12345" => assert!(!got.contains("第 3/4 项"), "a wrong mobile does not move on: {got}"),
+                "B" => {
+                    let saved = [CAMPAIGN_FORM, "（中南大学团委）", "13900001111"];
+                    assert!(got.contains("已提交") && saved.iter().all(|p| got.contains(p)), "{got}");
+                }
+                _ => {}
+            }
+        }
+
+        self.step("   湖南大学's official asks for the form by mail, confirms, and answers the form mail");
+        let cmd = format!("/campaign fill {id}");
+        let fill =
+            mail::send(&Draft { from: SCHOOL_OFFICIAL, to: BOT, subject: "填表", text: &cmd, in_reply_to: None }).await;
+        // A command mailed by an unproven sender runs only once confirmed.
+        let ask =
+            mail::wait_for(SCHOOL_BOX, "the request to confirm /campaign fill", |m| m.in_reply_to() == fill).await;
+        assert!(ask.text.contains("请直接回复本邮件以确认") && ask.text.contains(&cmd), "{}", ask.text);
+        let yes = answers_as(SCHOOL_OFFICIAL, &ask, "确认。").await;
+        let form = mail::wait_for(SCHOOL_BOX, "the blank form by mail", |m| m.in_reply_to() == yes).await;
+        let head = format!("——湖南大学团委，截止 {}。请直接回复本邮件", due(0));
+        for part in [
+            CAMPAIGN_FORM,
+            head.as_str(),
+            "\n1. 负责人姓名：\n",
+            "\n2. 手机号码：\n",
+            "\n4. 是否已开通团委微博：\n",
+            "（A. 已开通  B. 尚未开通）",
+        ] {
+            assert!(form.text.contains(part), "the form mail lacks {part:?}: {}", form.text);
+        }
+        let filled = "1. 负责人姓名：刘洋\n2. 手机号码：138 0013 8000\n3. 电子邮箱：liuyang@hnu.edu.cn\n4. 是否已开通团委微博：A";
+        let reply = answers_as(SCHOOL_OFFICIAL, &form, filled).await;
+        let done = mail::wait_for(SCHOOL_BOX, "the answer to the filled form", |m| m.in_reply_to() == reply).await;
+        let saved = [CAMPAIGN_FORM, "（湖南大学团委）", "13800138000"];
+        assert!(done.text.contains("已提交") && saved.iter().all(|p| done.text.contains(p)), "{}", done.text);
+
+        self.step("   湘老师 reads the compliance table in Matrix: the form done by both schools");
+        let store = &self.tree.store;
+        poll("both forms counted done", Duration::from_secs(30), || async move {
+            let done = treecast::features::campaigns::store::done(store, id).unwrap();
+            (done.iter().filter(|(step, _, _)| *step == 0).count() == 2).then_some(())
+        })
+        .await;
+        let table = self.xiang_asks(&format!("!campaign status {id}"), &format!("【工作部署 #{id}】")).await;
+        eprintln!("{}", table.lines().take(12).collect::<Vec<_>>().join("\n"));
+        let open = schools - 2;
+        for part in [
+            format!("【工作部署 #{id}】"),
+            CAMPAIGN_TITLE.to_owned(),
+            format!("共青团湖南省委学校部 完成情况：{schools} 个单位"),
+            format!("1. {CAMPAIGN_FORM}（截止 due {}）：完成 done 2，逾期 late 0，未到期 open {open}", due(0)),
+            format!("2. 绑定团委群聊（截止 due {}）：完成 done 0，逾期 late 0，未到期 open {schools}", due(1)),
+            format!("3. 设置统一头像和简介（截止 due {}）：完成 done 0，逾期 late 0，未到期 open {schools}", due(2)),
+            format!("· {SCHOOL} 湖南大学团委：✓ | … | …"),
+            format!("· {CSU} 中南大学团委：✓ | … | …"),
+            "· 4143010534 湖南科技大学团委：… | … | …".to_owned(),
+        ] {
+            assert!(table.contains(&part), "the table lacks {part:?}:\n{table}");
+        }
+        assert!(!table.contains("逾期未完成"), "nothing is late yet: {table}");
+    }
+}
+
+impl Scenario {
     /// 李明 on Telegram, 赵敏 in Matrix and 刘老师 by mail each see what
     /// treecast holds about them and have it deleted; afterwards their
     /// accounts match nobody, while the branch's acknowledgement stands.
     pub async fn people_see_and_delete_their_data(&mut self) {
-        self.step("9. /mydata and /forget: 李明 on Telegram");
+        self.step("10. /mydata and /forget: 李明 on Telegram");
         let li_id = LI.id.to_string();
         for (say, expect) in [
             ("/mydata", format!("telegram:{li_id}")),
