@@ -131,6 +131,13 @@ pub fn parse_china(s: &str) -> Option<u64> {
     u64::try_from(days * 86_400 + t[0] * 3600 + t[1] * 60 - CHINA).ok()
 }
 
+/// `07:30`, `7:30` or `07：30` -> minutes past midnight.
+pub fn parse_minute(s: &str) -> Option<u16> {
+    let (h, m) = s.trim().split_once([':', '：'])?;
+    let (h, m): (u16, u16) = (h.trim().parse().ok()?, m.trim().parse().ok()?);
+    (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,11 +178,4 @@ mod tests {
         c.advance(60);
         assert!(!c.is_fixed());
     }
-}
-
-/// `07:30`, `7:30` or `07：30` -> minutes past midnight.
-pub fn parse_minute(s: &str) -> Option<u16> {
-    let (h, m) = s.trim().split_once([':', '：'])?;
-    let (h, m): (u16, u16) = (h.trim().parse().ok()?, m.trim().parse().ok()?);
-    (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
 }

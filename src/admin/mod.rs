@@ -81,3 +81,19 @@ pub mod base64_bytes {
         base64::engine::general_purpose::STANDARD.decode(s).map_err(serde::de::Error::custom)
     }
 }
+
+/// A definition file as the CLI sends it: its path (for messages) and text.
+#[derive(Deserialize)]
+pub struct DefinitionText {
+    pub name: String,
+    pub text: String,
+}
+
+/// A definition launched for an official: the file, the org, who launches.
+#[derive(Deserialize)]
+pub struct LaunchText {
+    pub name: String,
+    pub text: String,
+    pub org: Option<String>,
+    pub by: String,
+}

@@ -153,25 +153,40 @@ pub(super) fn v1_to_v2(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> 
     }
     channels.apply_batch(batch)?;
 
+    let queued = rewrite_queue(db, meta, version_key, 2, |v| Ok(encode(&QueuedV3::from(decode::<QueuedV1>(v)?))))?;
+    tracing::info!(channels = n, queued, "store upgraded to version 2 (bot accounts)");
+    Ok(())
+}
+
+/// Rewrites every queued message with `convert` and sets `version`, in one
+/// transaction: an old row may decode as a new one (or fail to), so the
+/// queue and the version must change together. Returns how many rows.
+fn rewrite_queue(
+    db: &sled::Db,
+    meta: &sled::Tree,
+    version_key: &[u8],
+    version: u32,
+    convert: impl Fn(&[u8]) -> Result<Vec<u8>>,
+) -> Result<usize> {
     let outbox = db.open_tree("outbox")?;
     let mut rows = Vec::new();
     for kv in outbox.iter() {
         let (k, v) = kv?;
-        let q: QueuedV3 = decode::<QueuedV1>(&v)?.into();
-        rows.push((k, encode(&q)));
+        rows.push((k, convert(&v)?));
     }
     (&outbox, meta)
         .transaction(|(o, m)| {
             for (k, v) in &rows {
                 o.insert(k, v.as_slice())?;
             }
-            m.insert(version_key, &2u32.to_be_bytes())?;
+            m.insert(version_key, &version.to_be_bytes())?;
             Ok::<_, ConflictableTransactionError<()>>(())
         })
-        .map_err(|e: TransactionError<()>| Error::Corrupt(format!("upgrading the store to version 2: {e:?}")))?;
+        .map_err(|e: TransactionError<()>| {
+            Error::Corrupt(format!("upgrading the store to version {version}: {e:?}"))
+        })?;
     db.flush()?;
-    tracing::info!(channels = n, queued = rows.len(), "store upgraded to version 2 (bot accounts)");
-    Ok(())
+    Ok(rows.len())
 }
 
 pub(super) fn v2_to_v3(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
@@ -197,26 +212,8 @@ pub(super) fn v2_to_v3(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> 
 }
 
 pub(super) fn v3_to_v4(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
-    let outbox = db.open_tree("outbox")?;
-    let mut rows = Vec::new();
-    for kv in outbox.iter() {
-        let (k, v) = kv?;
-        let q: Queued = decode::<QueuedV3>(&v)?.into();
-        rows.push((k, encode(&q)));
-    }
-    // One transaction: a version 3 row read as version 4 would fail, and
-    // a version 4 row read as version 3 would lose its token.
-    (&outbox, meta)
-        .transaction(|(o, m)| {
-            for (k, v) in &rows {
-                o.insert(k, v.as_slice())?;
-            }
-            m.insert(version_key, &4u32.to_be_bytes())?;
-            Ok::<_, ConflictableTransactionError<()>>(())
-        })
-        .map_err(|e: TransactionError<()>| Error::Corrupt(format!("upgrading the store to version 4: {e:?}")))?;
-    db.flush()?;
-    tracing::info!(queued = rows.len(), "store upgraded to version 4 (unsubscribe tokens)");
+    let queued = rewrite_queue(db, meta, version_key, 4, |v| Ok(encode(&Queued::from(decode::<QueuedV3>(v)?))))?;
+    tracing::info!(queued, "store upgraded to version 4 (unsubscribe tokens)");
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::store;
 use super::{launch, require, status};
-use crate::admin::{args, OutFile, Reply};
+use crate::admin::{args, DefinitionText, LaunchText, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
 use crate::error::{Error, Result};
@@ -15,20 +15,6 @@ use crate::registry::Ctx;
 use crate::store::Writes;
 
 pub const OPS: &[&str] = &["campaign.check", "campaign.launch", "campaign.list", "campaign.status", "campaign.mark"];
-
-#[derive(Deserialize)]
-struct Definition {
-    name: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Launch {
-    name: String,
-    text: String,
-    org: Option<String>,
-    by: String,
-}
 
 #[derive(Deserialize)]
 struct Status {
@@ -54,12 +40,12 @@ struct Mark {
 pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
     let text = match op {
         "campaign.check" => {
-            let d: Definition = args(op, a)?;
+            let d: DefinitionText = args(op, a)?;
             let def = launch::check(cx, &d.name, &d.text)?;
             msg(Msg::CampaignChecked, &[("path", &d.name), ("title", &def.title), ("n", &def.steps.len())])
         }
         "campaign.launch" => {
-            let l: Launch = args(op, a)?;
+            let l: LaunchText = args(op, a)?;
             let by = crate::cli::person_by(&cx.tree, &l.by)?;
             let launched = launch::launch_text(cx, by.id, &l.name, &l.text, l.org.as_deref())?;
             cx.store().flush()?;

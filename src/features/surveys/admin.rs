@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::{def, Surveys};
-use crate::admin::{args, OutFile, Reply};
+use crate::admin::{args, DefinitionText, LaunchText, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
 use crate::error::{Error, Result};
@@ -14,21 +14,6 @@ use crate::registry::Ctx;
 use crate::store::Writes;
 
 pub const OPS: &[&str] = &["survey.check", "survey.launch", "survey.list", "survey.results", "survey.close"];
-
-/// A definition as text; `name` is its file's path, for messages.
-#[derive(Deserialize)]
-struct Definition {
-    name: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct Launch {
-    name: String,
-    text: String,
-    org: Option<String>,
-    by: String,
-}
 
 #[derive(Deserialize)]
 struct Results {
@@ -48,12 +33,12 @@ pub fn run(cx: &Ctx, surveys: &Surveys, op: &str, a: serde_json::Value) -> Resul
     let tree = &cx.tree;
     let text = match op {
         "survey.check" => {
-            let d: Definition = args(op, a)?;
+            let d: DefinitionText = args(op, a)?;
             let def = def::parse(&d.name, &d.text)?;
             msg(Msg::SurveyChecked, &[("path", &d.name), ("title", &def.title), ("n", &def.questions.len())])
         }
         "survey.launch" => {
-            let l: Launch = args(op, a)?;
+            let l: LaunchText = args(op, a)?;
             let by = cli::person_by(tree, &l.by)?;
             let launched = surveys.launch_text(by.id, &l.name, &l.text, l.org.as_deref())?;
             tree.store.flush()?;
