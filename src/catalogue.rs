@@ -98,6 +98,7 @@ catalogue! {
     ServiceStats => "“{name}”（{org}）：订阅 {subs} 人，已发布 {items} 条，送出 {delivered} 条消息，退订 {gone} 人（其中发布后一天内 {after} 人）。 \"{name}\" of {org}: {subs} subscribers, {items} items, {delivered} messages sent, {gone} unsubscribed ({after} within a day of an item).",
     ServiceNotForYou => "“{name}”面向 {org} 及其下级，你不在其中。 \"{name}\" is for {org} and the orgs below it, and you are not among them.",
     ServiceEach => "每条资讯单独私信给你，{from} 至 {to}（北京时间）之间的会等到早上再发。 Each item comes to you privately; those published between {from} and {to} China time wait for the morning.",
+    ServiceEachAnytime => "每条资讯发布后即私信给你。 Each item comes to you privately as it is published.",
     ServiceDaily => "每天 {at}（北京时间）把前一天的资讯汇总成一条发给你。 Each day at {at} China time the items of the day before come to you as one message.",
     ServiceJoined => "已订阅“{name}”（{org}）。{how} 退订：/unsubscribe {name}。 You have subscribed to \"{name}\" ({org}). Unsubscribe with /unsubscribe {name}.",
     ServiceLeft => "已退订“{name}”，不会再收到它的资讯。 You have unsubscribed from \"{name}\" and will get no more of its items.",

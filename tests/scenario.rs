@@ -12,7 +12,9 @@
 //! published to both; a column post is featured down the tree. A campaign
 //! (工作部署) launched in Matrix has its form filled by one school on Telegram
 //! and another by mail, and the province reads the compliance table in
-//! Matrix. Every other branch is a recording console chat.
+//! Matrix. An information service (资讯服务) opened in Matrix gets a
+//! subscriber on Telegram and one by mail (confirmed by reply), and its item
+//! reaches both. Every other branch is a recording console chat.
 //!
 //! Run: `scripts/test.sh`, or with the peers up and their env loaded,
 //! `cargo test --all-features --test scenario -- --include-ignored --nocapture`.
@@ -74,6 +76,7 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.a_topic_gathers_posts_from_telegram_and_matrix().await;
     s.an_interview_and_a_featured_post().await;
     s.a_campaign_form_is_filled_in_telegram_and_by_mail_and_followed_in_matrix().await;
+    s.a_student_subscribes_in_telegram_and_by_mail_and_receives_an_item().await;
     s.people_see_and_delete_their_data().await;
     let people = [s.zhao.client.user_id().expect("logged in").to_string()];
     s.stop().await;
@@ -120,13 +123,14 @@ fn logs_hold_no_address(logs: &[u8], people: &[String]) {
     let email = regex::Regex::new(r"[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.\w{2,}").unwrap();
     let mxid = regex::Regex::new(r"@[\w.=/+\-]+:[\w.\-]+").unwrap();
     let mut masked = 0;
+    let addresses = [setup::OFFICIAL, setup::SCHOOL_OFFICIAL, setup::LIST, setup::STUDENT];
     for line in logs.lines() {
         // A masked one (`l***@x.cn`, `@l***:x.org`) does not match these.
         if let Some(m) = email.find(line).or_else(|| mxid.find(line)) {
             panic!("an unmasked address in the logs: {:?} in\n{line}", m.as_str());
         }
         masked += line.matches("***@").count() + line.matches("***:").count();
-        for who in people.iter().map(String::as_str).chain([setup::OFFICIAL, setup::SCHOOL_OFFICIAL, setup::LIST]) {
+        for who in people.iter().map(String::as_str).chain(addresses) {
             assert!(!line.contains(who), "{who} in the logs:\n{line}");
         }
     }

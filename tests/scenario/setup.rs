@@ -50,6 +50,12 @@ pub const CAMPAIGN_FORM: &str = "填报微博负责人信息";
 /// 中南大学 and its League committee's official 钱伟, who has started the bot on Telegram.
 pub const CSU: &str = "4143010533";
 pub const QIAN: TgUser = TgUser { id: 5002, name: "钱伟" };
+/// 周婷, a student of branch C who reads her mail (her mailbox and address),
+/// and the information service (资讯服务) she and 李明 subscribe to.
+pub const STUDENT_BOX: &str = "student1";
+pub const STUDENT: &str = "student1@example.test";
+pub const STUDENT_NAME: &str = "周婷";
+pub const SERVICE: &str = "就业招聘";
 
 /// Everything the steps act on and look at.
 pub struct Scenario {
@@ -100,7 +106,7 @@ impl Scenario {
             console_count(&tree)
         );
 
-        for user in ["scenario", OFFICIAL_BOX, SCHOOL_BOX, LIST_MEMBERS[0], LIST_MEMBERS[1]] {
+        for user in ["scenario", OFFICIAL_BOX, SCHOOL_BOX, LIST_MEMBERS[0], LIST_MEMBERS[1], STUDENT_BOX] {
             mail::reset(user).await;
         }
         let run = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
@@ -216,13 +222,19 @@ impl Scenario {
 }
 
 /// The defaults (real rate limits, the League footer), a surveys dir with
-/// one survey, a campaigns dir with one campaign, and quicker retries so a
-/// transient error costs little time.
+/// one survey, a campaigns dir with one campaign, quicker retries so a
+/// transient error costs little time, and no quiet hours for information
+/// services (the run uses the real clock: at night an item would wait for
+/// the morning).
 fn config(dir: &Path) -> Config {
     let cfg = Config {
         surveys_dir: dir.join("surveys"),
         campaigns_dir: dir.join("campaigns"),
         retry_base: Duration::from_millis(500),
+        services: treecast::features::services::Settings {
+            quiet: (0, 0),
+            ..treecast::features::services::Settings::default()
+        },
         ..Config::default()
     };
     std::fs::create_dir_all(&cfg.surveys_dir).unwrap();

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use treecast::config::DEFAULT_FOOTER;
+use treecast::features::services::store as services;
 use treecast::notice::status::Status;
+use treecast::tree::people::Role;
 use treecast_matrix::matrix_sdk::RoomState;
 use treecast_wire::Platform;
 
@@ -553,11 +555,76 @@ impl Scenario {
 }
 
 impl Scenario {
+    /// 资讯服务: 湘老师 opens 就业招聘 for 湖南 in Matrix; 李明 subscribes in
+    /// his Telegram private chat and 周婷, a student of branch C, by mail
+    /// (`subscribe+ID@`, confirmed by replying: double opt-in); the item
+    /// 湘老师 publishes reaches both privately, the mail with the service in
+    /// its subject and her own `List-Unsubscribe`.
+    pub async fn a_student_subscribes_in_telegram_and_by_mail_and_receives_an_item(&mut self) {
+        self.step("10. 资讯服务: 湘老师 opens 就业招聘 for 湖南 in Matrix");
+        let hunan = self.tree.require("43").unwrap();
+        let opened =
+            self.xiang_asks(&format!("!service new @43 {SERVICE}\n发布实习和招聘信息"), "已开设资讯服务").await;
+        let id = number_after(&opened, "，#");
+        let domain = BOT.split_once('@').expect("the bot's address").1;
+        let head = format!("已开设资讯服务“{SERVICE}”（{}，#{id}）", hunan.name);
+        assert!(opened.contains(&head) && opened.contains(&format!("/start svc{id}")), "{opened}");
+
+        self.step("   李明 subscribes in his Telegram private chat");
+        let seen = self.tg.sent(LI.id).await.len();
+        self.tg.say(LI, None, &format!("/subscribe {SERVICE}"), None).await;
+        let joined = self.tg.next_after(LI.id, seen, "the answer to /subscribe on Telegram").await;
+        let done = format!("已订阅“{SERVICE}”（{}）", hunan.name);
+        assert!(text(&joined).contains(&done), "{}", text(&joined));
+
+        // Registered only now: a third member of 湖南大学's branches would
+        // have changed the survey's member counts above.
+        self.step("   周婷 of branch C mails subscribe+ID@, and confirms by replying to the bot's mail");
+        let zhou = self.tree.add_person(STUDENT_NAME).unwrap().id;
+        self.tree.add_identity(zhou, Platform::Email, STUDENT).unwrap();
+        self.tree.grant(zhou, &self.branches[2], Role::Member).unwrap();
+        // The peer delivers subscribe@ and unsubscribe@scenario.test to the
+        // bot's mailbox only with them in its alias table (peers/email/virtual).
+        let to = format!("subscribe+{id}@{domain}");
+        let ask = Draft { from: STUDENT, to: &to, subject: "订阅", text: "请帮我订阅。", in_reply_to: None };
+        let ask = mail::send(&ask).await;
+        let confirm =
+            mail::wait_for(STUDENT_BOX, "the request to confirm the subscription", |m| m.in_reply_to() == ask).await;
+        let please = format!("请直接回复本邮件，确认订阅“{SERVICE}”（{}）", hunan.name);
+        assert!(confirm.text.contains(&please), "{}", confirm.text);
+        let store = &self.tree.store;
+        assert!(services::sub(store, id, zhou).unwrap().is_none(), "not subscribed before the reply");
+        let yes = answers_as(STUDENT, &confirm, "确认订阅。").await;
+        let joined =
+            mail::wait_for(STUDENT_BOX, "the answer to the confirming reply", |m| m.in_reply_to() == yes).await;
+        assert!(joined.text.contains(&done), "{}", joined.text);
+        let sub = services::sub(store, id, zhou).unwrap().expect("subscribed after the reply");
+
+        self.step("   湘老师 publishes an item; it reaches 李明 on Telegram and 周婷 by mail");
+        let (first, more) = ("华为校园招聘宣讲会：12月3日 19:00", "地点：学术报告厅，欢迎各专业同学参加。");
+        let published = self.xiang_asks(&format!("!publish {SERVICE}\n{first}\n{more}"), "已发布到").await;
+        let going = format!("已发布到“{SERVICE}”");
+        assert!(published.contains(&going) && published.contains("正发给 2 位订阅者"), "{published}");
+        let tg = self.tg.wait_for(LI.id, "the item in 李明's private chat", |m| text(m).contains(first)).await;
+        let got = text(&tg);
+        let lead = format!("【{SERVICE}】{}\n{first}\n{more}", hunan.name);
+        assert!(got.starts_with(&lead) && got.contains(&format!("/unsubscribe {SERVICE}")), "{got}");
+        let subject = format!("【{SERVICE}】{first}");
+        let item = mail::wait_for(STUDENT_BOX, "the item by mail", |m| m.subject() == subject).await;
+        assert!(item.text.contains(first) && item.text.contains(more), "{}", item.text);
+        let unsubscribe = item.header("List-Unsubscribe");
+        assert!(unsubscribe.contains(&format!("<mailto:unsubscribe+{}@{domain}>", sub.token)), "{:?}", item.headers);
+        let group = self.tg.sent(GROUP_A).await;
+        assert!(group.iter().all(|m| !text(m).contains(first)), "the item goes to subscribers only");
+    }
+}
+
+impl Scenario {
     /// 李明 on Telegram, 赵敏 in Matrix and 刘老师 by mail each see what
     /// treecast holds about them and have it deleted; afterwards their
     /// accounts match nobody, while the branch's acknowledgement stands.
     pub async fn people_see_and_delete_their_data(&mut self) {
-        self.step("10. /mydata and /forget: 李明 on Telegram");
+        self.step("11. /mydata and /forget: 李明 on Telegram");
         let li_id = LI.id.to_string();
         for (say, expect) in [
             ("/mydata", format!("telegram:{li_id}")),

@@ -32,6 +32,18 @@ fn visible(cx: &Ctx, p: &Person) -> Result<Vec<(Service, Org)>> {
     Ok(out)
 }
 
+/// The services `p` edits: named an editor, or an official of the service's org or above.
+fn editable(cx: &Ctx, p: &Person) -> Result<Vec<(Service, Org)>> {
+    let mut out = Vec::new();
+    for s in store::services(cx.store())? {
+        let Some(org) = cx.tree.get(s.org)? else { continue };
+        if edits(cx, p, &s)? {
+            out.push((s, org));
+        }
+    }
+    Ok(out)
+}
+
 /// Whether `p` may publish in `s`: a named editor, or an official of its org or above.
 fn edits(cx: &Ctx, p: &Person, s: &Service) -> Result<bool> {
     Ok(s.editors.contains(&p.id) || cx.tree.allowed(p.id, Action::PostNotice, &cx.tree.require_id(s.org)?)?)
@@ -74,8 +86,11 @@ pub(super) fn list(cx: &Cx, ev: &Inbound, p: &Person) -> Result<Handled> {
 pub(super) fn service(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
     match inv.arg(0) {
         Some("new" | "新建") => {
-            let (code, rest) = split_at_org(inv.args.get(1..).unwrap_or_default());
-            let name = rest.first().map(|n| n.trim().to_owned()).unwrap_or_default();
+            // `new 名称 @ORG` or `new @ORG 名称`.
+            let words = inv.args.get(1..).unwrap_or_default();
+            let code = words.iter().find_map(|w| w.strip_prefix('@').or_else(|| w.strip_prefix('＠')));
+            let name =
+                words.iter().find(|w| !w.starts_with(['@', '＠'])).map(|n| n.trim().to_owned()).unwrap_or_default();
             if name.is_empty() || name.chars().count() > 20 || name.contains(['@', '＠', '/']) {
                 return Err(Error::invalid(Msg::ServiceUsage.text()));
             }
@@ -98,9 +113,7 @@ pub(super) fn service(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
             Ok(Handled::say(ev, msg(Msg::ServiceCreated, &[("name", &s.name), ("org", &org.name), ("id", &s.id)])))
         }
         Some("editor" | "编辑") => {
-            let mine: Vec<(Service, Org)> =
-                visible(cx, p)?.into_iter().filter(|(s, _)| edits(cx, p, s).unwrap_or(false)).collect();
-            let (mut s, org) = pick(cx, mine, inv.args.get(1..2).unwrap_or_default())?;
+            let (mut s, org) = pick(cx, editable(cx, p)?, inv.args.get(1..2).unwrap_or_default())?;
             cx.tree.check(p.id, Action::PostNotice, &org)?;
             let who = inv.arg(3).ok_or_else(|| Error::invalid(Msg::ServiceUsage.text()))?;
             let editor = crate::cli::person_by(&cx.tree, who)?;
@@ -116,9 +129,7 @@ pub(super) fn service(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
             Ok(Handled::say(ev, msg(m, &[("who", &editor.name), ("name", &s.name)])))
         }
         Some(_) => {
-            let mine: Vec<(Service, Org)> =
-                visible(cx, p)?.into_iter().filter(|(s, _)| edits(cx, p, s).unwrap_or(false)).collect();
-            let (s, org) = pick(cx, mine, &inv.args)?;
+            let (s, org) = pick(cx, editable(cx, p)?, &inv.args)?;
             Ok(Handled::say(ev, stats(cx, &s, &org)?))
         }
         None => list(cx, ev, p),
@@ -177,6 +188,7 @@ pub(super) fn subscribe_to(cx: &Ctx, ev: &Inbound, p: &Person, s: &Service, mode
     let (quiet, bundle) = (&cx.config.services.quiet, cx.config.services.bundle_at);
     let hhmm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
     let how = match mode {
+        Mode::Each if quiet.0 == quiet.1 => Msg::ServiceEachAnytime.text().to_owned(),
         Mode::Each => msg(Msg::ServiceEach, &[("from", &hhmm(quiet.0)), ("to", &hhmm(quiet.1))]),
         Mode::Daily => msg(Msg::ServiceDaily, &[("at", &hhmm(bundle))]),
     };
@@ -245,8 +257,7 @@ pub(super) fn publish(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
     if !ev.attachments.is_empty() {
         return Err(Error::invalid(Msg::ServiceNoAttachments.text()));
     }
-    let mine: Vec<(Service, Org)> =
-        visible(cx, p)?.into_iter().filter(|(s, _)| edits(cx, p, s).unwrap_or(false)).collect();
+    let mine = editable(cx, p)?;
     let (code, rest) = split_at_org(&inv.args);
     let skip = inv.args.len() - rest.len();
     let named = pick(cx, mine, inv.args.get(..skip + 1).unwrap_or(&inv.args));

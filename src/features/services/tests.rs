@@ -183,3 +183,26 @@ async fn the_one_click_unsubscribe_ends_only_the_tokens_subscription() {
     assert!(store::sub(&b.tree.store, id, b.people["li"]).unwrap().is_none());
     assert!(store::sub(&b.tree.store, id, b.people["wang"]).unwrap().is_some(), "another's stays");
 }
+
+#[tokio::test]
+async fn an_official_above_opens_a_service_for_a_school_by_naming_it_after_the_name_and_publishes_in_it() {
+    let b = bed().await;
+    b.app.ctx.clock.set(Some(T0));
+    let hunan = Address::direct(Platform::Email, "hunan@tw.example");
+    let mail = |text: &str| Inbound::text(hunan.clone(), "hunan@tw.example", text);
+    b.say(mail("/service new 文体活动 @4143010533")).await;
+    b.settle().await;
+    let said = b.to(&hunan).last().unwrap().body.to_string();
+    assert!(said.contains("已开设资讯服务“文体活动”（湖南大学团委，#"), "{said}");
+    b.ask(dm("li", "/subscribe 文体活动")).await;
+    b.say(mail("/publish 文体活动 周六篮球赛")).await;
+    b.settle().await;
+    assert!(b.to(&hunan).last().unwrap().body.contains("正发给 1 位订阅者"));
+    assert!(b.to(&hunan).last().unwrap().body.contains("已发布到“文体活动”"));
+    let stats = {
+        b.say(mail("/service 文体活动")).await;
+        b.settle().await;
+        b.to(&hunan).last().unwrap().body.to_string()
+    };
+    assert!(stats.contains("“文体活动”（湖南大学团委）：订阅 1 人"), "{stats}");
+}
