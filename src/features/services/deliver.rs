@@ -2,14 +2,16 @@
 //! per-platform limits apply), never in quiet hours (the item waits for
 //! their end), or into the subscriber's daily bundle.
 
-use treecast_wire::Platform;
+use std::sync::Arc;
+
+use treecast_wire::{Outbound, OutboundKind, Platform};
 
 use super::store::{self, Item, Mode, Service};
 use super::{Settings, BUNDLE_JOB, SEND_JOB};
 use crate::catalogue::{msg, Msg};
 use crate::clock::CHINA;
 use crate::error::Result;
-use crate::outbox::queue;
+use crate::outbox::queue::{self, Queued};
 use crate::registry::{tell, Ctx};
 use crate::schedule::{self, Job};
 use crate::store::Writes;
@@ -65,7 +67,9 @@ pub fn send(cx: &Ctx, item_id: u64) -> Result<Writes> {
         return Ok(w);
     }
     let org = cx.tree.get(service.org)?.map(|o| o.name).unwrap_or_default();
-    let body = text(&service, &org, &item);
+    // One text shared by every copy (an `Arc`), as a notice's fan-out does.
+    let body: Arc<str> = text(&service, &org, &item).into();
+    let subject: Arc<str> = format!("【{}】{}", service.name, title_of(&item.text)).into();
     let mut n = 0u64;
     let mut delivered = 0u64;
     store::subscribers(cx.store(), service.id, |person, sub| {
@@ -73,15 +77,16 @@ pub fn send(cx: &Ctx, item_id: u64) -> Result<Writes> {
         match sub.mode {
             Mode::Daily => store::bundle(&mut w, person, item.id),
             Mode::Each => {
-                let Some(p) = cx.tree.person(person)? else { return Ok(()) };
-                if let Some(mut q) = tell(&p, &format!("sv{}-{person}", item.id), body.clone()) {
-                    if q.msg.to.platform == Platform::Email {
-                        q.msg.title = Some(format!("【{}】{}", service.name, title_of(&item.text)).into());
-                        q.msg.unsubscribe = Some(sub.token.clone());
-                    }
-                    queue::put(cx.store(), &mut w, &q)?;
-                    delivered += 1;
+                let Some(to) = cx.tree.person(person)?.and_then(|p| p.private_address()) else { return Ok(()) };
+                // Item and person name the copy: a retry of this job writes the same ids.
+                let mut m = Outbound::reply(format!("sv{}-{person}", item.id), to, body.clone());
+                m.kind = OutboundKind::Private;
+                if m.to.platform == Platform::Email {
+                    m.title = Some(subject.clone());
+                    m.unsubscribe = Some(sub.token);
                 }
+                queue::put(cx.store(), &mut w, &Queued::new(m))?;
+                delivered += 1;
             }
         }
         Ok(())
