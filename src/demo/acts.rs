@@ -404,11 +404,11 @@ impl Show {
     }
 
     /// Step 19: the founding notice as a campaign for 湖南: two schools fill
-    /// the 统计表 in chat (Telegram, and mail), one school's old Telegram
+    /// the 统计表 in chat (Telegram, Matrix), one by mail, one school's old Telegram
     /// group is imported (its bind step completes), a week later the rest
     /// are late and 湖南 hears; the compliance table and the XLSX export.
     async fn campaign(&self) -> Result<()> {
-        step(19, "工作部署: 湖南 launches 高校团委微博建设; 中南大学 fills the 统计表 on Telegram, 湖南大学 by mail; 湖南科技大学's old group is imported; a week on, the late schools are escalated to 湖南; the compliance table and its XLSX");
+        step(19, "工作部署: 湖南 launches 高校团委微博建设; 中南大学 fills the 统计表 on Telegram, 湘潭大学 in Matrix, 湖南大学 by mail; 湖南科技大学's old group is imported; a week on, the late schools are escalated to 湖南; the compliance table and its XLSX");
         let mut launch = official_mail("/campaign launch weibo-jianshe @43");
         launch.message_id = "<campaign-1@example.test>".into();
         handle(&self.gw, &launch).await?;
@@ -435,6 +435,14 @@ impl Show {
             handle(&self.gw, &ev).await?;
             self.app.settle().await?;
         }
+        // 湘潭大学 in a Matrix DM, all at once.
+        let xtu = Address::direct(Platform::Matrix, "@xtu.official:localhost");
+        let lines = format!(
+            "!campaign fill {id}\n1. 负责人姓名：周敏\n2. 职务：团委书记\n3. 手机号码：13907320003\n5. 电子邮箱：zhoumin@xtu.edu.cn\n7. 是否已开通团委微博：B"
+        );
+        let mut ev = Inbound::text(xtu.clone(), &xtu.id, lines);
+        ev.message_id = "$campaign-xtu".into();
+        handle(&self.gw, &ev).await?;
         let form = format!(
             "/campaign fill {id}\n1. 负责人姓名：刘洋\n2. 职务：团委书记\n3. 手机号码：13807310001\n5. 电子邮箱：liuyang@hnu.edu.cn\n6. QQ 号码：10001\n7. 是否已开通团委微博：A\n8. 已有微博账号名称：湖南大学团委"
         );

@@ -40,6 +40,7 @@ pub const SHOWN: &[&str] = &[
     "5001",
     "5002",
     "@student.b:localhost",
+    "@xtu.official:localhost",
 ];
 
 /// The survey the demo launches, built into the binary.
@@ -206,6 +207,7 @@ fn people(tree: &Tree) -> Result<HashMap<&'static str, u64>> {
     add("li", "李明", (Platform::Telegram, "5001"), Role::Member, "4143010532-001")?;
     add("b", "赵敏", (Platform::Matrix, "@student.b:localhost"), Role::Member, "4143010532-002")?;
     add("csu", "中南大学团委 陈老师", (Platform::Telegram, "5002"), Role::Official, "4143010533")?;
+    add("xtu", "湘潭大学团委 周老师", (Platform::Matrix, "@xtu.official:localhost"), Role::Official, "4143010530")?;
     Ok(out)
 }
 
