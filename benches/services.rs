@@ -61,6 +61,8 @@ fn subscribe(tree: &Tree, org: u32, by: u64, people: &[u64]) {
         }
     }
     tree.store.commit(&w).unwrap();
+    // Setup's writes reach the disk before anything is timed.
+    tree.store.flush().unwrap();
 }
 
 fn main() {
