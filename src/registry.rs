@@ -234,6 +234,14 @@ impl Handled {
         Handled { replies: vec![reply_to(to, text.clone())], rejected: Some(text) }
     }
 
+    /// The conversation engine's answer (its text and, where the chat shows
+    /// them, its buttons) as the reply to `to`.
+    pub fn engine(to: &Inbound, r: crate::conversation::Reply) -> Handled {
+        let mut q = reply_to(to, r.text);
+        q.msg.buttons = r.buttons;
+        Handled::queued(vec![q])
+    }
+
     pub fn queued(replies: Vec<Queued>) -> Handled {
         Handled { replies, rejected: None }
     }

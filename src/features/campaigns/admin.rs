@@ -119,22 +119,6 @@ fn status(cx: &Ctx, a: Status) -> Result<Reply> {
 /// The operator marks a manual step of orgs done (or takes it back).
 fn mark(cx: &Ctx, a: Mark) -> Result<String> {
     let c = require(cx, a.id)?;
-    let step = c.def.steps.get(a.step.wrapping_sub(1)).ok_or_else(|| Error::invalid(Msg::CampaignUsage.text()))?;
-    if !matches!(step.kind, super::def::StepKind::Manual) {
-        return Err(Error::invalid(msg(Msg::CampaignNotManual, &[("step", &step.title)])));
-    }
-    let mut w = Writes::default();
-    let mut names = Vec::new();
-    for code in &a.orgs {
-        let org = cx.tree.require(code)?;
-        if !super::is_target(&c, &org) {
-            return Err(Error::invalid(msg(Msg::CampaignNotTarget, &[("org", &org.name), ("id", &c.id)])));
-        }
-        let e = Event::CampaignMarked { campaign: c.id, step: (a.step - 1) as u8, org: org.id, by: 0, done: !a.undo };
-        events::emit(&mut w, cx.clock.now_ms(), &e);
-        names.push(org.name);
-    }
-    cx.store().commit(&w)?;
-    let m = if a.undo { Msg::CampaignUnmarked } else { Msg::CampaignMarked };
-    Ok(msg(m, &[("step", &step.title), ("names", &names.join("、"))]))
+    let codes: Vec<&str> = a.orgs.iter().map(String::as_str).collect();
+    super::commands::mark_orgs(cx, &c, a.step, &codes, None, !a.undo)
 }

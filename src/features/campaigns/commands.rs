@@ -63,30 +63,44 @@ pub(super) fn status(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Res
 pub(super) fn mark(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, done: bool) -> Result<Handled> {
     let c = require(cx, inv.id(1, Msg::CampaignUsage)?)?;
     let n: usize = inv.arg(2).and_then(|s| s.parse().ok()).ok_or_else(|| Error::invalid(Msg::CampaignUsage.text()))?;
+    let codes: Vec<&str> = inv.args.iter().skip(3).map(|c| c.trim_start_matches(['@', '＠'])).collect();
+    Ok(Handled::say(ev, mark_orgs(cx, &c, n, &codes, Some(p.id), done)?))
+}
+
+/// Marks manual step `n` (1-based) of the orgs `codes` done (or not), by
+/// `by` (None: the operator, who may mark any), and says so.
+pub(super) fn mark_orgs(
+    cx: &Ctx,
+    c: &Campaign,
+    n: usize,
+    codes: &[&str],
+    by: Option<u64>,
+    done: bool,
+) -> Result<String> {
     let step = c.def.steps.get(n.wrapping_sub(1)).ok_or_else(|| Error::invalid(Msg::CampaignUsage.text()))?;
     if !matches!(step.kind, StepKind::Manual) {
         return Err(Error::invalid(msg(Msg::CampaignNotManual, &[("step", &step.title)])));
     }
-    let codes = inv.args.get(3..).unwrap_or_default();
     if codes.is_empty() {
         return Err(Error::invalid(Msg::CampaignUsage.text()));
     }
     let mut w = Writes::default();
     let mut names = Vec::new();
     for code in codes {
-        let org = cx.tree.require(code.trim_start_matches(['@', '＠']))?;
-        if !is_target(&c, &org) {
+        let org = cx.tree.require(code)?;
+        if !is_target(c, &org) {
             return Err(Error::invalid(msg(Msg::CampaignNotTarget, &[("org", &org.name), ("id", &c.id)])));
         }
-        let parent = cx.tree.require_id(org.parent.unwrap_or(org.id))?;
-        cx.tree.check(p.id, Action::FollowUp, &parent)?;
-        let e = Event::CampaignMarked { campaign: c.id, step: (n - 1) as u8, org: org.id, by: p.id, done };
+        if let Some(by) = by {
+            cx.tree.check(by, Action::FollowUp, &cx.tree.require_id(org.parent.unwrap_or(org.id))?)?;
+        }
+        let e = Event::CampaignMarked { campaign: c.id, step: (n - 1) as u8, org: org.id, by: by.unwrap_or(0), done };
         events::emit(&mut w, cx.clock.now_ms(), &e);
         names.push(org.name);
     }
     cx.store().commit(&w)?;
     let m = if done { Msg::CampaignMarked } else { Msg::CampaignUnmarked };
-    Ok(Handled::say(ev, msg(m, &[("step", &step.title), ("names", &names.join("、"))])))
+    Ok(msg(m, &[("step", &step.title), ("names", &names.join("、"))]))
 }
 
 /// `/campaign export ID [form|status] [ORG]`: the table as .xlsx and CSV files.

@@ -196,30 +196,18 @@ pub fn start(cx: &Cx, ev: &Inbound, p: &Person, c: &Campaign, n: Option<usize>, 
     let s = Script::new(cx, p, c, step, &org);
     let progress = match answers {
         Some(a) => Progress::editing(a),
-        None => Progress::new(s.questions_len()),
+        None => Progress::new(engine::Script::questions(&s).len()),
     };
     engine::Script::save(&s, &progress)?;
     let lead = msg(
         Msg::CampaignFormLead,
         &[("title", &c.def.steps[step as usize].title), ("org", &org.name), ("due", &show(due))],
     );
-    Ok(say(cx, ev, engine::ask(&s, &progress, Some(&lead), buttons(cx, ev))))
-}
-
-impl Script<'_> {
-    fn questions_len(&self) -> usize {
-        engine::Script::questions(self).len()
-    }
+    Ok(Handled::engine(ev, engine::ask(&s, &progress, Some(&lead), buttons(cx, ev))))
 }
 
 fn buttons(cx: &Ctx, ev: &Inbound) -> bool {
     cx.caps.of(ev.chat.platform).buttons
-}
-
-fn say(_cx: &Ctx, ev: &Inbound, r: engine::Reply) -> Handled {
-    let mut q = reply_to(ev, r.text);
-    q.msg.buttons = r.buttons;
-    Handled::queued(vec![q])
 }
 
 /// `/campaign fill ID [STEP] [@ORG]`, with the form's lines below or not.
@@ -296,7 +284,7 @@ fn whole(
     if ev.chat.platform == Platform::Email {
         return Ok(mailed_form(ev, c, step, org, p, Some(&progress.answers), Some(&lead)));
     }
-    Ok(say(cx, ev, engine::ask(&s, &progress, Some(&lead), buttons(cx, ev))))
+    Ok(Handled::engine(ev, engine::ask(&s, &progress, Some(&lead), buttons(cx, ev))))
 }
 
 /// The field a line's label names: its number (`3.`), its id, or its text.
@@ -448,5 +436,5 @@ fn step_with(
 ) -> Result<Handled> {
     let s = Script::new(cx, p, &c, f.step, &org);
     let reply = engine::step(&s, f.progress, input, buttons(cx, ev))?;
-    Ok(say(cx, ev, reply))
+    Ok(Handled::engine(ev, reply))
 }

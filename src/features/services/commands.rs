@@ -50,7 +50,7 @@ fn edits(cx: &Ctx, p: &Person, s: &Service) -> Result<bool> {
 }
 
 /// The service `words` name (`[@CODE] 名称`) among `among`.
-fn pick(cx: &Ctx, among: Vec<(Service, Org)>, words: &[String]) -> Result<(Service, Org)> {
+fn pick(among: Vec<(Service, Org)>, words: &[String]) -> Result<(Service, Org)> {
     let (code, rest) = split_at_org(words);
     let name = rest.first().map(String::as_str).unwrap_or_default().trim_matches(['《', '》', '“', '”']);
     if name.is_empty() {
@@ -63,7 +63,6 @@ fn pick(cx: &Ctx, among: Vec<(Service, Org)>, words: &[String]) -> Result<(Servi
         0 => Err(Error::not_found(msg(Msg::ServiceUnknown, &[("name", &name)]))),
         _ => {
             let codes: Vec<String> = found.iter().map(|(_, o)| format!("@{} {name}", o.code)).collect();
-            let _ = cx;
             Err(Error::invalid(msg(Msg::ServiceAmbiguous, &[("name", &name), ("choices", &codes.join("、"))])))
         }
     }
@@ -113,7 +112,7 @@ pub(super) fn service(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
             Ok(Handled::say(ev, msg(Msg::ServiceCreated, &[("name", &s.name), ("org", &org.name), ("id", &s.id)])))
         }
         Some("editor" | "编辑") => {
-            let (mut s, org) = pick(cx, editable(cx, p)?, inv.args.get(1..2).unwrap_or_default())?;
+            let (mut s, org) = pick(editable(cx, p)?, inv.args.get(1..2).unwrap_or_default())?;
             cx.tree.check(p.id, Action::PostNotice, &org)?;
             let who = inv.arg(3).ok_or_else(|| Error::invalid(Msg::ServiceUsage.text()))?;
             let editor = crate::cli::person_by(&cx.tree, who)?;
@@ -129,7 +128,7 @@ pub(super) fn service(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
             Ok(Handled::say(ev, msg(m, &[("who", &editor.name), ("name", &s.name)])))
         }
         Some(_) => {
-            let (s, org) = pick(cx, editable(cx, p)?, &inv.args)?;
+            let (s, org) = pick(editable(cx, p)?, &inv.args)?;
             Ok(Handled::say(ev, stats(cx, &s, &org)?))
         }
         None => list(cx, ev, p),
@@ -172,7 +171,7 @@ pub(super) fn subscribe(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> 
         .into_iter()
         .filter_map(|s| cx.tree.get(s.org).ok().flatten().map(|o| (s, o)))
         .collect();
-    let (s, _) = pick(cx, among, &words)?;
+    let (s, _) = pick(among, &words)?;
     subscribe_to(cx, ev, p, &s, if daily { Mode::Daily } else { Mode::Each })
 }
 
@@ -202,7 +201,7 @@ pub(super) fn unsubscribe(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -
         .filter(|s| mine.contains(&s.id))
         .filter_map(|s| cx.tree.get(s.org).ok().flatten().map(|o| (s, o)))
         .collect();
-    let (s, _) = pick(cx, among, &inv.args)?;
+    let (s, _) = pick(among, &inv.args)?;
     leave(cx, &s, p.id)?;
     Ok(Handled::say(ev, msg(Msg::ServiceLeft, &[("name", &s.name)])))
 }
@@ -260,7 +259,7 @@ pub(super) fn publish(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
     let mine = editable(cx, p)?;
     let (code, rest) = split_at_org(&inv.args);
     let skip = inv.args.len() - rest.len();
-    let named = pick(cx, mine, inv.args.get(..skip + 1).unwrap_or(&inv.args));
+    let named = pick(mine, inv.args.get(..skip + 1).unwrap_or(&inv.args));
     let (s, _) = match named {
         Ok(found) => found,
         // Not one they edit: say whether it exists at all.

@@ -5,9 +5,9 @@ use treecast_wire::{ChatKind, Inbound};
 
 use super::{clock, say, unknown_person, Conversation, Loaded, Response, Surveys, BUTTON_TAG};
 use crate::catalogue::{msg, Msg};
-use crate::conversation::{self, Input, Progress, Question, Reply, Script};
+use crate::conversation::{self, Input, Progress, Question, Script};
 use crate::error::{Error, Result};
-use crate::registry::{reply_to, Handled};
+use crate::registry::Handled;
 use crate::store::survey_keys as keys;
 use crate::store::{encode, Keyspace, Writes};
 use crate::tree::auth::Action;
@@ -67,7 +67,7 @@ impl Surveys {
             }
             let a = Answering::new(self, &s, p.id, &c);
             let lead = Msg::PickingUp.text();
-            return Ok(handled(ev, conversation::ask(&a, &c.progress, Some(lead), self.shows_buttons(ev))));
+            return Ok(Handled::engine(ev, conversation::ask(&a, &c.progress, Some(lead), self.shows_buttons(ev))));
         }
         self.begin_new(ev, p, &s, &org)
     }
@@ -97,7 +97,7 @@ impl Surveys {
         a.save(&progress)?;
         self.tree.store.surveys.insert(keys::active(p.id), &sv.id.to_be_bytes())?;
         let intro = intro(s, progress.editing);
-        Ok(handled(ev, conversation::ask(&a, &progress, Some(&intro), self.shows_buttons(ev))))
+        Ok(Handled::engine(ev, conversation::ask(&a, &progress, Some(&intro), self.shows_buttons(ev))))
     }
 
     fn response(&self, survey: u64, person: u64) -> Result<Option<Response>> {
@@ -115,7 +115,7 @@ impl Surveys {
             return Ok(say(ev, closed_text(s)));
         }
         let a = Answering::new(self, s, p.id, &c);
-        Ok(handled(ev, conversation::step(&a, c.progress, input, self.shows_buttons(ev))?))
+        Ok(Handled::engine(ev, conversation::step(&a, c.progress, input, self.shows_buttons(ev))?))
     }
 
     /// Drops a conversation and, if it is the active one, the pointer to it.
@@ -256,13 +256,6 @@ fn intro(s: &Loaded, editing: bool) -> String {
         intro.push_str("\n你已提交过，本次可修改答案；发送 /skip 保留原答案。 You answered before: change any answer, or send /skip to keep it.");
     }
     intro
-}
-
-/// An engine reply as the gateway's reply to `ev`.
-fn handled(ev: &Inbound, r: Reply) -> Handled {
-    let mut reply = reply_to(ev, r.text);
-    reply.msg.buttons = r.buttons;
-    Handled { replies: vec![reply], rejected: None }
 }
 
 pub(super) fn closed_text(s: &Loaded) -> String {
