@@ -34,6 +34,7 @@ macro_rules! catalogue {
 catalogue! {
     // Campaigns (工作部署): src/features/campaigns.
     MayNotFillForm => "只有 {code} {name} 的团干部（或其上级团干部）可以为它填表。 Only officials of {code} {name} (or of an org above it) may fill in its forms.",
+    MayNotBridge => "只有 {code} {name} 的团干部（或其上级团干部）可以开关它的群间互通。 Only officials of {code} {name} (or of an org above it) may turn its bridging on or off.",
     MayNotFollowUp => "只有 {code} {name} 的团干部（或其上级团干部）可以标记其下级的完成情况。 Only officials of {code} {name} (or of an org above it) may mark its children's steps.",
     CampaignUsage => "用法：/campaign launch 名称 [@组织代码]（团干部发起），/campaign 编号（本单位各步骤），/campaign status 编号 [组织代码]（完成情况），/campaign fill 编号 [@组织代码]（填表，可在下方逐行写“1. 姓名：张三”一次填完），/campaign mark 编号 步骤号 组织代码…（上级标记人工步骤完成），/campaign unmark 编号 步骤号 组织代码，/campaign export 编号 [form|status] [组织代码]（导出 XLSX 和 CSV）。 Usage: /campaign launch NAME [@CODE] (officials), /campaign ID (your org's steps), /campaign status ID [CODE] (compliance), /campaign fill ID [@CODE] (fill in the form; lines like \"1. 姓名：张三\" below fill it at once), /campaign mark ID STEP CODE… (the parent marks a manual step done), /campaign unmark ID STEP CODE, /campaign export ID [form|status] [CODE] (XLSX and CSV files).",
     CampaignUnknown => "没有编号为 #{id} 的工作部署。 There is no campaign #{id}.",
@@ -112,6 +113,17 @@ catalogue! {
     ServicePublishedLater => "已发布到“{name}”（#{id}），将于 {at} 发给 {n} 位订阅者（定时或夜间免打扰时段之后）。 Item #{id} of \"{name}\" goes to {n} subscribers at {at} (scheduled, or after the quiet hours).",
     ServiceItem => "【{name}】{org}\n{text}\n\n退订 Unsubscribe: /unsubscribe {name}",
     ServiceBundle => "【资讯汇总 Your daily items】共 {n} 条 items:\n\n{items}\n\n退订请发送 /unsubscribe 名称。 Send /unsubscribe NAME to stop one.",
+    // Bridging one org's chats (src/features/bridge).
+    BridgeUsage => "用法：/bridge on|off|status [@组织代码]，在本组织绑定的群里发送，或私聊时加 @组织代码。 Usage: /bridge on|off|status [@ORG], sent in one of the org's bound chats, or privately with @ORG.",
+    BridgeOn => "{code} {name} 的群间互通已开启：以下 {n} 个群、房间和邮件列表的消息会互相转发（命令、通知、回执和问卷不转发），关闭请发 /bridge off。 Bridging is on for {code} {name}: messages in these {n} chats are shared among them (commands, notices, acknowledgements and surveys are not); /bridge off stops it.",
+    BridgeOff => "{code} {name} 的群间互通未开启（已绑定 {n} 个群、房间和邮件列表），开启请发 /bridge on。 Bridging is off for {code} {name} ({n} chats bound); /bridge on starts it.",
+    BridgeTooFew => "目前不足两个，暂时没有可以转发的地方：请先在其他平台的群里用 /bind 绑定。 There are fewer than two, so nothing is shared yet: bind the org's chats on other platforms with /bind first.",
+    BridgeNotListMember => "你不在这个邮件列表中（或发件人未能验证），邮件未转发到各群。 You are not on this mailing list (or your sender could not be verified), so your mail was not carried to the chats.",
+    BridgeFileNotCarried => "（附件“{name}”{kb} KB 超过转发上限，未转发 / attachment \"{name}\" ({kb} KB) is over the limit and was not carried）",
+    BridgeFileTooLarge => "附件“{name}”超过 {mb} MB，只转发了文字：请把文件放到网盘，发链接到群里。 The attachment \"{name}\" is over {mb} MB, so only the text was carried: share the file as a link instead.",
+    BridgeListFooter => "回复本邮件即可发到 {org} 的各个群。 Reply to this mail to write to {org}'s chats.",
+    BridgeMerged => "（以上 {n} 条消息合并发送，以免超过本群每分钟的消息上限 / {n} messages merged to stay under this chat's per-minute limit）",
+    BridgeCorrection => "【更正 Correction】",
     MyDataSubscriptions => "资讯服务订阅：{n} 个 Information services subscribed: {n}",
     // Errors of the core (src/error.rs).
     StoreFailed => "存储出错：{error}。 Storage error: {error}.",

@@ -218,6 +218,12 @@ pub enum Event {
         person: u64,
         digest: bool,
     },
+    /// An official turned the sharing of the org's chats on or off.
+    BridgeSwitched {
+        org: u32,
+        on: bool,
+        by: u64,
+    },
 }
 
 /// Who acted.
@@ -289,6 +295,7 @@ impl Event {
             Event::CampaignFormSubmitted { .. } => "campaign_form_submitted",
             Event::CampaignMarked { .. } => "campaign_marked",
             Event::Following { .. } => "following",
+            Event::BridgeSwitched { .. } => "bridge_switched",
         }
     }
 }

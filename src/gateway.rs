@@ -141,6 +141,13 @@ impl Gateway {
                 Ok(all)
             }
             InboundKind::Message => self.message(cx, ev),
+            InboundKind::Edited { .. } | InboundKind::Deleted { .. } => {
+                let mut all = Handled::none();
+                for f in r.features() {
+                    all.replies.extend(f.message_changed(cx, ev)?.replies);
+                }
+                Ok(all)
+            }
         }
     }
 
@@ -233,5 +240,7 @@ fn kind_name(k: &InboundKind) -> &'static str {
         InboundKind::Button { .. } => "button",
         InboundKind::Removed => "removed",
         InboundKind::Migrated { .. } => "migrated",
+        InboundKind::Edited { .. } => "edited",
+        InboundKind::Deleted { .. } => "deleted",
     }
 }

@@ -422,6 +422,12 @@ pub trait Feature: Send + Sync {
         Ok(Handled::none())
     }
 
+    /// A person edited or deleted a message they had sent
+    /// (`InboundKind::Edited`, `InboundKind::Deleted`).
+    fn message_changed(&self, _cx: &Cx, _ev: &Inbound) -> Result<Handled> {
+        Ok(Handled::none())
+    }
+
     /// The bot was removed from a chat, or the chat moved.
     fn chat_changed(&self, _cx: &Cx, _ev: &Inbound) -> Result<Handled> {
         Ok(Handled::none())

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod archive;
 pub mod audit;
+pub mod bridge;
 pub mod campaigns;
 pub mod conversations;
 pub mod digest;
@@ -44,6 +45,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(archive::Archive),
         Arc::new(campaigns::Campaigns),
         Arc::new(services::Services),
+        Arc::new(bridge::Bridge),
     ];
     // /back, /skip and /cancel go to whichever feature is talking with the sender.
     all.push(Arc::new(conversations::Conversations::new(all.clone())));

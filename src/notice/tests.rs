@@ -134,6 +134,18 @@ impl Bed {
         self.tree
     }
 
+    /// Stops everything and starts a new app on the same store, delivering
+    /// to the same recording adapter: after it, only what the store kept is known.
+    pub async fn restart(self) -> Bed {
+        let (people, chat, cfg) = (self.people.clone(), self.chat.clone(), (*self.app.ctx.config).clone());
+        let tree = self.stop().await;
+        let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
+        for p in [Platform::Console, Platform::Email, Platform::Matrix, Platform::Telegram] {
+            adapters.insert(p, chat.clone());
+        }
+        start_bed(tree, people, adapters, chat, cfg)
+    }
+
     /// The survey engine over the same store and clock.
     pub fn surveys(&self) -> crate::features::surveys::Surveys {
         crate::cli::surveys(&self.tree, &self.app.ctx.config)

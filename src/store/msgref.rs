@@ -1,4 +1,6 @@
-//! The `msgref` keyspace: platform ++ platform message id -> what that message was (`MsgRef`).
+//! The `msgref` keyspace: platform ++ platform message id -> what that
+//! message was (`MsgRef`); and, for a feature's own messages, the other way:
+//! `SENT` ++ feature ++ 0 ++ its data -> the platform ids it was sent as.
 
 use treecast_wire::Platform;
 
@@ -9,6 +11,21 @@ use crate::error::Result;
 use crate::msgref::MsgRef;
 
 const KS: Keyspace = Keyspace::Msgref;
+
+/// First byte of the reverse entries (no platform byte is this).
+const SENT: u8 = 0xFF;
+
+fn sent_key(feature: &str, data: &[u8]) -> Vec<u8> {
+    [&[SENT][..], feature.as_bytes(), &[0], data].concat()
+}
+
+/// The reverse entry of `r`, if it is a feature's own message.
+fn reverse(ids: &[String], r: &MsgRef) -> Option<(Vec<u8>, Vec<u8>)> {
+    match r {
+        MsgRef::Owned { feature, data } => Some((sent_key(feature, data), encode(&ids.to_vec()))),
+        _ => None,
+    }
+}
 
 /// The key of one platform message.
 pub fn key(platform: Platform, message_id: &str) -> Vec<u8> {
@@ -24,6 +41,9 @@ impl Store {
         for id in ids {
             self.msgref.insert(key(platform, id), v.clone())?;
         }
+        if let Some((k, v)) = reverse(ids, r) {
+            self.msgref.insert(k, v)?;
+        }
         Ok(())
     }
 
@@ -32,6 +52,9 @@ impl Store {
         let mut batch = sled::Batch::default();
         for (p, ids, r) in refs {
             let v = encode(&r);
+            if let Some((k, v)) = reverse(&ids, &r) {
+                batch.insert(k, v);
+            }
             for id in ids {
                 batch.insert(key(p, &id), v.clone());
             }
@@ -46,6 +69,16 @@ impl Store {
         match self.msgref.get(&k)? {
             Some(v) => Ok(Some(decode_at(KS, &k, &v)?)),
             None => Ok(None),
+        }
+    }
+
+    /// The platform ids a feature's message (`MsgRef::Owned` with `data`)
+    /// was delivered as; empty until it is delivered.
+    pub fn sent_as(&self, feature: &str, data: &[u8]) -> Result<Vec<String>> {
+        let k = sent_key(feature, data);
+        match self.msgref.get(&k)? {
+            Some(v) => decode_at(KS, &k, &v),
+            None => Ok(Vec::new()),
         }
     }
 

@@ -25,6 +25,8 @@ pub enum Action {
     FillForm,
     /// Follow up a campaign below the org: mark its children's steps done.
     FollowUp,
+    /// Turn the sharing of messages among the org's chats on or off.
+    Bridge,
 }
 
 impl Action {
@@ -39,6 +41,7 @@ impl Action {
             Action::AnswerSurvey => Msg::MayNotAnswerSurvey,
             Action::FillForm => Msg::MayNotFillForm,
             Action::FollowUp => Msg::MayNotFollowUp,
+            Action::Bridge => Msg::MayNotBridge,
         }
     }
 

@@ -204,6 +204,8 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("op:service.publish", &[]),
     // The subscription's own token is the only key: it ends that one.
     ("op:service.unsubscribe", &[]),
+    // The org's chats, as `/bridge` lists those that share messages.
+    ("/bridge", &[Read::Channels]),
     ("POST /unsubscribe", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),

@@ -55,6 +55,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     private_chats: true,
     // One box per delivery, however long.
     max_message_chars: 0,
+    group_messages_per_minute: 0,
 };
 
 pub struct ConsoleAdapter {

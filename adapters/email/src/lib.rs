@@ -54,6 +54,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     private_chats: true,
     // One MIME message per delivery, however long.
     max_message_chars: 0,
+    group_messages_per_minute: 0,
 };
 
 /// The email adapter. Cheap to clone; clones share the SMTP pool.

@@ -45,11 +45,13 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     threads: true,
     // `StartPrivate` is written out as "send `!start <payload>` to @bot".
     deep_links: false,
-    // Matrix can replace events; the wire has no edit and the adapter never edits.
-    edits: false,
+    // `m.replace` edits and redactions, both ways.
+    edits: true,
     // `Direct` opens (or reuses) an encrypted DM room.
     private_chats: true,
     max_message_chars: render::MAX_CHARS,
+    // Synapse limits the bot's sends per second, not per room (`rc_message`).
+    group_messages_per_minute: 0,
 };
 
 /// The Matrix adapter. Cheap to share behind an `Arc`; `deliver` may run

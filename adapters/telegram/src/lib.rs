@@ -46,11 +46,14 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     threads: true,
     // `StartPrivate` is a `t.me/<bot>?start=<payload>` link.
     deep_links: true,
-    // Telegram can edit messages; the wire has no edit and the adapter never edits.
-    edits: false,
+    // `editMessageText` / `deleteMessage`; people's edits come as `edited_message`.
+    // (Telegram does not tell bots when a person deletes a message.)
+    edits: true,
     // Only to people who have started the bot (403 otherwise).
     private_chats: true,
     max_message_chars: MAX_CHARS,
+    // Telegram's limit for one group: 20 messages a minute.
+    group_messages_per_minute: 20,
 };
 
 /// One bot token: a Telegram account of its own, with its own quota.

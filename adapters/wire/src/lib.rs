@@ -170,6 +170,12 @@ pub enum InboundKind {
     Removed,
     /// The chat moved to a new id (Telegram group upgraded to supergroup).
     Migrated { new_id: String },
+    /// A person changed a message they sent earlier: `original` is its
+    /// platform id, `Inbound::text` the new text, and `Inbound::message_id`
+    /// names this change (the same change offered twice has the same id).
+    Edited { original: String },
+    /// A person (or a moderator) removed the message `original`.
+    Deleted { original: String },
 }
 
 /// One event from a platform, in the core's terms.
@@ -248,6 +254,12 @@ pub enum OutboundKind {
     Private,
     /// The bot's own answer to a command or conversation step.
     Reply,
+    /// Replaces the text of the bot's earlier message `Outbound::in_reply_to`
+    /// with `body` (sent only where [`Capabilities::edits`] is true).
+    Edit,
+    /// Removes the bot's earlier message `Outbound::in_reply_to` (sent only
+    /// where [`Capabilities::edits`] is true).
+    Delete,
 }
 
 /// One message for an adapter to deliver.
@@ -346,7 +358,9 @@ pub struct Capabilities {
     /// carries the payload natively (a Telegram deep link). When false the
     /// adapter writes "send `/start <payload>`" for the person to type.
     pub deep_links: bool,
-    /// The bot can edit a message it sent.
+    /// The bot can edit and delete a message it sent ([`OutboundKind::Edit`],
+    /// [`OutboundKind::Delete`]) and reports people's edits as
+    /// [`InboundKind::Edited`].
     pub edits: bool,
     /// The bot can write to one person privately ([`ChatKind::Direct`]) on
     /// this platform, not only in groups. (Telegram: only to people who have
@@ -359,6 +373,9 @@ pub struct Capabilities {
     /// units (UTF-16 units, bytes of HTML) it is the worst case, so ordinary
     /// text may fit more. 0 = the adapter never splits.
     pub max_message_chars: usize,
+    /// The most messages the bot may send to one group chat a minute (0 =
+    /// no such limit): relayed chatter beyond it is merged into fewer messages.
+    pub group_messages_per_minute: u32,
 }
 
 impl Capabilities {
@@ -372,6 +389,7 @@ impl Capabilities {
         edits: false,
         private_chats: false,
         max_message_chars: 0,
+        group_messages_per_minute: 0,
     };
 
     /// Whether `text` is sure to arrive as one message (see
