@@ -272,8 +272,16 @@ pub(super) fn publish(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
             return Err(e);
         }
     };
-    let at = inv.arg(skip + 1).and_then(crate::clock::parse_china);
-    let text = inv.text_from(skip + 1 + usize::from(at.is_some()));
+    // `2026-12-01T08:00`, or date and time as two words.
+    let two = [inv.arg(skip + 1), inv.arg(skip + 2)].map(Option::unwrap_or_default).join(" ");
+    let (at, words) = match (crate::clock::parse_china(&two), inv.arg(skip + 2).is_some_and(|t| t.contains(':'))) {
+        (Some(t), true) => (Some(t), 2),
+        _ => match inv.arg(skip + 1).and_then(crate::clock::parse_china) {
+            Some(t) => (Some(t), 1),
+            None => (None, 0),
+        },
+    };
+    let text = inv.text_from(skip + 1 + words);
     publish_item(cx, p, &s, text, at).map(|t| Handled::say(ev, t))
 }
 

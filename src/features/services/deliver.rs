@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use treecast_wire::{Outbound, OutboundKind, Platform};
 
-use super::store::{self, Item, Mode, Service};
+use super::store::{self, Item, Mode, Progress, Service};
 use super::{Settings, BUNDLE_JOB, SEND_JOB};
 use crate::catalogue::{msg, Msg};
 use crate::clock::CHINA;
@@ -52,7 +52,10 @@ fn text(service: &Service, org: &str, item: &Item) -> String {
     msg(Msg::ServiceItem, &[("name", &service.name), ("org", &org), ("text", &item.text), ("id", &service.id)])
 }
 
-/// The send job: every subscriber gets the item now, or in their bundle.
+/// The send job, one slice of the subscribers a run: each gets the item
+/// now, or in their bundle. A slice commits with the item's progress and
+/// the job again, due now, for the next; the last marks the item sent. A
+/// run cut short commits nothing, so no subscriber is skipped or served twice.
 pub fn send(cx: &Ctx, item_id: u64) -> Result<Writes> {
     let mut w = Writes::default();
     let Some(mut item) = store::item(cx.store(), item_id)? else { return Ok(w) };
@@ -66,18 +69,49 @@ pub fn send(cx: &Ctx, item_id: u64) -> Result<Writes> {
         schedule_send(cx, &mut w, &item)?;
         return Ok(w);
     }
+    let begun = store::progress(cx.store(), item.id)?;
+    let mut p = begun.unwrap_or_default();
+    if queue_slice(cx, &mut w, &service, &item, &mut p)? {
+        store::put_progress(&mut w, item.id, &p);
+        // The next slice: this job again, due now (outside quiet hours).
+        schedule_send(cx, &mut w, &item)?;
+    } else {
+        if begun.is_some() {
+            store::remove_progress(&mut w, item.id);
+        }
+        item.sent = true;
+        item.reached = p.reached;
+        store::put_item(&mut w, &item);
+        let mut c = store::counts(cx.store(), service.id)?;
+        c.items += 1;
+        c.delivered += p.delivered;
+        c.last_item_at = now;
+        store::put_counts(&mut w, service.id, &c);
+    }
+    cx.waker.wake();
+    Ok(w)
+}
+
+/// Queues `item` for the next slice of subscribers after `p.after` (their
+/// private message or bundle row) and moves `p` past them; true while more remain.
+fn queue_slice(cx: &Ctx, w: &mut Writes, service: &Service, item: &Item, p: &mut Progress) -> Result<bool> {
     let org = cx.tree.get(service.org)?.map(|o| o.name).unwrap_or_default();
     // One text shared by every copy (an `Arc`), as a notice's fan-out does.
-    let body: Arc<str> = text(&service, &org, &item).into();
+    let body: Arc<str> = text(service, &org, item).into();
     let subject: Arc<str> = format!("【{}】{}", service.name, title_of(&item.text)).into();
-    let mut n = 0u64;
-    let mut delivered = 0u64;
-    store::subscribers(cx.store(), service.id, |person, sub| {
-        n += 1;
+    let limit = cx.config.services.send_slice.max(1);
+    let mut taken = 0;
+    store::subscribers_after(cx.store(), service.id, p.after, |person, sub| {
+        if taken == limit {
+            return Ok(false);
+        }
+        taken += 1;
+        p.after = Some(person);
+        p.reached += 1;
         match sub.mode {
-            Mode::Daily => store::bundle(&mut w, person, item.id),
+            Mode::Daily => store::bundle(w, person, item.id),
             Mode::Each => {
-                let Some(to) = cx.tree.person(person)?.and_then(|p| p.private_address()) else { return Ok(()) };
+                let Some(to) = cx.tree.person(person)?.and_then(|p| p.private_address()) else { return Ok(true) };
                 // Item and person name the copy: a retry of this job writes the same ids.
                 let mut m = Outbound::reply(format!("sv{}-{person}", item.id), to, body.clone());
                 m.kind = OutboundKind::Private;
@@ -85,22 +119,12 @@ pub fn send(cx: &Ctx, item_id: u64) -> Result<Writes> {
                     m.title = Some(subject.clone());
                     m.unsubscribe = Some(sub.token);
                 }
-                queue::put(cx.store(), &mut w, &Queued::new(m))?;
-                delivered += 1;
+                queue::put(cx.store(), w, &Queued::new(m))?;
+                p.delivered += 1;
             }
         }
-        Ok(())
-    })?;
-    item.sent = true;
-    item.reached = n;
-    store::put_item(&mut w, &item);
-    let mut c = store::counts(cx.store(), service.id)?;
-    c.items += 1;
-    c.delivered += delivered;
-    c.last_item_at = now;
-    store::put_counts(&mut w, service.id, &c);
-    cx.waker.wake();
-    Ok(w)
+        Ok(true)
+    })
 }
 
 /// An item's first line, shortened, as a mail subject.

@@ -39,11 +39,16 @@ pub struct Settings {
     pub quiet: (u16, u16),
     /// When the daily bundles go.
     pub bundle_at: u16,
+    /// Subscribers one run of the send job takes; each slice commits with
+    /// its cursor and the job runs again for the next. Short commits cost
+    /// less in all than one large one (docs/BENCHMARKS.md). Not a config
+    /// key (tests lower it).
+    pub send_slice: usize,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { quiet: (22 * 60, 7 * 60 + 30), bundle_at: 8 * 60 }
+        Settings { quiet: (22 * 60, 7 * 60 + 30), bundle_at: 8 * 60, send_slice: 10_000 }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Services, their subscribers, items and bundles in the store.
 
+use std::ops::Bound;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
@@ -18,6 +20,8 @@ const ITEMS: Keyspace = Keyspace::Named("services.items");
 const BUNDLES: Keyspace = Keyspace::Named("services.bundles");
 /// service -> Counts
 const COUNTS: Keyspace = Keyspace::Named("services.counts");
+/// item id -> Progress: how far the send of an item has gone
+const SENDING: Keyspace = Keyspace::Named("services.sending");
 
 /// An information service (资讯服务) an org runs for its subtree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +80,18 @@ pub struct Counts {
     pub last_item_at: u64,
 }
 
+/// How far the send of an item has gone: each slice of its subscribers
+/// commits with this, so a send cut short goes on where it stopped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The last subscriber (person id) handled; None before the first.
+    pub after: Option<u64>,
+    /// Subscribers handled so far.
+    pub reached: u64,
+    /// Messages queued so far.
+    pub delivered: u64,
+}
+
 fn sub_key(service: u64, person: u64) -> Vec<u8> {
     [service.to_be_bytes(), person.to_be_bytes()].concat()
 }
@@ -132,15 +148,30 @@ pub fn token(store: &Store, token: &str) -> Result<Option<(u64, u64)>> {
     }
 }
 
-/// Every subscriber of a service with their subscription.
-pub fn subscribers(store: &Store, service: u64, mut f: impl FnMut(u64, Sub) -> Result<()>) -> Result<()> {
-    for kv in store.tree(SUBS)?.scan_prefix(service.to_be_bytes()) {
+/// The subscribers of a service after person `after` (all of them for
+/// None), in person order, until `f` returns false for one: that one is not
+/// taken and the answer is true (more remain).
+pub fn subscribers_after(
+    store: &Store,
+    service: u64,
+    after: Option<u64>,
+    mut f: impl FnMut(u64, Sub) -> Result<bool>,
+) -> Result<bool> {
+    let prefix = service.to_be_bytes();
+    let from = match after {
+        Some(p) => Bound::Excluded(sub_key(service, p)),
+        None => Bound::Included(prefix.to_vec()),
+    };
+    for kv in store.tree(SUBS)?.range((from, Bound::Unbounded)) {
         let (k, v) = kv?;
-        if k.len() == 16 {
-            f(read_u64_at(&k, 8, "services.subs")?, decode_at(SUBS, &k, &v)?)?;
+        if !k.starts_with(&prefix) {
+            break;
+        }
+        if k.len() == 16 && !f(read_u64_at(&k, 8, "services.subs")?, decode_at(SUBS, &k, &v)?)? {
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(false)
 }
 
 pub fn subscriber_count(store: &Store, service: u64) -> Result<usize> {
@@ -170,6 +201,21 @@ pub fn item(store: &Store, id: u64) -> Result<Option<Item>> {
 
 pub fn put_item(w: &mut Writes, i: &Item) {
     w.put(ITEMS, i.id.to_be_bytes().to_vec(), encode(i));
+}
+
+pub fn progress(store: &Store, item: u64) -> Result<Option<Progress>> {
+    match store.tree(SENDING)?.get(item.to_be_bytes())? {
+        Some(v) => Ok(Some(decode_at(SENDING, &item.to_be_bytes(), &v)?)),
+        None => Ok(None),
+    }
+}
+
+pub fn put_progress(w: &mut Writes, item: u64, p: &Progress) {
+    w.put(SENDING, item.to_be_bytes().to_vec(), encode(p));
+}
+
+pub fn remove_progress(w: &mut Writes, item: u64) {
+    w.remove(SENDING, item.to_be_bytes().to_vec());
 }
 
 pub fn bundle(w: &mut Writes, person: u64, item: u64) {

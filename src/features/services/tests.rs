@@ -1,12 +1,13 @@
 //! Information services through the gateway and the recording adapter:
 //! the subscription life cycle in chat and by mail (double opt-in, the
 //! unsubscribe token), quiet hours and the daily bundle on a set clock,
-//! the counts, and bad input.
+//! the counts, bad input, and a send in slices across a crash.
 
+use treecast_wire::fake::RecordingAdapter;
 use treecast_wire::{Address, Attachment, Inbound, Platform};
 
 use super::store;
-use crate::notice::tests::{bed, Bed};
+use crate::notice::tests::{bed, bed_with_config, test_config, Bed};
 use crate::tree::people::Role;
 
 /// 2026-12-01 10:00 China time.
@@ -205,4 +206,85 @@ async fn an_official_above_opens_a_service_for_a_school_by_naming_it_after_the_n
         b.to(&hunan).last().unwrap().body.to_string()
     };
     assert!(stats.contains("“文体活动”（湖南大学团委）：订阅 1 人"), "{stats}");
+}
+
+/// A send in slices of two: every subscriber gets the item exactly once,
+/// though one slice's run is lost (a crash before its commit) and the app
+/// restarts between slices.
+#[tokio::test]
+async fn a_send_in_slices_reaches_every_subscriber_once_across_a_crash_between_slices() {
+    let mut cfg = test_config();
+    cfg.services.send_slice = 2;
+    let b = bed_with_config(RecordingAdapter::new(Platform::Console), cfg).await;
+    let id = opened(&b).await;
+    let mut each = vec!["li".to_owned()];
+    let branch = b.tree.require("4143010533-002").unwrap();
+    for i in 0..5 {
+        let p = b.tree.add_person(&format!("学生{i}")).unwrap();
+        b.tree.add_identity(p.id, Platform::Console, &format!("s{i}")).unwrap();
+        b.tree.grant(p.id, &branch, Role::Member).unwrap();
+        each.push(format!("s{i}"));
+    }
+    for u in &each {
+        assert!(b.ask(dm(u, "/subscribe 就业招聘")).await.contains("已订阅"));
+    }
+    b.ask(dm("wang", "/subscribe 就业招聘 daily")).await;
+    // Due at 11:00: no background pass runs it before the test does.
+    let args =
+        serde_json::json!({ "service": id, "by": "console:hnu", "text": "双选会通知", "at": "2026-12-01 11:00" });
+    let said = b.app.registry.admin(&b.app.ctx, "service.publish", args).unwrap().text;
+    assert!(said.contains("发给 7 位订阅者"), "{said}");
+    // The store's first item.
+    let item = 1;
+    assert_eq!(store::item(&b.tree.store, item).unwrap().unwrap().text, "双选会通知");
+    // One slice a run (other features' jobs may fall due too).
+    b.app.ctx.clock.set(Some(T0 + 3600));
+    b.app.run_due_jobs().unwrap();
+    let p = store::progress(&b.tree.store, item).unwrap().expect("under way after the first slice");
+    // li and wang, in person order: one message and one bundle row.
+    assert_eq!((p.reached, p.delivered), (2, 1));
+    assert!(!store::item(&b.tree.store, item).unwrap().unwrap().sent);
+    // The next slice's run dies before its commit; the app starts again.
+    drop(super::deliver::send(&b.app.ctx, item).unwrap());
+    let b = b.restart().await;
+    b.app.ctx.clock.set(Some(T0 + 3600 + 5));
+    let mut runs = 1;
+    while !store::item(&b.tree.store, item).unwrap().unwrap().sent {
+        assert!(b.app.run_due_jobs().unwrap() >= 1, "the job is due again at once");
+        runs += 1;
+        assert!(runs <= 4, "7 subscribers, 2 a slice");
+    }
+    assert_eq!(runs, 4);
+    assert!(store::progress(&b.tree.store, item).unwrap().is_none());
+    assert_eq!(store::item(&b.tree.store, item).unwrap().unwrap().reached, 7);
+    b.app.ctx.waker.wake();
+    b.settle().await;
+    for u in &each {
+        assert_eq!(got(&b, u).iter().filter(|t| t.contains("双选会通知")).count(), 1, "{u}");
+    }
+    let c = store::counts(&b.tree.store, id).unwrap();
+    assert_eq!((c.items, c.delivered), (1, 6));
+    // The daily subscriber: once, in the next morning's bundle.
+    assert!(!got(&b, "wang").iter().any(|t| t.contains("双选会通知")));
+    at(&b, T0 + 22 * 3600).await;
+    assert_eq!(got(&b, "wang").iter().filter(|t| t.contains("双选会通知")).count(), 1);
+}
+
+#[tokio::test]
+async fn an_item_published_for_a_time_in_chat_waits_for_it_in_either_written_form() {
+    let b = bed().await;
+    opened(&b).await;
+    b.ask(dm("li", "/subscribe 就业招聘")).await;
+    // T0 is 10:00 China time; 11:00 and 12:00 the same day.
+    let iso = b.ask(dm("hnu", "/publish 就业招聘 2026-12-01T11:00\n宣讲会改期")).await;
+    assert!(iso.contains("将于 2026-12-01 11:00 发给 1 位订阅者"), "{iso}");
+    let spaced = b.ask(dm("hnu", "/publish 就业招聘 2026-12-01 12:00 双选会")).await;
+    assert!(spaced.contains("将于 2026-12-01 12:00"), "{spaced}");
+    at(&b, T0 + 3599).await;
+    assert!(!got(&b, "li").iter().any(|t| t.contains("宣讲会改期")), "not before its time");
+    at(&b, T0 + 3600).await;
+    let items = got(&b, "li");
+    assert!(items.iter().any(|t| t.contains("宣讲会改期") && !t.contains("2026-12-01")), "{items:?}");
+    at(&b, T0 + 7200).await;
+    assert!(got(&b, "li").iter().any(|t| t.contains("双选会") && !t.contains("12:00")));
 }
