@@ -196,19 +196,26 @@ impl App {
         let store = self.ctx.store().clone();
         let mut compacted = std::time::Instant::now();
         loop {
-            if let Err(e) = self.catch_up_where(false).and_then(|_| self.run_due_jobs()) {
-                tracing::error!(error = %e, "subscribers or scheduled jobs failed; trying again shortly");
-            }
+            let ran = match self.catch_up_where(false).and_then(|_| self.run_due_jobs()) {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "subscribers or scheduled jobs failed; trying again shortly");
+                    0
+                }
+            };
             if compacted.elapsed() > Duration::from_secs(600) {
                 compacted = std::time::Instant::now();
                 if let Err(e) = self.compact_events() {
                     tracing::warn!(error = %e, "could not compact the event log");
                 }
             }
+            // Jobs ran: one may have put itself due again now (the next
+            // slice of a long send), so look again without waiting a tick.
+            let pause = if ran > 0 { Duration::ZERO } else { TICK };
             tokio::select! {
                 _ = shutdown_signalled(&mut shutdown) => return,
                 _ = store.log.notify.notified() => {}
-                _ = tokio::time::sleep(TICK) => {}
+                _ = tokio::time::sleep(pause) => {}
             }
         }
     }
