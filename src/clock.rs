@@ -118,9 +118,10 @@ pub fn next_china_minute(now: u64, minute: u32) -> u64 {
     (at - CHINA) as u64
 }
 
-/// `YYYY-MM-DD HH:MM` (or a bare date, meaning 23:59) in China time -> unix seconds.
+/// `YYYY-MM-DD HH:MM` or `YYYY-MM-DDTHH:MM` (or a bare date, meaning 23:59)
+/// in China time -> unix seconds.
 pub fn parse_china(s: &str) -> Option<u64> {
-    let (date, time) = s.trim().split_once(' ').unwrap_or((s.trim(), "23:59"));
+    let (date, time) = s.trim().split_once([' ', 'T']).unwrap_or((s.trim(), "23:59"));
     let d: Vec<i64> = date.split('-').map(|x| x.trim().parse().ok()).collect::<Option<_>>()?;
     let t: Vec<i64> = time.trim().split(':').map(|x| x.parse().ok()).collect::<Option<_>>()?;
     let valid = d.len() == 3 && t.len() == 2 && (1..=12).contains(&d[1]) && (1..=31).contains(&d[2]);
@@ -150,6 +151,7 @@ mod tests {
         assert_eq!(t, 1_741_435_200);
         assert_eq!(show(t), "2025-03-08 20:00");
         assert_eq!(show(parse_china("2025-11-25").unwrap()), "2025-11-25 23:59");
+        assert_eq!(parse_china("2025-03-08T20:00"), Some(t), "the ISO form");
         assert_eq!(parse_china("2025-13-01 10:00"), None);
         assert_eq!(parse_china("tomorrow"), None);
     }
