@@ -772,6 +772,23 @@ const controls = {
     });
     return { message, update_id: update ? update.update_id : null };
   },
+  // A user edits their own message: { token, chat_id, message_id, from, text };
+  // the bot gets an edited_message update (privacy mode permitting), as Telegram sends.
+  'POST /edit': async (b) => {
+    const bot = needBot(b);
+    const key = messageKey(b.chat_id, b.message_id);
+    const old = bot.messages.get(key);
+    if (!old || !old.from || old.from.is_bot) throw badRequest('control: no user message there');
+    const from = knownUser(bot, b.from);
+    if (old.from.id !== from.id) throw badRequest('control: only its sender edits a message');
+    const message = { ...old, text: String(b.text ?? ''), edit_date: now() };
+    const ents = commandEntities(message.text);
+    if (ents) message.entities = ents; else delete message.entities;
+    bot.messages.set(key, message);
+    if (!privacyLets(bot, message)) return { message, update_id: null };
+    const update = pushUpdate(bot, { edited_message: message });
+    return { message, update_id: update.update_id };
+  },
   // A user presses an inline button: { token, chat_id, message_id, from?, data? }
   'POST /press': async (b) => {
     const bot = needBot(b);

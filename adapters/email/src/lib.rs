@@ -119,6 +119,10 @@ impl Adapter for EmailAdapter {
     /// angle brackets; a retry with the same `Outbound::id` carries the same
     /// Message-ID and skips envelopes already accepted.
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        if matches!(msg.kind, treecast_wire::OutboundKind::Edit | treecast_wire::OutboundKind::Delete) {
+            // `edits` is false: the core sends a follow-up mail instead.
+            return Err(DeliveryError::permanent("a sent mail cannot be changed or removed"));
+        }
         let composed = compose::compose(msg, &self.inner.settings)?;
         self.inner.smtp.send(&composed).await?;
         Ok(Delivered { message_ids: vec![composed.message_id] })

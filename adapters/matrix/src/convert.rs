@@ -7,6 +7,7 @@ use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMe
 use matrix_sdk::ruma::events::room::message::{
     sanitize::remove_plain_reply_fallback, MessageType, OriginalSyncRoomMessageEvent, Relation,
 };
+use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::events::room::MediaSource;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::UserId;
@@ -60,27 +61,45 @@ pub fn message(ev: &OriginalSyncRoomMessageEvent, room: &RoomView) -> Option<Inb
         return None;
     }
     let in_reply_to = match &ev.content.relates_to {
-        Some(Relation::Replacement(_)) => return None, // an edit; the original already came
+        Some(Relation::Replacement(r)) => {
+            // An edit: the new text, naming the original (the event's own
+            // body is the "* ..." fallback for old clients).
+            let text = body_of(&r.new_content.msgtype).to_owned();
+            let original = r.event_id.to_string();
+            return Some(room.base(InboundKind::Edited { original }, &ev.sender, ev.event_id.as_str(), text));
+        }
         Some(Relation::Reply(reply)) => Some(reply.in_reply_to.event_id.to_string()),
         Some(Relation::Thread(t)) => {
             Some(t.in_reply_to.as_ref().map(|r| &r.event_id).unwrap_or(&t.event_id).to_string())
         }
         _ => None,
     };
-    let body = match &ev.content.msgtype {
+    let text = strip_quotes(body_of(&ev.content.msgtype), in_reply_to.is_some());
+    let mut event = room.base(InboundKind::Message, &ev.sender, ev.event_id.as_str(), text);
+    event.in_reply_to = in_reply_to;
+    Some(event)
+}
+
+/// The text of a message: its body, or a file's caption (a file's body is its name).
+fn body_of(msgtype: &MessageType) -> &str {
+    match msgtype {
         MessageType::Text(t) => &t.body,
         MessageType::Notice(n) => &n.body,
         MessageType::Emote(e) => &e.body,
-        // A file's body is its name unless it carries a caption.
         other => match file_of(other) {
             Some(f) => f.caption.unwrap_or(""),
             None => other.body(),
         },
-    };
-    let text = strip_quotes(body, in_reply_to.is_some());
-    let mut event = room.base(InboundKind::Message, &ev.sender, ev.event_id.as_str(), text);
-    event.in_reply_to = in_reply_to;
-    Some(event)
+    }
+}
+
+/// A removed (redacted) event, by anyone but the bot.
+pub fn redaction(ev: &OriginalSyncRoomRedactionEvent, room: &RoomView) -> Option<Inbound> {
+    if ev.sender.as_str() == room.own_user || !room.joined {
+        return None;
+    }
+    let original = ev.content.redacts.as_ref().or(ev.redacts.as_ref())?.to_string();
+    Some(room.base(InboundKind::Deleted { original }, &ev.sender, ev.event_id.as_str(), String::new()))
 }
 
 /// A file in a message (m.file, m.image, m.video, m.audio), to fetch.

@@ -41,13 +41,38 @@ fn a_reply_names_what_it_answers_without_the_fallback() {
 }
 
 #[test]
-fn edits_own_messages_and_rooms_not_joined_are_not_events() {
+fn an_edit_is_its_new_text_naming_the_original() {
     let edit = message_event(
         "@stu1:localhost",
-        json!({"msgtype": "m.text", "body": "* 收到", "m.new_content": {"msgtype": "m.text", "body": "收到"},
+        json!({"msgtype": "m.text", "body": "* 收到了", "m.new_content": {"msgtype": "m.text", "body": "收到了"},
                "m.relates_to": {"rel_type": "m.replace", "event_id": "$m0:localhost"}}),
     );
-    assert_eq!(message(&edit, &room(false)), None);
+    let got = message(&edit, &room(false)).expect("an edit");
+    assert_eq!(got.kind, InboundKind::Edited { original: "$m0:localhost".into() });
+    assert_eq!((got.text.as_str(), got.in_reply_to), ("收到了", None));
+    let own_edit = message_event(
+        "@bot:localhost",
+        json!({"msgtype": "m.text", "body": "* 通知", "m.new_content": {"msgtype": "m.text", "body": "通知"},
+               "m.relates_to": {"rel_type": "m.replace", "event_id": "$m1:localhost"}}),
+    );
+    assert_eq!(message(&own_edit, &room(false)), None, "the bot's own edits are not events");
+}
+
+#[test]
+fn a_redaction_names_the_removed_event() {
+    let ev: matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent = serde_json::from_value(json!({
+        "type": "m.room.redaction", "event_id": "$r1:localhost", "sender": "@stu1:localhost",
+        "origin_server_ts": 1_700_000_000_000u64, "redacts": "$m0:localhost",
+        "content": {"redacts": "$m0:localhost"},
+    }))
+    .expect("a redaction");
+    let got = super::redaction(&ev, &room(false)).expect("a deletion");
+    assert_eq!(got.kind, InboundKind::Deleted { original: "$m0:localhost".into() });
+    assert_eq!(got.message_id, "$r1:localhost");
+}
+
+#[test]
+fn own_messages_and_rooms_not_joined_are_not_events() {
     let own = message_event("@bot:localhost", json!({"msgtype": "m.text", "body": "通知"}));
     assert_eq!(message(&own, &room(false)), None);
     let plain = message_event("@stu1:localhost", json!({"msgtype": "m.text", "body": "收到"}));

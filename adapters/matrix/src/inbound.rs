@@ -11,6 +11,7 @@ use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::reaction::OriginalSyncReactionEvent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, OriginalSyncRoomMemberEvent, StrippedRoomMemberEvent};
 use matrix_sdk::ruma::events::room::message::OriginalSyncRoomMessageEvent;
+use matrix_sdk::ruma::events::room::redaction::OriginalSyncRoomRedactionEvent;
 use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedUserId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
@@ -31,19 +32,40 @@ impl MatrixAdapter {
         inbound: mpsc::Sender<InboundEnvelope>,
         mut shutdown: Shutdown,
     ) -> Result<(), AdapterError> {
-        let _guards = self.install_handlers(&inbound);
+        let pending = Pending::default();
+        let _guards = self.install_handlers(&inbound, &pending);
         for room in self.client.invited_rooms() {
             if let Some(inviter) = inviter_of(&room).await {
                 consider_invite(room, &inviter, &self.policy, self.appservice.clone());
             }
         }
-        let settings = SyncSettings::default().timeout(self.settings.sync_timeout());
+        let settings = SyncSettings::default().timeout(self.settings.sync_timeout()).filter(timeline_filter().into());
+        let position = self.settings.store_dir.join(SYNC_POSITION);
+        let mut since = std::fs::read_to_string(&position).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
         let mut backoff = Duration::from_secs(1);
         loop {
+            let request = match &since {
+                Some(token) => settings.clone().token(token.clone()),
+                None => settings.clone(),
+            };
             tokio::select! {
                 _ = shutdown_signalled(&mut shutdown) => return Ok(()),
-                result = self.client.sync_once(settings.clone()) => match result {
-                    Ok(_) => backoff = Duration::from_secs(1),
+                result = self.client.sync_once(request) => match result {
+                    Ok(response) => {
+                        backoff = Duration::from_secs(1);
+                        // The handlers have run; the position moves on only
+                        // once the core has committed what they sent, so a
+                        // crash before that syncs those events again.
+                        let sent = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
+                        let mut committed = true;
+                        for rx in sent {
+                            committed &= rx.await.is_ok();
+                        }
+                        if committed {
+                            save_position(&position, &response.next_batch);
+                            since = Some(response.next_batch);
+                        }
+                    }
                     Err(e) => {
                         if matches!(e.client_api_error_kind(), Some(ErrorKind::UnknownToken(_))) {
                             return Err(AdapterError::new(Platform::Matrix, format!(
@@ -65,28 +87,34 @@ impl MatrixAdapter {
 
     /// Registers the event handlers for one `run`; dropping the guards
     /// removes them again.
-    fn install_handlers(&self, inbound: &mpsc::Sender<InboundEnvelope>) -> Vec<EventHandlerDropGuard> {
+    fn install_handlers(
+        &self,
+        inbound: &mpsc::Sender<InboundEnvelope>,
+        pending: &Pending,
+    ) -> Vec<EventHandlerDropGuard> {
         let c = &self.client;
         let tx = inbound.clone();
         let dms = self.dms.clone();
+        let waiting = pending.clone();
         let messages = c.add_event_handler(move |ev: OriginalSyncRoomMessageEvent, room: Room| {
-            let (tx, dms) = (tx.clone(), dms.clone());
+            let (tx, dms, waiting) = (tx.clone(), dms.clone(), waiting.clone());
             async move {
                 if let Some(event) = message_inbound(&ev, &room).await {
                     if event.chat.kind == ChatKind::Direct {
                         dms.lock().await.insert(ev.sender.clone(), room.room_id().to_owned());
                     }
-                    let _ = tx.send(InboundEnvelope::new(event)).await;
+                    send_committed(&tx, &waiting, event).await;
                 }
             }
         });
         let tx = inbound.clone();
         // Raw: `reaction::read` checks the relation, which ruma does not.
+        let waiting = pending.clone();
         let reactions = c.add_event_handler(move |raw: Raw<OriginalSyncReactionEvent>, room: Room| {
-            let tx = tx.clone();
+            let (tx, waiting) = (tx.clone(), waiting.clone());
             async move {
                 if let Some(event) = reaction_inbound(&raw, &room).await {
-                    let _ = tx.send(InboundEnvelope::new(event)).await;
+                    send_committed(&tx, &waiting, event).await;
                 }
             }
         });
@@ -96,6 +124,16 @@ impl MatrixAdapter {
             async move {
                 if let Some(event) = removal_inbound(&ev, &room).await {
                     let _ = tx.send(InboundEnvelope::new(event)).await;
+                }
+            }
+        });
+        let tx = inbound.clone();
+        let waiting = pending.clone();
+        let redactions = c.add_event_handler(move |ev: OriginalSyncRoomRedactionEvent, room: Room| {
+            let (tx, waiting) = (tx.clone(), waiting.clone());
+            async move {
+                if let Some(event) = convert::redaction(&ev, &view_of(&room).await) {
+                    send_committed(&tx, &waiting, with_display_name(event, &room).await).await;
                 }
             }
         });
@@ -109,8 +147,48 @@ impl MatrixAdapter {
                 }
             }
         });
-        [messages, reactions, removals, invites].into_iter().map(|h| c.event_handler_drop_guard(h)).collect()
+        [messages, reactions, removals, redactions, invites]
+            .into_iter()
+            .map(|h| c.event_handler_drop_guard(h))
+            .collect()
     }
+}
+
+/// Commits the core has yet to confirm for the current sync.
+type Pending = Arc<std::sync::Mutex<Vec<tokio::sync::oneshot::Receiver<treecast_wire::Outcome>>>>;
+
+/// The file (in the store directory) holding the sync token up to which
+/// every event is committed: treecast's read position on Matrix.
+const SYNC_POSITION: &str = "treecast-sync-position";
+
+/// Sends `event` to the core, keeping the receipt of its commit.
+async fn send_committed(tx: &mpsc::Sender<InboundEnvelope>, pending: &Pending, event: Inbound) {
+    let (envelope, committed) = InboundEnvelope::with_commit(event);
+    pending.lock().unwrap_or_else(|e| e.into_inner()).push(committed);
+    let _ = tx.send(envelope).await;
+}
+
+/// Writes the position whole (a new file renamed over the old), so a crash
+/// leaves the old one or the new one.
+fn save_position(path: &std::path::Path, token: &str) {
+    let tmp = path.with_extension("new");
+    let written = std::fs::write(&tmp, token).and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        tracing::warn!(error = %e, path = %path.display(), "could not save the Matrix read position");
+    }
+}
+
+/// Up to 100 events a room per sync, so a burst while treecast was down
+/// comes whole after a restart (the server's default is 10).
+fn timeline_filter() -> matrix_sdk::ruma::api::client::filter::FilterDefinition {
+    use matrix_sdk::ruma::api::client::filter::{FilterDefinition, RoomEventFilter, RoomFilter};
+    let mut timeline = RoomEventFilter::default();
+    timeline.limit = Some(100u32.into());
+    let mut room = RoomFilter::default();
+    room.timeline = timeline;
+    let mut f = FilterDefinition::default();
+    f.room = room;
+    f
 }
 
 async fn inviter_of(room: &Room) -> Option<OwnedUserId> {

@@ -3,10 +3,10 @@
 
 use matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
 use matrix_sdk::ruma::events::room::member::MembershipState;
-use matrix_sdk::ruma::events::room::message::{Relation, RoomMessageEventContent};
+use matrix_sdk::ruma::events::room::message::{Relation, ReplacementMetadata, RoomMessageEventContent};
 use matrix_sdk::ruma::{EventId, OwnedTransactionId, RoomId, UserId};
 use matrix_sdk::{EncryptionState, Room, RoomState};
-use treecast_wire::{Address, ChatKind, Delivered, DeliveryError, Outbound, Platform};
+use treecast_wire::{Address, ChatKind, Delivered, DeliveryError, Outbound, OutboundKind, Platform};
 
 use crate::appservice::AppService;
 use crate::errors::classify;
@@ -24,6 +24,12 @@ impl MatrixAdapter {
             ),
             None => None,
         };
+        if matches!(msg.kind, OutboundKind::Edit | OutboundKind::Delete) {
+            let Some(target) = reply_to else {
+                return Err(DeliveryError::permanent("no event to change: in_reply_to is empty"));
+            };
+            return self.revise(&room, msg, &target).await;
+        }
         let service = self.service_for(&room).await?;
         let mut ids = Vec::new();
         for (i, part) in render(msg, self.user_id.as_str()).into_iter().enumerate() {
@@ -46,6 +52,27 @@ impl MatrixAdapter {
             ids.push(sent.response.event_id.to_string());
         }
         Ok(Delivered { message_ids: ids })
+    }
+
+    /// Replaces (`m.replace`) or redacts the bot's event `target`, with the
+    /// delivery id as transaction id (a retry is the same change). Sent as
+    /// the bot's device user, the sender of every event it changes.
+    async fn revise(&self, room: &Room, msg: &Outbound, target: &EventId) -> Result<Delivered, DeliveryError> {
+        let room_name = room.room_id().to_string();
+        let txn = OwnedTransactionId::from(txn_id(&msg.id, 0));
+        if msg.kind == OutboundKind::Delete {
+            let done = room.redact(target, None, Some(txn)).await;
+            done.map_err(|e| classify(&matrix_sdk::Error::Http(Box::new(e)), &room_name))?;
+            return Ok(Delivered { message_ids: Vec::new() });
+        }
+        let Some(part) = render(msg, self.user_id.as_str()).into_iter().next() else {
+            return Err(DeliveryError::permanent("the message is empty"));
+        };
+        let content = RoomMessageEventContent::text_html(part.plain, part.html)
+            .make_replacement(ReplacementMetadata::new(target.to_owned(), None));
+        room.send(content).with_transaction_id(txn).await.map_err(|e| classify(&e, &room_name))?;
+        // The original's id: replies and later edits name it, not the edit event.
+        Ok(Delivered { message_ids: vec![target.to_string()] })
     }
 
     /// The application service to send into `room` with: only where the

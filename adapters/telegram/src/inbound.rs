@@ -37,6 +37,7 @@ pub fn parse_message_ref(s: &str) -> Option<(i64, i32)> {
 pub fn to_inbound(update: &Update, me: &BotIdentity) -> Option<Inbound> {
     match &update.kind {
         UpdateKind::Message(m) => message(m, me),
+        UpdateKind::EditedMessage(m) => edited(m, me),
         UpdateKind::CallbackQuery(q) => button(q, me),
         UpdateKind::MyChatMember(u) => membership(u, me),
         _ => None,
@@ -89,6 +90,21 @@ fn message(m: &Message, me: &BotIdentity) -> Option<Inbound> {
     let text = strip_bot_mention(m.text().or_else(|| m.caption()).or(file_only)?, &me.username)?;
     let mut ev = event(InboundKind::Message, chat, sender(from), id, text);
     ev.in_reply_to = m.reply_to_message().map(|r| message_ref(r.chat.id.0, r.id.0));
+    Some(ev)
+}
+
+/// A person changed their message: the new text, naming the original; the
+/// edit's own id carries its time, so each edit is told apart and the same
+/// edit offered twice is one.
+fn edited(m: &Message, me: &BotIdentity) -> Option<Inbound> {
+    let mut ev = message(m, me)?;
+    if ev.kind != InboundKind::Message {
+        return None;
+    }
+    let at = m.edit_date().map_or(0, |d| d.timestamp());
+    ev.kind = InboundKind::Edited { original: ev.message_id.clone() };
+    ev.message_id = format!("{}@{at}", ev.message_id);
+    ev.in_reply_to = None;
     Some(ev)
 }
 

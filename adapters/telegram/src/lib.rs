@@ -24,8 +24,8 @@ use teloxide::types::{
 };
 use tokio::sync::mpsc;
 use treecast_wire::{
-    Adapter, AdapterError, Capabilities, ChatKind, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform,
-    Shutdown,
+    Adapter, AdapterError, Capabilities, ChatKind, Delivered, DeliveryError, InboundEnvelope, Outbound, OutboundKind,
+    Platform, Shutdown,
 };
 
 pub use errors::{classify, redact};
@@ -174,6 +174,11 @@ impl TelegramAdapter {
 
     async fn post(&self, acct: &Account, msg: &Outbound) -> Result<Delivered, DeliveryError> {
         let chat = target_chat(msg)?;
+        if matches!(msg.kind, OutboundKind::Edit | OutboundKind::Delete) {
+            let done = self.revise(acct, msg, chat).await?;
+            acct.sent.finish(&msg.id, &done);
+            return Ok(done);
+        }
         let parts = render(msg, self.settings.parse_mode);
         if parts.is_empty() {
             return Err(DeliveryError::permanent("the message is empty"));
@@ -203,6 +208,32 @@ impl TelegramAdapter {
         let done = Delivered { message_ids: ids };
         acct.sent.finish(&msg.id, &done);
         Ok(done)
+    }
+}
+
+impl TelegramAdapter {
+    /// Edits or deletes the bot's message `in_reply_to` in `chat`. An edit
+    /// puts the new text in the first message of a split one.
+    async fn revise(&self, acct: &Account, msg: &Outbound, chat: ChatId) -> Result<Delivered, DeliveryError> {
+        let Some((_, id)) = msg.in_reply_to.as_deref().and_then(parse_message_ref).filter(|(c, _)| *c == chat.0) else {
+            return Err(DeliveryError::permanent("no message of this chat to change"));
+        };
+        if msg.kind == OutboundKind::Delete {
+            acct.bot.delete_message(chat, MessageId(id)).await.map_err(|e| classify(&e, &acct.token))?;
+            return Ok(Delivered { message_ids: Vec::new() });
+        }
+        let text = render(msg, self.settings.parse_mode).into_iter().next().unwrap_or_default();
+        let mut req = acct.bot.edit_message_text(chat, MessageId(id), text);
+        if self.settings.parse_mode == ParseMode::Html {
+            req = req.parse_mode(TgParseMode::Html);
+        }
+        match req.await {
+            Ok(_) => {}
+            // The same edit again (a retry after a crash): already done.
+            Err(teloxide::RequestError::Api(teloxide::ApiError::MessageNotModified)) => {}
+            Err(e) => return Err(classify(&e, &acct.token)),
+        }
+        Ok(Delivered { message_ids: vec![message_ref(chat.0, id)] })
     }
 }
 

@@ -29,7 +29,8 @@ pub(crate) struct Context {
     pub account: String,
 }
 
-const ALLOWED: [AllowedUpdate; 3] = [AllowedUpdate::Message, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember];
+const ALLOWED: [AllowedUpdate; 4] =
+    [AllowedUpdate::Message, AllowedUpdate::EditedMessage, AllowedUpdate::CallbackQuery, AllowedUpdate::MyChatMember];
 
 /// How long a button press waits for the core before being answered anyway
 /// (Telegram shows a spinner until then and drops answers after ~15 s).
@@ -40,9 +41,10 @@ const NOT_TAKEN: &str = "未能处理，请稍后再试 / Not processed, please 
 /// The answer when the core has not committed within [`ANSWER_WAIT`].
 const STILL_WORKING: &str = "已收到，正在处理 / Received, processing";
 
-/// Whether the core still listens.
+/// Whether the core still listens, and the commit of what was sent to it.
 enum Flow {
     Continue,
+    Sent(tokio::sync::oneshot::Receiver<Outcome>),
     Stop,
 }
 
@@ -64,10 +66,26 @@ pub(crate) async fn poll(
             Ok(updates) => {
                 backoff = Duration::from_secs(1);
                 let mut stop = false;
+                let mut pending = Vec::new();
                 for update in updates {
-                    offset = offset.max(update.id.0 as i32 + 1);
-                    if let Flow::Stop = handle(&ctx, update, &inbound).await {
-                        stop = true;
+                    let id = update.id.0 as i32;
+                    match handle(&ctx, update, &inbound).await {
+                        Flow::Stop => {
+                            stop = true;
+                            break;
+                        }
+                        Flow::Sent(committed) => pending.push((id, committed)),
+                        Flow::Continue => {}
+                    }
+                    offset = offset.max(id + 1);
+                }
+                // The next request's offset tells Telegram to forget these
+                // updates: only once the core has committed them, so a crash
+                // before that sees them again (at most once more) instead of
+                // losing them. One the core dropped is fetched again.
+                for (id, committed) in pending {
+                    if committed.await.is_err() {
+                        offset = offset.min(id);
                         break;
                     }
                 }
@@ -183,8 +201,9 @@ async fn handle(ctx: &Arc<Context>, update: Update, inbound: &mpsc::Sender<Inbou
         _ => None,
     };
     let Some(query) = callback else {
-        return match inbound.send(InboundEnvelope::new(event)).await {
-            Ok(()) => Flow::Continue,
+        let (envelope, committed) = InboundEnvelope::with_commit(event);
+        return match inbound.send(envelope).await {
+            Ok(()) => Flow::Sent(committed),
             Err(_) => Flow::Stop,
         };
     };
