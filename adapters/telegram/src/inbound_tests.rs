@@ -123,3 +123,17 @@ fn message_refs_round_trip() {
     assert_eq!(parse_message_ref("17"), None);
     assert_eq!(parse_message_ref("x:y"), None);
 }
+
+#[test]
+fn an_edited_message_names_the_original_and_each_edit_has_its_own_id() {
+    let mut m = msg(group(), student(), "班会改到周四");
+    m["edit_date"] = json!(1700000100);
+    let ev = to_inbound(&update(json!({"update_id": 9, "edited_message": m.clone()})), &me()).unwrap();
+    assert_eq!(ev.kind, InboundKind::Edited { original: "-1001:5".into() });
+    assert_eq!((ev.message_id.as_str(), ev.text.as_str()), ("-1001:5@1700000100", "班会改到周四"));
+    m["edit_date"] = json!(1700000200);
+    let again = to_inbound(&update(json!({"update_id": 10, "edited_message": m})), &me()).unwrap();
+    assert_ne!(again.message_id, ev.message_id, "a second edit is another event");
+    let own = msg(group(), bot_user(), "通知");
+    assert_eq!(to_inbound(&update(json!({"update_id": 11, "edited_message": own})), &me()), None);
+}
