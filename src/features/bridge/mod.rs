@@ -30,8 +30,18 @@ const FEATURE: &str = "bridge";
 const FLUSH_JOB: &str = "bridge.flush";
 
 fn acts(args: &[String]) -> bool {
-    let (_, rest) = split_at_org(args);
-    matches!(rest.first().map(String::as_str), Some("on" | "off" | "开启" | "关闭"))
+    matches!(org_and_verb(args).1, Some("on" | "off" | "开启" | "关闭"))
+}
+
+/// The org named (`@CODE`, before the verb or after it, as the usage
+/// writes it: `/bridge on @CODE`) and the verb.
+fn org_and_verb(args: &[String]) -> (Option<&str>, Option<&str>) {
+    let (code, rest) = split_at_org(args);
+    let verb = rest.first().map(String::as_str);
+    match code {
+        Some(_) => (code, verb),
+        None => (split_at_org(rest.get(1..).unwrap_or_default()).0, verb),
+    }
 }
 
 const COMMANDS: &[CommandSpec] = &[CommandSpec {
@@ -53,13 +63,14 @@ impl Feature for Bridge {
             mail_tags: &["bridge"],
             replies: &[FEATURE],
             jobs: &[FLUSH_JOB],
+            module: Some("互通"),
             ..Declaration::default()
         }
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {
         let p = cx.need_person(ev)?;
-        let (code, rest) = split_at_org(&inv.args);
+        let (code, verb) = org_and_verb(&inv.args);
         let org = match code {
             Some(_) => cx.official_org(&p, code)?,
             None => match cx.tree.channel_by_address(&ev.chat)? {
@@ -67,7 +78,7 @@ impl Feature for Bridge {
                 _ => cx.official_org(&p, None)?,
             },
         };
-        let on = match rest.first().map(String::as_str) {
+        let on = match verb {
             None | Some("status" | "状态") => {
                 cx.tree.check_read(Some(p.id), Read::Channels, &org)?;
                 return Ok(Handled::say(ev, status(cx, &org)?));
@@ -158,4 +169,20 @@ fn status(cx: &Ctx, org: &Org) -> Result<String> {
         out.push_str(Msg::BridgeTooFew.text());
     }
     Ok(out)
+}
+
+#[test]
+fn the_org_is_named_before_or_after_the_verb() {
+    let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    for (line, want) in [
+        ("on @4143010532-001", (Some("4143010532-001"), Some("on"))),
+        ("@4143010532-001 on", (Some("4143010532-001"), Some("on"))),
+        ("开启 ＠4143010532-001", (Some("4143010532-001"), Some("开启"))),
+        ("@43", (Some("43"), None)),
+        ("status", (None, Some("status"))),
+        ("", (None, None)),
+    ] {
+        assert_eq!(org_and_verb(&args(line)), want, "{line:?}");
+    }
+    assert!(acts(&args("off @43")) && !acts(&args("status @43")));
 }

@@ -27,7 +27,16 @@ fn copy_data(id: u64, channel: u64) -> Vec<u8> {
     [id.to_be_bytes(), channel.to_be_bytes()].concat()
 }
 
-/// The (bridge id, channel) of a copy's `MsgRef` data.
+/// What an edit or correction of the copy in `channel` comes back as: the
+/// copy's own data and the edit's number, so recording it leaves the
+/// copy's ids (`sent_as`) alone: a reply still answers the copy itself
+/// (not a correction mail), and a removal finds every part of it.
+fn revision_ref(id: u64, channel: u64, edit: u32) -> MsgRef {
+    let data = [&copy_data(id, channel)[..], &edit.to_be_bytes()].concat();
+    MsgRef::Owned { feature: FEATURE.into(), data }
+}
+
+/// The (bridge id, channel) of a copy's `MsgRef` data (or a revision's).
 pub fn parse_copy(data: &[u8]) -> Option<(u64, u64)> {
     let id = u64::from_be_bytes(data.get(..8)?.try_into().ok()?);
     let ch = u64::from_be_bytes(data.get(8..16)?.try_into().ok()?);
@@ -286,7 +295,7 @@ pub fn changed(cx: &Ctx, ev: &Inbound, from: &Channel) -> Result<Handled> {
                 m
             }
         };
-        queue::put(cx.store(), &mut w, &Queued::new(m).on_sent(copy_ref(c.id, *ch)))?;
+        queue::put(cx.store(), &mut w, &Queued::new(m).on_sent(revision_ref(c.id, *ch, c.edits)))?;
     }
     store::put_seen(&mut w, platform, chat, &ev.message_id, id);
     store::put_carried(&mut w, &c);
