@@ -38,6 +38,8 @@ struct RawConfig {
     services: Option<toml::Table>,
     /// Read by the privacy feature (`features::privacy::Settings`).
     privacy: Option<toml::Table>,
+    /// Module defaults per level (`registry::modules::Settings`).
+    modules: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -184,6 +186,8 @@ pub struct Config {
     pub services: crate::features::services::Settings,
     /// How long each kind of data is kept (`[privacy]`).
     pub privacy: crate::features::privacy::Settings,
+    /// Which modules are on by default at each level (`[modules]`).
+    pub modules: crate::registry::modules::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -309,6 +313,7 @@ impl Config {
             digest: crate::features::digest::Settings::from_table(raw.digest.as_ref())?,
             services: crate::features::services::Settings::from_table(raw.services.as_ref())?,
             privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
+            modules: crate::registry::modules::Settings::from_table(raw.modules.as_ref())?,
             adapters,
             source: path.to_owned(),
         })

@@ -224,6 +224,16 @@ pub enum Event {
         on: bool,
         by: u64,
     },
+    /// A module was switched for an org (`mode`: on, off, off below; None:
+    /// back to the default), or its default for a level changed (`org`
+    /// None, `level` set). `by` None: the operator.
+    ModuleSwitched {
+        org: Option<u32>,
+        level: Option<u8>,
+        module: String,
+        mode: Option<crate::registry::modules::Mode>,
+        by: Option<u64>,
+    },
 }
 
 /// Who acted.
@@ -296,6 +306,7 @@ impl Event {
             Event::CampaignMarked { .. } => "campaign_marked",
             Event::Following { .. } => "following",
             Event::BridgeSwitched { .. } => "bridge_switched",
+            Event::ModuleSwitched { .. } => "module_switched",
         }
     }
 }

@@ -13,7 +13,10 @@ use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::outbox::queue::Queued;
-use crate::registry::{Ctx, Cx, Handled, Parsed, Registry};
+use crate::registry::modules::{self, Why};
+use crate::registry::{split_at_org, Ctx, Cx, Feature, Handled, Parsed, Registry};
+use crate::tree::people::Role;
+use crate::tree::Org;
 
 #[derive(Clone)]
 pub struct Gateway {
@@ -123,13 +126,19 @@ impl Gateway {
         let r = &self.registry;
         match &ev.kind {
             InboundKind::Button { data } => match r.button(data) {
-                Some(f) => f.button(cx, ev, data),
+                Some(f) => match self.gate(cx, ev, f, None)? {
+                    Some(off) => Ok(off),
+                    None => f.button(cx, ev, data),
+                },
                 None => Ok(Handled::none()),
             },
             InboundKind::Reaction { key } => {
                 let Some(to) = self.replied_to(ev)? else { return Ok(Handled::none()) };
                 match r.reply_owner(to.kind()) {
-                    Some(f) => f.reaction(cx, ev, to, key),
+                    Some(f) => match self.gate(cx, ev, f, None)? {
+                        Some(off) => Ok(off),
+                        None => f.reaction(cx, ev, to, key),
+                    },
                     None => Ok(Handled::none()),
                 }
             }
@@ -144,7 +153,9 @@ impl Gateway {
             InboundKind::Edited { .. } | InboundKind::Deleted { .. } => {
                 let mut all = Handled::none();
                 for f in r.features() {
-                    all.replies.extend(f.message_changed(cx, ev)?.replies);
+                    if self.gate(cx, ev, f, None)?.is_none() {
+                        all.replies.extend(f.message_changed(cx, ev)?.replies);
+                    }
                 }
                 Ok(all)
             }
@@ -163,16 +174,25 @@ impl Gateway {
         let r = &self.registry;
         if let Some(to) = self.replied_to(ev)? {
             if let Some(f) = r.reply_owner(to.kind()) {
+                if let Some(off) = self.gate(cx, ev, f, None)? {
+                    return Ok(off);
+                }
                 return f.reply(cx, ev, to);
             }
         }
         if let Some((tag, arg)) = ev.sent_to.as_deref().and_then(posting_tag) {
             if let Some(f) = r.mail_tag(tag) {
+                if let Some(off) = self.gate(cx, ev, f, None)? {
+                    return Ok(off);
+                }
                 return f.mail(cx, ev, tag, arg);
             }
         }
         match r.parse(&ev.text) {
             Some(Parsed::Known { feature, spec, inv }) => {
+                if let Some(off) = self.gate(cx, ev, feature, Some(&inv.args))? {
+                    return Ok(off);
+                }
                 if !ev.sender.verified && (spec.changes_state)(&inv.args) {
                     if let Some(p) = cx.person(ev)? {
                         let line = ev.text.lines().next().unwrap_or_default().trim();
@@ -216,9 +236,51 @@ impl Gateway {
         })?;
         let mut all = Handled::none();
         for f in self.registry.features() {
-            all.replies.extend(f.group_message(cx, ev)?.replies);
+            // A module switched off for the chat's org stays silent here.
+            if self.gate(cx, ev, f, None)?.is_none() {
+                all.replies.extend(f.group_message(cx, ev)?.replies);
+            }
         }
         Ok(all)
+    }
+
+    /// None if `f` may handle `ev`; otherwise the sentence saying its module
+    /// is off for the org the event acts in, and who can turn it on.
+    fn gate(&self, cx: &Cx, ev: &Inbound, f: &dyn Feature, args: Option<&[String]>) -> Result<Option<Handled>> {
+        let d = f.declare();
+        let Some(label) = d.module else { return Ok(None) };
+        let Some(org) = self.org_of(cx, ev, args)? else { return Ok(None) };
+        let st = modules::state(&cx.tree, &cx.config.modules, &org, d.name)?;
+        if st.on {
+            return Ok(None);
+        }
+        let text = match st.why {
+            Why::Above(above) => {
+                msg(Msg::ModuleOffAbove, &[("module", &label), ("org", &org.name), ("above", &above.name)])
+            }
+            _ => msg(Msg::ModuleOff, &[("module", &label), ("org", &org.name)]),
+        };
+        Ok(Some(Handled::say(ev, text)))
+    }
+
+    /// The org an event acts in: the bound chat's; in a private chat the
+    /// org a command names (`@CODE`), else the sender's own (the first they
+    /// are an official of, else the first they belong to).
+    fn org_of(&self, cx: &Cx, ev: &Inbound, args: Option<&[String]>) -> Result<Option<Org>> {
+        if ev.chat.kind != ChatKind::Direct {
+            if let Some(ch) = cx.tree.channel_by_address(&ev.chat)? {
+                return cx.tree.get(ch.org);
+            }
+        }
+        if let Some((Some(code), _)) = args.map(split_at_org) {
+            if let Some(o) = cx.tree.by_code(code)? {
+                return Ok(Some(o));
+            }
+        }
+        let Some(p) = cx.person(ev)? else { return Ok(None) };
+        let mut roles = cx.tree.roles_of(p.id)?;
+        roles.sort_by_key(|(_, r)| *r != Role::Official);
+        Ok(roles.into_iter().next().map(|(o, _)| o))
     }
 }
 

@@ -161,6 +161,9 @@ pub struct Declaration {
     /// Kinds of search documents it makes, as results show them and
     /// `--kind` names them.
     pub search_kinds: &'static [SearchKind],
+    /// Its name as a module each org may switch on or off (`话题`), or
+    /// None for a part every org has (see `modules.rs`).
+    pub module: Option<&'static str>,
 }
 
 /// A kind of search document (`SearchDoc::kind`).
@@ -503,6 +506,7 @@ pub enum Parsed<'r> {
     Unknown(String),
 }
 
+pub mod modules;
 mod table;
 pub use table::Registry;
 

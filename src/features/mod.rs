@@ -11,6 +11,7 @@ pub mod digest;
 pub mod interviews;
 pub mod leaderboard;
 pub mod mailbox;
+pub mod modules;
 pub mod notices;
 pub mod orgs;
 pub mod privacy;
@@ -47,6 +48,8 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(services::Services),
         Arc::new(bridge::Bridge),
     ];
+    // Which of them each org uses: read from their declarations.
+    all.push(Arc::new(modules::Modules::new(&all)));
     // /back, /skip and /cancel go to whichever feature is talking with the sender.
     all.push(Arc::new(conversations::Conversations::new(all.clone())));
     // Search indexes what every other feature describes; the digest gathers

@@ -27,6 +27,8 @@ pub enum Action {
     FollowUp,
     /// Turn the sharing of messages among the org's chats on or off.
     Bridge,
+    /// Switch the org's optional modules on or off.
+    SwitchModules,
 }
 
 impl Action {
@@ -42,6 +44,7 @@ impl Action {
             Action::FillForm => Msg::MayNotFillForm,
             Action::FollowUp => Msg::MayNotFollowUp,
             Action::Bridge => Msg::MayNotBridge,
+            Action::SwitchModules => Msg::MayNotSwitchModules,
         }
     }
 

@@ -206,6 +206,11 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("op:service.unsubscribe", &[]),
     // The org's chats, as `/bridge` lists those that share messages.
     ("/bridge", &[Read::Channels]),
+    // Which modules an org uses is not secret: anyone may list them.
+    ("/modules", &[Read::OrgCard]),
+    ("op:modules.list", &[Read::OrgCard]),
+    ("op:modules.switch", &[]),
+    ("op:modules.default", &[]),
     ("POST /unsubscribe", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),

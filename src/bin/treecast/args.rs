@@ -191,6 +191,12 @@ pub enum OrgCmd {
     },
     /// Bind a chat the bot is already in, by its id (telegram:-1001234, matrix:!room:server).
     Bind { code: String, chat: String },
+    /// The org's optional modules (功能模块) and their state.
+    Modules { code: String },
+    /// Switch a module for an org: on, off, off-below (its whole subtree) or reset.
+    Module { code: String, module: String, mode: String },
+    /// A module's default at a level (for orgs that did not choose): on or off.
+    ModuleDefault { module: String, level: String, state: String },
     /// Unbind a chat (group, room or mailing list) by its id.
     Unbind { chat: String },
     /// Bind the chats orgs already have, from a CSV (code,platform,chat,name):

@@ -61,6 +61,18 @@ pub fn org(o: OrgCmd) -> anyhow::Result<Op> {
         }
         OrgCmd::Bind { code, chat } => ("org.bind", json!({ "code": code, "chat": chat })),
         OrgCmd::Unbind { chat } => ("org.unbind", json!({ "chat": chat })),
+        OrgCmd::Modules { code } => ("modules.list", json!({ "code": code })),
+        OrgCmd::Module { code, module, mode } => {
+            ("modules.switch", json!({ "code": code, "module": module, "mode": mode }))
+        }
+        OrgCmd::ModuleDefault { module, level, state } => {
+            let on = match state.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => anyhow::bail!(Msg::ModulesUsage.text()),
+            };
+            ("modules.default", json!({ "module": module, "level": level, "on": on }))
+        }
         OrgCmd::BindConsole { level } => ("org.bind_console", json!({ "level": level })),
         OrgCmd::ImportChannels { file } => ("org.import_channels", named(&file, read_text(&file)?)),
         OrgCmd::ImportHistory { file, org, format } => {

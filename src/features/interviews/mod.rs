@@ -144,6 +144,7 @@ impl Feature for Interviews {
             deep_links: &["iv"],
             jobs: &[OPEN_JOB, PUBLISH_JOB, CLOSE_JOB],
             search_kinds: &[SearchKind { kind: "interview", label: "访谈 interview", aliases: &[] }],
+            module: Some("微访谈"),
             ..Declaration::default()
         }
     }

@@ -303,6 +303,7 @@ impl Feature for Leaderboard {
             commands: COMMANDS,
             jobs: &[RECOMPUTE_JOB],
             admin: &["leaderboard.rank", "leaderboard.recompute"],
+            module: Some("排行榜"),
             ..Declaration::default()
         }
     }

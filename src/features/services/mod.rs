@@ -142,6 +142,7 @@ impl Feature for Services {
             replies: &[CONFIRM_MAIL],
             jobs: &[SEND_JOB, BUNDLE_JOB],
             admin: commands::OPS,
+            module: Some("资讯服务"),
             ..Declaration::default()
         }
     }

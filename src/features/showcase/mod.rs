@@ -257,6 +257,7 @@ impl Feature for Showcase {
             name: "showcase",
             commands: COMMANDS,
             search_kinds: &[SearchKind { kind: "showcase", label: "专栏 column", aliases: &["column"] }],
+            module: Some("专栏"),
             ..Declaration::default()
         }
     }

@@ -250,6 +250,7 @@ impl Feature for Topics {
             name: "topics",
             commands: COMMANDS,
             search_kinds: &[SearchKind { kind: "topic", label: "话题 topic", aliases: &[] }],
+            module: Some("话题"),
             ..Declaration::default()
         }
     }
