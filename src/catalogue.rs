@@ -131,6 +131,12 @@ catalogue! {
     ModulesDefaultSet => "{level}的「{module}」模块默认{state}（未单独设置的组织）。 {module} is now {en} by default at the {level} level (for orgs that did not choose).",
     ModulesDefaultOnlyNational => "只有全国团组织的团干部可以改变模块的默认设置。 Only officials of the national org may change a module's default.",
     MayNotSwitchModules => "只有 {code} {name} 的团干部（或其上级团干部）可以开关它的功能模块。 Only officials of {code} {name} (or of an org above it) may switch its modules.",
+    // Branding of bound chats (src/features/branding).
+    BrandingQueued => "正在为 {org} 的 {n} 个群和房间设置团徽头像和口号简介。 Setting the emblem and slogan on {n} chats of {org}.",
+    BrandingNeedsRight => "无法为 {org} 的群 {chat} 设置团徽头像和简介 / The emblem and description could not be set on {org}'s chat {chat}:\n{reason}\n完成后在群里发送 /brand 重试。 Then send /brand in the chat to try again.",
+    BrandingConfigBad => "配置 [branding] 有误：{error} The [branding] config is wrong: {error}",
+    BrandingEmblemUnreadable => "无法读取团徽图片 {path}：{error}。 Cannot read the emblem {path}: {error}.",
+    BrandingEmblemNotPng => "团徽图片 {path} 不是 PNG 文件。 The emblem {path} is not a PNG file.",
     // Bridging one org's chats (src/features/bridge).
     BridgeUsage => "用法：/bridge on|off|status [@组织代码]，在本组织绑定的群里发送，或私聊时加 @组织代码。 Usage: /bridge on|off|status [@ORG], sent in one of the org's bound chats, or privately with @ORG.",
     BridgeOn => "{code} {name} 的群间互通已开启：以下 {n} 个群、房间和邮件列表的消息会互相转发（命令、通知、回执和问卷不转发），关闭请发 /bridge off。 Bridging is on for {code} {name}: messages in these {n} chats are shared among them (commands, notices, acknowledgements and surveys are not); /bridge off stops it.",

@@ -40,6 +40,8 @@ struct RawConfig {
     privacy: Option<toml::Table>,
     /// Module defaults per level (`registry::modules::Settings`).
     modules: Option<toml::Table>,
+    /// Read by the branding feature (`features::branding::Settings`).
+    branding: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -188,6 +190,8 @@ pub struct Config {
     pub privacy: crate::features::privacy::Settings,
     /// Which modules are on by default at each level (`[modules]`).
     pub modules: crate::registry::modules::Settings,
+    /// The emblem bound chats get (`[branding]`).
+    pub branding: crate::features::branding::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -314,6 +318,7 @@ impl Config {
             services: crate::features::services::Settings::from_table(raw.services.as_ref())?,
             privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
             modules: crate::registry::modules::Settings::from_table(raw.modules.as_ref())?,
+            branding: crate::features::branding::Settings::from_table(raw.branding.as_ref())?,
             adapters,
             source: path.to_owned(),
         })

@@ -107,6 +107,7 @@ fn every_subcommand() -> Vec<Vec<&'static str>> {
         vec!["org", "invite", "--under", "43"],
         vec!["org", "bind", "4143010533-002", "telegram:-100555"],
         vec!["org", "modules", "4143010533"],
+        vec!["org", "brand", "--under", "43"],
         vec!["org", "module", "43", "话题", "off-below"],
         vec!["org", "module", "43", "话题", "reset"],
         vec!["org", "module", "43", "微博", "off"],

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod archive;
 pub mod audit;
+pub mod branding;
 pub mod bridge;
 pub mod campaigns;
 pub mod conversations;
@@ -47,6 +48,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(campaigns::Campaigns),
         Arc::new(services::Services),
         Arc::new(bridge::Bridge),
+        Arc::new(branding::Branding::new()),
     ];
     // Which of them each org uses: read from their declarations.
     all.push(Arc::new(modules::Modules::new(&all)));

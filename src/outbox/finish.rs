@@ -142,7 +142,14 @@ impl Worker {
                 tracing::warn!(to = %q.msg.to.for_logs(), error = %e, "private message could not be delivered");
                 let mut follow = Vec::new();
                 if let Some(f) = q.fallback.take() {
-                    let mut msg = Outbound::reply(format!("{}-fb", q.msg.id), f.to.clone(), f.body.clone());
+                    // `{reason}` in the fallback becomes why the delivery failed
+                    // (an adapter's reason names what to fix, Chinese first).
+                    let why = match &e {
+                        DeliveryError::Permanent { reason } => reason.clone(),
+                        other => other.to_string(),
+                    };
+                    let body = f.body.replace("{reason}", &why);
+                    let mut msg = Outbound::reply(format!("{}-fb", q.msg.id), f.to.clone(), body);
                     msg.kind = q.msg.kind;
                     // Through the account that is in that chat.
                     msg.via = tree.channel_by_address(&f.to)?.map(|c| c.account).unwrap_or_default();

@@ -15,6 +15,7 @@ use crate::store::{Store, Writes};
 pub struct Fallback {
     pub to: Address,
     pub in_reply_to: Option<String>,
+    /// `{reason}` in it becomes the adapter's reason for the failure.
     pub body: String,
     pub tell: Option<(Address, String)>,
 }

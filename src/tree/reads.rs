@@ -211,6 +211,9 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("op:modules.list", &[Read::OrgCard]),
     ("op:modules.switch", &[]),
     ("op:modules.default", &[]),
+    // Branding writes to the org's chats and reads nothing back.
+    ("/brand", &[]),
+    ("op:org.brand", &[]),
     ("POST /unsubscribe", &[]),
     ("/forget", &[]),
     ("op:audit.list", &[Read::AuditLog]),

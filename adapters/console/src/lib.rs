@@ -56,6 +56,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // One box per delivery, however long.
     max_message_chars: 0,
     group_messages_per_minute: 0,
+    // A group's picture and description are printed.
+    branding: true,
 };
 
 pub struct ConsoleAdapter {
@@ -111,6 +113,17 @@ pub fn render(msg: &Outbound, message_id: &str) -> String {
         ChatKind::List => format!("邮件列表 {}", msg.to.id),
     };
     let mut s = format!("┌─ {place}  [{message_id}]\n");
+    if msg.kind == treecast_wire::OutboundKind::Brand {
+        // Not a message: what the chat's picture and description became.
+        for a in msg.attachments.iter() {
+            s.push_str(&format!("│ 〔群头像 picture: {} ({} bytes)〕\n", a.name, a.data.len()));
+        }
+        for line in msg.body.lines() {
+            s.push_str(&format!("│ 〔群简介 description〕{line}\n"));
+        }
+        s.push_str("└─");
+        return s;
+    }
     if let Some(t) = &msg.title {
         s.push_str(&format!("│ 【{t}】\n"));
     }

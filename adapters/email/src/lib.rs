@@ -55,6 +55,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     // One MIME message per delivery, however long.
     max_message_chars: 0,
     group_messages_per_minute: 0,
+    // A list has no picture; the slogan is in every mail's footer.
+    branding: false,
 };
 
 /// The email adapter. Cheap to clone; clones share the SMTP pool.
@@ -119,6 +121,10 @@ impl Adapter for EmailAdapter {
     /// angle brackets; a retry with the same `Outbound::id` carries the same
     /// Message-ID and skips envelopes already accepted.
     async fn deliver(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        if msg.kind == treecast_wire::OutboundKind::Brand {
+            // `branding` is false: a list has no picture (the slogan is in every footer).
+            return Ok(Delivered { message_ids: Vec::new() });
+        }
         if matches!(msg.kind, treecast_wire::OutboundKind::Edit | treecast_wire::OutboundKind::Delete) {
             // `edits` is false: the core sends a follow-up mail instead.
             return Err(DeliveryError::permanent("a sent mail cannot be changed or removed"));

@@ -1,6 +1,7 @@
 //! Delivering an [`Outbound`]: finding the room, rendering, sending with a
 //! transaction id derived from the delivery id.
 
+use matrix_sdk::ruma::api::error::ErrorKind;
 use matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::events::room::message::{Relation, ReplacementMetadata, RoomMessageEventContent};
@@ -13,6 +14,9 @@ use crate::errors::classify;
 use crate::render::{render, txn_id};
 use crate::MatrixAdapter;
 
+/// What a room's admins must grant the bot before it can brand the room.
+pub const BRAND_RIGHT: &str = "请在房间设置中提高机器人的权限等级，使其可以修改房间头像和主题（m.room.avatar、m.room.topic，默认需要 50 版主）。 Raise the bot's power level in the room so it may change the room avatar and topic (m.room.avatar, m.room.topic; moderator, 50, by default).";
+
 impl MatrixAdapter {
     pub(crate) async fn deliver_inner(&self, msg: &Outbound) -> Result<Delivered, DeliveryError> {
         let room = self.room_for(&msg.to).await?;
@@ -24,6 +28,9 @@ impl MatrixAdapter {
             ),
             None => None,
         };
+        if msg.kind == OutboundKind::Brand {
+            return self.brand(&room, msg).await;
+        }
         if matches!(msg.kind, OutboundKind::Edit | OutboundKind::Delete) {
             let Some(target) = reply_to else {
                 return Err(DeliveryError::permanent("no event to change: in_reply_to is empty"));
@@ -52,6 +59,22 @@ impl MatrixAdapter {
             ids.push(sent.response.event_id.to_string());
         }
         Ok(Delivered { message_ids: ids })
+    }
+
+    /// Sets the room's avatar (the first attachment, uploaded) and topic
+    /// (the body). State events: setting them again is no change.
+    async fn brand(&self, room: &Room, msg: &Outbound) -> Result<Delivered, DeliveryError> {
+        let room_name = room.room_id().to_string();
+        let refused = |e: matrix_sdk::Error| match e.client_api_error_kind() {
+            Some(ErrorKind::Forbidden) => DeliveryError::permanent(BRAND_RIGHT),
+            _ => classify(&e, &room_name),
+        };
+        if let Some(photo) = msg.attachments.first() {
+            let mime: mime::Mime = photo.content_type.parse().unwrap_or(mime::IMAGE_PNG);
+            room.upload_avatar(&mime, photo.data.clone(), None).await.map_err(refused)?;
+        }
+        room.set_room_topic(&msg.body).await.map_err(refused)?;
+        Ok(Delivered { message_ids: Vec::new() })
     }
 
     /// Replaces (`m.replace`) or redacts the bot's event `target`, with the

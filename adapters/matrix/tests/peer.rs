@@ -345,3 +345,71 @@ async fn a_file_in_an_encrypted_dm_arrives_with_its_bytes_and_caption() {
     assert!(a.data == data, "the bytes as sent ({} received, {} sent)", a.data.len(), data.len());
     running.stop().await;
 }
+
+// ---- (g) branding --------------------------------------------------------------
+
+/// The emblem becomes the room avatar (its very bytes) and the description
+/// the topic, as a member reads them; in a room where the bot has no power
+/// to change them the failure names what to grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs the matrix peer: scripts/peers/matrix.sh start"]
+async fn a_room_is_branded_and_a_missing_power_level_is_named() {
+    use matrix_sdk::media::{MediaFormat, MediaRequestParameters};
+    use matrix_sdk::ruma::api::client::state::get_state_event_for_key;
+    use matrix_sdk::ruma::events::room::MediaSource;
+    use matrix_sdk::ruma::events::StateEventType;
+    use matrix_sdk::ruma::OwnedMxcUri;
+
+    let dir = tempfile::tempdir().unwrap();
+    let adapter = Arc::new(bot(&url(), &dir).await);
+    let user = User::login(&url(), "student1").await;
+    let running = run(adapter.clone());
+    // A member's encrypted room the bot is invited to (it joins while the rest runs).
+    let theirs = create_room(&user.client, &[uid("bot")], true).await;
+    // A room the bot created: it may change its state.
+    let own = create_room(adapter.client(), &[uid("student1")], false).await;
+    let room_id = own.room_id().to_owned();
+    user.joined(room_id.as_str()).await;
+    let emblem = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/emblem.png")).unwrap();
+    let mut m = Outbound::reply(
+        "brand-1",
+        Address::group(Platform::Matrix, room_id.as_str()),
+        "湖南大学团委（高校团委）\n精彩微博团，青春心连心",
+    );
+    m.kind = OutboundKind::Brand;
+    m.attachments = vec![treecast_wire::Attachment {
+        name: "emblem.png".into(),
+        content_type: "image/png".into(),
+        data: emblem.clone(),
+    }]
+    .into();
+    adapter.deliver(&m).await.expect("branded");
+    let state = |kind: StateEventType| {
+        let req = get_state_event_for_key::v3::Request::new(room_id.clone(), kind, String::new());
+        let client = user.client.clone();
+        async move {
+            let raw = client.send(req).await.expect("the state event").event_or_content;
+            serde_json::from_str::<serde_json::Value>(raw.get()).unwrap()
+        }
+    };
+    let topic = state(StateEventType::RoomTopic).await;
+    assert_eq!(topic["topic"].as_str(), Some(&*m.body), "{topic}");
+    let avatar = state(StateEventType::RoomAvatar).await;
+    let mxc: OwnedMxcUri = avatar["url"].as_str().expect("an avatar url").into();
+    let request = MediaRequestParameters { source: MediaSource::Plain(mxc), format: MediaFormat::File };
+    let bytes = user.client.media().get_media_content(&request, false).await.expect("the avatar downloads");
+    assert_eq!(bytes, emblem, "the avatar is the emblem");
+
+    // The member's encrypted room: the bot has no power to change it.
+    assert!(bot_joined(&adapter, theirs.room_id(), 60).await, "the bot joins the member's room");
+    let mut m2 = m.clone();
+    m2.id = "brand-2".into();
+    m2.to = Address::group(Platform::Matrix, theirs.room_id().as_str());
+    match adapter.deliver(&m2).await {
+        Err(DeliveryError::Permanent { reason }) => {
+            assert!(reason.contains("权限等级") && reason.contains("power level"), "{reason}")
+        }
+        other => panic!("expected a permanent failure naming the power level, got {other:?}"),
+    }
+    running.stop().await;
+}

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use teloxide::prelude::*;
 use teloxide::types::{
-    InlineKeyboardButton, InlineKeyboardMarkup, MessageId, ParseMode as TgParseMode, ReplyParameters,
+    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, MessageId, ParseMode as TgParseMode, ReplyParameters,
 };
 use tokio::sync::mpsc;
 use treecast_wire::{
@@ -54,6 +54,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     max_message_chars: MAX_CHARS,
     // Telegram's limit for one group: 20 messages a minute.
     group_messages_per_minute: 20,
+    // `setChatPhoto` and `setChatDescription` (the bot needs the admin right "Change Group Info").
+    branding: true,
 };
 
 /// One bot token: a Telegram account of its own, with its own quota.
@@ -174,6 +176,11 @@ impl TelegramAdapter {
 
     async fn post(&self, acct: &Account, msg: &Outbound) -> Result<Delivered, DeliveryError> {
         let chat = target_chat(msg)?;
+        if msg.kind == OutboundKind::Brand {
+            let done = self.brand(acct, msg, chat).await?;
+            acct.sent.finish(&msg.id, &done);
+            return Ok(done);
+        }
         if matches!(msg.kind, OutboundKind::Edit | OutboundKind::Delete) {
             let done = self.revise(acct, msg, chat).await?;
             acct.sent.finish(&msg.id, &done);
@@ -211,7 +218,34 @@ impl TelegramAdapter {
     }
 }
 
+/// What a group's admin must grant the bot before it can brand the group.
+pub const BRAND_RIGHT: &str = "请把机器人设为群管理员并授予“修改群组信息”权限。 Make the bot an admin of the group with the right \"Change Group Info\".";
+
 impl TelegramAdapter {
+    /// Sets the group's photo (the first attachment) and description (the
+    /// body). Setting them again to the same is no change, not an error.
+    async fn brand(&self, acct: &Account, msg: &Outbound, chat: ChatId) -> Result<Delivered, DeliveryError> {
+        let refused = |e: teloxide::RequestError| {
+            let text = e.to_string();
+            let lower = text.to_lowercase();
+            if lower.contains("not enough rights") || lower.contains("admin_required") || lower.contains("rights") {
+                DeliveryError::permanent(BRAND_RIGHT)
+            } else {
+                classify(&e, &acct.token)
+            }
+        };
+        if let Some(photo) = msg.attachments.first() {
+            let file = InputFile::memory(photo.data.clone()).file_name(photo.name.clone());
+            acct.bot.set_chat_photo(chat, file).await.map_err(refused)?;
+        }
+        match acct.bot.set_chat_description(chat).description(msg.body.to_string()).await {
+            Ok(_) => {}
+            Err(e) if e.to_string().to_lowercase().contains("not modified") => {}
+            Err(e) => return Err(refused(e)),
+        }
+        Ok(Delivered { message_ids: Vec::new() })
+    }
+
     /// Edits or deletes the bot's message `in_reply_to` in `chat`. An edit
     /// puts the new text in the first message of a split one.
     async fn revise(&self, acct: &Account, msg: &Outbound, chat: ChatId) -> Result<Delivered, DeliveryError> {

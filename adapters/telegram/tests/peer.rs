@@ -456,3 +456,48 @@ async fn a_document_arrives_with_its_bytes_and_caption() {
     let _ = stop.send(true);
     task.await.unwrap();
 }
+
+/// The emblem and description go on the group as members see them; a bot
+/// without "Change Group Info" gets a permanent failure naming that right.
+#[tokio::test]
+#[ignore = "needs the telegram peer: scripts/peers/telegram.sh start"]
+async fn a_group_is_branded_and_a_missing_right_is_named() {
+    let peer = Peer::new("brand");
+    let group = peer.group(-2010).await;
+    let adapter = peer.adapter().await;
+    let png = b"\x89PNG\r\n\x1a\n emblem bytes".to_vec();
+    let mut m = Outbound::reply(
+        "brand-1",
+        group.clone(),
+        "湖南大学团委 · 计算机2023级1班团支部（团支部）\n精彩微博团，青春心连心",
+    );
+    m.kind = treecast_wire::OutboundKind::Brand;
+    m.attachments = vec![treecast_wire::Attachment {
+        name: "emblem.png".into(),
+        content_type: "image/png".into(),
+        data: png.clone(),
+    }]
+    .into();
+    adapter.deliver(&m).await.expect("branded");
+    let chat = peer.get("chat", &[("chat_id", group.id.clone())]).await;
+    assert_eq!(chat["description"], json!(&*m.body));
+    assert_eq!(chat["photo"]["size"], json!(png.len()));
+    let hex: String = png.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(chat["photo"]["hex"], json!(hex), "the emblem's very bytes");
+    // The same again: no change, no error.
+    let mut again = m.clone();
+    again.id = "brand-2".into();
+    adapter.deliver(&again).await.expect("branding again is no change");
+
+    let other = Address::group(Platform::Telegram, "-2011");
+    peer.post("group", json!({"chat_id": -2011, "title": "二班团支部", "can_change_info": false})).await;
+    let mut m3 = m.clone();
+    m3.id = "brand-3".into();
+    m3.to = other;
+    match adapter.deliver(&m3).await {
+        Err(DeliveryError::Permanent { reason }) => {
+            assert!(reason.contains("修改群组信息") && reason.contains("Change Group Info"), "{reason}")
+        }
+        other => panic!("expected a permanent failure naming the right, got {other:?}"),
+    }
+}

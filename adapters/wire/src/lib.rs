@@ -260,6 +260,11 @@ pub enum OutboundKind {
     /// Removes the bot's earlier message `Outbound::in_reply_to` (sent only
     /// where [`Capabilities::edits`] is true).
     Delete,
+    /// Not a message: sets the chat's picture to the first attachment (a
+    /// PNG) and its description to `body` (sent only where
+    /// [`Capabilities::branding`] is true). A missing right is a permanent
+    /// failure whose reason names the right to grant, Chinese first.
+    Brand,
 }
 
 /// One message for an adapter to deliver.
@@ -376,6 +381,9 @@ pub struct Capabilities {
     /// The most messages the bot may send to one group chat a minute (0 =
     /// no such limit): relayed chatter beyond it is merged into fewer messages.
     pub group_messages_per_minute: u32,
+    /// The bot can set a group's picture and description
+    /// ([`OutboundKind::Brand`]), given the rights in the chat.
+    pub branding: bool,
 }
 
 impl Capabilities {
@@ -390,6 +398,7 @@ impl Capabilities {
         private_chats: false,
         max_message_chars: 0,
         group_messages_per_minute: 0,
+        branding: false,
     };
 
     /// Whether `text` is sure to arrive as one message (see

@@ -191,6 +191,12 @@ pub enum OrgCmd {
     },
     /// Bind a chat the bot is already in, by its id (telegram:-1001234, matrix:!room:server).
     Bind { code: String, chat: String },
+    /// Set the League emblem and the slogan on every bound group and room
+    /// below an org (each platform's limits apply).
+    Brand {
+        #[arg(long)]
+        under: String,
+    },
     /// The org's optional modules (功能模块) and their state.
     Modules { code: String },
     /// Switch a module for an org: on, off, off-below (its whole subtree) or reset.

@@ -62,6 +62,7 @@ pub fn org(o: OrgCmd) -> anyhow::Result<Op> {
         OrgCmd::Bind { code, chat } => ("org.bind", json!({ "code": code, "chat": chat })),
         OrgCmd::Unbind { chat } => ("org.unbind", json!({ "chat": chat })),
         OrgCmd::Modules { code } => ("modules.list", json!({ "code": code })),
+        OrgCmd::Brand { under } => ("org.brand", json!({ "under": under })),
         OrgCmd::Module { code, module, mode } => {
             ("modules.switch", json!({ "code": code, "module": module, "mode": mode }))
         }
