@@ -45,7 +45,8 @@ impl Show {
         self.privacy().await?;
         self.interview().await?;
         self.leaderboard().await?;
-        self.campaign().await
+        self.campaign().await?;
+        self.modules_and_branding().await
     }
 
     fn delivered(&self) -> u64 {
@@ -484,6 +485,29 @@ impl Show {
         );
         clock.set(None);
         Ok(())
+    }
+
+    /// Step 20: 湖南大学 switches the leaderboard off for itself and is
+    /// answered so when it asks; a new branch group bound with a code gets
+    /// the emblem as its picture and the org's name, level and slogan.
+    async fn modules_and_branding(&self) -> Result<()> {
+        step(20, "功能模块与统一形象: 湖南大学 switches 排行榜 off (/modules off 排行榜) and /rank says who can turn it on; branch C (a mailing list so far) opens a Telegram group, binds it with a code and gets the League emblem and the slogan");
+        for (i, text) in ["/modules off 排行榜", "/rank"].into_iter().enumerate() {
+            let mut mail = Inbound::text(Address::direct(Platform::Email, SCHOOL_MAIL), SCHOOL_MAIL, text);
+            mail.message_id = format!("<modules-{i}@example.test>");
+            handle(&self.gw, &mail).await?;
+            self.app.settle().await?;
+        }
+        // The branch's code, as `treecast org invite 4143010532-003` prints it.
+        let invite =
+            self.app.registry.admin(&self.app.ctx, "org.invite", serde_json::json!({"code": "4143010532-003"}))?;
+        println!("  {}", invite.text);
+        let code = invite.text.split("/bind ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap_or_default();
+        let group = Address::group(Platform::Telegram, super::NEW_GROUP);
+        let mut bind = Inbound::text(group, "5004", format!("/bind {code}"));
+        bind.message_id = format!("{}:1", super::NEW_GROUP);
+        handle(&self.gw, &bind).await?;
+        self.app.settle().await
     }
 
     /// Step 16: a student sees what treecast holds about them; the school's

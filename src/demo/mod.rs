@@ -33,6 +33,7 @@ pub struct DemoOptions {
 /// The chats the demo prints (everything else is delivered silently).
 pub const SHOWN: &[&str] = &[
     "-1001001",
+    NEW_GROUP,
     "!branchB:localhost",
     "branch-c@lists.example.test",
     OFFICIAL_MAIL,
@@ -42,6 +43,9 @@ pub const SHOWN: &[&str] = &[
     "@student.b:localhost",
     "@xtu.official:localhost",
 ];
+
+/// Branch C's new Telegram group, bound in step 20.
+pub const NEW_GROUP: &str = "-1001004";
 
 /// The survey the demo launches, built into the binary.
 const SAMPLE_SURVEY: &str = include_str!("../../config/surveys/sixiang-dongtai.toml");
