@@ -8,6 +8,7 @@
 // test-only control API under /_control. See docs/adapters/telegram.md.
 'use strict';
 
+const crypto = require('crypto');
 const http = require('http');
 const express = require('express');
 const TelegramServer = require('telegram-test-api');
@@ -141,6 +142,20 @@ function chatForBot(bot, chatId) {
   if (g.status === 'kicked') throw new ApiError(403, `Forbidden: bot was kicked from the ${g.chat.type} chat`);
   if (g.status === 'left') throw new ApiError(403, `Forbidden: bot is not a member of the ${g.chat.type} chat`);
   return g.chat;
+}
+
+// The group record of a group chat id, if the bot knows it.
+function groupOf(bot, chatId) {
+  return Number(chatId) < 0 ? bot.chats.get(String(Number(chatId))) : undefined;
+}
+
+// A group the bot may brand: in it, and granted "Change Group Info".
+function brandable(bot, chatId, what) {
+  const chat = chatForBot(bot, chatId);
+  if (chat.type === 'private') throw badRequest(`Bad Request: can't change ${what} of a private chat`);
+  const g = groupOf(bot, chatId);
+  if (g.canChangeInfo === false) throw badRequest(`Bad Request: not enough rights to change chat ${what}`);
+  return g;
 }
 
 // ---------------------------------------------------------------- HTML parse mode
@@ -567,8 +582,27 @@ const methods = {
 
   sendChatAction: (bot, p) => { chatForBot(bot, p.chat_id); return true; },
 
+  // Branding: the bot needs the admin right "Change Group Info" (can_change_info),
+  // which `POST /_control/group` sets (granted unless it says false).
+  setChatPhoto: (bot, p) => {
+    const g = brandable(bot, p.chat_id, 'photo');
+    if (!p.photo || !p.photo.bytes) throw badRequest('Bad Request: there is no photo in the request');
+    const bytes = p.photo.bytes;
+    g.photo = { size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), hex: bytes.toString('hex'), at: now() };
+    return true;
+  },
+  setChatDescription: (bot, p) => {
+    const g = brandable(bot, p.chat_id, 'description');
+    const d = String(p.description ?? '');
+    if (d.length > 255) throw badRequest('Bad Request: chat description is too long');
+    if ((g.description ?? '') === d) throw badRequest('Bad Request: chat description is not modified');
+    g.description = d;
+    return true;
+  },
+
   getChat: (bot, p) => ({
     ...chatForBot(bot, p.chat_id),
+    ...(groupOf(bot, p.chat_id)?.description ? { description: groupOf(bot, p.chat_id).description } : {}),
     accent_color_id: 0,
     max_reaction_count: 11,
     accepted_gift_types: { unlimited_gifts: false, limited_gifts: false, unique_gifts: false, premium_subscription: false },
@@ -625,7 +659,7 @@ app.use((req, _res, next) => {
 });
 
 // Text fields of a multipart/form-data body (teloxide sends setWebhook and
-// uploads this way); file parts are kept as { filename, size }.
+// uploads this way); file parts are kept as { filename, size, bytes }.
 function parseMultipart(buf, boundary) {
   const out = {};
   const parts = buf.toString('latin1').split(`--${boundary}`);
@@ -637,7 +671,9 @@ function parseMultipart(buf, boundary) {
     if (!name) continue;
     const raw = part.slice(sep + 4).replace(/\r\n$/, '');
     const file = /filename="([^"]*)"/.exec(head);
-    out[name[1]] = file ? { filename: file[1], size: raw.length } : Buffer.from(raw, 'latin1').toString('utf8');
+    out[name[1]] = file
+      ? { filename: file[1], size: raw.length, bytes: Buffer.from(raw, 'latin1') }
+      : Buffer.from(raw, 'latin1').toString('utf8');
   }
   return out;
 }
@@ -725,6 +761,7 @@ const controls = {
   'POST /group': (b) => {
     const bot = needBot(b);
     const g = ensureGroup(bot, b.chat_id, b.title, b.type);
+    if (b.can_change_info !== undefined) g.canChangeInfo = !!b.can_change_info;
     const was = g.status;
     g.status = 'member';
     g.migratedTo = null;
@@ -788,6 +825,13 @@ const controls = {
     if (!privacyLets(bot, message)) return { message, update_id: null };
     const update = pushUpdate(bot, { edited_message: message });
     return { message, update_id: update.update_id };
+  },
+  // A group's picture and description as members see them: { token, chat_id }
+  'GET /chat': (b) => {
+    const bot = needBot(b);
+    const g = groupOf(bot, b.chat_id);
+    if (!g) throw badRequest('control: no such group');
+    return { title: g.chat.title, description: g.description ?? null, photo: g.photo ?? null };
   },
   // A user presses an inline button: { token, chat_id, message_id, from?, data? }
   'POST /press': async (b) => {

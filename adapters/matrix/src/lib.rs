@@ -52,6 +52,8 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     max_message_chars: render::MAX_CHARS,
     // Synapse limits the bot's sends per second, not per room (`rc_message`).
     group_messages_per_minute: 0,
+    // `m.room.avatar` and `m.room.topic` (the bot needs the power level to send them).
+    branding: true,
 };
 
 /// The Matrix adapter. Cheap to share behind an `Arc`; `deliver` may run
