@@ -199,6 +199,7 @@ catalogue! {
     BindInPrivate => "请在要绑定的群或房间中发送 /bind，而不是私聊。 Send /bind in the group or room you want to bind, not in a private chat.",
     NotABindCode => "这不是绑定码。 That code is not a bind code.",
     ChatBound => "本群已绑定到 {code} {name}，今后将在此收到通知。 This chat is now bound to {name} and will receive its notices.",
+    ChatTitleBreaksRule => "群名“{title}”不符合命名规则：{hint} 建议改为与组织名称一致，例如“{name}”。 The chat's title \"{title}\" does not follow the naming rule (see above); rename it after the org, e.g. \"{name}\".",
     ChatBoundToOfficial => "{name} 的群 ({chat}) 已完成绑定。 A chat ({chat}) was bound to {name}.",
     LinkCodeIssued => "请在一小时内在另一账号中发送 /link {code}。 Send /link {code} from your other account within an hour.",
     NotALinkCode => "这不是关联码。 That code is not a link code.",

@@ -108,6 +108,11 @@ impl Levels {
         self.levels.iter().enumerate().map(|(i, l)| (i as u8, l))
     }
 
+    /// What the naming rule of `level` asks for, in one sentence (empty if none).
+    pub fn hint(&self, level: u8) -> &str {
+        self.get(level).map(|l| l.hint.as_str()).unwrap_or_default()
+    }
+
     /// Checks `name` against the rule of `level`; the error is one sentence.
     pub fn check_name(&self, level: u8, name: &str) -> Result<()> {
         let name = name.trim();

@@ -109,6 +109,7 @@ fn build(
         sent_to: sent_to(msg, settings),
         attachments,
         account: String::new(),
+        chat_title: None,
     })
 }
 

@@ -50,6 +50,7 @@ impl RoomView {
             sent_to: None,
             attachments: Vec::new(),
             account: String::new(),
+            chat_title: None,
         }
     }
 }

@@ -41,7 +41,11 @@ impl MatrixAdapter {
         }
         let settings = SyncSettings::default().timeout(self.settings.sync_timeout()).filter(timeline_filter().into());
         let position = self.settings.store_dir.join(SYNC_POSITION);
-        let mut since = std::fs::read_to_string(&position).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let saved = std::fs::read_to_string(&position).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+        let mut since = match saved {
+            Some(token) => Some(token),
+            None => self.first_position(&position).await,
+        };
         let mut backoff = Duration::from_secs(1);
         loop {
             let request = match &since {
@@ -83,6 +87,19 @@ impl MatrixAdapter {
                 },
             }
         }
+    }
+
+    /// Where a store without a saved position starts: the token the client
+    /// holds now (the session's first sync, or where a version that kept no
+    /// position stopped), saved at once. Syncing with no token would reuse
+    /// the client's own, which moves on as soon as a sync is processed,
+    /// before the core has committed its events: a crash then lost them.
+    async fn first_position(&self, path: &std::path::Path) -> Option<String> {
+        use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
+        let held = self.client.state_store().get_kv_data(StateStoreDataKey::SyncToken).await;
+        let token = held.ok().flatten().and_then(StateStoreDataValue::into_sync_token)?;
+        save_position(path, &token);
+        Some(token)
     }
 
     /// Registers the event handlers for one `run`; dropping the guards
@@ -247,6 +264,7 @@ async fn with_display_name(mut event: Inbound, room: &Room) -> Inbound {
 
 async fn message_inbound(ev: &OriginalSyncRoomMessageEvent, room: &Room) -> Option<Inbound> {
     let mut event = convert::message(ev, &view_of(room).await)?;
+    event.chat_title = room.name();
     if let Some(f) = convert::file_of(&ev.content.msgtype) {
         event.attachments.extend(fetch(room, &f).await);
     }

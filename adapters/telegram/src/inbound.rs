@@ -72,6 +72,7 @@ fn event(kind: InboundKind, chat: Address, from: Sender, message_id: String, tex
         sent_to: None,
         attachments: Vec::new(),
         account: String::new(),
+        chat_title: None,
     }
 }
 
@@ -90,6 +91,7 @@ fn message(m: &Message, me: &BotIdentity) -> Option<Inbound> {
     let text = strip_bot_mention(m.text().or_else(|| m.caption()).or(file_only)?, &me.username)?;
     let mut ev = event(InboundKind::Message, chat, sender(from), id, text);
     ev.in_reply_to = m.reply_to_message().map(|r| message_ref(r.chat.id.0, r.id.0));
+    ev.chat_title = m.chat.title().map(str::to_owned);
     Some(ev)
 }
 

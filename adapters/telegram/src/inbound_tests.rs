@@ -43,6 +43,7 @@ fn group_message_with_reply_reference() {
     assert_eq!(ev.message_id, "-1001:5");
     assert_eq!(ev.in_reply_to.as_deref(), Some("-1001:3"));
     assert_eq!(ev.text, "已收到");
+    assert_eq!(ev.chat_title.as_deref(), Some("一班团支部"), "the group's title, for the naming check");
 }
 
 #[test]

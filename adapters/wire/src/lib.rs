@@ -204,6 +204,10 @@ pub struct Inbound {
     /// [`Adapter::accounts`]); empty for the platform's first account.
     #[serde(default)]
     pub account: String,
+    /// The group's or room's name as its members see it, where the
+    /// platform tells it (checked against the naming rules on binding).
+    #[serde(default)]
+    pub chat_title: Option<String>,
 }
 
 impl Inbound {
@@ -220,6 +224,7 @@ impl Inbound {
             sent_to: None,
             attachments: Vec::new(),
             account: String::new(),
+            chat_title: None,
         }
     }
 }

@@ -38,13 +38,33 @@ pub(super) fn bind(cx: &Cx, ev: &Inbound, code: &str) -> Result<Handled> {
     let ch = cx.tree.bind_via(&org, ev.chat.clone(), &ev.account, actor)?;
     let mut h = Handled::say(ev, msg(Msg::ChatBound, &[("code", &org.code), ("name", &org.name)]));
     if let Some(to) = cx.tree.person(by)?.as_ref().and_then(Person::private_address) {
-        h.replies.push(Queued::new(Outbound::reply(
-            format!("b{}", ch.id),
-            to,
-            msg(Msg::ChatBoundToOfficial, &[("name", &org.name), ("chat", &ev.chat)]),
-        )));
+        let mut text = msg(Msg::ChatBoundToOfficial, &[("name", &org.name), ("chat", &ev.chat)]);
+        if let Some(note) = naming_note(cx, &org, ch.id, ev.chat_title.as_deref())? {
+            text.push('\n');
+            text.push_str(&note);
+        }
+        h.replies.push(Queued::new(Outbound::reply(format!("b{}", ch.id), to, text)));
     }
     Ok(h)
+}
+
+/// Chats whose title was found against the naming rule (told once).
+const NAMED: crate::store::Keyspace = crate::store::Keyspace::Named("account.titles_checked");
+
+/// The sentence for the officials when a bound chat's title does not follow
+/// the naming rule of its org's level (the rule org names follow), the
+/// first time the chat is bound; None when it does, or was told before.
+fn naming_note(cx: &Cx, org: &Org, channel: u64, title: Option<&str>) -> Result<Option<String>> {
+    let Some(title) = title.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    if cx.tree.levels.check_name(org.level, title).is_ok() {
+        return Ok(None);
+    }
+    let seen = cx.store().tree(NAMED)?;
+    if seen.insert(channel.to_be_bytes(), Vec::new())?.is_some() {
+        return Ok(None);
+    }
+    let hint = cx.tree.levels.hint(org.level);
+    Ok(Some(msg(Msg::ChatTitleBreaksRule, &[("title", &title), ("name", &org.name), ("hint", &hint)])))
 }
 
 /// `/unbind` in a bound group: an official of its org (or above) releases

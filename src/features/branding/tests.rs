@@ -99,3 +99,31 @@ async fn an_emblem_that_cannot_be_read_stops_the_start_in_one_sentence() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_chat_title_that_breaks_the_naming_rule_is_told_to_the_official_once() {
+    let b = bed().await;
+    let bind = |chat: &str, title: &str| {
+        let mut ev = Inbound::text(Address::group(Platform::Telegram, chat), "9001", "");
+        ev.chat_title = Some(title.to_owned());
+        ev
+    };
+    for (chat, title) in [("-1005", "湖大团委工作群"), ("-1005", "湖大团委工作群"), ("-1006", "湖南大学团委")]
+    {
+        let invite = b.ask(dm("hnu", "/invite")).await;
+        let code = invite.split("/bind ").nth(1).and_then(|t| t.split_whitespace().next()).unwrap().to_owned();
+        let mut ev = bind(chat, title);
+        ev.text = format!("/bind {code}");
+        b.say(ev).await;
+        b.settle().await;
+    }
+    let told: Vec<String> =
+        b.to(&Bed::dm("hnu")).into_iter().map(|m| m.body.to_string()).filter(|t| t.contains("命名规则")).collect();
+    assert_eq!(told.len(), 1, "once, for the title that breaks the rule: {told:?}");
+    assert!(told[0].contains("群名“湖大团委工作群”不符合命名规则：高校团委名称须以“团委”结尾"), "{}", told[0]);
+    assert!(
+        told[0].contains("例如“湖南大学团委”") && told[0].contains("does not follow the naming rule"),
+        "{}",
+        told[0]
+    );
+}
