@@ -586,8 +586,10 @@ const methods = {
   // which `POST /_control/group` sets (granted unless it says false).
   setChatPhoto: (bot, p) => {
     const g = brandable(bot, p.chat_id, 'photo');
-    if (!p.photo || !p.photo.bytes) throw badRequest('Bad Request: there is no photo in the request');
-    const bytes = p.photo.bytes;
+    // The file is the part itself, or another part named by `attach://<name>` (as teloxide sends it).
+    const ref = typeof p.photo === 'string' && p.photo.startsWith('attach://') ? p[p.photo.slice(9)] : p.photo;
+    if (!ref || !ref.bytes) throw badRequest('Bad Request: there is no photo in the request');
+    const bytes = ref.bytes;
     g.photo = { size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), hex: bytes.toString('hex'), at: now() };
     return true;
   },
