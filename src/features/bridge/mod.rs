@@ -111,7 +111,11 @@ impl Feature for Bridge {
         let MsgRef::Owned { data, .. } = to else { return Ok(Handled::none()) };
         let Some((id, channel)) = relay::parse_copy(&data) else { return Ok(Handled::none()) };
         let from = match ev.chat.kind {
-            ChatKind::Direct => list_of(cx, ev, channel)?,
+            // A reply by mail to a list's copy: only from a verified member of that list.
+            ChatKind::Direct => match list_of(cx, ev, channel)? {
+                Some(ch) => Some(ch),
+                None => return Err(Error::denied(Msg::BridgeNotListMember.text())),
+            },
             _ => cx.tree.channel_by_address(&ev.chat)?,
         };
         match from {

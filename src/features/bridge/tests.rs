@@ -291,7 +291,12 @@ async fn mail_from_a_list_member_is_carried_and_mail_from_anyone_else_is_refused
     forged.sender.verified = false;
     forged.message_id = "<m4@stu>".into();
     forged.text = "冒名".into();
-    assert!(b.ask(forged).await.contains("not carried"));
+    assert!(b.ask(forged.clone()).await.contains("not carried"));
+    // The same as a reply to the list's copy: refused in one sentence too.
+    forged.sent_to = None;
+    forged.message_id = "<m5@stu>".into();
+    forged.in_reply_to = Some(last_copy_id(&b, &list()));
+    assert!(b.ask(forged).await.contains("你不在这个邮件列表中（或发件人未能验证）"));
     assert!(!b.chat.delivered().iter().any(|m| m.body.contains("广告") || m.body.contains("冒名")));
 }
 
