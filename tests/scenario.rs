@@ -14,7 +14,10 @@
 //! and another by mail, and the province reads the compliance table in
 //! Matrix. An information service (资讯服务) opened in Matrix gets a
 //! subscriber on Telegram and one by mail (confirmed by reply), and its item
-//! reaches both. Every other branch is a recording console chat.
+//! reaches both. 湖南大学's branch A bridges its Telegram group, an
+//! encrypted Matrix room and a mailing list: a line, a reply, an edit and
+//! a list member's mail each reach the other two, once. Every other branch
+//! is a recording console chat.
 //!
 //! Run: `scripts/test.sh`, or with the peers up and their env loaded,
 //! `cargo test --all-features --test scenario -- --include-ignored --nocapture`.
@@ -22,6 +25,8 @@
 #![cfg(all(feature = "email", feature = "telegram", feature = "matrix"))]
 #![recursion_limit = "256"]
 
+#[path = "scenario/bridge.rs"]
+mod bridge;
 #[path = "scenario/mail.rs"]
 mod mail;
 #[path = "scenario/matrix.rs"]
@@ -77,6 +82,7 @@ async fn provincial_notice_reply_acks_and_survey_across_every_platform() {
     s.an_interview_and_a_featured_post().await;
     s.a_campaign_form_is_filled_in_telegram_and_by_mail_and_followed_in_matrix().await;
     s.a_student_subscribes_in_telegram_and_by_mail_and_receives_an_item().await;
+    s.a_branch_bridges_its_telegram_group_encrypted_room_and_list().await;
     s.people_see_and_delete_their_data().await;
     let people = [s.zhao.client.user_id().expect("logged in").to_string()];
     s.stop().await;

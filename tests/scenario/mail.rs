@@ -30,13 +30,34 @@ pub struct Draft<'a> {
     pub in_reply_to: Option<&'a str>,
 }
 
+fn submission_port() -> u16 {
+    env_port("TREECAST_TEST_SUBMISSION_PORT", 2587)
+}
+
 /// Sends `d` through Postfix; returns its Message-ID (without brackets).
 pub async fn send(d: &Draft<'_>) -> String {
+    let (id, data) = compose(d, d.from);
+    smtp(d.from, d.to, &data, None).await;
+    id
+}
+
+/// Sends `d` as a mail client with an account on the peer does: logged in
+/// (SMTP AUTH on the submission port) as the mailbox `d.from` names, From
+/// showing `name`. The peer stamps it `Authentication-Results: mail.example.test;
+/// auth=pass smtp.auth=<d.from>`, its proof of the sender. Returns its Message-ID.
+pub async fn send_signed_in(d: &Draft<'_>, name: &str) -> String {
+    let user = d.from.split('@').next().unwrap_or_default();
+    let (id, data) = compose(d, &format!("=?UTF-8?B?{}?= <{}>", b64(name.as_bytes()), d.from));
+    smtp(d.from, d.to, &data, Some(user)).await;
+    id
+}
+
+/// A Message-ID and the mail's text, From `from` (a header value).
+fn compose(d: &Draft<'_>, from: &str) -> (String, String) {
     let id = format!("{}@{DOMAIN}", super::unique("m"));
     // Postfix adds the Date header.
     let mut head = format!(
-        "From: {}\r\nTo: {}\r\nSubject: =?UTF-8?B?{}?=\r\nMessage-ID: <{id}>\r\n",
-        d.from,
+        "From: {from}\r\nTo: {}\r\nSubject: =?UTF-8?B?{}?=\r\nMessage-ID: <{id}>\r\n",
         d.to,
         b64(d.subject.as_bytes())
     );
@@ -47,21 +68,22 @@ pub async fn send(d: &Draft<'_>) -> String {
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
     );
     let body = d.text.replace("\r\n", "\n").replace('\n', "\r\n");
-    smtp(d.from, d.to, &format!("{head}{body}\r\n")).await;
-    id
+    (id, format!("{head}{body}\r\n"))
 }
 
-/// One SMTP session: MAIL, RCPT, DATA (dot-stuffed), QUIT.
-async fn smtp(from: &str, to: &str, data: &str) {
-    let tcp = TcpStream::connect(("127.0.0.1", smtp_port())).await.expect("SMTP port; is the email peer running?");
+/// One SMTP session: (AUTH PLAIN as `login`, on the submission port,)
+/// MAIL, RCPT, DATA (dot-stuffed), QUIT.
+async fn smtp(from: &str, to: &str, data: &str, login: Option<&str>) {
+    let port = if login.is_some() { submission_port() } else { smtp_port() };
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.expect("SMTP port; is the email peer running?");
     let mut s = BufReader::new(tcp);
     expect(&mut s, "220").await;
-    for (cmd, code) in [
-        ("EHLO scenario.test".to_owned(), "250"),
+    let auth = login.map(|u| (format!("AUTH PLAIN {}", b64(format!("\0{u}\0{u}pass").as_bytes())), "235"));
+    for (cmd, code) in [("EHLO scenario.test".to_owned(), "250")].into_iter().chain(auth).chain([
         (format!("MAIL FROM:<{from}>"), "250"),
         (format!("RCPT TO:<{to}>"), "250"),
         ("DATA".to_owned(), "354"),
-    ] {
+    ]) {
         s.get_mut().write_all(format!("{cmd}\r\n").as_bytes()).await.unwrap();
         expect(&mut s, code).await;
     }

@@ -8,15 +8,19 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use treecast_matrix::matrix_sdk::config::SyncSettings;
+use treecast_matrix::matrix_sdk::deserialized_responses::TimelineEvent;
 use treecast_matrix::matrix_sdk::reqwest;
+use treecast_matrix::matrix_sdk::room::MessagesOptions;
 use treecast_matrix::matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoom, RoomPreset};
 use treecast_matrix::matrix_sdk::ruma::events::reaction::ReactionEventContent;
 use treecast_matrix::matrix_sdk::ruma::events::relation::Annotation;
 use treecast_matrix::matrix_sdk::ruma::events::relation::{InReplyTo, Reply};
+use treecast_matrix::matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use treecast_matrix::matrix_sdk::ruma::events::room::member::{MembershipState, StrippedRoomMemberEvent};
 use treecast_matrix::matrix_sdk::ruma::events::room::message::{
     OriginalSyncRoomMessageEvent, Relation, RoomMessageEventContent,
 };
+use treecast_matrix::matrix_sdk::ruma::events::InitialStateEvent;
 use treecast_matrix::matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
 use treecast_matrix::matrix_sdk::{Client, Room, RoomState};
 
@@ -100,8 +104,16 @@ impl User {
             }
         });
         let c = client.clone();
+        // One sync after another, as the bot's adapter syncs: `Client::sync`
+        // pauses a second after a sync that came back within a second of the
+        // last, which can hold what a person sees back by up to a second.
         let sync = tokio::spawn(async move {
-            let _ = c.sync(SyncSettings::default().timeout(Duration::from_secs(2))).await;
+            let settings = SyncSettings::default().timeout(Duration::from_secs(2));
+            loop {
+                if c.sync_once(settings.clone()).await.is_err() {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
         });
         User { client, seen, sync, _dir: dir }
     }
@@ -113,6 +125,18 @@ impl User {
         req.name = Some(name.to_owned());
         req.preset = Some(RoomPreset::PrivateChat);
         self.client.create_room(req).await.expect("a room is created").room_id().to_owned()
+    }
+
+    /// As `create_room`, encrypted (megolm) from its first event, as
+    /// Element makes a private room.
+    pub async fn create_encrypted_room(&self, name: &str, invite: &[OwnedUserId]) -> OwnedRoomId {
+        let mut req = CreateRoom::new();
+        req.invite = invite.to_vec();
+        req.name = Some(name.to_owned());
+        req.preset = Some(RoomPreset::PrivateChat);
+        let encryption = RoomEncryptionEventContent::with_recommended_defaults();
+        req.initial_state = vec![InitialStateEvent::with_empty_state_key(encryption).to_raw_any()];
+        self.client.create_room(req).await.expect("an encrypted room is created").room_id().to_owned()
     }
 
     /// A direct chat with `with` (encrypted, as Element makes them).
@@ -146,6 +170,18 @@ impl User {
         r.send(ReactionEventContent::new(Annotation::new(event.clone(), key.to_owned())))
             .await
             .expect("a reaction is sent");
+    }
+
+    /// The last `limit` events of `room` as the server's timeline gives
+    /// them (`/messages`), newest first: each as JSON (decrypted where this
+    /// client holds the keys) and whether it came encrypted and was decrypted.
+    pub async fn timeline(&self, room: &RoomId, limit: u32) -> Vec<(Value, bool)> {
+        let r = self.joined(room).await;
+        let mut options = MessagesOptions::backward();
+        options.limit = limit.into();
+        let page = r.messages(options).await.expect("the room's timeline");
+        let json = |e: &TimelineEvent| serde_json::from_str(e.raw().json().get()).expect("an event is JSON");
+        page.chunk.iter().map(|e| (json(e), e.encryption_info().is_some())).collect()
     }
 
     /// Messages others posted in `room`, oldest first: (event id, body).

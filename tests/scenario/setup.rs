@@ -34,6 +34,8 @@ pub const OFFICIAL: &str = "hunan-official@example.test";
 pub const SCHOOL: &str = "4143010532";
 pub const LIST: &str = "branch-c@lists.example.test";
 pub const LIST_MEMBERS: [&str; 2] = ["branch-c1", "branch-c2"];
+/// Branch A's mailing list (the same two members), bound in the bridge step.
+pub const LIST_A: &str = "branch-a@lists.example.test";
 /// Branch A's Telegram group, and 李明, a member who has started the bot.
 pub const GROUP_A: i64 = -1001432010001;
 pub const LI: TgUser = TgUser { id: 5001, name: "李明" };
@@ -321,6 +323,9 @@ fn email_settings(dir: &Path) -> treecast_email::Settings {
         smtp_port: Some(env_port("TREECAST_TEST_SMTP_PORT", 2525)),
         smtp_user: Some(String::new()),
         state_dir: dir.join("email"),
+        // The peer stamps mail sent logged in (port 2587) with this
+        // authserv-id; mail on port 2525 comes with no proof of its sender.
+        trusted_authserv_ids: vec!["mail.example.test".into()],
         ..treecast_email::Settings::new(BOT, "127.0.0.1")
     }
 }

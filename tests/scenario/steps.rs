@@ -441,7 +441,7 @@ impl Scenario {
 impl Scenario {
     /// 湘老师's command in his Matrix DM, and the bot's first answer to it
     /// holding `marker` (what the bot said instead, if it never comes).
-    async fn xiang_asks(&self, cmd: &str, marker: &str) -> String {
+    pub async fn xiang_asks(&self, cmd: &str, marker: &str) -> String {
         let dm = &self.xiang_dm;
         let seen = self.xiang.seen(dm).len();
         self.xiang.say(dm, cmd).await;
@@ -624,7 +624,7 @@ impl Scenario {
     /// treecast holds about them and have it deleted; afterwards their
     /// accounts match nobody, while the branch's acknowledgement stands.
     pub async fn people_see_and_delete_their_data(&mut self) {
-        self.step("11. /mydata and /forget: 李明 on Telegram");
+        self.step("12. /mydata and /forget: 李明 on Telegram");
         let li_id = LI.id.to_string();
         for (say, expect) in [
             ("/mydata", format!("telegram:{li_id}")),

@@ -50,9 +50,16 @@ impl Emulator {
         self.post("group", json!({"chat_id": chat_id, "title": title, "type": "supergroup"})).await;
     }
 
+    /// Turns the bot's privacy mode on or off (off: it sees all group chatter).
+    pub async fn privacy(&self, on: bool) {
+        let r = self.post("bot", json!({"privacy": on})).await;
+        assert_eq!(r["privacy"], json!(on), "{r}");
+    }
+
     /// `who` posts `text`: in group `chat` or, with None, in their private
     /// chat with the bot; as a reply to message `reply_to` if given.
-    pub async fn say(&self, who: TgUser, chat: Option<i64>, text: &str, reply_to: Option<i64>) {
+    /// Returns the message's id.
+    pub async fn say(&self, who: TgUser, chat: Option<i64>, text: &str, reply_to: Option<i64>) -> i64 {
         let mut body = json!({"from": {"id": who.id, "first_name": who.name}, "text": text});
         if let Some(c) = chat {
             body["chat_id"] = json!(c);
@@ -60,7 +67,15 @@ impl Emulator {
         if let Some(m) = reply_to {
             body["reply_to_message_id"] = json!(m);
         }
-        self.post("message", body).await;
+        self.post("message", body).await["message"]["message_id"].as_i64().expect("a message id")
+    }
+
+    /// `who` changes their message `message_id` in group `chat` to `text`.
+    pub async fn edit(&self, who: TgUser, chat: i64, message_id: i64, text: &str) {
+        let from = json!({"id": who.id, "first_name": who.name});
+        let body = json!({"chat_id": chat, "message_id": message_id, "from": from, "text": text});
+        let r = self.post("edit", body).await;
+        assert!(r["update_id"].is_number(), "the bot gets the edit: {r}");
     }
 
     /// What the bot posted in `chat`, oldest first.
