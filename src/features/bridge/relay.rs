@@ -1,7 +1,9 @@
 //! Carrying one message from one of an org's chats to its others: the copy
 //! is queued with the message map in one commit, so a message offered again
 //! (after a restart) is carried once, and a reply or an edit finds the copy
-//! it belongs to in every chat.
+//! it belongs to in every chat. The outbox is not woken here: the gateway
+//! (or the scheduler) wakes it after the flush, so no copy leaves before the
+//! map that records it is on disk.
 
 use std::sync::Arc;
 
@@ -145,7 +147,6 @@ pub fn carry(cx: &Ctx, ev: &Inbound, from: &Channel, reply_to: Option<u64>) -> R
     };
     store::put_carried(&mut w, &carried);
     cx.store().commit(&w)?;
-    cx.waker.wake();
     match too_big.first() {
         Some(a) => Ok(Handled::say(
             ev,
@@ -228,7 +229,6 @@ pub fn flush(cx: &Ctx, channel: u64) -> Result<Writes> {
     // Replies to the merged message answer its last line.
     queue::put(cx.store(), &mut w, &Queued::new(m).on_sent(copy_ref(last, channel)))?;
     store::put_window(&mut w, channel, Window { from: cx.now(), sent: 1 });
-    cx.waker.wake();
     Ok(w)
 }
 
@@ -300,6 +300,5 @@ pub fn changed(cx: &Ctx, ev: &Inbound, from: &Channel) -> Result<Handled> {
     store::put_seen(&mut w, platform, chat, &ev.message_id, id);
     store::put_carried(&mut w, &c);
     cx.store().commit(&w)?;
-    cx.waker.wake();
     Ok(Handled::none())
 }
