@@ -41,8 +41,7 @@ impl MatrixAdapter {
         }
         let settings = SyncSettings::default().timeout(self.settings.sync_timeout()).filter(timeline_filter().into());
         let position = self.settings.store_dir.join(SYNC_POSITION);
-        let saved = std::fs::read_to_string(&position).ok().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
-        let mut since = match saved {
+        let mut since = match saved_position(&self.settings.store_dir) {
             Some(token) => Some(token),
             None => self.first_position(&position).await,
         };
@@ -52,9 +51,27 @@ impl MatrixAdapter {
                 Some(token) => settings.clone().token(token.clone()),
                 None => settings.clone(),
             };
-            tokio::select! {
-                _ = shutdown_signalled(&mut shutdown) => return Ok(()),
-                result = self.client.sync_once(request) => match result {
+            let sync = self.client.sync_once(request);
+            tokio::pin!(sync);
+            let mut stopping = false;
+            let result = tokio::select! {
+                r = &mut sync => r,
+                _ = shutdown_signalled(&mut shutdown) => {
+                    // A sync whose events were handed out already is let
+                    // finish (a little while), so its position is saved and
+                    // a clean stop replays nothing.
+                    if pending.lock().unwrap_or_else(|e| e.into_inner()).is_empty() {
+                        return Ok(());
+                    }
+                    stopping = true;
+                    match tokio::time::timeout(Duration::from_secs(10), &mut sync).await {
+                        Ok(r) => r,
+                        Err(_) => return Ok(()),
+                    }
+                }
+            };
+            {
+                match result {
                     Ok(response) => {
                         backoff = Duration::from_secs(1);
                         // The handlers have run; the position moves on only
@@ -63,11 +80,26 @@ impl MatrixAdapter {
                         let sent = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
                         let mut committed = true;
                         for rx in sent {
-                            committed &= rx.await.is_ok();
+                            // A commit not told within a while (the core is
+                            // stopping): the position stays, the events come again.
+                            let wait = if stopping { Duration::from_secs(5) } else { Duration::from_secs(600) };
+                            tokio::select! {
+                                r = tokio::time::timeout(wait, rx) => committed &= matches!(r, Ok(Ok(_))),
+                                _ = shutdown_signalled(&mut shutdown), if !stopping => {
+                                    committed = false;
+                                    stopping = true;
+                                }
+                            }
+                            if !committed {
+                                break;
+                            }
                         }
                         if committed {
                             save_position(&position, &response.next_batch);
                             since = Some(response.next_batch);
+                        }
+                        if stopping {
+                            return Ok(());
                         }
                     }
                     Err(e) => {
@@ -84,7 +116,7 @@ impl MatrixAdapter {
                         }
                         backoff = (backoff * 2).min(Duration::from_secs(60));
                     }
-                },
+                }
             }
         }
     }
@@ -177,6 +209,12 @@ type Pending = Arc<std::sync::Mutex<Vec<tokio::sync::oneshot::Receiver<treecast_
 /// The file (in the store directory) holding the sync token up to which
 /// every event is committed: treecast's read position on Matrix.
 const SYNC_POSITION: &str = "treecast-sync-position";
+
+/// The read position saved in `store_dir`, if any.
+pub(crate) fn saved_position(store_dir: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(store_dir.join(SYNC_POSITION)).ok()?;
+    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
+}
 
 /// Sends `event` to the core, keeping the receipt of its commit.
 async fn send_committed(tx: &mpsc::Sender<InboundEnvelope>, pending: &Pending, event: Inbound) {

@@ -67,6 +67,7 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
                     user_id
                 )));
             }
+            rewind_to_position(&client, dir).await?;
             client
                 .restore_session(saved.session)
                 .await
@@ -87,6 +88,23 @@ pub async fn open(settings: &Settings) -> Result<Client, AdapterError> {
         write_saved(&path, &client, settings, true)?;
     }
     Ok(client)
+}
+
+/// Sets the client's stored sync token back to treecast's read position
+/// (`inbound.rs`), before the session is restored (which loads it). After a
+/// crash the client holds the token of a sync whose events the core never
+/// committed; syncing again from the position ends at that same token, and
+/// the client drops a response ending at the token it holds ("the same sync
+/// response twice"): those events were lost instead of offered again.
+async fn rewind_to_position(client: &Client, dir: &Path) -> Result<(), AdapterError> {
+    use matrix_sdk::store::{StateStoreDataKey, StateStoreDataValue};
+    let Some(position) = crate::inbound::saved_position(dir) else { return Ok(()) };
+    let token = StateStoreDataValue::SyncToken(position);
+    client
+        .state_store()
+        .set_kv_data(StateStoreDataKey::SyncToken, token)
+        .await
+        .map_err(|e| fail(format!("cannot set the sync token back to the read position in {}: {e}", dir.display())))
 }
 
 /// Creates the store directory private, or makes an existing one private:

@@ -66,7 +66,8 @@ pub async fn bot(homeserver: &str, dir: &TempDir) -> MatrixAdapter {
     MatrixAdapter::connect(bot_settings(homeserver, dir)).await.expect("bot connects")
 }
 
-/// Runs `adapter` in the background; events arrive on the returned channel.
+/// Runs `adapter` in the background; events arrive on the returned channel
+/// and are confirmed as committed when `wait_for` or `drain` reads them.
 pub struct Running {
     pub events: mpsc::Receiver<InboundEnvelope>,
     stop: tokio::sync::watch::Sender<bool>,
@@ -97,6 +98,7 @@ impl Running {
                 .await
                 .expect("the expected inbound event did not arrive in time")
                 .expect("adapter stopped");
+            let env = committed(env);
             if pick(&env.event) {
                 return env.event;
             }
@@ -108,10 +110,19 @@ impl Running {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
         let mut out = Vec::new();
         while let Ok(Some(env)) = tokio::time::timeout_at(deadline, self.events.recv()).await {
-            out.push(env.event);
+            out.push(committed(env).event);
         }
         out
     }
+}
+
+/// An event as the core takes it: its commit is confirmed, so the adapter
+/// moves its read position past it (one left unconfirmed is offered again).
+fn committed(mut env: InboundEnvelope) -> InboundEnvelope {
+    if let Some(c) = env.committed.take() {
+        let _ = c.send(treecast_wire::Outcome::Done);
+    }
+    env
 }
 
 /// A message a test user saw.
