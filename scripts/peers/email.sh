@@ -10,7 +10,8 @@
 # Ports (all 127.0.0.1): SMTP 2525 (no auth, loopback), 2587 (AUTH via Dovecot),
 # IMAP 1143 (plaintext), LMTP 2424. Domains: example.test (mailboxes),
 # scenario.test (the end-to-end scenario's own bot: bot@ and notice+*@ land in
-# the `scenario` mailbox, apart from the adapter tests' `bot`),
+# the `scenario` mailbox, apart from the adapter tests' `bot`), bridge.test
+# (the bridge crash test's bot, tests/bridge_crash.rs: mailbox `bridgebot`),
 # sink.test (accepts and discards, for benchmarks). Users: see USERS below,
 # password = name + "pass". Mail to any other domain fails: default_transport = error.
 # Sender proof: mail submitted with AUTH on 2587 arrives with
@@ -21,7 +22,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TEMPLATES="$ROOT/peers/email"
 DIR="$ROOT/.peers/email"
-USERS="bot official student1 student2 branch-a1 branch-a2 branch-b1 postmaster scenario hunan-official hnu-official branch-c1 branch-c2"
+USERS="bot official student1 student2 branch-a1 branch-a2 branch-b1 postmaster scenario hunan-official hnu-official branch-c1 branch-c2 bridgebot bridge-m1 bridge-m2"
 
 log() { echo "email peer: $*" >&2; }
 
