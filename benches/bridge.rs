@@ -29,7 +29,6 @@
 #![recursion_limit = "256"]
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,21 +64,9 @@ const CHAT_REST: Duration = Duration::from_millis(1100);
 const SENT_POLL: Duration = Duration::from_millis(5);
 const PATIENCE: Duration = Duration::from_secs(60);
 
-/// Polls `f` until it yields (the scenario helpers' waiting).
-pub async fn poll<T, F, Fut>(what: &str, patience: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + patience;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out after {patience:?} waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
+#[path = "../tests/scenario/wait.rs"]
+mod wait;
+pub use wait::poll;
 
 /// When each message body first reached a client's sync; a bridged copy
 /// (`[李明 · Telegram] x`) is filed under its text `x`.

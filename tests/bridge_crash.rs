@@ -39,7 +39,6 @@ mod people;
 #[path = "bridge_crash/serve.rs"]
 mod serve;
 
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -69,31 +68,9 @@ const MEMBERS: [&str; 2] = ["bridge-m1", "bridge-m2"];
 /// 李明, who writes in the Telegram group.
 const LI_ID: i64 = 7001;
 
-/// Polls `f` until it yields, failing with `what` after `patience`.
-pub async fn poll<T, F, Fut>(what: &str, patience: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + patience;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out after {patience:?} waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-/// A name no earlier run used.
-pub fn unique(tag: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
-    format!("{tag}{nanos}")
-}
-
-pub fn env_port(var: &str, default: u16) -> u16 {
-    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+#[path = "scenario/wait.rs"]
+mod wait;
+pub use wait::{env_port, poll, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the real peers: scripts/test.sh"]

@@ -38,34 +38,9 @@ mod steps;
 #[path = "scenario/telegram.rs"]
 mod telegram;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
-
-/// Polls `f` until it yields, failing with `what` after `patience`.
-pub async fn poll<T, F, Fut>(what: &str, patience: Duration, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + patience;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out after {patience:?} waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
-}
-
-/// A name no earlier run used.
-pub fn unique(tag: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{tag}{nanos}")
-}
-
-pub fn env_port(var: &str, default: u16) -> u16 {
-    std::env::var(var).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
+#[path = "scenario/wait.rs"]
+mod wait;
+pub use wait::{env_port, poll, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs the real peers: scripts/test.sh"]
