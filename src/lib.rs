@@ -39,6 +39,7 @@ pub mod schedule;
 pub mod store;
 pub mod text;
 pub mod tree;
+pub mod web;
 
 pub use error::{Error, Result};
 
