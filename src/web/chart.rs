@@ -14,6 +14,9 @@ use std::fmt::Write;
 
 use unicode_width::UnicodeWidthChar;
 
+#[cfg(test)]
+mod tests;
+
 /// One measure drawn per row of [`progress_bars`], e.g. delivered.
 #[derive(Debug, Clone)]
 pub struct Series {
