@@ -35,7 +35,14 @@ impl App {
     /// The app over `tree`, reading time from `clock`.
     pub fn new(tree: Tree, cfg: Config, clock: Clock) -> Result<App> {
         let tree = tree.with_clock(clock.clone());
-        let ctx = Ctx { tree, clock, config: Arc::new(cfg), waker: Waker::default(), caps: Caps::default() };
+        let ctx = Ctx {
+            tree,
+            clock,
+            config: Arc::new(cfg),
+            waker: Waker::default(),
+            caps: Caps::default(),
+            sign_in: Default::default(),
+        };
         let registry = Arc::new(Registry::new(crate::features::all(&ctx))?);
         for f in registry.features() {
             f.start(&ctx)?;

@@ -42,6 +42,8 @@ struct RawConfig {
     modules: Option<toml::Table>,
     /// Read by the branding feature (`features::branding::Settings`).
     branding: Option<toml::Table>,
+    /// The web console (`web::Settings`).
+    web: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
     matrix: Option<toml::Table>,
@@ -192,6 +194,8 @@ pub struct Config {
     pub modules: crate::registry::modules::Settings,
     /// The emblem bound chats get (`[branding]`).
     pub branding: crate::features::branding::Settings,
+    /// The officials' web console (`[web]`).
+    pub web: crate::web::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -319,6 +323,7 @@ impl Config {
             privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
             modules: crate::registry::modules::Settings::from_table(raw.modules.as_ref())?,
             branding: crate::features::branding::Settings::from_table(raw.branding.as_ref())?,
+            web: crate::web::Settings::from_table(raw.web.as_ref())?,
             adapters,
             source: path.to_owned(),
         })

@@ -10,7 +10,8 @@
 //! `schedule` the durable jobs; `registry` is the seam features plug into
 //! and `features/` holds one folder per feature; `gateway` dispatches every
 //! adapter's inbound events to their owners; `app` wires it all once;
-//! `cluster` (feature `cluster`) delivers through workers on NATS JetStream.
+//! `cluster` (feature `cluster`) delivers through workers on NATS JetStream;
+//! `web` is the officials' console, each feature adding its pages.
 //! Platforms are reached only through `treecast_wire::Adapter`.
 
 pub mod admin;

@@ -19,11 +19,19 @@ pub fn install() -> Option<PrometheusHandle> {
 /// A delivery that reached its chat; `what` is `notice` or `private`.
 pub fn delivered(p: Platform, what: &'static str) {
     counter!("treecast_deliveries_total", "platform" => p.as_str(), "kind" => what).increment(1);
+    health::note(p, |h| {
+        h.delivered += 1;
+        h.last_delivered = crate::clock::now_unix();
+    });
 }
 
-/// A delivery given up on.
-pub fn failed(p: Platform, what: &'static str) {
+/// A delivery given up on, and why (the web console's operator page shows the last).
+pub fn failed(p: Platform, what: &'static str, reason: &str) {
     counter!("treecast_delivery_failures_total", "platform" => p.as_str(), "kind" => what).increment(1);
+    health::note(p, |h| {
+        h.failed += 1;
+        h.last_error = Some((crate::clock::now_unix(), reason.chars().take(300).collect()));
+    });
 }
 
 /// A delivery to try again; `rate_limited` when the platform said to slow down (429).
@@ -31,6 +39,52 @@ pub fn retried(p: Platform, what: &'static str, rate_limited: bool) {
     counter!("treecast_delivery_retries_total", "platform" => p.as_str(), "kind" => what).increment(1);
     if rate_limited {
         counter!("treecast_rate_limited_total", "platform" => p.as_str()).increment(1);
+    }
+    health::note(p, |h| {
+        h.retried += 1;
+        if rate_limited {
+            h.limited.push_back(crate::clock::now_unix());
+        }
+    });
+}
+
+/// Each platform's deliveries as this process saw them, for the operator's
+/// page (the counters above are write-only through the `metrics` facade).
+pub mod health {
+    use std::collections::{BTreeMap, VecDeque};
+    use std::sync::Mutex;
+
+    use treecast_wire::Platform;
+
+    #[derive(Debug, Clone, Default)]
+    pub struct Health {
+        pub delivered: u64,
+        pub failed: u64,
+        pub retried: u64,
+        pub last_delivered: u64,
+        /// When and why the last delivery was given up on.
+        pub last_error: Option<(u64, String)>,
+        /// When the platform said to slow down (429), within the last hour.
+        pub limited: VecDeque<u64>,
+    }
+
+    static TABLE: Mutex<BTreeMap<Platform, Health>> = Mutex::new(BTreeMap::new());
+
+    pub fn note(p: Platform, f: impl FnOnce(&mut Health)) {
+        let mut t = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+        let h = t.entry(p).or_default();
+        f(h);
+        let hour_ago = crate::clock::now_unix().saturating_sub(3600);
+        while h.limited.front().is_some_and(|t| *t < hour_ago) {
+            h.limited.pop_front();
+        }
+    }
+
+    pub fn of(p: Platform) -> Health {
+        let mut h = TABLE.lock().unwrap_or_else(|e| e.into_inner()).get(&p).cloned().unwrap_or_default();
+        let hour_ago = crate::clock::now_unix().saturating_sub(3600);
+        h.limited.retain(|t| *t >= hour_ago);
+        h
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Ctx {
     /// Wakes the outbox after something was queued outside a gateway commit.
     pub waker: Waker,
     pub caps: Caps,
+    /// How often sign-in links to the web console may be asked for.
+    pub sign_in: Arc<crate::web::session::Limits>,
 }
 
 /// Each connected adapter's capabilities; a platform with no adapter gets
@@ -57,6 +59,11 @@ impl Caps {
 
     pub fn set(&self, p: Platform, c: Capabilities) {
         self.0.write().unwrap_or_else(|e| e.into_inner()).insert(p, c);
+    }
+
+    /// Whether an adapter for `p` was started.
+    pub fn connected(&self, p: Platform) -> bool {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).contains_key(&p)
     }
 }
 
@@ -164,6 +171,8 @@ pub struct Declaration {
     /// Its name as a module each org may switch on or off (`话题`), or
     /// None for a part every org has (see `modules.rs`).
     pub module: Option<&'static str>,
+    /// Its pages in the web console's navigation: (path, Chinese, English).
+    pub web_nav: &'static [(&'static str, &'static str, &'static str)],
 }
 
 /// A kind of search document (`SearchDoc::kind`).
@@ -497,6 +506,17 @@ pub trait Feature: Send + Sync {
     /// counts; the writes commit with every other feature's.
     fn forget(&self, _cx: &Ctx, _person: &Person, _w: &mut Writes) -> Result<()> {
         Ok(())
+    }
+
+    /// Its pages in the web console (`crate::web`), each checking who may see them.
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        None
+    }
+
+    /// Its part of the console's overview for this viewer (HTML from its
+    /// own template), or None.
+    fn web_panel(&self, _cx: &Ctx, _viewer: &crate::web::Viewer) -> Result<Option<String>> {
+        Ok(None)
     }
 }
 

@@ -21,6 +21,7 @@ pub mod services;
 pub mod showcase;
 pub mod surveys;
 pub mod topics;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub fn all(ctx: &Ctx) -> Vec<Arc<dyn Feature>> {
         Arc::new(services::Services),
         Arc::new(bridge::Bridge),
         Arc::new(branding::Branding::new()),
+        Arc::new(web::WebSignIn),
     ];
     // Which of them each org uses: read from their declarations.
     all.push(Arc::new(modules::Modules::new(&all)));

@@ -39,7 +39,7 @@ impl Target {
 impl Tree {
     /// The draft's levels, chosen child orgs and exclusions as a target
     /// below `issuer`; each must lie below it.
-    pub(super) fn resolve_target(&self, issuer: &Org, d: &Draft) -> Result<Target> {
+    pub fn resolve_target(&self, issuer: &Org, d: &Draft) -> Result<Target> {
         let mut levels = Vec::new();
         for l in &d.levels {
             let lv = self

@@ -82,7 +82,6 @@ impl Worker {
             }
             Err(e) => {
                 self.ob.stats.failed.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::failed(platform, "notice");
                 self.retries.failed(platform);
                 let reason = match e {
                     DeliveryError::Transient { reason, .. } => format!("gave up after {MAX_TRIES} tries: {reason}"),
@@ -90,6 +89,7 @@ impl Worker {
                     DeliveryError::Moved { new_id } => format!("moved to {new_id}"),
                     DeliveryError::RateLimited { reason, .. } => reason,
                 };
+                crate::metrics::failed(platform, "notice", &reason);
                 run.resolve_failed(&self.ob.tree, &mut self.pending, &job, reason)?;
             }
         }
@@ -137,7 +137,7 @@ impl Worker {
             }
             Err(e) => {
                 let tree = &self.ob.tree;
-                crate::metrics::failed(platform, "private");
+                crate::metrics::failed(platform, "private", &e.to_string());
                 self.retries.failed(platform);
                 tracing::warn!(to = %q.msg.to.for_logs(), error = %e, "private message could not be delivered");
                 let mut follow = Vec::new();

@@ -100,6 +100,11 @@ impl Levels {
         self.levels.iter().position(|l| l.key.eq_ignore_ascii_case(w) || l.name == w).map(|i| i as u8)
     }
 
+    /// The level's name as users read it (`省级团委`), "" past the last.
+    pub fn name(&self, i: u8) -> &str {
+        self.get(i).map(|l| l.name.as_str()).unwrap_or("")
+    }
+
     pub fn key(&self, i: u8) -> &str {
         self.get(i).map(|l| l.key.as_str()).unwrap_or("?")
     }

@@ -222,6 +222,38 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("GET /metrics", &[]),
     ("GET /api/v1/search", &[Read::SearchResults]),
     ("POST /api/v1/{group}/{action}", &[]),
+    // The web console (src/web, each feature's web.rs): a sign-in link goes
+    // to the asker's own identity; pages read what chat reads.
+    ("/web", &[]),
+    ("GET /", &[Read::OrgCard, Read::NoticeStatus, Read::OrgMessages]),
+    ("GET /static/htmx.min.js", &[]),
+    ("GET /static/console.css", &[]),
+    ("GET /login", &[]),
+    ("POST /login", &[]),
+    ("GET /login/{token}", &[]),
+    ("POST /login/{token}", &[]),
+    ("POST /logout", &[]),
+    ("POST /logout/all", &[]),
+    ("GET /lang/{code}", &[]),
+    // The operator's page: counters and lags, nothing about orgs or people.
+    ("GET /ops", &[]),
+    ("GET /ops/login", &[]),
+    ("POST /ops/login", &[]),
+    ("GET /notices", &[Read::NoticeStatus]),
+    ("GET /notice/{id}", &[Read::NoticeStatus]),
+    ("GET /notice/{id}/live", &[Read::NoticeStatus]),
+    ("POST /notice/{id}/remind", &[Read::NoticeStatus]),
+    ("GET /post", &[Read::OrgCard]),
+    ("POST /post", &[]),
+    ("POST /post/preview", &[Read::OrgCard]),
+    ("GET /surveys", &[Read::SurveyResults]),
+    ("GET /survey/{id}", &[Read::SurveyResults]),
+    ("GET /survey/{id}/export/{file}", &[Read::SurveyResults]),
+    ("GET /campaigns", &[Read::NoticeStatus]),
+    ("GET /campaign/{id}", &[Read::NoticeStatus]),
+    ("GET /campaign/{id}/export/{file}", &[Read::NoticeStatus, Read::FormSubmissions]),
+    ("GET /tree", &[Read::OrgCard, Read::Children, Read::Channels]),
+    ("POST /tree/{code}/codes", &[Read::Children]),
 ];
 
 /// The reads a surface makes, or None for one not in the table.

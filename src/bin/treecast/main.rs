@@ -130,13 +130,23 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
     let running = app.start(adapters, shutdown.clone());
-    let api = admin::server::start(app.ctx.clone(), app.registry.clone(), shutdown).await?;
+    let api = admin::server::start(app.ctx.clone(), app.registry.clone(), shutdown.clone()).await?;
+    let web = treecast::web::start(app.ctx.clone(), app.registry.clone(), shutdown).await?;
     eprintln!("treecast: {}", msg(Msg::Serving, &[("path", &data_dir.display())]));
+    if let Some(w) = &web {
+        eprintln!(
+            "treecast: {}",
+            msg(Msg::WebServing, &[("url", &treecast::web::base_url(&app.ctx)), ("address", &w.address)])
+        );
+    }
     wait_for_signal().await;
     eprintln!("treecast: {}", Msg::Stopping.text());
     stop.send(true).ok();
     if let Some(api) = api {
         api.join().await;
+    }
+    if let Some(w) = web {
+        w.join().await;
     }
     running.join().await.context("stopping")?;
     Ok(())

@@ -17,6 +17,7 @@ mod launch;
 mod progress;
 pub mod status;
 pub mod store;
+mod web;
 
 #[cfg(test)]
 mod tests;
@@ -115,8 +116,17 @@ impl Feature for Campaigns {
             replies: &[FORM_MAIL],
             jobs: &[REMIND_JOB, ESCALATE_JOB],
             admin: admin::OPS,
+            web_nav: &[("/campaigns", "工作部署", "Campaigns")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
+    }
+
+    fn web_panel(&self, cx: &Ctx, v: &crate::web::Viewer) -> Result<Option<String>> {
+        web::panel(cx, v)
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

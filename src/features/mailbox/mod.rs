@@ -14,6 +14,7 @@ pub mod rules;
 mod search;
 pub mod send;
 mod view;
+mod web;
 
 use treecast_wire::Inbound;
 
@@ -98,6 +99,10 @@ impl Feature for Mailbox {
             search_kinds: &[SearchKind { kind: "letter", label: "信件 letter", aliases: &["message"] }],
             ..Declaration::default()
         }
+    }
+
+    fn web_panel(&self, cx: &Ctx, v: &crate::web::Viewer) -> Result<Option<String>> {
+        web::panel(cx, v)
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

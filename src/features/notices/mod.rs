@@ -10,6 +10,7 @@ mod post;
 mod privacy;
 mod search;
 mod summary;
+mod web;
 
 use std::sync::Arc;
 
@@ -76,8 +77,17 @@ impl Feature for Notices {
             jobs: &[REMIND_JOB],
             admin: admin::OPS,
             search_kinds: &[SearchKind { kind: "notice", label: "通知 notice", aliases: &[] }],
+            web_nav: &[("/notices", "通知", "Notices"), ("/post", "发通知", "Post a notice")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
+    }
+
+    fn web_panel(&self, cx: &Ctx, v: &crate::web::Viewer) -> Result<Option<String>> {
+        web::panel(cx, v)
     }
 
     fn personal_data(&self, cx: &Ctx, p: &crate::tree::people::Person) -> Result<Vec<String>> {

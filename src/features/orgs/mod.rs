@@ -4,6 +4,7 @@
 
 mod channels;
 mod migrate;
+mod web;
 
 use serde::Deserialize;
 
@@ -139,8 +140,13 @@ impl Feature for Orgs {
             name: "orgs",
             admin: OPS,
             search_kinds: &[SearchKind { kind: "org", label: "组织 org", aliases: &[] }],
+            web_nav: &[("/tree", "组织树", "Tree")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
     }
 
     /// Every org, public, by name, code and pinyin initials (orgs change by

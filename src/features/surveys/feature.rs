@@ -47,8 +47,13 @@ impl Feature for SurveyFeature {
             deep_links: &["s", "S"],
             jobs: &[REMIND_JOB, CLOSE_JOB],
             admin: super::admin::OPS,
+            web_nav: &[("/surveys", "微调查", "Surveys")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(super::web::routes(self.surveys.clone()))
     }
 
     fn personal_data(&self, _cx: &Ctx, p: &Person) -> Result<Vec<String>> {

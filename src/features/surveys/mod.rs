@@ -11,6 +11,7 @@ pub mod def;
 mod feature;
 mod launch;
 mod remind;
+mod web;
 pub mod results;
 
 #[cfg(test)]

@@ -113,6 +113,31 @@ fn every_command_operation_and_api_route_names_its_reads() {
         }
     }
     assert!(routes >= 5, "the server's routes were not found in its source");
+    // The web console's routes, from the shell and each feature's pages.
+    let web = [
+        include_str!("../../web/shell.rs"),
+        include_str!("../../features/notices/web.rs"),
+        include_str!("../../features/surveys/web.rs"),
+        include_str!("../../features/campaigns/web.rs"),
+        include_str!("../../features/orgs/web.rs"),
+    ];
+    let mut pages = 0;
+    for file in web {
+        for part in file.split(".route(\"").skip(1) {
+            let path = &part[..part.find('"').unwrap()];
+            let call = &part[..part.find(".route(").unwrap_or(part.len()).min(part.find("\n}").unwrap_or(part.len()))];
+            for (method, word) in [("GET", "get("), ("POST", "post(")] {
+                if call.contains(word) {
+                    pages += 1;
+                    let name = format!("{method} {path}");
+                    if surface(&name).is_none() {
+                        missing.push(name);
+                    }
+                }
+            }
+        }
+    }
+    assert!(pages >= 25, "the console's routes were not found in its source: {pages}");
     assert!(missing.is_empty(), "not in the read table (src/tree/reads.rs SURFACES): {missing:?}");
 }
 

@@ -1,0 +1,523 @@
+//! Notices in the web console: the list, one notice's delivery and
+//! acknowledgements per level (chart and table, drilling down province ->
+//! school -> branch, live while it fans out), "remind the rest", and posting
+//! a notice with a preview of how each platform shows it.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::catalogue::{msg, Msg};
+use crate::error::{Error, Result};
+use crate::notice::ack::AckHow;
+use crate::notice::status::Status;
+use crate::notice::{Draft, Notice, NoticeKind};
+use crate::registry::Ctx;
+use crate::tree::auth::Action;
+use crate::tree::Org;
+use crate::web::chart::{self, Row, Series};
+use crate::web::page::{render, Chrome};
+use crate::web::{after_action, Checked, Viewer, Web};
+
+pub fn routes() -> Router<Web> {
+    Router::new()
+        .route("/notices", get(list))
+        .route("/notice/{id}", get(page))
+        .route("/notice/{id}/live", get(live))
+        .route("/notice/{id}/remind", post(remind))
+        .route("/post", get(post_form).post(post_notice))
+        .route("/post/preview", post(preview))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct Focus {
+    #[serde(default)]
+    org: String,
+    /// What was just done (`posted`, `reminded`): a code, never text a link could forge.
+    #[serde(default)]
+    done: String,
+}
+
+/// One row of a notice's table: an org below the focus.
+pub struct LevelRow {
+    pub code: String,
+    pub name: String,
+    /// Drilling down is possible (it has children).
+    pub deeper: bool,
+    pub channels: i64,
+    pub delivered: i64,
+    pub failed: i64,
+    pub acked: i64,
+    pub orgs: i64,
+}
+
+/// Orgs without a channel at posting, per level: (level, count, the first (code, name)).
+type Gaps = Vec<(String, usize, Vec<(String, String)>)>;
+
+/// An acknowledgement as the page lists it.
+pub struct AckLine {
+    pub org: String,
+    pub by: String,
+    pub via: String,
+    pub how: String,
+    pub at: u64,
+    pub late: bool,
+}
+
+#[derive(Template)]
+#[template(path = "features/notices/web/notice.html")]
+struct NoticePage {
+    c: Chrome,
+    title: String,
+    live: String,
+}
+
+/// The part that refreshes itself while the notice fans out.
+#[derive(Template)]
+#[template(path = "features/notices/web/live.html")]
+struct Live {
+    c: Chrome,
+    id: u64,
+    title: String,
+    issuer: String,
+    created: u64,
+    deadline: u64,
+    overdue: bool,
+    focus_code: String,
+    focus_name: String,
+    /// Links back up: (code, name), the issuer first.
+    trail: Vec<(String, String)>,
+    walking: bool,
+    chart: String,
+    total: LevelRow,
+    rows: Vec<LevelRow>,
+    missing: Vec<(String, String)>,
+    unreached: Gaps,
+    failures: Vec<(String, String)>,
+    acks: Vec<AckLine>,
+    may_remind: bool,
+}
+
+fn level_row(tree: &crate::tree::Tree, r: &crate::notice::status::StatusRow) -> LevelRow {
+    LevelRow {
+        code: r.org.code.clone(),
+        name: r.org.name.clone(),
+        deeper: !tree.is_leaf(r.org.level),
+        channels: r.channels,
+        delivered: r.delivered,
+        failed: r.failed,
+        acked: r.acked,
+        orgs: r.orgs,
+    }
+}
+
+fn how_label(c: &Chrome, how: AckHow) -> String {
+    match how {
+        AckHow::Button => c.t("按钮", "button"),
+        AckHow::Reaction => c.t("表情回应", "reaction"),
+        AckHow::Reply => c.t("回复", "reply"),
+        AckHow::Command => c.t("命令", "command"),
+        AckHow::Unknown => "–",
+    }
+    .to_owned()
+}
+
+/// The notice's series, as the chart and the table name them.
+pub fn series(c: &Chrome) -> Vec<Series> {
+    vec![
+        Series { name: c.t("已送达", "delivered").to_owned(), colour: "#2e7d32" },
+        Series { name: c.t("已确认", "acknowledged").to_owned(), colour: "#1565c0" },
+        Series { name: c.t("失败", "failed").to_owned(), colour: "#c62828" },
+    ]
+}
+
+/// Delivered and failed count chats, acknowledged counts orgs: each bar is
+/// its share of its own whole.
+fn chart_rows(rows: &[LevelRow]) -> Vec<Row> {
+    rows.iter()
+        .map(|r| Row {
+            label: r.name.clone(),
+            total: r.channels.max(0) as u64,
+            values: vec![r.delivered.max(0) as u64, scaled(r.acked, r.orgs, r.channels), r.failed.max(0) as u64],
+        })
+        .collect()
+}
+
+/// `acked` of `orgs`, as the same share of `channels` (the chart has one track per row).
+fn scaled(acked: i64, orgs: i64, channels: i64) -> u64 {
+    if orgs <= 0 {
+        return 0;
+    }
+    (acked.max(0) as f64 / orgs as f64 * channels.max(0) as f64).round() as u64
+}
+
+fn live_of(cx: &Ctx, c: &Chrome, v: &Viewer, id: u64, focus: Option<&str>) -> Result<Live> {
+    let tree = &cx.tree;
+    let st: Status = tree.status(v.person_id(), id, focus, 20)?;
+    let n = &st.notice;
+    let issuer = tree.require_id(n.issuer)?;
+    let focus = st.rows[0].org.clone();
+    let mut trail = Vec::new();
+    if focus.id != issuer.id {
+        for a in tree.ancestors(&focus)? {
+            if a.path.contains(&issuer.id) {
+                trail.push((a.code.clone(), a.name.clone()));
+            }
+        }
+    }
+    let rows: Vec<LevelRow> = st.rows[1..].iter().map(|r| level_row(tree, r)).collect();
+    let chart = chart::progress_bars(
+        &format!("{} {}", focus.name, c.t("各下级送达与确认", "delivery and acknowledgements below")),
+        &series(c),
+        &chart_rows(&rows),
+    );
+    let now = cx.now();
+    let deadline = n.ack_deadline.unwrap_or(0);
+    let acks = st
+        .acks
+        .iter()
+        .map(|(o, a)| AckLine {
+            org: o.name.clone(),
+            by: a.by.clone(),
+            via: a.via.as_str().to_owned(),
+            how: how_label(c, a.how),
+            at: a.at,
+            late: deadline > 0 && a.at > deadline,
+        })
+        .collect();
+    let may_remind = match v.person_id() {
+        Some(p) => tree.allowed(p, Action::ViewStatus, &issuer)?,
+        None => false,
+    };
+    Ok(Live {
+        c: c.clone(),
+        id: n.root_id(),
+        title: n.title.clone(),
+        issuer: issuer.name.clone(),
+        created: n.created,
+        deadline,
+        overdue: deadline > 0 && now > deadline,
+        focus_code: focus.code.clone(),
+        focus_name: focus.name.clone(),
+        trail,
+        walking: !st.walked || cx.store().active_notices()?.contains(&n.id),
+        chart,
+        total: level_row(tree, &st.rows[0]),
+        rows,
+        missing: st.missing.iter().map(|o| (o.code.clone(), o.name.clone())).collect(),
+        unreached: st
+            .unreached
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(l, count, orgs)| {
+                (tree.levels.name(l).to_owned(), count, orgs.into_iter().map(|o| (o.code, o.name)).collect())
+            })
+            .collect(),
+        failures: st.failures.iter().map(|(o, why)| (o.name.clone(), why.clone())).collect(),
+        acks,
+        may_remind,
+    })
+}
+
+async fn page(State(web): State<Web>, v: Viewer, Path(id): Path<u64>, Query(f): Query<Focus>) -> Response {
+    web.blocking(v.lang, move |web| {
+        let mut c = v.chrome(web, "/notices");
+        c.flash = match f.done.as_str() {
+            "posted" => v.lang.sentence(Msg::WebPosted.text()),
+            "reminded" => v.lang.sentence(Msg::WebReminded.text()),
+            _ => String::new(),
+        };
+        let focus = Some(f.org.as_str()).filter(|s| !s.is_empty());
+        let live = live_of(&web.ctx, &c, &v, id, focus)?;
+        let title = live.title.clone();
+        let live = live.render().map_err(|e| Error::invalid(e.to_string()))?;
+        Ok(render(&NoticePage { c, title, live }))
+    })
+    .await
+}
+
+async fn live(State(web): State<Web>, v: Viewer, Path(id): Path<u64>, Query(f): Query<Focus>) -> Response {
+    web.blocking(v.lang, move |web| {
+        let c = v.chrome(web, "/notices");
+        let focus = Some(f.org.as_str()).filter(|s| !s.is_empty());
+        Ok(render(&live_of(&web.ctx, &c, &v, id, focus)?))
+    })
+    .await
+}
+
+#[derive(serde::Deserialize)]
+struct Nothing {}
+
+async fn remind(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(id): Path<u64>,
+    Checked(v, _): Checked<Nothing>,
+) -> Response {
+    web.blocking(v.lang, move |web| {
+        let p = v.person_id().ok_or_else(|| Error::denied(Msg::NotAnOfficial.text()))?;
+        let n = web.ctx.tree.remind(p, id)?;
+        web.ctx.waker.wake();
+        tracing::info!(target: "treecast::web", person = p, notice = id, reminder = n.id, "reminded from the web console");
+        Ok(after_action(&headers, &format!("/notice/{id}?done=reminded")))
+    })
+    .await
+}
+
+/// A notice in the list: id, title, issuer, when, progress.
+pub struct Listed {
+    pub id: u64,
+    pub title: String,
+    pub issuer: String,
+    pub created: u64,
+    pub total: LevelRow,
+}
+
+#[derive(Template)]
+#[template(path = "features/notices/web/list.html")]
+struct ListPage {
+    c: Chrome,
+    notices: Vec<Listed>,
+}
+
+/// The latest notices the viewer may see the status of: issued by their
+/// orgs or those below them, or sent down to them from above.
+pub fn visible(cx: &Ctx, v: &Viewer, limit: usize) -> Result<Vec<Listed>> {
+    let tree = &cx.tree;
+    let mut out = Vec::new();
+    for n in tree.store.latest_notices(limit * 10)? {
+        if out.len() >= limit {
+            break;
+        }
+        if matches!(n.kind, NoticeKind::Reminder { .. }) {
+            continue;
+        }
+        let Some(issuer) = tree.get(n.issuer)? else { continue };
+        let focus = match v.person_id() {
+            None => None,
+            Some(_) => {
+                // Issued within the viewer's orgs: from the issuer; from above: the viewer's own part.
+                let mine = v.orgs.iter().find(|o| issuer.is_within(o));
+                let above = v.orgs.iter().find(|o| o.is_within(&issuer));
+                match (mine, above) {
+                    (Some(_), _) => None,
+                    (None, Some(o)) => Some(o.code.clone()),
+                    (None, None) => continue,
+                }
+            }
+        };
+        let st = match tree.status(v.person_id(), n.id, focus.as_deref(), 0) {
+            Ok(st) => st,
+            Err(Error::Denied(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        out.push(Listed {
+            id: n.id,
+            title: n.title.clone(),
+            issuer: issuer.name.clone(),
+            created: n.created,
+            total: level_row(tree, &st.rows[0]),
+        });
+    }
+    Ok(out)
+}
+
+async fn list(State(web): State<Web>, v: Viewer) -> Response {
+    web.blocking(v.lang, move |web| {
+        let notices = visible(&web.ctx, &v, 30)?;
+        Ok(render(&ListPage { c: v.chrome(web, "/notices"), notices }))
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "features/notices/web/panel.html")]
+struct Panel {
+    c: Chrome,
+    notices: Vec<Listed>,
+}
+
+/// The overview's part: the viewer's latest notices with their progress.
+pub fn panel(cx: &Ctx, v: &Viewer) -> Result<Option<String>> {
+    let notices = visible(cx, v, 5)?;
+    let c = Chrome { lang: v.lang, ..Chrome::default() };
+    Ok(Some(Panel { c, notices }.render().map_err(|e| Error::invalid(e.to_string()))?))
+}
+
+/// What the posting form sends.
+#[derive(Debug, Default)]
+struct PostForm {
+    csrf: String,
+    org: String,
+    title: String,
+    body: String,
+    levels: Vec<String>,
+    ack: bool,
+    deadline: String,
+    files: Vec<treecast_wire::Attachment>,
+}
+
+async fn read_form(mut mp: Multipart, limit: u64) -> Result<PostForm> {
+    let mut f = PostForm::default();
+    let bad = |e: &dyn std::fmt::Display| Error::invalid(msg(Msg::WebBadForm, &[("error", e)]));
+    while let Some(field) = mp.next_field().await.map_err(|e| bad(&e))? {
+        let name = field.name().unwrap_or("").to_owned();
+        if name == "files" {
+            let file = field.file_name().unwrap_or("").to_owned();
+            let mime = field.content_type().unwrap_or("application/octet-stream").to_owned();
+            let data = field.bytes().await.map_err(|e| bad(&e))?;
+            if file.is_empty() && data.is_empty() {
+                continue;
+            }
+            if data.len() as u64 > limit {
+                return Err(Error::invalid(msg(
+                    Msg::AttachmentsTooBig,
+                    &[("size", &(data.len() / 1024)), ("limit", &(limit / 1024))],
+                )));
+            }
+            f.files.push(treecast_wire::Attachment { name: file, content_type: mime, data: data.to_vec() });
+            continue;
+        }
+        let text = field.text().await.map_err(|e| bad(&e))?;
+        match name.as_str() {
+            "csrf" => f.csrf = text,
+            "org" => f.org = text,
+            "title" => f.title = text.trim().to_owned(),
+            "body" => f.body = text,
+            "levels" => f.levels.push(text),
+            "ack" => f.ack = true,
+            "deadline" => f.deadline = text,
+            _ => {}
+        }
+    }
+    Ok(f)
+}
+
+/// The form as a draft, checked as chat checks one.
+fn draft(cx: &Ctx, v: &Viewer, f: &PostForm) -> Result<(Org, Draft)> {
+    let org = v.org(&cx.tree, Some(&f.org))?;
+    if let Some(p) = v.person_id() {
+        cx.tree.check(p, Action::PostNotice, &org)?;
+    } else {
+        return Err(Error::denied(Msg::NotAnOfficial.text()));
+    }
+    if f.title.is_empty() {
+        return Err(Error::invalid(Msg::NoticeNeedsTitle.text()));
+    }
+    let ack_deadline = match f.deadline.trim() {
+        "" => None,
+        d => Some(crate::clock::parse_china(d).ok_or_else(|| Error::invalid(msg(Msg::DeadlineForm, &[("text", &d)])))?),
+    };
+    let d = Draft {
+        issuer_code: org.code.clone(),
+        title: f.title.clone(),
+        body: f.body.replace("\r\n", "\n"),
+        attachments: f.files.clone(),
+        levels: f.levels.clone(),
+        ack_required: f.ack,
+        ack_deadline,
+        ..Draft::default()
+    };
+    Ok((org, d))
+}
+
+#[derive(Template)]
+#[template(path = "features/notices/web/post.html")]
+struct PostPage {
+    c: Chrome,
+    orgs: Vec<(String, String)>,
+    /// (key, name) of each level below the first org.
+    levels: Vec<(String, String)>,
+}
+
+async fn post_form(State(web): State<Web>, v: Viewer) -> Response {
+    web.blocking(v.lang, move |web| {
+        let tree = &web.ctx.tree;
+        let first = v.orgs.first().map(|o| o.level).unwrap_or(0);
+        let levels =
+            tree.levels.iter().filter(|(i, _)| *i > first).map(|(_, l)| (l.key.clone(), l.name.clone())).collect();
+        let orgs = v.orgs.iter().map(|o| (o.code.clone(), o.name.clone())).collect();
+        Ok(render(&PostPage { c: v.chrome(web, "/post"), orgs, levels }))
+    })
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "features/notices/web/preview.html")]
+struct Preview {
+    c: Chrome,
+    org: String,
+    title: String,
+    body: String,
+    footer: String,
+    ack: bool,
+    files: Vec<String>,
+    channels: i64,
+    error: String,
+}
+
+async fn preview(State(web): State<Web>, v: Viewer, mp: Multipart) -> Response {
+    let limit = web.ctx.config.max_attachment_bytes;
+    let form = read_form(mp, limit).await;
+    web.blocking(v.lang, move |web| {
+        let c = v.chrome(web, "/post");
+        let f = form?;
+        check_csrf(&v, &f.csrf)?;
+        let p = match draft(&web.ctx, &v, &f) {
+            Ok((org, d)) => {
+                let target = web.ctx.tree.resolve_target(&org, &d)?;
+                let (channels, _) = web.ctx.tree.expected(&target, &org)?;
+                Preview {
+                    c,
+                    org: org.name,
+                    title: d.title,
+                    body: d.body,
+                    footer: web.ctx.rules().footer.to_string(),
+                    ack: d.ack_required,
+                    files: d.attachments.iter().map(|a| a.name.clone()).collect(),
+                    channels,
+                    error: String::new(),
+                }
+            }
+            Err(e) => Preview {
+                error: v.lang.sentence(&e.to_string()),
+                c,
+                org: String::new(),
+                title: String::new(),
+                body: String::new(),
+                footer: String::new(),
+                ack: false,
+                files: Vec::new(),
+                channels: 0,
+            },
+        };
+        Ok(render(&p))
+    })
+    .await
+}
+
+fn check_csrf(v: &Viewer, given: &str) -> Result<()> {
+    if given.is_empty() || !crate::web::session::same_secret(given, &v.session.csrf) {
+        return Err(Error::denied(Msg::WebCsrf.text()));
+    }
+    Ok(())
+}
+
+async fn post_notice(State(web): State<Web>, headers: HeaderMap, v: Viewer, mp: Multipart) -> Response {
+    let limit = web.ctx.config.max_attachment_bytes;
+    let form = read_form(mp, limit).await;
+    web.blocking(v.lang, move |web| {
+        let f = form?;
+        check_csrf(&v, &f.csrf)?;
+        let (_, d) = draft(&web.ctx, &v, &f)?;
+        let p = v.person_id().ok_or_else(|| Error::denied(Msg::NotAnOfficial.text()))?;
+        let n: Notice = web.ctx.tree.post(p, d, &web.ctx.rules())?;
+        web.ctx.waker.wake();
+        tracing::info!(target: "treecast::web", person = p, notice = n.id, "notice posted from the web console");
+        Ok(after_action(&headers, &format!("/notice/{}?done=posted", n.id)))
+    })
+    .await
+}
