@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Every test of treecast: installs and starts the real peers (Postfix +
 # Dovecot, Synapse, the Telegram emulator behind our compatibility layer,
-# nats-server for the delivery workers),
+# nats-server for the delivery workers, headless Chromium behind
+# chromedriver for the browser tests),
 # then runs the whole workspace's tests, peer tests included. Needs root for
 # apt-get on a fresh machine; everything listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-PEERS="email telegram matrix nats"
+PEERS="email telegram matrix nats chromium"
 stop_peers() {
     for p in $PEERS; do scripts/peers/$p.sh stop >/dev/null 2>&1 || true; done
 }
