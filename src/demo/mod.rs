@@ -23,11 +23,16 @@ use crate::tree::people::Role;
 use crate::tree::{generate, import, Tree};
 
 mod acts;
+mod web;
+
+pub use web::NATIONAL_CHAT;
 
 pub struct DemoOptions {
     /// None: the built-in list.
     pub schools: Option<PathBuf>,
     pub branches: usize,
+    /// Keep running with the web console on this address after the story.
+    pub web: Option<std::net::SocketAddr>,
 }
 
 /// The chats the demo prints (everything else is delivered silently).
@@ -60,11 +65,11 @@ pub(super) const OFFICIAL_MAIL: &str = "hunan.official@example.test";
 const SCHOOL_MAIL: &str = "hnu.official@example.test";
 
 /// A mail from the 湖南 official to the bot.
-fn official_mail(text: impl Into<String>) -> Inbound {
+pub(super) fn official_mail(text: impl Into<String>) -> Inbound {
     Inbound::text(Address::direct(Platform::Email, OFFICIAL_MAIL), OFFICIAL_MAIL, text)
 }
 
-fn step(n: u32, text: &str) {
+pub(super) fn step(n: u32, text: &str) {
     println!("\n━━ {n}. {text}");
 }
 
@@ -73,7 +78,7 @@ fn took(t: Instant) {
 }
 
 /// Runs the demo with `chats` standing in for every platform.
-pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
+pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>, until: impl std::future::Future<Output = ()>) -> Result<()> {
     let started = Instant::now();
     let cfg = Config::default();
     let tree = Tree::new(Store::temporary()?, cfg.levels())?;
@@ -95,8 +100,15 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
     ocfg.surveys_dir = surveys_dir.path().to_owned();
     std::fs::write(surveys_dir.path().join("weibo-jianshe.toml"), SAMPLE_CAMPAIGN)?;
     ocfg.campaigns_dir = surveys_dir.path().to_owned();
+    if let Some(addr) = opts.web {
+        ocfg.web.listen = Some(addr);
+        ocfg.web.listen_configured = true;
+        // Where the console writes its address.
+        ocfg.data_dir = surveys_dir.path().to_owned();
+    }
     let app = App::new(tree.clone(), ocfg, Clock::system())?;
     let (stop, rx) = watch::channel(false);
+    let rx_web = rx.clone();
     let running = app.start_workers(adapters, rx);
     let show = acts::Show {
         surveys: crate::cli::surveys(&tree, &app.ctx.config),
@@ -108,6 +120,9 @@ pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>) -> Result<()> {
         bound,
     };
     show.play().await?;
+    if opts.web.is_some() {
+        show.web_console(rx_web, until).await?;
+    }
     stop.send(true).ok();
     running.join().await?;
     println!("\ndemo finished in {:.1} s", started.elapsed().as_secs_f64());
@@ -162,7 +177,7 @@ fn bind_chats(tree: &Tree) -> Result<[Address; 3]> {
 }
 
 /// Hands one event to the gateway; a failed commit ends the demo.
-async fn handle(gw: &Gateway, ev: &Inbound) -> Result<()> {
+pub(super) async fn handle(gw: &Gateway, ev: &Inbound) -> Result<()> {
     gw.handle(ev).await.map(|_| ())
 }
 

@@ -24,6 +24,13 @@ pub enum Cmd {
         /// The school list (default: the built-in list of 2,756 universities).
         #[arg(long)]
         schools: Option<PathBuf>,
+        /// After the story, keep the gateway running with the web console
+        /// and print sign-in links (Ctrl-C ends it).
+        #[arg(long)]
+        web: bool,
+        /// Where the console listens with --web.
+        #[arg(long, default_value = "127.0.0.1:8390")]
+        web_listen: std::net::SocketAddr,
     },
     /// Run the gateway with the adapters the config enables.
     Serve,

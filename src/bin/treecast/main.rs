@@ -60,7 +60,9 @@ fn init_logs(serving: bool) {
 async fn run(args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
     let (op, op_args) = match args.cmd {
-        Cmd::Demo { branches, schools } => return run_demo(schools, branches).await,
+        Cmd::Demo { branches, schools, web, web_listen } => {
+            return run_demo(schools, branches, web.then_some(web_listen)).await
+        }
         Cmd::Serve => return serve(cfg).await,
         Cmd::Worker => return worker(cfg).await,
         Cmd::Tree(t) => ops::tree(t)?,
@@ -105,19 +107,24 @@ fn on_the_store(cfg: Config, op: &str, args: serde_json::Value) -> anyhow::Resul
     Ok(reply)
 }
 
-async fn run_demo(schools: Option<PathBuf>, branches: usize) -> anyhow::Result<()> {
+async fn run_demo(schools: Option<PathBuf>, branches: usize, web: Option<std::net::SocketAddr>) -> anyhow::Result<()> {
     #[cfg(feature = "console")]
     {
+        let mut shown: Vec<String> = demo::SHOWN.iter().map(|s| s.to_string()).collect();
+        if web.is_some() {
+            // The national official's private chat, where their sign-in link comes.
+            shown.push(demo::NATIONAL_CHAT.to_owned());
+        }
         let console = treecast_console::ConsoleAdapter::new(treecast_console::Settings {
-            show_only: Some(demo::SHOWN.iter().map(|s| s.to_string()).collect()),
+            show_only: Some(shown),
             ..Default::default()
         })?;
-        demo::run(demo::DemoOptions { schools, branches }, Arc::new(console)).await?;
+        demo::run(demo::DemoOptions { schools, branches, web }, Arc::new(console), wait_for_signal()).await?;
         Ok(())
     }
     #[cfg(not(feature = "console"))]
     {
-        let _ = (schools, branches);
+        let _ = (schools, branches, web);
         anyhow::bail!(Msg::NoConsoleAdapter.text())
     }
 }
