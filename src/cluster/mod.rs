@@ -248,6 +248,23 @@ mod unit {
         assert_eq!(attempt_key("团日", 0), "xe59ba2e697a5.0");
     }
 
+    /// A job keeps a list's name on its way to a worker; a job from a
+    /// planner that sends none reads as having none.
+    #[test]
+    fn jobs_carry_the_list_name() {
+        use treecast_wire::Address;
+        let mut msg = Outbound::reply("n1-c2-t", Address::list("branch-a@lists.example.test", vec![]), "通知");
+        msg.list_name = Some("湖南大学团委 软件工程2023级1班团支部".into());
+        let job = Job { key: attempt_key(&msg.id, 0), msg };
+        let json = serde_json::to_value(&job).unwrap();
+        let back: Job = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back.msg, job.msg);
+        let mut old = json;
+        old["msg"].as_object_mut().unwrap().remove("list_name");
+        let back: Job = serde_json::from_value(old).unwrap();
+        assert_eq!(back.msg.list_name, None);
+    }
+
     #[test]
     fn outcomes_round_trip_the_delivery_result() {
         let cases = [

@@ -250,6 +250,7 @@ pub fn render(notice: &Notice, shared: &Rendered, channel: &Channel, tag: &str) 
         in_reply_to: None,
         via: String::new(),
         unsubscribe: None,
+        list_name: None,
     }
 }
 

@@ -182,5 +182,6 @@ fn private(id: String, to: Address, body: String) -> Outbound {
         in_reply_to: None,
         via: String::new(),
         unsubscribe: None,
+        list_name: None,
     }
 }

@@ -745,6 +745,28 @@ async fn a_chat_bound_after_posting_is_not_part_of_the_notice() {
     b.stop().await;
 }
 
+/// A notice's copy to a bound mailing list carries the list's name for
+/// mail's `List-Id`: a branch's with its school's name before it, a school's
+/// its own name; copies to groups carry none.
+#[tokio::test]
+async fn a_notice_to_a_bound_list_carries_the_orgs_name() {
+    let b = bed().await;
+    let branch_list = Address::list("rj2302@lists.test", vec!["m1@stu.test".into()]);
+    let school_list = Address::list("hnu@lists.test", vec!["m2@stu.test".into()]);
+    b.tree.bind(&b.tree.require("4143010533-002").unwrap(), branch_list.clone()).unwrap();
+    b.tree.bind(&b.tree.require("4143010533").unwrap(), school_list.clone()).unwrap();
+    b.post("hunan", draft("43", "评议通知")).unwrap();
+    b.settle().await;
+    let names = |to: &Address| -> Vec<Option<String>> {
+        let notices = b.to(to).into_iter().filter(|m| m.kind == OutboundKind::Notice);
+        notices.map(|m| m.list_name.as_deref().map(str::to_owned)).collect()
+    };
+    assert_eq!(names(&branch_list), [Some("湖南大学团委 软件工程2023级1班团支部".to_owned())]);
+    assert_eq!(names(&school_list), [Some("湖南大学团委".to_owned())]);
+    assert_eq!(names(&Bed::group("4143010533-002")), [None]);
+    b.stop().await;
+}
+
 /// A mail as the email adapter hands it over; `verified` says whether the
 /// mail system proved the sender.
 fn mail(from: &str, text: &str, verified: bool) -> Inbound {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::stream::FuturesUnordered;
-use treecast_wire::{DeliveryError, Platform};
+use treecast_wire::{ChatKind, DeliveryError, Platform};
 
 use super::flush::Flusher;
 use super::limits::{Lane, PlatformLimits};
@@ -215,6 +215,23 @@ impl Worker {
         Ok(())
     }
 
+    /// The name of the org a mailing list is bound to ([`Tree::list_name`]),
+    /// for a message to the list: every kind of message (notice copies,
+    /// bridged chatter, services, replies) passes here on its way out, and a
+    /// queued message gets the name the org has when it is sent. `None` for
+    /// a list no longer bound.
+    ///
+    /// [`Tree::list_name`]: crate::tree::Tree::list_name
+    fn list_name(&self, job: &Job) -> Result<Option<Arc<str>>> {
+        let tree = &self.ob.tree;
+        let org = match &job.kind {
+            JobKind::Notice { channel, .. } => Some(channel.org),
+            JobKind::Private { q, .. } => tree.channel_by_address(&q.msg.to)?.map(|c| c.org),
+        };
+        let Some(org) = org.map(|id| tree.get(id)).transpose()?.flatten() else { return Ok(None) };
+        Ok(Some(tree.list_name(&org)?.into()))
+    }
+
     pub(super) fn start(&mut self, lane: &Lane) -> Result<()> {
         let Some(adapter) = self.ob.adapters.get(&lane.platform).cloned() else {
             // No adapter for this platform: fail its jobs clearly.
@@ -258,13 +275,16 @@ impl Worker {
                 self.defer(job, Instant::now() + wait);
                 continue;
             }
-            let out = match &job.kind {
+            let mut out = match &job.kind {
                 JobKind::Notice { notice, channel, .. } => match self.runs.get(notice) {
                     Some(run) => run.render(channel),
                     None => continue,
                 },
                 JobKind::Private { q, .. } => q.msg.clone(),
             };
+            if out.to.kind == ChatKind::List && out.list_name.is_none() {
+                out.list_name = self.list_name(&job)?;
+            }
             lim.platform_take();
             *self.in_flight_per.entry(lane.clone()).or_default() += 1;
             let adapter = adapter.clone();

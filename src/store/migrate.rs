@@ -15,6 +15,11 @@
 //! Version 3 -> 4: a queued message may carry a subscription's unsubscribe
 //! token (`Outbound::unsubscribe`); old queued rows get none, rewritten with
 //! the new version in one transaction.
+//!
+//! Version 4 -> 5: a queued message may carry the name of the list it goes
+//! to (`Outbound::list_name`, mail's `List-Id` description); old queued rows
+//! get none (the outbox names the list when it sends), rewritten with the
+//! new version in one transaction.
 
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
@@ -84,6 +89,32 @@ struct QueuedV3 {
     fallback: Option<Fallback>,
 }
 
+/// A queued message of version 4: with an unsubscribe token, without a
+/// list name.
+#[derive(Serialize, Deserialize)]
+struct OutboundV4 {
+    id: String,
+    kind: OutboundKind,
+    to: Address,
+    title: Option<std::sync::Arc<str>>,
+    body: std::sync::Arc<str>,
+    footer: Option<std::sync::Arc<str>>,
+    buttons: Vec<Button>,
+    attachments: std::sync::Arc<[Attachment]>,
+    in_reply_to: Option<String>,
+    via: String,
+    unsubscribe: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct QueuedV4 {
+    msg: OutboundV4,
+    tries: u32,
+    next_at_ms: u64,
+    on_sent: Option<MsgRef>,
+    fallback: Option<Fallback>,
+}
+
 impl From<QueuedV1> for QueuedV3 {
     fn from(q: QueuedV1) -> QueuedV3 {
         let m = q.msg;
@@ -103,8 +134,28 @@ impl From<QueuedV1> for QueuedV3 {
     }
 }
 
-impl From<QueuedV3> for Queued {
-    fn from(q: QueuedV3) -> Queued {
+impl From<QueuedV3> for QueuedV4 {
+    fn from(q: QueuedV3) -> QueuedV4 {
+        let m = q.msg;
+        let msg = OutboundV4 {
+            id: m.id,
+            kind: m.kind,
+            to: m.to,
+            title: m.title,
+            body: m.body,
+            footer: m.footer,
+            buttons: m.buttons,
+            attachments: m.attachments,
+            in_reply_to: m.in_reply_to,
+            via: m.via,
+            unsubscribe: None,
+        };
+        QueuedV4 { msg, tries: q.tries, next_at_ms: q.next_at_ms, on_sent: q.on_sent, fallback: q.fallback }
+    }
+}
+
+impl From<QueuedV4> for Queued {
+    fn from(q: QueuedV4) -> Queued {
         let m = q.msg;
         let msg = Outbound {
             id: m.id,
@@ -117,7 +168,8 @@ impl From<QueuedV3> for Queued {
             attachments: m.attachments,
             in_reply_to: m.in_reply_to,
             via: m.via,
-            unsubscribe: None,
+            unsubscribe: m.unsubscribe,
+            list_name: None,
         };
         Queued { msg, tries: q.tries, next_at_ms: q.next_at_ms, on_sent: q.on_sent, fallback: q.fallback }
     }
@@ -212,8 +264,14 @@ pub(super) fn v2_to_v3(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> 
 }
 
 pub(super) fn v3_to_v4(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
-    let queued = rewrite_queue(db, meta, version_key, 4, |v| Ok(encode(&Queued::from(decode::<QueuedV3>(v)?))))?;
+    let queued = rewrite_queue(db, meta, version_key, 4, |v| Ok(encode(&QueuedV4::from(decode::<QueuedV3>(v)?))))?;
     tracing::info!(queued, "store upgraded to version 4 (unsubscribe tokens)");
+    Ok(())
+}
+
+pub(super) fn v4_to_v5(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
+    let queued = rewrite_queue(db, meta, version_key, 5, |v| Ok(encode(&Queued::from(decode::<QueuedV4>(v)?))))?;
+    tracing::info!(queued, "store upgraded to version 5 (list names)");
     Ok(())
 }
 
@@ -314,6 +372,58 @@ mod tests {
         let queued = store.queued().unwrap();
         let (seq, q) = &queued[0];
         assert_eq!((*seq, q.msg.via.as_str(), q.msg.unsubscribe.as_deref(), &*q.msg.body), (9, "bot2", None, "正文"));
+    }
+
+    /// A version 4 store's queued messages keep their unsubscribe token and
+    /// get no list name; the store reads as version 5 afterwards.
+    #[test]
+    fn a_version_four_store_keeps_its_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path()).unwrap();
+            db.open_tree("meta").unwrap().insert(b"schema_version", &4u32.to_be_bytes()).unwrap();
+            let outbox = db.open_tree("outbox").unwrap();
+            let q = |id: &str, to: Address, unsubscribe: Option<&str>| QueuedV4 {
+                msg: OutboundV4 {
+                    id: id.into(),
+                    kind: OutboundKind::Notice,
+                    to,
+                    title: Some("通知".into()),
+                    body: "正文".into(),
+                    footer: Some("精彩微博团，青春心连心".into()),
+                    buttons: vec![],
+                    attachments: std::sync::Arc::from(Vec::new()),
+                    in_reply_to: None,
+                    via: "bot2".into(),
+                    unsubscribe: unsubscribe.map(str::to_owned),
+                },
+                tries: 2,
+                next_at_ms: 11,
+                on_sent: None,
+                fallback: None,
+            };
+            let sub = q("s1", Address::direct(Platform::Email, "a@example.test"), Some("0123abcd"));
+            let list = q("l1", Address::list("branch-a@lists.example.test", vec!["m@example.test".into()]), None);
+            outbox.insert(3u64.to_be_bytes(), encode(&sub)).unwrap();
+            outbox.insert(4u64.to_be_bytes(), encode(&list)).unwrap();
+            db.flush().unwrap();
+        }
+        let store = super::super::Store::open(dir.path()).unwrap();
+        let queued = store.queued().unwrap();
+        let got: Vec<_> = queued
+            .iter()
+            .map(|(seq, q)| {
+                let m = &q.msg;
+                (*seq, m.id.as_str(), m.via.as_str(), m.unsubscribe.as_deref(), m.list_name.as_deref(), q.tries)
+            })
+            .collect();
+        assert_eq!(got, [(3, "s1", "bot2", Some("0123abcd"), None, 2), (4, "l1", "bot2", None, None, 2)]);
+        assert_eq!(queued[1].1.msg.to.members, ["m@example.test"]);
+        assert_eq!(&*queued[1].1.msg.body, "正文");
+        let meta = store.db.open_tree("meta").unwrap();
+        let version = meta.get(b"schema_version").unwrap().unwrap();
+        assert_eq!(u32::from_be_bytes(version.as_ref().try_into().unwrap()), 5);
+        assert_eq!(super::super::SCHEMA_VERSION, 5);
     }
 
     /// A version 2 store's officials are indexed at open; members are not.

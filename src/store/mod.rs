@@ -37,7 +37,7 @@ pub use tx::{abort, Abort, Tx};
 pub use writes::Writes;
 
 /// Bumped when the on-disk layout changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -138,6 +138,9 @@ impl Store {
         }
         if found <= 3 {
             migrate::v3_to_v4(&db, &meta, SCHEMA_KEY)?;
+        }
+        if found <= 4 {
+            migrate::v4_to_v5(&db, &meta, SCHEMA_KEY)?;
         }
         let t = |name: &str| db.open_tree(name);
         let store = Store {

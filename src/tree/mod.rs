@@ -147,6 +147,27 @@ impl Tree {
         Ok(out)
     }
 
+    /// The name a mailing list bound to `org` goes by in mail clients: the
+    /// description in its mail's `List-Id` (RFC 2919), shown in the list's
+    /// column and filters. The org's own name, and for an org of the lowest
+    /// level its parent's name before it, e.g. "湖南大学团委
+    /// 计算机科学与技术2023级1班团支部". Not the whole chain that branding writes
+    /// into a chat's description (`features/branding`): that is too long for
+    /// a list column, and the names above the lowest level (a school's 团委,
+    /// a province's 学校部) already say which org it is, while a branch is
+    /// named after its class, and classes of the same name are in every school.
+    pub fn list_name(&self, org: &Org) -> Result<String> {
+        let lowest = usize::from(org.level) + 1 >= self.levels.len();
+        let parent = match org.parent.filter(|_| lowest) {
+            Some(id) => self.get(id)?,
+            None => None,
+        };
+        Ok(match parent {
+            Some(p) => format!("{} {}", p.name, org.name),
+            None => org.name.clone(),
+        })
+    }
+
     /// Number of orgs per level (a full walk of the orgs in path order).
     pub fn stats(&self) -> Result<Vec<(u8, u64)>> {
         let mut counts = vec![0u64; self.levels.len()];

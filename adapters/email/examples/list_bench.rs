@@ -39,6 +39,7 @@ async fn main() {
         in_reply_to: None,
         via: String::new(),
         unsubscribe: None,
+        list_name: None,
     };
     let started = Instant::now();
     let done = adapter.deliver(&notice).await.expect("delivery");

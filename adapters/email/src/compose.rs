@@ -1,5 +1,6 @@
 //! Rendering an `Outbound` as one MIME message plus its envelope recipients.
 
+use email_encoding::headers::{quoted_string, writer::EmailWriter};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart};
 use treecast_wire::{ButtonAction, ChatKind, DeliveryError, Outbound};
@@ -68,7 +69,7 @@ pub fn compose(msg: &Outbound, settings: &Settings) -> Result<Composed, Delivery
         }
         b = b.raw_header(raw("List-Unsubscribe", parts.join(", ")));
     } else if matches!(msg.to.kind, ChatKind::List) {
-        b = b.raw_header(raw("List-Id", format!("<{}>", list_id(&msg.to.id))));
+        b = b.raw_header(list_id_header(msg.list_name.as_deref(), &msg.to.id));
         b = b.raw_header(raw("Precedence", "list".to_owned()));
         if let Some(v) = unsubscribe(settings) {
             b = b.raw_header(raw("List-Unsubscribe", v));
@@ -132,6 +133,27 @@ fn default_subject(msg: &Outbound) -> &'static str {
 
 fn raw(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
+}
+
+/// `List-Id: DESCRIPTION <list id>` (RFC 2919). The description is the
+/// list's name from the core (`Outbound::list_name`), written the way lettre
+/// writes a display name in `From:`: bare, as a quoted string, or RFC 2047
+/// encoded words when it holds anything else (Chinese, `<`, `>`, line
+/// breaks), so no name can break the header. Without a name, only the id.
+fn list_id_header(name: Option<&str>, address: &str) -> HeaderValue {
+    use std::fmt::Write;
+    const NAME: &str = "List-Id";
+    let id = format!("<{}>", list_id(address));
+    let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else { return raw(NAME, id) };
+    let mut encoded = String::new();
+    {
+        let mut w = EmailWriter::new(&mut encoded, NAME.len() + ": ".len(), 0, false);
+        quoted_string::encode(name, &mut w).expect("writing to a String");
+        w.space();
+        w.folding().write_str(&id).expect("writing to a String");
+    }
+    // Pre-encoded: `encoded` is ASCII and folded by the writer above.
+    HeaderValue::dangerous_new_pre_encoded(HeaderName::new_from_ascii_str(NAME), format!("{name} {id}"), encoded)
 }
 
 /// RFC 2919 list id from a list address: `branch@lists.x` -> `branch.lists.x`.
@@ -209,4 +231,36 @@ pub fn render_html(msg: &Outbound) -> String {
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `List-Id` line as it is written, unfolded.
+    fn header(name: Option<&str>) -> String {
+        let v = list_id_header(name, "branch-a@lists.example.test");
+        let mut h = lettre::message::header::Headers::new();
+        h.insert_raw(v);
+        h.to_string().trim_end().replace("\r\n", "")
+    }
+
+    #[test]
+    fn list_id_carries_the_list_name_as_its_description() {
+        assert_eq!(header(None), "List-Id: <branch-a.lists.example.test>");
+        assert_eq!(header(Some("  ")), "List-Id: <branch-a.lists.example.test>");
+        assert_eq!(header(Some("Hunan University")), "List-Id: \"Hunan University\" <branch-a.lists.example.test>");
+        // Chinese: RFC 2047 encoded words, base64 of the UTF-8.
+        let chinese = header(Some("湖南大学团委"));
+        assert_eq!(chinese, "List-Id: =?utf-8?b?5rmW5Y2X5aSn5a2m5Zui5aeU?= <branch-a.lists.example.test>");
+        // Angle brackets, quotes and line breaks in a name stay inside the
+        // description: the id is the only `<...>` in the line.
+        for name in ["a <b@c> \"d\"", "x\" <evil.example> \"y", "行一\r\nBcc: x@example.test"] {
+            let line = header(Some(name));
+            assert!(line.is_ascii(), "{line}");
+            assert!(line.ends_with(" <branch-a.lists.example.test>"), "{line}");
+            let description = &line["List-Id: ".len()..line.len() - " <branch-a.lists.example.test>".len()];
+            assert!(!description.contains(['<', '>', '\r', '\n']), "{line}");
+        }
+    }
 }

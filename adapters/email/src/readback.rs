@@ -109,6 +109,22 @@ fn list_mail_reads_back_with_list_headers() {
     assert_eq!(m.header_raw("Precedence").map(str::trim), Some("list"));
 }
 
+/// The list's name reads back as the List-Id description, however long and
+/// whatever it holds; the id stays as it was.
+#[test]
+fn list_mail_names_the_list_in_list_id() {
+    let to = Address::list("branch-a@example.test", vec!["branch-a1@example.test".into()]);
+    for name in ["湖南大学团委 计算机科学与技术2023级1班团支部", "Branch A", "Branch \"A\" <a@example.test>"]
+    {
+        let mut msg = notice(to.clone());
+        msg.list_name = Some(name.into());
+        let bytes = compose(&msg);
+        let m = read_back(&bytes, &Expect { subject: TITLE, text: &["青年大学习"], parent: None });
+        let id = m.list_id().as_address().and_then(|a| a.first()).expect("List-Id parses as a phrase and an id");
+        assert_eq!((id.name(), id.address()), (Some(name), Some("branch-a.example.test")), "{name}");
+    }
+}
+
 #[test]
 fn a_subscribers_mail_carries_their_own_unsubscribe_links() {
     let mut msg = notice(Address::direct(Platform::Email, "student1@example.test"));

@@ -204,6 +204,7 @@ mod tests {
             in_reply_to: None,
             via: String::new(),
             unsubscribe: None,
+            list_name: None,
         }
     }
 

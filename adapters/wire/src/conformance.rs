@@ -44,6 +44,7 @@ fn notice(id: &str, to: Address, body: &str) -> Outbound {
         in_reply_to: None,
         via: String::new(),
         unsubscribe: None,
+        list_name: None,
     }
 }
 

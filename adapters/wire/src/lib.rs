@@ -299,6 +299,11 @@ pub struct Outbound {
     /// unsubscribe URL is configured); other platforms ignore it.
     #[serde(default)]
     pub unsubscribe: Option<String>,
+    /// For a message to a [`ChatKind::List`]: the name the list goes by, set
+    /// by the core from the org the list is bound to. Mail shows it as the
+    /// description in `List-Id` (RFC 2919); other platforms ignore it.
+    #[serde(default)]
+    pub list_name: Option<Arc<str>>,
 }
 
 impl Outbound {
@@ -316,6 +321,7 @@ impl Outbound {
             in_reply_to: None,
             via: String::new(),
             unsubscribe: None,
+            list_name: None,
         }
     }
 

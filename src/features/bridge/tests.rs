@@ -102,6 +102,8 @@ async fn a_message_reaches_every_other_chat_with_its_writer_and_platform_once_br
         Some("【计算机科学与技术2023级1班团支部】[李明 · Telegram] 今晚七点开班会，请准时参加。")
     );
     assert!(mail.footer.as_deref().unwrap().contains("回复本邮件即可发到"), "{:?}", mail.footer);
+    assert_eq!(mail.list_name.as_deref(), Some("湖南大学团委 计算机科学与技术2023级1班团支部"), "mail names its list");
+    assert_eq!(copies(&b, &room())[0].list_name, None, "only a list has a list name");
     // The registered writer goes by their name.
     say(&b, Inbound::text(Bed::group(BRANCH), "li", "收到")).await;
     assert_eq!(&*copies(&b, &tg()).pop().unwrap().body, "[li · Console] 收到");
