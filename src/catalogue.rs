@@ -691,6 +691,8 @@ catalogue! {
     WebOperatorsOnly => "只有运维人员可以查看运行状态页。 Only operators may see the operations page.",
     WebReminded => "已向尚未确认的组织发出提醒。 A reminder went to the orgs that have not acknowledged.",
     WebPosted => "通知已发布，正在送达各渠道。 The notice is posted and on its way to every chat.",
+    WebQuestionApproved => "问题已通过，已告知提问人。 The question is approved; the asker was told.",
+    WebQuestionRejected => "问题已退回，已告知提问人。 The question is rejected; the asker was told.",
     WebCodesIssued => "已为 {n} 个尚未绑定的下级组织生成绑定码，{hours} 小时内有效。 Bind codes for {n} orgs below without a chat, valid for {hours} hours.",
 }
 

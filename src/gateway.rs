@@ -13,7 +13,7 @@ use crate::codes::Grant;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::outbox::queue::Queued;
-use crate::registry::modules::{self, Why};
+use crate::registry::modules;
 use crate::registry::{split_at_org, Ctx, Cx, Feature, Handled, Parsed, Registry};
 use crate::tree::people::Role;
 use crate::tree::Org;
@@ -250,17 +250,7 @@ impl Gateway {
         let d = f.declare();
         let Some(label) = d.module else { return Ok(None) };
         let Some(org) = self.org_of(cx, ev, args)? else { return Ok(None) };
-        let st = modules::state(&cx.tree, &cx.config.modules, &org, d.name)?;
-        if st.on {
-            return Ok(None);
-        }
-        let text = match st.why {
-            Why::Above(above) => {
-                msg(Msg::ModuleOffAbove, &[("module", &label), ("org", &org.name), ("above", &above.name)])
-            }
-            _ => msg(Msg::ModuleOff, &[("module", &label), ("org", &org.name)]),
-        };
-        Ok(Some(Handled::say(ev, text)))
+        Ok(modules::refusal(&cx.tree, &cx.config.modules, &org, d.name, label)?.map(|text| Handled::say(ev, text)))
     }
 
     /// The org an event acts in: the bound chat's; in a private chat the

@@ -78,7 +78,11 @@ fn took(t: Instant) {
 }
 
 /// Runs the demo with `chats` standing in for every platform.
-pub async fn run(opts: DemoOptions, chats: Arc<dyn Adapter>, until: impl std::future::Future<Output = ()>) -> Result<()> {
+pub async fn run(
+    opts: DemoOptions,
+    chats: Arc<dyn Adapter>,
+    until: impl std::future::Future<Output = ()>,
+) -> Result<()> {
     let started = Instant::now();
     let cfg = Config::default();
     let tree = Tree::new(Store::temporary()?, cfg.levels())?;

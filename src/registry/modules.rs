@@ -135,3 +135,18 @@ pub fn state(tree: &Tree, cfg: &Settings, org: &Org, module: &str) -> Result<Sta
     };
     Ok(State { on, why: Why::Default })
 }
+
+/// None if `feature` (a module named `label`, e.g. 排行榜) is on for `org`;
+/// otherwise the sentence saying it is off and who can turn it on.
+pub fn refusal(tree: &Tree, cfg: &Settings, org: &Org, feature: &str, label: &str) -> Result<Option<String>> {
+    let st = state(tree, cfg, org, feature)?;
+    if st.on {
+        return Ok(None);
+    }
+    Ok(Some(match st.why {
+        Why::Above(above) => {
+            msg(Msg::ModuleOffAbove, &[("module", &label), ("org", &org.name), ("above", &above.name)])
+        }
+        _ => msg(Msg::ModuleOff, &[("module", &label), ("org", &org.name)]),
+    }))
+}

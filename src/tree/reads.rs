@@ -254,6 +254,17 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("GET /campaign/{id}/export/{file}", &[Read::NoticeStatus, Read::FormSubmissions]),
     ("GET /tree", &[Read::OrgCard, Read::Children, Read::Channels]),
     ("POST /tree/{code}/codes", &[Read::Children]),
+    ("GET /search", &[Read::SearchResults]),
+    // Rankings are shown to every org's members in chat too.
+    ("GET /rank", &[Read::OrgCard]),
+    // The askers' names, as `/interview pending` shows them to moderators.
+    ("GET /interviews", &[Read::PersonalData]),
+    ("POST /interviews/question/{id}/{verdict}", &[]),
+    // Topics the viewer takes part in, as `/topics` shows them.
+    ("GET /topics", &[]),
+    ("GET /topic/{id}", &[]),
+    // Approved column posts are published: anyone may read them.
+    ("GET /showcase", &[Read::OrgCard]),
 ];
 
 /// The reads a surface makes, or None for one not in the table.

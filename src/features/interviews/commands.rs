@@ -12,6 +12,7 @@ use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{Act, Actor, Event};
 use crate::notice::Draft;
+use crate::outbox::queue::Queued;
 use crate::registry::{split_at_org, Ctx, Cx, Handled, Invocation};
 use crate::schedule::{self, Job};
 use crate::store::Writes;
@@ -262,13 +263,22 @@ pub(super) fn pending(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
 }
 
 pub(super) fn moderate(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, approve: bool) -> Result<Handled> {
-    let mut q = require_question(cx, inv.id(1, Msg::InterviewUsage)?)?;
+    let (said, told) = decide(cx, p, inv.id(1, Msg::InterviewUsage)?, approve, &inv.words_from(2))?;
+    let mut h = Handled::say(ev, said);
+    h.replies.extend(told);
+    Ok(h)
+}
+
+/// Approves or rejects question `qid` as `p` (an official of the host org
+/// or above): what to say to them, and the message telling the asker.
+pub(super) fn decide(cx: &Ctx, p: &Person, qid: u64, approve: bool, reason: &str) -> Result<(String, Option<Queued>)> {
+    let mut q = require_question(cx, qid)?;
     let iv = require(cx, q.interview)?;
     cx.tree.check(p.id, Action::PostNotice, &cx.tree.require_id(iv.org)?)?;
     if q.state != State::Submitted {
         return Err(Error::invalid(msg(Msg::InterviewNotSubmitted, &[("q", &q.id)])));
     }
-    let reason = inv.words_from(2);
+    let reason = reason.to_owned();
     q.state = if approve { State::Approved { by: p.id } } else { State::Rejected { by: p.id, reason: reason.clone() } };
     let mut w = Writes::default();
     store::put_question(&mut w, &q, iv.org, cx.clock.now_ms());
@@ -279,9 +289,9 @@ pub(super) fn moderate(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation, appr
         let told = msg(Msg::InterviewTellRejected, &[("q", &q.id), ("title", &iv.title), ("reason", &reason)]);
         (Msg::InterviewRejected, told)
     };
-    let mut h = Handled::say(ev, msg(said, &[("q", &q.id)]));
-    if let Some(asker) = cx.tree.person(q.asker)?.filter(|a| a.id != p.id) {
-        h.replies.extend(tell(&asker, &format!("iv{}-q{}", iv.id, q.id), told));
-    }
-    Ok(h)
+    let tell_asker = match cx.tree.person(q.asker)?.filter(|a| a.id != p.id) {
+        Some(asker) => tell(&asker, &format!("iv{}-q{}", iv.id, q.id), told),
+        None => None,
+    };
+    Ok((msg(said, &[("q", &q.id)]), tell_asker))
 }

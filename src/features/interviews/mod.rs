@@ -14,6 +14,7 @@ mod commands;
 mod jobs;
 pub mod store;
 mod view;
+mod web;
 
 use treecast_wire::Inbound;
 
@@ -145,8 +146,13 @@ impl Feature for Interviews {
             jobs: &[OPEN_JOB, PUBLISH_JOB, CLOSE_JOB],
             search_kinds: &[SearchKind { kind: "interview", label: "访谈 interview", aliases: &[] }],
             module: Some("微访谈"),
+            web_nav: &[("/interviews", "微访谈", "Interviews")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

@@ -8,6 +8,7 @@
 
 pub mod score;
 pub mod store;
+mod web;
 
 use std::collections::{HashMap, HashSet};
 
@@ -304,8 +305,13 @@ impl Feature for Leaderboard {
             jobs: &[RECOMPUTE_JOB],
             admin: &["leaderboard.rank", "leaderboard.recompute"],
             module: Some("排行榜"),
+            web_nav: &[("/rank", "排行榜", "Leaderboard")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

@@ -13,6 +13,7 @@ mod dir;
 pub mod engine;
 pub mod query;
 pub mod text;
+mod web;
 
 use std::sync::{Arc, Mutex};
 
@@ -41,6 +42,7 @@ const COMMANDS: &[CommandSpec] = &[CommandSpec {
     changes_state: never,
 }];
 
+#[derive(Clone)]
 pub struct Search {
     inner: Arc<Inner>,
 }
@@ -233,8 +235,13 @@ impl Feature for Search {
             name: "search",
             commands: COMMANDS,
             admin: &["search.query", "search.rebuild"],
+            web_nav: &[("/search", "搜索", "Search")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes(self.clone()))
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

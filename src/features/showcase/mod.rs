@@ -7,6 +7,7 @@
 //! asked, goes down their subtree as a notice crediting the child org.
 
 pub mod store;
+mod web;
 
 use treecast_wire::Inbound;
 
@@ -258,8 +259,13 @@ impl Feature for Showcase {
             commands: COMMANDS,
             search_kinds: &[SearchKind { kind: "showcase", label: "专栏 column", aliases: &["column"] }],
             module: Some("专栏"),
+            web_nav: &[("/showcase", "专栏", "Columns")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
     }
 
     fn command(&self, cx: &Cx, ev: &Inbound, inv: &Invocation) -> Result<Handled> {

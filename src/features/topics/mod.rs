@@ -14,6 +14,7 @@
 
 pub mod store;
 pub mod view;
+mod web;
 
 use treecast_wire::{ChatKind, Inbound};
 
@@ -251,8 +252,13 @@ impl Feature for Topics {
             commands: COMMANDS,
             search_kinds: &[SearchKind { kind: "topic", label: "话题 topic", aliases: &[] }],
             module: Some("话题"),
+            web_nav: &[("/topics", "话题", "Topics")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
     }
 
     fn subscribers(&self) -> Vec<std::sync::Arc<dyn Subscriber>> {

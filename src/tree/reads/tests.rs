@@ -120,6 +120,11 @@ fn every_command_operation_and_api_route_names_its_reads() {
         include_str!("../../features/surveys/web.rs"),
         include_str!("../../features/campaigns/web.rs"),
         include_str!("../../features/orgs/web.rs"),
+        include_str!("../../features/search/web.rs"),
+        include_str!("../../features/leaderboard/web.rs"),
+        include_str!("../../features/interviews/web.rs"),
+        include_str!("../../features/topics/web.rs"),
+        include_str!("../../features/showcase/web.rs"),
     ];
     let mut pages = 0;
     for file in web {
