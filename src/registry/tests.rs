@@ -203,3 +203,5 @@ fn command_card_md_is_generated_from_the_registry() {
          `TREECAST_WRITE_DOCS=1 cargo test --lib command_card` and commit it"
     );
 }
+
+mod guide;
