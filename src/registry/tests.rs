@@ -108,3 +108,100 @@ fn bot_commands_md_matches_the_registry() {
         assert!(declared.contains(&name), "bot-commands.md documents /{name}, which no feature declares");
     }
 }
+
+/// Who a command is for, as the command card says it.
+fn who_zh(who: Who) -> &'static str {
+    match who {
+        Who::Anyone => "任何人",
+        Who::Members => "团员、团干部",
+        Who::Officials => "团干部",
+    }
+}
+
+/// A command's usage split into its forms (`on|off MODULE | default …`
+/// gives two), at `|` with spaces around it outside brackets.
+fn usage_forms(usage: &str) -> Vec<&str> {
+    let (mut forms, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in usage.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '|' if depth == 0 && usage[..i].ends_with(' ') && usage[i + 1..].starts_with(' ') => {
+                forms.push(usage[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    forms.push(usage[start..].trim());
+    forms
+}
+
+/// docs/guide/命令速查表.md: every command of the registry with its Chinese
+/// aliases, usage, who may use it and the Chinese half of its help.
+fn command_card(r: &Registry) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut s = String::from(
+        "# 命令速查表\n\n\
+         <!-- 本页由 src/registry/tests.rs 根据命令注册表生成，请勿手改。重新生成：\
+         TREECAST_WRITE_DOCS=1 cargo test --lib command_card -->\n\n\
+         本页列出机器人的全部命令，与机器人回答 `/帮助` 的内容一致。详细说明见 \
+         [bot-commands.md](../../bot-commands.md)（英文）和本指南各页。\n\n\
+         - 命令在 Telegram、Matrix、邮件和控制台中都能用。Matrix 中 `!` 与 `/` 相同。\
+         用邮件发命令时，把命令写在邮件正文第一行。\n\
+         - 中文别名与英文命令完全相同，例如 `/通知` 就是 `/notice`。\n\
+         - 用法中的写法：`[ ]` 里的可以省略；`a|b` 任选其一；`+ 内容` 表示内容写在下一行起。\n\
+         - `ORG` 是组织代码，如 `4143010532`；`@ORG` 表示以哪个组织的名义（你是多个组织的团干部时）；\
+         `ID` 是编号（通知、调查、信件等）；`CODE` 是绑定码或关联码；`NAME` 是名称；`Q` 是问题编号；\
+         `LEVEL` 是层级，如 `省级` 或 `branch`；`platform:user` 是账号，如 `telegram:123456`。\n\
+         - “谁可以用”一栏是大致范围，具体权限以机器人的回答为准。\n\n\
+         | 命令 | 中文别名 | 用法 | 谁可以用 | 说明 |\n|---|---|---|---|---|\n",
+    );
+    for c in r.commands() {
+        let aliases: Vec<String> = c.aliases.iter().map(|a| format!("`/{a}`")).collect();
+        let usage: Vec<String> = usage_forms(c.usage)
+            .into_iter()
+            .map(|u| if u.is_empty() { format!("`/{}`", c.name) } else { format!("`/{} {}`", c.name, cell(u)) })
+            .collect();
+        let help = c.help.split(" / ").next().unwrap_or(c.help);
+        s.push_str(&format!(
+            "| `/{}` | {} | {} | {} | {} |\n",
+            c.name,
+            aliases.join(" "),
+            usage.join("<br>"),
+            who_zh(c.who),
+            cell(help)
+        ));
+    }
+    s
+}
+
+#[test]
+fn usage_forms_split_outside_brackets_only() {
+    assert_eq!(
+        usage_forms("[@ORG] | on|off MODULE | default M on|off L"),
+        ["[@ORG]", "on|off MODULE", "default M on|off L"]
+    );
+    assert_eq!(usage_forms("[LEVEL | ORG]"), ["[LEVEL | ORG]"]);
+    assert_eq!(usage_forms(""), [""]);
+}
+
+/// docs/guide/命令速查表.md is generated from the registry, as bot-commands.md
+/// is checked against it: a command added, renamed or given another alias
+/// fails here until the card is written again.
+#[test]
+fn command_card_md_is_generated_from_the_registry() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/guide/命令速查表.md");
+    let card = command_card(&app().registry);
+    if std::env::var_os("TREECAST_WRITE_DOCS").is_some_and(|v| v == "1") {
+        std::fs::write(path, &card).unwrap();
+    }
+    let doc = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        doc == card,
+        "docs/guide/命令速查表.md is not what the registry gives; write it again with \
+         `TREECAST_WRITE_DOCS=1 cargo test --lib command_card` and commit it"
+    );
+}
+
+mod guide;
