@@ -39,14 +39,19 @@ async fn start_demo() -> Demo {
         .spawn()
         .expect("start treecast demo --web");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut links: Vec<String> = Vec::new();
+    // (chat, link): the console prints each message in a box headed by its chat.
+    let mut links: Vec<(String, String)> = Vec::new();
+    let mut chat = String::new();
     let mut guangdong_notice = 0;
     let url = tokio::time::timeout(Duration::from_secs(600), async {
         while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(head) = line.strip_prefix("┌─ ") {
+                chat = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+            }
             if let Some(at) = line.find("http://") {
                 let link = line[at..].split_whitespace().next().unwrap().to_owned();
-                if link.contains("/login/") && !links.contains(&link) {
-                    links.push(link);
+                if link.contains("/login/") && !links.iter().any(|(_, l)| *l == link) {
+                    links.push((chat.clone(), link));
                 }
             }
             if let Some(rest) = line.strip_prefix("广东省团委学校部 posted notice #") {
@@ -62,7 +67,11 @@ async fn start_demo() -> Demo {
     .expect("the demo's console within 10 minutes");
     // Keep reading, so the demo never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    assert_eq!(links.len(), 2, "two sign-in links: {links:?}");
+    let link_of = |who: &str| links.iter().find(|(c, _)| c == who).map(|(_, l)| l.clone());
+    let links = vec![
+        link_of("wang.national").expect("the national official's link, in their chat"),
+        link_of("hunan.official@example.test").expect("the 湖南 official's link, by mail"),
+    ];
     assert!(guangdong_notice > 0);
     Demo { child, url, links, guangdong_notice }
 }
@@ -95,8 +104,10 @@ async fn an_official_follows_a_national_notice_posts_one_and_downloads_results()
 
     // The national official signs in with the link from their chat.
     sign_in(&b, &demo.links[0]).await;
-    assert!(b.source().await.contains("共青团中央学校部"));
-    keep(&b.screenshot("overview").await, "overview");
+    let shot = b.screenshot("overview").await;
+    let page = b.source().await;
+    assert!(page.contains("王老师") && page.contains("org-CN"), "the national official's overview: {page}");
+    keep(&shot, "overview");
 
     // The same link a second time: refused with one sentence.
     let again = get(&demo.links[0], None).await;
@@ -105,7 +116,9 @@ async fn an_official_follows_a_national_notice_posts_one_and_downloads_results()
 
     // The national notice: its chart per province, then a province, then a school.
     b.goto(&format!("{base}/notices")).await;
-    b.click("#notices a[href^='/notice/']").await;
+    let find = "return [...document.querySelectorAll('#notices a')].find(a => a.textContent.includes('青春心向党')).getAttribute('href')";
+    let href = b.js(find, vec![]).await;
+    b.goto(&format!("{base}{}", href.as_str().expect("the national notice in the list"))).await;
     b.wait_for("#chart svg").await;
     let chart = b.source().await;
     assert!(chart.contains("共青团湖南省委学校部"), "a province row in the chart and table");
@@ -134,7 +147,10 @@ async fn an_official_follows_a_national_notice_posts_one_and_downloads_results()
     b.goto(&format!("{base}/post")).await;
     b.fill("input[name=title]", "网页工作台发布的测试通知").await;
     b.fill("textarea[name=body]", "请各级团组织查收。").await;
-    b.wait_for("#preview-channels").await;
+    poll("the preview with the body", Duration::from_secs(10), || async {
+        b.text("#preview").await.contains("请各级团组织查收").then_some(())
+    })
+    .await;
     keep(&b.screenshot("post-preview").await, "post");
     b.click("#publish").await;
     b.wait_for_url("done=posted").await;

@@ -3,7 +3,8 @@
 # (WebDriver), on 127.0.0.1 only, for the web console's tests. Each test
 # session starts its own Chromium through chromedriver with its own profile
 # (tests/browser/mod.rs); this script only keeps chromedriver running.
-# fonts-noto-cjk is installed with it, or Chinese pages render as boxes.
+# fonts-noto-cjk is installed with it, or Chinese pages render as boxes
+# (and fonts-noto-color-emoji for the ✅ of the previews).
 #
 #   scripts/peers/chromium.sh install   apt-get install chromium chromium-driver fonts-noto-cjk if missing
 #   scripts/peers/chromium.sh start     start chromedriver in the background, wait until ready
@@ -21,7 +22,7 @@ PORT="${TREECAST_WEBDRIVER_PORT:-19515}"
 PID_FILE="$STATE_DIR/chromedriver.pid"
 LOG_FILE="$STATE_DIR/chromedriver.log"
 URL="http://$HOST:$PORT"
-PACKAGES=(chromium chromium-driver fonts-noto-cjk)
+PACKAGES=(chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji)
 
 die() { echo "chromium peer: $*" >&2; exit 1; }
 

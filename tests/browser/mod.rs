@@ -115,6 +115,8 @@ fn chromium_args(window: Window, profile: &Path) -> Vec<String> {
         "--disable-dev-shm-usage",
         "--hide-scrollbars",
         "--mute-audio",
+        // Pages, dates and number fields as a Chinese official sees them.
+        "--lang=zh-CN",
     ]
     .map(String::from)
     .into();

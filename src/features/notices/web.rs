@@ -88,7 +88,8 @@ struct Live {
     overdue: bool,
     focus_code: String,
     focus_name: String,
-    /// Links back up: (code, name), the issuer first.
+    /// Below the issuer: the links back up, (code, name) between them.
+    drilled: bool,
     trail: Vec<(String, String)>,
     walking: bool,
     chart: String,
@@ -163,7 +164,7 @@ fn live_of(cx: &Ctx, c: &Chrome, v: &Viewer, id: u64, focus: Option<&str>) -> Re
     let mut trail = Vec::new();
     if focus.id != issuer.id {
         for a in tree.ancestors(&focus)? {
-            if a.path.contains(&issuer.id) {
+            if a.path.contains(&issuer.id) && a.id != issuer.id {
                 trail.push((a.code.clone(), a.name.clone()));
             }
         }
@@ -202,6 +203,7 @@ fn live_of(cx: &Ctx, c: &Chrome, v: &Viewer, id: u64, focus: Option<&str>) -> Re
         overdue: deadline > 0 && now > deadline,
         focus_code: focus.code.clone(),
         focus_name: focus.name.clone(),
+        drilled: focus.id != issuer.id,
         trail,
         walking: !st.walked || cx.store().active_notices()?.contains(&n.id),
         chart,
