@@ -265,6 +265,7 @@ pub const SURFACES: &[(&str, &[Read])] = &[
     ("GET /topic/{id}", &[]),
     // Approved column posts are published: anyone may read them.
     ("GET /showcase", &[Read::OrgCard]),
+    ("GET /inbox", &[Read::OrgMessages]),
 ];
 
 /// The reads a surface makes, or None for one not in the table.

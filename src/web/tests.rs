@@ -153,6 +153,10 @@ async fn an_official_sees_their_subtree_only() {
     assert!(page.body.contains("计算机科学与技术2023级1班团支部"), "a branch row");
     let list = send(&b, get("/notices", &cookie)).await;
     assert!(list.body.contains("湖大通知") && !list.body.contains("武大通知"), "{}", list.body);
+    // Another school's letters are not theirs either; their own org's are.
+    let letters = send(&b, get("/inbox?org=4142010486", &cookie)).await;
+    assert_eq!(letters.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&b, get("/inbox", &cookie)).await.status, StatusCode::OK);
     // The operator's page is not theirs.
     let ops = send(&b, get("/ops", &cookie)).await;
     assert_eq!(ops.status, StatusCode::FORBIDDEN);
@@ -176,4 +180,37 @@ async fn a_student_gets_no_link_and_the_login_page_does_not_tell_who_is_register
     let bad = send(&b, post("/login", &cookie, &format!("pre={pre}&identity=%3F%3F"))).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains(Msg::WebBadIdentity.text().split(' ').next().unwrap()));
+}
+
+#[tokio::test]
+async fn every_page_in_the_navigation_opens_for_an_official_in_both_languages() {
+    let b = bed().await;
+    b.post("hnu", draft_for("4143010533", "周五团日活动")).unwrap();
+    b.settle().await;
+    let (cookie, _) = sign_in(&b, "hnu").await;
+    let nav = send(&b, get("/", &cookie)).await.body;
+    let links: Vec<String> = nav
+        .split("<nav>")
+        .nth(1)
+        .unwrap()
+        .split("</nav>")
+        .next()
+        .unwrap()
+        .split("href=\"")
+        .skip(1)
+        .map(|h| h[..h.find('"').unwrap()].to_owned())
+        .collect();
+    assert!(links.len() >= 10, "{links:?}");
+    for path in links.iter().map(String::as_str).chain(["/search?q=团日", "/tree?org=4143010533&q=计算机"]) {
+        for lang in ["zh", "en"] {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let got = send(&b, get(&format!("{path}{sep}lang={lang}"), &cookie)).await;
+            // The leaderboard has not been computed in a fresh bed: one sentence, not a failure.
+            let ok = got.status == StatusCode::OK || (path == "/rank" && got.status == StatusCode::NOT_FOUND);
+            assert!(ok, "{path} ({lang}): {} {}", got.status, got.body);
+            assert!(got.body.contains("<html lang="), "{path}: a whole page");
+        }
+    }
+    let found = send(&b, get("/tree?org=4143010533&q=计算机", &cookie)).await;
+    assert!(found.body.contains("计算机科学与技术2023级1班团支部"), "{}", found.body);
 }

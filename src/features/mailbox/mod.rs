@@ -97,8 +97,13 @@ impl Feature for Mailbox {
             replies: &[FEATURE],
             admin: admin::OPS,
             search_kinds: &[SearchKind { kind: "letter", label: "信件 letter", aliases: &["message"] }],
+            web_nav: &[("/inbox", "信件", "Letters")],
             ..Declaration::default()
         }
+    }
+
+    fn web(&self) -> Option<axum::Router<crate::web::Web>> {
+        Some(web::routes())
     }
 
     fn web_panel(&self, cx: &Ctx, v: &crate::web::Viewer) -> Result<Option<String>> {

@@ -125,6 +125,7 @@ fn every_command_operation_and_api_route_names_its_reads() {
         include_str!("../../features/interviews/web.rs"),
         include_str!("../../features/topics/web.rs"),
         include_str!("../../features/showcase/web.rs"),
+        include_str!("../../features/mailbox/web.rs"),
     ];
     let mut pages = 0;
     for file in web {
