@@ -11,8 +11,8 @@ pub mod def;
 mod feature;
 mod launch;
 mod remind;
-mod web;
 pub mod results;
+mod web;
 
 #[cfg(test)]
 mod tests;
