@@ -322,7 +322,8 @@ impl Config {
             services: crate::features::services::Settings::from_table(raw.services.as_ref())?,
             privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
             modules: crate::registry::modules::Settings::from_table(raw.modules.as_ref())?,
-            branding: crate::features::branding::Settings::from_table(raw.branding.as_ref())?,
+            branding: crate::features::branding::Settings::from_table(raw.branding.as_ref())?
+                .relative_to(path.parent().unwrap_or(Path::new(""))),
             web: crate::web::Settings::from_table(raw.web.as_ref())?,
             adapters,
             source: path.to_owned(),
@@ -361,6 +362,10 @@ mod tests {
         assert_eq!(c.footer, DEFAULT_FOOTER);
         assert_eq!(c.limits[&Platform::Telegram].per_second, 30.0);
         assert_eq!(c.levels.len(), 4);
+        // Its emblem is the one beside it, wherever the process runs.
+        let emblem = c.branding.emblem.as_deref().unwrap();
+        assert_eq!(emblem, path.parent().unwrap().join("emblem.png"));
+        assert!(emblem.exists(), "{}", emblem.display());
     }
 
     #[test]

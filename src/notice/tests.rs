@@ -619,6 +619,9 @@ async fn bind_codes_bind_a_group_once() {
     let other = Address::group(Platform::Telegram, "-100888");
     let out = b.say(Inbound::text(other.clone(), "u1", format!("/bind {code}"))).await;
     assert!(matches!(out, treecast_wire::Outcome::Rejected { reason } if reason.contains("already used")));
+    // An org named as other commands name one (`@CODE`) is the same org.
+    let named = b.ask(Inbound::text(Bed::dm("hnu"), "hnu", "/invite @4143010533-002")).await;
+    assert!(named.starts_with("4143010533-002 "), "{named}");
     b.stop().await;
 }
 

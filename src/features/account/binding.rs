@@ -13,9 +13,10 @@ use crate::tree::auth::Action;
 use crate::tree::people::Person;
 use crate::tree::Org;
 
-/// `/invite [ORG]`: a one-time bind code for the official's org.
+/// `/invite [ORG]` (or `@ORG`, as other commands name an org): a one-time
+/// bind code for the official's org.
 pub(super) fn invite(cx: &Cx, ev: &Inbound, p: &Person, org: Option<&str>) -> Result<Handled> {
-    let org = cx.official_org(p, org)?;
+    let org = cx.official_org(p, org.map(|o| o.trim_start_matches(['@', '＠'])))?;
     cx.tree.check(p.id, Action::BindChannel, &org)?;
     let ttl = cx.config.bind_code_ttl.as_secs();
     let code = cx.store().issue_code(Grant::Bind { org: org.id, by: p.id }, cx.now() + ttl)?;

@@ -51,6 +51,16 @@ impl Settings {
             .map_err(|e: toml::de::Error| Error::invalid(msg(Msg::BrandingConfigBad, &[("error", &e.message())])))?;
         Ok(Settings { emblem: raw.emblem })
     }
+
+    /// A relative emblem path is read beside the config file (`emblem =
+    /// "emblem.png"` next to `/etc/treecast/treecast.toml`), not wherever
+    /// the service happens to start.
+    pub fn relative_to(mut self, config_dir: &std::path::Path) -> Settings {
+        if let Some(e) = self.emblem.as_mut().filter(|e| e.is_relative()) {
+            *e = config_dir.join(&*e);
+        }
+        self
+    }
 }
 
 const COMMANDS: &[CommandSpec] = &[CommandSpec {
