@@ -98,3 +98,51 @@ fn offline_acts_are_in_the_audit_log_of_the_next_command() {
     let text = String::from_utf8_lossy(&audit.stdout);
     assert!(text.contains("运维人员") && text.contains("绑定渠道"), "{text}");
 }
+
+/// `serve` with the console reading stdin stops on SIGTERM while stdin stays
+/// open (tokio's stdin used to hold the runtime until a line was typed).
+#[test]
+fn serve_reading_stdin_stops_on_sigterm() {
+    use std::io::Read;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("treecast.toml");
+    let toml = format!(
+        "data_dir = {:?}\n[console]\nstdin = true\n[admin]\nlisten = \"\"\nsocket = false\n[web]\nlisten = \"127.0.0.1:0\"\n",
+        dir.path().join("data")
+    );
+    std::fs::write(&cfg, toml).unwrap();
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("serve")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kept open (never written, never closed) until the end of the test.
+    let _stdin = child.stdin.take();
+    let web = dir.path().join("data").join("web.addr");
+    let started = Instant::now();
+    while !web.exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "serve did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().unwrap();
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if asked.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("serve still running 20 s after SIGTERM with stdin open");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.success(), "{status}: {err}");
+    assert!(err.contains("网页工作台："), "the console's address is said at start: {err}");
+    assert!(!web.exists(), "the console's address file is removed at stop");
+}

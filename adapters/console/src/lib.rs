@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::Deserialize;
-use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 use treecast_wire::{
     shutdown_signalled, Adapter, AdapterError, Address, ButtonAction, Capabilities, ChatKind, Delivered, DeliveryError,
@@ -184,11 +183,25 @@ impl Adapter for ConsoleAdapter {
             shutdown_signalled(&mut shutdown).await;
             return Ok(());
         }
-        let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+        // A thread of its own reads stdin: tokio's stdin reads on a blocking
+        // task that the runtime waits for at shutdown, so `serve` would not
+        // stop on SIGTERM until someone typed a line. This thread is left
+        // blocked when the process ends.
+        let (tx, mut lines) = mpsc::channel::<std::io::Result<String>>(16);
+        std::thread::Builder::new()
+            .name("console-stdin".into())
+            .spawn(move || {
+                for line in std::io::stdin().lines() {
+                    if tx.blocking_send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| AdapterError::new(Platform::Console, e.to_string()))?;
         loop {
             let line = tokio::select! {
                 _ = shutdown_signalled(&mut shutdown) => return Ok(()),
-                l = lines.next_line() => l.map_err(|e| AdapterError::new(Platform::Console, e.to_string()))?,
+                l = lines.recv() => l.transpose().map_err(|e| AdapterError::new(Platform::Console, e.to_string()))?,
             };
             let Some(line) = line else { return Ok(()) };
             match parse_line(&line) {
