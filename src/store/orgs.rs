@@ -94,6 +94,16 @@ impl Store {
         })
     }
 
+    /// (level, id) of every org at or below `path`, in path order, read
+    /// from the keys alone (nothing decoded): counting a subtree by level.
+    pub fn org_levels_under(&self, path: &[u32]) -> impl Iterator<Item = Result<(u8, u32)>> {
+        self.orgs.scan_prefix(path_key(path)).keys().map(|k| {
+            let k = k?;
+            let ids = path_ids(KS, &k, &k[1..])?;
+            Ok(((ids.len() - 1) as u8, *ids.last().expect("at least one id")))
+        })
+    }
+
     /// The orgs with no parent.
     pub fn root_orgs(&self) -> Result<Vec<Org>> {
         let mut out = Vec::new();

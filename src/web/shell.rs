@@ -318,13 +318,16 @@ pub fn org_card(cx: &crate::registry::Ctx, org: &Org) -> Result<OrgCard> {
     let mut unreachable = Vec::new();
     let mut unreachable_count = 0;
     let owners: std::collections::HashSet<u32> = tree.store.channel_owners(&org.path).collect::<Result<_>>()?;
-    for o in tree.subtree(org) {
-        let o = o?;
-        all[o.level as usize] += 1;
-        if o.id != org.id && !owners.contains(&o.id) {
+    // Keys only: a national walk decodes nothing but the few orgs it names.
+    for kv in tree.store.org_levels_under(&org.path) {
+        let (level, id) = kv?;
+        if let Some(n) = all.get_mut(level as usize) {
+            *n += 1;
+        }
+        if id != org.id && !owners.contains(&id) {
             unreachable_count += 1;
             if unreachable.len() < UNREACHABLE_SHOWN {
-                unreachable.push(o);
+                unreachable.extend(tree.get(id)?);
             }
         }
     }
