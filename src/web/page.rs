@@ -170,6 +170,11 @@ pub fn error_with(lang: Lang, status: StatusCode, sentence: &str) -> Response {
     (status, render(&page)).into_response()
 }
 
+/// A template as HTML to put inside a page (a feature's overview panel).
+pub fn fragment<T: Template>(t: &T) -> crate::error::Result<String> {
+    t.render().map_err(|e| Error::invalid(e.to_string()))
+}
+
 /// A template as an HTML response (a template that fails to render is a bug: 500, logged).
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {

@@ -91,6 +91,19 @@ fn pre_token(jar: &CookieJar) -> (String, Option<Cookie<'static>>) {
     }
 }
 
+/// Whether a sign-in form's `pre` field is the browser's pre-sign-in cookie.
+fn pre_ok(jar: &CookieJar, given: &str) -> bool {
+    !given.is_empty() && jar.get(PRE_COOKIE).is_some_and(|c| same_secret(c.value(), given))
+}
+
+/// A page, with the pre-sign-in cookie set when the browser had none.
+fn with_pre(jar: CookieJar, cookie: Option<Cookie<'static>>, page: Response) -> Response {
+    match cookie {
+        Some(c) => (jar.add(c), page).into_response(),
+        None => page,
+    }
+}
+
 async fn login_page(parts: axum::http::request::Parts, jar: CookieJar, Query(n): Query<Next>) -> Response {
     let lang = lang_of(&parts);
     let (pre, cookie) = pre_token(&jar);
@@ -101,10 +114,7 @@ async fn login_page(parts: axum::http::request::Parts, jar: CookieJar, Query(n):
         sent: String::new(),
         error: String::new(),
     };
-    match cookie {
-        Some(c) => (jar.add(c), render(&page)).into_response(),
-        None => render(&page),
-    }
+    with_pre(jar, cookie, render(&page))
 }
 
 #[derive(serde::Deserialize)]
@@ -147,8 +157,7 @@ async fn ask_link(
 ) -> Response {
     let lang = lang_of(&parts);
     let (pre, _) = pre_token(&jar);
-    let cookie_ok = jar.get(PRE_COOKIE).is_some_and(|c| same_secret(c.value(), &f.pre)) && !f.pre.is_empty();
-    if !cookie_ok {
+    if !pre_ok(&jar, &f.pre) {
         return error_with(lang, StatusCode::FORBIDDEN, Msg::WebCsrf.text());
     }
     let page = |sent: &str, error: &str| LoginPage {
@@ -221,10 +230,7 @@ async fn confirm_page(
         Err(e) => return error_with(lang, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     };
     let page = ConfirmPage { c: Chrome { lang, ..Chrome::default() }, token, pre, name };
-    match cookie {
-        Some(c) => (jar.add(c), render(&page)).into_response(),
-        None => render(&page),
-    }
+    with_pre(jar, cookie, render(&page))
 }
 
 #[derive(serde::Deserialize)]
@@ -241,7 +247,7 @@ async fn redeem(
     Form(f): Form<PreOnly>,
 ) -> Response {
     let lang = lang_of(&parts);
-    if f.pre.is_empty() || !jar.get(PRE_COOKIE).is_some_and(|c| same_secret(c.value(), &f.pre)) {
+    if !pre_ok(&jar, &f.pre) {
         return error_with(lang, StatusCode::FORBIDDEN, Msg::WebCsrf.text());
     }
     let w = web.clone();
@@ -373,10 +379,7 @@ struct OpsLogin {
 async fn ops_login_page(parts: axum::http::request::Parts, jar: CookieJar) -> Response {
     let (pre, cookie) = pre_token(&jar);
     let page = OpsLogin { c: Chrome { lang: lang_of(&parts), ..Chrome::default() }, pre };
-    match cookie {
-        Some(c) => (jar.add(c), render(&page)).into_response(),
-        None => render(&page),
-    }
+    with_pre(jar, cookie, render(&page))
 }
 
 #[derive(serde::Deserialize)]
@@ -395,7 +398,7 @@ async fn ops_login(
     Form(f): Form<OpsToken>,
 ) -> Response {
     let lang = lang_of(&parts);
-    if f.pre.is_empty() || !jar.get(PRE_COOKIE).is_some_and(|c| same_secret(c.value(), &f.pre)) {
+    if !pre_ok(&jar, &f.pre) {
         return error_with(lang, StatusCode::FORBIDDEN, Msg::WebCsrf.text());
     }
     if !web.ctx.sign_in.may_try_from(peer.ip()) {

@@ -47,6 +47,14 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A form's CSRF token (its `csrf` field, or htmx's header) is this session's.
+    pub fn check_csrf(&self, given: &str) -> Result<()> {
+        if given.is_empty() || !session::same_secret(given, &self.session.csrf) {
+            return Err(crate::error::Error::denied(Msg::WebCsrf.text()));
+        }
+        Ok(())
+    }
+
     pub fn person_id(&self) -> Option<u64> {
         self.person.as_ref().map(|p| p.id)
     }
@@ -174,9 +182,9 @@ impl<T: DeserializeOwned + Send> FromRequest<Web> for Checked<T> {
         let header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
         let field = serde_urlencoded::from_bytes::<CsrfOnly>(&bytes).map(|c| c.csrf).unwrap_or_default();
         let given = if field.is_empty() { header } else { field.as_str() };
-        if given.is_empty() || !session::same_secret(given, &viewer.session.csrf) {
+        if let Err(e) = viewer.check_csrf(given) {
             tracing::warn!(target: "treecast::web", path = %parts.uri.path(), "form refused: no or wrong CSRF token");
-            return Err(error_with(lang, StatusCode::FORBIDDEN, Msg::WebCsrf.text()));
+            return Err(super::page::error_page(lang, &e));
         }
         let form = serde_urlencoded::from_bytes::<T>(&bytes).map_err(|e| {
             error_with(lang, StatusCode::BAD_REQUEST, &crate::catalogue::msg(Msg::WebBadForm, &[("error", &e)]))

@@ -218,5 +218,5 @@ pub fn panel(cx: &Ctx, v: &Viewer) -> crate::error::Result<Option<String>> {
         return Ok(None);
     }
     let c = Chrome { lang: v.lang, ..Chrome::default() };
-    Ok(Some(Panel { c, campaigns }.render().map_err(|e| Error::invalid(e.to_string()))?))
+    Ok(Some(crate::web::page::fragment(&Panel { c, campaigns })?))
 }

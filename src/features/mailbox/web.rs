@@ -66,7 +66,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::letters::{self, party_name, Kind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::registry::Ctx;
 use crate::tree::reads::Read;
 use crate::web::page::{render, Chrome};
@@ -103,5 +103,5 @@ pub fn panel(cx: &Ctx, v: &Viewer) -> Result<Option<String>> {
         return Ok(None);
     }
     let c = Chrome { lang: v.lang, ..Chrome::default() };
-    Ok(Some(Panel { c, orgs }.render().map_err(|e| Error::invalid(e.to_string()))?))
+    Ok(Some(crate::web::page::fragment(&Panel { c, orgs })?))
 }

@@ -235,7 +235,7 @@ async fn page(State(web): State<Web>, v: Viewer, Path(id): Path<u64>, Query(f): 
         let focus = Some(f.org.as_str()).filter(|s| !s.is_empty());
         let live = live_of(&web.ctx, &c, &v, id, focus)?;
         let title = live.title.clone();
-        let live = live.render().map_err(|e| Error::invalid(e.to_string()))?;
+        let live = crate::web::page::fragment(&live)?;
         Ok(render(&NoticePage { c, title, live }))
     })
     .await
@@ -346,7 +346,7 @@ struct Panel {
 pub fn panel(cx: &Ctx, v: &Viewer) -> Result<Option<String>> {
     let notices = visible(cx, v, 5)?;
     let c = Chrome { lang: v.lang, ..Chrome::default() };
-    Ok(Some(Panel { c, notices }.render().map_err(|e| Error::invalid(e.to_string()))?))
+    Ok(Some(crate::web::page::fragment(&Panel { c, notices })?))
 }
 
 /// What the posting form sends.
@@ -467,7 +467,7 @@ async fn preview(State(web): State<Web>, v: Viewer, mp: Multipart) -> Response {
     web.blocking(v.lang, move |web| {
         let c = v.chrome(web, "/post");
         let f = form?;
-        check_csrf(&v, &f.csrf)?;
+        v.check_csrf(&f.csrf)?;
         let p = match draft(&web.ctx, &v, &f) {
             Ok((org, d)) => {
                 let target = web.ctx.tree.resolve_target(&org, &d)?;
@@ -501,19 +501,12 @@ async fn preview(State(web): State<Web>, v: Viewer, mp: Multipart) -> Response {
     .await
 }
 
-fn check_csrf(v: &Viewer, given: &str) -> Result<()> {
-    if given.is_empty() || !crate::web::session::same_secret(given, &v.session.csrf) {
-        return Err(Error::denied(Msg::WebCsrf.text()));
-    }
-    Ok(())
-}
-
 async fn post_notice(State(web): State<Web>, headers: HeaderMap, v: Viewer, mp: Multipart) -> Response {
     let limit = web.ctx.config.max_attachment_bytes;
     let form = read_form(mp, limit).await;
     web.blocking(v.lang, move |web| {
         let f = form?;
-        check_csrf(&v, &f.csrf)?;
+        v.check_csrf(&f.csrf)?;
         let (_, d) = draft(&web.ctx, &v, &f)?;
         let p = v.person_id().ok_or_else(|| Error::denied(Msg::NotAnOfficial.text()))?;
         let n: Notice = web.ctx.tree.post(p, d, &web.ctx.rules())?;
