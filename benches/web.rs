@@ -17,29 +17,11 @@ use treecast::notice::Draft;
 use treecast::store::Store;
 use treecast::tree::people::Role;
 use treecast::tree::{generate, import, Levels, Tree};
-use treecast_wire::{
-    Adapter, AdapterError, Address, Delivered, DeliveryError, InboundEnvelope, Outbound, Platform, Shutdown,
-};
+use treecast_wire::{Adapter, Address, Platform};
 
-/// Answers every delivery at once.
-struct Sink;
-
-#[async_trait::async_trait]
-impl Adapter for Sink {
-    fn platform(&self) -> Platform {
-        Platform::Console
-    }
-    fn capabilities(&self) -> treecast_wire::Capabilities {
-        treecast_wire::Capabilities::default()
-    }
-    async fn deliver(&self, m: &Outbound) -> Result<Delivered, DeliveryError> {
-        Ok(Delivered { message_ids: vec![format!("m-{}", m.id)] })
-    }
-    async fn run(&self, _: tokio::sync::mpsc::Sender<InboundEnvelope>, mut sd: Shutdown) -> Result<(), AdapterError> {
-        treecast_wire::shutdown_signalled(&mut sd).await;
-        Ok(())
-    }
-}
+#[path = "support/sink.rs"]
+mod sink;
+use sink::Sink;
 
 #[path = "../tests/support/http.rs"]
 mod support;
