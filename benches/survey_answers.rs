@@ -104,7 +104,7 @@ fn main() {
 
     let sv = Surveys::new(tree.clone());
     // Telegram as its adapter describes it: answers carry buttons.
-    let caps = treecast::registry::Caps::default();
+    let caps = treecast::context::Caps::default();
     caps.set(Platform::Telegram, treecast_wire::Capabilities { buttons: true, ..Default::default() });
     sv.set_caps(caps);
     let l = sv.launch_text(official.id, "bench.toml", DEF, Some("CN")).unwrap();

@@ -185,17 +185,17 @@ pub struct Config {
     /// Who may write to which org's mailbox (`[mailbox]`).
     pub mailbox: crate::features::mailbox::rules::Rules,
     /// When the officials' daily digest goes (`[digest]`).
-    pub digest: crate::features::digest::Settings,
+    pub digest: crate::features::digest::settings::Settings,
     /// Quiet hours and the bundle time of information services (`[services]`).
-    pub services: crate::features::services::Settings,
+    pub services: crate::features::services::settings::Settings,
     /// How long each kind of data is kept (`[privacy]`).
-    pub privacy: crate::features::privacy::Settings,
+    pub privacy: crate::features::privacy::settings::Settings,
     /// Which modules are on by default at each level (`[modules]`).
     pub modules: crate::registry::modules::Settings,
     /// The emblem bound chats get (`[branding]`).
-    pub branding: crate::features::branding::Settings,
+    pub branding: crate::features::branding::settings::Settings,
     /// The officials' web console (`[web]`).
-    pub web: crate::web::Settings,
+    pub web: crate::web::settings::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -318,13 +318,13 @@ impl Config {
             admin,
             cluster,
             mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
-            digest: crate::features::digest::Settings::from_table(raw.digest.as_ref())?,
-            services: crate::features::services::Settings::from_table(raw.services.as_ref())?,
-            privacy: crate::features::privacy::Settings::from_table(raw.privacy.as_ref())?,
+            digest: crate::features::digest::settings::Settings::from_table(raw.digest.as_ref())?,
+            services: crate::features::services::settings::Settings::from_table(raw.services.as_ref())?,
+            privacy: crate::features::privacy::settings::Settings::from_table(raw.privacy.as_ref())?,
             modules: crate::registry::modules::Settings::from_table(raw.modules.as_ref())?,
-            branding: crate::features::branding::Settings::from_table(raw.branding.as_ref())?
+            branding: crate::features::branding::settings::Settings::from_table(raw.branding.as_ref())?
                 .relative_to(path.parent().unwrap_or(Path::new(""))),
-            web: crate::web::Settings::from_table(raw.web.as_ref())?,
+            web: crate::web::settings::Settings::from_table(raw.web.as_ref())?,
             adapters,
             source: path.to_owned(),
         })

@@ -5,9 +5,10 @@ use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
-use crate::registry::{reply_to, Ctx, Handled};
+use crate::registry::{reply_to, Handled};
 
 /// How long a confirmation request stays valid.
 const CONFIRM_TTL: u64 = 24 * 3600;

@@ -31,6 +31,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// The HTTP status an error is answered with (the admin API, the web
+    /// console); the command line maps it back.
+    pub fn http_status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            Error::NotFound(_) | Error::UnknownOrg(_) => StatusCode::NOT_FOUND,
+            Error::Denied(_) => StatusCode::FORBIDDEN,
+            Error::Invalid(_) | Error::Config { .. } => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::Invalid(msg.into())
     }

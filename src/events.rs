@@ -231,7 +231,7 @@ pub enum Event {
         org: Option<u32>,
         level: Option<u8>,
         module: String,
-        mode: Option<crate::registry::modules::Mode>,
+        mode: Option<Mode>,
         by: Option<u64>,
     },
 }
@@ -369,6 +369,16 @@ pub fn compact(store: &Store, subscribers: &[&str]) -> Result<usize> {
         upto = upto.min(store.position(s)?);
     }
     store.compact_events(upto)
+}
+
+/// An org's switch of one module (`registry/modules.rs`), carried by
+/// `Event::ModuleSwitched`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    On,
+    Off,
+    /// Off for the org and its whole subtree: no org below may turn it on.
+    OffBelow,
 }
 
 #[cfg(test)]

@@ -10,11 +10,12 @@ use treecast_wire::{shutdown_signalled, ChatKind, Inbound, InboundEnvelope, Inbo
 
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::outbox::queue::Queued;
 use crate::registry::modules;
-use crate::registry::{split_at_org, Ctx, Cx, Feature, Handled, Parsed, Registry};
+use crate::registry::{split_at_org, Cx, Feature, Handled, Parsed, Registry};
 use crate::tree::people::Role;
 use crate::tree::Org;
 

@@ -24,6 +24,7 @@ pub mod cluster;
 pub mod codes;
 pub mod config;
 pub mod confirm;
+pub mod context;
 pub mod conversation;
 pub mod demo;
 pub mod error;

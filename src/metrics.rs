@@ -8,8 +8,8 @@ use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use treecast_wire::Platform;
 
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::registry::{Ctx, Registry};
 
 /// Installs the process-wide recorder; None when one already is.
 pub fn install() -> Option<PrometheusHandle> {
@@ -99,7 +99,8 @@ pub fn outbox_ready(p: Platform, n: usize) {
 }
 
 /// The metrics text: the counters, and the gauges read from the store now.
-pub fn render(handle: &PrometheusHandle, cx: &Ctx, registry: &Registry) -> Result<String> {
+/// `subscribers` names the event log's subscribers, for their lag.
+pub fn render(handle: &PrometheusHandle, cx: &Ctx, subscribers: &[&str]) -> Result<String> {
     let store = cx.store();
     let now_ms = cx.clock.now_ms();
     let mut depth = std::collections::BTreeMap::<Platform, (usize, u64)>::new();
@@ -116,9 +117,9 @@ pub fn render(handle: &PrometheusHandle, cx: &Ctx, registry: &Registry) -> Resul
     }
     gauge!("treecast_notices_sending").set(store.active_notices()?.len() as f64);
     let last = store.last_event();
-    for s in registry.subscribers() {
-        let lag = last.saturating_sub(store.position(s.name())?);
-        gauge!("treecast_event_log_lag", "subscriber" => s.name()).set(lag as f64);
+    for name in subscribers {
+        let lag = last.saturating_sub(store.position(name)?);
+        gauge!("treecast_event_log_lag", "subscriber" => name.to_string()).set(lag as f64);
     }
     let due = crate::schedule::next_due(store)?.map_or(0, |at| now_ms.saturating_sub(at));
     gauge!("treecast_scheduler_lag_seconds").set(due as f64 / 1000.0);

@@ -29,8 +29,9 @@ use treecast_wire::{shutdown_signalled, Shutdown};
 
 use super::{Reply, TOKEN_ENV};
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::{Ctx, Registry};
+use crate::registry::Registry;
 
 /// The socket's name in the data dir; the command line looks for it there.
 pub const SOCKET: &str = "admin.sock";
@@ -180,7 +181,7 @@ async fn one_click(State(s): State<Shared>, Query(q): Query<OneClick>) -> Respon
     let args = serde_json::json!({ "token": q.token });
     match tokio::task::spawn_blocking(move || s.registry.admin(&s.ctx, "service.unsubscribe", args)).await {
         Ok(Ok(reply)) => reply.text.into_response(),
-        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Ok(Err(e)) => error(e.http_status(), e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -222,9 +223,11 @@ async fn metrics(State(s): State<Shared>) -> Response {
     let Some(handle) = s.metrics.clone() else {
         return error(StatusCode::NOT_FOUND, Msg::MetricsOff.text().to_owned());
     };
-    match tokio::task::spawn_blocking(move || crate::metrics::render(&handle, &s.ctx, &s.registry)).await {
+    match tokio::task::spawn_blocking(move || crate::metrics::render(&handle, &s.ctx, &s.registry.subscriber_names()))
+        .await
+    {
         Ok(Ok(text)) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
-        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Ok(Err(e)) => error(e.http_status(), e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -272,7 +275,7 @@ async fn run_op(
     }
     match done {
         Ok(Ok(reply)) => Json::<Reply>(reply).into_response(),
-        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Ok(Err(e)) => error(e.http_status(), e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -294,18 +297,8 @@ async fn search(
     let done = tokio::task::spawn_blocking(move || s.registry.admin(&s.ctx, "search.query", args.into())).await;
     match done {
         Ok(Ok(reply)) => Json::<Reply>(reply).into_response(),
-        Ok(Err(e)) => error(status_of(&e), e.to_string()),
+        Ok(Err(e)) => error(e.http_status(), e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
-}
-
-/// The HTTP status an error is answered with; the command line maps it back.
-pub fn status_of(e: &Error) -> StatusCode {
-    match e {
-        Error::NotFound(_) | Error::UnknownOrg(_) => StatusCode::NOT_FOUND,
-        Error::Denied(_) => StatusCode::FORBIDDEN,
-        Error::Invalid(_) | Error::Config { .. } => StatusCode::BAD_REQUEST,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

@@ -25,7 +25,8 @@ pub mod web;
 
 use std::sync::Arc;
 
-use crate::registry::{Ctx, Feature};
+use crate::context::Ctx;
+use crate::registry::Feature;
 use surveys::Surveys;
 
 /// The features of a running treecast, in help order.

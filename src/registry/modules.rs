@@ -9,21 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
+pub use crate::events::Mode;
 use crate::store::{decode_at, encode, Keyspace, Store, Writes};
 use crate::tree::{Org, Tree};
 
 /// `s` ++ org ++ module -> Switch; `d` ++ level ++ module -> bool (a default
 /// set by the national org's officials).
 const KS: Keyspace = Keyspace::Named("modules");
-
-/// An org's switch of one module.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mode {
-    On,
-    Off,
-    /// Off for the org and its whole subtree: no org below may turn it on.
-    OffBelow,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Switch {

@@ -142,7 +142,7 @@ impl Registry {
     }
 
     /// Runs an operator operation (`tree.stats`) by the feature declaring it.
-    pub fn admin(&self, cx: &super::Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
+    pub fn admin(&self, cx: &crate::context::Ctx, op: &str, args: serde_json::Value) -> Result<crate::admin::Reply> {
         match self.admin.get(op) {
             Some(i) => self.features[*i].admin(cx, op, args),
             None => Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
@@ -166,6 +166,10 @@ impl Registry {
 
     pub fn subscribers(&self) -> &[Arc<dyn Subscriber>] {
         &self.subscribers
+    }
+
+    pub fn subscriber_names(&self) -> Vec<&'static str> {
+        self.subscribers.iter().map(|s| s.name()).collect()
     }
 
     /// Every command, in declaration order.

@@ -10,7 +10,24 @@ use super::keys::{corrupt, platform_byte, read_counts, tagged, val_u64};
 use super::orgs::{path_bytes, path_ids, SEG};
 use super::{Keyspace, Ops, Store};
 use crate::error::Result;
-use crate::tree::channels::Channel;
+
+/// A chat bound to an org: a Telegram group, a Matrix room or a mailing
+/// list (`tree/channels.rs` binds and removes them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: u64,
+    pub org: u32,
+    /// The org's level, kept here so a fan-out can filter without reading orgs.
+    pub level: u8,
+    pub address: Address,
+    /// False once the platform said the bot can no longer post there.
+    pub alive: bool,
+    /// Why it died, shown to officials.
+    pub note: String,
+    /// The bot account that is in the chat and delivers to it (see
+    /// `Adapter::accounts`); empty for the platform's home account.
+    pub account: String,
+}
 
 const KS: Keyspace = Keyspace::Channels;
 

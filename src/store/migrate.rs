@@ -27,10 +27,9 @@ use treecast_wire::{Address, Attachment, Button, Outbound, OutboundKind};
 
 use super::codec::{decode, encode};
 use super::BULK_BATCH;
+use super::{Channel, Fallback, Queued};
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
-use crate::outbox::queue::{Fallback, Queued};
-use crate::tree::channels::Channel;
 
 #[derive(Deserialize)]
 struct ChannelV1 {

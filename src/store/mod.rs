@@ -28,11 +28,12 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 
-pub use channels::{ChannelPos, ChannelWalk, Placed};
+pub use channels::{Channel, ChannelPos, ChannelWalk, Placed};
 pub use codec::{decode, decode_at, encode};
 pub use keyspace::Keyspace;
 pub use log::{LogState, RawEvent};
 pub use ops::Ops;
+pub use outbox::{Fallback, Queued};
 pub use tx::{abort, Abort, Tx};
 pub use writes::Writes;
 

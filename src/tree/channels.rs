@@ -1,30 +1,14 @@
 //! Channels: a group chat, room or mailing list bound to an org. Keyed by the
 //! org's path so the fan-out walks a subtree's channels as one key range.
 
-use serde::{Deserialize, Serialize};
 use treecast_wire::{Address, ChatKind};
 
 use super::{Org, Tree};
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{Act, Actor, Event};
+pub use crate::store::Channel;
 use crate::store::{encode, Ops};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Channel {
-    pub id: u64,
-    pub org: u32,
-    /// The org's level, kept here so a fan-out can filter without reading orgs.
-    pub level: u8,
-    pub address: Address,
-    /// False once the platform said the bot can no longer post there.
-    pub alive: bool,
-    /// Why it died, shown to officials.
-    pub note: String,
-    /// The bot account that is in the chat and delivers to it (see
-    /// `Adapter::accounts`); empty for the platform's home account.
-    pub account: String,
-}
 
 impl Tree {
     /// Binds `address` to `org` (refused if bound elsewhere; a repeat is a

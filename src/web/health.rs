@@ -6,13 +6,19 @@
 use treecast_wire::Platform;
 
 use super::page::{num, time, Lang};
-use super::shell::Gauge;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::registry::{Ctx, Registry};
+
+/// One row of the operator's page.
+pub struct Gauge {
+    pub what: String,
+    pub value: String,
+    pub bad: bool,
+}
 
 /// Rows of the adapters' table (platform, connected, delivered, failed,
 /// retried, 429s in the last hour, queued, last error) and the gauges.
-pub fn read(cx: &Ctx, registry: &Registry, lang: Lang) -> Result<(Vec<Vec<String>>, Vec<Gauge>)> {
+pub fn read(cx: &Ctx, subscribers: &[&str], lang: Lang) -> Result<(Vec<Vec<String>>, Vec<Gauge>)> {
     let store = cx.store();
     let now_ms = cx.clock.now_ms();
     let mut depth = std::collections::BTreeMap::<Platform, usize>::new();
@@ -45,10 +51,10 @@ pub fn read(cx: &Ctx, registry: &Registry, lang: Lang) -> Result<(Vec<Vec<String
     }
     let mut gauges = Vec::new();
     let last = store.last_event();
-    for s in registry.subscribers() {
-        let lag = last.saturating_sub(store.position(s.name())?);
+    for name in subscribers {
+        let lag = last.saturating_sub(store.position(name)?);
         gauges.push(Gauge {
-            what: format!("{} {}", lang.t("事件日志滞后", "event log lag"), s.name()),
+            what: format!("{} {name}", lang.t("事件日志滞后", "event log lag")),
             value: num(lag as i64),
             bad: lag > 10_000,
         });

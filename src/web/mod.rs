@@ -19,8 +19,8 @@ use tokio::net::TcpListener;
 use treecast_wire::{shutdown_signalled, Shutdown};
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::{Ctx, Registry};
 
 pub mod chart;
 mod health;
@@ -42,22 +42,36 @@ pub use viewer::{Checked, Viewer};
 /// Where a running server writes the console's address (it may be port 0 in config).
 pub const ADDR_FILE: &str = "web.addr";
 
-/// What every handler gets: the app's context and its registry.
+/// What the console asks of the features. The registry answers it
+/// (`registry/site.rs`), so the console names neither the registry nor a
+/// feature, and grows as features declare pages.
+pub trait Site: Send + Sync {
+    /// Every feature's pages.
+    fn pages(&self) -> Vec<axum::Router<Web>>;
+    /// The navigation links (path, Chinese, English), in the features' order.
+    fn nav(&self) -> Vec<(&'static str, &'static str, &'static str)>;
+    /// The overview's panels this viewer may see.
+    fn panels(&self, cx: &Ctx, viewer: &Viewer) -> Result<Vec<String>>;
+    /// The event log's subscribers, whose lag the operator's page shows.
+    fn subscribers(&self) -> Vec<&'static str>;
+}
+
+/// What every handler gets: the app's context and the features' pages.
 #[derive(Clone)]
 pub struct Web {
     pub ctx: Ctx,
-    pub registry: Arc<Registry>,
+    pub site: Arc<dyn Site>,
     /// The admin token's hash: the operator may sign in with it.
     pub admin_token: Option<blake3::Hash>,
 }
 
 impl Web {
-    pub fn new(ctx: Ctx, registry: Arc<Registry>) -> Web {
+    pub fn new(ctx: Ctx, site: Arc<dyn Site>) -> Web {
         let admin_token = std::env::var(crate::admin::TOKEN_ENV)
             .ok()
             .filter(|t| !t.trim().is_empty())
             .map(|t| blake3::hash(t.trim().as_bytes()));
-        Web { ctx, registry, admin_token }
+        Web { ctx, site, admin_token }
     }
 
     /// Runs `f` off the async threads (pages read the store) and turns its
@@ -88,7 +102,7 @@ impl Console {
 }
 
 /// Starts the console on `[web] listen` (None when it is turned off).
-pub async fn start(ctx: Ctx, registry: Arc<Registry>, shutdown: Shutdown) -> Result<Option<Console>> {
+pub async fn start(ctx: Ctx, site: Arc<dyn Site>, shutdown: Shutdown) -> Result<Option<Console>> {
     let Some(addr) = ctx.config.web.listen else {
         tracing::info!("{}", Msg::WebOff.text());
         return Ok(None);
@@ -109,7 +123,7 @@ pub async fn start(ctx: Ctx, registry: Arc<Registry>, shutdown: Shutdown) -> Res
     let bound = listener.local_addr()?;
     let addr_file = ctx.config.data_dir.join(ADDR_FILE);
     std::fs::write(&addr_file, format!("{bound}\n"))?;
-    let web = Web::new(ctx, registry);
+    let web = Web::new(ctx, site);
     let app = router(web).into_make_service_with_connect_info::<SocketAddr>();
     let mut sd = shutdown;
     let task = tokio::spawn(async move {
@@ -126,10 +140,8 @@ pub async fn start(ctx: Ctx, registry: Arc<Registry>, shutdown: Shutdown) -> Res
 /// The shell's routes and every feature's pages.
 pub fn router(web: Web) -> axum::Router {
     let mut r = shell::routes();
-    for f in web.registry.features() {
-        if let Some(pages) = f.web() {
-            r = r.merge(pages);
-        }
+    for pages in web.site.pages() {
+        r = r.merge(pages);
     }
     r.layer(axum::extract::DefaultBodyLimit::max(web.ctx.config.max_attachment_bytes as usize * 4 + 65_536))
         .with_state(web)

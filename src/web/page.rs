@@ -157,7 +157,7 @@ struct ErrorPage {
 
 /// The page for an error: its status and the one sentence, in the viewer's language.
 pub fn error_page(lang: Lang, e: &Error) -> Response {
-    let status = crate::admin::server::status_of(e);
+    let status = e.http_status();
     if status == StatusCode::INTERNAL_SERVER_ERROR {
         tracing::error!(error = %e, "web console page failed");
     }

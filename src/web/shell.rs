@@ -318,7 +318,7 @@ const UNREACHABLE_SHOWN: usize = 10;
 /// Per level below `org`: how many orgs, how many have a chat, and the
 /// first ones that have none (one walk of the subtree; the channel counters
 /// give the rest).
-pub fn org_card(cx: &crate::registry::Ctx, org: &Org) -> Result<OrgCard> {
+pub fn org_card(cx: &crate::context::Ctx, org: &Org) -> Result<OrgCard> {
     let tree = &cx.tree;
     let mut all = vec![0i64; tree.levels.len()];
     let mut unreachable = Vec::new();
@@ -358,12 +358,7 @@ async fn overview(State(web): State<Web>, v: Viewer) -> Response {
         for o in &v.orgs {
             cards.push(org_card(&web.ctx, o)?);
         }
-        let mut panels = Vec::new();
-        for f in web.registry.features() {
-            if let Some(p) = f.web_panel(&web.ctx, &v)? {
-                panels.push(p);
-            }
-        }
+        let panels = web.site.panels(&web.ctx, &v)?;
         Ok(render(&Overview { c: v.chrome(web, "/"), cards, panels }))
     })
     .await
@@ -421,19 +416,12 @@ async fn ops_login(
     }
 }
 
-/// One row of the operator's page.
-pub struct Gauge {
-    pub what: String,
-    pub value: String,
-    pub bad: bool,
-}
-
 #[derive(Template)]
 #[template(path = "web/templates/ops.html")]
 struct Ops {
     c: Chrome,
     adapters: Vec<Vec<String>>,
-    gauges: Vec<Gauge>,
+    gauges: Vec<super::health::Gauge>,
 }
 
 async fn ops(State(web): State<Web>, v: Viewer) -> Response {
@@ -442,7 +430,7 @@ async fn ops(State(web): State<Web>, v: Viewer) -> Response {
         return error_with(lang, StatusCode::FORBIDDEN, Msg::WebOperatorsOnly.text());
     }
     web.blocking(lang, move |web| {
-        let (adapters, gauges) = super::health::read(&web.ctx, &web.registry, lang)?;
+        let (adapters, gauges) = super::health::read(&web.ctx, &web.site.subscribers(), lang)?;
         Ok(render(&Ops { c: v.chrome(web, "/ops"), adapters, gauges }))
     })
     .await

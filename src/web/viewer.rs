@@ -69,10 +69,8 @@ impl Viewer {
     /// The page frame, with the navigation from every feature's declaration.
     pub fn chrome(&self, web: &Web, here: &str) -> Chrome {
         let mut nav = vec![Nav { href: "/", label: self.lang.t("概览", "Overview").to_owned(), here: here == "/" }];
-        for f in web.registry.features() {
-            for (href, zh, en) in f.declare().web_nav {
-                nav.push(Nav { href, label: self.lang.t(zh, en).to_owned(), here: here == *href });
-            }
+        for (href, zh, en) in web.site.nav() {
+            nav.push(Nav { href, label: self.lang.t(zh, en).to_owned(), here: here == href });
         }
         if self.operator {
             nav.push(Nav {

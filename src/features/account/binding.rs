@@ -84,7 +84,7 @@ pub(super) fn unbind(cx: &Cx, ev: &Inbound, p: &Person) -> Result<Handled> {
 /// `/link` (a code) or `/link CODE` (from the other account).
 pub(super) fn link(cx: &Cx, ev: &Inbound, person: Option<&Person>, code: Option<&str>) -> Result<Handled> {
     let Some(code) = code else {
-        let p = person.cloned().ok_or_else(crate::registry::unknown_person)?;
+        let p = person.cloned().ok_or_else(crate::context::unknown_person)?;
         let code = cx.store().issue_code(Grant::Link { person: p.id }, cx.now() + 3600)?;
         return Ok(Handled::say(ev, msg(Msg::LinkCodeIssued, &[("code", &code)])));
     };

@@ -9,9 +9,10 @@ pub mod parse;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
-use crate::registry::{Ctx, Declaration, Feature, SearchDoc, SearchKind, SearchOp};
+use crate::registry::{Declaration, Feature, SearchDoc, SearchKind, SearchOp};
 use crate::store::{decode_at, encode, Keyspace, Store, Writes};
 use crate::tree::Org;
 use parse::{Format, Old};

@@ -10,9 +10,10 @@ use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{Act, Actor, Event, Record};
-use crate::registry::{never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
+use crate::registry::{never, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
 use crate::store::keys::read_u64_at;
 use crate::store::{decode_at, encode, Keyspace, Writes};
 use crate::tree::reads::Read;

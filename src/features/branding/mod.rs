@@ -8,7 +8,6 @@
 #[cfg(test)]
 mod tests;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -16,52 +15,22 @@ use treecast_wire::{Attachment, ChatKind, Inbound, Outbound, OutboundKind};
 
 use crate::admin::Reply;
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{Act, Actor, Event, Record};
 use crate::outbox::queue::{self, Fallback, Queued};
-use crate::registry::{split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
+use crate::registry::{split_at_org, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::channels::Channel;
 use crate::tree::people::Role;
 use crate::tree::Org;
 
+pub mod settings;
+pub use settings::Settings;
+
 /// The emblem shipped with treecast (`scripts/draw-emblem.py` draws it).
 const EMBLEM: &[u8] = include_bytes!("../../../config/emblem.png");
-
-/// `[branding]` in the config.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    /// A PNG replacing the shipped emblem.
-    pub emblem: Option<PathBuf>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    emblem: Option<PathBuf>,
-}
-
-impl Settings {
-    pub fn from_table(table: Option<&toml::Table>) -> Result<Settings> {
-        let Some(table) = table else { return Ok(Settings::default()) };
-        let raw: RawSettings = table
-            .clone()
-            .try_into()
-            .map_err(|e: toml::de::Error| Error::invalid(msg(Msg::BrandingConfigBad, &[("error", &e.message())])))?;
-        Ok(Settings { emblem: raw.emblem })
-    }
-
-    /// A relative emblem path is read beside the config file (`emblem =
-    /// "emblem.png"` next to `/etc/treecast/treecast.toml`), not wherever
-    /// the service happens to start.
-    pub fn relative_to(mut self, config_dir: &std::path::Path) -> Settings {
-        if let Some(e) = self.emblem.as_mut().filter(|e| e.is_relative()) {
-            *e = config_dir.join(&*e);
-        }
-        self
-    }
-}
 
 const COMMANDS: &[CommandSpec] = &[CommandSpec {
     name: "brand",

@@ -14,10 +14,11 @@ mod tests;
 use treecast_wire::{ChatKind, Inbound};
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
-use crate::registry::{split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
+use crate::registry::{split_at_org, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Who};
 use crate::schedule::Job;
 use crate::store::Writes;
 use crate::tree::auth::Action;

@@ -12,10 +12,11 @@ use treecast_wire::{Attachment, ChatKind, Inbound, InboundKind, Outbound, Outbou
 use super::store::{self, Carried, Window};
 use super::{FEATURE, FLUSH_JOB};
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::msgref::MsgRef;
 use crate::outbox::queue::{self, Queued};
-use crate::registry::{Ctx, Handled};
+use crate::registry::Handled;
 use crate::schedule::{self, Job};
 use crate::store::Writes;
 use crate::tree::channels::Channel;

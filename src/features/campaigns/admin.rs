@@ -9,9 +9,9 @@ use super::{launch, require, status};
 use crate::admin::{args, DefinitionText, LaunchText, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Act, Actor, Event};
-use crate::registry::Ctx;
 use crate::store::Writes;
 
 pub const OPS: &[&str] = &["campaign.check", "campaign.launch", "campaign.list", "campaign.status", "campaign.mark"];

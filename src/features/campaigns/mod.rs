@@ -27,10 +27,11 @@ use std::sync::Arc;
 use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
 use crate::registry::{
-    CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Subscriber, Who,
+    CommandSpec, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Subscriber, Who,
 };
 use crate::schedule::Job;
 use crate::store::Writes;

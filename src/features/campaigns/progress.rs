@@ -7,9 +7,10 @@ use std::collections::{HashMap, HashSet};
 
 use super::def::{FollowBy, Per, StepKind};
 use super::store::{self, Campaign, Done};
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{Event, Record};
-use crate::registry::{Ctx, Subscriber};
+use crate::registry::Subscriber;
 use crate::store::Writes;
 use crate::tree::people::Role;
 

@@ -10,10 +10,10 @@ use super::def::{Per, StepKind};
 use super::store::{self, Campaign, Done, Submission};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
+use crate::context::Ctx;
 use crate::conversation::answer::number;
 use crate::conversation::{Answer, Kind};
 use crate::error::{Error, Result};
-use crate::registry::Ctx;
 use crate::tree::Org;
 
 /// Where one target stands on one step.

@@ -13,8 +13,8 @@ use axum::Router;
 use super::status::{self, State as Step};
 use super::{commands, store};
 use crate::catalogue::Msg;
+use crate::context::Ctx;
 use crate::error::Error;
-use crate::registry::Ctx;
 use crate::web::page::{render, Chrome};
 use crate::web::{Viewer, Web};
 

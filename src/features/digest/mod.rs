@@ -16,14 +16,18 @@ use treecast_wire::{Inbound, Outbound, OutboundKind};
 
 use crate::catalogue::{msg, Msg};
 use crate::clock::{next_china_minute, show};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::outbox::queue::{self, Queued};
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Who};
+use crate::registry::{CommandSpec, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, Who};
 use crate::schedule::{self, Job};
 use crate::store::keys::read_u64_at;
 use crate::store::{decode_at, encode, Keyspace, Writes};
 use crate::tree::people::{Person, Role};
 use crate::tree::Org;
+
+pub mod settings;
+pub use settings::Settings;
 
 const SEND_JOB: &str = "digest.send";
 const URGENT_JOB: &str = "digest.urgent";
@@ -37,38 +41,6 @@ const ALERTED: Keyspace = Keyspace::Named("digest.alerted");
 const URGENT_EVERY_SECS: u64 = 30 * 60;
 /// Items due this soon are sent at once.
 const URGENT_WITHIN_SECS: u64 = 24 * 3600;
-
-/// `[digest]` in the config.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Minutes past midnight, China time.
-    pub minute: u16,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings { minute: 8 * 60 + 30 }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    time: Option<String>,
-}
-
-impl Settings {
-    /// `[digest] time = "08:30"` (absent: 08:30); a wrong value is one sentence.
-    pub fn from_table(table: Option<&toml::Table>) -> Result<Settings> {
-        let Some(table) = table else { return Ok(Settings::default()) };
-        let bad = |e: &str| Error::invalid(msg(Msg::DigestConfigBad, &[("error", &e)]));
-        let raw: RawSettings = table.clone().try_into().map_err(|e: toml::de::Error| bad(e.message()))?;
-        match raw.time {
-            None => Ok(Settings::default()),
-            Some(t) => parse_time(&t).map(|minute| Settings { minute }).ok_or_else(|| bad(&t)),
-        }
-    }
-}
 
 pub use crate::clock::parse_minute as parse_time;
 

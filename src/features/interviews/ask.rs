@@ -7,9 +7,10 @@ use super::commands::submit;
 use super::store::{self, Asking, Interview};
 use super::{need_audience, require, MAX_QUESTION};
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::conversation::{self as engine, Answer, Input, Kind, Progress, Question};
 use crate::error::{Error, Result};
-use crate::registry::{Ctx, Cx, Handled};
+use crate::registry::{Cx, Handled};
 use crate::store::Writes;
 use crate::tree::people::Person;
 

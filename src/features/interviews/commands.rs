@@ -9,11 +9,12 @@ use super::{
     OPEN_JOB, PUBLISH_JOB,
 };
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{Act, Actor, Event};
 use crate::notice::Draft;
 use crate::outbox::queue::Queued;
-use crate::registry::{split_at_org, Ctx, Cx, Handled, Invocation};
+use crate::registry::{split_at_org, Cx, Handled, Invocation};
 use crate::schedule::{self, Job};
 use crate::store::Writes;
 use crate::tree::auth::Action;

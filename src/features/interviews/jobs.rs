@@ -4,10 +4,10 @@
 use super::store::{self, Interview, Question, State};
 use super::{job_key, tell, view, DEFAULT_BATCH_CHARS, PUBLISH_JOB};
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::Event;
 use crate::notice::Draft;
-use crate::registry::Ctx;
 use crate::schedule;
 use crate::store::Writes;
 

@@ -19,11 +19,12 @@ mod web;
 use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::registry::{
-    tell, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, SearchDoc,
-    SearchKind, SearchOp, Who,
+    tell, CommandSpec, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, SearchDoc, SearchKind,
+    SearchOp, Who,
 };
 use crate::schedule::Job;
 use crate::store::Writes;

@@ -5,8 +5,8 @@ use super::store::{self, Interview, Question, State};
 use super::{in_audience, moderates};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show as when;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::registry::Ctx;
 use crate::tree::people::Person;
 
 /// One published message: its text and the answers in it.

@@ -15,11 +15,12 @@ use std::collections::{HashMap, HashSet};
 use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::fanout::DeliveryState;
 use crate::notice::NoticeKind;
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
+use crate::registry::{CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Subscriber, Who};
 use crate::schedule::{self, Job};
 use crate::store::Writes;
 use crate::tree::Org;

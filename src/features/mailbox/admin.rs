@@ -8,8 +8,8 @@ use super::send::Outgoing;
 use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::Ctx;
 
 pub const OPS: &[&str] = &["mailbox.send", "mailbox.inbox"];
 

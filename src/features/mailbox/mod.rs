@@ -20,11 +20,12 @@ use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::msgref::MsgRef;
 use crate::registry::{
-    always, never, CommandSpec, Ctx, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation,
-    SearchKind, Who,
+    always, never, CommandSpec, Cx, Declaration, DigestItem, DigestSource, Feature, Handled, Invocation, SearchKind,
+    Who,
 };
 use crate::store::{decode, encode, Writes};
 use crate::tree::people::Person;
@@ -206,7 +207,7 @@ impl Feature for Mailbox {
         if feature != FEATURE {
             return Ok(None);
         }
-        let p = cx.tree.person(*person)?.ok_or_else(crate::registry::unknown_person)?;
+        let p = cx.tree.person(*person)?.ok_or_else(crate::context::unknown_person)?;
         let out: Outgoing = decode(data)?;
         sent_answer(cx, ev, &p, out).map(Some)
     }

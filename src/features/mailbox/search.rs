@@ -2,9 +2,10 @@
 //! the receiving org (and those above them), nobody else.
 
 use super::letters::{self, Letter};
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{Event, Record};
-use crate::registry::{Ctx, SearchDoc, SearchOp};
+use crate::registry::{SearchDoc, SearchOp};
 
 fn doc(cx: &Ctx, l: &Letter) -> Result<SearchDoc> {
     let mut orgs = Vec::new();

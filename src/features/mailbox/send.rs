@@ -7,11 +7,11 @@ use treecast_wire::{Attachment, Outbound, OutboundKind, Platform};
 
 use super::letters::{self, Kind, Letter, Party};
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
 use crate::outbox::queue::{self, Queued};
-use crate::registry::Ctx;
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};
 use crate::tree::Org;
@@ -127,7 +127,7 @@ pub fn send(cx: &Ctx, out: Outgoing) -> Result<Sent> {
         }
     }
     let mut s = Sending {
-        author: cx.tree.person(out.author)?.ok_or_else(crate::registry::unknown_person)?,
+        author: cx.tree.person(out.author)?.ok_or_else(crate::context::unknown_person)?,
         answered: match out.answers {
             Some(id) => letters::get(store, id)?,
             None => None,

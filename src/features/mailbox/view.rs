@@ -7,8 +7,8 @@ use super::letters::{self, Kind, Letter, Party};
 use super::send::kind_words;
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::registry::Ctx;
 use crate::tree::Org;
 
 /// Letters listed per part of the inbox.

@@ -66,8 +66,8 @@ use axum::routing::get;
 use axum::Router;
 
 use super::letters::{self, party_name, Kind};
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::registry::Ctx;
 use crate::tree::reads::Read;
 use crate::web::page::{render, Chrome};
 use crate::web::{Viewer, Web};

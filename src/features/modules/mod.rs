@@ -14,10 +14,11 @@ use treecast_wire::{ChatKind, Inbound};
 
 use crate::admin::Reply;
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::registry::modules::{self, Mode, Switch, Why};
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
+use crate::registry::{CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Who};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli::{self, PostArgs};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::Ctx;
 
 pub const OPS: &[&str] = &["notice.post", "notice.status", "notice.remind", "notice.list"];
 

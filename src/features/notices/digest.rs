@@ -6,9 +6,10 @@ use std::collections::HashMap;
 
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::notice::{Notice, NoticeKind};
-use crate::registry::{Ctx, DigestItem, DigestSource};
+use crate::registry::{DigestItem, DigestSource};
 use crate::tree::people::Person;
 use crate::tree::Org;
 

@@ -18,13 +18,14 @@ use treecast_wire::{ChatKind, Inbound};
 
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Act, Actor, Event};
 use crate::msgref::MsgRef;
 use crate::notice::ack::is_ack_text;
 use crate::notice::{Draft, REMIND_JOB};
 use crate::registry::{
-    always, never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchKind, Subscriber, Who,
+    always, never, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, SearchKind, Subscriber, Who,
 };
 use crate::schedule::Job;
 use crate::store::Writes;

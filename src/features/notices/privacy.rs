@@ -4,8 +4,8 @@
 //! (the thread stays with its author; who replied goes).
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::registry::Ctx;
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};
 

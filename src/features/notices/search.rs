@@ -2,10 +2,11 @@
 //! the issuer (its officials and those above see it) and reaching the
 //! target's roots (everyone at or below them may see it).
 
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{Event, Record};
 use crate::notice::{Notice, NoticeKind};
-use crate::registry::{Ctx, SearchDoc, SearchOp};
+use crate::registry::{SearchDoc, SearchOp};
 
 fn doc(cx: &Ctx, n: &Notice) -> Result<SearchDoc> {
     let names: Vec<&str> = n.attachments.iter().map(|a| a.name.as_str()).collect();

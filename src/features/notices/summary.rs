@@ -5,12 +5,13 @@
 use treecast_wire::Outbound;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::events::{Event, Record};
 use crate::notice::fanout::DeliveryState;
 use crate::notice::NoticeKind;
 use crate::outbox::queue::{self, Queued};
-use crate::registry::{Ctx, Subscriber};
+use crate::registry::Subscriber;
 use crate::schedule::Job;
 use crate::store::Writes;
 

@@ -11,11 +11,11 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::notice::ack::AckHow;
 use crate::notice::status::Status;
 use crate::notice::{Draft, Notice, NoticeKind};
-use crate::registry::Ctx;
 use crate::tree::auth::Action;
 use crate::tree::Org;
 use crate::web::chart::{self, Row, Series};

@@ -9,8 +9,8 @@ use treecast_wire::{Address, ChatKind, Platform};
 use crate::admin::{OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::Ctx;
 use crate::tree::channels::Channel;
 use crate::tree::{Org, Tree};
 

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use treecast_wire::{Address, Platform};
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::Actor;
-use crate::registry::Ctx;
 use crate::tree::Org;
 
 const COLUMNS: [&str; 4] = ["code", "platform", "chat", "name"];

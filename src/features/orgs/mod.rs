@@ -11,8 +11,9 @@ use serde::Deserialize;
 use crate::admin::{args, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::{Ctx, Declaration, Feature, SearchDoc, SearchKind, SearchOp};
+use crate::registry::{Declaration, Feature, SearchDoc, SearchKind, SearchOp};
 use crate::tree::{export, generate, import};
 
 pub struct Orgs;

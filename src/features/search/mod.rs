@@ -20,11 +20,12 @@ use std::sync::{Arc, Mutex};
 use treecast_wire::{ChatKind, Inbound};
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::Record;
 use crate::notice::fanout::DeliveryState;
 use crate::registry::{
-    never, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchKind, SearchOp, Subscriber, Who,
+    never, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, SearchKind, SearchOp, Subscriber, Who,
 };
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};

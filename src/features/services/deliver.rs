@@ -10,9 +10,10 @@ use super::store::{self, Item, Mode, Progress, Service};
 use super::{Settings, BUNDLE_JOB, SEND_JOB};
 use crate::catalogue::{msg, Msg};
 use crate::clock::CHINA;
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::outbox::queue::{self, Queued};
-use crate::registry::{tell, Ctx};
+use crate::registry::tell;
 use crate::schedule::{self, Job};
 use crate::store::Writes;
 

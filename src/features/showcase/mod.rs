@@ -12,11 +12,12 @@ mod web;
 use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{Event, Record};
 use crate::notice::Draft;
 use crate::registry::{
-    split_at_org, CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchKind, SearchOp, Who,
+    split_at_org, CommandSpec, Cx, Declaration, Feature, Handled, Invocation, SearchDoc, SearchKind, SearchOp, Who,
 };
 use crate::store::Writes;
 use crate::tree::auth::Action;

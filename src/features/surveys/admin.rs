@@ -8,9 +8,9 @@ use super::{def, Surveys};
 use crate::admin::{args, DefinitionText, LaunchText, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::cli;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Act, Actor, Event};
-use crate::registry::Ctx;
 use crate::store::Writes;
 
 pub const OPS: &[&str] = &["survey.check", "survey.launch", "survey.list", "survey.results", "survey.close"];

@@ -31,11 +31,12 @@ use serde::{Deserialize, Serialize};
 use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Caps;
 pub use crate::conversation::answer;
 use crate::conversation::Progress;
 use crate::error::{Error, Result};
 use crate::notice::NoticeRules;
-use crate::registry::{reply_to, Caps, Handled};
+use crate::registry::{reply_to, Handled};
 use crate::store::survey_keys as keys;
 use crate::store::Writes;
 use crate::store::{decode, encode, Keyspace};

@@ -76,8 +76,8 @@ pub(super) fn fixture() -> Fix {
 }
 
 /// Telegram as its adapter describes it: buttons are shown and pressable.
-pub(super) fn telegram_caps() -> crate::registry::Caps {
-    let caps = crate::registry::Caps::default();
+pub(super) fn telegram_caps() -> crate::context::Caps {
+    let caps = crate::context::Caps::default();
     let tg = treecast_wire::Capabilities { buttons: true, deep_links: true, ..Default::default() };
     caps.set(Platform::Telegram, tg);
     caps

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use super::store::{self, Topic};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::Ctx;
 use crate::tree::people::Person;
 use crate::tree::Org;
 

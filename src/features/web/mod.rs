@@ -9,8 +9,9 @@ mod tests;
 use treecast_wire::{ChatKind, Inbound, Platform};
 
 use crate::catalogue::{msg, Msg};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::registry::{CommandSpec, Ctx, Cx, Declaration, Feature, Handled, Invocation, Who};
+use crate::registry::{CommandSpec, Cx, Declaration, Feature, Handled, Invocation, Who};
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};
 use crate::web::session;
