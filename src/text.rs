@@ -15,3 +15,8 @@ pub fn normalize(s: &str) -> String {
         .flat_map(char::to_lowercase)
         .collect()
 }
+
+/// Whether `a` looks like a mail address (local@domain.tld, no spaces).
+pub fn is_address(a: &str) -> bool {
+    matches!(a.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.contains('@') && !a.contains(char::is_whitespace))
+}

@@ -115,7 +115,7 @@ pub async fn run(
     let rx_web = rx.clone();
     let running = app.start_workers(adapters, rx);
     let show = acts::Show {
-        surveys: crate::cli::surveys(&tree, &app.ctx.config),
+        surveys: crate::features::surveys::Surveys::from_config(&tree, &app.ctx.config),
         stats: running.stats.clone(),
         gw: app.gateway.clone(),
         app,
@@ -142,7 +142,7 @@ fn build_tree(tree: &Tree, opts: &DemoOptions) -> Result<()> {
     let pb = crate::cli::progress(0, "importing");
     let report = import::import_string(tree, "generated", csv, Some(&pb))?;
     pb.finish_and_clear();
-    println!("{report}\n{}", crate::cli::tree_stats(tree)?);
+    println!("{report}\n{}", crate::features::orgs::ops::tree_stats(tree)?);
     took(t);
     Ok(())
 }
@@ -175,7 +175,7 @@ fn bind_chats(tree: &Tree) -> Result<[Address; 3]> {
         "{bound} console group chats bound, plus:\n  {} -> {tg}\n  {} -> {mx}\n  {} -> {list}",
         a.name, b.name, c.name
     );
-    println!("{}", crate::cli::tree_show(tree, &a.code)?);
+    println!("{}", crate::features::orgs::ops::tree_show(tree, &a.code)?);
     took(t);
     Ok([tg, mx, list])
 }

@@ -148,7 +148,7 @@ impl Bed {
 
     /// The survey engine over the same store and clock.
     pub fn surveys(&self) -> crate::features::surveys::Surveys {
-        crate::cli::surveys(&self.tree, &self.app.ctx.config)
+        crate::features::surveys::Surveys::from_config(&self.tree, &self.app.ctx.config)
     }
 
     pub fn to(&self, to: &Address) -> Vec<Outbound> {

@@ -153,3 +153,20 @@ impl Tree {
         Ok(Vec::new())
     }
 }
+
+/// `platform:user`, e.g. `email:li@example.edu.cn` or `telegram:123456`.
+pub fn parse_identity(s: &str) -> Result<(Platform, String)> {
+    let (p, u) =
+        s.split_once(':').ok_or_else(|| Error::invalid(msg(Msg::IdentityForm, &[("text", &format!("{s:?}"))])))?;
+    Ok((platform(p)?, u.to_owned()))
+}
+
+pub fn platform(name: &str) -> Result<Platform> {
+    Platform::parse(name).ok_or_else(|| Error::invalid(msg(Msg::NotAPlatform, &[("name", &format!("{name:?}"))])))
+}
+
+/// The person behind `platform:user`, or one sentence saying there is none.
+pub fn person_by(tree: &Tree, identity: &str) -> Result<Person> {
+    let (p, u) = parse_identity(identity)?;
+    tree.person_by_identity(p, &u)?.ok_or_else(|| Error::not_found(msg(Msg::NoIdentity, &[("identity", &identity)])))
+}

@@ -94,7 +94,7 @@ impl Scenario {
     /// The survey engine over the running app's store.
     pub fn surveys(&self) -> treecast::features::surveys::Surveys {
         let app = &self.server.as_ref().expect("running").app;
-        treecast::cli::surveys(app.tree(), &app.ctx.config)
+        treecast::features::surveys::Surveys::from_config(app.tree(), &app.ctx.config)
     }
 
     pub async fn start() -> Scenario {

@@ -46,7 +46,7 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
         }
         "campaign.launch" => {
             let l: LaunchText = args(op, a)?;
-            let by = crate::cli::person_by(&cx.tree, &l.by)?;
+            let by = crate::tree::people::person_by(&cx.tree, &l.by)?;
             let launched = launch::launch_text(cx, by.id, &l.name, &l.text, l.org.as_deref())?;
             cx.store().flush()?;
             format!("{}\n{}", launched.to_text(), Msg::ServeDelivers.text())

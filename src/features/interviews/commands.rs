@@ -52,7 +52,7 @@ pub(super) fn schedule_interview(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invoca
     if args.len() < 4 {
         return Err(Error::invalid(Msg::InterviewUsage.text()));
     }
-    let guest = crate::cli::person_by(&cx.tree, &args[0])?;
+    let guest = crate::tree::people::person_by(&cx.tree, &args[0])?;
     let (opens, closes) = (when(args.get(1).map(String::as_str))?, when(args.get(2).map(String::as_str))?);
     let now = cx.now();
     if closes <= opens || closes <= now {

@@ -7,7 +7,6 @@ use super::letters::Kind;
 use super::send::Outgoing;
 use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
-use crate::cli;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 
@@ -39,7 +38,7 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
     match op {
         "mailbox.send" => {
             let s: Send = args(op, a)?;
-            let p = cli::person_by(&cx.tree, &s.by)?;
+            let p = crate::tree::people::person_by(&cx.tree, &s.by)?;
             let spec = if s.report { "@parent" } else { s.to.as_str() };
             let (from, from_org, role) = super::commands::sender(cx, &p, s.from.as_deref(), Some(spec))?;
             let to = super::recipients::resolve(&cx.tree, &cx.config.mailbox, role, &from_org, &s.to)?;
@@ -57,7 +56,7 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
         }
         "mailbox.inbox" => {
             let i: Inbox = args(op, a)?;
-            let p = cli::person_by(&cx.tree, &i.by)?;
+            let p = crate::tree::people::person_by(&cx.tree, &i.by)?;
             let mut parts = Vec::new();
             for org in super::commands::acting_orgs(cx, &p, i.org.as_deref())? {
                 parts.push(super::view::inbox(cx, &org)?);

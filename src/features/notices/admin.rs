@@ -4,9 +4,11 @@ use serde::Deserialize;
 
 use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
-use crate::cli::{self, PostArgs};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::notice::{Draft, NoticeRules};
+use crate::tree::people::person_by;
+use crate::tree::Tree;
 
 pub const OPS: &[&str] = &["notice.post", "notice.status", "notice.remind", "notice.list"];
 
@@ -55,31 +57,17 @@ fn twenty() -> usize {
 pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
     match op {
         "notice.post" => {
-            let p: Post = args(op, a)?;
-            let attachments = p.attachments.into_iter().map(Attached::into_attachment).collect();
-            let post = PostArgs {
-                org: p.org,
-                title: p.title,
-                body: p.body,
-                author: p.author,
-                levels: p.levels,
-                only: p.only,
-                exclude: p.exclude,
-                no_ack: p.no_ack,
-                deadline: p.deadline,
-                attachments,
-            };
-            let text = cli::notice_post(&cx.tree, &cx.config, post)?;
+            let text = post(&cx.tree, &cx.config, args(op, a)?)?;
             cx.waker.wake();
             Ok(Reply::text(text))
         }
         "notice.status" => {
             let s: Status = args(op, a)?;
-            Ok(Reply::text(cli::notice_status(&cx.tree, s.id, s.org.as_deref())?))
+            Ok(Reply::text(cx.tree.status(None, s.id, s.org.as_deref(), 20)?.to_text(&cx.tree)))
         }
         "notice.remind" => {
             let r: Remind = args(op, a)?;
-            let by = cli::person_by(&cx.tree, &r.by)?;
+            let by = person_by(&cx.tree, &r.by)?;
             let n = cx.tree.remind(by.id, r.id)?;
             cx.tree.store.flush()?;
             cx.waker.wake();
@@ -88,6 +76,37 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
         "notice.list" => list(cx, args::<List>(op, a)?.last),
         _ => Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
     }
+}
+
+/// `YYYY-MM-DD HH:MM` in China time -> unix seconds.
+pub fn parse_deadline(s: &str) -> Result<u64> {
+    crate::clock::parse_china(s).ok_or_else(|| Error::invalid(msg(Msg::DeadlineForm, &[("text", &format!("{s:?}"))])))
+}
+
+/// Posts a notice for the operator (or the API), as `author`.
+fn post(tree: &Tree, cfg: &crate::config::Config, a: Post) -> Result<String> {
+    let author = person_by(tree, &a.author)?;
+    let draft = Draft {
+        issuer_code: a.org,
+        title: a.title,
+        body: a.body,
+        attachments: a.attachments.into_iter().map(Attached::into_attachment).collect(),
+        levels: a.levels,
+        only: a.only,
+        exclude: a.exclude,
+        ack_required: !a.no_ack,
+        ack_deadline: a.deadline.as_deref().map(parse_deadline).transpose()?,
+        buttons: Vec::new(),
+    };
+    let rules = NoticeRules::from_config(cfg);
+    let n = tree.post(author.id, draft, &rules)?;
+    tree.store.flush()?;
+    let issuer = tree.require_id(n.issuer)?;
+    let (channels, orgs) = tree.expected(&n.target, &issuer)?;
+    Ok(msg(
+        Msg::NoticePostedCli,
+        &[("id", &n.id), ("author", &author.name), ("issuer", &issuer.name), ("channels", &channels), ("orgs", &orgs)],
+    ))
 }
 
 /// The last notices, newest first: id, title, issuer, when, delivery and acks.
@@ -119,4 +138,16 @@ fn list(cx: &Ctx, last: usize) -> Result<Reply> {
         ));
     }
     Ok(Reply::text(if out.is_empty() { Msg::NoNoticesYet.text().to_owned() } else { out.join("\n") }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_trip_through_beijing_time() {
+        let t = parse_deadline("2026-12-01 18:30").unwrap();
+        assert_eq!(crate::notice::format_time(t), "2026-12-01 18:30");
+        assert!(parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
+    }
 }

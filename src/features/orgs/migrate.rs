@@ -30,7 +30,7 @@ fn chat(platform: &str, id: &str) -> std::result::Result<Address, String> {
         Some(Platform::Telegram) => Err(msg(Msg::MigrateTelegramId, &[("id", &id)])),
         Some(Platform::Matrix) if id.starts_with('!') && id.contains(':') => Ok(Address::group(Platform::Matrix, id)),
         Some(Platform::Matrix) => Err(msg(Msg::MigrateMatrixRoom, &[("id", &id)])),
-        Some(Platform::Email) if crate::cli::is_address(id) => Ok(Address::list(id.to_lowercase(), Vec::new())),
+        Some(Platform::Email) if crate::text::is_address(id) => Ok(Address::list(id.to_lowercase(), Vec::new())),
         Some(Platform::Email) => Err(msg(Msg::MigrateListAddress, &[("id", &id)])),
         Some(p) if !id.is_empty() => Ok(Address::group(p, id)),
         Some(_) => Err(msg(Msg::MigrateMissing, &[("column", &"chat")])),

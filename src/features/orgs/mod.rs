@@ -4,6 +4,7 @@
 
 mod channels;
 mod migrate;
+pub mod ops;
 mod web;
 
 use serde::Deserialize;
@@ -214,11 +215,11 @@ impl Feature for Orgs {
                 return Ok(Reply { text, files: vec![OutFile { path: file, bytes }] });
             }
             "tree.generate" => return generate_tree(cx, args(op, a)?),
-            "tree.stats" => cli::tree_stats(tree)?,
-            "tree.show" => cli::tree_show(tree, &args::<Code>(op, a)?.code)?,
+            "tree.stats" => ops::tree_stats(tree)?,
+            "tree.show" => ops::tree_show(tree, &args::<Code>(op, a)?.code)?,
             "tree.move" => {
                 let m: Move = args(op, a)?;
-                let shown = cli::tree_show(tree, &tree.move_org(&m.code, &m.parent)?.code)?;
+                let shown = ops::tree_show(tree, &tree.move_org(&m.code, &m.parent)?.code)?;
                 msg(Msg::OrgMoved, &[("org", &shown)])
             }
             "tree.rename" => {
@@ -229,7 +230,7 @@ impl Feature for Orgs {
                 let d: Delete = args(op, a)?;
                 msg(Msg::OrgsDeleted, &[("n", &tree.delete(&d.code, d.cascade)?)])
             }
-            "org.bind_console" => cli::org_bind_console(tree, &args::<Level>(op, a)?.level)?,
+            "org.bind_console" => ops::org_bind_console(tree, &args::<Level>(op, a)?.level)?,
             "org.invite" => return invite(cx, args(op, a)?),
             "org.channels" => {
                 let c: Channels = args(op, a)?;
@@ -242,13 +243,13 @@ impl Feature for Orgs {
             "org.unbind" => channels::unbind(cx, &args::<Chat>(op, a)?.chat)?,
             "org.bind_list" => {
                 let b: BindList = args(op, a)?;
-                cli::org_bind_list(tree, &b.code, &b.list, &b.members)?
+                ops::org_bind_list(tree, &b.code, &b.list, &b.members)?
             }
             "org.members" => {
                 let m: Members = args(op, a)?;
-                cli::org_list_members(tree, &m.code, &m.list, &m.add, &m.remove)?
+                ops::org_list_members(tree, &m.code, &m.list, &m.add, &m.remove)?
             }
-            "person.add" => cli::person_add(tree, &args::<cli::NewPerson>(op, a)?)?,
+            "person.add" => ops::person_add(tree, &args::<ops::NewPerson>(op, a)?)?,
             "org.import_channels" => {
                 let i: Import = args(op, a)?;
                 migrate::import_channels(cx, &i.name, &i.csv)?
@@ -262,7 +263,7 @@ impl Feature for Orgs {
 /// One org's bind code, or (`under` + `level`) one for every such org.
 fn invite(cx: &Ctx, i: Invite) -> Result<Reply> {
     match (i.code, i.under, i.level) {
-        (Some(code), None, None) if i.csv.is_none() => Ok(Reply::text(cli::org_invite(&cx.tree, &cx.config, &code)?)),
+        (Some(code), None, None) if i.csv.is_none() => Ok(Reply::text(ops::org_invite(&cx.tree, &cx.config, &code)?)),
         (None, Some(under), Some(level)) => channels::invite_many(cx, &under, &level, i.csv),
         _ => Err(Error::invalid(Msg::InviteWhich.text())),
     }

@@ -116,7 +116,7 @@ pub(super) fn service(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Re
             let (mut s, org) = pick(editable(cx, p)?, inv.args.get(1..2).unwrap_or_default())?;
             cx.tree.check(p.id, Action::PostNotice, &org)?;
             let who = inv.arg(3).ok_or_else(|| Error::invalid(Msg::ServiceUsage.text()))?;
-            let editor = crate::cli::person_by(&cx.tree, who)?;
+            let editor = crate::tree::people::person_by(&cx.tree, who)?;
             let add = matches!(inv.arg(2), Some("add" | "添加"));
             s.editors.retain(|e| *e != editor.id);
             if add {
@@ -333,7 +333,7 @@ pub(super) fn admin(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
         "service.publish" => {
             let a: Publish = args(op, a)?;
             let s = require(cx, a.service)?;
-            let p = crate::cli::person_by(&cx.tree, &a.by)?;
+            let p = crate::tree::people::person_by(&cx.tree, &a.by)?;
             if !edits(cx, &p, &s)? {
                 return Err(Error::denied(msg(Msg::ServiceNotEditor, &[("name", &s.name)])));
             }

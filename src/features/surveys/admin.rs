@@ -7,11 +7,22 @@ use serde::Deserialize;
 use super::{def, Surveys};
 use crate::admin::{args, DefinitionText, LaunchText, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
-use crate::cli;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::{self, Act, Actor, Event};
 use crate::store::Writes;
+use crate::tree::people::person_by;
+use crate::tree::Tree;
+
+impl Surveys {
+    /// The survey engine with the config's surveys dir and notice rules.
+    pub fn from_config(tree: &Tree, cfg: &crate::config::Config) -> Surveys {
+        let s = Surveys::new(tree.clone());
+        s.set_dir(cfg.surveys_dir.clone());
+        s.set_rules(crate::notice::NoticeRules::from_config(cfg));
+        s
+    }
+}
 
 pub const OPS: &[&str] = &["survey.check", "survey.launch", "survey.list", "survey.results", "survey.close"];
 
@@ -39,15 +50,15 @@ pub fn run(cx: &Ctx, surveys: &Surveys, op: &str, a: serde_json::Value) -> Resul
         }
         "survey.launch" => {
             let l: LaunchText = args(op, a)?;
-            let by = cli::person_by(tree, &l.by)?;
+            let by = person_by(tree, &l.by)?;
             let launched = surveys.launch_text(by.id, &l.name, &l.text, l.org.as_deref())?;
             tree.store.flush()?;
             cx.waker.wake();
             format!("{}\n{}", launched.to_text(), Msg::ServeDelivers.text())
         }
-        "survey.list" => cli::survey_list(tree, surveys)?,
+        "survey.list" => list(tree, surveys)?,
         "survey.results" => return results(surveys, args(op, a)?),
-        "survey.close" => cli::survey_close(tree, surveys, args::<Id>(op, a)?.id)?,
+        "survey.close" => close(tree, surveys, args::<Id>(op, a)?.id)?,
         _ => return Err(Error::not_found(msg(Msg::AdminUnknownOp, &[("op", &op)]))),
     };
     Ok(Reply::text(text))
@@ -76,4 +87,29 @@ fn results(surveys: &Surveys, a: Results) -> Result<Reply> {
         surveys.tree.store.commit(&w)?;
     }
     Ok(reply)
+}
+
+fn list(tree: &Tree, surveys: &Surveys) -> Result<String> {
+    let mut out = String::new();
+    for s in surveys.all()? {
+        let org = tree.require_id(s.org)?;
+        out.push_str(&format!(
+            "#{} 《{}》 {} {}, {} – {}{}\n",
+            s.id,
+            s.def.title,
+            org.code,
+            org.name,
+            super::clock::show(s.opens),
+            super::clock::show(s.closes),
+            if s.def.anonymous { Msg::SurveyAnonymous.text() } else { "" }
+        ));
+    }
+    Ok(if out.is_empty() { Msg::NoSurveysYet.text().into() } else { out.trim_end().to_owned() })
+}
+
+fn close(tree: &Tree, surveys: &Surveys, id: u64) -> Result<String> {
+    let s = surveys.close(None, id)?;
+    tree.store.flush()?;
+    let closes = super::clock::show(s.closes);
+    Ok(msg(Msg::SurveyClosedAt, &[("id", &s.id), ("title", &s.def.title), ("closes", &closes)]))
 }
