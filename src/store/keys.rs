@@ -12,16 +12,16 @@ pub use super::msgref::key as msgref;
 
 /// A big-endian u64 at `at` in a stored key or value; a short one is an
 /// error naming `what` (the keyspace or key), never a panic.
-pub fn read_u64_at(b: &[u8], at: usize, what: &str) -> Result<u64> {
+pub fn read_u64_at(b: &[u8], at: usize, what: impl Display) -> Result<u64> {
     b.get(at..at + 8).and_then(|s| s.try_into().ok()).map(u64::from_be_bytes).ok_or_else(|| short(what, b, at + 8))
 }
 
 /// A big-endian u32 at `at`, like `read_u64_at`.
-pub fn read_u32_at(b: &[u8], at: usize, what: &str) -> Result<u32> {
+pub fn read_u32_at(b: &[u8], at: usize, what: impl Display) -> Result<u32> {
     b.get(at..at + 4).and_then(|s| s.try_into().ok()).map(u32::from_be_bytes).ok_or_else(|| short(what, b, at + 4))
 }
 
-fn short(what: &str, b: &[u8], need: usize) -> Error {
+fn short(what: impl Display, b: &[u8], need: usize) -> Error {
     Error::Corrupt(format!("{what}: {} bytes where {need} were expected ({})", b.len(), hex(b)))
 }
 
@@ -81,9 +81,20 @@ pub fn event_value(at_ms: u64, body: &[u8]) -> Vec<u8> {
     v
 }
 
+/// `space/key in hex`, written out only when an error names it: catch-up
+/// reads every event, and a name formatted on every read was a tenth of a
+/// survey answer's instructions where `Surveys::active` did the same.
+pub struct KeyName<'a>(pub &'a str, pub &'a [u8]);
+
+impl Display for KeyName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.0, hex(self.1))
+    }
+}
+
 /// Splits an event-log value; `key` names it in the error.
 pub fn split_event_value<'a>(v: &'a [u8], key: &[u8]) -> Result<(u64, &'a [u8])> {
-    let at = read_u64_at(v, 0, &format!("events/{}", hex(key)))?;
+    let at = read_u64_at(v, 0, KeyName("events", key))?;
     Ok((at, &v[8..]))
 }
 

@@ -62,6 +62,12 @@ impl Surveys {
             return Err(Error::denied(msg(Msg::SurveyNotForYou, &[("org", &org.name)])));
         }
         if let Some(c) = self.conversation(id, p.id)? {
+            if sv.def.anonymous && self.has_answered(sv, p.id)? {
+                // Left by a crash between storing the response and ending
+                // the conversation (`commit_pending`): it is over.
+                self.forget(id, p.id)?;
+                return Err(Error::invalid(Msg::AnonymousAlreadyAnswered.text()));
+            }
             if self.active(p.id)? != Some(id) {
                 self.tree.store.surveys.insert(keys::active(p.id), &id.to_be_bytes())?;
             }

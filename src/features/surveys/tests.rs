@@ -407,3 +407,37 @@ fn the_end_of_a_conversation_commits_with_its_response() {
     assert!(out[0].replies[0].msg.body.contains("已提交"), "{:?}", out[0].replies[0].msg.body);
     assert!(f.sv.conversation(l.id, p.id).unwrap().is_some(), "begun again in the same batch");
 }
+
+/// The conversation ends after its response commits (`commit_pending`); a
+/// crash between the two leaves it behind. Named: `/start` asks its last
+/// question again and the same response is stored once. Anonymous: it is
+/// dropped, and the answer cannot be changed.
+#[test]
+fn a_conversation_left_by_a_crash_after_its_response_is_harmless() {
+    let f = fixture();
+    let one = "days = 3\n[[questions]]\ntype = \"single\"\ntext = \"参加过吗？\"\nchoices = [\"是\", \"否\"]\n";
+    for (title, anonymous) in [("实名", false), ("匿名", true)] {
+        let def = format!("title = \"{title}\"\nanonymous = {anonymous}\n{one}");
+        let l = launch(&f, &def, "43");
+        let user = format!("u-{title}");
+        let p = member(&f.tree, "李明", &user, "4143010533-001");
+        say(&f, &user, &format!("/start {}", l.payload));
+        let key = keys::survey_person(keys::CONVERSATION, l.id, p.id);
+        let left = f.tree.store.surveys.get(key).unwrap().expect("the conversation row");
+        assert!(say(&f, &user, "是").contains("已提交"));
+        assert!(f.sv.conversation(l.id, p.id).unwrap().is_none(), "ended after the commit");
+        // The crash: the response is stored, the conversation row is back.
+        f.tree.store.surveys.insert(key, left).unwrap();
+        let r = say(&f, &user, &format!("/start {}", l.payload));
+        if anonymous {
+            assert!(r.contains(Msg::AnonymousAlreadyAnswered.text()), "{r}");
+            assert!(f.sv.conversation(l.id, p.id).unwrap().is_none(), "the leftover is dropped");
+        } else {
+            assert!(r.contains("参加过吗"), "{r}");
+            assert!(say(&f, &user, "是").contains("已提交"));
+        }
+        let res = f.sv.results(None, l.id).unwrap();
+        assert_eq!(res.responses.len(), 1, "{title}: one response");
+        assert_eq!(res.responses[0].answers[0], Some(Answer::Choice(0)));
+    }
+}
