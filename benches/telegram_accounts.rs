@@ -122,8 +122,9 @@ enum Mode {
 
 struct Outcome {
     /// The killed worker's sends in flight at its death: (the emulator's
-    /// count, its deliver() calls begun and not ended).
-    killed_in_flight: Option<(u64, u64)>,
+    /// count, its deliver() calls begun and not ended, and the jobs
+    /// JetStream had handed it and not had acknowledged).
+    killed_in_flight: Option<(u64, u64, u64)>,
     delivered: u64,
     elapsed: Duration,
     quota: Value,
@@ -309,9 +310,16 @@ fn report(name: &str, bots: usize, per_bot: usize, o: &Outcome) {
         o.extra,
     );
     println!("  at our end: at most {} sends of one bot started within one second", o.busiest);
-    if let Some((at_emulator, calls)) = o.killed_in_flight {
+    if let Some((at_emulator, calls, unacked)) = o.killed_in_flight {
         println!(
-            "  the killed worker had {calls} deliveries in flight at its death ({at_emulator} of them had reached the emulator)"
+            "  the killed worker held {unacked} jobs unacknowledged at its death (JetStream's ack-pending count, \
+             bounded by max_ack_pending: the in-flight bound); {calls} of them were inside deliver() \
+             ({at_emulator} had reached the emulator)"
+        );
+        println!(
+            "  extra copies {} {} the killed worker's in-flight jobs {unacked}",
+            o.extra,
+            if o.extra as u64 <= unacked { "<=" } else { "> (OVER THE BOUND)" }
         );
     }
     println!(
@@ -391,7 +399,7 @@ async fn kill_one(
     nats: &treecast::cluster::Nats,
     workers: &mut [RunningWorker],
     tokens: &[String],
-) -> (u64, u64) {
+) -> (u64, u64, u64) {
     let owners = treecast::cluster::worker::owners(nats).await.unwrap();
     let victim = &workers[0];
     let mine: Vec<&String> = tokens
@@ -401,10 +409,24 @@ async fn kill_one(
     let kill_ms = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis();
     victim.2.abort();
     let calls = victim.3.begun.load(Ordering::Relaxed) - victim.3.ended.load(Ordering::Relaxed);
+    // In flight as JetStream counts it: handed to the worker, not acked.
+    // A send that returned but whose outcome was not yet recorded is in it
+    // (it comes back, and goes out again), which deliver() calls begun and
+    // not ended miss: that undercount was run 6's "one over the bound".
+    let mut unacked = 0u64;
+    for t in &mine {
+        let name = format!("acct-telegram-{}", treecast::cluster::token(t.split(':').next().unwrap()));
+        let consumer = nats.jobs.get_consumer::<async_nats::jetstream::consumer::pull::Config>(&name).await;
+        if let Ok(mut c) = consumer {
+            if let Ok(info) = c.info().await {
+                unacked += info.num_ack_pending as u64;
+            }
+        }
+    }
     nats_script(&["kill-node", "2"]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let list = mine.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",");
     let q = control(api, "GET", &format!("quota?in_flight_at={kill_ms}&tokens={list}"), None).await;
     println!("  killed worker {} ({} bots) and NATS node 2", victim.0, mine.len());
-    (q["in_flight_at"].as_u64().unwrap_or(0), calls)
+    (q["in_flight_at"].as_u64().unwrap_or(0), calls, unacked)
 }

@@ -133,42 +133,38 @@ impl Worker {
                 break;
             }
             self.heartbeat().await;
-            // Renew what is ours; what cannot be renewed is someone else's now.
-            let mut lost = Vec::new();
-            for (acct, o) in owned.iter_mut().filter(|(_, o)| o.phase != Phase::Lost) {
+            // Renew what is ours, all at once: one after another, a NATS
+            // node that does not answer held each renewal for its bound in
+            // turn, the later leases lapsed meanwhile, and another worker
+            // took them while this one still sent (two lanes, one account).
+            let renewals = owned.iter().filter(|(_, o)| o.phase != Phase::Lost).map(|(acct, o)| {
                 let key = lease_key(acct.platform, &acct.name);
-                // Bounded: a request to a dead node must not outlast the lease.
-                let renewal = tokio::time::timeout(tick, self.nats.leases.update(&key, me.clone().into(), o.revision));
-                match renewal.await.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
-                    Ok(rev) => {
+                let (leases, me, revision) = (self.nats.leases.clone(), me.clone(), o.revision);
+                async move { (acct.clone(), renew(&leases, &key, &me, revision, tick).await) }
+            });
+            let mut lost = Vec::new();
+            for (acct, renewal) in futures::future::join_all(renewals).await {
+                let o = owned.get_mut(&acct).expect("present");
+                let key = lease_key(acct.platform, &acct.name);
+                match renewal {
+                    Renewal::Renewed(rev) => {
                         o.revision = rev;
                         o.renewed_at = Instant::now();
                     }
-                    // Not renewed: lost if the key now says someone else (or
-                    // nobody); if NATS cannot say, kept only while the lease
-                    // surely still holds, so two workers never send for one
-                    // account (another may take it once it lapses).
-                    Err(e) => match tokio::time::timeout(tick, self.nats.leases.entry(&key))
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| r.map_err(|e| e.to_string()))
-                    {
-                        Ok(Some(entry)) if entry.value.as_ref() == me.as_bytes() => {
-                            o.revision = entry.revision;
-                            o.renewed_at = Instant::now();
-                        }
-                        Ok(_) => {
-                            tracing::warn!(account = %key, error = %e, "lease lost; stopping this account");
-                            lost.push(acct.clone());
-                        }
-                        Err(_) if o.renewed_at.elapsed() > lease * 2 / 3 => {
-                            tracing::warn!(account = %key, error = %e, "lease not renewed in time; stopping this account");
-                            lost.push(acct.clone());
-                        }
-                        Err(_) => {
-                            tracing::warn!(account = %key, error = %e, "lease not renewed yet; NATS did not answer")
-                        }
-                    },
+                    Renewal::Lost(e) => {
+                        tracing::warn!(account = %key, error = %e, "lease lost; stopping this account");
+                        lost.push(acct);
+                    }
+                    // NATS cannot say: kept only while the lease surely
+                    // still holds, so two workers never send for one account
+                    // (another may take it once it lapses).
+                    Renewal::Unknown(e) if o.renewed_at.elapsed() > lease * 2 / 3 => {
+                        tracing::warn!(account = %key, error = %e, "lease not renewed in time; stopping this account");
+                        lost.push(acct);
+                    }
+                    Renewal::Unknown(e) => {
+                        tracing::warn!(account = %key, error = %e, "lease not renewed yet; NATS did not answer")
+                    }
                 }
             }
             for acct in lost {
@@ -190,18 +186,18 @@ impl Worker {
                     tracing::info!(account = %key, "account handed back");
                 }
             }
-            let live = self.live_workers().await.max(1);
-            let share = accounts.len().div_ceil(live);
+            let live = if leaving { None } else { self.live_workers().await };
+            let share = live.map(|n| accounts.len().div_ceil(n.max(1)));
             let serving = owned.values().filter(|o| o.phase == Phase::Serving).count();
             if leaving {
                 owned.values_mut().filter(|o| o.phase == Phase::Serving).for_each(|o| o.stop(Phase::Releasing));
-            } else if serving > share {
+            } else if share.is_some_and(|share| serving > share) {
                 // Give one back per tick; its lease is renewed until its
                 // deliveries are done (above).
                 if let Some(o) = owned.values_mut().find(|o| o.phase == Phase::Serving) {
                     o.stop(Phase::Releasing);
                 }
-            } else {
+            } else if let Some(share) = share {
                 let mut free: Vec<&Account> = accounts.iter().filter(|a| !owned.contains_key(*a)).collect();
                 free.shuffle(&mut rand::rng());
                 let mut serving = serving;
@@ -210,7 +206,11 @@ impl Worker {
                         break;
                     }
                     let key = lease_key(acct.platform, &acct.name);
-                    if let Ok(revision) = self.nats.leases.create(&key, me.clone().into()).await {
+                    // Bounded like a renewal: a NATS node that does not answer
+                    // must not hold up the next round of renewals.
+                    let take = tokio::time::timeout(tick, self.nats.leases.create(&key, me.clone().into()));
+                    let Ok(made) = take.await else { break };
+                    if let Ok(revision) = made {
                         tracing::info!(account = %key, worker = %me, "account taken");
                         let (stop, stopped) = watch::channel(false);
                         let task = tokio::spawn(self.serve_account(acct.clone(), stopped));
@@ -235,12 +235,18 @@ impl Worker {
     }
 
     async fn heartbeat(&self) {
-        let _ = self.nats.leases.put(format!("w.{}", token(&self.id)), self.id.clone().into()).await;
+        let put = self.nats.leases.put(format!("w.{}", token(&self.id)), self.id.clone().into());
+        let _ = tokio::time::timeout(self.nats.cfg.lease / 3, put).await;
     }
 
-    async fn live_workers(&self) -> usize {
-        let Ok(keys) = self.nats.leases.keys().await else { return 1 };
-        keys.filter_map(|k| async move { k.ok().filter(|k| k.starts_with("w.")) }).count().await
+    /// How many workers are alive (their heartbeats), or None when NATS
+    /// does not say in time: then no account is taken or given back.
+    async fn live_workers(&self) -> Option<usize> {
+        let count = async {
+            let keys = self.nats.leases.keys().await.ok()?;
+            Some(keys.filter_map(|k| async move { k.ok().filter(|k| k.starts_with("w.")) }).count().await)
+        };
+        tokio::time::timeout(self.nats.cfg.lease / 3, count).await.ok().flatten()
     }
 
     /// Pulls one account's jobs until told to stop, then lets those in
@@ -336,6 +342,37 @@ impl Lane {
             self.limits.platform_take();
         }
         wait
+    }
+}
+
+/// What renewing one lease said.
+enum Renewal {
+    Renewed(u64),
+    /// The key names another worker, or none.
+    Lost(String),
+    /// NATS did not answer within the bound.
+    Unknown(String),
+}
+
+/// Renews the lease `key` at `revision`; when that fails, reads the key to
+/// tell lost from unknown. Each call is bounded by `bound`.
+async fn renew(
+    leases: &async_nats::jetstream::kv::Store,
+    key: &str,
+    me: &str,
+    revision: u64,
+    bound: Duration,
+) -> Renewal {
+    let update = tokio::time::timeout(bound, leases.update(key, me.to_owned().into(), revision)).await;
+    let e = match update {
+        Ok(Ok(rev)) => return Renewal::Renewed(rev),
+        Ok(Err(e)) => e.to_string(),
+        Err(e) => e.to_string(),
+    };
+    match tokio::time::timeout(bound, leases.entry(key)).await {
+        Ok(Ok(Some(entry))) if entry.value.as_ref() == me.as_bytes() => Renewal::Renewed(entry.revision),
+        Ok(Ok(_)) => Renewal::Lost(e),
+        Ok(Err(_)) | Err(_) => Renewal::Unknown(e),
     }
 }
 
