@@ -222,8 +222,8 @@ impl Surveys {
         // A failed commit ends no conversation: each keeps its answers.
         self.tree.store.commit(&w)?;
         // Then the conversations end, by plain removes: inside the
-        // transaction they made it cost 1.22x plain writes, 1.09x without
-        // them (callgrind, docs/BENCHMARKS.md).
+        // transaction they made it cost 1.25x plain writes, 1.11x without
+        // them (callgrind, benches/survey_finish_sled.rs).
         // A crash between the two leaves a finished conversation, which
         // `begin` drops (anonymous) or asks its last question again,
         // storing the same response under the same key.
