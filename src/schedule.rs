@@ -56,7 +56,7 @@ pub fn cancel(store: &Store, w: &mut Writes, key: &str) -> Result<()> {
 /// When the job named `key` is due (unix ms), if it is scheduled.
 pub fn due_at(store: &Store, key: &str) -> Result<Option<u64>> {
     match store.schedule.get(sched::by_key(key))? {
-        Some(due) => Ok(Some(read_u64_at(&due, 1, &format!("schedule/{key}"))?)),
+        Some(due) => Ok(Some(read_u64_at(&due, 1, format_args!("schedule/{key}"))?)),
         None => Ok(None),
     }
 }

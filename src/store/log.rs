@@ -68,7 +68,7 @@ impl Store {
     /// A subscriber's read position (0: it has seen nothing).
     pub fn position(&self, subscriber: &str) -> Result<u64> {
         match self.positions.get(subscriber.as_bytes())? {
-            Some(v) => keys::read_u64_at(&v, 0, &format!("positions/{subscriber}")),
+            Some(v) => keys::read_u64_at(&v, 0, format_args!("positions/{subscriber}")),
             None => Ok(0),
         }
     }
