@@ -137,13 +137,14 @@ impl Worker {
             // node that does not answer held each renewal for its bound in
             // turn, the later leases lapsed meanwhile, and another worker
             // took them while this one still sent (two lanes, one account).
-            let renewals = owned.iter().filter(|(_, o)| o.phase != Phase::Lost).map(|(acct, o)| {
-                let key = lease_key(acct.platform, &acct.name);
-                let (leases, me, revision) = (self.nats.leases.clone(), me.clone(), o.revision);
-                async move { (acct.clone(), renew(&leases, &key, &me, revision, tick).await) }
+            let held = owned.iter().filter(|(_, o)| o.phase != Phase::Lost).map(|(a, o)| (a.clone(), o.revision));
+            let leases = &self.nats.leases;
+            let renewals = renew_all(held.collect(), |acct, revision| {
+                let me = me.clone();
+                async move { renew(leases, &lease_key(acct.platform, &acct.name), &me, revision, tick).await }
             });
             let mut lost = Vec::new();
-            for (acct, renewal) in futures::future::join_all(renewals).await {
+            for (acct, renewal) in renewals.await {
                 let o = owned.get_mut(&acct).expect("present");
                 let key = lease_key(acct.platform, &acct.name);
                 match renewal {
@@ -354,6 +355,20 @@ enum Renewal {
     Unknown(String),
 }
 
+/// Renews every lease in `held` (account, revision) at once with
+/// `renew_one`: a round takes one renewal's time, however many accounts.
+async fn renew_all<F, Fut>(held: Vec<(Account, u64)>, renew_one: F) -> Vec<(Account, Renewal)>
+where
+    F: Fn(Account, u64) -> Fut,
+    Fut: std::future::Future<Output = Renewal>,
+{
+    let each = held.into_iter().map(|(acct, revision)| {
+        let renewal = renew_one(acct.clone(), revision);
+        async move { (acct, renewal.await) }
+    });
+    futures::future::join_all(each).await
+}
+
 /// Renews the lease `key` at `revision`; when that fails, reads the key to
 /// tell lost from unknown. Each call is bounded by `bound`.
 async fn renew(
@@ -508,4 +523,33 @@ pub async fn owners(nats: &Nats) -> Result<HashMap<String, String>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Twelve leases, each renewal answered only after a third of the lease
+    /// (a NATS node that is not answering): the round takes one renewal's
+    /// time. One after another it took twelve, and the last leases lapsed
+    /// while their owner still sent (docs/BENCHMARKS.md, issue 16 (b)).
+    #[tokio::test]
+    async fn a_round_renews_every_lease_at_once() {
+        let tick = Duration::from_millis(300);
+        let held: Vec<(Account, u64)> =
+            (0..12).map(|i| (Account { platform: Platform::Telegram, name: format!("bot{i}") }, i)).collect();
+        let started = Instant::now();
+        let out = renew_all(held, |_, revision| async move {
+            tokio::time::sleep(tick).await;
+            Renewal::Renewed(revision + 100)
+        })
+        .await;
+        // At once: about one tick. One after another: twelve (3.6 s).
+        assert!(started.elapsed() < tick * 5, "one round took {:?}", started.elapsed());
+        assert_eq!(out.len(), 12);
+        for (i, (acct, r)) in out.iter().enumerate() {
+            assert_eq!(acct.name, format!("bot{i}"));
+            assert!(matches!(r, Renewal::Renewed(rev) if *rev == i as u64 + 100));
+        }
+    }
 }
