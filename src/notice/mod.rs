@@ -297,5 +297,11 @@ pub fn format_time(unix: u64) -> String {
     crate::clock::show(unix)
 }
 
+/// An acknowledgement deadline as an official types it (`YYYY-MM-DD HH:MM`
+/// in China time, or the web form's `YYYY-MM-DDTHH:MM`) -> unix seconds.
+pub fn parse_deadline(s: &str) -> Result<u64> {
+    crate::clock::parse_china(s).ok_or_else(|| Error::invalid(msg(Msg::DeadlineForm, &[("text", &format!("{s:?}"))])))
+}
+
 #[cfg(test)]
 pub(crate) mod tests;

@@ -843,3 +843,11 @@ async fn an_unproven_mail_sender_must_confirm_before_posting_or_commanding() {
     b.settle().await;
     assert_eq!(b.tree.store.notices.len(), 3);
 }
+
+#[test]
+fn deadlines_round_trip_through_beijing_time() {
+    let t = super::parse_deadline("2026-12-01 18:30").unwrap();
+    assert_eq!(super::format_time(t), "2026-12-01 18:30");
+    assert_eq!(super::parse_deadline("2026-12-01T18:30").unwrap(), t, "the web form's datetime-local");
+    assert!(super::parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
+}

@@ -6,7 +6,7 @@ use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::notice::{Draft, NoticeRules};
+use crate::notice::{parse_deadline, Draft, NoticeRules};
 use crate::tree::people::person_by;
 use crate::tree::Tree;
 
@@ -78,11 +78,6 @@ pub fn run(cx: &Ctx, op: &str, a: serde_json::Value) -> Result<Reply> {
     }
 }
 
-/// `YYYY-MM-DD HH:MM` in China time -> unix seconds.
-pub fn parse_deadline(s: &str) -> Result<u64> {
-    crate::clock::parse_china(s).ok_or_else(|| Error::invalid(msg(Msg::DeadlineForm, &[("text", &format!("{s:?}"))])))
-}
-
 /// Posts a notice for the operator (or the API), as `author`.
 fn post(tree: &Tree, cfg: &crate::config::Config, a: Post) -> Result<String> {
     let author = person_by(tree, &a.author)?;
@@ -138,16 +133,4 @@ fn list(cx: &Ctx, last: usize) -> Result<Reply> {
         ));
     }
     Ok(Reply::text(if out.is_empty() { Msg::NoNoticesYet.text().to_owned() } else { out.join("\n") }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn deadlines_round_trip_through_beijing_time() {
-        let t = parse_deadline("2026-12-01 18:30").unwrap();
-        assert_eq!(crate::notice::format_time(t), "2026-12-01 18:30");
-        assert!(parse_deadline("2026-13-01 10:00").unwrap_err().to_string().contains("YYYY-MM-DD"));
-    }
 }

@@ -411,7 +411,7 @@ fn draft(cx: &Ctx, v: &Viewer, f: &PostForm) -> Result<(Org, Draft)> {
     }
     let ack_deadline = match f.deadline.trim() {
         "" => None,
-        d => Some(crate::clock::parse_china(d).ok_or_else(|| Error::invalid(msg(Msg::DeadlineForm, &[("text", &d)])))?),
+        d => Some(crate::notice::parse_deadline(d)?),
     };
     let d = Draft {
         issuer_code: org.code.clone(),
