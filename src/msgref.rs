@@ -20,8 +20,16 @@ pub enum MsgRef {
 /// id becomes the Message-ID a reply quotes, and a guessed one would let a
 /// forged reply confirm, acknowledge or join a thread.
 pub fn nonce() -> String {
+    let mut s = String::with_capacity(16);
+    push_nonce(&mut s);
+    s
+}
+
+/// Appends a nonce (see `nonce`) to `out`.
+pub fn push_nonce(out: &mut String) {
+    use std::fmt::Write;
     let n: u64 = rand::random();
-    format!("{n:016x}")
+    let _ = write!(out, "{n:016x}");
 }
 
 impl MsgRef {

@@ -3,6 +3,7 @@
 //! prefixes, deep-link payloads, mail tags, replies, jobs and event
 //! subscribers it owns; the registry answers "who owns this event?".
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -172,7 +173,10 @@ static REPLY_SEQ: AtomicU64 = AtomicU64::new(0);
 /// platforms with subjects it carries "Re: <subject>" as mail clients do.
 pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
     let n = REPLY_SEQ.fetch_add(1, Ordering::Relaxed);
-    let id = format!("r{}-{n}-{}", crate::clock::now_unix(), crate::msgref::nonce());
+    // `r{unix}-{n}-{nonce}`, written into one string.
+    let mut id = String::with_capacity(48);
+    let _ = write!(id, "r{}-{n}-", crate::clock::now_unix());
+    crate::msgref::push_nonce(&mut id);
     let mut out = Outbound::reply(id, ev.chat.clone(), text.into());
     // Through the bot account the event came to: that bot is in the chat.
     out.via = ev.account.clone();

@@ -195,7 +195,12 @@ pub fn ask<S: Script>(s: &S, p: &Progress, lead: Option<&str>, buttons: bool) ->
     let at = p.at as usize;
     let qs = s.questions();
     let q = &qs[at];
-    let mut t = String::new();
+    let choices = q.kind.choices();
+    // Written into one buffer: a `format!` per line was a sixth of an
+    // answer's instructions (callgrind, benches/survey_answers.rs).
+    let mut t = String::with_capacity(
+        256 + lead.map_or(0, str::len) + q.text.len() + choices.iter().map(|c| c.len() + 4).sum::<usize>(),
+    );
     if let Some(l) = lead {
         t.push_str(l);
         t.push_str("\n\n");
@@ -203,39 +208,43 @@ pub fn ask<S: Script>(s: &S, p: &Progress, lead: Option<&str>, buttons: bool) ->
     t.push_str(&s.heading(at, qs.len(), q));
     t.push('\n');
     t.push_str(&q.text);
-    for (i, ch) in q.kind.choices().iter().enumerate() {
-        t.push_str(&format!("\n{}. {ch}", letter(i as u8)));
-    }
-    if let Some(h) = q.kind.hint() {
+    for (i, ch) in choices.iter().enumerate() {
         t.push('\n');
-        t.push_str(&h);
+        t.push(letter(i as u8));
+        t.push_str(". ");
+        t.push_str(ch);
+    }
+    t.push('\n');
+    if !q.kind.write_hint(&mut t) {
+        t.pop();
     }
     if let Some(a) = &p.answers[at] {
-        t.push_str(&format!(
-            "\n当前答案 Current answer: {}（/skip 保留 keeps it）",
-            short(&a.show(q.kind.choices()), 60)
-        ));
+        t.push_str("\n当前答案 Current answer: ");
+        push_short(&mut t, &a.show(choices), 60);
+        t.push_str("（/skip 保留 keeps it）");
     }
-    let mut controls = vec![];
+    t.push_str("\n\n");
     if !p.trail.is_empty() {
-        controls.push("/back 上一题");
+        t.push_str("/back 上一题 · ");
     }
     if !q.required || p.answers[at].is_some() {
-        controls.push("/skip 跳过");
+        t.push_str("/skip 跳过 · ");
     }
-    controls.push("/cancel 取消");
-    t.push_str("\n\n");
-    t.push_str(&controls.join(" · "));
+    t.push_str("/cancel 取消");
     let buttons = if buttons { choice_buttons(&s.button_prefix(), p.at, &q.kind) } else { Vec::new() };
     Reply { text: t, buttons }
 }
 
 /// The answers given, one line each (`\n1. question → answer`), for a closing message.
 pub fn summary(questions: &[Question], answers: &[Option<Answer>]) -> String {
-    let mut out = String::new();
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64 * questions.len());
     for (i, (q, a)) in questions.iter().zip(answers).enumerate() {
         if let Some(a) = a {
-            out.push_str(&format!("\n{}. {} → {}", i + 1, short(&q.text, 30), short(&a.show(q.kind.choices()), 40)));
+            let _ = write!(out, "\n{}. ", i + 1);
+            push_short(&mut out, &q.text, 30);
+            out.push_str(" → ");
+            push_short(&mut out, &a.show(q.kind.choices()), 40);
         }
     }
     out
@@ -255,31 +264,47 @@ pub fn parse_button<'a>(data: &'a str, tag: &str) -> Option<(&'a str, u16, Pick)
 }
 
 fn choice_buttons(prefix: &str, q: u16, kind: &Kind) -> Vec<Button> {
-    let b = |label: String, choice: &str| Button {
-        label,
-        action: ButtonAction::Callback(format!("{prefix}:{q}:{choice}")),
+    use std::fmt::Write;
+    // `PREFIX:Q:CHOICE`, written into one string per button.
+    let b = |label: String, choice: &dyn std::fmt::Display| {
+        let mut data = String::with_capacity(prefix.len() + 12);
+        let _ = write!(data, "{prefix}:{q}:{choice}");
+        Button { label, action: ButtonAction::Callback(data) }
     };
     match kind {
         Kind::Single { choices } | Kind::Multi { choices, .. } => {
-            let mut v: Vec<Button> = choices
-                .iter()
-                .enumerate()
-                .map(|(i, c)| b(format!("{}. {}", letter(i as u8), short(c, 28)), &i.to_string()))
-                .collect();
+            let mut v: Vec<Button> = Vec::with_capacity(choices.len() + 1);
+            for (i, c) in choices.iter().enumerate() {
+                let mut label = String::with_capacity(c.len().min(120) + 4);
+                label.push(letter(i as u8));
+                label.push_str(". ");
+                push_short(&mut label, c, 28);
+                v.push(b(label, &i));
+            }
             if matches!(kind, Kind::Multi { .. }) {
-                v.push(b("✔ 完成 Done".into(), "ok"));
+                v.push(b("✔ 完成 Done".into(), &"ok"));
             }
             v
         }
-        Kind::Rating { .. } => (1..=5u8).map(|v| b("★".repeat(v as usize), &v.to_string())).collect(),
+        Kind::Rating { .. } => (1..=5u8).map(|v| b("★".repeat(v as usize), &v)).collect(),
         _ => Vec::new(),
     }
 }
 
 /// At most `n` characters, with … when cut.
 pub fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_owned();
+    let mut out = String::new();
+    push_short(&mut out, s, n);
+    out
+}
+
+/// Appends at most `n` characters of `s` to `out`, with … when cut.
+pub fn push_short(out: &mut String, s: &str, n: usize) {
+    match s.char_indices().nth(n) {
+        None => out.push_str(s),
+        Some((cut, _)) => {
+            out.push_str(&s[..cut]);
+            out.push('…');
+        }
     }
-    format!("{}…", s.chars().take(n).collect::<String>())
 }

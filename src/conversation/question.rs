@@ -1,7 +1,6 @@
 //! Typed questions: their kinds, reading an answer into a value or a bilingual hint, the hint line, branching.
 
 use crate::catalogue::{msg, Msg};
-use std::borrow::Cow;
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -78,21 +77,29 @@ impl Kind {
     }
 
     /// The line under the question saying how to answer, if any.
-    pub fn hint(&self) -> Option<Cow<'static, str>> {
-        Some(match self {
-            Kind::Single { .. } => Cow::Borrowed("回复字母或序号。 Reply with a letter or number."),
+    pub fn hint(&self) -> Option<String> {
+        let mut s = String::new();
+        self.write_hint(&mut s).then_some(s)
+    }
+
+    /// Appends the hint line to `out`; false (and nothing written) if there is none.
+    pub fn write_hint(&self, out: &mut String) -> bool {
+        use std::fmt::Write;
+        let _ = match self {
+            Kind::Single { .. } => out.write_str("回复字母或序号。 Reply with a letter or number."),
             Kind::Multi { min, max, .. } => {
-                format!("可选 {min}-{max} 项，如 A,C 或 AC。 Pick {min} to {max}, e.g. A,C or AC.").into()
+                write!(out, "可选 {min}-{max} 项，如 A,C 或 AC。 Pick {min} to {max}, e.g. A,C or AC.")
             }
-            Kind::Rating { low, high } => format!("1 = {low} … 5 = {high}。 Reply 1 to 5.").into(),
+            Kind::Rating { low, high } => write!(out, "1 = {low} … 5 = {high}。 Reply 1 to 5."),
             Kind::Number { min: Some(a), max: Some(b), .. } => {
                 let (a, b) = (number(*a), number(*b));
-                format!("请回复 {a} 到 {b} 之间的数字。 A number from {a} to {b}.").into()
+                write!(out, "请回复 {a} 到 {b} 之间的数字。 A number from {a} to {b}.")
             }
-            Kind::Number { .. } => return None,
-            Kind::Text { max_len, .. } => format!("不超过 {max_len} 字。 Up to {max_len} characters.").into(),
-            Kind::Field(f) => Cow::Borrowed(f.hint()),
-        })
+            Kind::Number { .. } => return false,
+            Kind::Text { max_len, .. } => write!(out, "不超过 {max_len} 字。 Up to {max_len} characters."),
+            Kind::Field(f) => out.write_str(f.hint()),
+        };
+        true
     }
 }
 

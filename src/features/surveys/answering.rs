@@ -1,5 +1,7 @@
 //! Surveys as conversations: begin, the survey's `Script` (save, finish into a response, cancel), the open list.
 
+use std::fmt::Write as _;
+
 use serde::Serialize;
 use treecast_wire::{ChatKind, Inbound};
 
@@ -215,9 +217,10 @@ impl Script for Answering<'_> {
             let at = Some(self.sv.now());
             let row = Response { person: Some(self.person), branch: self.branch, answers: p.answers, at };
             let (t, payload) = (clock::show(sv.closes), sv.payload());
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "\n\n截止 {t} 前可发送 /start {payload} 修改答案。 To change your answers before {t}, send /start {payload}."
-            ));
+            );
             (keys::survey_person(keys::RESPONSE, sv.id, self.person).to_vec(), row, Some(self.person))
         };
         w.put(Keyspace::Surveys, row_key, encode(&row));
@@ -249,12 +252,14 @@ impl Script for Answering<'_> {
 fn intro(s: &Loaded, editing: bool) -> String {
     let sv = &s.survey;
     let n = sv.def.questions.len();
-    let mut intro = format!("【微调查】{}\n", sv.def.title);
+    let mut intro = String::with_capacity(512);
+    let _ = writeln!(intro, "【微调查】{}", sv.def.title);
     if !sv.def.intro.is_empty() {
-        intro.push_str(&format!("{}\n", sv.def.intro));
+        intro.push_str(&sv.def.intro);
+        intro.push('\n');
     }
     let t = clock::show(sv.closes);
-    intro.push_str(&format!("共 {n} 题，截止 {t}。 {n} questions, open until {t} (China time)."));
+    let _ = write!(intro, "共 {n} 题，截止 {t}。 {n} questions, open until {t} (China time).");
     if sv.def.anonymous {
         intro.push_str("\n本调查为匿名调查，答案不与你的身份关联。 Anonymous: your answers are not linked to you.");
     }
