@@ -145,6 +145,16 @@ async fn main() {
             ms(raw_rows),
             mem()
         );
+        // The walk the post no longer makes: the `notices.unreached`
+        // subscriber keeps the targeted orgs without a channel just after.
+        let t = Instant::now();
+        let horizon = tree.store.horizon(n.id).unwrap().unwrap();
+        let u = tree.unreached(&n.target, horizon).unwrap();
+        println!(
+            "(a') after posting, the notices.unreached subscriber's walk of the target: {} ({} orgs without a channel)",
+            ms(t.elapsed()),
+            u.levels.iter().map(|(_, ids)| ids.len()).sum::<usize>()
+        );
 
         // (b), (c), (e): the worker with limits off.
         let mut cfg = Config::default();

@@ -173,9 +173,9 @@ impl Tree {
             buttons: draft.buttons,
         };
         let mut w = Writes::default();
+        // Who it cannot reach is kept by the `notices.unreached` subscriber
+        // (a walk of the whole target, not made while the official waits).
         self.notice_writes(&notice, &mut w)?;
-        let unreached = self.unreached(&notice.target)?;
-        self.keep_unreached(notice.id, &unreached, &mut w);
         if let Some(deadline) = notice.ack_deadline.filter(|_| notice.ack_required && !rules.remind_before.is_zero()) {
             let at = deadline.saturating_sub(rules.remind_before.as_secs()) * 1000;
             let job = Job::new(REMIND_JOB, format!("{REMIND_JOB}:{}", notice.id), notice.id.to_be_bytes().to_vec());

@@ -359,6 +359,13 @@ async fn status_shows_the_unreachable_per_level_and_how_each_ack_came() {
     let csu = b.tree.channel_by_address(&Bed::group("4143010534")).unwrap().unwrap();
     b.tree.unbind(csu.id, crate::events::Actor::Operator).unwrap();
     let n = b.post("hunan", draft("43", "核对名单")).unwrap();
+    // A chat bound after posting, whether before or after the subscriber
+    // that keeps the unreached has run, is not part of the audience.
+    b.tree.bind(&b.tree.require("4143010533-002").unwrap(), Bed::group("4143010533-002")).unwrap();
+    let horizon = b.tree.store.horizon(n.id).unwrap().unwrap();
+    let now = b.tree.unreached(&n.target, horizon).unwrap();
+    let per: Vec<(u8, usize)> = now.levels.iter().map(|(l, ids)| (*l, ids.len())).collect();
+    assert_eq!(per, [(2, 1), (3, 1)], "the walk counts only chats up to the horizon: {now:?}");
     b.settle().await;
     let mut press = Inbound::text(Bed::group("4143010533-001"), "li", "");
     press.kind = InboundKind::Button { data: ack_data(n.id) };
@@ -367,7 +374,7 @@ async fn status_shows_the_unreachable_per_level_and_how_each_ack_came() {
     reply.in_reply_to = Some(b.copy_id(n.id, "4143010534-001"));
     b.say(reply).await;
     let st = b.tree.status(Some(b.people["hunan"]), n.id, None, 10).unwrap();
-    let gaps = st.unreached.clone().expect("kept at posting");
+    let gaps = st.unreached.clone().expect("kept by the subscriber");
     let per: Vec<(u8, usize)> = gaps.iter().map(|(l, n, _)| (*l, *n)).collect();
     assert_eq!(per, [(2, 1), (3, 1)], "one school and one branch had no channel: {gaps:?}");
     let text = st.to_text(&b.tree);
@@ -375,8 +382,8 @@ async fn status_shows_the_unreachable_per_level_and_how_each_ack_came() {
     assert!(text.contains("4143010533-002") && text.contains("4143010534 "), "{text}");
     assert!(text.contains("按钮 button") && text.contains("回复 reply"), "{text}");
     assert!(text.contains("已确认 / Acknowledged (2)"), "{text}");
-    // A bind after posting does not change who the notice could reach.
-    b.tree.bind(&b.tree.require("4143010533-002").unwrap(), Bed::group("4143010533-002")).unwrap();
+    // Nor does a bind after that.
+    b.tree.bind(&b.tree.require("4143010534").unwrap(), Bed::group("4143010534")).unwrap();
     let again = b.tree.status(Some(b.people["hunan"]), n.id, None, 10).unwrap();
     assert_eq!(again.unreached, st.unreached);
     // Seen from the school, only its own branch is missing.

@@ -52,6 +52,7 @@ fn buttons_links_tags_replies_and_jobs_have_one_owner_each() {
     assert_eq!(name(r.job_owner(crate::notice::REMIND_JOB)), Some("notices"));
     assert_eq!(name(r.job_owner(crate::features::surveys::REMIND_JOB)), Some("surveys"));
     assert!(r.subscribers().iter().any(|s| s.name() == "notices.summary"));
+    assert!(r.subscribers().iter().any(|s| s.name() == "notices.unreached" && s.apart()));
 }
 
 struct Squatter;

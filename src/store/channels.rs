@@ -205,10 +205,21 @@ impl Store {
 
     /// The org id of each channel in the subtree at `path`, in key order (keys only).
     pub fn channel_owners(&self, path: &[u32]) -> impl Iterator<Item = Result<u32>> {
-        self.channels.scan_prefix(prefix(path)).keys().map(|k| {
+        self.channel_owners_upto(path, u64::MAX)
+    }
+
+    /// Like `channel_owners`, counting only channels with an id up to
+    /// `horizon` (those a notice posted then could reach).
+    pub fn channel_owners_upto(&self, path: &[u32], horizon: u64) -> impl Iterator<Item = Result<u32>> {
+        let owners = self.channels.scan_prefix(prefix(path)).keys().map(|k| {
             let k = k?;
-            let (path, _) = split(&k)?;
-            path.last().copied().ok_or_else(|| corrupt(KS, &k, "an empty org path"))
+            let (path, id) = split(&k)?;
+            let owner = path.last().copied().ok_or_else(|| corrupt(KS, &k, "an empty org path"))?;
+            Ok((owner, id))
+        });
+        owners.filter_map(move |o: Result<(u32, u64)>| match o {
+            Ok((owner, id)) => (id <= horizon).then_some(Ok(owner)),
+            Err(e) => Some(Err(e)),
         })
     }
 

@@ -191,7 +191,7 @@ impl Feature for Notices {
     }
 
     fn subscribers(&self) -> Vec<Arc<dyn Subscriber>> {
-        vec![Arc::new(summary::AuthorSummary)]
+        vec![Arc::new(summary::AuthorSummary), Arc::new(summary::Unreached)]
     }
 
     fn search_docs(&self, cx: &Ctx, events: &[crate::events::Record]) -> Result<Vec<crate::registry::SearchOp>> {

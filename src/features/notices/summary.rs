@@ -36,6 +36,36 @@ impl Subscriber for AuthorSummary {
     }
 }
 
+/// Keeps, for each notice posted, the targeted orgs without a channel in its
+/// audience (`Tree::unreached`, up to the notice's horizon): the walk of its
+/// whole target runs here, apart, instead of in the official's post.
+pub(super) struct Unreached;
+
+impl Subscriber for Unreached {
+    fn name(&self) -> &'static str {
+        "notices.unreached"
+    }
+
+    fn handle(&self, cx: &Ctx, events: &[Record]) -> Result<Writes> {
+        let mut w = Writes::default();
+        for r in events {
+            let Event::NoticePosted { notice, .. } = r.event else { continue };
+            // Kept once: a notice from before this subscriber keeps what it had.
+            if cx.tree.unreached_kept(notice)? {
+                continue;
+            }
+            let (Some(n), Some(horizon)) = (cx.tree.notice(notice)?, cx.store().horizon(notice)?) else { continue };
+            let u = cx.tree.unreached(&n.target, horizon)?;
+            cx.tree.keep_unreached(notice, &u, &mut w);
+        }
+        Ok(w)
+    }
+
+    fn apart(&self) -> bool {
+        true
+    }
+}
+
 /// The author's end-of-fan-out summary, with up to 20 failed chats.
 fn summary(cx: &Ctx, id: u64) -> Result<Option<Queued>> {
     let tree = &cx.tree;
