@@ -18,6 +18,8 @@
 //! (a restarted planner, a worker given a redelivered job) finds the answer
 //! instead of sending again.
 
+mod deliver;
+mod lease;
 pub mod planner;
 pub mod worker;
 
