@@ -223,86 +223,14 @@ impl Config {
     }
 
     fn from_raw(raw: RawConfig, path: &Path) -> Result<Config> {
-        let bad = |key: &str, msg: &str| Error::Config { path: path.to_owned(), message: format!("{key}: {msg}") };
         let levels = raw.levels.unwrap_or_else(Levels::default_specs);
         Levels::from_specs(&levels).map_err(|e| Error::Config { path: path.to_owned(), message: e.to_string() })?;
-        let mut limits: BTreeMap<Platform, Limits> =
-            Platform::ALL.into_iter().map(|p| (p, Limits::default_for(p))).collect();
-        for (name, l) in raw.outbox.limits {
-            let p = Platform::parse(&name).ok_or_else(|| {
-                bad(&format!("outbox.limits.{name}"), "not a platform (console, email, matrix, telegram)")
-            })?;
-            if l.per_second < 0.0 || l.per_chat_per_second < 0.0 || l.per_group_per_minute < 0.0 {
-                return Err(bad(&format!("outbox.limits.{name}"), "limits cannot be negative"));
-            }
-            if l.max_in_flight == 0 {
-                return Err(bad(&format!("outbox.limits.{name}.max_in_flight"), "must be at least 1"));
-            }
-            limits.insert(p, l);
-        }
-        let listen = raw.admin.listen.unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.to_owned());
-        let listen = match listen.trim() {
-            "" => None,
-            l => Some(l.parse().map_err(|_| bad("admin.listen", "write an address and port, e.g. 127.0.0.1:8391"))?),
-        };
-        let admin = AdminConfig { listen, socket: raw.admin.socket.unwrap_or(true) };
-        let cluster = match raw.cluster {
-            None => None,
-            Some(c) => {
-                let nats = c.nats.unwrap_or_default().trim().to_owned();
-                if nats.is_empty() {
-                    return Err(bad("cluster.nats", "write the NATS server URL, e.g. nats://127.0.0.1:4222"));
-                }
-                let replicas = c.replicas.unwrap_or(1);
-                if !(1..=5).contains(&replicas) {
-                    return Err(bad("cluster.replicas", "must be 1 to 5 (3 on a three-node cluster)"));
-                }
-                let lease = Duration::from_secs(c.lease_secs.unwrap_or(6));
-                let ack_wait = Duration::from_secs(c.ack_wait_secs.unwrap_or(30));
-                if lease < Duration::from_secs(2) || ack_wait < Duration::from_secs(5) {
-                    return Err(bad("cluster", "lease_secs must be at least 2 and ack_wait_secs at least 5"));
-                }
-                let platforms = match c.platforms {
-                    None => vec![Platform::Email, Platform::Matrix, Platform::Telegram],
-                    Some(names) => names
-                        .iter()
-                        .map(|n| {
-                            Platform::parse(n).ok_or_else(|| {
-                                bad(
-                                    "cluster.platforms",
-                                    &format!("`{n}` is not a platform (console, email, matrix, telegram)"),
-                                )
-                            })
-                        })
-                        .collect::<Result<_>>()?,
-                };
-                Some(ClusterConfig { nats, replicas, lease, ack_wait, platforms })
-            }
-        };
         let footer = raw.footer.unwrap_or_else(|| DEFAULT_FOOTER.to_owned());
         let data_dir = std::env::var_os("TREECAST_DATA_DIR")
             .map(PathBuf::from)
             .or(raw.data_dir)
             .unwrap_or_else(|| PathBuf::from("treecast-data"));
-        let mut adapters = BTreeMap::new();
-        for (p, t) in [
-            (Platform::Console, raw.console),
-            (Platform::Email, raw.email),
-            (Platform::Matrix, raw.matrix),
-            (Platform::Telegram, raw.telegram),
-        ] {
-            if let Some(t) = t {
-                for secret in ["password", "token", "access_token", "secret"] {
-                    if t.contains_key(secret) {
-                        return Err(bad(
-                            &format!("{p}.{secret}"),
-                            "secrets must not be written in the config; set the environment variable instead (see config/treecast.example.toml)",
-                        ));
-                    }
-                }
-                adapters.insert(p, t);
-            }
-        }
+        let adapters = adapter_tables(path, [raw.console, raw.email, raw.matrix, raw.telegram])?;
         Ok(Config {
             data_dir,
             footer,
@@ -312,11 +240,11 @@ impl Config {
             bind_code_ttl: Duration::from_secs(3600 * raw.notices.bind_code_hours.unwrap_or(72)),
             retry_base: Duration::from_millis(raw.outbox.retry_base_ms.unwrap_or(2_000)),
             retry_max: Duration::from_secs(raw.outbox.retry_max_secs.unwrap_or(3_600)),
-            limits,
+            limits: limits(path, raw.outbox.limits)?,
             surveys_dir: raw.surveys.dir.unwrap_or_else(|| PathBuf::from("config/surveys")),
             campaigns_dir: raw.campaigns.dir.unwrap_or_else(|| PathBuf::from("config/campaigns")),
-            admin,
-            cluster,
+            admin: admin(path, raw.admin)?,
+            cluster: raw.cluster.map(|c| cluster(path, c)).transpose()?,
             mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
             digest: crate::features::digest::settings::Settings::from_table(raw.digest.as_ref())?,
             services: crate::features::services::settings::Settings::from_table(raw.services.as_ref())?,
@@ -349,6 +277,94 @@ impl Config {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A config error at `key` of the file at `path`.
+fn bad(path: &Path, key: &str, msg: &str) -> Error {
+    Error::Config { path: path.to_owned(), message: format!("{key}: {msg}") }
+}
+
+/// `[outbox.limits.PLATFORM]` over each platform's defaults.
+fn limits(path: &Path, raw: BTreeMap<String, Limits>) -> Result<BTreeMap<Platform, Limits>> {
+    let mut limits: BTreeMap<Platform, Limits> =
+        Platform::ALL.into_iter().map(|p| (p, Limits::default_for(p))).collect();
+    for (name, l) in raw {
+        let key = format!("outbox.limits.{name}");
+        let p = Platform::parse(&name)
+            .ok_or_else(|| bad(path, &key, "not a platform (console, email, matrix, telegram)"))?;
+        if l.per_second < 0.0 || l.per_chat_per_second < 0.0 || l.per_group_per_minute < 0.0 {
+            return Err(bad(path, &key, "limits cannot be negative"));
+        }
+        if l.max_in_flight == 0 {
+            return Err(bad(path, &format!("{key}.max_in_flight"), "must be at least 1"));
+        }
+        limits.insert(p, l);
+    }
+    Ok(limits)
+}
+
+/// `[admin]`: where the admin API listens (none when empty) and its socket.
+fn admin(path: &Path, raw: RawAdmin) -> Result<AdminConfig> {
+    let listen = raw.listen.unwrap_or_else(|| DEFAULT_ADMIN_LISTEN.to_owned());
+    let listen = match listen.trim() {
+        "" => None,
+        l => Some(l.parse().map_err(|_| bad(path, "admin.listen", "write an address and port, e.g. 127.0.0.1:8391"))?),
+    };
+    Ok(AdminConfig { listen, socket: raw.socket.unwrap_or(true) })
+}
+
+/// `[cluster]`, checked.
+fn cluster(path: &Path, c: RawCluster) -> Result<ClusterConfig> {
+    let nats = c.nats.unwrap_or_default().trim().to_owned();
+    if nats.is_empty() {
+        return Err(bad(path, "cluster.nats", "write the NATS server URL, e.g. nats://127.0.0.1:4222"));
+    }
+    let replicas = c.replicas.unwrap_or(1);
+    if !(1..=5).contains(&replicas) {
+        return Err(bad(path, "cluster.replicas", "must be 1 to 5 (3 on a three-node cluster)"));
+    }
+    let lease = Duration::from_secs(c.lease_secs.unwrap_or(6));
+    let ack_wait = Duration::from_secs(c.ack_wait_secs.unwrap_or(30));
+    if lease < Duration::from_secs(2) || ack_wait < Duration::from_secs(5) {
+        return Err(bad(path, "cluster", "lease_secs must be at least 2 and ack_wait_secs at least 5"));
+    }
+    let platforms = match c.platforms {
+        None => vec![Platform::Email, Platform::Matrix, Platform::Telegram],
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                Platform::parse(n).ok_or_else(|| {
+                    bad(
+                        path,
+                        "cluster.platforms",
+                        &format!("`{n}` is not a platform (console, email, matrix, telegram)"),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?,
+    };
+    Ok(ClusterConfig { nats, replicas, lease, ack_wait, platforms })
+}
+
+/// The adapters' own sections (console, email, matrix, telegram), none
+/// holding a secret: those come from the environment.
+fn adapter_tables(path: &Path, tables: [Option<toml::Table>; 4]) -> Result<BTreeMap<Platform, toml::Table>> {
+    let mut adapters = BTreeMap::new();
+    let platforms = [Platform::Console, Platform::Email, Platform::Matrix, Platform::Telegram];
+    for (p, t) in platforms.into_iter().zip(tables) {
+        let Some(t) = t else { continue };
+        for secret in ["password", "token", "access_token", "secret"] {
+            if t.contains_key(secret) {
+                return Err(bad(
+                    path,
+                    &format!("{p}.{secret}"),
+                    "secrets must not be written in the config; set the environment variable instead (see config/treecast.example.toml)",
+                ));
+            }
+        }
+        adapters.insert(p, t);
+    }
+    Ok(adapters)
 }
 
 #[cfg(test)]

@@ -10,14 +10,12 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use tantivy::collector::TopDocs;
-use tantivy::query::{
-    BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, Scorer, TermQuery, TermSetQuery,
-};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Facet, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use super::query::Parsed;
 use super::text::{self, Grams, LongGrams, GRAMS, LONG_GRAMS};
@@ -68,33 +66,33 @@ pub struct Sees {
     pub on_path: Vec<u32>,
 }
 
-struct Fields {
-    id: Field,
-    kind: Field,
-    title: Field,
-    body: Field,
+pub(super) struct Fields {
+    pub(super) id: Field,
+    pub(super) kind: Field,
+    pub(super) title: Field,
+    pub(super) body: Field,
     /// The title's grams and long grams (for its bonus).
-    title_g: Field,
-    title_k: Field,
+    pub(super) title_g: Field,
+    pub(super) title_k: Field,
     /// Title and body together: grams, long grams, jieba's words.
-    text_g: Field,
-    text_k: Field,
-    text_j: Field,
-    initials: Field,
-    orgs: Field,
-    reach: Field,
-    public: Field,
-    at: Field,
+    pub(super) text_g: Field,
+    pub(super) text_k: Field,
+    pub(super) text_j: Field,
+    pub(super) initials: Field,
+    pub(super) orgs: Field,
+    pub(super) reach: Field,
+    pub(super) public: Field,
+    pub(super) at: Field,
 }
 
 pub struct Engine {
-    index: Index,
-    reader: IndexReader,
+    pub(super) index: Index,
+    pub(super) reader: IndexReader,
     writer: Mutex<IndexWriter>,
-    f: Fields,
+    pub(super) f: Fields,
 }
 
-fn io(e: impl std::fmt::Display) -> Error {
+pub(super) fn io(e: impl std::fmt::Display) -> Error {
     Error::Io(std::io::Error::other(format!("search index: {e}")))
 }
 
@@ -126,7 +124,7 @@ fn schema() -> (Schema, Fields) {
 }
 
 /// The org path as a facet: `/1/5/77`.
-fn facet(path: &[u32]) -> Facet {
+pub(super) fn facet(path: &[u32]) -> Facet {
     Facet::from_path(path.iter().map(|id| id.to_string()))
 }
 
@@ -277,24 +275,33 @@ impl Engine {
     /// visit every matching document, the pruning lost.)
     pub fn search(&self, q: &Parsed, filter: &Filter, offset: usize, limit: usize) -> Result<(Vec<Hit>, bool)> {
         let searcher = self.reader.searcher();
-        // The best by BM25, then among them a bonus for the terms in the
-        // title and as jieba's words, and a lift for recent documents: a
-        // day-old one counts up to half again as much as one a year old
-        // (undated ones, orgs, not at all). Re-ranking a few dozen keeps
-        // the cost of those to a few dozen lookups.
         let want = offset + limit;
-        let fetch = want.max(RERANK) + 1;
+        let mut best = self.candidates(&searcher, q, filter, want.max(RERANK) + 1)?;
+        let more = best.len() > want;
+        best = self.rerank(&searcher, q, best)?;
+        self.ties_by_id(&searcher, &mut best, want)?;
+        let top: Vec<_> = best.into_iter().skip(offset).take(limit).collect();
+        Ok((self.hits(&searcher, q, top)?, more))
+    }
+
+    /// The best `fetch` matches by BM25. Long words are matched by their
+    /// pieces first, their phrase checked in twice the candidates needed;
+    /// only if too few pass, the strict search that checks it everywhere.
+    fn candidates(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &Parsed,
+        filter: &Filter,
+        fetch: usize,
+    ) -> Result<Vec<(f32, DocAddress)>> {
         let top =
             |query: &dyn Query, n: usize| searcher.search(query, &TopDocs::with_limit(n).order_by_score()).map_err(io);
         let mut best = match self.checks(q) {
             None => top(&*self.query(q, filter, false), fetch)?,
             Some(check) => {
-                // Long words matched by their pieces first, their phrase
-                // checked in twice the candidates needed; only if too few
-                // pass, the strict search that checks it everywhere.
                 let loose = top(&*self.query(q, filter, false), 2 * fetch)?;
                 let addrs: Vec<DocAddress> = loose.iter().map(|(_, a)| *a).collect();
-                let ok = self.scores(&searcher, &*check, &addrs)?;
+                let ok = self.scores(searcher, &*check, &addrs)?;
                 let passed: Vec<_> = loose.iter().zip(ok).filter(|(_, ok)| ok.is_some()).map(|(h, _)| *h).collect();
                 if passed.len() < fetch && loose.len() == 2 * fetch {
                     top(&*self.query(q, filter, true), fetch)?
@@ -304,9 +311,21 @@ impl Engine {
             }
         };
         best.truncate(fetch);
-        let more = best.len() > want;
+        Ok(best)
+    }
+
+    /// Among the best, a bonus for the terms in the title and as jieba's
+    /// words, and a lift for recent documents: a day-old one counts up to
+    /// half again as much as one a year old (undated ones, orgs, not at
+    /// all). Re-ranking a few dozen keeps the cost to a few dozen lookups.
+    fn rerank(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &Parsed,
+        best: Vec<(f32, DocAddress)>,
+    ) -> Result<Vec<(f32, DocAddress)>> {
         let addrs: Vec<DocAddress> = best.iter().map(|(_, a)| *a).collect();
-        let bonus = self.scores(&searcher, &*self.bonus(q), &addrs)?;
+        let bonus = self.scores(searcher, &*self.bonus(q), &addrs)?;
         let now = crate::clock::now_unix() as i64;
         let mut lifted = Vec::with_capacity(best.len());
         for ((score, addr), bonus) in best.into_iter().zip(bonus) {
@@ -318,9 +337,12 @@ impl Engine {
             lifted.push((score * (1.0 + lift), addr));
         }
         lifted.sort_by(|a, b| b.0.total_cmp(&a.0));
-        self.ties_by_id(&searcher, &mut lifted, offset + limit)?;
-        let top: Vec<_> = lifted.into_iter().skip(offset).take(limit).collect();
-        // The snippet marks the query's grams in the body.
+        Ok(lifted)
+    }
+
+    /// The documents of `top`, each with a snippet marking the query's
+    /// grams in its body.
+    fn hits(&self, searcher: &tantivy::Searcher, q: &Parsed, top: Vec<(f32, DocAddress)>) -> Result<Vec<Hit>> {
         let marks: Vec<(Occur, Box<dyn Query>)> = q
             .must
             .iter()
@@ -330,7 +352,7 @@ impl Engine {
                 (Occur::Should, Box::new(q) as Box<dyn Query>)
             })
             .collect();
-        let snippets = SnippetGenerator::create(&searcher, &BooleanQuery::new(marks), self.f.text_g).map_err(io)?;
+        let snippets = SnippetGenerator::create(searcher, &BooleanQuery::new(marks), self.f.text_g).map_err(io)?;
         let mut hits = Vec::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(io)?;
@@ -342,234 +364,13 @@ impl Engine {
                 id: get(self.f.id),
                 kind: get(self.f.kind),
                 title: get(self.f.title),
-                snippet: as_written(&body, &norm, &at, snippet.fragment(), snippet.highlighted()),
+                snippet: super::snippet::as_written(&body, &norm, &at, snippet.fragment(), snippet.highlighted()),
                 at: doc.get_first(self.f.at).and_then(|v| v.as_i64()).unwrap_or(0).max(0) as u64,
                 score,
             });
         }
-        Ok((hits, more))
+        Ok(hits)
     }
-
-    /// Every term must match (in title or body, or an org's initials); no
-    /// excluded term may. Only required clauses: an optional one is looked
-    /// up in every matching document (see `bonus` for what counts after).
-    fn query(&self, q: &Parsed, filter: &Filter, strict: bool) -> Box<dyn Query> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in &q.must {
-            clauses.push((Occur::Must, self.term_query(term, strict)));
-        }
-        for term in &q.not {
-            clauses.push((Occur::MustNot, self.term_query(term, true)));
-        }
-        if !filter.kinds.is_empty() {
-            let kinds = filter.kinds.iter().map(|k| Term::from_field_text(self.f.kind, k));
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(kinds))));
-        }
-        if !filter.within.is_empty() {
-            let within = filter.within.iter().map(|p| Term::from_facet(self.f.orgs, &facet(p)));
-            clauses.push((Occur::Must, Box::new(TermSetQuery::new(within))));
-        }
-        if let Some(sees) = &filter.sees {
-            let mut any: Vec<(Occur, Box<dyn Query>)> = vec![(
-                Occur::Should,
-                Box::new(TermQuery::new(Term::from_field_text(self.f.public, "1"), IndexRecordOption::Basic)),
-            )];
-            if !sees.within.is_empty() {
-                let within = sees.within.iter().map(|p| Term::from_facet(self.f.orgs, &facet(p)));
-                any.push((Occur::Should, Box::new(TermSetQuery::new(within.clone()))));
-                // The asker's own subtree first.
-                let own: Box<dyn Query> = Box::new(TermSetQuery::new(within));
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(own, 0.5))));
-            }
-            if !sees.on_path.is_empty() {
-                let on_path = sees.on_path.iter().map(|id| Term::from_field_text(self.f.reach, &id.to_string()));
-                any.push((Occur::Should, Box::new(TermSetQuery::new(on_path))));
-            }
-            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
-        }
-        if let Some(since) = filter.since {
-            let range = tantivy::query::RangeQuery::new(
-                std::ops::Bound::Included(Term::from_field_i64(self.f.at, since as i64)),
-                std::ops::Bound::Unbounded,
-            );
-            clauses.push((Occur::Must, Box::new(range)));
-        }
-        Box::new(BooleanQuery::new(clauses))
-    }
-
-    /// What lifts a candidate among the best: each term in the title, and
-    /// jieba's words of the terms as words of the text (a match standing
-    /// as a word, not across two).
-    fn bonus(&self, q: &Parsed) -> Box<dyn Query> {
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in &q.must {
-            if let Some(title) = self.exact(term, self.f.title_g, self.f.title_k, true) {
-                any.push((Occur::Should, Box::new(BoostQuery::new(title, 2.0))));
-            }
-        }
-        let mut words: Vec<String> = q.must.iter().flat_map(|t| self.words(t)).collect();
-        words.sort();
-        words.dedup();
-        for w in words {
-            let q = TermQuery::new(Term::from_field_text(self.f.text_j, &w), IndexRecordOption::WithFreqs);
-            any.push((Occur::Should, Box::new(q)));
-        }
-        Box::new(BooleanQuery::new(any))
-    }
-
-    /// `query`'s score for each of `addrs` (None where it does not match),
-    /// each segment's scorer sought forward through its candidates.
-    fn scores(
-        &self,
-        searcher: &tantivy::Searcher,
-        query: &dyn Query,
-        addrs: &[DocAddress],
-    ) -> Result<Vec<Option<f32>>> {
-        let weight = query.weight(EnableScoring::enabled_from_searcher(searcher)).map_err(io)?;
-        let mut order: Vec<usize> = (0..addrs.len()).collect();
-        order.sort_by_key(|&i| (addrs[i].segment_ord, addrs[i].doc_id));
-        let mut out = vec![None; addrs.len()];
-        let mut current: Option<(u32, Box<dyn Scorer>)> = None;
-        for i in order {
-            let a = addrs[i];
-            if current.as_ref().map(|c| c.0) != Some(a.segment_ord) {
-                current =
-                    Some((a.segment_ord, weight.scorer(searcher.segment_reader(a.segment_ord), 1.0).map_err(io)?));
-            }
-            let Some((_, scorer)) = current.as_mut() else { continue };
-            if scorer.doc() < a.doc_id {
-                scorer.seek(a.doc_id);
-            }
-            if scorer.doc() == a.doc_id {
-                out[i] = Some(scorer.score());
-            }
-        }
-        Ok(out)
-    }
-
-    /// A typed term as a substring of the title or body, or as initials.
-    fn term_query(&self, term: &str, strict: bool) -> Box<dyn Query> {
-        let text = self.exact(term, self.f.text_g, self.f.text_k, strict);
-        let norm = text::normalize(term);
-        let initials = (norm.chars().all(|c| c.is_ascii_alphanumeric()) && norm.len() >= 2).then(|| {
-            let q = TermQuery::new(Term::from_field_text(self.f.initials, &norm), IndexRecordOption::Basic);
-            Box::new(BoostQuery::new(Box::new(q), 2.0)) as Box<dyn Query>
-        });
-        match (text, initials) {
-            (Some(t), None) => t,
-            (None, Some(i)) => i,
-            (Some(t), Some(i)) => Box::new(BooleanQuery::new(vec![(Occur::Should, t), (Occur::Should, i)])),
-            (None, None) => Box::new(tantivy::query::EmptyQuery),
-        }
-    }
-
-    /// `term` as a substring of field `grams` (positional) or `long`
-    /// (3- and 4-character Han substrings): one term to look up when it
-    /// can be, a phrase of its grams when it must.
-    fn exact(&self, term: &str, grams: Field, long: Field, strict: bool) -> Option<Box<dyn Query>> {
-        let norm = text::normalize(term);
-        let n = text::han_len(&norm).unwrap_or(0);
-        if (3..=4).contains(&n) {
-            let q = TermQuery::new(Term::from_field_text(long, &norm), IndexRecordOption::WithFreqs);
-            return Some(Box::new(q));
-        }
-        if n > 4 {
-            // Its overlapping 4-character pieces, no positions read; strict,
-            // the phrase too (positions read in every document with the pieces).
-            let chars: Vec<char> = norm.chars().collect();
-            let mut all: Vec<(Occur, Box<dyn Query>)> = chars
-                .windows(4)
-                .map(|w| {
-                    let t = Term::from_field_text(long, &w.iter().collect::<String>());
-                    (Occur::Must, Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs)) as Box<dyn Query>)
-                })
-                .collect();
-            if strict {
-                all.push((Occur::Must, self.phrase(term, grams)?));
-            }
-            return Some(Box::new(BooleanQuery::new(all)));
-        }
-        self.phrase(term, grams)
-    }
-
-    /// `term` as its grams in sequence in field `grams` (one gram: a term).
-    fn phrase(&self, term: &str, grams: Field) -> Option<Box<dyn Query>> {
-        let g = text::query_grams(term);
-        match g.len() {
-            0 => None,
-            1 => Some(Box::new(TermQuery::new(Term::from_field_text(grams, &g[0].1), IndexRecordOption::WithFreqs))),
-            _ => Some(Box::new(PhraseQuery::new_with_offset(
-                g.iter().map(|(p, t)| (*p, Term::from_field_text(grams, t))).collect(),
-            ))),
-        }
-    }
-
-    /// The phrases a loose search left unchecked: every required Han term
-    /// longer than four characters, in sequence.
-    fn checks(&self, q: &Parsed) -> Option<Box<dyn Query>> {
-        let long: Vec<(Occur, Box<dyn Query>)> = q
-            .must
-            .iter()
-            .filter(|t| text::han_len(&text::normalize(t)).is_some_and(|n| n > 4))
-            .filter_map(|t| self.phrase(t, self.f.text_g))
-            .map(|p| (Occur::Must, p))
-            .collect();
-        (!long.is_empty()).then(|| Box::new(BooleanQuery::new(long)) as Box<dyn Query>)
-    }
-
-    /// Jieba's words of `term`.
-    fn words(&self, term: &str) -> Vec<String> {
-        use tantivy::tokenizer::TokenStream;
-        let norm = text::normalize(term);
-        let mut out = Vec::new();
-        if let Ok(mut t) = self.index.tokenizer_for_field(self.f.text_j) {
-            let mut s = t.token_stream(&norm);
-            while s.advance() {
-                out.push(s.token().text.clone());
-            }
-        }
-        out
-    }
-}
-
-/// The snippet `fragment` of normal form `norm` shown in `body` as written
-/// (`at`: `norm`'s byte offsets in `body`), its matches in 【】.
-fn as_written(body: &str, norm: &str, at: &[usize], fragment: &str, ranges: &[std::ops::Range<usize>]) -> String {
-    let Some(from) = norm.find(fragment) else { return marked(fragment, ranges) };
-    let base = at[from];
-    let original = &body[base..at[from + fragment.len()]];
-    let ranges: Vec<_> = ranges
-        .iter()
-        .filter(|r| r.end <= fragment.len())
-        .map(|r| at[from + r.start] - base..at[from + r.end] - base)
-        .collect();
-    marked(original, &ranges)
-}
-
-/// `fragment` with each highlighted range in 【】.
-fn marked(fragment: &str, ranges: &[std::ops::Range<usize>]) -> String {
-    let mut out = String::new();
-    let mut at = 0;
-    // Overlapping grams (志愿, 愿服, 服务) marked as one run.
-    let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
-    for r in ranges {
-        match runs.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => runs.push(r.clone()),
-        }
-    }
-    for r in &runs {
-        if r.start < at || r.end > fragment.len() {
-            continue;
-        }
-        out.push_str(&fragment[at..r.start]);
-        out.push('【');
-        out.push_str(&fragment[r.clone()]);
-        out.push('】');
-        at = r.end;
-    }
-    out.push_str(&fragment[at..]);
-    out
 }
 
 /// A tokenizer over the normal form of the text (simplified, lower case).

@@ -9,9 +9,11 @@
 //! position it indexed up to in its own commit, so a crash re-indexes the
 //! events after it and a document put twice replaces itself.
 
+mod build;
 mod dir;
 pub mod engine;
 pub mod query;
+mod snippet;
 pub mod text;
 mod web;
 
