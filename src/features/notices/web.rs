@@ -4,23 +4,24 @@
 //! a notice with a preview of how each platform shows it.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::catalogue::{msg, Msg};
+use crate::catalogue::Msg;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::notice::ack::AckHow;
 use crate::notice::status::Status;
-use crate::notice::{Draft, Notice, NoticeKind};
+use crate::notice::NoticeKind;
 use crate::tree::auth::Action;
-use crate::tree::Org;
 use crate::web::chart::{self, Row, Series};
 use crate::web::page::{render, Chrome};
 use crate::web::{after_action, Checked, Viewer, Web};
+
+mod post;
 
 pub fn routes() -> Router<Web> {
     Router::new()
@@ -28,8 +29,8 @@ pub fn routes() -> Router<Web> {
         .route("/notice/{id}", get(page))
         .route("/notice/{id}/live", get(live))
         .route("/notice/{id}/remind", post(remind))
-        .route("/post", get(post_form).post(post_notice))
-        .route("/post/preview", post(preview))
+        .route("/post", get(post::form).post(post::post_notice))
+        .route("/post/preview", post(post::preview))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -155,30 +156,27 @@ fn scaled(acked: i64, orgs: i64, channels: i64) -> u64 {
     (acked.max(0) as f64 / orgs as f64 * channels.max(0) as f64).round() as u64
 }
 
-fn live_of(cx: &Ctx, c: &Chrome, v: &Viewer, id: u64, focus: Option<&str>) -> Result<Live> {
-    let tree = &cx.tree;
-    let st: Status = tree.status(v.person_id(), id, focus, 20)?;
-    let n = &st.notice;
-    let issuer = tree.require_id(n.issuer)?;
-    let focus = st.rows[0].org.clone();
+/// The orgs between the issuer and the focus of a drill-down, for its
+/// breadcrumb: (code, name), from the top.
+fn trail(
+    tree: &crate::tree::Tree,
+    issuer: &crate::tree::Org,
+    focus: &crate::tree::Org,
+) -> Result<Vec<(String, String)>> {
     let mut trail = Vec::new();
     if focus.id != issuer.id {
-        for a in tree.ancestors(&focus)? {
+        for a in tree.ancestors(focus)? {
             if a.path.contains(&issuer.id) && a.id != issuer.id {
                 trail.push((a.code.clone(), a.name.clone()));
             }
         }
     }
-    let rows: Vec<LevelRow> = st.rows[1..].iter().map(|r| level_row(tree, r)).collect();
-    let chart = chart::progress_bars(
-        &format!("{} {}", focus.name, c.t("各下级送达与确认", "delivery and acknowledgements below")),
-        &series(c),
-        &chart_rows(&rows),
-    );
-    let now = cx.now();
-    let deadline = n.ack_deadline.unwrap_or(0);
-    let acks = st
-        .acks
+    Ok(trail)
+}
+
+/// Who acknowledged, when and how; late when after the deadline.
+fn ack_lines(c: &Chrome, st: &Status, deadline: u64) -> Vec<AckLine> {
+    st.acks
         .iter()
         .map(|(o, a)| AckLine {
             org: o.name.clone(),
@@ -188,7 +186,25 @@ fn live_of(cx: &Ctx, c: &Chrome, v: &Viewer, id: u64, focus: Option<&str>) -> Re
             at: a.at,
             late: deadline > 0 && a.at > deadline,
         })
-        .collect();
+        .collect()
+}
+
+fn live_of(cx: &Ctx, c: &Chrome, v: &Viewer, id: u64, focus: Option<&str>) -> Result<Live> {
+    let tree = &cx.tree;
+    let st: Status = tree.status(v.person_id(), id, focus, 20)?;
+    let n = &st.notice;
+    let issuer = tree.require_id(n.issuer)?;
+    let focus = st.rows[0].org.clone();
+    let trail = trail(tree, &issuer, &focus)?;
+    let rows: Vec<LevelRow> = st.rows[1..].iter().map(|r| level_row(tree, r)).collect();
+    let chart = chart::progress_bars(
+        &format!("{} {}", focus.name, c.t("各下级送达与确认", "delivery and acknowledgements below")),
+        &series(c),
+        &chart_rows(&rows),
+    );
+    let now = cx.now();
+    let deadline = n.ack_deadline.unwrap_or(0);
+    let acks = ack_lines(c, &st, deadline);
     let may_remind = match v.person_id() {
         Some(p) => tree.allowed(p, Action::ViewStatus, &issuer)?,
         None => false,
@@ -347,172 +363,4 @@ pub fn panel(cx: &Ctx, v: &Viewer) -> Result<Option<String>> {
     let notices = visible(cx, v, 5)?;
     let c = Chrome { lang: v.lang, ..Chrome::default() };
     Ok(Some(crate::web::page::fragment(&Panel { c, notices })?))
-}
-
-/// What the posting form sends.
-#[derive(Debug, Default)]
-struct PostForm {
-    csrf: String,
-    org: String,
-    title: String,
-    body: String,
-    levels: Vec<String>,
-    ack: bool,
-    deadline: String,
-    files: Vec<treecast_wire::Attachment>,
-}
-
-async fn read_form(mut mp: Multipart, limit: u64) -> Result<PostForm> {
-    let mut f = PostForm::default();
-    let bad = |e: &dyn std::fmt::Display| Error::invalid(msg(Msg::WebBadForm, &[("error", e)]));
-    while let Some(field) = mp.next_field().await.map_err(|e| bad(&e))? {
-        let name = field.name().unwrap_or("").to_owned();
-        if name == "files" {
-            let file = field.file_name().unwrap_or("").to_owned();
-            let mime = field.content_type().unwrap_or("application/octet-stream").to_owned();
-            let data = field.bytes().await.map_err(|e| bad(&e))?;
-            if file.is_empty() && data.is_empty() {
-                continue;
-            }
-            if data.len() as u64 > limit {
-                return Err(Error::invalid(msg(
-                    Msg::AttachmentsTooBig,
-                    &[("size", &(data.len() / 1024)), ("limit", &(limit / 1024))],
-                )));
-            }
-            f.files.push(treecast_wire::Attachment { name: file, content_type: mime, data: data.to_vec() });
-            continue;
-        }
-        let text = field.text().await.map_err(|e| bad(&e))?;
-        match name.as_str() {
-            "csrf" => f.csrf = text,
-            "org" => f.org = text,
-            "title" => f.title = text.trim().to_owned(),
-            "body" => f.body = text,
-            "levels" => f.levels.push(text),
-            "ack" => f.ack = true,
-            "deadline" => f.deadline = text,
-            _ => {}
-        }
-    }
-    Ok(f)
-}
-
-/// The form as a draft, checked as chat checks one.
-fn draft(cx: &Ctx, v: &Viewer, f: &PostForm) -> Result<(Org, Draft)> {
-    let org = v.org(&cx.tree, Some(&f.org))?;
-    if let Some(p) = v.person_id() {
-        cx.tree.check(p, Action::PostNotice, &org)?;
-    } else {
-        return Err(Error::denied(Msg::NotAnOfficial.text()));
-    }
-    if f.title.is_empty() {
-        return Err(Error::invalid(Msg::NoticeNeedsTitle.text()));
-    }
-    let ack_deadline = match f.deadline.trim() {
-        "" => None,
-        d => Some(crate::notice::parse_deadline(d)?),
-    };
-    let d = Draft {
-        issuer_code: org.code.clone(),
-        title: f.title.clone(),
-        body: f.body.replace("\r\n", "\n"),
-        attachments: f.files.clone(),
-        levels: f.levels.clone(),
-        ack_required: f.ack,
-        ack_deadline,
-        ..Draft::default()
-    };
-    Ok((org, d))
-}
-
-#[derive(Template)]
-#[template(path = "features/notices/web/post.html")]
-struct PostPage {
-    c: Chrome,
-    orgs: Vec<(String, String)>,
-    /// (key, name) of each level below the first org.
-    levels: Vec<(String, String)>,
-}
-
-async fn post_form(State(web): State<Web>, v: Viewer) -> Response {
-    web.blocking(v.lang, move |web| {
-        let tree = &web.ctx.tree;
-        let first = v.orgs.first().map(|o| o.level).unwrap_or(0);
-        let levels =
-            tree.levels.iter().filter(|(i, _)| *i > first).map(|(_, l)| (l.key.clone(), l.name.clone())).collect();
-        let orgs = v.orgs.iter().map(|o| (o.code.clone(), o.name.clone())).collect();
-        Ok(render(&PostPage { c: v.chrome(web, "/post"), orgs, levels }))
-    })
-    .await
-}
-
-#[derive(Template)]
-#[template(path = "features/notices/web/preview.html")]
-struct Preview {
-    c: Chrome,
-    org: String,
-    title: String,
-    body: String,
-    footer: String,
-    ack: bool,
-    files: Vec<String>,
-    channels: i64,
-    error: String,
-}
-
-async fn preview(State(web): State<Web>, v: Viewer, mp: Multipart) -> Response {
-    let limit = web.ctx.config.max_attachment_bytes;
-    let form = read_form(mp, limit).await;
-    web.blocking(v.lang, move |web| {
-        let c = v.chrome(web, "/post");
-        let f = form?;
-        v.check_csrf(&f.csrf)?;
-        let p = match draft(&web.ctx, &v, &f) {
-            Ok((org, d)) => {
-                let target = web.ctx.tree.resolve_target(&org, &d)?;
-                let (channels, _) = web.ctx.tree.expected(&target, &org)?;
-                Preview {
-                    c,
-                    org: org.name,
-                    title: d.title,
-                    body: d.body,
-                    footer: web.ctx.rules().footer.to_string(),
-                    ack: d.ack_required,
-                    files: d.attachments.iter().map(|a| a.name.clone()).collect(),
-                    channels,
-                    error: String::new(),
-                }
-            }
-            Err(e) => Preview {
-                error: v.lang.sentence(&e.to_string()),
-                c,
-                org: String::new(),
-                title: String::new(),
-                body: String::new(),
-                footer: String::new(),
-                ack: false,
-                files: Vec::new(),
-                channels: 0,
-            },
-        };
-        Ok(render(&p))
-    })
-    .await
-}
-
-async fn post_notice(State(web): State<Web>, headers: HeaderMap, v: Viewer, mp: Multipart) -> Response {
-    let limit = web.ctx.config.max_attachment_bytes;
-    let form = read_form(mp, limit).await;
-    web.blocking(v.lang, move |web| {
-        let f = form?;
-        v.check_csrf(&f.csrf)?;
-        let (_, d) = draft(&web.ctx, &v, &f)?;
-        let p = v.person_id().ok_or_else(|| Error::denied(Msg::NotAnOfficial.text()))?;
-        let n: Notice = web.ctx.tree.post(p, d, &web.ctx.rules())?;
-        web.ctx.waker.wake();
-        tracing::info!(target: "treecast::web", person = p, notice = n.id, "notice posted from the web console");
-        Ok(after_action(&headers, &format!("/notice/{}?done=posted", n.id)))
-    })
-    .await
 }
