@@ -23,6 +23,7 @@ use crate::tree::people::Role;
 use crate::tree::{generate, import, Tree};
 
 mod acts;
+mod features;
 mod web;
 
 pub use web::NATIONAL_CHAT;
