@@ -82,6 +82,28 @@ fn id_in(cx: &Ctx, c: &Carried, channel: u64) -> Result<Option<String>> {
     Ok(cx.store().sent_as(FEATURE, &copy_data(c.id, channel))?.into_iter().next())
 }
 
+/// Whether `ev` is not to be carried: offered again after a restart
+/// (carried already), or the bot's own message (a copy, a notice).
+fn carried_before(cx: &Ctx, ev: &Inbound, from: &Channel) -> Result<bool> {
+    if ev.message_id.is_empty() {
+        return Ok(false);
+    }
+    let (platform, chat) = (from.address.platform, from.address.id.as_str());
+    Ok(store::seen(cx.store(), platform, chat, &ev.message_id)?.is_some()
+        || cx.store().msgref(platform, &ev.message_id)?.is_some())
+}
+
+/// The copy's text: who wrote it, what they wrote, and a line for each file
+/// too large to carry.
+fn body_of(label: &str, text: &str, too_big: &[Attachment]) -> String {
+    let mut body = format!("{label} {text}");
+    for a in too_big {
+        body.push('\n');
+        body.push_str(&msg(Msg::BridgeFileNotCarried, &[("name", &a.name), ("kb", &a.size().div_ceil(1024))]));
+    }
+    body
+}
+
 /// Carries `ev`, written in `from` (a bound chat of a bridging org), to the
 /// org's other chats; `reply_to` is the bridged message it answers.
 pub fn carry(cx: &Ctx, ev: &Inbound, from: &Channel, reply_to: Option<u64>) -> Result<Handled> {
@@ -89,15 +111,8 @@ pub fn carry(cx: &Ctx, ev: &Inbound, from: &Channel, reply_to: Option<u64>) -> R
         return Ok(Handled::none());
     }
     let (platform, chat) = (from.address.platform, from.address.id.as_str());
-    if !ev.message_id.is_empty() {
-        // Offered again after a restart: carried already.
-        if store::seen(cx.store(), platform, chat, &ev.message_id)?.is_some() {
-            return Ok(Handled::none());
-        }
-        // The bot's own message (a copy, a notice): never carried again.
-        if cx.store().msgref(platform, &ev.message_id)?.is_some() {
-            return Ok(Handled::none());
-        }
+    if carried_before(cx, ev, from)? {
+        return Ok(Handled::none());
     }
     let limit = cx.rules().max_attachment_bytes;
     let (files, too_big): (Vec<Attachment>, Vec<Attachment>) =
@@ -108,11 +123,7 @@ pub fn carry(cx: &Ctx, ev: &Inbound, from: &Channel, reply_to: Option<u64>) -> R
     }
     let id = cx.store().next_id()?;
     let label = label(cx, ev)?;
-    let mut body = format!("{label} {text}");
-    for a in &too_big {
-        body.push('\n');
-        body.push_str(&msg(Msg::BridgeFileNotCarried, &[("name", &a.name), ("kb", &a.size().div_ceil(1024))]));
-    }
+    let body = body_of(&label, text, &too_big);
     let previous = match reply_to {
         Some(p) => store::carried(cx.store(), p)?,
         None => None,

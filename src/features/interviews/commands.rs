@@ -58,15 +58,7 @@ pub(super) fn schedule_interview(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invoca
     if closes <= opens || closes <= now {
         return Err(Error::invalid(Msg::InterviewBadWindow.text()));
     }
-    let mut words: Vec<&str> = args[3..].iter().map(String::as_str).collect();
-    let named = matches!(words.last(), Some(&("实名" | "named"))) && words.len() > 1;
-    if named {
-        words.pop();
-    }
-    let title = words.join(" ");
-    if title.chars().count() > MAX_TITLE {
-        return Err(Error::invalid(msg(Msg::InterviewTitleTooLong, &[("max", &MAX_TITLE)])));
-    }
+    let (title, named) = title_of(&args[3..])?;
     let mut iv = Interview {
         id: cx.store().next_id()?,
         org: org.id,
@@ -85,20 +77,7 @@ pub(super) fn schedule_interview(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invoca
     let (o, c) = (crate::clock::show(opens), crate::clock::show(closes));
     let notice = cx.tree.post_even_unreachable(p.id, announcement(&org.code, &iv), &cx.rules())?.id;
     iv.notice = Some(notice);
-    let mut w = Writes::default();
-    let e = Event::InterviewScheduled { interview: iv.id, org: org.id, by: p.id };
-    store::put_interview(&mut w, &iv, cx.clock.now_ms(), Some(&e));
-    let payload = iv.id.to_be_bytes().to_vec();
-    if opens > now {
-        schedule::put(
-            cx.store(),
-            &mut w,
-            opens * 1000,
-            &Job::new(OPEN_JOB, job_key(OPEN_JOB, iv.id), payload.clone()),
-        )?;
-    }
-    schedule::put(cx.store(), &mut w, closes * 1000, &Job::new(CLOSE_JOB, job_key(CLOSE_JOB, iv.id), payload))?;
-    cx.store().commit(&w)?;
+    store_scheduled(cx, &iv, p.id, now)?;
     let said = msg(
         Msg::InterviewCreated,
         &[
@@ -118,6 +97,36 @@ pub(super) fn schedule_interview(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invoca
     );
     h.replies.extend(tell(&guest, &format!("iv{}-guest", iv.id), invite));
     Ok(h)
+}
+
+/// The title from the words after the window, and whether askers are
+/// named (a last word 实名 or `named`).
+fn title_of(args: &[String]) -> Result<(String, bool)> {
+    let mut words: Vec<&str> = args.iter().map(String::as_str).collect();
+    let named = matches!(words.last(), Some(&("实名" | "named"))) && words.len() > 1;
+    if named {
+        words.pop();
+    }
+    let title = words.join(" ");
+    if title.chars().count() > MAX_TITLE {
+        return Err(Error::invalid(msg(Msg::InterviewTitleTooLong, &[("max", &MAX_TITLE)])));
+    }
+    Ok((title, named))
+}
+
+/// The interview, its event and its opening and closing jobs, in one commit.
+fn store_scheduled(cx: &Cx, iv: &Interview, by: u64, now: u64) -> Result<()> {
+    let mut w = Writes::default();
+    let e = Event::InterviewScheduled { interview: iv.id, org: iv.org, by };
+    store::put_interview(&mut w, iv, cx.clock.now_ms(), Some(&e));
+    let payload = iv.id.to_be_bytes().to_vec();
+    if iv.opens > now {
+        let open = Job::new(OPEN_JOB, job_key(OPEN_JOB, iv.id), payload.clone());
+        schedule::put(cx.store(), &mut w, iv.opens * 1000, &open)?;
+    }
+    let close = Job::new(CLOSE_JOB, job_key(CLOSE_JOB, iv.id), payload);
+    schedule::put(cx.store(), &mut w, iv.closes * 1000, &close)?;
+    cx.store().commit(&w)
 }
 
 pub(super) fn when(arg: Option<&str>) -> Result<u64> {

@@ -72,17 +72,7 @@ impl Subscriber for Figures {
         let mut rules: HashMap<u64, AckRule> = HashMap::new();
         let mut posts: HashMap<u64, u32> = HashMap::new();
         let db = cx.store();
-        let mut rule = |n: u64| -> Result<AckRule> {
-            if let Some(r) = rules.get(&n) {
-                return Ok(*r);
-            }
-            let r = match db.notice(n)? {
-                Some(x) => AckRule { counts: x.ack_required && x.kind == NoticeKind::Notice, deadline: x.ack_deadline },
-                None => AckRule { counts: false, deadline: None },
-            };
-            rules.insert(n, r);
-            Ok(r)
-        };
+        let mut rule = |n: u64| ack_rule(db, &mut rules, n);
         for r in events {
             let at = r.at_ms / 1000;
             let d = day_of(at);
@@ -94,12 +84,8 @@ impl Subscriber for Figures {
                     if !rule(*notice)?.counts {
                         continue;
                     }
-                    let mut got = HashSet::new();
-                    for row in db.deliveries(*notice) {
-                        let (_, row) = row?;
-                        if matches!(row.state, DeliveryState::Sent { .. }) && got.insert(row.org) {
-                            count(row.org, What::Received);
-                        }
+                    for org in received(db, *notice)? {
+                        count(org, What::Received);
                     }
                 }
                 Event::Acknowledged { notice, org, .. } => {
@@ -139,6 +125,33 @@ impl Subscriber for Figures {
         }
         Ok(w)
     }
+}
+
+/// Whether acknowledging notice `n` counts (a notice, not a reminder, that
+/// asks for it) and by when; read once per batch.
+fn ack_rule(db: &crate::store::Store, rules: &mut HashMap<u64, AckRule>, n: u64) -> Result<AckRule> {
+    if let Some(r) = rules.get(&n) {
+        return Ok(*r);
+    }
+    let r = match db.notice(n)? {
+        Some(x) => AckRule { counts: x.ack_required && x.kind == NoticeKind::Notice, deadline: x.ack_deadline },
+        None => AckRule { counts: false, deadline: None },
+    };
+    rules.insert(n, r);
+    Ok(r)
+}
+
+/// The orgs that got a copy of `notice`, once each however many chats they have.
+fn received(db: &crate::store::Store, notice: u64) -> Result<Vec<u32>> {
+    let mut got = HashSet::new();
+    let mut out = Vec::new();
+    for row in db.deliveries(notice) {
+        let (_, row) = row?;
+        if matches!(row.state, DeliveryState::Sent { .. }) && got.insert(row.org) {
+            out.push(row.org);
+        }
+    }
+    Ok(out)
 }
 
 /// Each org's figures of the last 30 days and of the 30 before (to
