@@ -3,11 +3,9 @@
 //! prefixes, deep-link payloads, mail tags, replies, jobs and event
 //! subscribers it owns; the registry answers "who owns this event?".
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use treecast_wire::{Inbound, Outbound};
+use treecast_wire::Inbound;
 
 use crate::catalogue::{msg, Msg};
 use crate::codes::Grant;
@@ -15,11 +13,9 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::events::Record;
 use crate::msgref::MsgRef;
-use crate::outbox::queue::Queued;
 use crate::schedule::Job;
 use crate::store::Writes;
 use crate::tree::people::Person;
-use crate::tree::Org;
 
 /// Who a command is for (shown in the help and in bot-commands.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,136 +126,6 @@ pub fn split_at_org(args: &[String]) -> (Option<&str>, &[String]) {
         Some(code) if !code.is_empty() => (Some(code), &args[1..]),
         _ => (None, args),
     }
-}
-
-/// What handling one event produced.
-#[derive(Debug, Default)]
-pub struct Handled {
-    pub replies: Vec<Queued>,
-    /// Set when the event could not be acted on (email quarantines it).
-    pub rejected: Option<String>,
-}
-
-impl Handled {
-    pub fn say(to: &Inbound, text: impl Into<String>) -> Handled {
-        Handled { replies: vec![reply_to(to, text)], rejected: None }
-    }
-
-    pub fn reject(to: &Inbound, text: impl Into<String>) -> Handled {
-        let text = text.into();
-        Handled { replies: vec![reply_to(to, text.clone())], rejected: Some(text) }
-    }
-
-    /// The conversation engine's answer (its text and, where the chat shows
-    /// them, its buttons) as the reply to `to`.
-    pub fn engine(to: &Inbound, r: crate::conversation::Reply) -> Handled {
-        let mut q = reply_to(to, r.text);
-        q.msg.buttons = r.buttons;
-        Handled::queued(vec![q])
-    }
-
-    pub fn queued(replies: Vec<Queued>) -> Handled {
-        Handled { replies, rejected: None }
-    }
-
-    pub fn none() -> Handled {
-        Handled::default()
-    }
-}
-
-static REPLY_SEQ: AtomicU64 = AtomicU64::new(0);
-
-/// A bot answer in the chat the event came from, threaded under it; on
-/// platforms with subjects it carries "Re: <subject>" as mail clients do.
-pub fn reply_to(ev: &Inbound, text: impl Into<String>) -> Queued {
-    let n = REPLY_SEQ.fetch_add(1, Ordering::Relaxed);
-    // `r{unix}-{n}-{nonce}`, written into one string.
-    let mut id = String::with_capacity(48);
-    let _ = write!(id, "r{}-{n}-", crate::clock::now_unix());
-    crate::msgref::push_nonce(&mut id);
-    let mut out = Outbound::reply(id, ev.chat.clone(), text.into());
-    // Through the bot account the event came to: that bot is in the chat.
-    out.via = ev.account.clone();
-    out.in_reply_to = Some(ev.message_id.clone()).filter(|m| !m.is_empty());
-    let s = ev.subject.trim();
-    if !s.is_empty() {
-        out.title = Some(if s.starts_with("Re:") { s.to_owned() } else { format!("Re: {s}") }.into());
-    }
-    Queued::new(out)
-}
-
-/// A private message to `p` (None if they have no account to reach):
-/// `key` names it, made unique here, so a retry never sends it twice and
-/// two messages never collide.
-pub fn tell(p: &Person, key: &str, text: impl Into<String>) -> Option<Queued> {
-    let mut m = Outbound::reply(format!("{key}-{}", crate::msgref::nonce()), p.private_address()?, text.into());
-    m.kind = treecast_wire::OutboundKind::Private;
-    Some(Queued::new(m))
-}
-
-/// One line of an official's daily digest, from the feature that knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DigestItem {
-    /// The part it goes under: its place in the digest and its heading
-    /// (Chinese first with English).
-    pub section: (u8, &'static str),
-    pub text: String,
-    /// When it falls due (unix seconds): items due soon go first, and those
-    /// due within a day are sent at once instead of waiting for the digest.
-    pub due: Option<u64>,
-    /// Stable name (`notice:12`): an urgent item is sent once.
-    pub key: String,
-}
-
-/// What a feature adds to each official's digest, prepared once per run
-/// (so a run over every official reads each feature's data once).
-pub trait DigestSource {
-    fn items(&self, cx: &Ctx, person: &Person, orgs: &[Org]) -> Result<Vec<DigestItem>>;
-}
-
-/// A document for search (信息搜索), as the feature that owns it describes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SearchDoc {
-    /// Unique and stable (`notice:12`): putting it again replaces it.
-    pub id: String,
-    /// `org`, `notice`, `letter`…: what `--kind` filters on.
-    pub kind: String,
-    pub title: String,
-    pub body: String,
-    /// The paths of the orgs it belongs to: their officials (and those above
-    /// them) may see it, and "within an org" finds it.
-    pub orgs: Vec<Vec<u32>>,
-    /// Orgs it was sent down to: everyone at or below them may see it.
-    pub reach: Vec<u32>,
-    /// Anyone may see it (org names).
-    pub public: bool,
-    /// Unix seconds.
-    pub at: u64,
-    /// An org's name, also findable by its pinyin initials.
-    pub initials_of: Option<String>,
-}
-
-/// Every org moved by `events` (`Event::OrgsMoved`), with everything below
-/// it: features whose search documents carry org paths put those again.
-pub fn moved_orgs(cx: &Ctx, events: &[Record]) -> Result<std::collections::HashSet<u32>> {
-    let mut out = std::collections::HashSet::new();
-    for r in events {
-        let crate::events::Event::OrgsMoved { orgs } = &r.event else { continue };
-        for id in orgs {
-            let Some(top) = cx.tree.get(*id)? else { continue };
-            for o in cx.tree.subtree(&top) {
-                out.insert(o?.id);
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A change to the search index.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SearchOp {
-    Put(SearchDoc),
-    Remove(String),
 }
 
 /// A derived view fed by the event log from its own persisted position.
@@ -433,9 +299,13 @@ pub enum Parsed<'r> {
     Unknown(String),
 }
 
+mod derived;
+mod handled;
 pub mod modules;
 mod site;
 mod table;
+pub use derived::{moved_orgs, DigestItem, DigestSource, SearchDoc, SearchOp};
+pub use handled::{reply_to, tell, Handled};
 pub use table::Registry;
 
 #[cfg(test)]
