@@ -28,6 +28,7 @@ pub mod page;
 pub mod session;
 pub mod settings;
 mod shell;
+mod signin;
 
 pub use shell::{after_action, org_card};
 mod viewer;
