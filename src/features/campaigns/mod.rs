@@ -18,6 +18,7 @@ mod progress;
 pub mod status;
 pub mod store;
 mod web;
+mod whole;
 
 #[cfg(test)]
 mod tests;
@@ -177,7 +178,7 @@ impl Feature for Campaigns {
 
     fn reply(&self, cx: &Cx, ev: &Inbound, to: MsgRef) -> Result<Handled> {
         let MsgRef::Owned { data, .. } = to else { return Ok(Handled::none()) };
-        form::mailed_back(cx, ev, &data)
+        whole::mailed_back(cx, ev, &data)
     }
 
     fn run_job(&self, cx: &Ctx, job: &Job) -> Result<Writes> {
