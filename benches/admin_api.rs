@@ -63,7 +63,7 @@ async fn main() {
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
     adapters.insert(Platform::Console, Arc::new(Sink));
     let running = app.start_workers(adapters, sd.clone());
-    let api = treecast::admin::server::start(app.ctx.clone(), app.registry.clone(), sd).await.unwrap().unwrap();
+    let api = treecast::api::server::start(app.ctx.clone(), app.registry.clone(), sd).await.unwrap().unwrap();
     let addr = api.tcp.unwrap().to_string();
 
     // Bind codes: one call for every branch, beside raw sled inserts of as many 8-byte keys.

@@ -32,7 +32,7 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 use treecast::app::App;
 use treecast::config::Config;
-use treecast::notice::{Draft, NoticeRules};
+use treecast::notice::Draft;
 use treecast::tree::people::Role;
 use treecast_telegram::{Settings, TelegramAdapter};
 use treecast_wire::{
@@ -181,7 +181,7 @@ async fn run(api: &str, bots: usize, per_bot: usize, latency_ms: u64, tag: u64, 
             Config::parse(&text, Path::new("bench.toml")).unwrap()
         }
     };
-    let rules = NoticeRules::from_config(&cfg);
+    let rules = cfg.notice_rules();
     let starts: Arc<std::sync::Mutex<Vec<(String, Instant)>>> = Arc::default();
     let stamped = Arc::new(Stamped::new(adapter.clone(), starts.clone()));
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rand::Rng;
 use serde_json::json;
 use treecast::config::Config;
-use treecast::notice::{Draft, NoticeRules};
+use treecast::notice::Draft;
 use treecast::tree::people::Role;
 use treecast_wire::{Address, Platform};
 
@@ -111,7 +111,7 @@ async fn bench(api: String, bots: usize, per_bot: usize, kills: usize) {
             levels: vec!["school".into()],
             ..Draft::default()
         };
-        tree.post(admin.id, draft, &NoticeRules::from_config(&Config::default())).unwrap();
+        tree.post(admin.id, draft, &Config::default().notice_rules()).unwrap();
         tree.store.flush().unwrap();
     }
     let total = bots * per_bot;

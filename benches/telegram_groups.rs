@@ -276,7 +276,7 @@ async fn bench(api: String, token: String, groups: usize, notices: usize) {
     // The run: default config, so Telegram's default limits.
     let cfg = Config::default();
     let limits = cfg.limits[&Platform::Telegram];
-    let rules = NoticeRules { max_attachment_bytes: 1 << 20, ..NoticeRules::from_config(&cfg) };
+    let rules = NoticeRules { max_attachment_bytes: 1 << 20, ..cfg.notice_rules() };
     let stamped = Arc::new(Stamped { inner: real.clone(), calls: Mutex::new(Vec::with_capacity(groups * notices)) });
     let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
     adapters.insert(Platform::Telegram, stamped.clone());

@@ -62,7 +62,7 @@ impl App {
         for (p, a) in &adapters {
             self.ctx.caps.set(*p, a.capabilities());
         }
-        Outbox::new(self.ctx.tree.clone(), &self.ctx.config, adapters, self.ctx.waker.clone())
+        Outbox::new(self.ctx.tree.clone(), &self.ctx.config.outbox_settings(), adapters, self.ctx.waker.clone())
     }
 
     /// Brings every subscriber up to the end of the event log. Returns how

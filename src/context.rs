@@ -4,8 +4,10 @@
 //! take it and none of which it names.
 
 use std::collections::HashMap;
+use std::num::NonZeroU32;
 use std::sync::{Arc, RwLock};
 
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use treecast_wire::{Capabilities, Inbound, Platform};
 
 use crate::catalogue::{msg, Msg};
@@ -29,7 +31,7 @@ pub struct Ctx {
     pub waker: Waker,
     pub caps: Caps,
     /// How often sign-in links to the web console may be asked for.
-    pub sign_in: Arc<crate::web::session::Limits>,
+    pub sign_in: Arc<SignInLimits>,
 }
 
 /// Each connected adapter's capabilities; a platform with no adapter gets
@@ -70,7 +72,7 @@ impl Ctx {
 
     /// Footer and attachment limits for notices.
     pub fn rules(&self) -> NoticeRules {
-        NoticeRules::from_config(&self.config)
+        self.config.notice_rules()
     }
 
     /// The registered person behind an event's sender.
@@ -107,4 +109,34 @@ impl Ctx {
 /// The answer to someone the bot does not know.
 pub fn unknown_person() -> Error {
     Error::denied(Msg::UnknownPerson.text())
+}
+
+/// Link requests: three per identity per ten minutes, whether asked in
+/// chat or on the sign-in page, and twenty sign-in attempts a minute from
+/// one address (in memory: a restart forgets, which only lets a few more through).
+pub struct SignInLimits {
+    requests: DefaultKeyedRateLimiter<String>,
+    addresses: DefaultKeyedRateLimiter<std::net::IpAddr>,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        let per_identity = Quota::with_period(std::time::Duration::from_secs(200))
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::new(3).expect("non-zero"));
+        SignInLimits {
+            requests: RateLimiter::keyed(per_identity),
+            addresses: RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(20).expect("non-zero"))),
+        }
+    }
+}
+
+impl SignInLimits {
+    pub fn may_request(&self, who: &str) -> bool {
+        self.requests.check_key(&who.to_owned()).is_ok()
+    }
+
+    pub fn may_try_from(&self, ip: std::net::IpAddr) -> bool {
+        self.addresses.check_key(&ip).is_ok()
+    }
 }

@@ -15,6 +15,7 @@
 //! Platforms are reached only through `treecast_wire::Adapter`.
 
 pub mod admin;
+pub mod api;
 pub mod app;
 pub mod catalogue;
 pub mod cli;
@@ -36,6 +37,7 @@ pub mod metrics;
 pub mod msgref;
 pub mod notice;
 pub mod outbox;
+pub mod progress;
 pub mod registry;
 pub mod schedule;
 pub mod store;

@@ -8,8 +8,8 @@ use metrics::{counter, gauge};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use treecast_wire::Platform;
 
-use crate::context::Ctx;
 use crate::error::Result;
+use crate::store::Store;
 
 /// Installs the process-wide recorder; None when one already is.
 pub fn install() -> Option<PrometheusHandle> {
@@ -100,9 +100,7 @@ pub fn outbox_ready(p: Platform, n: usize) {
 
 /// The metrics text: the counters, and the gauges read from the store now.
 /// `subscribers` names the event log's subscribers, for their lag.
-pub fn render(handle: &PrometheusHandle, cx: &Ctx, subscribers: &[&str]) -> Result<String> {
-    let store = cx.store();
-    let now_ms = cx.clock.now_ms();
+pub fn render(handle: &PrometheusHandle, store: &Store, now_ms: u64, subscribers: &[&str]) -> Result<String> {
     let mut depth = std::collections::BTreeMap::<Platform, (usize, u64)>::new();
     for (_, q) in store.queued()? {
         let e = depth.entry(q.msg.to.platform).or_insert((0, u64::MAX));

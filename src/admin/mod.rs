@@ -3,10 +3,8 @@
 //! handled by the feature that owns it (`Declaration::admin`,
 //! `Feature::admin`). The command line runs an operation on the store
 //! directly, or, while `treecast serve` runs, through the admin API
-//! (`server`, `client`); both run the same handler, so both print the same.
-
-pub mod client;
-pub mod server;
+//! (`api/server.rs`, `api/client.rs`); both run the same handler, so both
+//! print the same. This module is their shared vocabulary.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};

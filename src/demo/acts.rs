@@ -68,7 +68,7 @@ impl Show {
         let national = tree.post(self.people["national"], draft, &self.app.ctx.rules())?;
         self.app.ctx.waker.wake();
         let t0 = Instant::now();
-        let pb = crate::cli::progress(total, "fan-out");
+        let pb = crate::progress::progress(total, "fan-out");
         while !tree.store.active_notices()?.is_empty() {
             pb.set_position(self.delivered());
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -140,7 +140,7 @@ fn build_tree(tree: &Tree, opts: &DemoOptions) -> Result<()> {
     let schools = generate::schools(opts.schools.as_deref())?;
     let csv = generate::national_csv(&schools, opts.branches);
     let t = Instant::now();
-    let pb = crate::cli::progress(0, "importing");
+    let pb = crate::progress::progress(0, "importing");
     let report = import::import_string(tree, "generated", csv, Some(&pb))?;
     pb.finish_and_clear();
     println!("{report}\n{}", crate::features::orgs::ops::tree_stats(tree)?);

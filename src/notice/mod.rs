@@ -90,16 +90,6 @@ pub struct NoticeRules {
     pub remind_before: std::time::Duration,
 }
 
-impl NoticeRules {
-    pub fn from_config(cfg: &crate::config::Config) -> NoticeRules {
-        NoticeRules {
-            footer: cfg.footer.as_str().into(),
-            max_attachment_bytes: cfg.max_attachment_bytes,
-            remind_before: cfg.remind_before,
-        }
-    }
-}
-
 /// The kind of the scheduled automatic reminder (run by the notices feature).
 pub const REMIND_JOB: &str = "notice.remind";
 

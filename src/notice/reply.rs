@@ -11,7 +11,7 @@ use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::msgref::MsgRef;
-use crate::outbox::queue::{Fallback, Queued};
+use crate::store::{Fallback, Queued};
 use crate::store::{Keyspace, Writes};
 use crate::tree::{Org, Tree};
 

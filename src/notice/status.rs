@@ -270,7 +270,7 @@ mod tests {
 
     use super::*;
     use crate::config::Config;
-    use crate::notice::{Draft, NoticeRules};
+    use crate::notice::Draft;
     use crate::outbox::{Outbox, Waker};
     use crate::tree::people::Role;
     use crate::tree::tests::{arb_tree, csv_of, empty_tree};
@@ -304,7 +304,7 @@ mod tests {
     fn worker_pass(tree: &Tree, cfg: &Config, chat: &Arc<RecordingAdapter>) {
         let mut adapters: HashMap<Platform, Arc<dyn Adapter>> = HashMap::new();
         adapters.insert(Platform::Console, chat.clone());
-        let ob = Outbox::new(tree.clone(), cfg, adapters, Waker::default());
+        let ob = Outbox::new(tree.clone(), &cfg.outbox_settings(), adapters, Waker::default());
         let (stop, rx) = watch::channel(true);
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(ob.run(rx)).unwrap();
@@ -366,7 +366,7 @@ mod tests {
                 ..Draft::default()
             };
             let cfg = Config::default();
-            let n = tree.post(author.id, draft, &NoticeRules::from_config(&cfg)).unwrap();
+            let n = tree.post(author.id, draft, &cfg.notice_rules()).unwrap();
 
             let check = |walked: bool| -> Result<(), TestCaseError> {
                 for focus in &rows {

@@ -13,7 +13,52 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use treecast_wire::{Address, ChatKind, LimitScope, Platform};
 
-use crate::config::Limits;
+use serde::Deserialize;
+
+/// Rate limits for one platform; 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Messages per second across the whole platform (per bot).
+    #[serde(default)]
+    pub per_second: f64,
+    /// Messages per second into any one chat.
+    #[serde(default)]
+    pub per_chat_per_second: f64,
+    /// Messages per minute into any one group chat.
+    #[serde(default)]
+    pub per_group_per_minute: f64,
+    /// Deliveries in flight at once.
+    #[serde(default = "default_in_flight")]
+    pub max_in_flight: usize,
+}
+
+fn default_in_flight() -> usize {
+    32
+}
+
+impl Limits {
+    pub const OFF: Limits =
+        Limits { per_second: 0.0, per_chat_per_second: 0.0, per_group_per_minute: 0.0, max_in_flight: 256 };
+
+    /// Real defaults: Telegram's published bot limits; Synapse's default
+    /// `rc_message` for a bot without an override is far lower, so Matrix
+    /// leans on the server's 429s; SMTP is paced gently.
+    pub fn default_for(p: Platform) -> Limits {
+        match p {
+            Platform::Telegram => {
+                Limits { per_second: 30.0, per_chat_per_second: 1.0, per_group_per_minute: 20.0, max_in_flight: 30 }
+            }
+            Platform::Matrix => {
+                Limits { per_second: 10.0, per_chat_per_second: 1.0, per_group_per_minute: 0.0, max_in_flight: 8 }
+            }
+            Platform::Email => {
+                Limits { per_second: 20.0, per_chat_per_second: 0.0, per_group_per_minute: 0.0, max_in_flight: 4 }
+            }
+            Platform::Console => Limits::OFF,
+        }
+    }
+}
 
 /// One bot account on one platform: the unit that has a quota. Deliveries
 /// to chats bound through an account queue in its lane.

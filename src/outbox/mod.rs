@@ -22,12 +22,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
 use treecast_wire::{shutdown_signalled, Adapter, Delivered, DeliveryError, Platform, Shutdown};
 
-use crate::config::{Config, Limits};
 use crate::error::Result;
 use crate::msgref::MsgRef;
 use crate::notice::fanout::FanBatch;
 use crate::tree::Tree;
 pub use limits::Lane;
+use limits::Limits;
 use limits::PlatformLimits;
 use run::{Job, Run};
 
@@ -86,25 +86,24 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// Transient failures give up after this many tries (days with backoff).
 const MAX_TRIES: u32 = 40;
 
+/// What the outbox delivers under (`Config::outbox_settings`).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub limits: HashMap<Platform, Limits>,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub footer: Arc<str>,
+}
+
 impl Outbox {
-    pub fn new(tree: Tree, cfg: &Config, adapters: HashMap<Platform, Arc<dyn Adapter>>, waker: Waker) -> Outbox {
-        let limit_cfg = Platform::ALL
-            .into_iter()
-            .map(|p| {
-                let l = cfg.limits.get(&p).cloned().unwrap_or(Limits::default_for(p));
-                // Delivered through workers: the worker owning an account
-                // keeps its quota; here only the jobs out at once are bounded.
-                let by_workers = cfg.cluster.as_ref().is_some_and(|c| c.platforms.contains(&p));
-                (p, if by_workers { Limits { max_in_flight: l.max_in_flight * 2, ..Limits::OFF } } else { l })
-            })
-            .collect();
+    pub fn new(tree: Tree, cfg: &Settings, adapters: HashMap<Platform, Arc<dyn Adapter>>, waker: Waker) -> Outbox {
         Outbox {
             tree,
             adapters,
-            limit_cfg,
+            limit_cfg: cfg.limits.clone(),
             retry_base: cfg.retry_base,
             retry_max: cfg.retry_max,
-            footer: cfg.footer.as_str().into(),
+            footer: cfg.footer.clone(),
             waker,
             stats: Arc::new(Stats::default()),
         }

@@ -26,7 +26,6 @@ pub mod chart;
 mod health;
 pub mod page;
 pub mod session;
-pub mod settings;
 mod shell;
 mod signin;
 
@@ -36,8 +35,8 @@ mod viewer;
 #[cfg(test)]
 mod tests;
 
+pub use crate::config::web::Settings;
 pub use page::{Chrome, Lang};
-pub use settings::Settings;
 pub use viewer::{Checked, Viewer};
 
 /// Where a running server writes the console's address (it may be port 0 in config).

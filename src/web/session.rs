@@ -4,9 +4,6 @@
 //! `/web logout all` moves the person's generation on: every session and
 //! link made before it stops working.
 
-use std::num::NonZeroU32;
-
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -179,36 +176,6 @@ pub fn prune(store: &Store, now: u64, w: &mut Writes) -> Result<usize> {
     Ok(n)
 }
 
-/// Link requests: three per identity per ten minutes, whether asked in
-/// chat or on the sign-in page, and twenty sign-in attempts a minute from
-/// one address (in memory: a restart forgets, which only lets a few more through).
-pub struct Limits {
-    requests: DefaultKeyedRateLimiter<String>,
-    addresses: DefaultKeyedRateLimiter<std::net::IpAddr>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        let per_identity = Quota::with_period(std::time::Duration::from_secs(200))
-            .expect("a non-zero period")
-            .allow_burst(NonZeroU32::new(3).expect("non-zero"));
-        Limits {
-            requests: RateLimiter::keyed(per_identity),
-            addresses: RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(20).expect("non-zero"))),
-        }
-    }
-}
-
-impl Limits {
-    pub fn may_request(&self, who: &str) -> bool {
-        self.requests.check_key(&who.to_owned()).is_ok()
-    }
-
-    pub fn may_try_from(&self, ip: std::net::IpAddr) -> bool {
-        self.addresses.check_key(&ip).is_ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,7 +233,7 @@ mod tests {
 
     #[test]
     fn requests_are_limited_per_identity() {
-        let l = Limits::default();
+        let l = crate::context::SignInLimits::default();
         let who = "email:a@example.org";
         assert!((0..3).all(|_| l.may_request(who)));
         assert!(!l.may_request(who));

@@ -14,7 +14,7 @@ use clap::Parser;
 use tokio::sync::watch;
 use treecast::catalogue::{msg, Msg};
 use treecast::config::Config;
-use treecast::{admin, cli, demo};
+use treecast::{admin, api, cli, demo};
 
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     match path {
@@ -85,7 +85,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             ),
         },
     };
-    let reply = match admin::client::call(&cfg.data_dir, op, &op_args).await? {
+    let reply = match api::client::call(&cfg.data_dir, op, &op_args).await? {
         Some(reply) => reply,
         None => on_the_store(cfg, op, op_args)?,
     };
@@ -98,7 +98,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
 
 /// Runs an operation on the store itself (no server is running with it).
 fn on_the_store(cfg: Config, op: &str, args: serde_json::Value) -> anyhow::Result<admin::Reply> {
-    cli::set_interactive(true);
+    treecast::progress::set_interactive(true);
     let tree = cli::open_tree(&cfg)?;
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
     app.catch_up_main()?;
@@ -137,7 +137,7 @@ async fn serve(cfg: Config) -> anyhow::Result<()> {
     let data_dir = cfg.data_dir.clone();
     let app = treecast::app::App::new(tree, cfg, treecast::clock::Clock::system())?;
     let running = app.start(adapters, shutdown.clone());
-    let api = admin::server::start(app.ctx.clone(), app.registry.clone(), shutdown.clone()).await?;
+    let api = api::server::start(app.ctx.clone(), app.registry.clone(), shutdown.clone()).await?;
     let web = treecast::web::start(app.ctx.clone(), app.registry.clone(), shutdown).await?;
     eprintln!("treecast: {}", msg(Msg::Serving, &[("path", &data_dir.display())]));
     if let Some(w) = &web {

@@ -26,8 +26,7 @@ use crate::tree::channels::Channel;
 use crate::tree::people::Role;
 use crate::tree::Org;
 
-pub mod settings;
-pub use settings::Settings;
+pub use crate::config::branding::Settings;
 
 /// The emblem shipped with treecast (`scripts/draw-emblem.py` draws it).
 const EMBLEM: &[u8] = include_bytes!("../../../config/emblem.png");

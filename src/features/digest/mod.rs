@@ -26,8 +26,7 @@ use crate::store::{decode_at, encode, Keyspace, Writes};
 use crate::tree::people::{Person, Role};
 use crate::tree::Org;
 
-pub mod settings;
-pub use settings::Settings;
+pub use crate::config::digest::Settings;
 
 const SEND_JOB: &str = "digest.send";
 const URGENT_JOB: &str = "digest.urgent";

@@ -10,7 +10,6 @@ mod admin;
 mod commands;
 pub mod letters;
 pub mod recipients;
-pub mod rules;
 mod search;
 pub mod send;
 mod view;

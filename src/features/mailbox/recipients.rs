@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::tree::people::Role;
 use crate::tree::{Org, Tree};
 
-use super::rules::Rules;
+use crate::config::mailbox::Rules;
 
 /// Matches shown when a name fits several orgs.
 const CHOICES_SHOWN: usize = 5;

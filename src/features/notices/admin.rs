@@ -6,7 +6,7 @@ use crate::admin::{args, Attached, Reply};
 use crate::catalogue::{msg, Msg};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::notice::{parse_deadline, Draft, NoticeRules};
+use crate::notice::{parse_deadline, Draft};
 use crate::tree::people::person_by;
 use crate::tree::Tree;
 
@@ -93,7 +93,7 @@ fn post(tree: &Tree, cfg: &crate::config::Config, a: Post) -> Result<String> {
         ack_deadline: a.deadline.as_deref().map(parse_deadline).transpose()?,
         buttons: Vec::new(),
     };
-    let rules = NoticeRules::from_config(cfg);
+    let rules = cfg.notice_rules();
     let n = tree.post(author.id, draft, &rules)?;
     tree.store.flush()?;
     let issuer = tree.require_id(n.issuer)?;

@@ -11,7 +11,6 @@ use serde::Deserialize;
 
 use crate::admin::{args, OutFile, Reply};
 use crate::catalogue::{msg, Msg};
-use crate::cli;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::registry::{Declaration, Feature, SearchDoc, SearchKind, SearchOp};
@@ -201,7 +200,7 @@ impl Feature for Orgs {
         let text = match op {
             "tree.import" => {
                 let i: Import = args(op, a)?;
-                let pb = cli::progress_bar(0, "importing");
+                let pb = crate::progress::progress_bar(0, "importing");
                 let report = import::import_string(tree, &i.name, i.csv, pb.as_ref())?;
                 pb.inspect(|pb| pb.finish_and_clear());
                 tree.store.flush()?;
@@ -280,7 +279,7 @@ fn generate_tree(cx: &Ctx, g: Generate) -> Result<Reply> {
         let text = msg(Msg::GeneratedCsv, &[("path", &path), ("schools", &list.len()), ("branches", &g.branches)]);
         return Ok(Reply { text, files: vec![OutFile { path, bytes: csv.into_bytes() }] });
     }
-    let pb = cli::progress_bar(0, "generating");
+    let pb = crate::progress::progress_bar(0, "generating");
     let report = import::import_string(&cx.tree, &source, csv, pb.as_ref())?;
     pb.inspect(|pb| pb.finish_and_clear());
     cx.tree.store.flush()?;

@@ -21,8 +21,7 @@ use crate::schedule::{self, Job};
 use crate::store::Writes;
 use crate::tree::people::{Person, Role};
 
-pub mod settings;
-pub use settings::Settings;
+pub use crate::config::privacy::Settings;
 
 const RETENTION_JOB: &str = "privacy.retention";
 const DAY_SECS: u64 = 86_400;

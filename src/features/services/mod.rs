@@ -26,8 +26,7 @@ use crate::store::Writes;
 use crate::tree::people::Person;
 use store::Service;
 
-pub mod settings;
-pub use settings::Settings;
+pub use crate::config::services::Settings;
 
 const SEND_JOB: &str = "services.send";
 const BUNDLE_JOB: &str = "services.bundle";

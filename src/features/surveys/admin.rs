@@ -19,7 +19,7 @@ impl Surveys {
     pub fn from_config(tree: &Tree, cfg: &crate::config::Config) -> Surveys {
         let s = Surveys::new(tree.clone());
         s.set_dir(cfg.surveys_dir.clone());
-        s.set_rules(crate::notice::NoticeRules::from_config(cfg));
+        s.set_rules(cfg.notice_rules());
         s
     }
 }

@@ -101,7 +101,7 @@ fn every_command_operation_and_api_route_names_its_reads() {
         }
     }
     // The API's routes as the server declares them.
-    let server = include_str!("../../admin/server.rs");
+    let server = include_str!("../../api/server.rs");
     let mut routes = 0;
     for part in server.split(".route(\"").skip(1) {
         let path = &part[..part.find('"').unwrap()];

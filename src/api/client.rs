@@ -13,7 +13,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::UnixStream;
 
 use super::server::{Progress, PROGRESS_HEADER, SOCKET};
-use super::{Reply, TOKEN_ENV};
+use crate::admin::{Reply, TOKEN_ENV};
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
@@ -110,7 +110,7 @@ async fn follow(
         if p.len == 0 && p.pos == 0 {
             continue;
         }
-        let b = bar.get_or_insert_with(|| crate::cli::progress(p.len, &p.what));
+        let b = bar.get_or_insert_with(|| crate::progress::progress(p.len, &p.what));
         b.set_length(p.len);
         b.set_position(p.pos);
     }

@@ -27,7 +27,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::task::JoinSet;
 use treecast_wire::{shutdown_signalled, Shutdown};
 
-use super::{Reply, TOKEN_ENV};
+use crate::admin::{Reply, TOKEN_ENV};
 use crate::catalogue::{msg, Msg};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -223,8 +223,10 @@ async fn metrics(State(s): State<Shared>) -> Response {
     let Some(handle) = s.metrics.clone() else {
         return error(StatusCode::NOT_FOUND, Msg::MetricsOff.text().to_owned());
     };
-    match tokio::task::spawn_blocking(move || crate::metrics::render(&handle, &s.ctx, &s.registry.subscriber_names()))
-        .await
+    match tokio::task::spawn_blocking(move || {
+        crate::metrics::render(&handle, s.ctx.store(), s.ctx.clock.now_ms(), &s.registry.subscriber_names())
+    })
+    .await
     {
         Ok(Ok(text)) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
         Ok(Err(e)) => error(e.http_status(), e.to_string()),
@@ -267,9 +269,10 @@ async fn run_op(
     }
     let progress = s.progress.clone();
     // Operations read and write the store: off the async threads.
-    let done =
-        tokio::task::spawn_blocking(move || crate::cli::with_progress(bar, || s.registry.admin(&s.ctx, &op, args)))
-            .await;
+    let done = tokio::task::spawn_blocking(move || {
+        crate::progress::with_progress(bar, || s.registry.admin(&s.ctx, &op, args))
+    })
+    .await;
     if let Some(id) = watched {
         progress.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
     }

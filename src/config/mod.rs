@@ -1,5 +1,15 @@
 //! Configuration: a raw serde struct read from TOML, validated into `Config`.
-//! Secrets never live here: adapters read them from the environment.
+//! Secrets never live here: adapters read them from the environment. Each
+//! feature's section is a file of this folder (plain data, checked at load),
+//! so the config depends on no feature and every layer may read it.
+
+pub mod branding;
+pub mod digest;
+pub mod mailbox;
+pub mod modules;
+pub mod privacy;
+pub mod services;
+pub mod web;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -7,6 +17,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use treecast_wire::Platform;
+
+pub use crate::outbox::limits::Limits;
 
 use crate::error::{Error, Result};
 use crate::tree::{LevelSpec, Levels};
@@ -30,19 +42,19 @@ struct RawConfig {
     #[serde(default)]
     admin: RawAdmin,
     cluster: Option<RawCluster>,
-    /// Read by the mailbox feature (`features::mailbox::rules`).
+    /// Who may write to whom (`mailbox.rs`), read by the mailbox feature.
     mailbox: Option<toml::Table>,
-    /// Read by the digest feature (`features::digest::Settings`).
+    /// The digest's settings (`digest.rs`).
     digest: Option<toml::Table>,
-    /// Read by the services feature (`features::services::Settings`).
+    /// The information services' settings (`services.rs`).
     services: Option<toml::Table>,
-    /// Read by the privacy feature (`features::privacy::Settings`).
+    /// Privacy: how long the audit log is kept (`privacy.rs`).
     privacy: Option<toml::Table>,
-    /// Module defaults per level (`registry::modules::Settings`).
+    /// Module defaults per level (`modules.rs`).
     modules: Option<toml::Table>,
-    /// Read by the branding feature (`features::branding::Settings`).
+    /// Branding of bound chats (`branding.rs`).
     branding: Option<toml::Table>,
-    /// The web console (`web::Settings`).
+    /// The web console (`web.rs`).
     web: Option<toml::Table>,
     console: Option<toml::Table>,
     email: Option<toml::Table>,
@@ -119,51 +131,6 @@ pub struct AdminConfig {
 
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8391";
 
-/// Rate limits for one platform; 0 means no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
-    /// Messages per second across the whole platform (per bot).
-    #[serde(default)]
-    pub per_second: f64,
-    /// Messages per second into any one chat.
-    #[serde(default)]
-    pub per_chat_per_second: f64,
-    /// Messages per minute into any one group chat.
-    #[serde(default)]
-    pub per_group_per_minute: f64,
-    /// Deliveries in flight at once.
-    #[serde(default = "default_in_flight")]
-    pub max_in_flight: usize,
-}
-
-fn default_in_flight() -> usize {
-    32
-}
-
-impl Limits {
-    pub const OFF: Limits =
-        Limits { per_second: 0.0, per_chat_per_second: 0.0, per_group_per_minute: 0.0, max_in_flight: 256 };
-
-    /// Real defaults: Telegram's published bot limits; Synapse's default
-    /// `rc_message` for a bot without an override is far lower, so Matrix
-    /// leans on the server's 429s; SMTP is paced gently.
-    pub fn default_for(p: Platform) -> Limits {
-        match p {
-            Platform::Telegram => {
-                Limits { per_second: 30.0, per_chat_per_second: 1.0, per_group_per_minute: 20.0, max_in_flight: 30 }
-            }
-            Platform::Matrix => {
-                Limits { per_second: 10.0, per_chat_per_second: 1.0, per_group_per_minute: 0.0, max_in_flight: 8 }
-            }
-            Platform::Email => {
-                Limits { per_second: 20.0, per_chat_per_second: 0.0, per_group_per_minute: 0.0, max_in_flight: 4 }
-            }
-            Platform::Console => Limits::OFF,
-        }
-    }
-}
-
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -183,19 +150,19 @@ pub struct Config {
     pub admin: AdminConfig,
     pub cluster: Option<ClusterConfig>,
     /// Who may write to which org's mailbox (`[mailbox]`).
-    pub mailbox: crate::features::mailbox::rules::Rules,
+    pub mailbox: mailbox::Rules,
     /// When the officials' daily digest goes (`[digest]`).
-    pub digest: crate::features::digest::settings::Settings,
+    pub digest: digest::Settings,
     /// Quiet hours and the bundle time of information services (`[services]`).
-    pub services: crate::features::services::settings::Settings,
+    pub services: services::Settings,
     /// How long each kind of data is kept (`[privacy]`).
-    pub privacy: crate::features::privacy::settings::Settings,
+    pub privacy: privacy::Settings,
     /// Which modules are on by default at each level (`[modules]`).
-    pub modules: crate::registry::modules::Settings,
+    pub modules: modules::Settings,
     /// The emblem bound chats get (`[branding]`).
-    pub branding: crate::features::branding::settings::Settings,
+    pub branding: branding::Settings,
     /// The officials' web console (`[web]`).
-    pub web: crate::web::settings::Settings,
+    pub web: web::Settings,
     /// Raw adapter tables, handed to each adapter's own settings type.
     pub adapters: BTreeMap<Platform, toml::Table>,
     /// Where the config came from, for messages.
@@ -245,17 +212,47 @@ impl Config {
             campaigns_dir: raw.campaigns.dir.unwrap_or_else(|| PathBuf::from("config/campaigns")),
             admin: admin(path, raw.admin)?,
             cluster: raw.cluster.map(|c| cluster(path, c)).transpose()?,
-            mailbox: crate::features::mailbox::rules::Rules::from_table(raw.mailbox.as_ref())?,
-            digest: crate::features::digest::settings::Settings::from_table(raw.digest.as_ref())?,
-            services: crate::features::services::settings::Settings::from_table(raw.services.as_ref())?,
-            privacy: crate::features::privacy::settings::Settings::from_table(raw.privacy.as_ref())?,
-            modules: crate::registry::modules::Settings::from_table(raw.modules.as_ref())?,
-            branding: crate::features::branding::settings::Settings::from_table(raw.branding.as_ref())?
+            mailbox: mailbox::Rules::from_table(raw.mailbox.as_ref())?,
+            digest: digest::Settings::from_table(raw.digest.as_ref())?,
+            services: services::Settings::from_table(raw.services.as_ref())?,
+            privacy: privacy::Settings::from_table(raw.privacy.as_ref())?,
+            modules: modules::Settings::from_table(raw.modules.as_ref())?,
+            branding: branding::Settings::from_table(raw.branding.as_ref())?
                 .relative_to(path.parent().unwrap_or(Path::new(""))),
-            web: crate::web::settings::Settings::from_table(raw.web.as_ref())?,
+            web: web::Settings::from_table(raw.web.as_ref())?,
             adapters,
             source: path.to_owned(),
         })
+    }
+
+    /// The rules every notice is posted under: footer, attachment limit,
+    /// how long before a deadline the reminder goes.
+    pub fn notice_rules(&self) -> crate::notice::NoticeRules {
+        crate::notice::NoticeRules {
+            footer: self.footer.as_str().into(),
+            max_attachment_bytes: self.max_attachment_bytes,
+            remind_before: self.remind_before,
+        }
+    }
+
+    /// What the outbox delivers under: each platform's limits (through
+    /// workers, `[cluster]`, the worker owning an account keeps its quota
+    /// and here only the jobs out at once are bounded), retries, footer.
+    pub fn outbox_settings(&self) -> crate::outbox::Settings {
+        let limits = Platform::ALL
+            .into_iter()
+            .map(|p| {
+                let l = self.limits.get(&p).cloned().unwrap_or(Limits::default_for(p));
+                let by_workers = self.cluster.as_ref().is_some_and(|c| c.platforms.contains(&p));
+                (p, if by_workers { Limits { max_in_flight: l.max_in_flight * 2, ..Limits::OFF } } else { l })
+            })
+            .collect();
+        crate::outbox::Settings {
+            limits,
+            retry_base: self.retry_base,
+            retry_max: self.retry_max,
+            footer: self.footer.as_str().into(),
+        }
     }
 
     pub fn levels(&self) -> Levels {
@@ -401,7 +398,7 @@ mod tests {
     #[test]
     fn a_wrong_mailbox_table_stops_the_start_in_one_sentence() {
         let p = Path::new("c.toml");
-        assert_eq!(Config::parse("", p).unwrap().mailbox, crate::features::mailbox::rules::Rules::default());
+        assert_eq!(Config::parse("", p).unwrap().mailbox, mailbox::Rules::default());
         let e = Config::parse("[mailbox]\nmember = ['everyone']\n", p).unwrap_err().to_string();
         assert!(e.contains("[mailbox]") && e.contains("everyone"), "{e}");
     }
