@@ -2,9 +2,6 @@
 //! members counts), with who and when, and acknowledged-org counters on
 //! every ancestor, all in one transaction.
 
-use serde::{Deserialize, Serialize};
-use treecast_wire::Platform;
-
 use super::Notice;
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
@@ -12,29 +9,7 @@ use crate::events::{self, Event};
 use crate::store::Keyspace;
 use crate::tree::{Org, Tree};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AckRow {
-    /// The person, when known.
-    pub person: Option<u64>,
-    /// How they were named on the platform.
-    pub by: String,
-    pub via: Platform,
-    pub at: u64,
-    pub how: AckHow,
-}
-
-/// How an acknowledgement was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum AckHow {
-    Button,
-    Reaction,
-    /// A reply such as 收到 to the notice's copy (in chat or by mail).
-    Reply,
-    /// `/ack`.
-    Command,
-    /// Recorded before treecast kept how.
-    Unknown,
-}
+pub use crate::store::fanout::{AckHow, AckRow};
 
 impl AckHow {
     /// How the event `ev` acknowledges.
@@ -57,21 +32,6 @@ impl AckHow {
             AckHow::Command => "命令 /ack",
             AckHow::Unknown => "未记录 not recorded",
         }
-    }
-}
-
-/// An `AckRow` as stored before `how` was kept; read back as `Unknown`.
-#[derive(Deserialize)]
-pub(crate) struct AckRowV1 {
-    person: Option<u64>,
-    by: String,
-    via: Platform,
-    at: u64,
-}
-
-impl From<AckRowV1> for AckRow {
-    fn from(o: AckRowV1) -> AckRow {
-        AckRow { person: o.person, by: o.by, via: o.via, at: o.at, how: AckHow::Unknown }
     }
 }
 

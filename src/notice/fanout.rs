@@ -3,45 +3,11 @@
 //! (stored by `store/fanout.rs`). The outbox worker is their only writer and
 //! writes each group of them in one atomic batch.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::Result;
 use crate::events::{emit, Event};
-use crate::store::{ChannelPos, Store, Writes};
+use crate::store::{Store, Writes};
 
-/// Where a notice's walk stands: all channels up to `key` in walk order
-/// (root `root` of the target) have a delivery row.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub root: u32,
-    /// The last resolved channel within that root's subtree (the start: none yet).
-    pub key: ChannelPos,
-    /// The walk has passed every channel; only retries may remain.
-    pub walked: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeliveryState {
-    Sent { at: u64, message_ids: Vec<String> },
-    Retry { next_at_ms: u64, reason: String },
-    Failed { reason: String },
-}
-
-/// One channel's copy of one notice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeliveryRow {
-    pub state: DeliveryState,
-    pub tries: u32,
-    /// The org the channel belongs to (for roll-ups and listings).
-    pub org: u32,
-}
-
-/// Delivered and failed channel counts of one org's subtree.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub delivered: i64,
-    pub failed: i64,
-}
+pub use crate::store::fanout::{Counts, Cursor, DeliveryRow, DeliveryState};
 
 /// A group of fan-out writes the worker commits at once, with the events of
 /// the deliveries it resolves (one per notice and outcome) in the same

@@ -11,75 +11,17 @@ pub mod unreached;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use treecast_wire::{Attachment, Button, ButtonAction, Outbound, OutboundKind};
 
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::events::{self, Event};
 use crate::schedule::{self, Job};
+pub use crate::store::notices::{Draft, Notice, NoticeKind, Target};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::channels::Channel;
 use crate::tree::Tree;
-pub use target::Target;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NoticeKind {
-    Notice,
-    /// A reminder of notice `of`, only to orgs that have not acknowledged it.
-    Reminder {
-        of: u64,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notice {
-    pub id: u64,
-    pub kind: NoticeKind,
-    pub issuer: u32,
-    pub author: u64,
-    pub title: String,
-    pub body: String,
-    pub attachments: Vec<Attachment>,
-    pub target: Target,
-    pub ack_required: bool,
-    /// Unix seconds by which acknowledgements are due.
-    pub ack_deadline: Option<u64>,
-    pub created: u64,
-    /// The automatic pre-deadline reminder has gone out.
-    pub auto_reminded: bool,
-    /// Buttons added to every copy (a survey's "answer privately" link).
-    pub buttons: Vec<Button>,
-}
-
-impl Notice {
-    /// The notice acknowledgements count against (a reminder's original).
-    pub fn root_id(&self) -> u64 {
-        match self.kind {
-            NoticeKind::Notice => self.id,
-            NoticeKind::Reminder { of } => of,
-        }
-    }
-}
-
-/// What an official asks for; `post` checks and stores it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Draft {
-    pub issuer_code: String,
-    pub title: String,
-    pub body: String,
-    pub attachments: Vec<Attachment>,
-    /// Level keys to reach (empty: all).
-    pub levels: Vec<String>,
-    /// Codes of chosen child orgs (empty: the whole subtree).
-    pub only: Vec<String>,
-    /// Codes of orgs left out with their subtrees.
-    pub exclude: Vec<String>,
-    pub ack_required: bool,
-    pub ack_deadline: Option<u64>,
-    pub buttons: Vec<Button>,
-}
 
 /// Post-time settings from the config.
 #[derive(Debug, Clone)]

@@ -4,8 +4,7 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
-use treecast_wire::{Address, Inbound, Outbound, OutboundKind, Platform};
+use treecast_wire::{Address, Inbound, Outbound, OutboundKind};
 
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
@@ -23,26 +22,7 @@ fn awaiting_key(author: u64, thread: u64) -> Vec<u8> {
     [&author.to_be_bytes()[..], &thread.to_be_bytes()].concat()
 }
 
-/// Someone who replied, as their platform names them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Replier {
-    pub platform: Platform,
-    pub user: String,
-    pub name: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Thread {
-    pub id: u64,
-    pub notice: u64,
-    pub org: u32,
-    pub author: u64,
-    pub replier: Replier,
-    /// The chat the reply was posted in, and the reply itself, for the
-    /// fallback when the replier cannot be reached privately.
-    pub origin: Address,
-    pub origin_message: String,
-}
+pub use crate::store::threads::{Replier, Thread};
 
 impl Tree {
     pub fn thread(&self, id: u64) -> Result<Thread> {

@@ -1,24 +1,9 @@
 //! Whom a notice reaches: its `Target`, resolved from a draft, and how many channels that target counts.
 
-use serde::{Deserialize, Serialize};
-
-use super::Draft;
+use super::{Draft, Target};
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 use crate::tree::{Org, Tree};
-
-/// Which channels a notice reaches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Target {
-    /// Org ids whose subtrees are targeted: the issuer, or chosen children.
-    pub roots: Vec<u32>,
-    /// Whether channels of the roots themselves get a copy (not the issuer's own).
-    pub include_roots: bool,
-    /// Only channels of orgs at these levels (None: every level).
-    pub levels: Option<Vec<u8>>,
-    /// Org ids whose subtrees are left out.
-    pub exclude: Vec<u32>,
-}
 
 impl Target {
     /// Whether the channel at `path` (org ids root..org) of `level` is targeted,

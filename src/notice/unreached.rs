@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::target::Target;
+use super::Target;
 use crate::error::Result;
 use crate::store::{decode_at, encode, Keyspace, Writes};
 use crate::tree::{Org, Tree};

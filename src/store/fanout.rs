@@ -4,9 +4,84 @@ use super::codec::{decode_at, encode};
 use super::keys::{counts_value, key_u64, read_counts};
 use super::tx::{abort, Abort};
 use super::{Keyspace, Store, Tx, Writes};
+use serde::{Deserialize, Serialize};
+use treecast_wire::Platform;
+
+use super::ChannelPos;
 use crate::error::Result;
-use crate::notice::ack::{AckRow, AckRowV1};
-use crate::notice::fanout::{Counts, Cursor, DeliveryRow};
+
+/// Where a notice's walk stands: all channels up to `key` in walk order
+/// (root `root` of the target) have a delivery row.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub root: u32,
+    /// The last resolved channel within that root's subtree (the start: none yet).
+    pub key: ChannelPos,
+    /// The walk has passed every channel; only retries may remain.
+    pub walked: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryState {
+    Sent { at: u64, message_ids: Vec<String> },
+    Retry { next_at_ms: u64, reason: String },
+    Failed { reason: String },
+}
+
+/// One channel's copy of one notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub state: DeliveryState,
+    pub tries: u32,
+    /// The org the channel belongs to (for roll-ups and listings).
+    pub org: u32,
+}
+
+/// Delivered and failed channel counts of one org's subtree.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub delivered: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckRow {
+    /// The person, when known.
+    pub person: Option<u64>,
+    /// How they were named on the platform.
+    pub by: String,
+    pub via: Platform,
+    pub at: u64,
+    pub how: AckHow,
+}
+
+/// How an acknowledgement was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AckHow {
+    Button,
+    Reaction,
+    /// A reply such as 收到 to the notice's copy (in chat or by mail).
+    Reply,
+    /// `/ack`.
+    Command,
+    /// Recorded before treecast kept how.
+    Unknown,
+}
+
+/// An `AckRow` as stored before `how` was kept; read back as `Unknown`.
+#[derive(Deserialize)]
+pub(crate) struct AckRowV1 {
+    person: Option<u64>,
+    by: String,
+    via: Platform,
+    at: u64,
+}
+
+impl From<AckRowV1> for AckRow {
+    fn from(o: AckRowV1) -> AckRow {
+        AckRow { person: o.person, by: o.by, via: o.via, at: o.at, how: AckHow::Unknown }
+    }
+}
 
 const KS: Keyspace = Keyspace::Fanout;
 

@@ -241,8 +241,7 @@ fn rewrite_queue(
 }
 
 pub(super) fn v2_to_v3(db: &sled::Db, meta: &sled::Tree, version_key: &[u8]) -> Result<()> {
-    use super::people::{official_key, ROLE_BY_PERSON};
-    use crate::tree::people::Role;
+    use super::people::{official_key, Role, ROLE_BY_PERSON};
     let people = db.open_tree("people")?;
     let mut batch = sled::Batch::default();
     let mut n = 0;
@@ -428,8 +427,7 @@ mod tests {
     /// A version 2 store's officials are indexed at open; members are not.
     #[test]
     fn a_version_two_store_gets_its_officials_index() {
-        use crate::store::people::role_keys;
-        use crate::tree::people::Role;
+        use crate::store::people::{role_keys, Role};
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::open(dir.path()).unwrap();

@@ -2,20 +2,20 @@
 
 mod channels;
 mod codec;
-mod codes;
-mod fanout;
+pub mod codes;
+pub mod fanout;
 pub mod keys;
 mod keyspace;
 mod log;
 mod migrate;
 mod msgref;
-mod notices;
+pub mod notices;
 mod ops;
-mod orgs;
+pub mod orgs;
 mod outbox;
-mod people;
+pub mod people;
 pub mod survey_keys;
-mod threads;
+pub mod threads;
 mod tx;
 mod writes;
 

@@ -3,8 +3,80 @@
 use super::codec::{decode_at, encode};
 use super::keys::key_u64;
 use super::{Keyspace, Store, Writes};
+use serde::{Deserialize, Serialize};
+use treecast_wire::{Attachment, Button};
+
 use crate::error::Result;
-use crate::notice::Notice;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoticeKind {
+    Notice,
+    /// A reminder of notice `of`, only to orgs that have not acknowledged it.
+    Reminder {
+        of: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub id: u64,
+    pub kind: NoticeKind,
+    pub issuer: u32,
+    pub author: u64,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub target: Target,
+    pub ack_required: bool,
+    /// Unix seconds by which acknowledgements are due.
+    pub ack_deadline: Option<u64>,
+    pub created: u64,
+    /// The automatic pre-deadline reminder has gone out.
+    pub auto_reminded: bool,
+    /// Buttons added to every copy (a survey's "answer privately" link).
+    pub buttons: Vec<Button>,
+}
+
+impl Notice {
+    /// The notice acknowledgements count against (a reminder's original).
+    pub fn root_id(&self) -> u64 {
+        match self.kind {
+            NoticeKind::Notice => self.id,
+            NoticeKind::Reminder { of } => of,
+        }
+    }
+}
+
+/// What an official asks for; `post` checks and stores it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub issuer_code: String,
+    pub title: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    /// Level keys to reach (empty: all).
+    pub levels: Vec<String>,
+    /// Codes of chosen child orgs (empty: the whole subtree).
+    pub only: Vec<String>,
+    /// Codes of orgs left out with their subtrees.
+    pub exclude: Vec<String>,
+    pub ack_required: bool,
+    pub ack_deadline: Option<u64>,
+    pub buttons: Vec<Button>,
+}
+
+/// Which channels a notice reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Org ids whose subtrees are targeted: the issuer, or chosen children.
+    pub roots: Vec<u32>,
+    /// Whether channels of the roots themselves get a copy (not the issuer's own).
+    pub include_roots: bool,
+    /// Only channels of orgs at these levels (None: every level).
+    pub levels: Option<Vec<u8>>,
+    /// Org ids whose subtrees are left out.
+    pub exclude: Vec<u32>,
+}
 
 impl Store {
     /// The notice with id `id`.

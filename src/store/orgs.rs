@@ -3,8 +3,30 @@
 use super::codec::{decode_at, encode};
 use super::keys::{corrupt, key_u32, tagged, val_u32};
 use super::{Keyspace, Ops, Store};
+use serde::{Deserialize, Serialize};
+
 use crate::error::Result;
-use crate::tree::Org;
+
+/// Any node of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub id: u32,
+    /// Stable code from the organisation's own lists (a school's ministry code).
+    pub code: String,
+    pub name: String,
+    /// Index into `Levels`.
+    pub level: u8,
+    pub parent: Option<u32>,
+    /// Ids from the root down to this org, inclusive.
+    pub path: Vec<u32>,
+}
+
+impl Org {
+    /// Whether `self` is `other` or lies below it.
+    pub fn is_within(&self, other: &Org) -> bool {
+        self.path.starts_with(&other.path)
+    }
+}
 
 const KS: Keyspace = Keyspace::Orgs;
 

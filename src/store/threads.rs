@@ -2,8 +2,31 @@
 
 use super::codec::{decode_at, encode};
 use super::{Keyspace, Store, Writes};
+use serde::{Deserialize, Serialize};
+use treecast_wire::{Address, Platform};
+
 use crate::error::Result;
-use crate::notice::reply::Thread;
+
+/// Someone who replied, as their platform names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replier {
+    pub platform: Platform,
+    pub user: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    pub id: u64,
+    pub notice: u64,
+    pub org: u32,
+    pub author: u64,
+    pub replier: Replier,
+    /// The chat the reply was posted in, and the reply itself, for the
+    /// fallback when the replier cannot be reached privately.
+    pub origin: Address,
+    pub origin_message: String,
+}
 
 impl Store {
     /// The reply thread with id `id`.

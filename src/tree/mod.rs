@@ -12,8 +12,6 @@ pub mod reads;
 
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
-
 use crate::catalogue::{msg, Msg};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -21,26 +19,7 @@ use crate::events::Event;
 use crate::store::{Ops, Store};
 pub use level::{LevelSpec, Levels};
 
-/// Any node of the tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Org {
-    pub id: u32,
-    /// Stable code from the organisation's own lists (a school's ministry code).
-    pub code: String,
-    pub name: String,
-    /// Index into `Levels`.
-    pub level: u8,
-    pub parent: Option<u32>,
-    /// Ids from the root down to this org, inclusive.
-    pub path: Vec<u32>,
-}
-
-impl Org {
-    /// Whether `self` is `other` or lies below it.
-    pub fn is_within(&self, other: &Org) -> bool {
-        self.path.starts_with(&other.path)
-    }
-}
+pub use crate::store::orgs::Org;
 
 /// A cheap handle on the tree in the store.
 #[derive(Clone)]

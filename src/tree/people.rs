@@ -1,54 +1,12 @@
 //! People, their identities on each platform, and their roles.
 
-use serde::{Deserialize, Serialize};
 use treecast_wire::Platform;
 
 use super::{Org, Tree};
 use crate::catalogue::{msg, Msg};
 use crate::error::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    pub platform: Platform,
-    pub user: String,
-}
-
-impl std::fmt::Display for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.platform, self.user)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Person {
-    pub id: u64,
-    pub name: String,
-    pub identities: Vec<Identity>,
-    /// Where private messages to this person go (the first identity if unset).
-    pub preferred: Option<Platform>,
-}
-
-impl Person {
-    /// Where a private message to this person goes.
-    pub fn private_address(&self) -> Option<treecast_wire::Address> {
-        self.preferred_identity().map(|i| treecast_wire::Address::direct(i.platform, i.user.clone()))
-    }
-
-    /// The identity private messages should reach.
-    pub fn preferred_identity(&self) -> Option<&Identity> {
-        self.preferred
-            .and_then(|p| self.identities.iter().find(|i| i.platform == p))
-            .or_else(|| self.identities.first())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// An org's official: acts on the org's whole subtree.
-    Official,
-    /// A student member of a branch.
-    Member,
-}
+pub use crate::store::people::{Identity, Person, Role};
 
 impl Tree {
     pub fn add_person(&self, name: &str) -> Result<Person> {
