@@ -4,23 +4,23 @@
 //! sends the blank form; the official replies with it filled in (only the
 //! mailbox owner sees the bot's mail, so the reply proves the sender). A
 //! form is editable until its deadline; a first submission after it is
-//! still taken, and counts as late. A form given at once (in a chat or by
-//! mail) is read in `whole.rs`.
+//! still taken, and counts as late. `whole.rs` reads a form given at once
+//! (in a chat or by mail) and routes `/campaign fill` and free text.
 
 use regex::Regex;
 use treecast_wire::{Inbound, Platform};
 
 use super::def::{Per, StepKind};
 use super::store::{self, Campaign, Filling, Submission};
-use super::whole::{mailed_form, parse_lines, whole};
-use super::{is_target, require};
+use super::{is_target, FORM_MAIL};
 use crate::catalogue::{msg, Msg};
 use crate::clock::show;
 use crate::context::Ctx;
 use crate::conversation::question::compile_patterns;
 use crate::conversation::{self as engine, Answer, Input, Progress, Question};
 use crate::error::{Error, Result};
-use crate::registry::{split_at_org, Cx, Handled, Invocation};
+use crate::msgref::MsgRef;
+use crate::registry::{reply_to, Cx, Handled};
 use crate::store::Writes;
 use crate::tree::auth::Action;
 use crate::tree::people::{Person, Role};
@@ -179,6 +179,53 @@ pub(super) fn target(cx: &Ctx, p: &Person, c: &Campaign, per: Per, code: Option<
     }
 }
 
+/// The form by mail: each field on a line to fill in after its colon, the
+/// values already given in place; a reply to it comes back to `mailed_back`.
+pub(super) fn mailed_form(
+    ev: &Inbound,
+    c: &Campaign,
+    step: u8,
+    org: &Org,
+    p: &Person,
+    answers: Option<&[Option<Answer>]>,
+    lead: Option<&str>,
+) -> Handled {
+    let s = &c.def.steps[step as usize];
+    let mut t = String::new();
+    if let Some(l) = lead {
+        t.push_str(l);
+        t.push_str("\n\n");
+    }
+    t.push_str(&msg(
+        Msg::CampaignFormByMail,
+        &[("title", &s.title), ("org", &org.name), ("due", &show(c.dues[step as usize]))],
+    ));
+    for (i, q) in s.kind.fields().iter().enumerate() {
+        let value = answers.and_then(|a| a.get(i)).and_then(Option::as_ref).map(|a| a.show(q.kind.choices()));
+        let optional = if q.required { "" } else { "（选填 optional）" };
+        t.push_str(&format!(
+            "\n{}. {}{optional}：{}",
+            i + 1,
+            q.text.replace(['：', ':'], " "),
+            value.unwrap_or_default()
+        ));
+        let choices = q.kind.choices();
+        if !choices.is_empty() {
+            let list: Vec<String> = choices
+                .iter()
+                .enumerate()
+                .map(|(k, ch)| format!("{}. {ch}", crate::conversation::answer::letter(k as u8)))
+                .collect();
+            t.push_str(&format!("\n   （{}）", list.join("  ")));
+        }
+    }
+    let mut data = c.id.to_be_bytes().to_vec();
+    data.push(step);
+    data.extend_from_slice(&org.id.to_be_bytes());
+    data.extend_from_slice(&p.id.to_be_bytes());
+    Handled::queued(vec![reply_to(ev, t).on_sent(MsgRef::Owned { feature: FORM_MAIL.into(), data })])
+}
+
 /// Opens the form: in a chat its first field (or, editing, the saved
 /// answers one by one); by mail the whole blank (or filled) form.
 pub fn start(cx: &Cx, ev: &Inbound, p: &Person, c: &Campaign, n: Option<usize>, code: Option<&str>) -> Result<Handled> {
@@ -212,25 +259,8 @@ pub(super) fn buttons(cx: &Ctx, ev: &Inbound) -> bool {
     cx.caps.of(ev.chat.platform).buttons
 }
 
-/// `/campaign fill ID [STEP] [@ORG]`, with the form's lines below or not.
-pub fn fill_command(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
-    let c = require(cx, inv.id(1, Msg::CampaignUsage)?)?;
-    let (code, rest) = split_at_org(inv.args.get(2..).unwrap_or_default());
-    let n = rest.first().and_then(|s| s.parse::<usize>().ok());
-    let lines = parse_lines(inv.body.as_str());
-    if lines.is_empty() {
-        return start(cx, ev, p, &c, n, code);
-    }
-    let step = form_step(&c, n)?;
-    let per = per_of(&c, step);
-    let org = target(cx, p, &c, per, code)?;
-    let key_person = if per == Per::Person { p.id } else { 0 };
-    let before = store::submission(cx.store(), c.id, step, org.id, key_person)?.map(|b| b.answers);
-    whole(cx, ev, p, &c, step, &org, before, &lines)
-}
-
 /// The form being filled by `p`, with its campaign and org.
-fn under_way(cx: &Ctx, p: &Person) -> Result<Option<(Filling, Campaign, Org)>> {
+pub(super) fn under_way(cx: &Ctx, p: &Person) -> Result<Option<(Filling, Campaign, Org)>> {
     let Some(f) = store::filling(cx.store(), p.id)? else { return Ok(None) };
     match (store::campaign(cx.store(), f.campaign)?, cx.tree.get(f.org)?) {
         (Some(c), Some(org)) if (f.step as usize) < c.def.steps.len() => Ok(Some((f, c, org))),
@@ -241,24 +271,13 @@ fn under_way(cx: &Ctx, p: &Person) -> Result<Option<(Filling, Campaign, Org)>> {
     }
 }
 
-/// Free text from someone filling a form: several `label：value` lines at
-/// once, or the answer to the field asked.
-pub fn text(cx: &Cx, ev: &Inbound, p: &Person) -> Result<Option<Handled>> {
-    let Some((f, c, org)) = under_way(cx, p)? else { return Ok(None) };
-    let lines = parse_lines(&ev.text);
-    if lines.len() >= 2 {
-        return whole(cx, ev, p, &c, f.step, &org, Some(f.progress.answers), &lines).map(Some);
-    }
-    step_with(cx, ev, p, (f, c, org), Input::Text(&ev.text)).map(Some)
-}
-
 /// A control (/back /skip /cancel) or a button on the form under way.
 pub fn step(cx: &Cx, ev: &Inbound, p: &Person, input: Input) -> Result<Option<Handled>> {
     let Some(w) = under_way(cx, p)? else { return Ok(None) };
     step_with(cx, ev, p, w, input).map(Some)
 }
 
-fn step_with(
+pub(super) fn step_with(
     cx: &Ctx,
     ev: &Inbound,
     p: &Person,

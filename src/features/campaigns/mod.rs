@@ -136,7 +136,7 @@ impl Feature for Campaigns {
         match inv.arg(0) {
             Some("launch" | "发起") => commands::launch(cx, ev, &p, inv),
             Some("status" | "进度" | "完成情况") => commands::status(cx, ev, &p, inv),
-            Some("fill" | "填写") => form::fill_command(cx, ev, &p, inv),
+            Some("fill" | "填写") => whole::fill_command(cx, ev, &p, inv),
             Some("mark" | "标记") => commands::mark(cx, ev, &p, inv, true),
             Some("unmark" | "撤销") => commands::mark(cx, ev, &p, inv, false),
             Some("export" | "导出") => commands::export(cx, ev, &p, inv),
@@ -164,7 +164,7 @@ impl Feature for Campaigns {
 
     fn conversation(&self, cx: &Cx, ev: &Inbound) -> Result<Option<Handled>> {
         match cx.person(ev)? {
-            Some(p) => form::text(cx, ev, &p),
+            Some(p) => whole::text(cx, ev, &p),
             None => Ok(None),
         }
     }

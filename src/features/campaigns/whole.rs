@@ -6,19 +6,45 @@
 use treecast_wire::{Inbound, Platform};
 
 use super::def::Per;
-use super::form::{buttons, form_step, per_of, submit, target, Script};
+use super::form::{buttons, form_step, mailed_form, per_of, start, step_with, submit, target, under_way, Script};
+use super::require;
 use super::store::{self, Campaign};
-use super::{require, FORM_MAIL};
 use crate::catalogue::{msg, Msg};
-use crate::clock::show;
 use crate::context::Ctx;
-use crate::conversation::{self as engine, Answer, Progress, Question};
+use crate::conversation::{self as engine, Answer, Input, Progress, Question};
 use crate::error::{Error, Result};
-use crate::msgref::MsgRef;
-use crate::registry::{reply_to, Cx, Handled};
+use crate::registry::{split_at_org, Cx, Handled, Invocation};
 use crate::store::Writes;
 use crate::tree::people::Person;
 use crate::tree::Org;
+
+/// `/campaign fill ID [STEP] [@ORG]`, with the form's lines below or not.
+pub fn fill_command(cx: &Cx, ev: &Inbound, p: &Person, inv: &Invocation) -> Result<Handled> {
+    let c = require(cx, inv.id(1, Msg::CampaignUsage)?)?;
+    let (code, rest) = split_at_org(inv.args.get(2..).unwrap_or_default());
+    let n = rest.first().and_then(|s| s.parse::<usize>().ok());
+    let lines = parse_lines(inv.body.as_str());
+    if lines.is_empty() {
+        return start(cx, ev, p, &c, n, code);
+    }
+    let step = form_step(&c, n)?;
+    let per = per_of(&c, step);
+    let org = target(cx, p, &c, per, code)?;
+    let key_person = if per == Per::Person { p.id } else { 0 };
+    let before = store::submission(cx.store(), c.id, step, org.id, key_person)?.map(|b| b.answers);
+    whole(cx, ev, p, &c, step, &org, before, &lines)
+}
+
+/// Free text from someone filling a form: several `label：value` lines at
+/// once, or the answer to the field asked.
+pub fn text(cx: &Cx, ev: &Inbound, p: &Person) -> Result<Option<Handled>> {
+    let Some((f, c, org)) = under_way(cx, p)? else { return Ok(None) };
+    let lines = parse_lines(&ev.text);
+    if lines.len() >= 2 {
+        return whole(cx, ev, p, &c, f.step, &org, Some(f.progress.answers), &lines).map(Some);
+    }
+    step_with(cx, ev, p, (f, c, org), Input::Text(&ev.text)).map(Some)
+}
 
 /// Fields given at once: all good, the form is saved; otherwise each
 /// problem in one line, the good values kept (in a chat the conversation
@@ -108,53 +134,6 @@ pub(super) fn parse_lines(text: &str) -> Vec<(String, String)> {
             (!label.is_empty() && label.chars().count() <= 60).then(|| (label.to_owned(), value.to_owned()))
         })
         .collect()
-}
-
-/// The form by mail: each field on a line to fill in after its colon, the
-/// values already given in place; a reply to it comes back to `mailed_back`.
-pub(super) fn mailed_form(
-    ev: &Inbound,
-    c: &Campaign,
-    step: u8,
-    org: &Org,
-    p: &Person,
-    answers: Option<&[Option<Answer>]>,
-    lead: Option<&str>,
-) -> Handled {
-    let s = &c.def.steps[step as usize];
-    let mut t = String::new();
-    if let Some(l) = lead {
-        t.push_str(l);
-        t.push_str("\n\n");
-    }
-    t.push_str(&msg(
-        Msg::CampaignFormByMail,
-        &[("title", &s.title), ("org", &org.name), ("due", &show(c.dues[step as usize]))],
-    ));
-    for (i, q) in s.kind.fields().iter().enumerate() {
-        let value = answers.and_then(|a| a.get(i)).and_then(Option::as_ref).map(|a| a.show(q.kind.choices()));
-        let optional = if q.required { "" } else { "（选填 optional）" };
-        t.push_str(&format!(
-            "\n{}. {}{optional}：{}",
-            i + 1,
-            q.text.replace(['：', ':'], " "),
-            value.unwrap_or_default()
-        ));
-        let choices = q.kind.choices();
-        if !choices.is_empty() {
-            let list: Vec<String> = choices
-                .iter()
-                .enumerate()
-                .map(|(k, ch)| format!("{}. {ch}", crate::conversation::answer::letter(k as u8)))
-                .collect();
-            t.push_str(&format!("\n   （{}）", list.join("  ")));
-        }
-    }
-    let mut data = c.id.to_be_bytes().to_vec();
-    data.push(step);
-    data.extend_from_slice(&org.id.to_be_bytes());
-    data.extend_from_slice(&p.id.to_be_bytes());
-    Handled::queued(vec![reply_to(ev, t).on_sent(MsgRef::Owned { feature: FORM_MAIL.into(), data })])
 }
 
 /// A reply to a mailed form: only from the person it was sent to.
