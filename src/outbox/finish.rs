@@ -140,27 +140,10 @@ impl Worker {
                 crate::metrics::failed(platform, "private", &e.to_string());
                 self.retries.failed(platform);
                 tracing::warn!(to = %q.msg.to.for_logs(), error = %e, "private message could not be delivered");
-                let mut follow = Vec::new();
-                if let Some(f) = q.fallback.take() {
-                    // `{reason}` in the fallback becomes why the delivery failed
-                    // (an adapter's reason names what to fix, Chinese first).
-                    let why = match &e {
-                        DeliveryError::Permanent { reason } => reason.clone(),
-                        other => other.to_string(),
-                    };
-                    let body = f.body.replace("{reason}", &why);
-                    let mut msg = Outbound::reply(format!("{}-fb", q.msg.id), f.to.clone(), body);
-                    msg.kind = q.msg.kind;
-                    // Through the account that is in that chat.
-                    msg.via = tree.channel_by_address(&f.to)?.map(|c| c.account).unwrap_or_default();
-                    msg.in_reply_to = f.in_reply_to.clone();
-                    let mut fq = Queued::new(msg);
-                    fq.on_sent = q.on_sent.clone();
-                    follow.push(fq);
-                    if let Some((to, text)) = f.tell {
-                        follow.push(Queued::new(Outbound::reply(format!("{}-told", q.msg.id), to, text)));
-                    }
-                }
+                let follow = match q.fallback.take() {
+                    Some(f) => fallback(tree, &q, f, &e)?,
+                    None => Vec::new(),
+                };
                 tree.store.enqueue(follow)?;
                 tree.store.dequeue(seq)?;
                 self.private_seen.remove(&seq);
@@ -209,4 +192,28 @@ impl Worker {
         self.flusher.soon();
         Ok(())
     }
+}
+
+/// What goes when a private message cannot be delivered: its fallback (to
+/// the chat it came from, `{reason}` replaced by why the delivery failed,
+/// an adapter's reason naming what to fix, Chinese first), and the note to
+/// whoever should hear of it.
+fn fallback(tree: &crate::tree::Tree, q: &Queued, f: crate::store::Fallback, e: &DeliveryError) -> Result<Vec<Queued>> {
+    let why = match e {
+        DeliveryError::Permanent { reason } => reason.clone(),
+        other => other.to_string(),
+    };
+    let body = f.body.replace("{reason}", &why);
+    let mut msg = Outbound::reply(format!("{}-fb", q.msg.id), f.to.clone(), body);
+    msg.kind = q.msg.kind;
+    // Through the account that is in that chat.
+    msg.via = tree.channel_by_address(&f.to)?.map(|c| c.account).unwrap_or_default();
+    msg.in_reply_to = f.in_reply_to.clone();
+    let mut fq = Queued::new(msg);
+    fq.on_sent = q.on_sent.clone();
+    let mut follow = vec![fq];
+    if let Some((to, text)) = f.tell {
+        follow.push(Queued::new(Outbound::reply(format!("{}-told", q.msg.id), to, text)));
+    }
+    Ok(follow)
 }

@@ -244,6 +244,45 @@ pub fn flush(cx: &Ctx, channel: u64) -> Result<Writes> {
     Ok(w)
 }
 
+/// The copy of `c` in channel `ch`: edited where the platform edits (or
+/// removed, for a deletion), else a "更正" follow-up (a removal cannot
+/// reach a chat that cannot edit).
+fn change_copy(cx: &Ctx, w: &mut Writes, c: &Carried, ch: u64, deleted: bool, org: &str) -> Result<()> {
+    let Some(target) = cx.tree.channel(ch)?.filter(|t| t.alive) else { return Ok(()) };
+    let ids = cx.store().sent_as(FEATURE, &copy_data(c.id, ch))?;
+    let edits = cx.caps.of(target.address.platform).edits;
+    if deleted {
+        if !edits {
+            return Ok(());
+        }
+        for (k, mid) in ids.iter().enumerate() {
+            let mut m = outbound(cx, format!("br{}-{ch}-d{k}", c.id), &target, "", org, "");
+            m.kind = OutboundKind::Delete;
+            m.in_reply_to = Some(mid.clone());
+            queue::put(cx.store(), w, &Queued::new(m))?;
+        }
+        return Ok(());
+    }
+    let body = format!("{} {}", c.label, c.text);
+    let key = format!("br{}-{ch}-e{}", c.id, c.edits);
+    let m = match ids.first() {
+        Some(mid) if edits => {
+            let mut m = outbound(cx, key, &target, &body, org, &body);
+            m.kind = OutboundKind::Edit;
+            m.in_reply_to = Some(mid.clone());
+            m
+        }
+        first => {
+            let fix = format!("{} {body}", Msg::BridgeCorrection.text());
+            let mut m = outbound(cx, key, &target, &fix, org, &fix);
+            m.in_reply_to = first.cloned();
+            m
+        }
+    };
+    queue::put(cx.store(), w, &Queued::new(m).on_sent(revision_ref(c.id, ch, c.edits)))?;
+    Ok(())
+}
+
 /// An edit or deletion of a bridged message in the chat it was written in:
 /// chats that can edit get their copy edited (or removed); others get a
 /// "更正" follow-up (a removal cannot reach them).
@@ -273,41 +312,9 @@ pub fn changed(cx: &Ctx, ev: &Inbound, from: &Channel) -> Result<Handled> {
         c.deleted = true;
     }
     for ch in &c.copies {
-        if *ch == from.id {
-            continue;
+        if *ch != from.id {
+            change_copy(cx, &mut w, &c, *ch, deleted, &org)?;
         }
-        let Some(target) = cx.tree.channel(*ch)?.filter(|t| t.alive) else { continue };
-        let ids = cx.store().sent_as(FEATURE, &copy_data(c.id, *ch))?;
-        let edits = cx.caps.of(target.address.platform).edits;
-        if deleted {
-            if !edits {
-                continue;
-            }
-            for (k, mid) in ids.iter().enumerate() {
-                let mut m = outbound(cx, format!("br{}-{ch}-d{k}", c.id), &target, "", &org, "");
-                m.kind = OutboundKind::Delete;
-                m.in_reply_to = Some(mid.clone());
-                queue::put(cx.store(), &mut w, &Queued::new(m))?;
-            }
-            continue;
-        }
-        let body = format!("{} {}", c.label, c.text);
-        let key = format!("br{}-{ch}-e{}", c.id, c.edits);
-        let m = match ids.first() {
-            Some(mid) if edits => {
-                let mut m = outbound(cx, key, &target, &body, &org, &body);
-                m.kind = OutboundKind::Edit;
-                m.in_reply_to = Some(mid.clone());
-                m
-            }
-            first => {
-                let fix = format!("{} {body}", Msg::BridgeCorrection.text());
-                let mut m = outbound(cx, key, &target, &fix, &org, &fix);
-                m.in_reply_to = first.cloned();
-                m
-            }
-        };
-        queue::put(cx.store(), &mut w, &Queued::new(m).on_sent(revision_ref(c.id, *ch, c.edits)))?;
     }
     store::put_seen(&mut w, platform, chat, &ev.message_id, id);
     store::put_carried(&mut w, &c);

@@ -170,28 +170,41 @@ impl Status {
                 k.open
             ));
         }
-        if !self.rows.is_empty() {
-            t.push_str(&format!("\n\n{}", Msg::CampaignStatusBreakdown.text()));
-            for r in self.rows.iter().take(ROWS_SHOWN) {
-                // A child that is itself a target shows its marks; one above the targets, its counts.
-                let own = self.targets.iter().find(|(o, _)| o.id == r.org.id);
-                let cells: Vec<String> = if let Some((_, states)) = own {
-                    states.iter().map(|s| mark(*s).to_owned()).collect()
-                } else {
-                    r.steps
-                        .iter()
-                        .map(|k| {
-                            let late = if k.late > 0 { format!("（逾期 late {}）", k.late) } else { String::new() };
-                            format!("{}/{}{late}", k.done, k.total())
-                        })
-                        .collect()
-                };
-                t.push_str(&format!("\n· {} {}：{}", r.org.code, r.org.name, cells.join(" | ")));
-            }
-            if self.rows.len() > ROWS_SHOWN {
-                t.push_str(&format!("\n{}", msg(Msg::CampaignMoreRows, &[("n", &(self.rows.len() - ROWS_SHOWN))])));
-            }
+        self.breakdown(&mut t);
+        self.late_lists(&mut t);
+        t
+    }
+
+    /// Per child org: a target's marks, or the counts of those below it.
+    fn breakdown(&self, t: &mut String) {
+        if self.rows.is_empty() {
+            return;
         }
+        t.push_str(&format!("\n\n{}", Msg::CampaignStatusBreakdown.text()));
+        for r in self.rows.iter().take(ROWS_SHOWN) {
+            // A child that is itself a target shows its marks; one above the targets, its counts.
+            let own = self.targets.iter().find(|(o, _)| o.id == r.org.id);
+            let cells: Vec<String> = if let Some((_, states)) = own {
+                states.iter().map(|s| mark(*s).to_owned()).collect()
+            } else {
+                r.steps
+                    .iter()
+                    .map(|k| {
+                        let late = if k.late > 0 { format!("（逾期 late {}）", k.late) } else { String::new() };
+                        format!("{}/{}{late}", k.done, k.total())
+                    })
+                    .collect()
+            };
+            t.push_str(&format!("\n· {} {}：{}", r.org.code, r.org.name, cells.join(" | ")));
+        }
+        if self.rows.len() > ROWS_SHOWN {
+            t.push_str(&format!("\n{}", msg(Msg::CampaignMoreRows, &[("n", &(self.rows.len() - ROWS_SHOWN))])));
+        }
+    }
+
+    /// Per step, the targets that are late (the first few named).
+    fn late_lists(&self, t: &mut String) {
+        let c = &self.campaign;
         for (i, s) in c.def.steps.iter().enumerate() {
             let late: Vec<&str> =
                 self.targets.iter().filter(|(_, st)| st[i] == State::Late).map(|(o, _)| o.name.as_str()).collect();
@@ -209,7 +222,6 @@ impl Status {
                 msg(Msg::CampaignLateList, &[("step", &s.title), ("names", &format!("{}{more}", names.join("、")))])
             ));
         }
-        t
     }
 
     /// The tree columns (code and name per level below the root) of `org`.
