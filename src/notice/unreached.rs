@@ -29,7 +29,7 @@ impl Tree {
     /// The orgs `target` names that had no channel with an id up to
     /// `horizon` (the notice's audience, fixed at posting), per level. A
     /// walk of the target's subtree: the `notices.unreached` subscriber runs
-    /// it after posting, not the official's post (0.6 s for a national notice).
+    /// it after posting, not the official's post (0.9 s for a national notice).
     pub fn unreached(&self, target: &Target, horizon: u64) -> Result<Unreached> {
         let mut per = std::collections::BTreeMap::<u8, Vec<u32>>::new();
         for root in &target.roots {

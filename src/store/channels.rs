@@ -9,7 +9,7 @@ use super::codec::{decode_at, encode};
 use super::keys::{corrupt, platform_byte, read_counts, tagged, val_u64};
 use super::orgs::{path_bytes, path_ids, SEG};
 use super::{Keyspace, Ops, Store};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A chat bound to an org: a Telegram group, a Matrix room or a mailing
 /// list (`tree/channels.rs` binds and removes them).
@@ -211,15 +211,13 @@ impl Store {
     /// Like `channel_owners`, counting only channels with an id up to
     /// `horizon` (those a notice posted then could reach).
     pub fn channel_owners_upto(&self, path: &[u32], horizon: u64) -> impl Iterator<Item = Result<u32>> {
-        let owners = self.channels.scan_prefix(prefix(path)).keys().map(|k| {
-            let k = k?;
-            let (path, id) = split(&k)?;
-            let owner = path.last().copied().ok_or_else(|| corrupt(KS, &k, "an empty org path"))?;
-            Ok((owner, id))
-        });
-        owners.filter_map(move |o: Result<(u32, u64)>| match o {
-            Ok((owner, id)) => (id <= horizon).then_some(Ok(owner)),
-            Err(e) => Some(Err(e)),
+        self.channels.scan_prefix(prefix(path)).keys().filter_map(move |k| {
+            let owner = k.map_err(Error::from).and_then(|k| {
+                let (path, id) = split(&k)?;
+                let owner = path.last().copied().ok_or_else(|| corrupt(KS, &k, "an empty org path"))?;
+                Ok((id <= horizon).then_some(owner))
+            });
+            owner.transpose()
         })
     }
 
