@@ -12,6 +12,7 @@
 //! mention the bot (docs/topics.md). A reply to a bot message stays a
 //! reply, on every platform: it goes to the notice's author.
 
+mod search;
 pub mod store;
 pub mod view;
 mod web;
@@ -319,84 +320,17 @@ impl Feature for Topics {
     }
 
     fn search_docs(&self, cx: &Ctx, events: &[Record]) -> Result<Vec<SearchOp>> {
-        let mut out = Vec::new();
-        for r in events {
-            match r.event {
-                Event::TopicOpened { topic, .. } => {
-                    if let Some(t) = store::topic(cx.store(), topic)? {
-                        out.extend(topic_doc(cx, &t)?.map(SearchOp::Put));
-                    }
-                }
-                Event::TopicPosted { topic, post, .. } => {
-                    let t = store::topic(cx.store(), topic)?;
-                    if let (Some(t), Some(p)) = (t, store::post(cx.store(), topic, post)?) {
-                        out.extend(post_doc(cx, &t, &p)?.map(SearchOp::Put));
-                    }
-                }
-                // Their posts again, signed as forgotten (the index held their name).
-                Event::PersonForgotten { person } => {
-                    let gone = format!("gone{person}");
-                    store::each_topic(cx.store(), |t| {
-                        for p in store::posts(cx.store(), t.id)?.into_iter().filter(|p| p.who == gone) {
-                            out.extend(post_doc(cx, &t, &p)?.map(SearchOp::Put));
-                        }
-                        Ok(())
-                    })?;
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
+        search::docs(cx, events)
     }
 
     fn search_all(&self, cx: &Ctx, put: &mut dyn FnMut(SearchDoc) -> Result<()>) -> Result<()> {
-        store::each_topic(cx.store(), |t| {
-            if let Some(d) = topic_doc(cx, &t)? {
-                put(d)?;
-            }
-            for p in store::posts(cx.store(), t.id)? {
-                if let Some(d) = post_doc(cx, &t, &p)? {
-                    put(d)?;
-                }
-            }
-            Ok(())
-        })
+        search::all(cx, put)
     }
 }
 
 /// Whether `p` wrote `post` (registered then, or by one of their accounts).
 fn wrote(p: &Person, post: &Post) -> bool {
     post.person == Some(p.id) || p.identities.iter().any(|i| post.who == format!("{}:{}", i.platform, i.user))
-}
-
-/// A topic for search: seen by everyone in its subtree.
-fn topic_doc(cx: &Ctx, t: &Topic) -> Result<Option<SearchDoc>> {
-    let Some(host) = cx.tree.get(t.org)? else { return Ok(None) };
-    Ok(Some(SearchDoc {
-        id: format!("topic:{}", t.id),
-        kind: "topic".into(),
-        title: format!("#{}#", t.tag),
-        body: t.about.clone(),
-        orgs: vec![host.path],
-        reach: vec![t.org],
-        at: t.opened,
-        ..SearchDoc::default()
-    }))
-}
-
-/// A post for search: seen by the topic's whole subtree, as `/topic` shows it.
-fn post_doc(cx: &Ctx, t: &Topic, p: &Post) -> Result<Option<SearchDoc>> {
-    let Some(host) = cx.tree.get(t.org)? else { return Ok(None) };
-    Ok(Some(SearchDoc {
-        id: format!("topic:{}:{}", t.id, p.id),
-        kind: "topic".into(),
-        title: format!("#{}# {}", t.tag, p.name),
-        body: p.text.clone(),
-        orgs: vec![host.path],
-        reach: vec![t.org],
-        at: p.at,
-        ..SearchDoc::default()
-    }))
 }
 
 #[cfg(test)]
