@@ -16,7 +16,7 @@ use crate::registry::{Parsed, Registry};
 
 /// The command line's words, as the binary parses them.
 #[allow(dead_code)]
-#[path = "../../bin/treecast/args.rs"]
+#[path = "../../bin/treecast/args/mod.rs"]
 mod cli_args;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
