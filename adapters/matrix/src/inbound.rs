@@ -79,17 +79,25 @@ impl MatrixAdapter {
                         // crash before that syncs those events again.
                         let sent = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
                         let mut committed = true;
-                        for rx in sent {
+                        for mut rx in sent {
                             // A commit not told within a while (the core is
                             // stopping): the position stays, the events come again.
-                            let wait = if stopping { Duration::from_secs(5) } else { Duration::from_secs(600) };
-                            tokio::select! {
-                                r = tokio::time::timeout(wait, rx) => committed &= matches!(r, Ok(Ok(_))),
-                                _ = shutdown_signalled(&mut shutdown), if !stopping => {
-                                    committed = false;
-                                    stopping = true;
+                            let told = if stopping {
+                                tokio::time::timeout(STOPPING_WAIT, rx).await
+                            } else {
+                                tokio::select! {
+                                    // A commit already told wins over a stop
+                                    // that came at the same moment (unbiased,
+                                    // a clean stop replayed it now and then).
+                                    biased;
+                                    r = tokio::time::timeout(Duration::from_secs(600), &mut rx) => r,
+                                    _ = shutdown_signalled(&mut shutdown) => {
+                                        stopping = true;
+                                        tokio::time::timeout(STOPPING_WAIT, &mut rx).await
+                                    }
                                 }
-                            }
+                            };
+                            committed &= matches!(told, Ok(Ok(_)));
                             if !committed {
                                 break;
                             }
@@ -202,6 +210,10 @@ impl MatrixAdapter {
             .collect()
     }
 }
+
+/// How long a stopping adapter still waits for each commit of the sync it
+/// handed out: a clean stop saves its position, a stuck core does not hold it.
+const STOPPING_WAIT: Duration = Duration::from_secs(5);
 
 /// Commits the core has yet to confirm for the current sync.
 type Pending = Arc<std::sync::Mutex<Vec<tokio::sync::oneshot::Receiver<treecast_wire::Outcome>>>>;
