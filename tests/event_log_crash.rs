@@ -3,8 +3,8 @@
 //! killed with SIGKILL at random moments, again and again. After the last
 //! restart each subscriber has seen each event exactly once: one mark per
 //! change, and a counter that equals the number of changes. Every other
-//! change is a set of declared writes (`Store::commit`) to the fan-out
-//! keyspace alone, as the delivery worker commits.
+//! change writes only fan-out rows, as the delivery worker does: its event
+//! goes to the log's part in the fan-out tree, in one sled batch.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,7 +20,7 @@ const SUBSCRIBERS: [&str; 2] = ["tally", "marks"];
 const FAN_MARK: &[u8] = b"crash/";
 
 /// One change: a marker row and its event, atomically (in a transaction,
-/// or for odd `n` as declared writes to the fan-out keyspace).
+/// or for odd `n` in the fan-out keyspace alone).
 fn change(store: &Store, n: u64) {
     let e = Event::NoticePosted { notice: n, issuer: 1, author: 1, reminder_of: None };
     if n % 2 == 1 {

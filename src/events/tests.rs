@@ -161,3 +161,64 @@ fn racing_catch_ups_of_one_subscriber_handle_each_event_once() {
     assert_eq!(seen.len(), 3000);
     assert!(seen.iter().all(|c| *c == 1), "an event was handled twice");
 }
+
+/// A commit that writes only fan-out rows (the delivery worker's).
+fn delivered(store: &Store, n: u64) {
+    let mut w = Writes::default();
+    w.put(Keyspace::Fanout, [b"row".as_slice(), &n.to_be_bytes()].concat(), b"sent".to_vec());
+    emit(&mut w, n, &Event::Delivered { notice: 1, to: vec![(n, 7)] });
+    store.commit(&w).unwrap();
+}
+
+/// The fan-out worker's events live in the fan-out tree (one sled batch,
+/// `store/log.rs`); readers, compaction and a reopened store see one log.
+#[test]
+fn the_logs_part_in_the_fanout_tree_reads_as_one_log_with_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        change(&store, 1);
+        delivered(&store, 2);
+        delivered(&store, 3);
+        change(&store, 4);
+        delivered(&store, 5);
+        let all = read(&store, 0, 100).unwrap();
+        assert_eq!(all.iter().map(|r| (r.seq, r.at_ms)).collect::<Vec<_>>(), [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]);
+        assert_eq!(all[1].event, Event::Delivered { notice: 1, to: vec![(2, 7)] });
+        assert_eq!(read(&store, 1, 2).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(read(&store, 3, 1).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [4]);
+        // The row and its event land together or not at all.
+        store.inject_commit_failures(1);
+        let mut w = Writes::default();
+        w.put(Keyspace::Fanout, b"row-lost".to_vec(), b"sent".to_vec());
+        emit(&mut w, 6, &posted(6));
+        assert!(store.commit(&w).is_err());
+        assert!(store.fanout.get(b"row-lost").unwrap().is_none());
+        assert_eq!(store.last_event(), 5);
+        store.flush().unwrap();
+    }
+    // The newest event was in the fan-out tree: numbering goes on after it.
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.last_event(), 5);
+    change(&store, 6);
+    assert_eq!(read(&store, 5, 10).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [6]);
+    catch_up(&store, "a", |_| Ok(Writes::default())).unwrap();
+    assert_eq!(compact(&store, &["a"]).unwrap(), 5, "both parts are compacted");
+    assert_eq!(read(&store, 0, 100).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [6]);
+    assert!(store.fanout.get(b"row\0\0\0\0\0\0\0\x02").unwrap().is_some(), "rows stay");
+    delivered(&store, 7);
+    catch_up(&store, "a", |_| Ok(Writes::default())).unwrap();
+    assert_eq!(compact(&store, &["a"]).unwrap(), 1);
+    assert_eq!(read(&store, 0, 100).unwrap().iter().map(|r| r.seq).collect::<Vec<_>>(), [7], "the newest is kept");
+}
+
+#[test]
+fn a_corrupt_event_in_the_fanout_tree_names_its_key() {
+    let store = Store::temporary().unwrap();
+    delivered(&store, 1);
+    let key = [[0xFF; 8].as_slice(), b"e", &1u64.to_be_bytes()].concat();
+    assert!(store.fanout.get(&key).unwrap().is_some(), "the worker's event is in the fan-out tree");
+    store.fanout.insert(&key, &[1, 2][..]).unwrap();
+    let e = read(&store, 0, 10).unwrap_err().to_string();
+    assert!(e.contains("fanout/ffffffffffffffff65"), "{e}");
+}

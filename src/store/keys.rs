@@ -92,12 +92,6 @@ impl Display for KeyName<'_> {
     }
 }
 
-/// Splits an event-log value; `key` names it in the error.
-pub fn split_event_value<'a>(v: &'a [u8], key: &[u8]) -> Result<(u64, &'a [u8])> {
-    let at = read_u64_at(v, 0, KeyName("events", key))?;
-    Ok((at, &v[8..]))
-}
-
 /// A tag byte followed by `rest`.
 pub fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(1 + rest.len());

@@ -1,5 +1,13 @@
-//! The event log's keyspace: sequence -> (time, event body), and each
-//! subscriber's read position. Appends happen only through `Store::transact`.
+//! The event log: sequence -> (time, event body), and each subscriber's
+//! read position. Appends happen only through `Store::transact` and
+//! `Store::commit`, under one lock that hands out the sequence numbers.
+//!
+//! The log has two parts read as one. Most events live in the `events`
+//! keyspace. A commit that writes only the `fanout` keyspace (the delivery
+//! worker's) keeps its events in the fan-out tree under `IN_FANOUT`, so it
+//! is one sled batch on one tree: sled 0.34's transactions read every key
+//! before writing it, and across the fan-out and events trees that cost the
+//! worker 15 % of its deliveries/s (docs/BENCHMARKS.md, issue 13).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,6 +18,19 @@ use super::keys;
 use super::keyspace::Keyspace;
 use super::Store;
 use crate::error::Result;
+
+/// The head of the log's part in the fan-out tree: the head of notice
+/// `u64::MAX` (notice numbers count up from 1 and never get there) with
+/// a tag no fan-out row uses. Followed by the sequence number.
+pub(super) const IN_FANOUT: [u8; 9] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, b'e'];
+
+/// The key of event `seq` in the fan-out tree.
+pub(super) fn in_fanout(seq: u64) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[..9].copy_from_slice(&IN_FANOUT);
+    k[9..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
 
 /// Shared by every clone of the store: appends are ordered by `lock`.
 #[derive(Default)]
@@ -42,9 +63,15 @@ pub struct RawEvent {
 impl Store {
     pub(super) fn init_log(&self) -> Result<Arc<LogState>> {
         let state = Arc::new(LogState::default());
+        let mut last = 0;
         if let Some((k, _)) = self.events.last()? {
-            state.last.store(keys::read_u64_at(&k, 0, "events")?, Ordering::Release);
+            last = keys::read_u64_at(&k, 0, "events")?;
         }
+        if let Some(k) = self.fanout.scan_prefix(IN_FANOUT).keys().next_back() {
+            let k = k?;
+            last = last.max(keys::read_u64_at(&k, IN_FANOUT.len(), keys::KeyName("fanout", &k))?);
+        }
+        state.last.store(last, Ordering::Release);
         Ok(state)
     }
 
@@ -53,14 +80,30 @@ impl Store {
         self.log.last()
     }
 
-    /// Up to `limit` events after `seq`, oldest first.
+    /// Up to `limit` events after `seq`, oldest first, from both parts.
+    /// Only events up to the last whole commit are read: a reader between
+    /// the two parts never sees a later event before an earlier one.
     pub fn events_after(&self, seq: u64, limit: usize) -> Result<Vec<RawEvent>> {
+        let upto = self.log.last();
+        if seq >= upto || limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut out = Vec::new();
-        for kv in self.events.range((seq + 1).to_be_bytes()..).take(limit) {
+        let main = self.events.range((seq + 1).to_be_bytes()..=upto.to_be_bytes());
+        for kv in main.take(limit) {
             let (k, v) = kv?;
-            let seq = keys::read_u64_at(&k, 0, "events")?;
-            let (at_ms, body) = keys::split_event_value(&v, &k)?;
-            out.push(RawEvent { seq, at_ms, body: body.to_vec() });
+            out.push(raw_event(&k, 0, &v, "events")?);
+        }
+        let hosted = self.fanout.range(in_fanout(seq + 1)..=in_fanout(upto));
+        let mut more = false;
+        for kv in hosted.take(limit) {
+            let (k, v) = kv?;
+            out.push(raw_event(&k, IN_FANOUT.len(), &v, "fanout")?);
+            more = true;
+        }
+        if more {
+            out.sort_unstable_by_key(|e| e.seq);
+            out.truncate(limit);
         }
         Ok(out)
     }
@@ -77,18 +120,59 @@ impl Store {
     /// keeping the newest so sequence numbers never restart. Returns how many.
     pub fn compact_events(&self, upto: u64) -> Result<usize> {
         let keep = self.last_event();
-        let mut batch = sled::Batch::default();
+        let end = upto.min(keep.saturating_sub(1)) + 1;
         let mut n = 0;
-        for k in self.events.range(..(upto.min(keep.saturating_sub(1)) + 1).to_be_bytes()).keys() {
-            batch.remove(k?);
-            n += 1;
+        for (tree, range) in [
+            (&self.events, self.events.range(..end.to_be_bytes())),
+            (&self.fanout, self.fanout.range(in_fanout(0)..in_fanout(end))),
+        ] {
+            let mut batch = sled::Batch::default();
+            for k in range.keys() {
+                batch.remove(k?);
+                n += 1;
+            }
+            tree.apply_batch(batch)?;
         }
-        self.events.apply_batch(batch)?;
         Ok(n)
+    }
+
+    /// Commits writes that all fall in the fan-out keyspace, with their
+    /// events, as one sled batch on the fan-out tree (see the module doc).
+    pub(super) fn commit_in_fanout(
+        &self,
+        ops: &[(Keyspace, Vec<u8>, Option<Vec<u8>>)],
+        events: &[(u64, Vec<u8>)],
+    ) -> Result<()> {
+        let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_fault()?;
+        let first = self.log.last() + 1;
+        let mut batch = sled::Batch::default();
+        for (ks, k, v) in ops {
+            debug_assert_eq!(*ks, Keyspace::Fanout);
+            match v {
+                Some(v) => batch.insert(k.as_slice(), v.as_slice()),
+                None => batch.remove(k.as_slice()),
+            }
+        }
+        for (i, (at, body)) in events.iter().enumerate() {
+            batch.insert(&in_fanout(first + i as u64), keys::event_value(*at, body));
+        }
+        self.fanout.apply_batch(batch)?;
+        if !events.is_empty() {
+            self.log.appended(first + events.len() as u64 - 1);
+        }
+        Ok(())
     }
 
     /// The keyspace a subscriber's position is written to inside `transact`.
     pub fn position_space() -> Keyspace {
         Keyspace::Positions
     }
+}
+
+/// One stored event: its sequence number at `at` in the key, its time and body in the value.
+fn raw_event(k: &[u8], at: usize, v: &[u8], space: &str) -> Result<RawEvent> {
+    let seq = keys::read_u64_at(k, at, keys::KeyName(space, k))?;
+    let at_ms = keys::read_u64_at(v, 0, keys::KeyName(space, k))?;
+    Ok(RawEvent { seq, at_ms, body: v[8..].to_vec() })
 }

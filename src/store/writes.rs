@@ -83,10 +83,15 @@ impl Store {
         })
     }
 
-    /// Commits `w` as one transaction.
+    /// Commits `w` as one transaction. Writes that all fall in the fan-out
+    /// keyspace (the delivery worker's) are one sled batch instead, their
+    /// events in the log's part in that tree (`store/log.rs`).
     pub fn commit(&self, w: &Writes) -> Result<()> {
         if w.is_empty() {
             return Ok(());
+        }
+        if !w.ops.is_empty() && w.ops.iter().all(|(ks, _, _)| *ks == Keyspace::Fanout) {
+            return self.commit_in_fanout(&w.ops, &w.events);
         }
         self.transact(&w.spaces(), |tx| w.apply(tx))
     }
