@@ -87,3 +87,18 @@ fn a_damaged_sequence_is_an_error_and_left_alone() {
     assert!(err.contains(&format!("meta/{}:", hex(b"seq:notice"))), "{err}");
     assert_eq!(meta.get(b"seq:notice").unwrap().unwrap(), &[1u8, 2, 3][..]);
 }
+
+/// Delivery tags are in stored ids and quoted Message-IDs: the same bytes
+/// as when they were first written (the keyed hash's first 8 bytes in hex).
+#[test]
+fn a_delivery_tag_is_the_keyed_hashs_first_eight_bytes_in_hex() {
+    let store = Store::temporary().unwrap();
+    let mut data = [0u8; 16];
+    data[..8].copy_from_slice(&7u64.to_be_bytes());
+    data[8..].copy_from_slice(&275_600u64.to_be_bytes());
+    let h = blake3::keyed_hash(&store.id_key, &data);
+    let expected: String = h.as_bytes()[..8].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(store.delivery_tag(7, 275_600), expected);
+    assert_eq!(expected.len(), 16);
+    assert_ne!(store.delivery_tag(7, 275_601), expected);
+}
