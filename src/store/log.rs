@@ -140,7 +140,7 @@ impl Store {
     /// events, as one sled batch on the fan-out tree (see the module doc).
     pub(super) fn commit_in_fanout(
         &self,
-        ops: &[(Keyspace, Vec<u8>, Option<Vec<u8>>)],
+        ops: &[(Keyspace, sled::IVec, Option<sled::IVec>)],
         events: &[(u64, Vec<u8>)],
     ) -> Result<()> {
         let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -150,8 +150,8 @@ impl Store {
         for (ks, k, v) in ops {
             debug_assert_eq!(*ks, Keyspace::Fanout);
             match v {
-                Some(v) => batch.insert(k.as_slice(), v.as_slice()),
-                None => batch.remove(k.as_slice()),
+                Some(v) => batch.insert(k.clone(), v.clone()),
+                None => batch.remove(k.clone()),
             }
         }
         for (i, (at, body)) in events.iter().enumerate() {

@@ -35,6 +35,12 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// `insert` of values already held as `IVec` (no copy; see `Writes`).
+    pub(super) fn put_ivec(&self, ks: Keyspace, key: sled::IVec, value: sled::IVec) -> std::result::Result<(), Abort> {
+        self.tree(ks)?.insert(key, value)?;
+        Ok(())
+    }
+
     pub fn remove(&self, ks: Keyspace, key: &[u8]) -> std::result::Result<(), Abort> {
         self.tree(ks)?.remove(key)?;
         Ok(())
