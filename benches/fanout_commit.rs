@@ -109,8 +109,7 @@ fn main() {
     for round in 1..=2 {
         let rates: Vec<(&str, f64)> = ["raw", "plain", "batch", "tx"].into_iter().map(|m| (m, run(m, n))).collect();
         let raw = rates[0].1;
-        let line: Vec<String> =
-            rates.iter().map(|(m, r)| format!("{m} {r:.0}/s ({:.2}x of raw)", r / raw)).collect();
+        let line: Vec<String> = rates.iter().map(|(m, r)| format!("{m} {r:.0}/s ({:.2}x of raw)", r / raw)).collect();
         println!("round {round}, {n} deliveries in groups of {GROUP}: {}", line.join(", "));
     }
 }

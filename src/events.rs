@@ -352,7 +352,7 @@ pub fn catch_up(store: &Store, name: &str, mut handle: impl FnMut(&[Record]) -> 
         let batch = read(store, pos, CATCH_UP_BATCH)?;
         let Some(last) = batch.last().map(|r| r.seq) else { return Ok(handled) };
         let mut w = handle(&batch)?;
-        w.put(Keyspace::Positions, name.as_bytes().to_vec(), last.to_be_bytes().to_vec());
+        w.put(Keyspace::Positions, name.as_bytes(), last.to_be_bytes());
         // Only from the position it read: a second runner racing for the
         // same events commits nothing and reads on from the new position.
         let seen = (pos > 0).then(|| pos.to_be_bytes());

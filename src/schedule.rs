@@ -31,8 +31,8 @@ pub fn put(store: &Store, w: &mut Writes, at_ms: u64, job: &Job) -> Result<()> {
     cancel(store, w, &job.key)?;
     let id = store.next_id()?;
     let due = sched::due(at_ms, id);
-    w.put(Keyspace::Schedule, due.to_vec(), encode(job));
-    w.put(Keyspace::Schedule, sched::by_key(&job.key), due.to_vec());
+    w.put(Keyspace::Schedule, due, encode(job));
+    w.put(Keyspace::Schedule, sched::by_key(&job.key), due);
     Ok(())
 }
 
@@ -47,7 +47,7 @@ pub fn schedule(store: &Store, at_ms: u64, job: &Job) -> Result<()> {
 pub fn cancel(store: &Store, w: &mut Writes, key: &str) -> Result<()> {
     let k = sched::by_key(key);
     if let Some(due) = store.schedule.get(&k)? {
-        w.remove(Keyspace::Schedule, due.to_vec());
+        w.remove(Keyspace::Schedule, &due);
         w.remove(Keyspace::Schedule, k);
     }
     Ok(())
@@ -122,8 +122,8 @@ fn remove_index_unless_rescheduled(w: &mut Writes, key: &str) {
 
 fn put_after_removal(store: &Store, w: &mut Writes, at_ms: u64, job: &Job) -> Result<()> {
     let due = sched::due(at_ms, store.next_id()?);
-    w.put(Keyspace::Schedule, due.to_vec(), encode(job));
-    w.put(Keyspace::Schedule, sched::by_key(&job.key), due.to_vec());
+    w.put(Keyspace::Schedule, due, encode(job));
+    w.put(Keyspace::Schedule, sched::by_key(&job.key), due);
     Ok(())
 }
 

@@ -25,7 +25,7 @@ fn change(store: &Store, n: u64) {
     let e = Event::NoticePosted { notice: n, issuer: 1, author: 1, reminder_of: None };
     if n % 2 == 1 {
         let mut w = Writes::default();
-        w.put(Keyspace::Fanout, [FAN_MARK, &n.to_be_bytes()].concat(), b"changed".to_vec());
+        w.put(Keyspace::Fanout, [FAN_MARK, &n.to_be_bytes()].concat(), b"changed");
         events::emit(&mut w, n, &e);
         return store.commit(&w).unwrap();
     }
@@ -60,7 +60,7 @@ fn follow(store: &Store, name: &str) {
                 count += 1;
             }
         }
-        w.put(Keyspace::Threads, count_key, count.to_be_bytes().to_vec());
+        w.put(Keyspace::Threads, count_key, count.to_be_bytes());
         Ok(w)
     })
     .unwrap();

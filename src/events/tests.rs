@@ -122,7 +122,7 @@ fn a_features_own_named_keyspace_commits_with_its_event() {
     {
         let store = Store::open(dir.path()).unwrap();
         let mut w = Writes::default();
-        w.put(mine, "#青春心连心#".as_bytes().to_vec(), b"1".to_vec());
+        w.put(mine, "#青春心连心#".as_bytes(), b"1");
         emit(&mut w, 7, &posted(1));
         store.commit(&w).unwrap();
         store.flush().unwrap();
@@ -165,7 +165,7 @@ fn racing_catch_ups_of_one_subscriber_handle_each_event_once() {
 /// A commit that writes only fan-out rows (the delivery worker's).
 fn delivered(store: &Store, n: u64) {
     let mut w = Writes::default();
-    w.put(Keyspace::Fanout, [b"row".as_slice(), &n.to_be_bytes()].concat(), b"sent".to_vec());
+    w.put(Keyspace::Fanout, [b"row".as_slice(), &n.to_be_bytes()].concat(), b"sent");
     emit(&mut w, n, &Event::Delivered { notice: 1, to: vec![(n, 7)] });
     store.commit(&w).unwrap();
 }
@@ -190,7 +190,7 @@ fn the_logs_part_in_the_fanout_tree_reads_as_one_log_with_the_rest() {
         // The row and its event land together or not at all.
         store.inject_commit_failures(1);
         let mut w = Writes::default();
-        w.put(Keyspace::Fanout, b"row-lost".to_vec(), b"sent".to_vec());
+        w.put(Keyspace::Fanout, b"row-lost", b"sent");
         emit(&mut w, 6, &posted(6));
         assert!(store.commit(&w).is_err());
         assert!(store.fanout.get(b"row-lost").unwrap().is_none());

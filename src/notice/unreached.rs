@@ -47,7 +47,7 @@ impl Tree {
 
     /// Keeps `u` as notice `id`'s unreached orgs.
     pub(crate) fn keep_unreached(&self, id: u64, u: &Unreached, w: &mut Writes) {
-        w.put(KS, id.to_be_bytes().to_vec(), encode(u));
+        w.put(KS, id.to_be_bytes(), encode(u));
     }
 
     /// Whether notice `id`'s unreached orgs are kept already.

@@ -18,7 +18,7 @@ fn jobs_run_when_due_once_with_their_writes() {
     let run = |j: &Job| {
         ran.borrow_mut().push(j.key.clone());
         let mut w = Writes::default();
-        w.put(Keyspace::Threads, j.key.as_bytes().to_vec(), b"done".to_vec());
+        w.put(Keyspace::Threads, j.key.as_bytes(), b"done");
         Ok(w)
     };
     assert_eq!(run_due(&store, 999, run).unwrap(), 0);

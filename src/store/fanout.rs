@@ -204,7 +204,7 @@ impl Store {
 
     /// Rewrites `org`'s acknowledgement row of `notice` (the org's ack stands).
     pub fn put_ack_row(&self, w: &mut Writes, notice: u64, org: u32, row: &AckRow) {
-        w.put(KS, by_org(notice, ACK, org).to_vec(), encode(row));
+        w.put(KS, by_org(notice, ACK, org), encode(row));
     }
 
     /// Orgs in `org`'s subtree that have acknowledged `notice`.
@@ -238,13 +238,13 @@ impl Writes {
 
     /// Writes `notice`'s delivered/failed counters for `org`'s subtree.
     pub fn put_fan_counts(&mut self, notice: u64, org: u32, c: Counts) {
-        self.put(KS, by_org(notice, COUNTS, org), counts_value(c.delivered, c.failed).to_vec());
+        self.put(KS, by_org(notice, COUNTS, org), counts_value(c.delivered, c.failed));
     }
 
     /// Writes where `notice`'s walk stands.
     /// Fixes `notice`'s audience: channels with a higher id came later.
     pub fn put_horizon(&mut self, notice: u64, horizon: u64) {
-        self.put(KS, head(notice, HORIZON), horizon.to_be_bytes().to_vec());
+        self.put(KS, head(notice, HORIZON), horizon.to_be_bytes());
     }
 
     pub fn put_cursor(&mut self, notice: u64, c: &Cursor) {

@@ -75,7 +75,7 @@ pub fn new_link(store: &Store, person: u64, now: u64, ttl: u64) -> Result<String
     let t = token();
     let link = Link { person, expires: now + ttl, generation: generation(store, person)?, used: None };
     let mut w = Writes::default();
-    w.put(LINKS, key(&t).to_vec(), encode(&link));
+    w.put(LINKS, key(&t), encode(&link));
     store.commit(&w)?;
     Ok(t)
 }
@@ -104,7 +104,7 @@ pub fn redeem_link(store: &Store, token: &str, now: u64, ttl: u64) -> Result<(St
     let link = peek_link(store, token, now)?;
     let old = store.tree(LINKS)?.get(k)?;
     let mut w = Writes::default();
-    w.put(LINKS, k.to_vec(), encode(&Link { used: Some(now), ..link.clone() }));
+    w.put(LINKS, k, encode(&Link { used: Some(now), ..link.clone() }));
     let (sid, session) = session_writes(&mut w, Holder::Person(link.person), link.generation, now, ttl);
     if !store.commit_if(&w, LINKS, &k, old.as_deref())? {
         return Err(Error::denied(Msg::WebLinkUsed.text()));
@@ -123,7 +123,7 @@ pub fn operator_session(store: &Store, now: u64, ttl: u64) -> Result<(String, Se
 fn session_writes(w: &mut Writes, holder: Holder, generation: u32, now: u64, ttl: u64) -> (String, Session) {
     let sid = token();
     let session = Session { holder, created: now, expires: now + ttl, generation, csrf: token() };
-    w.put(SESSIONS, key(&sid).to_vec(), encode(&session));
+    w.put(SESSIONS, key(&sid), encode(&session));
     (sid, session)
 }
 
@@ -141,7 +141,7 @@ pub fn session(store: &Store, sid: &str, now: u64) -> Result<Option<Session>> {
 
 pub fn end_session(store: &Store, sid: &str) -> Result<()> {
     let mut w = Writes::default();
-    w.remove(SESSIONS, key(sid).to_vec());
+    w.remove(SESSIONS, key(sid));
     store.commit(&w)
 }
 
@@ -149,7 +149,7 @@ pub fn end_session(store: &Store, sid: &str) -> Result<()> {
 pub fn end_all(store: &Store, person: u64) -> Result<u32> {
     let next = generation(store, person)? + 1;
     let mut w = Writes::default();
-    w.put(GENERATIONS, person.to_be_bytes().to_vec(), encode(&next));
+    w.put(GENERATIONS, person.to_be_bytes(), encode(&next));
     store.commit(&w)?;
     Ok(next)
 }
@@ -161,7 +161,7 @@ pub fn prune(store: &Store, now: u64, w: &mut Writes) -> Result<usize> {
         let (k, v) = kv?;
         let l: Link = decode_at(LINKS, &k, &v)?;
         if l.expires <= now {
-            w.remove(LINKS, k.to_vec());
+            w.remove(LINKS, &k);
             n += 1;
         }
     }
@@ -169,7 +169,7 @@ pub fn prune(store: &Store, now: u64, w: &mut Writes) -> Result<usize> {
         let (k, v) = kv?;
         let s: Session = decode_at(SESSIONS, &k, &v)?;
         if s.expires <= now {
-            w.remove(SESSIONS, k.to_vec());
+            w.remove(SESSIONS, &k);
             n += 1;
         }
     }

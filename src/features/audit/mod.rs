@@ -128,7 +128,7 @@ fn prune(cx: &Ctx, w: &mut Writes) -> Result<usize> {
     for k in cx.store().tree(LOG)?.iter().keys() {
         let k = k?;
         if read_u64_at(&k, 4, "audit.log")? < cutoff {
-            w.remove(LOG, k.to_vec());
+            w.remove(LOG, &k);
             n += 1;
         }
     }

@@ -69,7 +69,7 @@ pub fn is_on(store: &Store, org: u32) -> Result<bool> {
 }
 
 pub fn put_switch(w: &mut Writes, org: u32, s: &Switch) {
-    w.put(ORGS, org.to_be_bytes().to_vec(), encode(s));
+    w.put(ORGS, org.to_be_bytes(), encode(s));
 }
 
 fn seen_key(platform: Platform, chat: &str, message: &str) -> Vec<u8> {
@@ -86,7 +86,7 @@ pub fn seen(store: &Store, platform: Platform, chat: &str, message: &str) -> Res
 }
 
 pub fn put_seen(w: &mut Writes, platform: Platform, chat: &str, message: &str, id: u64) {
-    w.put(SEEN, seen_key(platform, chat, message), id.to_be_bytes().to_vec());
+    w.put(SEEN, seen_key(platform, chat, message), id.to_be_bytes());
 }
 
 pub fn carried(store: &Store, id: u64) -> Result<Option<Carried>> {
@@ -98,7 +98,7 @@ pub fn carried(store: &Store, id: u64) -> Result<Option<Carried>> {
 }
 
 pub fn put_carried(w: &mut Writes, c: &Carried) {
-    w.put(CARRIED, c.id.to_be_bytes().to_vec(), encode(c));
+    w.put(CARRIED, c.id.to_be_bytes(), encode(c));
 }
 
 pub fn window(store: &Store, channel: u64) -> Result<Window> {
@@ -110,11 +110,11 @@ pub fn window(store: &Store, channel: u64) -> Result<Window> {
 }
 
 pub fn put_window(w: &mut Writes, channel: u64, win: Window) {
-    w.put(WINDOWS, channel.to_be_bytes().to_vec(), encode(&win));
+    w.put(WINDOWS, channel.to_be_bytes(), encode(&win));
 }
 
 pub fn hold(w: &mut Writes, channel: u64, id: u64, line: &str) {
-    w.put(HELD, [channel.to_be_bytes(), id.to_be_bytes()].concat(), line.as_bytes().to_vec());
+    w.put(HELD, [channel.to_be_bytes(), id.to_be_bytes()].concat(), line.as_bytes());
 }
 
 /// The lines held back for `channel`, oldest first, with their bridge ids.

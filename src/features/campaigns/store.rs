@@ -114,7 +114,7 @@ pub fn campaigns(store: &Store) -> Result<Vec<Campaign>> {
 
 /// Writes `c`; `e` is the event the change tells, if any.
 pub fn put_campaign(w: &mut Writes, c: &Campaign, at_ms: u64, e: Option<&Event>) {
-    w.put(CAMPAIGNS, c.id.to_be_bytes().to_vec(), encode(c));
+    w.put(CAMPAIGNS, c.id.to_be_bytes(), encode(c));
     if let Some(e) = e {
         events::emit(w, at_ms, e);
     }
@@ -188,14 +188,14 @@ pub fn filling(store: &Store, person: u64) -> Result<Option<Filling>> {
 pub fn put_filling(store: &Store, person: u64, f: Option<&Filling>) -> Result<()> {
     let mut w = Writes::default();
     match f {
-        Some(f) => w.put(FILLING, person.to_be_bytes().to_vec(), encode(f)),
-        None => w.remove(FILLING, person.to_be_bytes().to_vec()),
+        Some(f) => w.put(FILLING, person.to_be_bytes(), encode(f)),
+        None => w.remove(FILLING, person.to_be_bytes()),
     }
     store.commit(&w)
 }
 
 pub fn end_filling(w: &mut Writes, person: u64) {
-    w.remove(FILLING, person.to_be_bytes().to_vec());
+    w.remove(FILLING, person.to_be_bytes());
 }
 
 /// The submissions `person` made (per person: their own rows; per org:
@@ -209,11 +209,11 @@ pub fn each_submission(store: &Store, mut f: impl FnMut(&[u8], Submission) -> Re
 }
 
 pub fn remove_submission_key(w: &mut Writes, k: &[u8]) {
-    w.remove(FORMS, k.to_vec());
+    w.remove(FORMS, k);
 }
 
 pub fn put_submission_row(w: &mut Writes, k: &[u8], s: &Submission) {
-    w.put(FORMS, k.to_vec(), encode(s));
+    w.put(FORMS, k, encode(s));
 }
 
 /// The person a submission row's key names (0: a form per org).

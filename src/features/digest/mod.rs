@@ -313,7 +313,7 @@ impl Feature for Digest {
             },
         };
         let mut w = Writes::default();
-        w.put(PREFS, p.id.to_be_bytes().to_vec(), encode(&pr));
+        w.put(PREFS, p.id.to_be_bytes(), encode(&pr));
         if !pr.off {
             let e = crate::events::Event::Following { person: p.id, digest: true };
             crate::events::emit(&mut w, cx.clock.now_ms(), &e);
@@ -344,12 +344,12 @@ impl Feature for Digest {
 
     fn forget(&self, cx: &Ctx, p: &Person, w: &mut Writes) -> Result<()> {
         let pr = pref(cx, p.id)?;
-        w.remove(PREFS, p.id.to_be_bytes().to_vec());
+        w.remove(PREFS, p.id.to_be_bytes());
         if let Some(m) = pr.minute {
             w.remove(SLOTS, slot_key(m, p.id));
         }
         for k in cx.store().tree(ALERTED)?.scan_prefix(p.id.to_be_bytes()).keys() {
-            w.remove(ALERTED, k?.to_vec());
+            w.remove(ALERTED, &k?);
         }
         Ok(())
     }

@@ -96,7 +96,7 @@ pub fn each_interview(store: &Store, mut f: impl FnMut(Interview) -> Result<()>)
 
 /// Writes `iv`; `e` is the event the change tells, if any.
 pub fn put_interview(w: &mut Writes, iv: &Interview, at_ms: u64, e: Option<&Event>) {
-    w.put(INTERVIEWS, iv.id.to_be_bytes().to_vec(), encode(iv));
+    w.put(INTERVIEWS, iv.id.to_be_bytes(), encode(iv));
     if let Some(e) = e {
         events::emit(w, at_ms, e);
     }
@@ -117,7 +117,7 @@ pub fn questions(store: &Store, id: u64) -> Result<Vec<Question>> {
 
 /// Writes `q` with its index row and the event its state tells.
 pub fn put_question(w: &mut Writes, q: &Question, org: u32, at_ms: u64) {
-    w.put(QUESTIONS, q.id.to_be_bytes().to_vec(), encode(q));
+    w.put(QUESTIONS, q.id.to_be_bytes(), encode(q));
     let (interview, question) = (q.interview, q.id);
     let e = match &q.state {
         State::Submitted => {
@@ -134,7 +134,7 @@ pub fn put_question(w: &mut Writes, q: &Question, org: u32, at_ms: u64) {
 
 /// Rewrites `q` with no event (publishing marks, `/forget`).
 pub fn put_question_row(w: &mut Writes, q: &Question) {
-    w.put(QUESTIONS, q.id.to_be_bytes().to_vec(), encode(q));
+    w.put(QUESTIONS, q.id.to_be_bytes(), encode(q));
 }
 
 fn ballot_key(interview: u64, person: u64) -> Vec<u8> {
@@ -200,7 +200,7 @@ pub fn forget_ballots(store: &Store, person: u64, w: &mut Writes) -> Result<()> 
     for k in store.tree(VOTES)?.scan_prefix(b"b").keys() {
         let k = k?;
         if read_u64_at(&k, 9, "interviews.votes")? == person {
-            w.remove(VOTES, k.to_vec());
+            w.remove(VOTES, &k);
         }
     }
     Ok(())
@@ -213,15 +213,15 @@ pub fn asking(store: &Store, person: u64) -> Result<Option<Asking>> {
 pub fn put_asking(store: &Store, person: u64, a: Option<&Asking>) -> Result<()> {
     let mut w = Writes::default();
     match a {
-        Some(a) => w.put(ASKING, person.to_be_bytes().to_vec(), encode(a)),
-        None => w.remove(ASKING, person.to_be_bytes().to_vec()),
+        Some(a) => w.put(ASKING, person.to_be_bytes(), encode(a)),
+        None => w.remove(ASKING, person.to_be_bytes()),
     }
     store.commit(&w)
 }
 
 /// Removes a stored conversation in `w` (it ends with the question it made).
 pub fn end_asking(w: &mut Writes, person: u64) {
-    w.remove(ASKING, person.to_be_bytes().to_vec());
+    w.remove(ASKING, person.to_be_bytes());
 }
 
 /// Every question, for `/mydata`, `/forget` and the search rebuild.

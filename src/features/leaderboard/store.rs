@@ -64,7 +64,7 @@ pub fn day_of(unix: u64) -> u32 {
 /// Stores the figures of the batch of the log that begins at `seq` (a
 /// batch handled again replaces its row: nothing counts twice).
 pub fn put_batch(w: &mut Writes, seq: u64, b: &Batch) {
-    w.put(FACTS, seq.to_be_bytes().to_vec(), encode(b));
+    w.put(FACTS, seq.to_be_bytes(), encode(b));
 }
 
 /// Every fact of every batch, with the keys of batches whose last day is
@@ -99,7 +99,7 @@ fn post_key(post: u64) -> Vec<u8> {
 }
 
 pub fn put_post_org(w: &mut Writes, post: u64, org: u32) {
-    w.put(SEEN, post_key(post), org.to_be_bytes().to_vec());
+    w.put(SEEN, post_key(post), org.to_be_bytes());
 }
 
 pub fn post_org(store: &Store, post: u64) -> Result<Option<u32>> {

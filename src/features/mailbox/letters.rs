@@ -122,7 +122,7 @@ fn ids_under(store: &Store, ks: Keyspace, prefix: &[u8], limit: usize) -> Result
 /// Adds `letter` with every index to `w`; `files` are its attachments when
 /// it is the first of its sending to carry them.
 pub fn put(w: &mut Writes, letter: &Letter, files: Option<&[Attachment]>, reporter: Option<(u32, &Org)>) {
-    w.put(LETTERS, letter.id.to_be_bytes().to_vec(), encode(letter));
+    w.put(LETTERS, letter.id.to_be_bytes(), encode(letter));
     w.put(THREADS, pair_key(letter.thread, letter.id), Vec::new());
     if let Party::Org(o) = letter.to {
         w.put(INBOX, org_key(o, letter.id), Vec::new());
@@ -132,7 +132,7 @@ pub fn put(w: &mut Writes, letter: &Letter, files: Option<&[Attachment]>, report
         w.put(SENT, org_key(o, letter.id), Vec::new());
     }
     if let Some(f) = files.filter(|f| !f.is_empty()) {
-        w.put(FILES, letter.id.to_be_bytes().to_vec(), encode(&f.to_vec()));
+        w.put(FILES, letter.id.to_be_bytes(), encode(&f.to_vec()));
     }
     if let Some((week, org)) = reporter {
         let mut k = week_key(week, &org.path);
@@ -144,7 +144,7 @@ pub fn put(w: &mut Writes, letter: &Letter, files: Option<&[Attachment]>, report
 /// Records that the message `(platform, id)` became letters starting at `first`.
 pub fn put_origin(w: &mut Writes, platform: Platform, message: &str, first: u64) {
     if !message.is_empty() {
-        w.put(ORIGINS, origin_key(platform, message), first.to_be_bytes().to_vec());
+        w.put(ORIGINS, origin_key(platform, message), first.to_be_bytes());
     }
 }
 
@@ -185,7 +185,7 @@ pub fn forget(store: &Store, person: u64, gone: &str, w: &mut Writes) -> Result<
     each(store, |mut l| {
         if l.author == person {
             l.author_name = gone.to_owned();
-            w.put(LETTERS, l.id.to_be_bytes().to_vec(), encode(&l));
+            w.put(LETTERS, l.id.to_be_bytes(), encode(&l));
         }
         Ok(())
     })?;
@@ -194,7 +194,7 @@ pub fn forget(store: &Store, person: u64, gone: &str, w: &mut Writes) -> Result<
         let mut mark: ReadMark = decode_at(READ, &k, &v)?;
         if mark.person == person {
             mark.name = gone.to_owned();
-            w.put(READ, k.to_vec(), encode(&mark));
+            w.put(READ, &k, encode(&mark));
         }
     }
     Ok(())
@@ -269,7 +269,7 @@ pub fn mark_read(store: &Store, w: &mut Writes, org: u32, letters: &[Letter], ma
     for l in letters.iter().filter(|l| l.to == Party::Org(org)) {
         if is_unread(store, org, l.id)? {
             w.remove(UNREAD, org_key(org, l.id));
-            w.put(READ, l.id.to_be_bytes().to_vec(), encode(mark));
+            w.put(READ, l.id.to_be_bytes(), encode(mark));
             marked.push(l.id);
         }
     }

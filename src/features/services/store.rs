@@ -117,7 +117,7 @@ pub fn services(store: &Store) -> Result<Vec<Service>> {
 }
 
 pub fn put_service(w: &mut Writes, s: &Service) {
-    w.put(SERVICES, s.id.to_be_bytes().to_vec(), encode(s));
+    w.put(SERVICES, s.id.to_be_bytes(), encode(s));
 }
 
 pub fn sub(store: &Store, service: u64, person: u64) -> Result<Option<Sub>> {
@@ -131,13 +131,13 @@ pub fn sub(store: &Store, service: u64, person: u64) -> Result<Option<Sub>> {
 pub fn put_sub(w: &mut Writes, service: u64, person: u64, s: &Sub) {
     w.put(SUBS, sub_key(service, person), encode(s));
     w.put(SUBS, mine_key(person, service), Vec::new());
-    w.put(TOKENS, s.token.as_bytes().to_vec(), sub_key(service, person));
+    w.put(TOKENS, s.token.as_bytes(), sub_key(service, person));
 }
 
 pub fn remove_sub(w: &mut Writes, service: u64, person: u64, s: &Sub) {
     w.remove(SUBS, sub_key(service, person));
     w.remove(SUBS, mine_key(person, service));
-    w.remove(TOKENS, s.token.as_bytes().to_vec());
+    w.remove(TOKENS, s.token.as_bytes());
 }
 
 /// The (service, person) an unsubscribe token names.
@@ -200,7 +200,7 @@ pub fn item(store: &Store, id: u64) -> Result<Option<Item>> {
 }
 
 pub fn put_item(w: &mut Writes, i: &Item) {
-    w.put(ITEMS, i.id.to_be_bytes().to_vec(), encode(i));
+    w.put(ITEMS, i.id.to_be_bytes(), encode(i));
 }
 
 pub fn progress(store: &Store, item: u64) -> Result<Option<Progress>> {
@@ -211,11 +211,11 @@ pub fn progress(store: &Store, item: u64) -> Result<Option<Progress>> {
 }
 
 pub fn put_progress(w: &mut Writes, item: u64, p: &Progress) {
-    w.put(SENDING, item.to_be_bytes().to_vec(), encode(p));
+    w.put(SENDING, item.to_be_bytes(), encode(p));
 }
 
 pub fn remove_progress(w: &mut Writes, item: u64) {
-    w.remove(SENDING, item.to_be_bytes().to_vec());
+    w.remove(SENDING, item.to_be_bytes());
 }
 
 pub fn bundle(w: &mut Writes, person: u64, item: u64) {
@@ -248,7 +248,7 @@ pub fn counts(store: &Store, service: u64) -> Result<Counts> {
 }
 
 pub fn put_counts(w: &mut Writes, service: u64, c: &Counts) {
-    w.put(COUNTS, service.to_be_bytes().to_vec(), encode(c));
+    w.put(COUNTS, service.to_be_bytes(), encode(c));
 }
 
 /// A fresh unsubscribe token: 16 hex digits from the system's randomness.

@@ -110,7 +110,7 @@ pub fn post(store: &Store, id: u64) -> Result<Option<Post>> {
 
 /// Writes `p` with its index rows and the event its new state tells.
 pub fn put_post(w: &mut Writes, p: &Post, old: Option<&State>, at_ms: u64) {
-    w.put(POSTS, p.id.to_be_bytes().to_vec(), encode(p));
+    w.put(POSTS, p.id.to_be_bytes(), encode(p));
     if matches!(old, Some(State::Pending)) {
         w.remove(BY_ORG, index_key(p.org, b'p', p.id));
     }
@@ -130,7 +130,7 @@ pub fn put_post(w: &mut Writes, p: &Post, old: Option<&State>, at_ms: u64) {
 
 /// Records that `org` featured `p` (already updated with it).
 pub fn put_featured(w: &mut Writes, p: &Post, org: u32, by: u64, at_ms: u64) {
-    w.put(POSTS, p.id.to_be_bytes().to_vec(), encode(p));
+    w.put(POSTS, p.id.to_be_bytes(), encode(p));
     w.put(FEATURED, index_key(org, b'f', p.id), Vec::new());
     events::emit(w, at_ms, &Event::ShowcaseFeatured { post: p.id, org, by, from: p.org });
 }
@@ -159,5 +159,5 @@ pub fn each_post(store: &Store, mut f: impl FnMut(Post) -> Result<()>) -> Result
 
 /// Rewrites post `p` (no event: nothing happened to it, `/forget` only).
 pub fn put_post_row(w: &mut Writes, p: &Post) {
-    w.put(POSTS, p.id.to_be_bytes().to_vec(), encode(p));
+    w.put(POSTS, p.id.to_be_bytes(), encode(p));
 }

@@ -210,7 +210,7 @@ impl Script for Answering<'_> {
             let row = Response { person: None, branch: self.branch, answers: p.answers, at: None };
             let slot = self.slot.unwrap_or_else(rand::random);
             let marker = keys::survey_opaque(keys::ANSWERED, sv.id, &keys::marker(&sv.salt, sv.id, self.person));
-            w.put(Keyspace::Surveys, marker.to_vec(), Vec::new());
+            w.put(Keyspace::Surveys, marker, Vec::new());
             text.push_str("\n\n匿名答案已与你的身份分开保存，不能再修改。 Anonymous answers are kept apart from your identity and cannot be changed.");
             (keys::survey_opaque(keys::ANONYMOUS, sv.id, &slot).to_vec(), row, None)
         } else {

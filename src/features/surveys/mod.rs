@@ -47,8 +47,8 @@ fn unname(survey: u64, key: &[u8], mut r: Response, w: &mut Writes) {
     r.person = None;
     // The top bit set: never a person's id.
     let slot: u64 = rand::random::<u64>() | 1 << 63;
-    w.remove(Keyspace::Surveys, key.to_vec());
-    w.put(Keyspace::Surveys, keys::survey_person(keys::RESPONSE, survey, slot).to_vec(), encode(&r));
+    w.remove(Keyspace::Surveys, key);
+    w.put(Keyspace::Surveys, keys::survey_person(keys::RESPONSE, survey, slot), encode(&r));
 }
 
 #[cfg(test)]
@@ -289,13 +289,13 @@ impl Surveys {
     pub fn forget_person(&self, person: u64, w: &mut Writes) -> Result<()> {
         let t = &self.tree.store.surveys;
         for s in self.all()? {
-            w.remove(Keyspace::Surveys, keys::survey_person(keys::CONVERSATION, s.id, person).to_vec());
+            w.remove(Keyspace::Surveys, keys::survey_person(keys::CONVERSATION, s.id, person));
             let key = keys::survey_person(keys::RESPONSE, s.id, person);
             if let Some(v) = t.get(key)? {
                 unname(s.id, &key, decode(&v)?, w);
             }
         }
-        w.remove(Keyspace::Surveys, keys::active(person).to_vec());
+        w.remove(Keyspace::Surveys, keys::active(person));
         Ok(())
     }
 

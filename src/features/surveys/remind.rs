@@ -76,7 +76,7 @@ impl Surveys {
         }
         let mut s = self.survey(id)?;
         s.reminded = true;
-        w.put(Keyspace::Surveys, keys::survey(s.id).to_vec(), encode(&s));
+        w.put(Keyspace::Surveys, keys::survey(s.id), encode(&s));
         self.inner.cache.write().unwrap_or_else(|e| e.into_inner()).remove(&s.id);
         Ok(w)
     }

@@ -115,7 +115,7 @@ fn tag_key(tag: &str, id: u64) -> Vec<u8> {
 }
 
 pub fn put_topic(w: &mut Writes, t: &Topic, at_ms: u64) {
-    w.put(TOPICS, t.id.to_be_bytes().to_vec(), encode(t));
+    w.put(TOPICS, t.id.to_be_bytes(), encode(t));
     w.put(BY_TAG, tag_key(&t.tag, t.id), Vec::new());
     events::emit(w, at_ms, &Event::TopicOpened { topic: t.id, org: t.org, by: t.opened_by });
 }
