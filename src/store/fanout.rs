@@ -103,6 +103,12 @@ pub(super) const FAILED: u8 = b'f';
 /// -> the highest id any channel could have when the notice was posted:
 /// channels bound later are not part of it
 pub(super) const HORIZON: u8 = b'h';
+/// Under notice `LOG_NOTICE` only, ++ sequence number -> an event of the
+/// log's part in this tree (`store/log.rs`)
+pub(super) const LOG: u8 = b'e';
+/// The notice the log's part is kept under: notice numbers count up from 1
+/// and never reach it.
+pub(super) const LOG_NOTICE: u64 = u64::MAX;
 
 /// Bytes before the channel or org id.
 pub(super) const HEAD: usize = 9;

@@ -4,32 +4,24 @@
 //!
 //! The log has two parts read as one. Most events live in the `events`
 //! keyspace. A commit that writes only the `fanout` keyspace (the delivery
-//! worker's) keeps its events in the fan-out tree under `IN_FANOUT`, so it
+//! worker's) keeps its events in the fan-out tree under `fanout::LOG`, so it
 //! is one sled batch on one tree: sled 0.34's transactions read every key
-//! before writing it, and across the fan-out and events trees that cost the
-//! worker 15 % of its deliveries/s (docs/BENCHMARKS.md, issue 13).
+//! before writing it, which was a tenth of the worker's instructions
+//! (docs/BENCHMARKS.md, issue 13).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use super::keys;
 use super::keyspace::Keyspace;
 use super::Store;
+use super::{fanout, keys};
 use crate::error::Result;
 
-/// The head of the log's part in the fan-out tree: the head of notice
-/// `u64::MAX` (notice numbers count up from 1 and never get there) with
-/// a tag no fan-out row uses. Followed by the sequence number.
-pub(super) const IN_FANOUT: [u8; 9] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, b'e'];
-
 /// The key of event `seq` in the fan-out tree.
-pub(super) fn in_fanout(seq: u64) -> [u8; 17] {
-    let mut k = [0u8; 17];
-    k[..9].copy_from_slice(&IN_FANOUT);
-    k[9..].copy_from_slice(&seq.to_be_bytes());
-    k
+fn in_fanout(seq: u64) -> [u8; fanout::HEAD + 8] {
+    fanout::by_channel(fanout::LOG_NOTICE, fanout::LOG, seq)
 }
 
 /// Shared by every clone of the store: appends are ordered by `lock`.
@@ -67,9 +59,9 @@ impl Store {
         if let Some((k, _)) = self.events.last()? {
             last = keys::read_u64_at(&k, 0, "events")?;
         }
-        if let Some(k) = self.fanout.scan_prefix(IN_FANOUT).keys().next_back() {
+        if let Some(k) = self.fanout.scan_prefix(fanout::head(fanout::LOG_NOTICE, fanout::LOG)).keys().next_back() {
             let k = k?;
-            last = last.max(keys::read_u64_at(&k, IN_FANOUT.len(), keys::KeyName("fanout", &k))?);
+            last = last.max(keys::read_u64_at(&k, fanout::HEAD, keys::KeyName("fanout", &k))?);
         }
         state.last.store(last, Ordering::Release);
         Ok(state)
@@ -98,7 +90,7 @@ impl Store {
         let mut more = false;
         for kv in hosted.take(limit) {
             let (k, v) = kv?;
-            out.push(raw_event(&k, IN_FANOUT.len(), &v, "fanout")?);
+            out.push(raw_event(&k, fanout::HEAD, &v, "fanout")?);
             more = true;
         }
         if more {
@@ -136,6 +128,21 @@ impl Store {
         Ok(n)
     }
 
+    /// Runs `write` under the log's lock, given the sequence number its
+    /// first event gets; it returns its result and how many events it
+    /// appended. The one place sequence numbers are handed out, so a reader
+    /// never sees a later event before an earlier one.
+    pub(super) fn appending<R>(&self, write: impl FnOnce(u64) -> Result<(R, u64)>) -> Result<R> {
+        let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
+        self.check_fault()?;
+        let first = self.log.last() + 1;
+        let (out, appended) = write(first)?;
+        if appended > 0 {
+            self.log.appended(first + appended - 1);
+        }
+        Ok(out)
+    }
+
     /// Commits writes that all fall in the fan-out keyspace, with their
     /// events, as one sled batch on the fan-out tree (see the module doc).
     pub(super) fn commit_in_fanout(
@@ -143,25 +150,21 @@ impl Store {
         ops: &[(Keyspace, sled::IVec, Option<sled::IVec>)],
         events: &[(u64, Vec<u8>)],
     ) -> Result<()> {
-        let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.check_fault()?;
-        let first = self.log.last() + 1;
-        let mut batch = sled::Batch::default();
-        for (ks, k, v) in ops {
-            debug_assert_eq!(*ks, Keyspace::Fanout);
-            match v {
-                Some(v) => batch.insert(k.clone(), v.clone()),
-                None => batch.remove(k.clone()),
+        self.appending(|first| {
+            let mut batch = sled::Batch::default();
+            for (ks, k, v) in ops {
+                debug_assert_eq!(*ks, Keyspace::Fanout);
+                match v {
+                    Some(v) => batch.insert(k.clone(), v.clone()),
+                    None => batch.remove(k.clone()),
+                }
             }
-        }
-        for (i, (at, body)) in events.iter().enumerate() {
-            batch.insert(&in_fanout(first + i as u64), keys::event_value(*at, body));
-        }
-        self.fanout.apply_batch(batch)?;
-        if !events.is_empty() {
-            self.log.appended(first + events.len() as u64 - 1);
-        }
-        Ok(())
+            for (i, (at, body)) in events.iter().enumerate() {
+                batch.insert(&in_fanout(first + i as u64), keys::event_value(*at, body));
+            }
+            self.fanout.apply_batch(batch)?;
+            Ok(((), events.len() as u64))
+        })
     }
 
     /// The keyspace a subscriber's position is written to inside `transact`.

@@ -60,8 +60,7 @@ pub fn abort(e: Error) -> Abort {
 impl Store {
     /// Runs `f` in one transaction over `spaces` (and the event log): every
     /// write and event it makes lands together or not at all. Events get
-    /// consecutive sequence numbers under one lock, so a reader never sees
-    /// a later event before an earlier one.
+    /// consecutive sequence numbers under the log's lock (`Store::appending`).
     pub fn transact<R>(&self, spaces: &[Keyspace], f: impl Fn(&mut Tx) -> std::result::Result<R, Abort>) -> Result<R> {
         let mut all: Vec<Keyspace> = spaces.to_vec();
         if !all.contains(&Keyspace::Events) {
@@ -69,25 +68,20 @@ impl Store {
         }
         let owned: Vec<sled::Tree> = all.iter().map(|ks| self.tree(*ks)).collect::<Result<_>>()?;
         let trees: Vec<&sled::Tree> = owned.iter().collect();
-        let _order = self.log.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.check_fault()?;
-        let appended = std::cell::Cell::new(0u64);
-        let first = self.log.last() + 1;
-        let res: std::result::Result<R, TransactionError<Error>> = trees.as_slice().transaction(|txs| {
-            let mut tx = Tx { spaces: &all, trees: txs, events: Vec::new() };
-            let out = f(&mut tx)?;
-            let log = tx.tree(Keyspace::Events)?;
-            for (i, (at, body)) in tx.events.iter().enumerate() {
-                let seq = first + i as u64;
-                log.insert(&seq.to_be_bytes(), super::keys::event_value(*at, body))?;
-            }
-            appended.set(tx.events.len() as u64);
-            Ok(out)
-        });
-        let out = res.map_err(Error::from)?;
-        if appended.get() > 0 {
-            self.log.appended(first + appended.get() - 1);
-        }
-        Ok(out)
+        self.appending(|first| {
+            let appended = std::cell::Cell::new(0u64);
+            let res: std::result::Result<R, TransactionError<Error>> = trees.as_slice().transaction(|txs| {
+                let mut tx = Tx { spaces: &all, trees: txs, events: Vec::new() };
+                let out = f(&mut tx)?;
+                let log = tx.tree(Keyspace::Events)?;
+                for (i, (at, body)) in tx.events.iter().enumerate() {
+                    let seq = first + i as u64;
+                    log.insert(&seq.to_be_bytes(), super::keys::event_value(*at, body))?;
+                }
+                appended.set(tx.events.len() as u64);
+                Ok(out)
+            });
+            Ok((res.map_err(Error::from)?, appended.get()))
+        })
     }
 }
