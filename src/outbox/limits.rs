@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
@@ -66,13 +66,25 @@ impl Limits {
 pub struct Lane {
     pub platform: Platform,
     /// The account's name as its adapter gives it; empty for the platform's
-    /// home account.
-    pub account: String,
+    /// home account. Shared: every job carries its lane and the worker
+    /// looks lanes up several times a delivery; as a `String` each job
+    /// allocated one, and comparing them was about 4 % of the worker's
+    /// samples (`perf`, 2026-11-30). Equal `Arc`s compare by pointer first.
+    pub account: Arc<str>,
 }
 
 impl Lane {
     pub fn new(platform: Platform, account: &str) -> Lane {
-        Lane { platform, account: account.to_owned() }
+        Lane { platform, account: account.into() }
+    }
+
+    /// This lane again if `platform` and `account` are its own (no new allocation).
+    pub fn reuse(&self, platform: Platform, account: &str) -> Lane {
+        if self.platform == platform && *self.account == *account {
+            self.clone()
+        } else {
+            Lane::new(platform, account)
+        }
     }
 }
 

@@ -79,6 +79,9 @@ pub(super) struct Run {
     outstanding: usize,
     leaf: u8,
     pub held: Option<Job>,
+    /// The lane of the last job made: the next channel is most often
+    /// bound through the same account, and then shares it.
+    lane: Lane,
 }
 
 pub(super) fn unix_ms() -> u64 {
@@ -113,6 +116,7 @@ impl Run {
             outstanding: 0,
             leaf: (tree.levels.len() - 1) as u8,
             held: None,
+            lane: Lane::new(treecast_wire::Platform::Console, ""),
             notice,
         })
     }
@@ -137,15 +141,13 @@ impl Run {
         Ok(out)
     }
 
-    pub fn job_for(&self, channel: Channel, tries: u32) -> Job {
+    pub fn job_for(&mut self, channel: Channel, tries: u32) -> Job {
         self.make_job(channel, tries, None, Vec::new())
     }
 
-    fn make_job(&self, channel: Channel, tries: u32, pos: Option<u64>, counted: Vec<u32>) -> Job {
-        Job {
-            lane: Lane::new(channel.address.platform, &channel.account),
-            kind: JobKind::Notice { notice: self.notice.id, channel, tries, pos, counted },
-        }
+    fn make_job(&mut self, channel: Channel, tries: u32, pos: Option<u64>, counted: Vec<u32>) -> Job {
+        self.lane = self.lane.reuse(channel.address.platform, &channel.account);
+        Job { lane: self.lane.clone(), kind: JobKind::Notice { notice: self.notice.id, channel, tries, pos, counted } }
     }
 
     /// The copy for `channel`, sent through the account the channel was bound with.

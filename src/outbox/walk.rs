@@ -196,15 +196,18 @@ impl Worker {
                 None => run.next_job(&self.ob.tree, &mut self.pending)?,
             };
             match next {
+                Some(job) if self.ready.get(&job.lane).is_some_and(|q| q.len() >= LANE_BACKLOG) => {
+                    run.held = Some(job);
+                    idle_turns += 1;
+                }
                 Some(job) => {
-                    if self.ready.get(&job.lane).map_or(0, |q| q.len()) < LANE_BACKLOG {
-                        self.ready.entry(job.lane.clone()).or_default().push_back(job);
-                        idle_turns = 0;
-                        walked += 1;
-                    } else {
-                        run.held = Some(job);
-                        idle_turns += 1;
+                    // The lane is cloned only when its queue is made.
+                    match self.ready.get_mut(&job.lane) {
+                        Some(q) => q.push_back(job),
+                        None => drop(self.ready.insert(job.lane.clone(), VecDeque::from([job]))),
                     }
+                    idle_turns = 0;
+                    walked += 1;
                 }
                 None => idle_turns += 1,
             }
