@@ -148,7 +148,7 @@ impl Outbox {
             tokio::select! {
                 biased;
                 _ = shutdown_signalled(&mut shutdown) => break,
-                Some(done) = w.inflight.next(), if !w.inflight.is_empty() => w.finish(done)?,
+                Some(done) = w.inflight.next(), if !w.inflight.is_empty() => w.finish_ready(done)?,
                 _ = waker.notified() => w.load_new()?,
                 _ = tokio::time::sleep_until(timer.into()) => {}
             }
