@@ -605,6 +605,47 @@ async fn a_restarted_worker_resumes_where_it_stopped() {
     assert_eq!(chat.duplicates(), 0);
 }
 
+/// A fan-out that had begun before a restart may have rows beyond its
+/// cursor (deliveries resolve out of order); the resumed walk skips those
+/// chats, while a fan-out starting afresh does not look each chat up.
+#[tokio::test]
+async fn a_resumed_fan_out_skips_chats_resolved_beyond_its_cursor() {
+    let b = bed().await;
+    let first = b.post("hunan", draft("43", "第一份通知")).unwrap();
+    b.settle().await;
+    let groups: Vec<Address> = b
+        .chat
+        .delivered()
+        .into_iter()
+        .filter(|m| m.id.starts_with(&format!("n{}-c", first.id)))
+        .map(|m| m.to)
+        .collect();
+    assert!(groups.len() >= 3, "{groups:?}");
+    let (author, rules, chat) = (b.people["hunan"], b.app.ctx.rules(), b.chat.clone());
+    let tree = b.stop().await;
+    // Posted while no worker runs; two of its chats resolved before a
+    // crash, the cursor still at the start.
+    let second = tree.post(author, draft("43", "第二份通知"), &rules).unwrap();
+    let mut w = crate::store::Writes::default();
+    for addr in &groups[1..3] {
+        let ch = tree.channel_by_address(addr).unwrap().unwrap();
+        let state = fanout::DeliveryState::Sent { at: 1, message_ids: vec!["m".into()] };
+        w.put_delivery(second.id, ch.id, &fanout::DeliveryRow { state, tries: 1, org: ch.org });
+    }
+    tree.store.commit(&w).unwrap();
+    let mut adapters: HashMap<Platform, Arc<dyn treecast_wire::Adapter>> = HashMap::new();
+    adapters.insert(Platform::Console, chat.clone());
+    adapters.insert(Platform::Email, chat.clone());
+    let app = App::new(tree.clone(), test_config(), Clock::system()).unwrap();
+    let (stop, rx) = watch::channel(true);
+    app.outbox(adapters).run(rx).await.unwrap();
+    drop(stop);
+    let mut expected: Vec<String> = groups.iter().map(|a| a.id.clone()).collect();
+    expected.drain(1..3);
+    expected.sort();
+    assert_eq!(delivered_groups_of(&chat, second.id), expected);
+}
+
 fn delivered_groups_of(chat: &RecordingAdapter, notice: u64) -> Vec<String> {
     let mut v: Vec<String> =
         chat.delivered().into_iter().filter(|m| m.id.starts_with(&format!("n{notice}-c"))).map(|m| m.to.id).collect();

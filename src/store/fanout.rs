@@ -165,6 +165,11 @@ impl Store {
         Ok(self.fanout.contains_key(by_channel(notice, DELIVERY, channel))?)
     }
 
+    /// Whether `notice` has any delivery row yet (a fan-out starting afresh has none).
+    pub fn any_delivery(&self, notice: u64) -> Result<bool> {
+        Ok(self.fanout.scan_prefix(head(notice, DELIVERY)).next().transpose()?.is_some())
+    }
+
     /// Delivered and failed channels of `notice` in `org`'s subtree.
     pub fn counts(&self, notice: u64, org: u32) -> Result<Counts> {
         let key = by_org(notice, COUNTS, org);

@@ -52,7 +52,15 @@ fn fanout_state_round_trips_per_notice() {
     w.set_retry(7, 30, true);
     w.mark_failed(7, 4);
     w.put_fan_counts(7, 2, Counts { delivered: 3, failed: -1 });
+    // Marks, counters and a cursor are not delivery rows.
+    w.set_retry(10, 4, true);
+    w.mark_failed(10, 5);
+    w.put_fan_counts(10, 2, Counts { delivered: 1, failed: 0 });
+    w.put_cursor(10, &cursor);
+    assert!(!s.any_delivery(7).unwrap());
     s.commit(&w).unwrap();
+    assert!(s.any_delivery(7).unwrap() && s.any_delivery(8).unwrap());
+    assert!(!s.any_delivery(9).unwrap() && !s.any_delivery(10).unwrap() && !s.any_delivery(6).unwrap());
     assert_eq!(s.cursor(7).unwrap(), cursor);
     assert_eq!(s.delivery(7, 4).unwrap(), Some(row(2)));
     assert!(s.has_delivery(7, 500).unwrap() && !s.has_delivery(7, 5).unwrap());
