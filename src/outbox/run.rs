@@ -84,8 +84,9 @@ pub(super) struct Run {
     /// afresh writes rows only for channels it has walked past, so it does
     /// not look each channel up (a read a delivery, 4 % of the worker).
     rows_ahead: bool,
-    /// The lane of the last job made: the next channel is most often
-    /// bound through the same account, and then shares it.
+    /// The lane of the last job made (the home console lane before the
+    /// first): the next channel is most often bound through the same
+    /// account, and then shares it.
     lane: Lane,
 }
 

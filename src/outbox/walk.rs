@@ -196,19 +196,23 @@ impl Worker {
                 None => run.next_job(&self.ob.tree, &mut self.pending)?,
             };
             match next {
-                Some(job) if self.ready.get(&job.lane).is_some_and(|q| q.len() >= LANE_BACKLOG) => {
-                    run.held = Some(job);
-                    idle_turns += 1;
-                }
-                Some(job) => {
-                    // The lane is cloned only when its queue is made.
-                    match self.ready.get_mut(&job.lane) {
-                        Some(q) => q.push_back(job),
-                        None => drop(self.ready.insert(job.lane.clone(), VecDeque::from([job]))),
+                // One lookup a job; the lane is cloned only when its queue is made.
+                Some(job) => match self.ready.get_mut(&job.lane) {
+                    Some(q) if q.len() >= LANE_BACKLOG => {
+                        run.held = Some(job);
+                        idle_turns += 1;
                     }
-                    idle_turns = 0;
-                    walked += 1;
-                }
+                    Some(q) => {
+                        q.push_back(job);
+                        idle_turns = 0;
+                        walked += 1;
+                    }
+                    None => {
+                        self.ready.insert(job.lane.clone(), VecDeque::from([job]));
+                        idle_turns = 0;
+                        walked += 1;
+                    }
+                },
                 None => idle_turns += 1,
             }
             self.maybe_finish(id)?;
